@@ -1,0 +1,84 @@
+// Package errs holds chatd's error type. Codes are the reference service's numeric
+// error codes (see docs/rest-api.md), so the REST edge and the WebSocket protocol
+// report the same number for the same failure.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a failure with a stable numeric code and a human-readable message.
+type Error struct {
+	Code int
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Msg) }
+
+// New returns an *Error with the given code and message.
+func New(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of err, or Internal when err carries none.
+func CodeOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// Is reports whether err carries the given code.
+func Is(err error, code int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// Reference error codes used by chatd. Names say what chatd means by them.
+const (
+	// REST envelope / common.
+	HTTPParse        = 60002
+	JSONParse        = 60003
+	BadAccountOrSig  = 60004
+	SDKAppIDInvalid  = 60006
+	UnknownCommand   = 60009
+	AdminRequired    = 60010
+	SDKAppIDMissing  = 60012
+	AccountFieldType = 60015
+	PlanInactive     = 60020 // app suspended, plan expired or app not active
+
+	// UserSig and accounts.
+	SigExpired        = 70001
+	SigEmpty          = 70002
+	SigInvalid        = 70003
+	SigMismatch       = 70009
+	SigIdentifier     = 70013
+	SigSDKAppID       = 70014
+	AppNotFound       = 70020
+	AccountNotFound   = 70107
+	BatchCount        = 70206
+	TrialMAUCap       = 70398
+	InvalidParameters = 70402
+	Internal          = 70500
+
+	// One-to-one messages.
+	C2CSenderOrPeer   = 20003
+	MsgRecallTooLate  = 20016
+	MsgJSON           = 90001
+	MsgBodyInvalid    = 90002
+	MsgToAccount      = 90003
+	MsgBodyNotArray   = 90007
+	MsgBatchTooLarge  = 90011
+	MsgPeerNotFound   = 90012
+	MsgNotFound       = 90004 // chatd: no message with that MsgKey in this conversation
+	MsgTooLong        = 93000
+	MsgAccountMissing = 90048
+
+	// Profile.
+	ProfileBadParams   = 40001
+	ProfileNoAccount   = 40003
+	ProfileValueTooBig = 40601
+	ProfileBadValue    = 40605
+)

@@ -1,0 +1,204 @@
+// Package store defines chatd's persistence contract. Two implementations satisfy it:
+// sqlite (embedded, the default) and postgres (scale-out). Both share one SQL core
+// (package sqlstore) and pass one conformance suite (package storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every implementation returns (wrapped or not).
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrExists       = errors.New("already exists")
+	ErrLimit        = errors.New("limit reached")
+	ErrConflictData = errors.New("conflicting data")
+)
+
+// Store is the whole persistence contract.
+type Store interface {
+	Tenants
+	Users
+	Messages
+	MAU
+	Close() error
+}
+
+// Account is a customer account: it owns apps.
+type Account struct {
+	ID        string
+	Name      string
+	Email     string
+	Phone     string
+	Status    string // "active", "suspended"
+	CreatedAt time.Time
+}
+
+// App is one tenant of the chat service, identified by its SDKAppID.
+type App struct {
+	SDKAppID  int64
+	AccountID string
+	Name      string
+	Region    string
+	SecretKey string
+	AdminUser string // the admin identity allowed to call the REST API
+	Edition   string // catalog edition id: "trial", "standard", "premium"
+	Status    string // "active", "suspended", "deleted"
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	DeletedAt time.Time // zero unless deleted
+}
+
+// Tenants stores accounts and apps.
+type Tenants interface {
+	CreateAccount(ctx context.Context, a Account) error // ErrExists on a duplicate ID
+	GetAccount(ctx context.Context, id string) (Account, error)
+
+	// CreateApp allocates the next SDKAppID (never reused, even after deletion; the
+	// first is 1400000001), stores the app and returns it. It fails with ErrLimit when
+	// the account already owns maxApps apps that are not deleted, and ErrNotFound when
+	// the account does not exist. The check and the insert are atomic.
+	CreateApp(ctx context.Context, a App, maxApps int) (App, error)
+	// GetApp returns an app, including a deleted one (Status "deleted").
+	GetApp(ctx context.Context, sdkappid int64) (App, error)
+	// ListApps lists the account's apps that are not deleted, by SDKAppID.
+	ListApps(ctx context.Context, accountID string) ([]App, error)
+	// DeleteApp marks the app deleted at `at` and removes all of its data (users,
+	// messages, read state, MAU records) in one transaction. The app row stays as a
+	// tombstone so the SDKAppID is never reused.
+	DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error
+}
+
+// User is an imported account of an app (an end user).
+type User struct {
+	UserID    string
+	Nick      string
+	FaceURL   string
+	Profile   map[string]string // profile tags (Tag_Profile_*), values as strings
+	CreatedAt time.Time
+}
+
+// Users stores the end users of apps.
+type Users interface {
+	// ImportUsers creates the users that do not exist and updates Nick/FaceURL of
+	// those that do (when the new value is non-empty). One transaction.
+	ImportUsers(ctx context.Context, app int64, users []User) error
+	// DeleteUsers removes users and their profiles. Missing users are ignored.
+	DeleteUsers(ctx context.Context, app int64, ids []string) error
+	// GetUsers returns the users that exist, keyed by UserID.
+	GetUsers(ctx context.Context, app int64, ids []string) (map[string]User, error)
+	// SetProfile merges tags into the user's profile. ErrNotFound if the user is missing.
+	SetProfile(ctx context.Context, app int64, userID string, tags map[string]string) error
+}
+
+// Kinds of entries in a user's sync log.
+const (
+	KindMsg    = "msg"    // a one-to-one message (sender's or receiver's copy)
+	KindRecall = "recall" // a message of the conversation was recalled (MsgKey tells which)
+	KindRead   = "read"   // Owner or Peer read the conversation up to ReadTime
+)
+
+// Entry is one item of a user's sync log. A one-to-one message is stored twice: once
+// in the sender's log and once in the receiver's, each with that owner's Seq.
+type Entry struct {
+	App   int64
+	Owner string // whose log this is
+	Seq   int64  // position in Owner's log, 1, 2, 3, ...
+	Kind  string
+	Peer  string // the other side of the conversation
+	From  string // sender of the message (KindMsg) or actor (recall, read)
+	To    string
+
+	MsgSeq          int64
+	MsgRandom       uint32
+	MsgTime         int64  // Unix seconds of the message
+	MsgKey          string // "<MsgSeq>_<MsgRandom>_<MsgTime>", same in both copies
+	ClientID        string // client's idempotency key; "" when none
+	Body            []byte // JSON array of message elements (MsgBody)
+	CloudCustomData string
+	Recalled        bool
+	ReadTime        int64 // KindRead: conversation read up to this Unix time
+	CreatedAt       time.Time
+}
+
+// OpKind says what a write-batch operation does.
+type OpKind int
+
+const (
+	OpSend   OpKind = iota // append a message to both logs (idempotent on ClientID)
+	OpRecall               // mark MsgKey recalled in both logs; append KindRecall to both
+	OpRead                 // Owner read conversation with Peer up to ReadTime; append KindRead to both
+)
+
+// Op is one operation of a write batch.
+type Op struct {
+	Kind OpKind
+	App  int64
+	From string // OpSend: sender; OpRecall: the sender of the message; OpRead: the reader
+	To   string // OpSend: receiver; OpRecall: receiver; OpRead: the peer
+
+	// OpSend
+	ClientID        string
+	MsgRandom       uint32
+	MsgTime         int64 // Unix seconds
+	Body            []byte
+	CloudCustomData string
+	OnlyReceiver    bool // store only the receiver's copy (e.g. importmsg without sync)
+	Unread          bool // false for imported messages that must not raise unread counts
+
+	// OpRecall
+	MsgKey string
+
+	// OpRead
+	ReadTime int64
+
+	At time.Time // when the operation happens (CreatedAt of new entries)
+}
+
+// OpResult is what one Op produced. Err is a per-op failure (the rest of the batch
+// still commits): ErrNotFound for a recall of an unknown message.
+type OpResult struct {
+	Entries   []Entry // new entries, in the order written (sender's first)
+	Duplicate bool    // OpSend whose ClientID was seen before: Entries holds the originals
+	Err       error
+}
+
+// Messages stores one-to-one messages and the per-user sync logs.
+type Messages interface {
+	// Apply writes a batch of operations in one transaction and returns one result
+	// per op, in order. Seqs are allocated per (app, owner) without gaps.
+	Apply(ctx context.Context, ops []Op) ([]OpResult, error)
+	// Sync returns Owner's entries with Seq > after, oldest first, at most limit,
+	// skipping messages created before notBefore (retention).
+	Sync(ctx context.Context, app int64, owner string, after int64, limit int, notBefore time.Time) ([]Entry, error)
+	// LastSeq returns the highest Seq of Owner's log (0 when empty).
+	LastSeq(ctx context.Context, app int64, owner string) (int64, error)
+	// History returns Owner's copies of messages (KindMsg) of the conversation with
+	// Peer whose MsgTime is within [minTime, maxTime], newest first, at most limit,
+	// only those with Seq < beforeSeq when beforeSeq > 0, and created at or after notBefore.
+	History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, beforeSeq int64, limit int, notBefore time.Time) ([]Entry, error)
+	// FindMessage returns Owner's copy of the message with MsgKey in the conversation with Peer.
+	FindMessage(ctx context.Context, app int64, owner, peer, msgKey string) (Entry, error)
+	// Unread counts, per peer, Owner's received messages (Unread ones, not recalled)
+	// newer than Owner's read time of that conversation and created at or after notBefore.
+	// An empty peers list means every conversation of Owner.
+	Unread(ctx context.Context, app int64, owner string, peers []string, notBefore time.Time) (map[string]int, error)
+	// PeerReadTime returns the time up to which Peer has read its conversation with Owner.
+	PeerReadTime(ctx context.Context, app int64, owner, peer string) (int64, error)
+	// PurgeBefore deletes the app's entries created before t and returns how many.
+	PurgeBefore(ctx context.Context, app int64, t time.Time) (int64, error)
+}
+
+// MAU records monthly active users.
+type MAU interface {
+	// AdmitMonthly records that user was active in month ("2006-01", UTC). It
+	// returns true when this is the user's first activity of that month. When
+	// capacity > 0 and the month already counts capacity users, a new user is refused
+	// with ErrLimit (and nothing is recorded); users already counted are admitted.
+	// Atomic under concurrency, also across nodes.
+	AdmitMonthly(ctx context.Context, app int64, month, user string, capacity int, at time.Time) (bool, error)
+	// CountMonthly returns the exact number of distinct users of the month.
+	CountMonthly(ctx context.Context, app int64, month string) (int, error)
+}
