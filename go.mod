@@ -2,6 +2,8 @@ module github.com/chatd/chatd
 
 go 1.26.0
 
+require github.com/tencentyun/tls-sig-api-v2-golang v1.4.0
+
 require (
 	github.com/coder/websocket v1.8.15 // indirect
 	github.com/dobyte/http v0.0.2 // indirect
@@ -19,7 +21,6 @@ require (
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
-	github.com/tencentyun/tls-sig-api-v2-golang v1.4.0 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
