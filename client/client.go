@@ -1,0 +1,399 @@
+// Package client is a Go client for chatd's WebSocket protocol (docs/protocol.md).
+//
+// A Client logs in, sends one-to-one messages (acknowledged once durable), and
+// receives every entry of its user's log in order, exactly once: after a reconnect
+// it resumes from the last sequence number it delivered and loses nothing.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/coder/websocket"
+)
+
+// Options say who logs in and where to resume.
+type Options struct {
+	SDKAppID int64
+	User     string
+	UserSig  string
+	Platform string // iOS, Android, Web, Windows, Mac, iPad, Linux, Unknown; default "Unknown"
+	// After is the last sequence number the caller already has. Entries after it are
+	// delivered first (a resync), then live ones. Use -1 to skip history and receive
+	// only entries that arrive after login.
+	After int64
+	// Buffer is the capacity of the Entries channel (default 1024).
+	Buffer int
+}
+
+// Entry is one item of the user's log: a message, a recall or a read receipt.
+type Entry struct {
+	Seq             int64           `json:"seq"`
+	Kind            string          `json:"kind"` // "msg", "recall", "read"
+	Peer            string          `json:"peer"`
+	From            string          `json:"from"`
+	To              string          `json:"to"`
+	MsgKey          string          `json:"msg_key,omitempty"`
+	MsgSeq          int64           `json:"msg_seq,omitempty"`
+	MsgRandom       uint32          `json:"msg_random,omitempty"`
+	MsgTime         int64           `json:"msg_time,omitempty"`
+	ClientMsgID     string          `json:"client_msg_id,omitempty"`
+	Body            json.RawMessage `json:"body,omitempty"`
+	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
+	Recalled        bool            `json:"recalled,omitempty"`
+	ReadTime        int64           `json:"read_time,omitempty"`
+}
+
+// Ack is the server's acknowledgement of a durable send.
+type Ack struct {
+	MsgKey    string
+	MsgTime   int64
+	Seq       int64 // the message's position in the sender's own log
+	Duplicate bool  // the same ClientMsgID was sent before; nothing new was stored
+}
+
+// Error is a failure reported by the server, with the reference error code.
+type Error struct {
+	Code    int
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("chatd: %d: %s", e.Code, e.Message) }
+
+type frame struct {
+	Op              string          `json:"op"`
+	ID              string          `json:"id,omitempty"`
+	Code            int             `json:"code"`
+	Message         string          `json:"message,omitempty"`
+	SDKAppID        int64           `json:"sdkappid,omitempty"`
+	User            string          `json:"user,omitempty"`
+	UserSig         string          `json:"usersig,omitempty"`
+	Platform        string          `json:"platform,omitempty"`
+	ConnID          string          `json:"conn_id,omitempty"`
+	To              string          `json:"to,omitempty"`
+	Peer            string          `json:"peer,omitempty"`
+	ClientMsgID     string          `json:"client_msg_id,omitempty"`
+	Body            json.RawMessage `json:"body,omitempty"`
+	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
+	MsgKey          string          `json:"msg_key,omitempty"`
+	MsgTime         int64           `json:"msg_time,omitempty"`
+	Time            int64           `json:"time,omitempty"`
+	Duplicate       bool            `json:"duplicate,omitempty"`
+	Seq             int64           `json:"seq,omitempty"`
+	After           int64           `json:"after,omitempty"`
+	Limit           int             `json:"limit,omitempty"`
+	Entries         []Entry         `json:"entries,omitempty"`
+	Complete        bool            `json:"complete,omitempty"`
+	Entry           *Entry          `json:"entry,omitempty"`
+	Reason          string          `json:"reason,omitempty"`
+}
+
+// Client is one logged-in device.
+type Client struct {
+	conn    *websocket.Conn
+	entries chan Entry
+	done    chan struct{}
+
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[string]chan frame
+	err     error  // why the connection ended
+	kicked  string // reason, when the server kicked this device
+
+	applyMu  sync.Mutex
+	applied  int64 // highest seq delivered on Entries
+	syncing  bool
+	buffered []Entry // live entries that arrived during a sync
+	closed   bool    // Entries is closed
+	ConnID   string
+	// LoginSeq is the newest seq of the user's log when the login was accepted.
+	LoginSeq int64
+}
+
+// Dial connects to url (ws://host:port/v1/ws), logs in and starts delivering entries.
+func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
+	if opts.Platform == "" {
+		opts.Platform = "Unknown"
+	}
+	if opts.Buffer <= 0 {
+		opts.Buffer = 1024
+	}
+	conn, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetReadLimit(16 << 20) // sync pages can be large
+	c := &Client{conn: conn, entries: make(chan Entry, opts.Buffer), done: make(chan struct{}), pending: map[string]chan frame{}}
+	reply := c.await("login")
+	c.syncing = true // hold live entries until the resync below has run
+	go c.readLoop()
+	if err := c.write(ctx, frame{Op: "login", ID: "login", SDKAppID: opts.SDKAppID, User: opts.User, UserSig: opts.UserSig, Platform: opts.Platform}); err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	var f frame
+	select {
+	case f = <-reply:
+	case <-ctx.Done():
+		conn.CloseNow()
+		return nil, ctx.Err()
+	case <-c.done:
+		conn.CloseNow()
+		return nil, c.Err()
+	}
+	if f.Code != 0 {
+		conn.CloseNow()
+		return nil, &Error{Code: f.Code, Message: f.Message}
+	}
+	c.ConnID, c.LoginSeq = f.ConnID, f.Seq
+	after := opts.After
+	if after < 0 {
+		after = f.Seq
+	}
+	c.applied = after
+	// The resync runs in the background: the caller reads Entries while it runs.
+	go c.resync()
+	return c, nil
+}
+
+// Entries delivers the user's log entries in sequence order, each once. It is
+// closed when the connection ends.
+func (c *Client) Entries() <-chan Entry { return c.entries }
+
+// Done is closed when the connection has ended; Err then says why.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended (nil while it is open).
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Kicked returns the server's reason when it ended the session, or "".
+func (c *Client) Kicked() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kicked
+}
+
+// Applied returns the highest sequence number delivered so far.
+func (c *Client) Applied() int64 {
+	c.applyMu.Lock()
+	defer c.applyMu.Unlock()
+	return c.applied
+}
+
+// Close ends the connection.
+func (c *Client) Close() error {
+	return c.conn.Close(websocket.StatusNormalClosure, "bye")
+}
+
+// Send sends a one-to-one message and returns once it is durable. clientMsgID makes a
+// retry safe: a resend with the same id returns the original ack and stores nothing.
+func (c *Client) Send(ctx context.Context, to, clientMsgID string, body json.RawMessage) (Ack, error) {
+	f, err := c.call(ctx, frame{Op: "send", To: to, ClientMsgID: clientMsgID, Body: body})
+	if err != nil {
+		return Ack{}, err
+	}
+	return Ack{MsgKey: f.MsgKey, MsgTime: f.MsgTime, Seq: f.Seq, Duplicate: f.Duplicate}, nil
+}
+
+// SendText sends a text message.
+func (c *Client) SendText(ctx context.Context, to, clientMsgID, text string) (Ack, error) {
+	body, _ := json.Marshal([]map[string]any{{"MsgType": "TIMTextElem", "MsgContent": map[string]string{"Text": text}}})
+	return c.Send(ctx, to, clientMsgID, body)
+}
+
+// MarkRead reports that the user has read the conversation with peer up to now.
+func (c *Client) MarkRead(ctx context.Context, peer string) error {
+	_, err := c.call(ctx, frame{Op: "read", Peer: peer})
+	return err
+}
+
+// Recall withdraws a message the user sent to peer.
+func (c *Client) Recall(ctx context.Context, peer, msgKey string) error {
+	_, err := c.call(ctx, frame{Op: "recall", Peer: peer, MsgKey: msgKey})
+	return err
+}
+
+// Ping checks the connection (and keeps it alive: send one at least every minute).
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.call(ctx, frame{Op: "ping"})
+	return err
+}
+
+// Sync fetches entries after seq directly, without delivering them on Entries.
+func (c *Client) Sync(ctx context.Context, after int64, limit int) ([]Entry, bool, error) {
+	f, err := c.call(ctx, frame{Op: "sync", After: after, Limit: limit})
+	if err != nil {
+		return nil, false, err
+	}
+	return f.Entries, f.Complete, nil
+}
+
+func (c *Client) call(ctx context.Context, req frame) (frame, error) {
+	c.mu.Lock()
+	c.nextID++
+	req.ID = strconv.FormatUint(c.nextID, 10)
+	c.mu.Unlock()
+	reply := c.await(req.ID)
+	if err := c.write(ctx, req); err != nil {
+		c.forget(req.ID)
+		return frame{}, err
+	}
+	select {
+	case f := <-reply:
+		if f.Code != 0 {
+			return f, &Error{Code: f.Code, Message: f.Message}
+		}
+		return f, nil
+	case <-ctx.Done():
+		c.forget(req.ID)
+		return frame{}, ctx.Err()
+	case <-c.done:
+		return frame{}, c.Err()
+	}
+}
+
+func (c *Client) await(id string) chan frame {
+	ch := make(chan frame, 1)
+	c.mu.Lock()
+	c.pending[id] = ch
+	c.mu.Unlock()
+	return ch
+}
+
+func (c *Client) forget(id string) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+func (c *Client) write(ctx context.Context, f frame) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return c.conn.Write(ctx, websocket.MessageText, b)
+}
+
+func (c *Client) readLoop() {
+	defer func() {
+		close(c.done)
+		c.applyMu.Lock()
+		c.closed = true
+		close(c.entries)
+		c.applyMu.Unlock()
+	}()
+	for {
+		_, data, err := c.conn.Read(context.Background())
+		if err != nil {
+			c.mu.Lock()
+			if c.err == nil {
+				c.err = err
+			}
+			c.mu.Unlock()
+			return
+		}
+		var f frame
+		if err := json.Unmarshal(data, &f); err != nil {
+			continue
+		}
+		switch f.Op {
+		case "entry":
+			if f.Entry != nil {
+				c.live(*f.Entry)
+			}
+		case "kicked":
+			c.mu.Lock()
+			c.kicked = f.Reason
+			c.err = &Error{Code: 0, Message: "kicked: " + f.Reason}
+			c.mu.Unlock()
+		default:
+			c.mu.Lock()
+			ch := c.pending[f.ID]
+			delete(c.pending, f.ID)
+			c.mu.Unlock()
+			if ch != nil {
+				ch <- f
+			}
+		}
+	}
+}
+
+// live handles a pushed entry: in order it is delivered; after a gap (a missed push)
+// or during a sync it is held and a sync fills the gap.
+func (c *Client) live(e Entry) {
+	c.applyMu.Lock()
+	defer c.applyMu.Unlock()
+	switch {
+	case e.Seq <= c.applied:
+		return // already delivered (by a sync)
+	case c.syncing:
+		c.buffered = append(c.buffered, e)
+	case e.Seq == c.applied+1:
+		c.emit(e)
+	default:
+		c.buffered = append(c.buffered, e)
+		c.syncing = true
+		go c.resync()
+	}
+}
+
+// emit delivers e; the caller holds applyMu.
+func (c *Client) emit(e Entry) {
+	if c.closed {
+		return
+	}
+	c.applied = e.Seq
+	c.entries <- e
+}
+
+// resync runs catchUp; a failure means the connection is gone, which Done reports.
+func (c *Client) resync() {
+	if err := c.catchUp(context.Background()); err != nil {
+		c.conn.CloseNow()
+	}
+}
+
+// catchUp syncs from the last delivered seq until the server says complete, then
+// releases the live entries held meanwhile.
+func (c *Client) catchUp(ctx context.Context) error {
+	for {
+		c.applyMu.Lock()
+		after := c.applied
+		c.applyMu.Unlock()
+		entries, complete, err := c.Sync(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		c.applyMu.Lock()
+		for _, e := range entries {
+			if e.Seq > c.applied {
+				c.emit(e)
+			}
+		}
+		if complete {
+			held := c.buffered
+			c.buffered = nil
+			gap := false
+			for _, e := range held {
+				if e.Seq == c.applied+1 {
+					c.emit(e)
+				} else if e.Seq > c.applied+1 {
+					gap = true
+				}
+			}
+			if !gap {
+				c.syncing = false
+				c.applyMu.Unlock()
+				return nil
+			}
+		}
+		c.applyMu.Unlock()
+	}
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/operator"
+	"github.com/chatd/chatd/internal/server"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/store/postgres"
+	"github.com/chatd/chatd/internal/store/sqlite"
+)
+
+// serveConfig is what `chatd serve` is told by flags and CHATD_* variables.
+type serveConfig struct {
+	data, addr, storeKind, postgresURL, tlsCert, tlsKey, logLevel string
+}
+
+func parseServeFlags(args []string) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.data, "data", env("CHATD_DATA", "./chatd-data"), "data directory (SQLite database, operator token)")
+	fs.StringVar(&c.addr, "addr", env("CHATD_ADDR", "127.0.0.1:8080"), "listen address for REST, WebSocket, operator API and metrics")
+	fs.StringVar(&c.storeKind, "store", env("CHATD_STORE", "sqlite"), "storage: sqlite (embedded) or postgres")
+	fs.StringVar(&c.postgresURL, "postgres-url", env("CHATD_POSTGRES_URL", ""), "PostgreSQL URL for --store postgres")
+	fs.StringVar(&c.tlsCert, "tls-cert", env("CHATD_TLS_CERT", ""), "serve HTTPS/WSS with this certificate (PEM)")
+	fs.StringVar(&c.tlsKey, "tls-key", env("CHATD_TLS_KEY", ""), "private key for --tls-cert (PEM)")
+	fs.StringVar(&c.logLevel, "log-level", env("CHATD_LOG_LEVEL", "info"), "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.storeKind != "sqlite" && c.storeKind != "postgres" {
+		return c, fmt.Errorf("--store must be sqlite or postgres, not %q", c.storeKind)
+	}
+	if c.storeKind == "postgres" && c.postgresURL == "" {
+		return c, errors.New("--store postgres needs --postgres-url")
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, errors.New("--tls-cert and --tls-key go together")
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func runServe(args []string) int {
+	c, err := parseServeFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "chatd serve:", err)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		fmt.Fprintln(os.Stderr, "chatd serve: bad --log-level:", err)
+		return 2
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(c, logger); err != nil {
+		logger.Error("chatd stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(c serveConfig, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return err
+	}
+	token, tokenPath, created, err := operator.LoadOrCreateToken(c.data)
+	if err != nil {
+		return err
+	}
+	if created {
+		logger.Info("wrote a new operator token", "path", tokenPath)
+	} else {
+		logger.Info("using operator token", "path", tokenPath)
+	}
+
+	var st store.Store
+	switch c.storeKind {
+	case "sqlite":
+		path := filepath.Join(c.data, "chatd.db")
+		st, err = sqlite.Open(path)
+		logger.Info("storage", "kind", "sqlite", "path", path)
+	case "postgres":
+		st, err = postgres.Open(ctx, c.postgresURL)
+		logger.Info("storage", "kind", "postgres", "url", redact(c.postgresURL))
+	}
+	if err != nil {
+		return fmt.Errorf("opening %s store: %w", c.storeKind, err)
+	}
+
+	srv, err := server.New(server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token})
+	if err != nil {
+		st.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	logger.Info("chatd listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String())
+	err = srv.Serve(ctx, ln, c.tlsCert, c.tlsKey)
+	logger.Info("chatd stopped gracefully")
+	return err
+}
+
+// redact hides the password of a database URL in logs.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return url
+	}
+	userinfo := url[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return url[:scheme+3] + userinfo[:i] + ":***" + url[at:]
+	}
+	return url
+}

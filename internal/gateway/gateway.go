@@ -1,0 +1,464 @@
+// Package gateway is the WebSocket edge for end-user devices: login with a UserSig,
+// sending, syncing, read reports, recall and live delivery to every device of a user.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/usersig"
+)
+
+// Limits of the protocol.
+const (
+	LoginTimeout   = 10 * time.Second
+	IdleTimeout    = 120 * time.Second // no frame (ping included) for this long ends the session
+	WriteTimeout   = 10 * time.Second
+	MaxFrameBytes  = 64 * 1024
+	MaxQueueFrames = 4096 // a device this far behind is disconnected and must resync
+)
+
+// Platforms a device may log in from.
+var Platforms = map[string]bool{
+	"iOS": true, "Android": true, "Web": true, "Windows": true, "Mac": true,
+	"iPad": true, "Linux": true, "Unknown": true,
+}
+
+// Metrics are the gateway's observability hooks; nil fields are skipped.
+type Metrics struct {
+	Connections func(delta int)
+	Frames      func(op string)
+}
+
+// Gateway accepts device connections and delivers their users' log entries.
+type Gateway struct {
+	Tenants *tenant.Service
+	IM      *im.Service
+	Bus     bus.Bus
+	Logger  *slog.Logger
+	Metrics Metrics
+
+	hub hub
+}
+
+// New returns a gateway; set Bus before serving.
+func New(t *tenant.Service, svc *im.Service, logger *slog.Logger) *Gateway {
+	g := &Gateway{Tenants: t, IM: svc, Logger: logger}
+	g.hub.shards = make([]hubShard, 64)
+	for i := range g.hub.shards {
+		g.hub.shards[i].users = map[userKey][]*session{}
+	}
+	return g
+}
+
+// ServeHTTP upgrades the request to a WebSocket session.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Devices authenticate with a UserSig, not with cookies, so any origin may connect.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return
+	}
+	c.SetReadLimit(MaxFrameBytes)
+	s := &session{gw: g, conn: c}
+	s.run(r.Context())
+}
+
+// Deliver hands deliveries from the bus to the devices connected here. It never blocks.
+func (g *Gateway) Deliver(ds []bus.Delivery) {
+	for i := range ds {
+		d := &ds[i]
+		sessions := g.hub.get(userKey{d.App, d.User})
+		if len(sessions) == 0 {
+			continue
+		}
+		var frame []byte
+		switch d.Kind {
+		case bus.KindEntry:
+			e := wireEntry(d.Entry)
+			frame, _ = json.Marshal(Frame{Op: OpEntry, Entry: &e})
+		case bus.KindKick:
+			frame, _ = json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
+		}
+		for _, s := range sessions {
+			s.enqueue(frame)
+			if d.Kind == bus.KindKick {
+				s.closeAfterFlush(websocket.StatusPolicyViolation, "kicked")
+			}
+		}
+	}
+}
+
+// Devices reports the devices of a user connected to this node.
+func (g *Gateway) Devices(app int64, user string) []im.Device {
+	sessions := g.hub.get(userKey{app, user})
+	out := make([]im.Device, 0, len(sessions))
+	for _, s := range sessions {
+		out = append(out, im.Device{Platform: s.platform, ConnID: s.connID})
+	}
+	return out
+}
+
+// CloseAll ends every session (graceful shutdown): devices reconnect elsewhere and resync.
+func (g *Gateway) CloseAll() {
+	for i := range g.hub.shards {
+		sh := &g.hub.shards[i]
+		sh.mu.Lock()
+		var all []*session
+		for _, ss := range sh.users {
+			all = append(all, ss...)
+		}
+		sh.mu.Unlock()
+		for _, s := range all {
+			s.conn.Close(websocket.StatusGoingAway, "server shutting down")
+		}
+	}
+}
+
+type userKey struct {
+	app  int64
+	user string
+}
+
+// hub indexes the sessions of this node by user, sharded to keep lock contention low.
+type hub struct{ shards []hubShard }
+
+type hubShard struct {
+	mu    sync.RWMutex
+	users map[userKey][]*session
+}
+
+func (h *hub) shard(k userKey) *hubShard {
+	var x uint32 = 2166136261
+	for i := 0; i < len(k.user); i++ {
+		x = (x ^ uint32(k.user[i])) * 16777619
+	}
+	x ^= uint32(k.app)
+	return &h.shards[x%uint32(len(h.shards))]
+}
+
+func (h *hub) get(k userKey) []*session {
+	sh := h.shard(k)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.users[k]
+}
+
+// add registers s and reports whether it is the user's first session on this node.
+func (h *hub) add(k userKey, s *session) bool {
+	sh := h.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old := sh.users[k]
+	// Copy on write: Deliver iterates slices without holding the lock.
+	next := make([]*session, 0, len(old)+1)
+	next = append(next, old...)
+	sh.users[k] = append(next, s)
+	return len(old) == 0
+}
+
+// remove unregisters s and reports whether the user has no session left here.
+func (h *hub) remove(k userKey, s *session) bool {
+	sh := h.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old := sh.users[k]
+	next := make([]*session, 0, len(old))
+	for _, o := range old {
+		if o != s {
+			next = append(next, o)
+		}
+	}
+	if len(next) == 0 {
+		delete(sh.users, k)
+		return len(old) > 0
+	}
+	sh.users[k] = next
+	return false
+}
+
+// samePlatform returns the user's sessions on platform.
+func (h *hub) samePlatform(k userKey, platform string) []*session {
+	var out []*session
+	for _, s := range h.get(k) {
+		if s.platform == platform {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func newConnID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+var errQueueFull = errors.New("device is too slow")
+
+// session is one connected device. Its reads run on the HTTP handler's goroutine;
+// writes are queued and flushed by a goroutine that exists only while there is
+// something to write, so an idle connection costs one goroutine.
+type session struct {
+	gw       *Gateway
+	conn     *websocket.Conn
+	app      store.App
+	user     string
+	platform string
+	connID   string
+
+	mu         sync.Mutex
+	queue      [][]byte
+	writing    bool
+	closing    bool
+	closeCode  websocket.StatusCode
+	closeWhy   string
+	closedFlag atomic.Bool
+}
+
+func (s *session) run(ctx context.Context) {
+	defer s.conn.CloseNow()
+	if !s.login(ctx) {
+		return
+	}
+	key := userKey{s.app.SDKAppID, s.user}
+	defer func() {
+		if s.gw.hub.remove(key, s) && s.gw.Bus != nil {
+			s.gw.Bus.Unsubscribe(key.app, key.user)
+		}
+		s.closedFlag.Store(true)
+		if s.gw.Metrics.Connections != nil {
+			s.gw.Metrics.Connections(-1)
+		}
+	}()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, IdleTimeout)
+		typ, data, err := s.conn.Read(rctx)
+		cancel()
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			s.reply(Frame{Op: OpError, Code: errs.InvalidParameters, Message: "frames are JSON text"})
+			continue
+		}
+		var f Frame
+		if err := json.Unmarshal(data, &f); err != nil {
+			s.reply(Frame{Op: OpError, Code: errs.JSONParse, Message: "malformed JSON frame: " + err.Error()})
+			continue
+		}
+		if s.gw.Metrics.Frames != nil {
+			s.gw.Metrics.Frames(f.Op)
+		}
+		s.handle(ctx, f)
+	}
+}
+
+// login waits for the login frame and admits the device.
+func (s *session) login(ctx context.Context) bool {
+	lctx, cancel := context.WithTimeout(ctx, LoginTimeout)
+	defer cancel()
+	typ, data, err := s.conn.Read(lctx)
+	if err != nil {
+		return false
+	}
+	var f Frame
+	if typ != websocket.MessageText || json.Unmarshal(data, &f) != nil || f.Op != OpLogin {
+		s.refuse(Frame{Op: OpLogin, Code: errs.InvalidParameters, Message: "the first frame must be a JSON login frame"})
+		return false
+	}
+	fail := func(err error) bool {
+		s.refuse(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		return false
+	}
+	if !Platforms[f.Platform] {
+		return fail(errs.New(errs.InvalidParameters, "platform %q is not one of iOS, Android, Web, Windows, Mac, iPad, Linux, Unknown", f.Platform))
+	}
+	if err := im.ValidUserID(f.User); err != nil {
+		return fail(err)
+	}
+	app, err := s.gw.Tenants.GetApp(ctx, f.SDKAppID)
+	if err != nil {
+		if errors.Is(err, tenant.ErrNotFound) {
+			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
+		}
+		return fail(errs.New(errs.Internal, "%v", err))
+	}
+	now := s.gw.IM.Clock.Now()
+	if err := usersig.Verify(app.SDKAppID, app.SecretKey, f.User, f.UserSig, now); err != nil {
+		return fail(err)
+	}
+	users, err := s.gw.IM.Store.GetUsers(ctx, app.SDKAppID, []string{f.User})
+	if err != nil {
+		return fail(errs.New(errs.Internal, "storage failure: %v", err))
+	}
+	if _, ok := users[f.User]; !ok {
+		return fail(errs.New(errs.AccountNotFound, "account %q is not imported into app %d", f.User, app.SDKAppID))
+	}
+	if err := s.gw.IM.Gate.AdmitLogin(ctx, app, f.User); err != nil {
+		return fail(err)
+	}
+	s.app, s.user, s.platform, s.connID = app, f.User, f.Platform, newConnID()
+	key := userKey{app.SDKAppID, f.User}
+	// An edition without concurrent logins on one platform keeps only the newest device.
+	if !s.gw.IM.Gate.AllowsSamePlatformDevices(app) {
+		for _, old := range s.gw.hub.samePlatform(key, f.Platform) {
+			b, _ := json.Marshal(Frame{Op: OpKicked, Reason: "logged in on another " + f.Platform + " device"})
+			old.enqueue(b)
+			old.closeAfterFlush(websocket.StatusPolicyViolation, "replaced")
+			s.gw.hub.remove(key, old)
+		}
+	}
+	// Register before reading the newest seq so no entry falls between the two.
+	if s.gw.hub.add(key, s) && s.gw.Bus != nil {
+		s.gw.Bus.Subscribe(key.app, key.user)
+	}
+	if s.gw.Metrics.Connections != nil {
+		s.gw.Metrics.Connections(1)
+	}
+	seq, err := s.gw.IM.LastSeq(ctx, app, f.User)
+	if err != nil {
+		s.reply(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		return true
+	}
+	s.reply(Frame{Op: OpLogin, ID: f.ID, User: f.User, ConnID: s.connID, Seq: seq})
+	return true
+}
+
+func (s *session) handle(ctx context.Context, f Frame) {
+	svc := s.gw.IM
+	var err error
+	r := Frame{Op: f.Op, ID: f.ID}
+	switch f.Op {
+	case OpPing:
+		r.Op = OpPong
+	case OpSend:
+		var res im.SendResult
+		res, err = svc.Send(ctx, s.app, im.SendRequest{From: s.user, To: f.To, ClientID: f.ClientMsgID, Body: f.Body, CloudCustomData: f.CloudCustomData})
+		r.MsgKey, r.MsgTime, r.Seq, r.Duplicate, r.ClientMsgID = res.MsgKey, res.MsgTime, res.Seq, res.Duplicate, f.ClientMsgID
+	case OpSync:
+		var entries []store.Entry
+		entries, r.Complete, err = svc.Sync(ctx, s.app, s.user, f.After, f.Limit)
+		r.Entries = make([]Entry, len(entries))
+		for i := range entries {
+			r.Entries[i] = wireEntry(&entries[i])
+		}
+	case OpRead:
+		err = svc.MarkRead(ctx, s.app, s.user, f.Peer, f.Time)
+	case OpRecall:
+		err = svc.Recall(ctx, s.app, s.user, f.Peer, f.MsgKey, false)
+	case OpLogin:
+		err = errs.New(errs.InvalidParameters, "already logged in")
+	default:
+		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
+	}
+	if err != nil {
+		r = Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)}
+	}
+	s.reply(r)
+}
+
+func errMessage(err error) string {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return err.Error()
+}
+
+func (s *session) reply(f Frame) {
+	b, err := json.Marshal(f)
+	if err != nil {
+		b, _ = json.Marshal(Frame{Op: f.Op, ID: f.ID, Code: errs.Internal, Message: "could not encode reply"})
+	}
+	s.enqueue(b)
+}
+
+// refuse answers a failed login and closes the connection.
+func (s *session) refuse(f Frame) {
+	b, _ := json.Marshal(f)
+	ctx, cancel := context.WithTimeout(context.Background(), WriteTimeout)
+	defer cancel()
+	_ = s.conn.Write(ctx, websocket.MessageText, b)
+	s.conn.Close(websocket.StatusPolicyViolation, "login refused")
+}
+
+// enqueue adds a frame to the device's queue and starts a flusher if none runs.
+func (s *session) enqueue(frame []byte) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.queue) >= MaxQueueFrames {
+		s.closing = true
+		s.mu.Unlock()
+		s.gw.Logger.Warn("disconnecting slow device", "app", s.app.SDKAppID, "user", s.user, "err", errQueueFull)
+		s.conn.Close(websocket.StatusTryAgainLater, "too slow; reconnect and sync")
+		return
+	}
+	s.queue = append(s.queue, frame)
+	start := !s.writing
+	s.writing = true
+	s.mu.Unlock()
+	if start {
+		go s.flush()
+	}
+}
+
+// closeAfterFlush closes the connection once the queued frames are written.
+func (s *session) closeAfterFlush(code websocket.StatusCode, why string) {
+	s.mu.Lock()
+	s.closeCode, s.closeWhy = code, why
+	s.closing = true
+	idle := !s.writing
+	s.mu.Unlock()
+	if idle {
+		s.conn.Close(code, why)
+	}
+}
+
+func (s *session) flush() {
+	var batch [][]byte
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.writing = false
+			closing, code, why := s.closing, s.closeCode, s.closeWhy
+			s.mu.Unlock()
+			if closing && code != 0 {
+				s.conn.Close(code, why)
+			}
+			return
+		}
+		batch, s.queue = s.queue, batch[:0]
+		s.mu.Unlock()
+		for i, frame := range batch {
+			ctx, cancel := context.WithTimeout(context.Background(), WriteTimeout)
+			err := s.conn.Write(ctx, websocket.MessageText, frame)
+			cancel()
+			batch[i] = nil
+			if err != nil {
+				s.mu.Lock()
+				s.queue, s.writing, s.closing = nil, false, true
+				s.mu.Unlock()
+				s.conn.CloseNow()
+				return
+			}
+		}
+	}
+}

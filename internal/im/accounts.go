@@ -1,0 +1,240 @@
+package im
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// MaxBatchAccounts bounds the accounts of one import, delete or check call.
+const MaxBatchAccounts = 100
+
+// ImportAccounts creates users (or refreshes nick and avatar of existing ones).
+func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []store.User) error {
+	if err := s.Gate.Active(app); err != nil {
+		return err
+	}
+	if len(users) == 0 || len(users) > MaxBatchAccounts {
+		return errs.New(errs.BatchCount, "import between 1 and %d accounts per call, got %d", MaxBatchAccounts, len(users))
+	}
+	for i := range users {
+		if err := ValidUserID(users[i].UserID); err != nil {
+			return err
+		}
+		if utf8.RuneCountInString(users[i].Nick) > 64 || len(users[i].FaceURL) > 500 {
+			return errs.New(errs.InvalidParameters, "Nick is at most 64 characters and FaceUrl at most 500 bytes")
+		}
+		users[i].CreatedAt = s.Clock.Now()
+	}
+	return storageErrOrNil(s.Store.ImportUsers(ctx, app.SDKAppID, users))
+}
+
+// DeleteAccounts deletes users; the result says, per user, whether it existed.
+func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []string) (map[string]bool, error) {
+	if err := s.checkBatch(app, ids); err != nil {
+		return nil, err
+	}
+	existing, err := s.usersExist(ctx, app.SDKAppID, ids...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.DeleteUsers(ctx, app.SDKAppID, ids); err != nil {
+		return nil, storageErr(err)
+	}
+	found := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		_, found[id] = existing[id]
+	}
+	return found, nil
+}
+
+// CheckAccounts tells, per user, whether it is imported.
+func (s *Service) CheckAccounts(ctx context.Context, app store.App, ids []string) (map[string]bool, error) {
+	if err := s.checkBatch(app, ids); err != nil {
+		return nil, err
+	}
+	existing, err := s.usersExist(ctx, app.SDKAppID, ids...)
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		_, found[id] = existing[id]
+	}
+	return found, nil
+}
+
+func (s *Service) checkBatch(app store.App, ids []string) error {
+	if err := s.Gate.Active(app); err != nil {
+		return err
+	}
+	if len(ids) == 0 || len(ids) > MaxBatchAccounts {
+		return errs.New(errs.BatchCount, "pass between 1 and %d accounts per call, got %d", MaxBatchAccounts, len(ids))
+	}
+	for _, id := range ids {
+		if err := ValidUserID(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func storageErrOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return storageErr(err)
+}
+
+// Profile tags.
+const (
+	TagNick   = "Tag_Profile_IM_Nick"
+	TagImage  = "Tag_Profile_IM_Image"
+	tagCustom = "Tag_Profile_Custom_"
+)
+
+// standardTags maps each standard profile tag to its allowed string values (nil: any
+// string) or to numeric (the value must be a non-negative integer).
+var standardTags = map[string][]string{
+	TagNick:                          nil,
+	"Tag_Profile_IM_Gender":          {"Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"},
+	"Tag_Profile_IM_BirthDay":        {"#num"},
+	"Tag_Profile_IM_Location":        nil,
+	"Tag_Profile_IM_SelfSignature":   nil,
+	"Tag_Profile_IM_AllowType":       {"AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny"},
+	"Tag_Profile_IM_Language":        {"#num"},
+	TagImage:                         nil,
+	"Tag_Profile_IM_MsgSettings":     {"#num"},
+	"Tag_Profile_IM_AdminForbidType": {"AdminForbid_Type_None", "AdminForbid_Type_SendOut"},
+	"Tag_Profile_IM_Level":           {"#num"},
+	"Tag_Profile_IM_Role":            {"#num"},
+}
+
+// ProfileItem is one tag of a profile; Value is its JSON encoding (string or number).
+type ProfileItem struct {
+	Tag   string
+	Value json.RawMessage
+}
+
+// SetProfile validates and stores profile tags of a user.
+func (s *Service) SetProfile(ctx context.Context, app store.App, user string, items []ProfileItem) error {
+	if err := s.Gate.Active(app); err != nil {
+		return err
+	}
+	if err := ValidUserID(user); err != nil {
+		return errs.New(errs.ProfileBadParams, "%s", err.(*errs.Error).Msg)
+	}
+	if len(items) == 0 {
+		return errs.New(errs.ProfileBadParams, "ProfileItem is empty")
+	}
+	tags := make(map[string]string, len(items))
+	for _, it := range items {
+		if err := validProfileItem(it); err != nil {
+			return err
+		}
+		tags[it.Tag] = string(it.Value)
+	}
+	err := s.Store.SetProfile(ctx, app.SDKAppID, user, tags)
+	if errors.Is(err, store.ErrNotFound) {
+		return errs.New(errs.ProfileNoAccount, "account %q does not exist", user)
+	}
+	return storageErrOrNil(err)
+}
+
+func validProfileItem(it ProfileItem) error {
+	var str string
+	isString := json.Unmarshal(it.Value, &str) == nil
+	var num uint64
+	isNum := json.Unmarshal(it.Value, &num) == nil
+	if !isString && !isNum {
+		return errs.New(errs.ProfileBadValue, "value of %s must be a string or a non-negative integer", it.Tag)
+	}
+	if len(it.Value) > 502 { // 500 bytes plus quotes
+		return errs.New(errs.ProfileValueTooBig, "value of %s is longer than 500 bytes", it.Tag)
+	}
+	if strings.HasPrefix(it.Tag, tagCustom) {
+		if key := strings.TrimPrefix(it.Tag, tagCustom); key == "" || len(key) > 8 {
+			return errs.New(errs.ProfileBadParams, "custom profile key %q must be 1 to 8 bytes", key)
+		}
+		return nil
+	}
+	allowed, ok := standardTags[it.Tag]
+	if !ok {
+		return errs.New(errs.ProfileBadParams, "unknown profile tag %q", it.Tag)
+	}
+	switch {
+	case len(allowed) == 1 && allowed[0] == "#num":
+		if !isNum {
+			return errs.New(errs.ProfileBadValue, "value of %s must be a non-negative integer", it.Tag)
+		}
+	case allowed != nil:
+		for _, a := range allowed {
+			if isString && str == a {
+				return nil
+			}
+		}
+		return errs.New(errs.ProfileBadValue, "value of %s must be one of %s", it.Tag, strings.Join(allowed, ", "))
+	default:
+		if !isString {
+			return errs.New(errs.ProfileBadValue, "value of %s must be a string", it.Tag)
+		}
+	}
+	return nil
+}
+
+// UserProfile is the requested tags of one user, or Found=false.
+type UserProfile struct {
+	User  string
+	Found bool
+	Items []ProfileItem
+}
+
+// GetProfiles returns the requested tags of users; Nick and Image fall back to the
+// values given at import.
+func (s *Service) GetProfiles(ctx context.Context, app store.App, users, tags []string) ([]UserProfile, error) {
+	if err := s.Gate.Active(app); err != nil {
+		return nil, err
+	}
+	if len(users) == 0 || len(users) > MaxBatchAccounts {
+		return nil, errs.New(errs.ProfileBadParams, "To_Account must list 1 to %d accounts", MaxBatchAccounts)
+	}
+	if len(tags) == 0 {
+		return nil, errs.New(errs.ProfileBadParams, "TagList is empty")
+	}
+	found, err := s.usersExist(ctx, app.SDKAppID, users...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserProfile, 0, len(users))
+	for _, id := range users {
+		u, ok := found[id]
+		p := UserProfile{User: id, Found: ok}
+		if ok {
+			for _, tag := range tags {
+				v, has := u.Profile[tag]
+				switch {
+				case has:
+				case tag == TagNick:
+					v = jsonString(u.Nick)
+				case tag == TagImage:
+					v = jsonString(u.FaceURL)
+				default:
+					continue
+				}
+				p.Items = append(p.Items, ProfileItem{Tag: tag, Value: json.RawMessage(v)})
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -1,0 +1,423 @@
+package im
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Message limits.
+const (
+	MaxMsgBodyBytes   = 12 * 1024 // the reference's documented message size limit
+	MaxBatchSendUsers = 500
+	MaxClientIDLen    = 64
+	UserRecallWindow  = 2 * time.Minute // a sender may recall for this long; the admin always
+	MaxHistoryPage    = 100
+	MaxSyncPage       = 500
+)
+
+// elementTypes are the message element types of the reference protocol.
+var elementTypes = map[string]bool{
+	"TIMTextElem": true, "TIMLocationElem": true, "TIMFaceElem": true, "TIMCustomElem": true,
+	"TIMSoundElem": true, "TIMImageElem": true, "TIMFileElem": true, "TIMVideoFileElem": true,
+}
+
+// ValidateBody checks a MsgBody: a non-empty JSON array of {MsgType, MsgContent}.
+func ValidateBody(body json.RawMessage) error {
+	if len(body) > MaxMsgBodyBytes {
+		return errs.New(errs.MsgTooLong, "message body is %d bytes; the limit is %d", len(body), MaxMsgBodyBytes)
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return errs.New(errs.MsgBodyNotArray, "MsgBody must be a JSON array of message elements")
+	}
+	var elems []struct {
+		MsgType    string          `json:"MsgType"`
+		MsgContent json.RawMessage `json:"MsgContent"`
+	}
+	if err := json.Unmarshal(trimmed, &elems); err != nil {
+		return errs.New(errs.MsgBodyInvalid, "MsgBody is malformed: %v", err)
+	}
+	if len(elems) == 0 {
+		return errs.New(errs.MsgBodyInvalid, "MsgBody has no elements")
+	}
+	for i, e := range elems {
+		if !elementTypes[e.MsgType] {
+			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgType %q is not a known element type", i, e.MsgType)
+		}
+		if c := bytes.TrimSpace(e.MsgContent); len(c) == 0 || c[0] != '{' {
+			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgContent must be an object", i)
+		}
+	}
+	return nil
+}
+
+// SendRequest is a one-to-one message to send.
+type SendRequest struct {
+	From, To        string
+	ClientID        string // idempotency key; a retry with the same key does not duplicate
+	Random          uint32
+	Body            json.RawMessage
+	CloudCustomData string
+	NoSenderCopy    bool  // do not store the message in the sender's log (SyncOtherMachine=2)
+	Import          bool  // importmsg: historical message, raises no unread count
+	Time            int64 // Unix seconds; 0 = now (only imports may set it)
+}
+
+// SendResult is what a send produced.
+type SendResult struct {
+	MsgKey    string
+	MsgSeq    int64
+	MsgTime   int64
+	MsgRandom uint32
+	Seq       int64 // the sender copy's position in the sender's log (0 without a copy)
+	Duplicate bool
+}
+
+// Send stores a one-to-one message durably and delivers it to every device of both
+// users. fromAdmin allows the app's admin identity, which is not an imported user, as sender.
+func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (SendResult, error) {
+	if err := s.Gate.Active(app); err != nil {
+		return SendResult{}, err
+	}
+	if err := s.checkSend(ctx, app, &req); err != nil {
+		return SendResult{}, err
+	}
+	return s.write(ctx, app, req)
+}
+
+func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest) error {
+	if req.From == "" {
+		req.From = app.AdminUser
+	}
+	if err := ValidUserID(req.From); err != nil {
+		return errs.New(errs.C2CSenderOrPeer, "From_Account: %s", err.(*errs.Error).Msg)
+	}
+	if err := ValidUserID(req.To); err != nil {
+		return errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
+	}
+	if len(req.ClientID) > MaxClientIDLen {
+		return errs.New(errs.InvalidParameters, "client message id is longer than %d bytes", MaxClientIDLen)
+	}
+	if len(req.CloudCustomData) > MaxMsgBodyBytes {
+		return errs.New(errs.MsgTooLong, "CloudCustomData is longer than %d bytes", MaxMsgBodyBytes)
+	}
+	if err := ValidateBody(req.Body); err != nil {
+		return err
+	}
+	users, err := s.usersExist(ctx, app.SDKAppID, req.From, req.To)
+	if err != nil {
+		return err
+	}
+	if _, ok := users[req.From]; !ok && req.From != app.AdminUser {
+		return errs.New(errs.C2CSenderOrPeer, "sender %q is not an imported account", req.From)
+	}
+	if _, ok := users[req.To]; !ok {
+		return errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", req.To)
+	}
+	return nil
+}
+
+func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (SendResult, error) {
+	if req.Random == 0 {
+		req.Random = randomUint32()
+	}
+	t := req.Time
+	if t == 0 || !req.Import {
+		t = s.Clock.Now().Unix()
+	}
+	res, err := s.Writer.Do(ctx, store.Op{
+		Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: req.To,
+		ClientID: req.ClientID, MsgRandom: req.Random, MsgTime: t, Body: req.Body,
+		CloudCustomData: req.CloudCustomData, OnlyReceiver: req.NoSenderCopy,
+		Unread: !req.Import, At: s.Clock.Now(),
+	})
+	if err != nil {
+		return SendResult{}, err
+	}
+	if len(res.Entries) == 0 {
+		return SendResult{}, errs.New(errs.Internal, "message was not stored")
+	}
+	e := res.Entries[0]
+	out := SendResult{MsgKey: e.MsgKey, MsgSeq: e.MsgSeq, MsgTime: e.MsgTime, MsgRandom: e.MsgRandom, Duplicate: res.Duplicate}
+	if e.Owner == req.From {
+		out.Seq = e.Seq
+	}
+	return out, nil
+}
+
+// BatchSend sends one message to many users. A receiver that fails (not imported,
+// invalid) does not stop the others; failures are returned per receiver.
+func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest, to []string) (SendResult, map[string]error, error) {
+	if err := s.Gate.Active(app); err != nil {
+		return SendResult{}, nil, err
+	}
+	if len(to) == 0 || len(to) > MaxBatchSendUsers {
+		return SendResult{}, nil, errs.New(errs.MsgBatchTooLarge, "To_Account must list 1 to %d accounts, got %d", MaxBatchSendUsers, len(to))
+	}
+	if req.Random == 0 {
+		req.Random = randomUint32()
+	}
+	if req.From == "" {
+		req.From = app.AdminUser
+	}
+	users, err := s.usersExist(ctx, app.SDKAppID, append([]string{req.From}, to...)...)
+	if err != nil {
+		return SendResult{}, nil, err
+	}
+	if _, ok := users[req.From]; !ok && req.From != app.AdminUser {
+		return SendResult{}, nil, errs.New(errs.C2CSenderOrPeer, "sender %q is not an imported account", req.From)
+	}
+	if err := ValidateBody(req.Body); err != nil {
+		return SendResult{}, nil, err
+	}
+	failed := map[string]error{}
+	ops := make([]store.Op, 0, len(to))
+	now := s.Clock.Now()
+	for _, u := range to {
+		if err := ValidUserID(u); err != nil {
+			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
+			continue
+		}
+		if _, ok := users[u]; !ok {
+			failed[u] = errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", u)
+			continue
+		}
+		clientID := req.ClientID
+		if clientID != "" {
+			clientID += ":" + u
+		}
+		ops = append(ops, store.Op{
+			Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: u, ClientID: clientID,
+			MsgRandom: req.Random, MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData,
+			OnlyReceiver: req.NoSenderCopy, Unread: true, At: now,
+		})
+	}
+	// One submission of all receivers: the writer commits them together.
+	results, errsOf := s.Writer.DoAll(ctx, ops)
+	var first SendResult
+	for i, res := range results {
+		if errsOf[i] != nil {
+			failed[ops[i].To] = errsOf[i]
+			continue
+		}
+		if first.MsgKey == "" && len(res.Entries) > 0 {
+			e := res.Entries[0]
+			first = SendResult{MsgKey: e.MsgKey, MsgSeq: e.MsgSeq, MsgTime: e.MsgTime, MsgRandom: e.MsgRandom}
+		}
+	}
+	return first, failed, nil
+}
+
+// Recall withdraws a message of the conversation From→To. A user may recall only
+// within UserRecallWindow; the admin (byAdmin) at any time.
+func (s *Service) Recall(ctx context.Context, app store.App, from, to, msgKey string, byAdmin bool) error {
+	if err := s.Gate.Active(app); err != nil {
+		return err
+	}
+	if err := ValidUserID(from); err != nil {
+		return err
+	}
+	if err := ValidUserID(to); err != nil {
+		return err
+	}
+	if msgKey == "" {
+		return errs.New(errs.InvalidParameters, "MsgKey is empty")
+	}
+	msg, err := s.findMessage(ctx, app, from, to, msgKey)
+	if err != nil {
+		return err
+	}
+	if msg.From != from {
+		return errs.New(errs.InvalidParameters, "message %s was not sent by %q", msgKey, from)
+	}
+	if !byAdmin && s.Clock.Now().Sub(time.Unix(msg.MsgTime, 0)) > UserRecallWindow {
+		return errs.New(errs.MsgRecallTooLate, "a message can be recalled for %s after it was sent", UserRecallWindow)
+	}
+	res, err := s.Writer.Do(ctx, store.Op{Kind: store.OpRecall, App: app.SDKAppID, From: from, To: to, MsgKey: msgKey, At: s.Clock.Now()})
+	if err != nil {
+		return err
+	}
+	if errors.Is(res.Err, store.ErrNotFound) {
+		return errs.New(errs.MsgNotFound, "no message %s between %q and %q", msgKey, from, to)
+	}
+	return storageErrOrNil(res.Err)
+}
+
+// findMessage looks the message up in the sender's log, then in the receiver's (the
+// sender may have sent it without keeping a copy).
+func (s *Service) findMessage(ctx context.Context, app store.App, from, to, msgKey string) (store.Entry, error) {
+	for _, owner := range [2][2]string{{from, to}, {to, from}} {
+		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner[0], owner[1], msgKey)
+		if err == nil {
+			if e.CreatedAt.Before(s.Gate.RetentionStart(app)) {
+				break
+			}
+			return e, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return store.Entry{}, storageErr(err)
+		}
+	}
+	return store.Entry{}, errs.New(errs.MsgNotFound, "no message %s between %q and %q", msgKey, from, to)
+}
+
+// MarkRead records that reader has read the conversation with peer up to readTime
+// (Unix seconds; 0 = now). The peer's devices get a read receipt.
+func (s *Service) MarkRead(ctx context.Context, app store.App, reader, peer string, readTime int64) error {
+	if err := s.Gate.Active(app); err != nil {
+		return err
+	}
+	if err := ValidUserID(reader); err != nil {
+		return err
+	}
+	if err := ValidUserID(peer); err != nil {
+		return err
+	}
+	now := s.Clock.Now().Unix()
+	if readTime <= 0 || readTime > now {
+		readTime = now
+	}
+	users, err := s.usersExist(ctx, app.SDKAppID, reader, peer)
+	if err != nil {
+		return err
+	}
+	for _, u := range []string{reader, peer} {
+		if _, ok := users[u]; !ok {
+			return errs.New(errs.AccountNotFound, "account %q does not exist", u)
+		}
+	}
+	res, err := s.Writer.Do(ctx, store.Op{Kind: store.OpRead, App: app.SDKAppID, From: reader, To: peer, ReadTime: readTime, At: s.Clock.Now()})
+	if err != nil {
+		return err
+	}
+	return storageErrOrNil(res.Err)
+}
+
+// HistoryPage is one page of a conversation's history, newest first.
+type HistoryPage struct {
+	Messages   []store.Entry
+	Complete   bool
+	LastMsgKey string // pass back to continue with older messages
+	PeerRead   int64  // the peer has read the conversation up to this time
+}
+
+// History returns owner's history with peer within [minTime, maxTime], newest first,
+// continuing after lastMsgKey when given.
+func (s *Service) History(ctx context.Context, app store.App, owner, peer string, minTime, maxTime int64, maxCnt int, lastMsgKey string) (HistoryPage, error) {
+	if err := s.Gate.Active(app); err != nil {
+		return HistoryPage{}, err
+	}
+	if err := ValidUserID(owner); err != nil {
+		return HistoryPage{}, err
+	}
+	if err := ValidUserID(peer); err != nil {
+		return HistoryPage{}, err
+	}
+	if maxTime == 0 {
+		maxTime = s.Clock.Now().Unix()
+	}
+	if minTime < 0 || maxTime < minTime {
+		return HistoryPage{}, errs.New(errs.InvalidParameters, "MinTime must not be after MaxTime")
+	}
+	if maxCnt <= 0 || maxCnt > MaxHistoryPage {
+		maxCnt = MaxHistoryPage
+	}
+	var before int64
+	if lastMsgKey != "" {
+		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner, peer, lastMsgKey)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return HistoryPage{}, errs.New(errs.InvalidParameters, "LastMsgKey %q is not a message of this conversation", lastMsgKey)
+			}
+			return HistoryPage{}, storageErr(err)
+		}
+		before = e.Seq
+	}
+	msgs, err := s.Store.History(ctx, app.SDKAppID, owner, peer, minTime, maxTime, before, maxCnt+1, s.Gate.RetentionStart(app))
+	if err != nil {
+		return HistoryPage{}, storageErr(err)
+	}
+	page := HistoryPage{Complete: len(msgs) <= maxCnt}
+	if !page.Complete {
+		msgs = msgs[:maxCnt]
+	}
+	page.Messages = msgs
+	if len(msgs) > 0 {
+		page.LastMsgKey = msgs[len(msgs)-1].MsgKey
+	}
+	page.PeerRead, err = s.Store.PeerReadTime(ctx, app.SDKAppID, owner, peer)
+	return page, storageErrOrNil(err)
+}
+
+// Unread returns owner's unread counts per peer (all conversations when peers is empty).
+func (s *Service) Unread(ctx context.Context, app store.App, owner string, peers []string) (map[string]int, error) {
+	if err := s.Gate.Active(app); err != nil {
+		return nil, err
+	}
+	if err := ValidUserID(owner); err != nil {
+		return nil, err
+	}
+	for _, p := range peers {
+		if err := ValidUserID(p); err != nil {
+			return nil, err
+		}
+	}
+	counts, err := s.Store.Unread(ctx, app.SDKAppID, owner, peers, s.Gate.RetentionStart(app))
+	return counts, storageErrOrNil(err)
+}
+
+// Sync returns owner's log entries after seq, oldest first, and whether that is all.
+func (s *Service) Sync(ctx context.Context, app store.App, owner string, after int64, limit int) ([]store.Entry, bool, error) {
+	if limit <= 0 || limit > MaxSyncPage {
+		limit = MaxSyncPage
+	}
+	entries, err := s.Store.Sync(ctx, app.SDKAppID, owner, after, limit+1, s.Gate.RetentionStart(app))
+	if err != nil {
+		return nil, false, storageErr(err)
+	}
+	complete := len(entries) <= limit
+	if !complete {
+		entries = entries[:limit]
+	}
+	return entries, complete, nil
+}
+
+// LastSeq returns the newest position of owner's log.
+func (s *Service) LastSeq(ctx context.Context, app store.App, owner string) (int64, error) {
+	seq, err := s.Store.LastSeq(ctx, app.SDKAppID, owner)
+	return seq, storageErrOrNil(err)
+}
+
+// ParseMsgKey splits "<seq>_<random>_<time>"; it reports whether the key is well formed.
+func ParseMsgKey(key string) bool {
+	parts := strings.Split(key, "_")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if _, err := strconv.ParseUint(p, 10, 64); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func randomUint32() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	v := binary.BigEndian.Uint32(b[:])
+	if v == 0 {
+		v = 1
+	}
+	return v
+}

@@ -1,0 +1,120 @@
+// Package im is the messaging domain: accounts (end users), profiles and one-to-one
+// messages with per-user sync logs. Transports (REST, WebSocket) call it; it asks the
+// gate for edition rules and writes through the single Writer.
+package im
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Device is one connected device of a user.
+type Device struct {
+	Platform string
+	ConnID   string
+}
+
+// Presence reports which devices of a user are connected now.
+type Presence interface {
+	Devices(app int64, user string) []Device
+}
+
+// Service is the messaging domain service.
+type Service struct {
+	Store    store.Store
+	Clock    clock.Clock
+	Gate     *gate.Gate
+	Writer   *Writer
+	Bus      bus.Bus
+	Presence Presence // may be nil: everyone is offline
+}
+
+// MaxUserIDLen is the longest UserID accepted, in bytes.
+const MaxUserIDLen = 32
+
+// ValidUserID checks the reference's UserID rule: 1..32 bytes of printable ASCII.
+func ValidUserID(id string) error {
+	if id == "" {
+		return errs.New(errs.InvalidParameters, "UserID is empty")
+	}
+	if len(id) > MaxUserIDLen {
+		return errs.New(errs.InvalidParameters, "UserID %q is longer than %d bytes", id, MaxUserIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return errs.New(errs.InvalidParameters, "UserID %q has a character outside printable ASCII", id)
+		}
+	}
+	return nil
+}
+
+// userExists reports whether the user was imported into the app.
+func (s *Service) usersExist(ctx context.Context, app int64, ids ...string) (map[string]store.User, error) {
+	users, err := s.Store.GetUsers(ctx, app, ids)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	return users, nil
+}
+
+func storageErr(err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return errs.New(errs.Internal, "storage failure: %v", err)
+}
+
+// Kick ends every session of the user on every node.
+func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
+	if err := s.Gate.Active(app); err != nil {
+		return err
+	}
+	if err := ValidUserID(user); err != nil {
+		return err
+	}
+	users, err := s.usersExist(ctx, app.SDKAppID, user)
+	if err != nil {
+		return err
+	}
+	if _, ok := users[user]; !ok {
+		return errs.New(errs.AccountNotFound, "account %q does not exist", user)
+	}
+	s.Bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
+	return nil
+}
+
+// OnlineState is the online status of one user.
+type OnlineState struct {
+	User    string
+	Status  string // "Online" or "Offline"
+	Devices []Device
+}
+
+// OnlineStatus reports the online state of users.
+func (s *Service) OnlineStatus(ctx context.Context, app store.App, users []string) ([]OnlineState, error) {
+	if err := s.Gate.Active(app); err != nil {
+		return nil, err
+	}
+	out := make([]OnlineState, 0, len(users))
+	for _, u := range users {
+		st := OnlineState{User: u, Status: "Offline"}
+		if s.Presence != nil {
+			st.Devices = s.Presence.Devices(app.SDKAppID, u)
+		}
+		if len(st.Devices) > 0 {
+			st.Status = "Online"
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func fmtKey(seq int64, random uint32, t int64) string { return fmt.Sprintf("%d_%d_%d", seq, random, t) }

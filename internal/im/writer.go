@@ -1,0 +1,160 @@
+package im
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Writer is the single writer of the message log: it gathers concurrent operations
+// into batches and commits each batch in one transaction (group commit), so the cost
+// of a durable commit is shared by every message in the batch. Only after the commit
+// are the callers answered and the deliveries published.
+type Writer struct {
+	store    store.Messages
+	bus      bus.Bus
+	maxBatch int
+	reqs     chan *writeReq
+	wg       sync.WaitGroup
+	closeMu  sync.RWMutex
+	closed   bool
+	onBatch  func(size int, took time.Duration) // metrics hook; may be nil
+	pool     sync.Pool
+}
+
+type writeReq struct {
+	op   store.Op
+	res  store.OpResult
+	err  error
+	done chan struct{}
+}
+
+// NewWriter starts a writer. maxBatch bounds the operations per transaction.
+func NewWriter(s store.Messages, b bus.Bus, maxBatch int, onBatch func(int, time.Duration)) *Writer {
+	if maxBatch <= 0 {
+		maxBatch = 512
+	}
+	w := &Writer{store: s, bus: b, maxBatch: maxBatch, reqs: make(chan *writeReq, 4*maxBatch), onBatch: onBatch}
+	w.pool.New = func() any { return &writeReq{done: make(chan struct{}, 1)} }
+	w.wg.Add(1)
+	go w.run()
+	return w
+}
+
+// Do submits one operation and waits until it is durable (or failed).
+func (w *Writer) Do(ctx context.Context, op store.Op) (store.OpResult, error) {
+	r := w.pool.Get().(*writeReq)
+	r.op = op
+	w.closeMu.RLock()
+	if w.closed {
+		w.closeMu.RUnlock()
+		w.pool.Put(r)
+		return store.OpResult{}, errs.New(errs.Internal, "server is shutting down")
+	}
+	w.reqs <- r
+	w.closeMu.RUnlock()
+	// The writer always answers, even when ctx ends: the op may already be committed,
+	// and the request must not be reused before it is answered.
+	<-r.done
+	res, err := r.res, r.err
+	r.res, r.err, r.op = store.OpResult{}, nil, store.Op{}
+	w.pool.Put(r)
+	return res, err
+}
+
+// DoAll submits several operations at once and waits until all are durable, so
+// they usually share one transaction. Results and errors are in the order of ops.
+func (w *Writer) DoAll(ctx context.Context, ops []store.Op) ([]store.OpResult, []error) {
+	reqs := make([]*writeReq, len(ops))
+	results := make([]store.OpResult, len(ops))
+	errors := make([]error, len(ops))
+	w.closeMu.RLock()
+	if w.closed {
+		w.closeMu.RUnlock()
+		for i := range errors {
+			errors[i] = errs.New(errs.Internal, "server is shutting down")
+		}
+		return results, errors
+	}
+	for i, op := range ops {
+		reqs[i] = w.pool.Get().(*writeReq)
+		reqs[i].op = op
+		w.reqs <- reqs[i]
+	}
+	w.closeMu.RUnlock()
+	for i, r := range reqs {
+		<-r.done
+		results[i], errors[i] = r.res, r.err
+		if errors[i] == nil && r.res.Err != nil {
+			errors[i] = r.res.Err
+		}
+		r.res, r.err, r.op = store.OpResult{}, nil, store.Op{}
+		w.pool.Put(r)
+	}
+	return results, errors
+}
+
+// Close stops accepting operations, commits what is queued and returns.
+func (w *Writer) Close() {
+	w.closeMu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.reqs)
+	}
+	w.closeMu.Unlock()
+	w.wg.Wait()
+}
+
+func (w *Writer) run() {
+	defer w.wg.Done()
+	batch := make([]*writeReq, 0, w.maxBatch)
+	ops := make([]store.Op, 0, w.maxBatch)
+	var deliveries []bus.Delivery
+	for first := range w.reqs {
+		batch = append(batch[:0], first)
+	fill: // take whatever else is already waiting, without waiting for more
+		for len(batch) < w.maxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		ops = ops[:0]
+		for _, r := range batch {
+			ops = append(ops, r.op)
+		}
+		start := time.Now()
+		results, err := w.store.Apply(context.Background(), ops)
+		if w.onBatch != nil {
+			w.onBatch(len(batch), time.Since(start))
+		}
+		deliveries = deliveries[:0]
+		for i, r := range batch {
+			if err != nil {
+				r.err = errs.New(errs.Internal, "storage failure: %v", err)
+				continue
+			}
+			r.res = results[i]
+			if r.res.Duplicate || r.res.Err != nil {
+				continue
+			}
+			for j := range r.res.Entries {
+				e := &r.res.Entries[j]
+				deliveries = append(deliveries, bus.Delivery{App: e.App, User: e.Owner, Kind: bus.KindEntry, Entry: e})
+			}
+		}
+		w.bus.Publish(deliveries)
+		for _, r := range batch {
+			r.done <- struct{}{}
+		}
+	}
+}

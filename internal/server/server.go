@@ -1,0 +1,210 @@
+// Package server wires chatd's parts into one HTTP server: REST API, WebSocket
+// gateway, operator API, health, readiness and metrics on one port.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/gateway"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/operator"
+	"github.com/chatd/chatd/internal/restapi"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
+)
+
+// Config is everything a server needs; cmd/chatd fills it from flags.
+type Config struct {
+	Store         store.Store
+	Clock         clock.Clock
+	Logger        *slog.Logger
+	OperatorToken string
+	PurgeEvery    time.Duration // retention purge interval; default 10 minutes
+}
+
+// Server is a running chatd node.
+type Server struct {
+	cfg      Config
+	Tenants  *tenant.Service
+	IM       *im.Service
+	Gateway  *gateway.Gateway
+	Writer   *im.Writer
+	Bus      bus.Bus
+	Handler  http.Handler
+	ready    atomic.Bool
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
+}
+
+// New builds a server over an open store.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Clock == nil || cfg.Logger == nil {
+		return nil, errors.New("server: store, clock and logger are required")
+	}
+	if cfg.PurgeEvery <= 0 {
+		cfg.PurgeEvery = 10 * time.Minute
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	s := &Server{cfg: cfg}
+	s.Tenants = &tenant.Service{Store: cfg.Store, Clock: cfg.Clock}
+	g := &gate.Gate{MAU: cfg.Store, Clock: cfg.Clock}
+	s.IM = &im.Service{Store: cfg.Store, Clock: cfg.Clock, Gate: g}
+	s.Gateway = gateway.New(s.Tenants, s.IM, cfg.Logger)
+	s.Gateway.Metrics = gateway.Metrics{
+		Connections: func(d int) { m.connections.Add(float64(d)) },
+		Frames:      func(op string) { m.frames.WithLabelValues(op).Inc() },
+	}
+	s.Bus = bus.NewLocal(s.Gateway)
+	s.Gateway.Bus = s.Bus
+	s.Writer = im.NewWriter(cfg.Store, s.Bus, 512, func(n int, took time.Duration) {
+		m.batchSize.Observe(float64(n))
+		m.commitSeconds.Observe(took.Seconds())
+	})
+	s.IM.Writer, s.IM.Bus, s.IM.Presence = s.Writer, s.Bus, s.Gateway
+
+	mux := http.NewServeMux()
+	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger}))
+	mux.Handle("/v1/ws", s.Gateway)
+	mux.Handle("/operator/v1/", operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	// pprof is for the operator only.
+	debug := http.NewServeMux()
+	debug.HandleFunc("/debug/pprof/", pprof.Index)
+	debug.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	debug.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/pprof/", requireToken(cfg.OperatorToken, debug))
+	s.Handler = mux
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
+	go s.runJobs(ctx)
+	s.ready.Store(true)
+	return s, nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Store.GetAccount(ctx, "readyz-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// runJobs runs the periodic retention purge.
+func (s *Server) runJobs(ctx context.Context) {
+	defer close(s.jobsDone)
+	t := time.NewTicker(s.cfg.PurgeEvery)
+	defer t.Stop()
+	for {
+		if n, err := s.IM.PurgeExpired(ctx); err != nil {
+			s.cfg.Logger.Error("retention purge failed", "err", err)
+		} else if n > 0 {
+			s.cfg.Logger.Info("retention purge", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops accepting,
+// ends device sessions, lets requests in flight finish, commits queued writes and
+// closes the store.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
+	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() {
+		if certFile != "" {
+			errc <- hs.ServeTLS(ln, certFile, keyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	s.Gateway.CloseAll()
+	err := hs.Shutdown(shutdownCtx)
+	s.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close stops background jobs, flushes the writer and closes the store.
+func (s *Server) Close() {
+	s.stopJobs()
+	<-s.jobsDone
+	s.Writer.Close()
+	if err := s.cfg.Store.Close(); err != nil {
+		s.cfg.Logger.Error("closing store", "err", err)
+	}
+}
+
+// requireToken lets through only requests bearing the operator token.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			http.Error(w, "operator token required", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type metrics struct {
+	connections   prometheus.Gauge
+	frames        *prometheus.CounterVec
+	batchSize     prometheus.Histogram
+	commitSeconds prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chatd_ws_connections", Help: "Open device connections on this node."}),
+		frames:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chatd_ws_frames_total", Help: "Frames received from devices, by op."}, []string{"op"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chatd_write_batch_size", Help: "Operations per group commit.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chatd_write_commit_seconds", Help: "Duration of one group commit.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
+	}
+	reg.MustRegister(m.connections, m.frames, m.batchSize, m.commitSeconds)
+	return m
+}

@@ -1,0 +1,148 @@
+// Package tenant manages customer accounts and their apps (product spec section 2).
+package tenant
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/period"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// MaxAppsPerAccount is the number of apps one customer account may own.
+const MaxAppsPerAccount = 300
+
+// DefaultAdmin is the admin identity a new app's REST API accepts.
+const DefaultAdmin = "administrator"
+
+// DefaultRegion is used when an app is created without a data center.
+const DefaultRegion = "singapore"
+
+// Regions are the data centers an app can be created in.
+var Regions = []string{"singapore", "seoul", "tokyo", "frankfurt", "mumbai", "silicon-valley", "jakarta", "china"}
+
+// Errors returned to callers; the operator API turns them into HTTP statuses.
+var (
+	ErrInvalid      = errors.New("invalid input")
+	ErrNotFound     = errors.New("not found")
+	ErrLimit        = errors.New("limit reached")
+	ErrConfirmation = errors.New("confirmation does not match")
+)
+
+// Service is the tenant domain service.
+type Service struct {
+	Store store.Tenants
+	Clock clock.Clock
+}
+
+// CreateAccount opens a customer account.
+func (s *Service) CreateAccount(ctx context.Context, name, email, phone string) (store.Account, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 128 {
+		return store.Account{}, fmt.Errorf("%w: name is required (at most 128 characters)", ErrInvalid)
+	}
+	if _, err := mail.ParseAddress(email); err != nil || strings.ContainsAny(email, "<> ") {
+		return store.Account{}, fmt.Errorf("%w: email %q is not a valid address", ErrInvalid, email)
+	}
+	if len(phone) > 32 {
+		return store.Account{}, fmt.Errorf("%w: phone is too long", ErrInvalid)
+	}
+	a := store.Account{
+		ID: "acc_" + randomHex(8), Name: name, Email: email, Phone: phone,
+		Status: "active", CreatedAt: s.Clock.Now(),
+	}
+	if err := s.Store.CreateAccount(ctx, a); err != nil {
+		return store.Account{}, err
+	}
+	return a, nil
+}
+
+// GetAccount returns an account.
+func (s *Service) GetAccount(ctx context.Context, id string) (store.Account, error) {
+	a, err := s.Store.GetAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, fmt.Errorf("%w: account %q", ErrNotFound, id)
+	}
+	return a, err
+}
+
+// CreateApp creates an app on the Free Trial edition, valid for one month.
+func (s *Service) CreateApp(ctx context.Context, accountID, name, region string) (store.App, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 128 {
+		return store.App{}, fmt.Errorf("%w: name is required (at most 128 characters)", ErrInvalid)
+	}
+	if region == "" {
+		region = DefaultRegion
+	}
+	if !validRegion(region) {
+		return store.App{}, fmt.Errorf("%w: unknown region %q (one of %s)", ErrInvalid, region, strings.Join(Regions, ", "))
+	}
+	now := s.Clock.Now()
+	app, err := s.Store.CreateApp(ctx, store.App{
+		AccountID: accountID, Name: name, Region: region,
+		SecretKey: randomHex(32), AdminUser: DefaultAdmin,
+		Edition: catalog.Trial, Status: "active",
+		CreatedAt: now, ExpiresAt: period.AddMonths(now, 1),
+	}, MaxAppsPerAccount)
+	switch {
+	case errors.Is(err, store.ErrLimit):
+		return app, fmt.Errorf("%w: an account may own at most %d apps", ErrLimit, MaxAppsPerAccount)
+	case errors.Is(err, store.ErrNotFound):
+		return app, fmt.Errorf("%w: account %q", ErrNotFound, accountID)
+	}
+	return app, err
+}
+
+// GetApp returns a live (not deleted) app.
+func (s *Service) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
+	app, err := s.Store.GetApp(ctx, sdkappid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && app.Status == "deleted") {
+		return store.App{}, fmt.Errorf("%w: app %d", ErrNotFound, sdkappid)
+	}
+	return app, err
+}
+
+// ListApps lists the live apps of an account.
+func (s *Service) ListApps(ctx context.Context, accountID string) ([]store.App, error) {
+	if _, err := s.GetAccount(ctx, accountID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListApps(ctx, accountID)
+}
+
+// DeleteApp deletes an app and all its data. confirm must repeat the SDKAppID.
+func (s *Service) DeleteApp(ctx context.Context, sdkappid, confirm int64) error {
+	if confirm != sdkappid {
+		return fmt.Errorf("%w: pass the SDKAppID %d again to confirm; deletion cannot be undone", ErrConfirmation, sdkappid)
+	}
+	if _, err := s.GetApp(ctx, sdkappid); err != nil {
+		return err
+	}
+	return s.Store.DeleteApp(ctx, sdkappid, s.Clock.Now())
+}
+
+func validRegion(r string) bool {
+	for _, v := range Regions {
+		if v == r {
+			return true
+		}
+	}
+	return false
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
