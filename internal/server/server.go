@@ -123,7 +123,7 @@ func (s *Server) runJobs(ctx context.Context) {
 	t := time.NewTicker(s.cfg.PurgeEvery)
 	defer t.Stop()
 	for {
-		if n, err := s.IM.PurgeExpired(ctx); err != nil {
+		if n, err := s.purge(ctx); err != nil {
 			s.cfg.Logger.Error("retention purge failed", "err", err)
 		} else if n > 0 {
 			s.cfg.Logger.Info("retention purge", "deleted", n)
@@ -134,6 +134,20 @@ func (s *Server) runJobs(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+func (s *Server) purge(ctx context.Context) (int64, error) {
+	lister, ok := s.cfg.Store.(interface {
+		AllApps(context.Context) ([]store.App, error)
+	})
+	if !ok {
+		return 0, nil
+	}
+	apps, err := lister.AllApps(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.IM.PurgeExpired(ctx, apps)
 }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops accepting,

@@ -1,0 +1,436 @@
+// Package e2e runs the real chatd binary and drives it as its users would: the
+// operator through the CLI, an app backend over REST with UserSigs made by the public
+// TLSSigAPIv2 library, and devices over WebSocket with the Go client.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tencentyun/tls-sig-api-v2-golang/tencentyun"
+
+	"github.com/chatd/chatd/client"
+)
+
+var chatdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "chatd-e2e-bin")
+	if err != nil {
+		panic(err)
+	}
+	chatdBin = filepath.Join(dir, "chatd")
+	out, err := exec.Command("go", "build", "-o", chatdBin, "../cmd/chatd").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building chatd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// node is one running chatd process.
+type node struct {
+	t    *testing.T
+	data string
+	addr string
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startNode(t *testing.T, data, addr string, extra ...string) *node {
+	t.Helper()
+	n := &node{t: t, data: data, addr: addr, logs: &bytes.Buffer{}}
+	args := append([]string{"serve", "--data", data, "--addr", addr}, extra...)
+	n.cmd = exec.Command(chatdBin, args...)
+	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			n.kill()
+			t.Fatalf("chatd did not become ready: %v\n%s", err, n.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Cleanup(n.kill)
+	return n
+}
+
+func (n *node) kill() {
+	if n.cmd.ProcessState == nil {
+		_ = n.cmd.Process.Kill()
+		_ = n.cmd.Wait()
+	}
+}
+
+// stop ends chatd with SIGTERM and waits for the graceful exit.
+func (n *node) stop() {
+	n.t.Helper()
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	if err := n.cmd.Wait(); err != nil {
+		n.t.Fatalf("chatd exited with %v\n%s", err, n.logs)
+	}
+}
+
+// crash ends chatd with SIGKILL: nothing is flushed.
+func (n *node) crash() {
+	_ = n.cmd.Process.Signal(syscall.SIGKILL)
+	_ = n.cmd.Wait()
+}
+
+// cli runs the chatd CLI against the node and decodes its --json output.
+func (n *node) cli(args ...string) map[string]any {
+	n.t.Helper()
+	full := append([]string{"--server", "http://" + n.addr, "--data", n.data, "--json"}, args...)
+	out, err := exec.Command(chatdBin, full...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		n.t.Fatalf("chatd %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		n.t.Fatalf("chatd %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return v
+}
+
+type app struct {
+	id  int64
+	key string
+}
+
+func (n *node) createApp() app {
+	n.t.Helper()
+	acc := n.cli("account", "create", "--name", "Acme", "--email", "ops@acme.example")
+	if acc["status"] != "active" || acc["id"] == "" {
+		n.t.Fatalf("account create: %v", acc)
+	}
+	a := n.cli("app", "create", "--account", acc["id"].(string), "--name", "Acme Chat")
+	if a["edition"] != "trial" || a["status"] != "active" {
+		n.t.Fatalf("app create: %v", a)
+	}
+	return app{id: int64(a["sdkappid"].(float64)), key: a["secret_key"].(string)}
+}
+
+// rest calls /v4/<path> as the app's admin with a UserSig from the public library.
+func (n *node) rest(a app, path string, body any) map[string]any {
+	n.t.Helper()
+	sig, err := tencentyun.GenUserSig(int(a.id), a.key, "administrator", 86400)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	b, _ := json.Marshal(body)
+	url := fmt.Sprintf("http://%s/v4/%s?sdkappid=%d&identifier=administrator&usersig=%s&random=%d&contenttype=json", n.addr, path, a.id, sig, time.Now().UnixNano()%1e9)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		n.t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+func (n *node) restOK(a app, path string, body any) map[string]any {
+	n.t.Helper()
+	v := n.rest(a, path, body)
+	if v["ActionStatus"] != "OK" || v["ErrorCode"] != float64(0) {
+		n.t.Fatalf("%s: %v", path, v)
+	}
+	return v
+}
+
+func (n *node) login(a app, user, platform string, after int64) (*client.Client, error) {
+	sig, err := tencentyun.GenUserSig(int(a.id), a.key, user, 86400)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return client.Dial(ctx, "ws://"+n.addr+"/v1/ws", client.Options{SDKAppID: a.id, User: user, UserSig: sig, Platform: platform, After: after})
+}
+
+func (n *node) mustLogin(a app, user, platform string, after int64) *client.Client {
+	n.t.Helper()
+	c, err := n.login(a, user, platform, after)
+	if err != nil {
+		n.t.Fatalf("login %s: %v", user, err)
+	}
+	n.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// next waits for the next entry of c.
+func next(t *testing.T, c *client.Client) client.Entry {
+	t.Helper()
+	select {
+	case e, ok := <-c.Entries():
+		if !ok {
+			t.Fatalf("connection closed: %v", c.Err())
+		}
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no entry within 5s")
+	}
+	return client.Entry{}
+}
+
+// nextMsg skips non-message entries (read receipts, recalls) and returns the next message.
+func nextMsg(t *testing.T, c *client.Client) client.Entry {
+	t.Helper()
+	for {
+		if e := next(t, c); e.Kind == "msg" {
+			return e
+		}
+	}
+}
+
+func text(e client.Entry) string {
+	var body []struct {
+		MsgContent struct{ Text string }
+	}
+	_ = json.Unmarshal(e.Body, &body)
+	if len(body) == 0 {
+		return ""
+	}
+	return body[0].MsgContent.Text
+}
+
+func TestOneToOneChat(t *testing.T) {
+	n := startNode(t, t.TempDir(), freeAddr(t))
+	a := n.createApp()
+	n.restOK(a, "im_open_login_svc/account_import", map[string]any{"UserID": "alice", "Nick": "Alice"})
+	n.restOK(a, "im_open_login_svc/account_import", map[string]any{"Identifier": "bob"})
+
+	alice := n.mustLogin(a, "alice", "iOS", 0)
+	bob := n.mustLogin(a, "bob", "Android", 0)
+	bobWeb := n.mustLogin(a, "bob", "Web", 0)
+	ctx := context.Background()
+
+	// Real time, both ways, on every device of the receiver.
+	ack, err := alice.SendText(ctx, "bob", "a-1", "hello bob")
+	if err != nil || ack.MsgKey == "" {
+		t.Fatalf("send: %v %+v", err, ack)
+	}
+	for _, dev := range []*client.Client{bob, bobWeb} {
+		if e := nextMsg(t, dev); text(e) != "hello bob" || e.From != "alice" || e.MsgKey != ack.MsgKey {
+			t.Fatalf("bob got %+v", e)
+		}
+	}
+	if e := nextMsg(t, alice); e.MsgKey != ack.MsgKey || e.Seq != ack.Seq { // the sender's own log
+		t.Fatalf("alice's copy: %+v (ack %+v)", e, ack)
+	}
+	ackB, err := bob.SendText(ctx, "alice", "b-1", "hi alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := nextMsg(t, alice); text(e) != "hi alice" || e.From != "bob" {
+		t.Fatalf("alice got %+v", e)
+	}
+
+	// An idempotent retry: same client id, same MsgKey, nothing new delivered.
+	again, err := alice.SendText(ctx, "bob", "a-1", "hello bob")
+	if err != nil || !again.Duplicate || again.MsgKey != ack.MsgKey {
+		t.Fatalf("retry: %v %+v", err, again)
+	}
+
+	// Offline storage and resync: Web device goes away, messages arrive, it reconnects.
+	bobWeb.Close()
+	last := ackB.Seq // bob's log holds nothing newer yet
+	for i := 0; i < 3; i++ {
+		if _, err := alice.SendText(ctx, "bob", fmt.Sprintf("off-%d", i), fmt.Sprintf("offline %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.Close()
+	back := n.mustLogin(a, "bob", "Web", last)
+	for i := 0; i < 3; i++ {
+		e := nextMsg(t, back)
+		if want := fmt.Sprintf("offline %d", i); text(e) != want {
+			t.Fatalf("resync %d: got %q want %q", i, text(e), want)
+		}
+	}
+	if back.Applied() != back.LoginSeq {
+		t.Fatalf("resync ended at %d, log is at %d", back.Applied(), back.LoginSeq)
+	}
+
+	// Unread and read reports.
+	unread := n.restOK(a, "openim/get_c2c_unread_msg_num", map[string]any{"To_Account": "bob"})
+	if unread["AllC2CUnreadMsgNum"] != float64(4) { // hello bob + 3 offline
+		t.Fatalf("unread: %v", unread)
+	}
+	if err := back.MarkRead(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, alice); e.Kind != "read" || e.From != "bob" { // alice sees bob's read receipt
+		t.Fatalf("alice read receipt: %+v", e)
+	}
+	unread = n.restOK(a, "openim/get_c2c_unread_msg_num", map[string]any{"To_Account": "bob"})
+	if unread["AllC2CUnreadMsgNum"] != float64(0) {
+		t.Fatalf("unread after read: %v", unread)
+	}
+
+	// Recall reaches both sides.
+	r, err := alice.SendText(ctx, "bob", "oops", "oops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextMsg(t, back)
+	if err := alice.Recall(ctx, "bob", r.MsgKey); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, back); e.Kind != "recall" || e.MsgKey != r.MsgKey {
+		t.Fatalf("recall: %+v", e)
+	}
+
+	// History through the REST API, newest first.
+	hist := n.restOK(a, "openim/admin_getroammsg", map[string]any{"Operator_Account": "alice", "Peer_Account": "bob", "MaxCnt": 100, "MinTime": 0, "MaxTime": time.Now().Unix() + 10})
+	msgs := hist["MsgList"].([]any)
+	if len(msgs) != 6 { // hello bob, hi alice, 3 offline, oops (recalled)
+		t.Fatalf("history has %d messages: %v", len(msgs), hist)
+	}
+	if first := msgs[0].(map[string]any); first["MsgKey"] != r.MsgKey {
+		t.Fatalf("history is not newest first: %v", first)
+	}
+
+	// MAU of the month: alice and bob.
+	mau := n.cli("app", "mau", "--sdkappid", strconv.FormatInt(a.id, 10))
+	if mau["mau"] != float64(2) {
+		t.Fatalf("mau: %v", mau)
+	}
+	n.stop()
+}
+
+func TestFreeTrialMAUCap(t *testing.T) {
+	n := startNode(t, t.TempDir(), freeAddr(t))
+	a := n.createApp()
+	var ids []string
+	for i := 0; i < 101; i++ {
+		ids = append(ids, fmt.Sprintf("u%03d", i))
+	}
+	n.restOK(a, "im_open_login_svc/multiaccount_import", map[string]any{"Accounts": ids[:100]})
+	n.restOK(a, "im_open_login_svc/account_import", map[string]any{"UserID": ids[100]})
+	for _, id := range ids[:100] {
+		c, err := n.login(a, id, "Web", -1)
+		if err != nil {
+			t.Fatalf("login %s: %v", id, err)
+		}
+		c.Close()
+	}
+	_, err := n.login(a, ids[100], "Web", -1)
+	var ce *client.Error
+	if !errorsAs(err, &ce) || ce.Code != 70398 {
+		t.Fatalf("101st user: got %v, want error 70398", err)
+	}
+	c, err := n.login(a, ids[0], "Web", -1) // already counted this month
+	if err != nil {
+		t.Fatalf("counted user refused: %v", err)
+	}
+	c.Close()
+	if mau := n.cli("app", "mau", "--sdkappid", strconv.FormatInt(a.id, 10)); mau["mau"] != float64(100) {
+		t.Fatalf("mau: %v", mau)
+	}
+}
+
+func errorsAs(err error, target **client.Error) bool {
+	e, ok := err.(*client.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// An acknowledged message survives kill -9 of the server.
+func TestAckedMessagesSurviveCrash(t *testing.T) {
+	data, addr := t.TempDir(), freeAddr(t)
+	n := startNode(t, data, addr)
+	a := n.createApp()
+	n.restOK(a, "im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"alice", "bob"}})
+	alice := n.mustLogin(a, "alice", "Web", 0)
+	const count = 200
+	acked := make(chan string, count)
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			for i := w; i < count; i += 4 {
+				ack, err := alice.SendText(context.Background(), "bob", fmt.Sprintf("m-%d", i), fmt.Sprintf("m %d", i))
+				if err != nil {
+					break
+				}
+				acked <- ack.MsgKey
+			}
+			done <- struct{}{}
+		}(w)
+	}
+	time.Sleep(30 * time.Millisecond)
+	n.crash() // mid-stream
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	close(acked)
+	n2 := startNode(t, data, addr)
+	bob := n2.mustLogin(a, "bob", "Web", -1)
+	got := map[string]bool{}
+	for after := int64(0); ; {
+		entries, complete, err := bob.Sync(context.Background(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			got[e.MsgKey] = true
+			after = e.Seq
+		}
+		if complete {
+			break
+		}
+	}
+	lost := 0
+	total := 0
+	for key := range acked {
+		total++
+		if !got[key] {
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.Fatalf("%d of %d acknowledged messages lost after kill -9", lost, total)
+	}
+	t.Logf("%d acknowledged before the crash, all present after restart (%d stored)", total, len(got))
+}
