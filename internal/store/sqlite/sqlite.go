@@ -1,0 +1,93 @@
+// Package sqlite opens chatd's embedded store: SQLite through the pure-Go driver
+// modernc.org/sqlite, with the shared SQL of package sqlstore.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/chatd/chatd/internal/store/sqlstore"
+)
+
+// Connection settings. WAL lets readers run alongside the writer;
+// synchronous=FULL makes every commit durable (group commit above amortises the
+// fsync); busy_timeout covers other processes holding the lock (backups, the
+// sqlite3 shell).
+var pragmas = []string{
+	"busy_timeout(10000)",
+	"journal_mode(WAL)",
+	"synchronous(FULL)",
+	"foreign_keys(1)",
+	"cache_size(-32000)", // 32 MiB of page cache per connection
+}
+
+func dsn(path string, extra url.Values) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path. SQLite has one writer,
+// so all writes go through one connection (transactions BEGIN IMMEDIATE) and
+// reads through a separate pool that never waits on it. ":memory:" opens a
+// private in-memory database on a single connection shared by reads and writes.
+func Open(path string) (*sqlstore.Store, error) {
+	ctx := context.Background()
+	if path == ":memory:" {
+		db, err := sql.Open("sqlite", dsn(path, nil))
+		if err != nil {
+			return nil, err
+		}
+		// One connection, kept forever: the database lives in it.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		s, err := sqlstore.New(ctx, sqlstore.SQLite, db, db)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		return s, nil
+	}
+
+	w, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil { // creates the file and switches it to WAL
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"}}))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+
+	s, err := sqlstore.New(ctx, sqlstore.SQLite, w, r)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,168 @@
+// Package sqlstore implements store.Store over database/sql. The SQL is shared by
+// SQLite and PostgreSQL; the few differences live in Dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Store implements store.Store.
+type Store struct {
+	d Dialect
+	w *sql.DB // writes (for SQLite a single connection)
+	r *sql.DB // reads (may be the same as w)
+
+	// Statements of Apply, prepared once on w and bound to each transaction
+	// with Tx.StmtContext (database/sql then reuses the connection's prepared
+	// statement).
+	lockSeq      *sql.Stmt
+	saveSeq      *sql.Stmt
+	insertEntry  *sql.Stmt
+	entryByCID   *sql.Stmt
+	entryBySeq   *sql.Stmt
+	markRecalled *sql.Stmt
+	upsertRead   *sql.Stmt
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New creates the schema if needed and returns a Store that writes through w and
+// reads through r (r may be w). The Store owns both and closes them in Close.
+func New(ctx context.Context, d Dialect, w, r *sql.DB) (*Store, error) {
+	if r == nil {
+		r = w
+	}
+	s := &Store{d: d, w: w, r: r}
+	if err := migrate(ctx, w, d); err != nil {
+		return nil, fmt.Errorf("sqlstore: schema: %w", err)
+	}
+	prepare := func(dst **sql.Stmt, q string) error {
+		st, err := w.PrepareContext(ctx, d.rebind(q))
+		if err != nil {
+			return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
+		}
+		*dst = st
+		return nil
+	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&s.lockSeq, sqlLockSeq},
+		{&s.saveSeq, sqlSaveSeq},
+		{&s.insertEntry, sqlInsertEntry},
+		{&s.entryByCID, sqlEntryByClientID},
+		{&s.entryBySeq, sqlEntryBySeq},
+		{&s.markRecalled, sqlMarkRecalled},
+		{&s.upsertRead, sqlUpsertRead},
+	} {
+		if err := prepare(p.dst, p.q); err != nil {
+			s.closeStmts()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// WriteDB and ReadDB expose the underlying pools (for tests and tools).
+func (s *Store) WriteDB() *sql.DB { return s.w }
+func (s *Store) ReadDB() *sql.DB  { return s.r }
+
+func (s *Store) closeStmts() {
+	for _, st := range []*sql.Stmt{s.lockSeq, s.saveSeq, s.insertEntry, s.entryByCID, s.entryBySeq, s.markRecalled, s.upsertRead} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// Close closes the statements and the pools.
+func (s *Store) Close() error {
+	s.closeStmts()
+	err := s.w.Close()
+	if s.r != s.w {
+		if e := s.r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// q rebinds a shared query for the dialect.
+func (s *Store) q(query string) string { return s.d.rebind(query) }
+
+// inTx runs fn in a write transaction and commits it if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// toMs stores a time as Unix milliseconds; the zero time is 0.
+func toMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMs is the inverse of toMs; times come back in UTC.
+func fromMs(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// notBeforeMs is the lower bound of created_at for a notBefore filter: the zero
+// time filters nothing.
+func notBeforeMs(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixMilli()
+}
+
+// placeholders returns "?, ?, ..." with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// chunks splits ids into slices of at most n, for IN lists.
+func chunks(ids []string, n int) [][]string {
+	var out [][]string
+	for len(ids) > n {
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// maxInList bounds the IN lists so that no query exceeds the engines' parameter limits.
+const maxInList = 500
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}

@@ -1,0 +1,195 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/chatd/chatd/internal/store"
+)
+
+const (
+	statusActive  = "active"
+	statusDeleted = "deleted"
+)
+
+// CreateAccount implements store.Tenants. An empty Status is stored as "active".
+func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
+	if a.Status == "" {
+		a.Status = statusActive
+	}
+	res, err := s.w.ExecContext(ctx, s.q(`
+		INSERT INTO accounts (id, name, email, phone, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`),
+		a.ID, a.Name, a.Email, a.Phone, a.Status, toMs(a.CreatedAt))
+	if err != nil {
+		return wrap("create account", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrap("create account", err)
+	} else if n == 0 {
+		return store.ErrExists
+	}
+	return nil
+}
+
+// GetAccount implements store.Tenants.
+func (s *Store) GetAccount(ctx context.Context, id string) (store.Account, error) {
+	var a store.Account
+	var created int64
+	err := s.r.QueryRowContext(ctx, s.q(`
+		SELECT id, name, email, phone, status, created_at
+		FROM accounts WHERE id = ?`), id).
+		Scan(&a.ID, &a.Name, &a.Email, &a.Phone, &a.Status, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Account{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Account{}, wrap("get account", err)
+	}
+	a.CreatedAt = fromMs(created)
+	return a, nil
+}
+
+// CreateApp implements store.Tenants. maxApps <= 0 means no limit; an empty
+// Status is stored as "active".
+func (s *Store) CreateApp(ctx context.Context, a store.App, maxApps int) (store.App, error) {
+	if a.Status == "" {
+		a.Status = statusActive
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Lock the account row: concurrent CreateApps of one account serialise
+		// here, so the count below stays true until the insert.
+		var id string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM accounts WHERE id = ?`+s.d.ForUpdate), a.AccountID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if maxApps > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q(`
+				SELECT COUNT(*) FROM apps WHERE account_id = ? AND status <> 'deleted'`),
+				a.AccountID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= maxApps {
+				return store.ErrLimit
+			}
+		}
+		// The counter only moves forward and is rolled back with a failed
+		// transaction, so SDKAppIDs are dense and never reused.
+		if err := tx.QueryRowContext(ctx, `
+			UPDATE counters SET value = value + 1 WHERE name = 'sdkappid' RETURNING value`).
+			Scan(&a.SDKAppID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`
+			INSERT INTO apps (sdkappid, account_id, name, region, secret_key, admin_user,
+			                  edition, status, created_at, expires_at, deleted_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			a.SDKAppID, a.AccountID, a.Name, a.Region, a.SecretKey, a.AdminUser,
+			a.Edition, a.Status, toMs(a.CreatedAt), toMs(a.ExpiresAt), toMs(a.DeletedAt))
+		return err
+	})
+	if err != nil {
+		if isSentinel(err) {
+			return store.App{}, err
+		}
+		return store.App{}, wrap("create app", err)
+	}
+	// Return what GetApp would return (millisecond precision, UTC).
+	a.CreatedAt = fromMs(toMs(a.CreatedAt))
+	a.ExpiresAt = fromMs(toMs(a.ExpiresAt))
+	a.DeletedAt = fromMs(toMs(a.DeletedAt))
+	return a, nil
+}
+
+const appCols = `sdkappid, account_id, name, region, secret_key, admin_user, edition, status,
+	created_at, expires_at, deleted_at`
+
+func scanApp(row interface{ Scan(...any) error }) (store.App, error) {
+	var a store.App
+	var created, expires, deleted int64
+	err := row.Scan(&a.SDKAppID, &a.AccountID, &a.Name, &a.Region, &a.SecretKey, &a.AdminUser,
+		&a.Edition, &a.Status, &created, &expires, &deleted)
+	a.CreatedAt, a.ExpiresAt, a.DeletedAt = fromMs(created), fromMs(expires), fromMs(deleted)
+	return a, err
+}
+
+// GetApp implements store.Tenants.
+func (s *Store) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
+	a, err := scanApp(s.r.QueryRowContext(ctx, s.q(`SELECT `+appCols+` FROM apps WHERE sdkappid = ?`), sdkappid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.App{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.App{}, wrap("get app", err)
+	}
+	return a, nil
+}
+
+// ListApps implements store.Tenants.
+func (s *Store) ListApps(ctx context.Context, accountID string) ([]store.App, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`
+		SELECT `+appCols+` FROM apps
+		WHERE account_id = ? AND status <> 'deleted'
+		ORDER BY sdkappid`), accountID)
+	if err != nil {
+		return nil, wrap("list apps", err)
+	}
+	defer rows.Close()
+	var apps []store.App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, wrap("list apps", err)
+		}
+		apps = append(apps, a)
+	}
+	return apps, wrap("list apps", rows.Err())
+}
+
+// appTables are the tables holding an app's data, emptied by DeleteApp.
+var appTables = []string{"users", "entries", "seqs", "reads", "mau_users", "mau_counts"}
+
+// DeleteApp implements store.Tenants. Deleting a deleted app again keeps the
+// first DeletedAt (and finds no data left).
+func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+s.d.ForUpdate), sdkappid).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if status != statusDeleted {
+			if _, err := tx.ExecContext(ctx, s.q(`
+				UPDATE apps SET status = 'deleted', deleted_at = ? WHERE sdkappid = ?`),
+				toMs(at), sdkappid); err != nil {
+				return err
+			}
+		}
+		for _, table := range appTables {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE app = ?`), sdkappid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && !isSentinel(err) {
+		return wrap("delete app", err)
+	}
+	return err
+}
+
+func isSentinel(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) ||
+		errors.Is(err, store.ErrLimit) || errors.Is(err, store.ErrConflictData)
+}
