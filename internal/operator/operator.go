@@ -1,0 +1,443 @@
+// Package operator serves the operator API under /operator/v1: customer accounts,
+// apps and their monthly active users (product spec section 2). Every request needs
+// the operator token as a bearer token. The chatd binary is its CLI client.
+//
+// Routes (all paths include the /operator/v1 prefix):
+//
+//	POST   /operator/v1/accounts                  {name,email,phone} -> 201 account
+//	GET    /operator/v1/accounts/{id}             -> account
+//	POST   /operator/v1/apps                      {account,name,region} -> 201 app
+//	GET    /operator/v1/apps?account=ID           -> {"apps":[app...]}
+//	GET    /operator/v1/apps/{sdkappid}           -> app
+//	DELETE /operator/v1/apps/{sdkappid}?confirm=N -> {"deleted":N}
+//	GET    /operator/v1/apps/{sdkappid}/mau?month=YYYY-MM -> {"sdkappid":N,"month":"…","mau":N}
+//
+// Errors are JSON {"error":"message"}:
+//
+//	400 invalid input, malformed JSON, unknown fields, wrong types, missing fields,
+//	    and a missing or mismatched deletion confirmation (tenant.ErrConfirmation):
+//	    the request itself is wrong and repeating it can never succeed, whatever
+//	    the state of the app, so it is a client error rather than a conflict
+//	401 missing or wrong operator token
+//	404 unknown account, app or route
+//	405 wrong method for a route (with an Allow header)
+//	409 a limit is reached (tenant.ErrLimit: 300 apps per account)
+//	413 request body over 64 KiB
+//	500 anything else (the details are logged, not returned)
+package operator
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/period"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
+)
+
+// Prefix is the path prefix of every operator route.
+const Prefix = "/operator/v1"
+
+// MaxBodyBytes bounds request bodies; larger ones get 413.
+const MaxBodyBytes = 64 << 10
+
+// Config is what the operator API needs.
+type Config struct {
+	Tenants *tenant.Service
+	Gate    *gate.Gate
+	Clock   clock.Clock
+	Token   string // the operator token; when empty every request is refused
+	Logger  *slog.Logger
+}
+
+// Account is the JSON form of a customer account.
+type Account struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+	Status    string `json:"status"`
+	CreatedAt string `json:"created_at"`
+}
+
+// App is the JSON form of an app (its overview).
+type App struct {
+	SDKAppID  int64  `json:"sdkappid"`
+	Account   string `json:"account"`
+	SecretKey string `json:"secret_key"`
+	Name      string `json:"name"`
+	Region    string `json:"region"`
+	Edition   string `json:"edition"`
+	Status    string `json:"status"`
+	CreatedAt string `json:"created_at"`
+	ExpiresAt string `json:"expires_at"`
+	AdminUser string `json:"admin_user"`
+}
+
+// AppList is the JSON form of an account's apps.
+type AppList struct {
+	Apps []App `json:"apps"`
+}
+
+// Deleted is the answer to a deletion.
+type Deleted struct {
+	Deleted int64 `json:"deleted"`
+}
+
+// MAU is the number of monthly active users of an app in a month.
+type MAU struct {
+	SDKAppID int64  `json:"sdkappid"`
+	Month    string `json:"month"`
+	MAU      int    `json:"mau"`
+}
+
+// Error is the JSON form of every error answer.
+type Error struct {
+	Error string `json:"error"`
+}
+
+type createAccountRequest struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+type createAppRequest struct {
+	Account string `json:"account"`
+	Name    string `json:"name"`
+	Region  string `json:"region"`
+}
+
+type handler struct {
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the operator API handler. Mount it at "/operator/v1/".
+func New(cfg Config) http.Handler {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.mux.HandleFunc("POST "+Prefix+"/accounts", h.createAccount)
+	h.mux.HandleFunc("GET "+Prefix+"/accounts/{id}", h.getAccount)
+	h.mux.HandleFunc("POST "+Prefix+"/apps", h.createApp)
+	h.mux.HandleFunc("GET "+Prefix+"/apps", h.listApps)
+	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}", h.getApp)
+	h.mux.HandleFunc("DELETE "+Prefix+"/apps/{sdkappid}", h.deleteApp)
+	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/mau", h.mau)
+	return h
+}
+
+// ServeHTTP authenticates, then routes. Unknown routes and wrong methods answer in
+// JSON like every other error; authentication comes first so that an unauthenticated
+// caller learns nothing about which routes exist.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="chatd operator"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong operator token: send Authorization: Bearer <token> (the token is in the server's DIR/operator.token)")
+		return
+	}
+	next, pattern := h.mux.Handler(r)
+	if pattern == "" {
+		// The mux's own 404, 405 or redirect: keep its status and headers (Allow,
+		// Location), replace its text body with JSON.
+		rec := &statusOnly{header: w.Header()}
+		next.ServeHTTP(rec, r)
+		switch rec.status {
+		case http.StatusNotFound:
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no operator route %s", r.URL.Path))
+		case http.StatusMethodNotAllowed:
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, w.Header().Get("Allow")))
+		default:
+			writeError(w, rec.status, http.StatusText(rec.status))
+		}
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// authorized compares the bearer token in constant time. Both sides are hashed
+// first so that not even the token's length leaks through timing.
+func (h *handler) authorized(r *http.Request) bool {
+	if h.cfg.Token == "" {
+		return false
+	}
+	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	a := sha256.Sum256([]byte(strings.TrimSpace(got)))
+	b := sha256.Sum256([]byte(h.cfg.Token))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// statusOnly records the status a fallback handler writes and drops its body.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header { return s.header }
+func (s *statusOnly) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+}
+func (s *statusOnly) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+func (h *handler) createAccount(w http.ResponseWriter, r *http.Request) {
+	var req createAccountRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Name == "" || req.Email == "" {
+		writeError(w, http.StatusBadRequest, "name and email are required")
+		return
+	}
+	a, err := h.cfg.Tenants.CreateAccount(r.Context(), req.Name, req.Email, req.Phone)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: account created", "account", a.ID)
+	writeJSON(w, http.StatusCreated, accountJSON(a))
+}
+
+func (h *handler) getAccount(w http.ResponseWriter, r *http.Request) {
+	a, err := h.cfg.Tenants.GetAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, accountJSON(a))
+}
+
+func (h *handler) createApp(w http.ResponseWriter, r *http.Request) {
+	var req createAppRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Account == "" || req.Name == "" {
+		writeError(w, http.StatusBadRequest, "account and name are required")
+		return
+	}
+	app, err := h.cfg.Tenants.CreateApp(r.Context(), req.Account, req.Name, req.Region)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: app created", "account", app.AccountID, "sdkappid", app.SDKAppID, "region", app.Region)
+	writeJSON(w, http.StatusCreated, appJSON(app))
+}
+
+func (h *handler) listApps(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	account := q.Get("account")
+	if account == "" {
+		writeError(w, http.StatusBadRequest, "query parameter account is required: GET "+Prefix+"/apps?account=ID")
+		return
+	}
+	apps, err := h.cfg.Tenants.ListApps(r.Context(), account)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := AppList{Apps: make([]App, 0, len(apps))}
+	for _, a := range apps {
+		out.Apps = append(out.Apps, appJSON(a))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) getApp(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	app, err := h.cfg.Tenants.GetApp(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, appJSON(app))
+}
+
+func (h *handler) deleteApp(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	c := r.URL.Query().Get("confirm")
+	if c == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("deletion removes all data of app %d and cannot be undone: repeat the SDKAppID as ?confirm=%d", id, id))
+		return
+	}
+	confirm, err := strconv.ParseInt(c, 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("confirm must be the SDKAppID %d, not %q", id, c))
+		return
+	}
+	if err := h.cfg.Tenants.DeleteApp(r.Context(), id, confirm); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: app deleted", "sdkappid", id)
+	writeJSON(w, http.StatusOK, Deleted{Deleted: id})
+}
+
+func (h *handler) mau(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		month = period.Month(h.cfg.Clock.Now())
+	} else if !validMonth(month) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("month must be YYYY-MM, not %q", month))
+		return
+	}
+	if _, err := h.cfg.Tenants.GetApp(r.Context(), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	n, err := h.cfg.Gate.MonthlyActiveUsers(r.Context(), id, month)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, MAU{SDKAppID: id, Month: month, MAU: n})
+}
+
+func validMonth(m string) bool {
+	t, err := time.Parse("2006-01", m)
+	return err == nil && t.Format("2006-01") == m
+}
+
+func sdkappidParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	s := r.PathValue("sdkappid")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("SDKAppID must be a positive integer, not %q", s))
+		return 0, false
+	}
+	return id, true
+}
+
+// decode reads one JSON object of at most MaxBodyBytes with no unknown fields and
+// nothing after it. On failure it has already answered.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		// Exactly one value: anything but EOF after it is an error.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("unexpected data after the JSON object")
+			var mbe *http.MaxBytesError
+			if errors.As(terr, &mbe) {
+				err = terr
+			}
+		}
+	}
+	if err == nil {
+		return true
+	}
+	var (
+		mbe *http.MaxBytesError
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
+	case errors.Is(err, io.EOF):
+		writeError(w, http.StatusBadRequest, "request body is empty: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		writeError(w, http.StatusBadRequest, "malformed JSON: unexpected end of body")
+	case errors.As(err, &se):
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se))
+	case errors.As(err, &te):
+		if te.Field != "" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("field %q must be a %s, not %s", te.Field, te.Type, te.Value))
+		} else {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("body must be a JSON object, not %s", te.Value))
+		}
+	default:
+		// Unknown fields ("json: unknown field \"x\"") and trailing data.
+		writeError(w, http.StatusBadRequest, "bad request body: "+strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return false
+}
+
+// fail maps domain errors to HTTP statuses; see the package comment.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, tenant.ErrInvalid), errors.Is(err, tenant.ErrConfirmation):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, tenant.ErrLimit), errors.Is(err, store.ErrLimit):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads the answer.
+		writeError(w, http.StatusServiceUnavailable, "request cancelled")
+	default:
+		h.log.Error("operator: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error (see the server log)")
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store") // answers carry secret keys
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, Error{Error: msg})
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func accountJSON(a store.Account) Account {
+	return Account{ID: a.ID, Name: a.Name, Email: a.Email, Phone: a.Phone, Status: a.Status, CreatedAt: rfc3339(a.CreatedAt)}
+}
+
+func appJSON(a store.App) App {
+	return App{
+		SDKAppID: a.SDKAppID, Account: a.AccountID, SecretKey: a.SecretKey, Name: a.Name,
+		Region: a.Region, Edition: a.Edition, Status: a.Status,
+		CreatedAt: rfc3339(a.CreatedAt), ExpiresAt: rfc3339(a.ExpiresAt), AdminUser: a.AdminUser,
+	}
+}
