@@ -1,0 +1,269 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/gateway"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlstore"
+	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/usersig"
+)
+
+type env struct {
+	t     *testing.T
+	url   string
+	app   store.App
+	svc   *im.Service
+	st    *sqlstore.Store
+	clock *clock.Manual
+}
+
+func newEnv(t *testing.T, edition string) *env {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clock.NewManual(time.Now().UTC())
+	tenants := &tenant.Service{Store: st, Clock: c}
+	ctx := context.Background()
+	acc, err := tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := tenants.CreateApp(ctx, acc.ID, "chat", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Edition = edition // the gate reads the edition from the app the gateway loads
+	svc := &im.Service{Store: st, Clock: c, Gate: &gate.Gate{MAU: st, Clock: c}}
+	logger := slog.New(slog.DiscardHandler)
+	gw := gateway.New(tenants, svc, logger)
+	b := bus.NewLocal(gw)
+	gw.Bus = b
+	w := im.NewWriter(st, b, 64, nil)
+	svc.Writer, svc.Bus, svc.Presence = w, b, gw
+	if edition != catalog.Trial {
+		gw.Tenants = &tenant.Service{Store: editionStore{st, edition}, Clock: c}
+	}
+	srv := httptest.NewServer(gw)
+	t.Cleanup(func() { gw.CloseAll(); srv.Close(); w.Close(); st.Close() })
+	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c}
+}
+
+// editionStore presents every app with the given edition (plans are bought in a later
+// part of chatd; here only the gateway's reading of the edition matters).
+type editionStore struct {
+	store.Tenants
+	edition string
+}
+
+func (s editionStore) GetApp(ctx context.Context, id int64) (store.App, error) {
+	a, err := s.Tenants.GetApp(ctx, id)
+	a.Edition = s.edition
+	return a, err
+}
+
+func (e *env) sig(user string) string {
+	s, err := usersig.Gen(e.app.SDKAppID, e.app.SecretKey, user, 3600, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func (e *env) dial(user, platform string) (*client.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return client.Dial(ctx, e.url, client.Options{SDKAppID: e.app.SDKAppID, User: user, UserSig: e.sig(user), Platform: platform})
+}
+
+// raw opens a WebSocket and exchanges raw frames.
+func (e *env) raw() *websocket.Conn {
+	c, _, err := websocket.Dial(context.Background(), e.url, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func roundTrip(t *testing.T, c *websocket.Conn, frame string) gateway.Frame {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+		t.Fatal(err)
+	}
+	_, data, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("no reply to %s: %v", frame, err)
+	}
+	var f gateway.Frame
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestLoginRefusals(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	other, _ := usersig.Gen(e.app.SDKAppID, "another-key", "alice", 3600, e.clock.Now())
+	expired, _ := usersig.Gen(e.app.SDKAppID, e.app.SecretKey, "alice", 10, e.clock.Now().Add(-time.Hour))
+	tests := []struct {
+		name  string
+		frame map[string]any
+		code  int
+	}{
+		{"forged sig", map[string]any{"sdkappid": e.app.SDKAppID, "user": "alice", "usersig": other, "platform": "Web"}, errs.SigMismatch},
+		{"expired sig", map[string]any{"sdkappid": e.app.SDKAppID, "user": "alice", "usersig": expired, "platform": "Web"}, errs.SigExpired},
+		{"empty sig", map[string]any{"sdkappid": e.app.SDKAppID, "user": "alice", "usersig": "", "platform": "Web"}, errs.SigEmpty},
+		{"another user's sig", map[string]any{"sdkappid": e.app.SDKAppID, "user": "bob", "usersig": e.sig("alice"), "platform": "Web"}, errs.SigIdentifier},
+		{"unknown app", map[string]any{"sdkappid": 1499999999, "user": "alice", "usersig": e.sig("alice"), "platform": "Web"}, errs.AppNotFound},
+		{"user not imported", map[string]any{"sdkappid": e.app.SDKAppID, "user": "carol", "usersig": e.sig("carol"), "platform": "Web"}, errs.AccountNotFound},
+		{"bad platform", map[string]any{"sdkappid": e.app.SDKAppID, "user": "alice", "usersig": e.sig("alice"), "platform": "Toaster"}, errs.InvalidParameters},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.frame["op"], tt.frame["id"] = "login", "1"
+			b, _ := json.Marshal(tt.frame)
+			if f := roundTrip(t, e.raw(), string(b)); f.Code != tt.code {
+				t.Fatalf("code %d (%s), want %d", f.Code, f.Message, tt.code)
+			}
+		})
+	}
+	if f := roundTrip(t, e.raw(), `{"op":"send","id":"1"}`); f.Code != errs.InvalidParameters {
+		t.Fatalf("first frame not a login: %+v", f)
+	}
+	if n, _ := e.st.CountMonthly(context.Background(), e.app.SDKAppID, e.clock.Now().Format("2006-01")); n != 0 {
+		t.Fatalf("refused logins counted as MAU: %d", n)
+	}
+}
+
+func TestBadFramesAfterLogin(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	c := e.raw()
+	login := `{"op":"login","id":"1","sdkappid":` + jsonInt(e.app.SDKAppID) + `,"user":"alice","usersig":"` + e.sig("alice") + `","platform":"Web"}`
+	if f := roundTrip(t, c, login); f.Code != 0 {
+		t.Fatalf("login: %+v", f)
+	}
+	if f := roundTrip(t, c, `{"op":`); f.Op != gateway.OpError || f.Code != errs.JSONParse {
+		t.Fatalf("malformed JSON: %+v", f)
+	}
+	if f := roundTrip(t, c, `{"op":"dance","id":"2"}`); f.Code != errs.InvalidParameters {
+		t.Fatalf("unknown op: %+v", f)
+	}
+	if f := roundTrip(t, c, `{"op":"send","id":"3","to":"bob","body":"hello"}`); f.Code != errs.MsgBodyNotArray {
+		t.Fatalf("bad body: %+v", f)
+	}
+	if f := roundTrip(t, c, `{"op":"send","id":"4","to":"nobody","body":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}`); f.Code != errs.MsgPeerNotFound {
+		t.Fatalf("unknown peer: %+v", f)
+	}
+	if f := roundTrip(t, c, `{"op":"ping","id":"5"}`); f.Op != gateway.OpPong || f.ID != "5" {
+		t.Fatalf("ping: %+v", f)
+	}
+	if seq, _ := e.st.LastSeq(context.Background(), e.app.SDKAppID, "bob"); seq != 0 {
+		t.Fatalf("refused frames wrote to bob's log: seq %d", seq)
+	}
+}
+
+func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestKickEndsEverySession(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	a1, err := e.dial("alice", "iOS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := e.dial("alice", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.svc.Presence.Devices(e.app.SDKAppID, "alice")); got != 2 {
+		t.Fatalf("%d devices online", got)
+	}
+	if err := e.svc.Kick(context.Background(), e.app, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client.Client{a1, a2} {
+		select {
+		case <-c.Done():
+			if !strings.Contains(c.Kicked(), "kicked") {
+				t.Fatalf("kick reason %q", c.Kicked())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("session survived a kick")
+		}
+	}
+	waitFor(t, func() bool { return len(e.svc.Presence.Devices(e.app.SDKAppID, "alice")) == 0 })
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSamePlatformDevicesPerEdition(t *testing.T) {
+	for _, tt := range []struct {
+		edition  string
+		replaces bool
+	}{{catalog.Trial, false}, {catalog.Standard, true}, {catalog.Premium, false}} {
+		t.Run(tt.edition, func(t *testing.T) {
+			e := newEnv(t, tt.edition)
+			first, err := e.dial("alice", "iOS")
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := e.dial("alice", "Web") // another platform never conflicts
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := e.dial("alice", "iOS")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer second.Close()
+			select {
+			case <-first.Done():
+				if !tt.replaces {
+					t.Fatalf("first iOS device ended: %v", first.Err())
+				}
+			case <-time.After(300 * time.Millisecond):
+				if tt.replaces {
+					t.Fatal("first iOS device kept its session")
+				}
+			}
+			select {
+			case <-other.Done():
+				t.Fatal("the Web device was ended")
+			default:
+			}
+		})
+	}
+}
