@@ -1,0 +1,515 @@
+package main
+
+// The operator CLI: the chatd binary as a client of a running server's operator API
+// (package operator), plus `chatd usersig`, which runs locally.
+//
+// Global flags (--server, --token, --data, --json) may come before, between or after
+// the command words: `chatd --json app show --sdkappid 1` and
+// `chatd app show --sdkappid 1 --json` are the same.
+//
+// Exit codes: 0 success, 1 failure (the server refused, or could not be reached),
+// 2 usage error (unknown command, bad or missing flags, no operator token).
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chatd/chatd/internal/operator"
+	"github.com/chatd/chatd/internal/usersig"
+)
+
+// defaultUserSigExpire is the validity of `chatd usersig` sigs without --expire: 180
+// days, as in the public TLSSigAPIv2 examples.
+const defaultUserSigExpire = 180 * 24 * 3600
+
+// cli is one run of the CLI; tests build it with their own writers and environment.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	client         *http.Client
+	now            func() time.Time
+
+	// global flags
+	server, token, data string
+	json                bool
+}
+
+// usageError is a mistake in the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func runCLI(args []string) int {
+	c := &cli{
+		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		client: &http.Client{Timeout: 60 * time.Second}, now: time.Now,
+	}
+	return c.run(args)
+}
+
+func (c *cli) run(args []string) int {
+	c.server = c.envOr("CHATD_SERVER", "http://127.0.0.1:8080")
+	c.data = c.envOr("CHATD_DATA", "./chatd-data")
+	// --token defaults to CHATD_TOKEN, else the token file in --data (read later,
+	// only by commands that call the server).
+	c.token = c.getenv("CHATD_TOKEN")
+
+	err := c.dispatch(args)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		if ue.msg != "" {
+			fmt.Fprintln(c.stderr, "chatd:", ue.msg)
+		}
+		fmt.Fprintln(c.stderr, "Run 'chatd help' for the list of commands.")
+		return 2
+	default:
+		fmt.Fprintln(c.stderr, "chatd:", err)
+		return 1
+	}
+}
+
+func (c *cli) envOr(name, def string) string {
+	if v := c.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// globals registers the global flags on fs with their current values as defaults,
+// so that flags given earlier on the command line are kept.
+func (c *cli) globals(fs *flag.FlagSet) {
+	fs.StringVar(&c.server, "server", c.server, "operator API base URL (env CHATD_SERVER)")
+	fs.Var(secretFlag{&c.token}, "token", "operator `token` (env CHATD_TOKEN; default: the token file in --data)")
+	fs.StringVar(&c.data, "data", c.data, "server data directory holding operator.token (env CHATD_DATA)")
+	fs.BoolVar(&c.json, "json", c.json, "print the server's JSON answer")
+}
+
+// secretFlag is a string flag whose value never appears in usage output (the token
+// may come from CHATD_TOKEN or an earlier --token and must not be printed as a default).
+type secretFlag struct{ p *string }
+
+func (f secretFlag) String() string {
+	return ""
+}
+
+func (f secretFlag) Set(v string) error {
+	*f.p = v
+	return nil
+}
+
+func (c *cli) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("chatd "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	c.globals(fs)
+	return fs
+}
+
+// word parses global flags up to the next command word and returns it with the
+// arguments after it.
+func (c *cli) word(args []string, what string) (string, []string, error) {
+	fs := c.flagSet("")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", nil, err
+		}
+		return "", nil, usageError{}
+	}
+	if fs.NArg() == 0 {
+		return "", nil, usagef("missing %s", what)
+	}
+	return fs.Arg(0), fs.Args()[1:], nil
+}
+
+// parseSub parses a subcommand's flags (and the global ones) and refuses leftovers.
+func parseSub(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{} // the flag package already printed the problem and the flags
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func requireFlags(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if f := fs.Lookup(n); f == nil || f.Value.String() == "" {
+			return usagef("%s: --%s is required", fs.Name(), n)
+		}
+	}
+	return nil
+}
+
+func (c *cli) dispatch(args []string) error {
+	w, rest, err := c.word(args, "command (account, app or usersig)")
+	if err != nil {
+		return err
+	}
+	switch w {
+	case "account":
+		w2, rest, err := c.word(rest, "account command (create or show)")
+		if err != nil {
+			return err
+		}
+		switch w2 {
+		case "create":
+			return c.accountCreate(rest)
+		case "show":
+			return c.accountShow(rest)
+		}
+		return usagef("unknown command 'account %s' (create or show)", w2)
+	case "app":
+		w2, rest, err := c.word(rest, "app command (create, list, show, delete or mau)")
+		if err != nil {
+			return err
+		}
+		switch w2 {
+		case "create":
+			return c.appCreate(rest)
+		case "list":
+			return c.appList(rest)
+		case "show":
+			return c.appShow(rest)
+		case "delete":
+			return c.appDelete(rest)
+		case "mau":
+			return c.appMAU(rest)
+		}
+		return usagef("unknown command 'app %s' (create, list, show, delete or mau)", w2)
+	case "usersig":
+		return c.userSig(rest)
+	}
+	return usagef("unknown command %q (account, app or usersig)", w)
+}
+
+func (c *cli) accountCreate(args []string) error {
+	fs := c.flagSet("account create")
+	name := fs.String("name", "", "account name (required)")
+	email := fs.String("email", "", "contact email (required)")
+	phone := fs.String("phone", "", "contact phone")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "name", "email"); err != nil {
+		return err
+	}
+	var a operator.Account
+	raw, err := c.call("POST", "/accounts", nil, map[string]string{"name": *name, "email": *email, "phone": *phone}, &a)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { printAccount(w, a) })
+}
+
+func (c *cli) accountShow(args []string) error {
+	fs := c.flagSet("account show")
+	id := fs.String("account", "", "account ID (required)")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "account"); err != nil {
+		return err
+	}
+	var a operator.Account
+	raw, err := c.call("GET", "/accounts/"+url.PathEscape(*id), nil, nil, &a)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { printAccount(w, a) })
+}
+
+func (c *cli) appCreate(args []string) error {
+	fs := c.flagSet("app create")
+	account := fs.String("account", "", "owning account ID (required)")
+	name := fs.String("name", "", "app name (required)")
+	region := fs.String("region", "", "data center (default: the server's default region)")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "account", "name"); err != nil {
+		return err
+	}
+	var a operator.App
+	raw, err := c.call("POST", "/apps", nil, map[string]string{"account": *account, "name": *name, "region": *region}, &a)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { printApp(w, a) })
+}
+
+func (c *cli) appList(args []string) error {
+	fs := c.flagSet("app list")
+	account := fs.String("account", "", "account ID (required)")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "account"); err != nil {
+		return err
+	}
+	var l operator.AppList
+	raw, err := c.call("GET", "/apps", url.Values{"account": {*account}}, nil, &l)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) {
+		if len(l.Apps) == 0 {
+			fmt.Fprintf(w, "Account %s has no apps.\n", *account)
+			return
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SDKAPPID\tNAME\tREGION\tEDITION\tSTATUS\tEXPIRES")
+		for _, a := range l.Apps {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.SDKAppID, a.Name, a.Region, a.Edition, a.Status, a.ExpiresAt)
+		}
+		tw.Flush()
+	})
+}
+
+func (c *cli) sdkappidFlag(fs *flag.FlagSet) *int64 {
+	return fs.Int64("sdkappid", 0, "the app's SDKAppID (required)")
+}
+
+func (c *cli) appShow(args []string) error {
+	fs := c.flagSet("app show")
+	id := c.sdkappidFlag(fs)
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requirePositive(fs, "sdkappid", *id); err != nil {
+		return err
+	}
+	var a operator.App
+	raw, err := c.call("GET", "/apps/"+strconv.FormatInt(*id, 10), nil, nil, &a)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { printApp(w, a) })
+}
+
+func (c *cli) appDelete(args []string) error {
+	fs := c.flagSet("app delete")
+	id := c.sdkappidFlag(fs)
+	confirm := fs.String("confirm", "", "repeat the SDKAppID to confirm: deletion removes all data of the app and cannot be undone (required)")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requirePositive(fs, "sdkappid", *id); err != nil {
+		return err
+	}
+	if *confirm == "" {
+		return usagef("app delete: deleting app %d removes all of its users, groups and messages and cannot be undone; to confirm, add --confirm %d", *id, *id)
+	}
+	// The server checks the confirmation, so a mismatch is refused with its message.
+	var d operator.Deleted
+	raw, err := c.call("DELETE", "/apps/"+strconv.FormatInt(*id, 10), url.Values{"confirm": {*confirm}}, nil, &d)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) {
+		fmt.Fprintf(w, "Deleted app %d and all of its data.\n", d.Deleted)
+	})
+}
+
+func (c *cli) appMAU(args []string) error {
+	fs := c.flagSet("app mau")
+	id := c.sdkappidFlag(fs)
+	month := fs.String("month", "", "UTC month YYYY-MM (default: the server's current month)")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requirePositive(fs, "sdkappid", *id); err != nil {
+		return err
+	}
+	var q url.Values
+	if *month != "" {
+		q = url.Values{"month": {*month}}
+	}
+	var m operator.MAU
+	raw, err := c.call("GET", "/apps/"+strconv.FormatInt(*id, 10)+"/mau", q, nil, &m)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) {
+		fmt.Fprintf(w, "App %d: %d monthly active users in %s (UTC)\n", m.SDKAppID, m.MAU, m.Month)
+	})
+}
+
+// userSig prints a UserSig computed locally; it needs no server. It prints the sig
+// alone, also with --json, so that SIG=$(chatd usersig ...) works.
+func (c *cli) userSig(args []string) error {
+	fs := c.flagSet("usersig")
+	id := c.sdkappidFlag(fs)
+	key := fs.String("key", "", "the app's secret key (required)")
+	user := fs.String("user", "", "UserID the sig is for (required)")
+	expire := fs.Int64("expire", defaultUserSigExpire, "validity in seconds")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requirePositive(fs, "sdkappid", *id); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "key", "user"); err != nil {
+		return err
+	}
+	if *expire <= 0 {
+		return usagef("usersig: --expire must be a positive number of seconds")
+	}
+	sig, err := usersig.Gen(*id, *key, *user, *expire, c.now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, sig)
+	return nil
+}
+
+func requirePositive(fs *flag.FlagSet, name string, v int64) error {
+	if v <= 0 {
+		return usagef("%s: --%s is required (a positive integer)", fs.Name(), name)
+	}
+	return nil
+}
+
+// print writes the server's JSON (compact, one line) with --json, else human form.
+func (c *cli) print(raw []byte, human func(io.Writer)) error {
+	if c.json {
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return fmt.Errorf("the server's answer is not JSON: %w", err)
+		}
+		b.WriteByte('\n')
+		_, err := c.stdout.Write(b.Bytes())
+		return err
+	}
+	human(c.stdout)
+	return nil
+}
+
+// resolveToken returns --token, else CHATD_TOKEN, else the content of
+// --data/operator.token.
+func (c *cli) resolveToken() (string, error) {
+	if t := strings.TrimSpace(c.token); t != "" {
+		return t, nil
+	}
+	path := filepath.Join(c.data, operator.TokenFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", usagef("no operator token: pass --token, set CHATD_TOKEN, or point --data (CHATD_DATA) at the server's data directory (%s does not exist)", path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the operator token: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("operator token file %s is empty", path)
+	}
+	return t, nil
+}
+
+// call sends one request to the operator API and decodes a 2xx answer into out,
+// returning the raw body too. A non-2xx answer becomes an error carrying the
+// server's message.
+func (c *cli) call(method, path string, query url.Values, body any, out any) ([]byte, error) {
+	base, err := url.Parse(c.server)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, usagef("--server must be an http:// or https:// URL, not %q", c.server)
+	}
+	token, err := c.resolveToken()
+	if err != nil {
+		return nil, err
+	}
+	u := strings.TrimRight(c.server, "/") + operator.Prefix + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		return nil, usagef("bad request URL %q: %v", u, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the chatd server at %s (set --server or CHATD_SERVER): %w", c.server, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading the server's answer: %w", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var e operator.Error
+		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			return nil, fmt.Errorf("%s (HTTP %d)", e.Error, resp.StatusCode)
+		}
+		snippet := strings.TrimSpace(string(raw))
+		if len(snippet) > 200 {
+			snippet = snippet[:200] + "…"
+		}
+		return nil, fmt.Errorf("the server answered %s: %s", resp.Status, snippet)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, fmt.Errorf("the server's answer is not the expected JSON (is --server %s a chatd server?): %w", c.server, err)
+	}
+	return raw, nil
+}
+
+func printAccount(w io.Writer, a operator.Account) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Account:\t%s\n", a.ID)
+	fmt.Fprintf(tw, "Name:\t%s\n", a.Name)
+	fmt.Fprintf(tw, "Email:\t%s\n", a.Email)
+	if a.Phone != "" {
+		fmt.Fprintf(tw, "Phone:\t%s\n", a.Phone)
+	}
+	fmt.Fprintf(tw, "Status:\t%s\n", a.Status)
+	fmt.Fprintf(tw, "Created:\t%s\n", a.CreatedAt)
+	tw.Flush()
+}
+
+func printApp(w io.Writer, a operator.App) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "SDKAppID:\t%d\n", a.SDKAppID)
+	fmt.Fprintf(tw, "Name:\t%s\n", a.Name)
+	fmt.Fprintf(tw, "Account:\t%s\n", a.Account)
+	fmt.Fprintf(tw, "Region:\t%s\n", a.Region)
+	fmt.Fprintf(tw, "Edition:\t%s\n", a.Edition)
+	fmt.Fprintf(tw, "Status:\t%s\n", a.Status)
+	fmt.Fprintf(tw, "Created:\t%s\n", a.CreatedAt)
+	fmt.Fprintf(tw, "Expires:\t%s\n", a.ExpiresAt)
+	fmt.Fprintf(tw, "Secret key:\t%s\n", a.SecretKey)
+	fmt.Fprintf(tw, "Admin user:\t%s\n", a.AdminUser)
+	tw.Flush()
+}
