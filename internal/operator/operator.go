@@ -149,7 +149,7 @@ func New(cfg Config) http.Handler {
 // JSON like every other error; authentication comes first so that an unauthenticated
 // caller learns nothing about which routes exist.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.authorized(r) {
+	if !Authorized(r, h.cfg.Token) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="chatd operator"`)
 		writeError(w, http.StatusUnauthorized, "missing or wrong operator token: send Authorization: Bearer <token> (the token is in the server's DIR/operator.token)")
 		return
@@ -173,10 +173,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// authorized compares the bearer token in constant time. Both sides are hashed
-// first so that not even the token's length leaks through timing.
-func (h *handler) authorized(r *http.Request) bool {
-	if h.cfg.Token == "" {
+// Authorized reports whether r bears the operator token. The comparison is in
+// constant time, and both sides are hashed first so that not even the token's length
+// leaks through timing. An empty token authorizes nothing.
+func Authorized(r *http.Request, token string) bool {
+	if token == "" {
 		return false
 	}
 	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -184,7 +185,7 @@ func (h *handler) authorized(r *http.Request) bool {
 		return false
 	}
 	a := sha256.Sum256([]byte(strings.TrimSpace(got)))
-	b := sha256.Sum256([]byte(h.cfg.Token))
+	b := sha256.Sum256([]byte(token))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 

@@ -4,7 +4,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -193,9 +192,8 @@ func (s *Server) Close() {
 
 // requireToken lets through only requests bearing the operator token.
 func requireToken(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		if !operator.Authorized(r, token) {
 			http.Error(w, "operator token required", http.StatusUnauthorized)
 			return
 		}
