@@ -1,0 +1,284 @@
+package restapi
+
+import (
+	"context"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// maxOnlineQuery is the reference's bound on To_Account of query_online_status.
+const maxOnlineQuery = 500
+
+// accountNotExist is the reference's ResultInfo for a per-account 70107.
+const accountNotExist = "Err_TLS_PT_Open_Login_Account_Not_Exist"
+
+// pickID returns the documented UserID, or the older Identifier spelling that
+// older SDKs (dobyte, xjcloudy, pku-hit) send instead.
+func pickID(userID, identifier string) string {
+	if userID != "" {
+		return userID
+	}
+	return identifier
+}
+
+// im_open_login_svc/account_import: {UserID|Identifier, Nick, FaceUrl} -> envelope.
+func accountImport(c *call) (any, error) {
+	var req struct {
+		UserID     string
+		Identifier string
+		Nick       string
+		FaceUrl    string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	id := pickID(req.UserID, req.Identifier)
+	if id == "" {
+		return nil, c.bad("UserID is required")
+	}
+	return nil, c.im().ImportAccounts(c.ctx, c.app, []store.User{{UserID: id, Nick: req.Nick, FaceURL: req.FaceUrl}})
+}
+
+// im_open_login_svc/multiaccount_import: {Accounts: [id...]} (old) and/or
+// {AccountList: [{UserID, Nick, FaceUrl}]} (new) -> FailAccounts.
+//
+// A malformed UserID fails only that account (listed in FailAccounts); the others are
+// imported together. A batch of the wrong size fails as a whole.
+func multiAccountImport(c *call) (any, error) {
+	var req struct {
+		Accounts    []string
+		AccountList []struct {
+			UserID     string
+			Identifier string
+			Nick       string
+			FaceUrl    string
+		}
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	users := make([]store.User, 0, len(req.Accounts)+len(req.AccountList))
+	for _, id := range req.Accounts {
+		users = append(users, store.User{UserID: id})
+	}
+	for _, a := range req.AccountList {
+		users = append(users, store.User{UserID: pickID(a.UserID, a.Identifier), Nick: a.Nick, FaceURL: a.FaceUrl})
+	}
+	fail := []string{}
+	if len(users) == 0 || len(users) > im.MaxBatchAccounts {
+		return nil, c.im().ImportAccounts(c.ctx, c.app, users) // the domain's batch-size error
+	}
+	valid := users[:0:0]
+	for _, u := range users {
+		if im.ValidUserID(u.UserID) != nil {
+			fail = append(fail, u.UserID)
+			continue
+		}
+		valid = append(valid, u)
+	}
+	if len(valid) > 0 {
+		if err := c.im().ImportAccounts(c.ctx, c.app, valid); err != nil {
+			return nil, err
+		}
+	}
+	return struct{ FailAccounts []string }{fail}, nil
+}
+
+type userItem struct {
+	UserID string
+}
+
+// perAccount calls a batch method of the domain with the well-formed UserIDs only,
+// so that a malformed one fails only its own item (as the reference's per-account
+// ResultItem does) instead of the whole call. A batch of the wrong size goes to the
+// domain as is, for its batch-size error.
+func perAccount(c *call, ids []string, fn func(context.Context, store.App, []string) (map[string]bool, error)) (map[string]bool, map[string]error, error) {
+	if len(ids) == 0 || len(ids) > im.MaxBatchAccounts {
+		found, err := fn(c.ctx, c.app, ids)
+		return found, nil, err
+	}
+	invalid := map[string]error{}
+	var valid []string
+	for _, id := range ids {
+		if err := im.ValidUserID(id); err != nil {
+			invalid[id] = err
+			continue
+		}
+		valid = append(valid, id)
+	}
+	if len(valid) == 0 {
+		return map[string]bool{}, invalid, nil
+	}
+	found, err := fn(c.ctx, c.app, valid)
+	return found, invalid, err
+}
+
+// im_open_login_svc/account_delete: {DeleteItem: [{UserID}]} ->
+// ResultItem [{ResultCode, ResultInfo, UserID}]; an unknown account is 70107.
+func accountDelete(c *call) (any, error) {
+	var req struct{ DeleteItem []userItem }
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(req.DeleteItem))
+	for i, it := range req.DeleteItem {
+		ids[i] = it.UserID
+	}
+	found, invalid, err := perAccount(c, ids, c.im().DeleteAccounts)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		ResultCode int
+		ResultInfo string
+		UserID     string
+	}
+	out := make([]result, len(ids))
+	for i, id := range ids {
+		out[i] = result{UserID: id}
+		switch {
+		case invalid[id] != nil:
+			out[i].ResultCode, out[i].ResultInfo = errs.CodeOf(invalid[id]), errInfo(invalid[id])
+		case !found[id]:
+			out[i].ResultCode, out[i].ResultInfo = errs.AccountNotFound, accountNotExist
+		}
+	}
+	return struct{ ResultItem []result }{out}, nil
+}
+
+// im_open_login_svc/account_check: {CheckItem: [{UserID}]} ->
+// ResultItem [{UserID, ResultCode, ResultInfo, AccountStatus: Imported|NotImported}].
+func accountCheck(c *call) (any, error) {
+	var req struct{ CheckItem []userItem }
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(req.CheckItem))
+	for i, it := range req.CheckItem {
+		ids[i] = it.UserID
+	}
+	found, invalid, err := perAccount(c, ids, c.im().CheckAccounts)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		UserID        string
+		ResultCode    int
+		ResultInfo    string
+		AccountStatus string
+	}
+	out := make([]result, len(ids))
+	for i, id := range ids {
+		out[i] = result{UserID: id, AccountStatus: "NotImported"}
+		switch {
+		case invalid[id] != nil:
+			out[i].ResultCode, out[i].ResultInfo = errs.CodeOf(invalid[id]), errInfo(invalid[id])
+		case found[id]:
+			out[i].AccountStatus = "Imported"
+		}
+	}
+	return struct{ ResultItem []result }{out}, nil
+}
+
+// im_open_login_svc/kick: {UserID|Identifier} -> envelope.
+func kick(c *call) (any, error) {
+	var req struct {
+		UserID     string
+		Identifier string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	id := pickID(req.UserID, req.Identifier)
+	if id == "" {
+		return nil, c.bad("UserID is required")
+	}
+	return nil, c.im().Kick(c.ctx, c.app, id)
+}
+
+// openim/query_online_status (legacy: openim/querystate): {To_Account: [...],
+// IsNeedDetail} -> QueryResult [{To_Account, Status, State, Detail}], ErrorList.
+//
+// Each result carries the state under both names: "Status" (what dobyte reads) and
+// "State" (the documented samples and the legacy querystate clients). Accounts that
+// are malformed or not imported are in ErrorList (70402 / 70107), not in QueryResult.
+func queryOnlineStatus(c *call) (any, error) {
+	var req struct {
+		To_Account   []string
+		IsNeedDetail int
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.To_Account) == 0 {
+		return nil, c.bad("To_Account must list at least one account")
+	}
+	if len(req.To_Account) > maxOnlineQuery {
+		return nil, errs.New(errs.BatchCount, "To_Account lists %d accounts; at most %d per call", len(req.To_Account), maxOnlineQuery)
+	}
+	type failure struct {
+		To_Account string
+		ErrorCode  int
+	}
+	errorList := []failure{}
+	var valid []string
+	for _, id := range req.To_Account {
+		if err := im.ValidUserID(id); err != nil {
+			errorList = append(errorList, failure{id, errs.CodeOf(err)})
+			continue
+		}
+		valid = append(valid, id)
+	}
+	// Which of them are imported (the domain's OnlineStatus does not say).
+	exists := map[string]bool{}
+	for start := 0; start < len(valid); start += im.MaxBatchAccounts {
+		end := min(start+im.MaxBatchAccounts, len(valid))
+		found, err := c.im().CheckAccounts(c.ctx, c.app, valid[start:end])
+		if err != nil {
+			return nil, err
+		}
+		for id, ok := range found {
+			exists[id] = exists[id] || ok
+		}
+	}
+	var known []string
+	for _, id := range valid {
+		if exists[id] {
+			known = append(known, id)
+		} else {
+			errorList = append(errorList, failure{id, errs.AccountNotFound})
+		}
+	}
+	type detail struct {
+		Platform string
+		Status   string
+	}
+	type result struct {
+		To_Account string
+		Status     string
+		State      string
+		Detail     []detail `json:",omitempty"`
+	}
+	results := []result{}
+	if len(known) > 0 {
+		states, err := c.im().OnlineStatus(c.ctx, c.app, known)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range states {
+			r := result{To_Account: st.User, Status: st.Status, State: st.Status}
+			if req.IsNeedDetail == 1 {
+				for _, d := range st.Devices {
+					r.Detail = append(r.Detail, detail{Platform: d.Platform, Status: "Online"})
+				}
+			}
+			results = append(results, r)
+		}
+	}
+	return struct {
+		QueryResult []result
+		ErrorList   []failure
+	}{results, errorList}, nil
+}

@@ -1,0 +1,358 @@
+package restapi
+
+import (
+	"encoding/json"
+	"sort"
+	"strconv"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/im"
+)
+
+// Reference codes of the 90xxx range that only the REST edge produces (the domain
+// never sees these fields).
+const (
+	codeMsgRandom        = 90005 // MsgRandom invalid
+	codeMsgTimeStamp     = 90006 // MsgTimeStamp invalid
+	codeSyncOtherMachine = 90031 // SyncOtherMachine invalid
+	codeMsgLifeTime      = 90044 // MsgLifeTime invalid
+)
+
+// msgFlagRecalled is the MsgFlagBits value of a recalled message in
+// admin_getroammsg (the reference's "8 = recalled", also what its web SDK checks).
+const msgFlagRecalled = 8
+
+// sendFields are the checks sendmsg and batchsendmsg share. Fields chatd accepts
+// but has no use for (MsgSeq, MsgTimeStamp of a live send, OfflinePushInfo,
+// ForbidCallbackControl, SendMsgControl, SupportMessageExtension, IsNeedReadReceipt)
+// are ignored, as clients send them routinely.
+//
+// The fields are repeated in each request rather than embedded, so that a type error
+// names the JSON field alone ("MsgRandom", not "sendFields.MsgRandom").
+type sendFields struct {
+	SyncOtherMachine int
+	MsgLifeTime      int64
+}
+
+// noSenderCopy maps SyncOtherMachine: 1 (or absent) keeps the sender's copy, 2 does not.
+func (f sendFields) noSenderCopy() (bool, error) {
+	switch f.SyncOtherMachine {
+	case 0, 1:
+		return false, nil
+	case 2:
+		return true, nil
+	}
+	return false, errs.New(codeSyncOtherMachine, "SyncOtherMachine must be 1 or 2, not %d", f.SyncOtherMachine)
+}
+
+func (f sendFields) checkLifeTime() error {
+	if f.MsgLifeTime < 0 {
+		return errs.New(codeMsgLifeTime, "MsgLifeTime must not be negative")
+	}
+	return nil
+}
+
+// openim/sendmsg -> MsgTime, MsgKey, MsgId (= MsgKey).
+//
+// A non-zero MsgRandom makes the send idempotent: a retry with the same sender,
+// receiver and MsgRandom returns the original MsgKey and stores nothing.
+func sendMsg(c *call) (any, error) {
+	var req struct {
+		SyncOtherMachine int
+		From_Account     string
+		To_Account       string
+		MsgLifeTime      int64
+		MsgRandom        uint32
+		MsgBody          json.RawMessage
+		CloudCustomData  string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	f := sendFields{req.SyncOtherMachine, req.MsgLifeTime}
+	noCopy, err := f.noSenderCopy()
+	if err != nil {
+		return nil, err
+	}
+	if err := f.checkLifeTime(); err != nil {
+		return nil, err
+	}
+	if req.To_Account == "" {
+		return nil, errs.New(errs.MsgToAccount, "To_Account is required")
+	}
+	sr := im.SendRequest{
+		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData, NoSenderCopy: noCopy,
+	}
+	if req.MsgRandom != 0 {
+		sr.ClientID = "rest:" + req.To_Account + ":" + strconv.FormatUint(uint64(req.MsgRandom), 10)
+	}
+	res, err := c.im().Send(c.ctx, c.app, sr)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		MsgTime int64
+		MsgKey  string
+		MsgId   string
+	}{res.MsgTime, res.MsgKey, res.MsgKey}, nil
+}
+
+// openim/batchsendmsg: To_Account [...] -> MsgKey, MsgId, ErrorList [{To_Account, ErrorCode}].
+func batchSendMsg(c *call) (any, error) {
+	var req struct {
+		SyncOtherMachine int
+		From_Account     string
+		To_Account       []string
+		MsgLifeTime      int64
+		MsgRandom        uint32
+		MsgBody          json.RawMessage
+		CloudCustomData  string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	f := sendFields{req.SyncOtherMachine, req.MsgLifeTime}
+	noCopy, err := f.noSenderCopy()
+	if err != nil {
+		return nil, err
+	}
+	if err := f.checkLifeTime(); err != nil {
+		return nil, err
+	}
+	sr := im.SendRequest{
+		From: req.From_Account, Random: req.MsgRandom,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData, NoSenderCopy: noCopy,
+	}
+	if req.MsgRandom != 0 {
+		// The domain appends ":<receiver>" per receiver.
+		sr.ClientID = "rest:batch:" + strconv.FormatUint(uint64(req.MsgRandom), 10)
+	}
+	res, failed, err := c.im().BatchSend(c.ctx, c.app, sr, req.To_Account)
+	if err != nil {
+		return nil, err
+	}
+	type failure struct {
+		To_Account string
+		ErrorCode  int
+	}
+	errorList := []failure{}
+	seen := map[string]bool{}
+	for _, to := range req.To_Account {
+		if e, ok := failed[to]; ok && !seen[to] {
+			seen[to] = true
+			errorList = append(errorList, failure{to, errs.CodeOf(e)})
+		}
+	}
+	return struct {
+		MsgKey    string
+		MsgId     string
+		ErrorList []failure
+	}{res.MsgKey, res.MsgKey, errorList}, nil
+}
+
+// openim/importmsg: {SyncFromOldSystem, From_Account, To_Account, MsgRandom,
+// MsgTimeStamp, MsgBody, CloudCustomData} -> envelope. The message keeps its
+// MsgTimeStamp, is stored for both users and raises no unread count. With a
+// non-zero MsgRandom, a retried import (same users, MsgRandom and MsgTimeStamp)
+// stores nothing twice.
+func importMsg(c *call) (any, error) {
+	var req struct {
+		SyncFromOldSystem int
+		From_Account      string
+		To_Account        string
+		MsgRandom         uint32
+		MsgTimeStamp      int64
+		MsgBody           json.RawMessage
+		CloudCustomData   string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.To_Account == "" {
+		return nil, errs.New(errs.MsgToAccount, "To_Account is required")
+	}
+	if req.MsgTimeStamp <= 0 {
+		return nil, errs.New(codeMsgTimeStamp, "MsgTimeStamp (Unix seconds) is required for an import")
+	}
+	sr := im.SendRequest{
+		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,
+		Import: true, Time: req.MsgTimeStamp,
+	}
+	if req.MsgRandom != 0 {
+		sr.ClientID = "rest:imp:" + req.To_Account + ":" + strconv.FormatUint(uint64(req.MsgRandom), 10) +
+			":" + strconv.FormatInt(req.MsgTimeStamp, 10)
+	}
+	_, err := c.im().Send(c.ctx, c.app, sr)
+	return nil, err
+}
+
+// roamMsg is one message of admin_getroammsg.
+type roamMsg struct {
+	From_Account    string
+	To_Account      string
+	MsgSeq          int64
+	MsgRandom       uint32
+	MsgTimeStamp    int64
+	MsgFlagBits     int
+	IsPeerRead      int
+	MsgKey          string
+	MsgBody         json.RawMessage
+	CloudCustomData string
+}
+
+// openim/admin_getroammsg: {Operator_Account|From_Account, Peer_Account|To_Account,
+// MaxCnt, MinTime, MaxTime, LastMsgKey} -> Complete, MsgCnt, LastMsgTime,
+// LastMsgKey, MsgList (newest first, from the operator's copy of the conversation).
+func adminGetRoamMsg(c *call) (any, error) {
+	var req struct {
+		Operator_Account string
+		Peer_Account     string
+		From_Account     string // dobyte's spelling of Operator_Account
+		To_Account       string // dobyte's spelling of Peer_Account
+		MaxCnt           int
+		MinTime          int64
+		MaxTime          int64
+		LastMsgKey       string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	owner := pickID(req.Operator_Account, req.From_Account)
+	peer := pickID(req.Peer_Account, req.To_Account)
+	if owner == "" || peer == "" {
+		return nil, c.bad("Operator_Account and Peer_Account (or From_Account and To_Account) are required")
+	}
+	page, err := c.im().History(c.ctx, c.app, owner, peer, req.MinTime, req.MaxTime, req.MaxCnt, req.LastMsgKey)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]roamMsg, 0, len(page.Messages))
+	for _, e := range page.Messages {
+		m := roamMsg{
+			From_Account: e.From, To_Account: e.To, MsgSeq: e.MsgSeq, MsgRandom: e.MsgRandom,
+			MsgTimeStamp: e.MsgTime, MsgKey: e.MsgKey, MsgBody: json.RawMessage(e.Body),
+			CloudCustomData: e.CloudCustomData,
+		}
+		if len(m.MsgBody) == 0 || !json.Valid(m.MsgBody) {
+			m.MsgBody = json.RawMessage("[]")
+		}
+		if e.Recalled {
+			m.MsgFlagBits = msgFlagRecalled
+		}
+		if e.From == owner && page.PeerRead >= e.MsgTime {
+			m.IsPeerRead = 1
+		}
+		list = append(list, m)
+	}
+	out := struct {
+		Complete    int
+		MsgCnt      int
+		LastMsgTime int64
+		LastMsgKey  string
+		MsgList     []roamMsg
+	}{MsgCnt: len(list), LastMsgKey: page.LastMsgKey, MsgList: list}
+	if page.Complete {
+		out.Complete = 1
+	}
+	if len(list) > 0 {
+		out.LastMsgTime = list[len(list)-1].MsgTimeStamp
+	}
+	return out, nil
+}
+
+// openim/admin_msgwithdraw: {From_Account, To_Account, MsgKey} -> envelope. The admin
+// may recall at any time.
+func adminMsgWithdraw(c *call) (any, error) {
+	var req struct {
+		From_Account string
+		To_Account   string
+		MsgKey       string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.From_Account == "" || req.To_Account == "" || req.MsgKey == "" {
+		return nil, c.bad("From_Account, To_Account and MsgKey are required")
+	}
+	return nil, c.im().Recall(c.ctx, c.app, req.From_Account, req.To_Account, req.MsgKey, true)
+}
+
+// openim/admin_set_msg_read: {Report_Account, Peer_Account, MsgReadTime} -> envelope.
+func adminSetMsgRead(c *call) (any, error) {
+	var req struct {
+		Report_Account string
+		Peer_Account   string
+		MsgReadTime    int64
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.Report_Account == "" || req.Peer_Account == "" {
+		return nil, c.bad("Report_Account and Peer_Account are required")
+	}
+	return nil, c.im().MarkRead(c.ctx, c.app, req.Report_Account, req.Peer_Account, req.MsgReadTime)
+}
+
+// openim/get_c2c_unread_msg_num: {To_Account, Peer_Account [...]} ->
+// AllC2CUnreadMsgNum (all conversations), C2CUnreadMsgNumList (the listed peers, or
+// every conversation with unread messages when none is listed), ErrorList.
+func getC2CUnreadMsgNum(c *call) (any, error) {
+	var req struct {
+		To_Account   string
+		Peer_Account []string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.To_Account == "" {
+		return nil, errs.New(errs.MsgToAccount, "To_Account is required")
+	}
+	type failure struct {
+		Peer_Account string
+		ErrorCode    int
+	}
+	errorList := []failure{}
+	var peers []string
+	for _, p := range req.Peer_Account {
+		if err := im.ValidUserID(p); err != nil {
+			errorList = append(errorList, failure{p, errs.CodeOf(err)})
+			continue
+		}
+		peers = append(peers, p)
+	}
+	all, err := c.im().Unread(c.ctx, c.app, req.To_Account, nil)
+	if err != nil {
+		return nil, err
+	}
+	type count struct {
+		Peer_Account    string
+		C2CUnreadMsgNum int
+	}
+	total := 0
+	for _, n := range all {
+		total += n
+	}
+	list := []count{}
+	switch {
+	case len(peers) > 0:
+		some, err := c.im().Unread(c.ctx, c.app, req.To_Account, peers)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range peers {
+			list = append(list, count{p, some[p]})
+		}
+	case len(req.Peer_Account) == 0:
+		for p, n := range all {
+			list = append(list, count{p, n})
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].Peer_Account < list[j].Peer_Account })
+	}
+	return struct {
+		AllC2CUnreadMsgNum  int
+		C2CUnreadMsgNumList []count
+		ErrorList           []failure
+	}{total, list, errorList}, nil
+}
