@@ -235,11 +235,14 @@ func adminGetRoamMsg(c *call) (any, error) {
 			MsgTimeStamp: e.MsgTime, MsgKey: e.MsgKey, MsgBody: json.RawMessage(e.Body),
 			CloudCustomData: e.CloudCustomData,
 		}
+		if e.Recalled {
+			// Flagged, and without its content: as on the WebSocket protocol, a
+			// recalled message's body is no longer handed out.
+			m.MsgFlagBits = msgFlagRecalled
+			m.MsgBody = nil
+		}
 		if len(m.MsgBody) == 0 || !json.Valid(m.MsgBody) {
 			m.MsgBody = json.RawMessage("[]")
-		}
-		if e.Recalled {
-			m.MsgFlagBits = msgFlagRecalled
 		}
 		if e.From == owner && page.PeerRead >= e.MsgTime {
 			m.IsPeerRead = 1

@@ -683,8 +683,9 @@ func TestAdminMsgWithdraw(t *testing.T) {
 	e.call("openim/sendmsg", M{"From_Account": "alice", "To_Account": "bob", "MsgBody": hello}).wantOK("MsgTime", "MsgKey", "MsgId").into(&out)
 	e.clock.Advance(time.Hour) // the admin recalls at any time
 	e.call("openim/admin_msgwithdraw", M{"From_Account": "alice", "To_Account": "bob", "MsgKey": out.MsgKey}).wantOK()
-	if p := e.roam(e.a, M{"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 10}); p.MsgList[0].MsgFlagBits != 8 {
-		t.Fatalf("recalled message not flagged: %+v", p)
+	if p := e.roam(e.a, M{"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 10}); p.MsgList[0].MsgFlagBits != 8 ||
+		string(p.MsgList[0].MsgBody) != "[]" {
+		t.Fatalf("recalled message not flagged, or its body still handed out: %+v", p)
 	}
 	e.call("openim/admin_msgwithdraw", M{"From_Account": "alice", "To_Account": "bob", "MsgKey": "1_2_3"}).wantErr(90004)
 	e.call("openim/admin_msgwithdraw", M{"From_Account": "alice", "To_Account": "bob"}).wantErr(70402, "MsgKey")
