@@ -23,6 +23,23 @@ func pickID(userID, identifier string) string {
 	return identifier
 }
 
+// importedAmong reports which of the well-formed ids are imported accounts of the app,
+// asking the domain in batches of its maximum size.
+func importedAmong(c *call, ids []string) (map[string]bool, error) {
+	exists := make(map[string]bool, len(ids))
+	for start := 0; start < len(ids); start += im.MaxBatchAccounts {
+		end := min(start+im.MaxBatchAccounts, len(ids))
+		found, err := c.im().CheckAccounts(c.ctx, c.app, ids[start:end])
+		if err != nil {
+			return nil, err
+		}
+		for id, ok := range found {
+			exists[id] = exists[id] || ok
+		}
+	}
+	return exists, nil
+}
+
 // im_open_login_svc/account_import: {UserID|Identifier, Nick, FaceUrl} -> envelope.
 func accountImport(c *call) (any, error) {
 	var req struct {
@@ -232,16 +249,9 @@ func queryOnlineStatus(c *call) (any, error) {
 		valid = append(valid, id)
 	}
 	// Which of them are imported (the domain's OnlineStatus does not say).
-	exists := map[string]bool{}
-	for start := 0; start < len(valid); start += im.MaxBatchAccounts {
-		end := min(start+im.MaxBatchAccounts, len(valid))
-		found, err := c.im().CheckAccounts(c.ctx, c.app, valid[start:end])
-		if err != nil {
-			return nil, err
-		}
-		for id, ok := range found {
-			exists[id] = exists[id] || ok
-		}
+	exists, err := importedAmong(c, valid)
+	if err != nil {
+		return nil, err
 	}
 	var known []string
 	for _, id := range valid {

@@ -325,6 +325,24 @@ func getC2CUnreadMsgNum(c *call) (any, error) {
 		}
 		peers = append(peers, p)
 	}
+	// Which of them are imported (the domain's Unread does not say): the owner must be,
+	// and a peer that is not is reported in ErrorList with 70107, as the reference does.
+	exists, err := importedAmong(c, append([]string{req.To_Account}, peers...))
+	if err != nil {
+		return nil, err
+	}
+	if !exists[req.To_Account] {
+		return nil, errs.New(errs.AccountNotFound, "account %q does not exist", req.To_Account)
+	}
+	known := peers[:0:0]
+	for _, p := range peers {
+		if exists[p] {
+			known = append(known, p)
+		} else {
+			errorList = append(errorList, failure{p, errs.AccountNotFound})
+		}
+	}
+	peers = known
 	all, err := c.im().Unread(c.ctx, c.app, req.To_Account, nil)
 	if err != nil {
 		return nil, err
