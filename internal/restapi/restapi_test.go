@@ -1140,3 +1140,82 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// Retries can race (a client times out and resends while the first is in flight):
+// still one message, one MsgKey.
+func TestSendMsgConcurrentRetries(t *testing.T) {
+	e := newEnv(t)
+	e.importUsers(e.a, "alice", "bob")
+	const n = 16
+	keys := make(chan string, n)
+	errc := make(chan string, n)
+	req := body(M{"From_Account": "alice", "To_Account": "bob", "MsgRandom": 4242, "MsgBody": hello})
+	u := e.url("openim/sendmsg", e.query(e.a))
+	for range n {
+		go func() {
+			resp, err := e.srv.Client().Post(u, "application/json", bytes.NewReader(req))
+			if err != nil {
+				errc <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var out struct {
+				ErrorCode int
+				ErrorInfo string
+				MsgKey    string
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.ErrorCode != 0 {
+				errc <- fmt.Sprintf("%v %d %s", err, out.ErrorCode, out.ErrorInfo)
+				return
+			}
+			keys <- out.MsgKey
+		}()
+	}
+	seen := map[string]int{}
+	for range n {
+		select {
+		case k := <-keys:
+			seen[k]++
+		case msg := <-errc:
+			t.Fatalf("a concurrent retry failed: %s", msg)
+		}
+	}
+	if len(seen) != 1 || e.lastSeq(e.a, "bob") != 1 || e.lastSeq(e.a, "alice") != 1 {
+		t.Fatalf("%d concurrent retries gave keys %v; bob's log at %d, alice's at %d; want one message",
+			n, seen, e.lastSeq(e.a, "bob"), e.lastSeq(e.a, "alice"))
+	}
+}
+
+func TestNewWithoutOptionalConfig(t *testing.T) {
+	e := newEnv(t)
+	// No registerer, no logger, no body limit: defaults apply.
+	h := restapi.New(restapi.Config{Tenants: e.tenants, IM: e.svc, Clock: e.clock})
+	// A second handler on the same registry reuses the counter instead of panicking.
+	_ = restapi.New(restapi.Config{Tenants: e.tenants, IM: e.svc, Clock: e.clock, Registerer: e.reg})
+	// Mounted as the server does.
+	mux := http.NewServeMux()
+	mux.Handle("/v4/", h)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/v4/im_open_login_svc/account_import?"+e.query(e.a).Encode(), "application/json",
+		strings.NewReader(`{"UserID":"viaMux","Nick":"`+strings.Repeat("n", 100<<10)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	// 100 KiB is within the default 1 MiB: the domain refuses the long Nick (70402), not the transport.
+	if !strings.Contains(string(raw), `"ErrorCode":70402`) {
+		t.Fatalf("answer %s", raw)
+	}
+	resp, err = http.Post(srv.URL+"/v4/im_open_login_svc/account_import?"+e.query(e.a).Encode(), "application/json",
+		strings.NewReader(`{"UserID":"viaMux","Nick":"`+strings.Repeat("n", 1<<20)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ = io.ReadAll(resp.Body)
+	if !strings.Contains(string(raw), `"ErrorCode":93000`) {
+		t.Fatalf("answer to a body over 1 MiB: %s", raw)
+	}
+}
