@@ -210,7 +210,7 @@ func TestRetentionHidesAndPurgesOldHistory(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(entries) != len(page.Messages) || unread["alice"] != len(entries) {
+				if len(entries) != len(page.Messages) || unread.ByPeer["alice"] != len(entries) || unread.Total != len(entries) {
 					t.Fatalf("sync %d, history %d, unread %v disagree", len(entries), len(page.Messages), unread)
 				}
 				return len(entries)

@@ -69,7 +69,8 @@ type SendRequest struct {
 	Body            json.RawMessage
 	CloudCustomData string
 	NoSenderCopy    bool  // do not store the message in the sender's log (SyncOtherMachine=2)
-	Import          bool  // importmsg: historical message, raises no unread count
+	Import          bool  // importmsg: a message from another system, with its own Time
+	ImportUnread    bool  // an imported message counts as unread (real-time import)
 	Time            int64 // Unix seconds; 0 = now (only imports may set it)
 }
 
@@ -105,13 +106,7 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	if err := ValidUserID(req.To); err != nil {
 		return errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
 	}
-	if len(req.ClientID) > MaxClientIDLen {
-		return errs.New(errs.InvalidParameters, "client message id is longer than %d bytes", MaxClientIDLen)
-	}
-	if len(req.CloudCustomData) > MaxMsgBodyBytes {
-		return errs.New(errs.MsgTooLong, "CloudCustomData is longer than %d bytes", MaxMsgBodyBytes)
-	}
-	if err := ValidateBody(req.Body); err != nil {
+	if err := checkContent(*req); err != nil {
 		return err
 	}
 	users, err := s.usersExist(ctx, app.SDKAppID, req.From, req.To)
@@ -127,6 +122,17 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	return nil
 }
 
+// checkContent checks what a message carries, whoever it goes to.
+func checkContent(req SendRequest) error {
+	if len(req.ClientID) > MaxClientIDLen {
+		return errs.New(errs.InvalidParameters, "client message id is longer than %d bytes", MaxClientIDLen)
+	}
+	if len(req.CloudCustomData) > MaxMsgBodyBytes {
+		return errs.New(errs.MsgTooLong, "CloudCustomData is longer than %d bytes", MaxMsgBodyBytes)
+	}
+	return ValidateBody(req.Body)
+}
+
 func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (SendResult, error) {
 	if req.Random == 0 {
 		req.Random = randomUint32()
@@ -139,7 +145,7 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 		Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: req.To,
 		ClientID: req.ClientID, MsgRandom: req.Random, MsgTime: t, Body: req.Body,
 		CloudCustomData: req.CloudCustomData, OnlyReceiver: req.NoSenderCopy,
-		Unread: !req.Import, At: s.Clock.Now(),
+		Unread: !req.Import || req.ImportUnread, At: s.Clock.Now(),
 	})
 	if err != nil {
 		return SendResult{}, err
@@ -177,7 +183,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	if _, ok := users[req.From]; !ok && req.From != app.AdminUser {
 		return SendResult{}, nil, errs.New(errs.C2CSenderOrPeer, "sender %q is not an imported account", req.From)
 	}
-	if err := ValidateBody(req.Body); err != nil {
+	if err := checkContent(req); err != nil {
 		return SendResult{}, nil, err
 	}
 	failed := map[string]error{}
@@ -359,21 +365,45 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 	return page, storageErrOrNil(err)
 }
 
-// Unread returns owner's unread counts per peer (all conversations when peers is empty).
-func (s *Service) Unread(ctx context.Context, app store.App, owner string, peers []string) (map[string]int, error) {
+// UnreadCounts is a user's unread one-to-one messages.
+type UnreadCounts struct {
+	Total  int              // over every conversation
+	ByPeer map[string]int   // the asked peers, or every conversation with unread messages
+	Failed map[string]error // asked peers that are malformed or not imported
+}
+
+// Unread returns owner's unread counts: for the given peers, or for every
+// conversation with unread messages when peers is empty.
+func (s *Service) Unread(ctx context.Context, app store.App, owner string, peers []string) (UnreadCounts, error) {
 	if err := s.Gate.Active(app); err != nil {
-		return nil, err
+		return UnreadCounts{}, err
 	}
-	if err := ValidUserID(owner); err != nil {
-		return nil, err
+	exists, err := s.existing(ctx, app, append([]string{owner}, peers...))
+	if err != nil {
+		return UnreadCounts{}, err
 	}
-	for _, p := range peers {
-		if err := ValidUserID(p); err != nil {
-			return nil, err
+	if err := exists[owner]; err != nil {
+		return UnreadCounts{}, err
+	}
+	all, err := s.Store.Unread(ctx, app.SDKAppID, owner, nil, s.Gate.RetentionStart(app))
+	if err != nil {
+		return UnreadCounts{}, storageErr(err)
+	}
+	res := UnreadCounts{ByPeer: all, Failed: map[string]error{}}
+	for _, n := range all {
+		res.Total += n
+	}
+	if len(peers) > 0 {
+		res.ByPeer = make(map[string]int, len(peers))
+		for _, p := range peers {
+			if err := exists[p]; err != nil {
+				res.Failed[p] = err
+				continue
+			}
+			res.ByPeer[p] = all[p]
 		}
 	}
-	counts, err := s.Store.Unread(ctx, app.SDKAppID, owner, peers, s.Gate.RetentionStart(app))
-	return counts, storageErrOrNil(err)
+	return res, nil
 }
 
 // Sync returns owner's log entries after seq, oldest first, and whether that is all.

@@ -91,28 +91,72 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 	return nil
 }
 
-// OnlineState is the online status of one user.
+// MaxOnlineQuery bounds the users of one online-status query.
+const MaxOnlineQuery = 500
+
+// OnlineState is the online status of one user, or Err when the user cannot be
+// queried (malformed id, not imported).
 type OnlineState struct {
 	User    string
 	Status  string // "Online" or "Offline"
 	Devices []Device
+	Err     error
 }
 
-// OnlineStatus reports the online state of users.
+// OnlineStatus reports the online state of users, one result per user in order.
 func (s *Service) OnlineStatus(ctx context.Context, app store.App, users []string) ([]OnlineState, error) {
 	if err := s.Gate.Active(app); err != nil {
 		return nil, err
 	}
+	if len(users) == 0 {
+		return nil, errs.New(errs.InvalidParameters, "To_Account must list at least one account")
+	}
+	if len(users) > MaxOnlineQuery {
+		return nil, errs.New(errs.BatchCount, "To_Account lists %d accounts; at most %d per call", len(users), MaxOnlineQuery)
+	}
+	exists, err := s.existing(ctx, app, users)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]OnlineState, 0, len(users))
 	for _, u := range users {
-		st := OnlineState{User: u, Status: "Offline"}
-		if s.Presence != nil {
+		st := OnlineState{User: u, Status: "Offline", Err: exists[u]}
+		if st.Err == nil && s.Presence != nil {
 			st.Devices = s.Presence.Devices(app.SDKAppID, u)
 		}
 		if len(st.Devices) > 0 {
 			st.Status = "Online"
 		}
 		out = append(out, st)
+	}
+	return out, nil
+}
+
+// existing checks ids and returns, per id, nil when it is an imported user of the
+// app, or why not (malformed: 70402; not imported: 70107).
+func (s *Service) existing(ctx context.Context, app store.App, ids []string) (map[string]error, error) {
+	out := make(map[string]error, len(ids))
+	var valid []string
+	for _, id := range ids {
+		if err := ValidUserID(id); err != nil {
+			out[id] = err
+			continue
+		}
+		valid = append(valid, id)
+	}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	users, err := s.usersExist(ctx, app.SDKAppID, valid...)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range valid {
+		if _, ok := users[id]; ok {
+			out[id] = nil
+		} else {
+			out[id] = errs.New(errs.AccountNotFound, "account %q does not exist", id)
+		}
 	}
 	return out, nil
 }

@@ -8,9 +8,6 @@ import (
 	"github.com/chatd/chatd/internal/store"
 )
 
-// maxOnlineQuery is the reference's bound on To_Account of query_online_status.
-const maxOnlineQuery = 500
-
 // accountNotExist is the reference's ResultInfo for a per-account 70107.
 const accountNotExist = "Err_TLS_PT_Open_Login_Account_Not_Exist"
 
@@ -21,23 +18,6 @@ func pickID(userID, identifier string) string {
 		return userID
 	}
 	return identifier
-}
-
-// importedAmong reports which of the well-formed ids are imported accounts of the app,
-// asking the domain in batches of its maximum size.
-func importedAmong(c *call, ids []string) (map[string]bool, error) {
-	exists := make(map[string]bool, len(ids))
-	for start := 0; start < len(ids); start += im.MaxBatchAccounts {
-		end := min(start+im.MaxBatchAccounts, len(ids))
-		found, err := c.im().CheckAccounts(c.ctx, c.app, ids[start:end])
-		if err != nil {
-			return nil, err
-		}
-		for id, ok := range found {
-			exists[id] = exists[id] || ok
-		}
-	}
-	return exists, nil
 }
 
 // im_open_login_svc/account_import: {UserID|Identifier, Nick, FaceUrl} -> envelope.
@@ -229,37 +209,13 @@ func queryOnlineStatus(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if len(req.To_Account) == 0 {
-		return nil, c.bad("To_Account must list at least one account")
-	}
-	if len(req.To_Account) > maxOnlineQuery {
-		return nil, errs.New(errs.BatchCount, "To_Account lists %d accounts; at most %d per call", len(req.To_Account), maxOnlineQuery)
+	states, err := c.im().OnlineStatus(c.ctx, c.app, req.To_Account)
+	if err != nil {
+		return nil, err
 	}
 	type failure struct {
 		To_Account string
 		ErrorCode  int
-	}
-	errorList := []failure{}
-	var valid []string
-	for _, id := range req.To_Account {
-		if err := im.ValidUserID(id); err != nil {
-			errorList = append(errorList, failure{id, errs.CodeOf(err)})
-			continue
-		}
-		valid = append(valid, id)
-	}
-	// Which of them are imported (the domain's OnlineStatus does not say).
-	exists, err := importedAmong(c, valid)
-	if err != nil {
-		return nil, err
-	}
-	var known []string
-	for _, id := range valid {
-		if exists[id] {
-			known = append(known, id)
-		} else {
-			errorList = append(errorList, failure{id, errs.AccountNotFound})
-		}
 	}
 	type detail struct {
 		Platform string
@@ -271,21 +227,20 @@ func queryOnlineStatus(c *call) (any, error) {
 		State      string
 		Detail     []detail `json:",omitempty"`
 	}
+	errorList := []failure{}
 	results := []result{}
-	if len(known) > 0 {
-		states, err := c.im().OnlineStatus(c.ctx, c.app, known)
-		if err != nil {
-			return nil, err
+	for _, st := range states {
+		if st.Err != nil {
+			errorList = append(errorList, failure{st.User, errs.CodeOf(st.Err)})
+			continue
 		}
-		for _, st := range states {
-			r := result{To_Account: st.User, Status: st.Status, State: st.Status}
-			if req.IsNeedDetail == 1 {
-				for _, d := range st.Devices {
-					r.Detail = append(r.Detail, detail{Platform: d.Platform, Status: "Online"})
-				}
+		r := result{To_Account: st.User, Status: st.Status, State: st.Status}
+		if req.IsNeedDetail == 1 {
+			for _, d := range st.Devices {
+				r.Detail = append(r.Detail, detail{Platform: d.Platform, Status: "Online"})
 			}
-			results = append(results, r)
 		}
+		results = append(results, r)
 	}
 	return struct {
 		QueryResult []result

@@ -153,7 +153,8 @@ func batchSendMsg(c *call) (any, error) {
 
 // openim/importmsg: {SyncFromOldSystem, From_Account, To_Account, MsgRandom,
 // MsgTimeStamp, MsgBody, CloudCustomData} -> envelope. The message keeps its
-// MsgTimeStamp, is stored for both users and raises no unread count. With a
+// MsgTimeStamp and is stored for both users; SyncFromOldSystem 1 (a real-time
+// import) counts it as unread, 2 (a historical import) does not. With a
 // non-zero MsgRandom, a retried import (same users, MsgRandom and MsgTimeStamp)
 // stores nothing twice.
 func importMsg(c *call) (any, error) {
@@ -178,7 +179,7 @@ func importMsg(c *call) (any, error) {
 	sr := im.SendRequest{
 		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom,
 		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,
-		Import: true, Time: req.MsgTimeStamp,
+		Import: true, ImportUnread: req.SyncFromOldSystem == 1, Time: req.MsgTimeStamp,
 	}
 	if req.MsgRandom != 0 {
 		sr.ClientID = "rest:imp:" + req.To_Account + ":" + strconv.FormatUint(uint64(req.MsgRandom), 10) +
@@ -312,65 +313,35 @@ func getC2CUnreadMsgNum(c *call) (any, error) {
 	if req.To_Account == "" {
 		return nil, errs.New(errs.MsgToAccount, "To_Account is required")
 	}
+	res, err := c.im().Unread(c.ctx, c.app, req.To_Account, req.Peer_Account)
+	if err != nil {
+		return nil, err
+	}
 	type failure struct {
 		Peer_Account string
 		ErrorCode    int
-	}
-	errorList := []failure{}
-	var peers []string
-	for _, p := range req.Peer_Account {
-		if err := im.ValidUserID(p); err != nil {
-			errorList = append(errorList, failure{p, errs.CodeOf(err)})
-			continue
-		}
-		peers = append(peers, p)
-	}
-	// Which of them are imported (the domain's Unread does not say): the owner must be,
-	// and a peer that is not is reported in ErrorList with 70107, as the reference does.
-	exists, err := importedAmong(c, append([]string{req.To_Account}, peers...))
-	if err != nil {
-		return nil, err
-	}
-	if !exists[req.To_Account] {
-		return nil, errs.New(errs.AccountNotFound, "account %q does not exist", req.To_Account)
-	}
-	known := peers[:0:0]
-	for _, p := range peers {
-		if exists[p] {
-			known = append(known, p)
-		} else {
-			errorList = append(errorList, failure{p, errs.AccountNotFound})
-		}
-	}
-	peers = known
-	all, err := c.im().Unread(c.ctx, c.app, req.To_Account, nil)
-	if err != nil {
-		return nil, err
 	}
 	type count struct {
 		Peer_Account    string
 		C2CUnreadMsgNum int
 	}
-	total := 0
-	for _, n := range all {
-		total += n
-	}
+	errorList := []failure{}
 	list := []count{}
-	switch {
-	case len(peers) > 0:
-		some, err := c.im().Unread(c.ctx, c.app, req.To_Account, peers)
-		if err != nil {
-			return nil, err
+	if len(req.Peer_Account) > 0 { // in the order asked
+		for _, p := range req.Peer_Account {
+			if err := res.Failed[p]; err != nil {
+				errorList = append(errorList, failure{p, errs.CodeOf(err)})
+			} else {
+				list = append(list, count{p, res.ByPeer[p]})
+			}
 		}
-		for _, p := range peers {
-			list = append(list, count{p, some[p]})
-		}
-	case len(req.Peer_Account) == 0:
-		for p, n := range all {
+	} else {
+		for p, n := range res.ByPeer {
 			list = append(list, count{p, n})
 		}
 		sort.Slice(list, func(i, j int) bool { return list[i].Peer_Account < list[j].Peer_Account })
 	}
+	total := res.Total
 	return struct {
 		AllC2CUnreadMsgNum  int
 		C2CUnreadMsgNumList []count
