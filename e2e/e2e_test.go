@@ -212,15 +212,18 @@ func next(t *testing.T, c *client.Client) client.Entry {
 	return client.Entry{}
 }
 
-// nextMsg skips non-message entries (read receipts, recalls) and returns the next message.
-func nextMsg(t *testing.T, c *client.Client) client.Entry {
+// nextKind skips entries of other kinds and returns the next one of kind.
+func nextKind(t *testing.T, c *client.Client, kind string) client.Entry {
 	t.Helper()
 	for {
-		if e := next(t, c); e.Kind == "msg" {
+		if e := next(t, c); e.Kind == kind {
 			return e
 		}
 	}
 }
+
+// nextMsg returns the next message, skipping read receipts and recalls.
+func nextMsg(t *testing.T, c *client.Client) client.Entry { t.Helper(); return nextKind(t, c, "msg") }
 
 func text(e client.Entry) string {
 	var body []struct {
@@ -299,7 +302,7 @@ func TestOneToOneChat(t *testing.T) {
 	if err := back.MarkRead(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if e := next(t, alice); e.Kind != "read" || e.From != "bob" { // alice sees bob's read receipt
+	if e := nextKind(t, alice, "read"); e.From != "bob" { // alice sees bob's read receipt
 		t.Fatalf("alice read receipt: %+v", e)
 	}
 	unread = n.restOK(a, "openim/get_c2c_unread_msg_num", map[string]any{"To_Account": "bob"})
@@ -316,7 +319,7 @@ func TestOneToOneChat(t *testing.T) {
 	if err := alice.Recall(ctx, "bob", r.MsgKey); err != nil {
 		t.Fatal(err)
 	}
-	if e := next(t, back); e.Kind != "recall" || e.MsgKey != r.MsgKey {
+	if e := nextKind(t, back, "recall"); e.MsgKey != r.MsgKey {
 		t.Fatalf("recall: %+v", e)
 	}
 
