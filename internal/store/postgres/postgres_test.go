@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"testing"
@@ -41,9 +43,7 @@ func testURL(t *testing.T) (string, *sql.DB) {
 // returns base with its search_path set to it.
 func freshSchema(t *testing.T, base string, admin *sql.DB) string {
 	t.Helper()
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "chatd_test_" + hex.EncodeToString(b)
+	schema := "chatd_test_" + randomHex()
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
@@ -81,4 +81,62 @@ func TestOpenUnreachable(t *testing.T) {
 		s.Close()
 		t.Fatal("Open of an unreachable server succeeded")
 	}
+}
+
+// BenchmarkApplySend is the SQLite benchmark against PostgreSQL: one Apply of 256
+// sends between random pairs of 1000 users per op.
+func BenchmarkApplySend(b *testing.B) {
+	const batch, users = 256, 1000
+	base := os.Getenv("CHATD_TEST_POSTGRES_URL")
+	if base == "" {
+		b.Skip("CHATD_TEST_POSTGRES_URL is not set")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close()
+	schema := "chatd_bench_" + randomHex()
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	s, err := postgres.Open(context.Background(), u.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+
+	ctx := context.Background()
+	body := []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello, this is a benchmark message of ordinary length"}}]`)
+	now := time.Now()
+	n := 0
+	ops := make([]store.Op, batch)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range ops {
+			from := mrand.IntN(users)
+			to := (from + 1 + mrand.IntN(users-1)) % users
+			n++
+			ops[j] = store.Op{Kind: store.OpSend, App: 1400000001,
+				From: fmt.Sprintf("user%04d", from), To: fmt.Sprintf("user%04d", to),
+				ClientID: fmt.Sprintf("c%d", n), MsgRandom: mrand.Uint32(), MsgTime: now.Unix(),
+				Body: body, Unread: true, At: now}
+		}
+		if _, err := s.Apply(ctx, ops); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func randomHex() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -99,7 +99,9 @@ CREATE TABLE IF NOT EXISTS entries (
 	PRIMARY KEY (app, owner, seq)
 );
 CREATE INDEX IF NOT EXISTS entries_by_conversation ON entries (app, owner, peer, seq);
-CREATE UNIQUE INDEX IF NOT EXISTS entries_by_client_id ON entries (app, owner, from_user, client_id) WHERE client_id <> '';
+-- Idempotency of sends: a sender's ClientID is unique in each log. Ordered by
+-- sender first so that both copies of a message share a leaf page.
+CREATE UNIQUE INDEX IF NOT EXISTS entries_by_client_id ON entries (app, from_user, client_id, owner) WHERE client_id <> '';
 
 -- Owner read the conversation with peer up to read_time (Unix seconds).
 CREATE TABLE IF NOT EXISTS reads (

@@ -22,13 +22,10 @@ type Store struct {
 	// Statements of Apply, prepared once on w and bound to each transaction
 	// with Tx.StmtContext (database/sql then reuses the connection's prepared
 	// statement).
-	lockSeq      *sql.Stmt
-	saveSeq      *sql.Stmt
-	insertEntry  *sql.Stmt
-	entryByCID   *sql.Stmt
-	entryBySeq   *sql.Stmt
-	markRecalled *sql.Stmt
-	upsertRead   *sql.Stmt
+	insertEntries map[int]*sql.Stmt // by rows, see insertSizes
+	entryBySeq    *sql.Stmt
+	markRecalled  *sql.Stmt
+	upsertRead    *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -46,6 +43,9 @@ func New(ctx context.Context, d Dialect, w, r *sql.DB) (*Store, error) {
 	prepare := func(dst **sql.Stmt, q string) error {
 		st, err := w.PrepareContext(ctx, d.rebind(q))
 		if err != nil {
+			if len(q) > 200 {
+				q = q[:200] + "..."
+			}
 			return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
 		}
 		*dst = st
@@ -55,10 +55,6 @@ func New(ctx context.Context, d Dialect, w, r *sql.DB) (*Store, error) {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&s.lockSeq, sqlLockSeq},
-		{&s.saveSeq, sqlSaveSeq},
-		{&s.insertEntry, sqlInsertEntry},
-		{&s.entryByCID, sqlEntryByClientID},
 		{&s.entryBySeq, sqlEntryBySeq},
 		{&s.markRecalled, sqlMarkRecalled},
 		{&s.upsertRead, sqlUpsertRead},
@@ -67,6 +63,15 @@ func New(ctx context.Context, d Dialect, w, r *sql.DB) (*Store, error) {
 			s.closeStmts()
 			return nil, err
 		}
+	}
+	s.insertEntries = make(map[int]*sql.Stmt, len(insertSizes))
+	for _, n := range insertSizes {
+		var st *sql.Stmt
+		if err := prepare(&st, sqlInsertEntries(d, n)); err != nil {
+			s.closeStmts()
+			return nil, err
+		}
+		s.insertEntries[n] = st
 	}
 	return s, nil
 }
@@ -79,7 +84,10 @@ func (s *Store) WriteDB() *sql.DB { return s.w }
 func (s *Store) ReadDB() *sql.DB  { return s.r }
 
 func (s *Store) closeStmts() {
-	for _, st := range []*sql.Stmt{s.lockSeq, s.saveSeq, s.insertEntry, s.entryByCID, s.entryBySeq, s.markRecalled, s.upsertRead} {
+	for _, st := range s.insertEntries {
+		st.Close()
+	}
+	for _, st := range []*sql.Stmt{s.entryBySeq, s.markRecalled, s.upsertRead} {
 		if st != nil {
 			st.Close()
 		}
@@ -144,15 +152,20 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// chunks splits ids into slices of at most n, for IN lists.
-func chunks(ids []string, n int) [][]string {
-	var out [][]string
-	for len(ids) > n {
-		out = append(out, ids[:n])
-		ids = ids[n:]
+// rows returns n copies of row separated by commas, for multi-row VALUES.
+func rows(n int, row string) string {
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// chunksOf splits xs into slices of at most n, for IN lists.
+func chunksOf[T any](xs []T, n int) [][]T {
+	var out [][]T
+	for len(xs) > n {
+		out = append(out, xs[:n])
+		xs = xs[n:]
 	}
-	if len(ids) > 0 {
-		out = append(out, ids)
+	if len(xs) > 0 {
+		out = append(out, xs)
 	}
 	return out
 }

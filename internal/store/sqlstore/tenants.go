@@ -63,7 +63,7 @@ func (s *Store) CreateApp(ctx context.Context, a store.App, maxApps int) (store.
 		// Lock the account row: concurrent CreateApps of one account serialise
 		// here, so the count below stays true until the insert.
 		var id string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM accounts WHERE id = ?`+s.d.ForUpdate), a.AccountID).Scan(&id)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM accounts WHERE id = ?`+s.d.forUpdate()), a.AccountID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -162,7 +162,7 @@ var appTables = []string{"users", "entries", "seqs", "reads", "mau_users", "mau_
 func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var status string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+s.d.ForUpdate), sdkappid).Scan(&status)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+s.d.forUpdate()), sdkappid).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}

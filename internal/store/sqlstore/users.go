@@ -63,7 +63,7 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 		return nil
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, part := range chunks(ids, maxInList) {
+		for _, part := range chunksOf(ids, maxInList) {
 			args := make([]any, 0, len(part)+1)
 			args = append(args, app)
 			for _, id := range part {
@@ -82,7 +82,7 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 // GetUsers implements store.Users. Profile is never nil.
 func (s *Store) GetUsers(ctx context.Context, app int64, ids []string) (map[string]store.User, error) {
 	out := make(map[string]store.User, len(ids))
-	for _, part := range chunks(ids, maxInList) {
+	for _, part := range chunksOf(ids, maxInList) {
 		args := make([]any, 0, len(part)+1)
 		args = append(args, app)
 		for _, id := range part {
@@ -122,7 +122,7 @@ func (s *Store) SetProfile(ctx context.Context, app int64, userID string, tags m
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var profile string
 		err := tx.QueryRowContext(ctx, s.q(`
-			SELECT profile FROM users WHERE app = ? AND user_id = ?`+s.d.ForUpdate), app, userID).Scan(&profile)
+			SELECT profile FROM users WHERE app = ? AND user_id = ?`+s.d.forUpdate()), app, userID).Scan(&profile)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}

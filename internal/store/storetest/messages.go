@@ -220,6 +220,14 @@ func testRecall(t *testing.T, s store.Store) {
 		}
 	}
 
+	// Recalling again is no error; the message stays recalled.
+	if r := apply(t, s, recall("alice", "bob", k1, 11))[0]; r.Err != nil {
+		t.Fatalf("second recall: %v", r.Err)
+	}
+	if e := findMessage(t, s, "bob", "alice", k1); !e.Recalled {
+		t.Fatal("message not recalled after a second recall")
+	}
+
 	// A receiver-only message is recalled too.
 	imp := send("carol", "bob", 20, "imp")
 	imp.OnlyReceiver = true
@@ -231,6 +239,29 @@ func testRecall(t *testing.T, s store.Store) {
 	if e := findMessage(t, s, "bob", "carol", ik); !e.Recalled {
 		t.Fatal("receiver-only message not recalled")
 	}
+	// A message recalled in the batch that sends it; a retry later in the
+	// batch returns it recalled.
+	m3 := send("alice", "bob", 40, "m3")
+	k3 := key(lastSeq(t, s, app1, "alice")+1, m3)
+	res = applyOK(t, s, m3, recall("alice", "bob", k3, 41), m3)
+	if res[0].Duplicate || len(res[0].Entries) != 2 || res[0].Entries[0].MsgKey != k3 {
+		t.Fatalf("send = %+v, want key %s", res[0], k3)
+	}
+	if len(res[1].Entries) != 2 || res[1].Entries[0].Kind != store.KindRecall {
+		t.Fatalf("recall in the sending batch = %+v", res[1])
+	}
+	if !res[2].Duplicate || len(res[2].Entries) != 2 || !res[2].Entries[0].Recalled || !res[2].Entries[1].Recalled {
+		t.Fatalf("retry after the recall = %+v, want the recalled copies", res[2])
+	}
+	if res[0].Entries[0].Recalled {
+		t.Fatal("the send's own result changed after the recall")
+	}
+	for owner, peer := range peerOf {
+		if e := findMessage(t, s, owner, peer, k3); !e.Recalled {
+			t.Fatalf("FindMessage(%s, k3).Recalled = false", owner)
+		}
+	}
+
 	// Unknown keys: in the conversation with the wrong peer, or never sent.
 	res = apply(t, s, recall("alice", "carol", k2, 30), recall("alice", "bob", "99_1_1", 30), recall("alice", "bob", "garbage", 30))
 	for i, r := range res {
