@@ -66,6 +66,7 @@ type SendRequest struct {
 	From, To        string
 	ClientID        string // idempotency key; a retry with the same key does not duplicate
 	Random          uint32
+	MsgSeq          int64 // the message's MsgSeq; 0 = chosen by the server
 	Body            json.RawMessage
 	CloudCustomData string
 	NoSenderCopy    bool  // do not store the message in the sender's log (SyncOtherMachine=2)
@@ -143,7 +144,7 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 	}
 	res, err := s.Writer.Do(ctx, store.Op{
 		Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: req.To,
-		ClientID: req.ClientID, MsgRandom: req.Random, MsgTime: t, Body: req.Body,
+		MsgSeq: req.MsgSeq, ClientID: req.ClientID, MsgRandom: req.Random, MsgTime: t, Body: req.Body,
 		CloudCustomData: req.CloudCustomData, OnlyReceiver: req.NoSenderCopy,
 		Unread: !req.Import || req.ImportUnread, At: s.Clock.Now(),
 	})
@@ -189,6 +190,12 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	failed := map[string]error{}
 	ops := make([]store.Op, 0, len(to))
 	now := s.Clock.Now()
+	// Every receiver's copy carries the same MsgKey, so that the key returned to the
+	// caller recalls the message wherever it went.
+	msgSeq := req.MsgSeq
+	if msgSeq == 0 {
+		msgSeq = int64(randomUint32()>>1) + 1
+	}
 	for _, u := range to {
 		if err := ValidUserID(u); err != nil {
 			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
@@ -203,7 +210,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 			clientID += ":" + u
 		}
 		ops = append(ops, store.Op{
-			Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: u, ClientID: clientID,
+			Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: u, MsgSeq: msgSeq, ClientID: clientID,
 			MsgRandom: req.Random, MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData,
 			OnlyReceiver: req.NoSenderCopy, Unread: true, At: now,
 		})
@@ -338,7 +345,7 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 	if maxCnt <= 0 || maxCnt > MaxHistoryPage {
 		maxCnt = MaxHistoryPage
 	}
-	var before int64
+	var before store.Cursor
 	if lastMsgKey != "" {
 		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner, peer, lastMsgKey)
 		if err != nil {
@@ -347,7 +354,7 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 			}
 			return HistoryPage{}, storageErr(err)
 		}
-		before = e.Seq
+		before = store.Cursor{MsgTime: e.MsgTime, Seq: e.Seq}
 	}
 	msgs, err := s.Store.History(ctx, app.SDKAppID, owner, peer, minTime, maxTime, before, maxCnt+1, s.Gate.RetentionStart(app))
 	if err != nil {

@@ -151,7 +151,7 @@ func batchSendMsg(c *call) (any, error) {
 	}{res.MsgKey, res.MsgKey, errorList}, nil
 }
 
-// openim/importmsg: {SyncFromOldSystem, From_Account, To_Account, MsgRandom,
+// openim/importmsg: {SyncFromOldSystem, From_Account, To_Account, MsgSeq, MsgRandom,
 // MsgTimeStamp, MsgBody, CloudCustomData} -> envelope. The message keeps its
 // MsgTimeStamp and is stored for both users; SyncFromOldSystem 1 (a real-time
 // import) counts it as unread, 2 (a historical import) does not. With a
@@ -162,6 +162,7 @@ func importMsg(c *call) (any, error) {
 		SyncFromOldSystem int
 		From_Account      string
 		To_Account        string
+		MsgSeq            uint32
 		MsgRandom         uint32
 		MsgTimeStamp      int64
 		MsgBody           json.RawMessage
@@ -177,7 +178,7 @@ func importMsg(c *call) (any, error) {
 		return nil, errs.New(codeMsgTimeStamp, "MsgTimeStamp (Unix seconds) is required for an import")
 	}
 	sr := im.SendRequest{
-		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom,
+		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom, MsgSeq: int64(req.MsgSeq),
 		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,
 		Import: true, ImportUnread: req.SyncFromOldSystem == 1, Time: req.MsgTimeStamp,
 	}

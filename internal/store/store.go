@@ -114,7 +114,7 @@ type Entry struct {
 	MsgSeq          int64
 	MsgRandom       uint32
 	MsgTime         int64  // Unix seconds of the message
-	MsgKey          string // "<MsgSeq>_<MsgRandom>_<MsgTime>", same in both copies
+	MsgKey          string // "<MsgSeq>_<MsgRandom>_<MsgTime>", same in both copies (and in every copy of a batch send)
 	ClientID        string // client's idempotency key; "" when none
 	Body            []byte // JSON array of message elements (MsgBody)
 	CloudCustomData string
@@ -140,6 +140,7 @@ type Op struct {
 	To   string // OpSend: receiver; OpRecall: receiver; OpRead: the peer
 
 	// OpSend
+	MsgSeq          int64 // the message's MsgSeq; 0 = the sender copy's Seq (the receiver's without one)
 	ClientID        string
 	MsgRandom       uint32
 	MsgTime         int64 // Unix seconds
@@ -165,6 +166,13 @@ type OpResult struct {
 	Err       error
 }
 
+// Cursor is a position in a conversation's history: messages are ordered by
+// (MsgTime, Seq), so a message imported late with an old MsgTime sorts by that time.
+type Cursor struct {
+	MsgTime int64
+	Seq     int64
+}
+
 // Messages stores one-to-one messages and the per-user sync logs.
 type Messages interface {
 	// Apply writes a batch of operations in one transaction and returns one result
@@ -176,9 +184,10 @@ type Messages interface {
 	// LastSeq returns the highest Seq of Owner's log (0 when empty).
 	LastSeq(ctx context.Context, app int64, owner string) (int64, error)
 	// History returns Owner's copies of messages (KindMsg) of the conversation with
-	// Peer whose MsgTime is within [minTime, maxTime], newest first, at most limit,
-	// only those with Seq < beforeSeq when beforeSeq > 0, and created at or after notBefore.
-	History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, beforeSeq int64, limit int, notBefore time.Time) ([]Entry, error)
+	// Peer whose MsgTime is within [minTime, maxTime], newest first by (MsgTime, Seq),
+	// at most limit, only those older than before when before.Seq > 0, and created
+	// at or after notBefore.
+	History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before Cursor, limit int, notBefore time.Time) ([]Entry, error)
 	// FindMessage returns Owner's copy of the message with MsgKey in the conversation with Peer.
 	FindMessage(ctx context.Context, app int64, owner, peer, msgKey string) (Entry, error)
 	// Unread counts, per peer, Owner's received messages (Unread ones, not recalled)

@@ -13,9 +13,9 @@ import (
 
 // entryInsertCols are the columns Apply writes, in flush's argument order.
 const entryInsertCols = `app, owner, seq, kind, peer, from_user, to_user, msg_seq, msg_random,
-	msg_time, msg_key, client_id, body, cloud_custom_data, recalled, unread, read_time, peer_seq, created_at`
+	msg_time, msg_key, client_id, body, cloud_custom_data, recalled, unread, read_time, created_at`
 
-const entryInsertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const entryInsertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertSizes are the row counts of the prepared INSERT statements, largest
 // first; a batch is written with as few statements as these sizes allow.
@@ -49,9 +49,8 @@ type sendKey struct {
 
 // pendingEntry is an entry to insert at the next flush.
 type pendingEntry struct {
-	e       store.Entry
-	unread  bool
-	peerSeq int64
+	e      store.Entry
+	unread bool
 }
 
 // applier is the state of one Apply transaction.
@@ -63,7 +62,7 @@ type applier struct {
 	insert       map[int]*sql.Stmt // by rows; bound to tx on first use
 	markRecalled *sql.Stmt
 	upsertRead   *sql.Stmt
-	bySeq        bySeqFunc
+	byKey        byKeyFunc
 
 	last    map[ownerKey]int64        // last Seq allocated so far, per owner
 	sent    map[sendKey][]store.Entry // copies of the messages with a ClientID, the sender's first
@@ -115,7 +114,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []store.Op) ([]store.
 		insert:       make(map[int]*sql.Stmt, len(insertSizes)),
 		markRecalled: tx.StmtContext(ctx, s.markRecalled),
 		upsertRead:   tx.StmtContext(ctx, s.upsertRead),
-		bySeq:        bySeqWith(ctx, tx.StmtContext(ctx, s.entryBySeq).QueryRowContext),
+		byKey:        byKeyWith(ctx, tx.StmtContext(ctx, s.entryByKey).QueryRowContext),
 		last:         make(map[ownerKey]int64),
 	}
 
@@ -321,7 +320,7 @@ func (s *Store) loadSent(ctx context.Context, tx *sql.Tx, ops []store.Op) (map[s
 			return nil, fmt.Errorf("read sent ClientIDs: %w", err)
 		}
 		for rs.Next() {
-			e, _, err := scanEntry(rs)
+			e, err := scanEntry(rs)
 			if err != nil {
 				rs.Close()
 				return nil, err
@@ -353,8 +352,8 @@ func (a *applier) next(app int64, owner string) int64 {
 	return a.last[k]
 }
 
-func (a *applier) add(e store.Entry, unread bool, peerSeq int64) {
-	a.pending = append(a.pending, pendingEntry{e: e, unread: unread, peerSeq: peerSeq})
+func (a *applier) add(e store.Entry, unread bool) {
+	a.pending = append(a.pending, pendingEntry{e: e, unread: unread})
 }
 
 // flush inserts the pending entries.
@@ -377,7 +376,7 @@ func (a *applier) flush() error {
 			e := p.e
 			args = append(args, e.App, e.Owner, e.Seq, e.Kind, e.Peer, e.From, e.To,
 				e.MsgSeq, int64(e.MsgRandom), e.MsgTime, e.MsgKey, e.ClientID, e.Body, e.CloudCustomData,
-				e.Recalled, p.unread, e.ReadTime, p.peerSeq, toMs(e.CreatedAt))
+				e.Recalled, p.unread, e.ReadTime, toMs(e.CreatedAt))
 		}
 		res, err := st.ExecContext(a.ctx, args...)
 		if err != nil {
@@ -414,8 +413,12 @@ func (a *applier) send(op store.Op) store.OpResult {
 	if hasReceiver {
 		receiverSeq = a.next(op.App, op.To)
 	}
-	msgSeq := senderSeq
-	if !hasSender {
+	msgSeq := op.MsgSeq
+	switch {
+	case msgSeq != 0:
+	case hasSender:
+		msgSeq = senderSeq
+	default:
 		msgSeq = receiverSeq
 	}
 	base := store.Entry{
@@ -436,13 +439,13 @@ func (a *applier) send(op store.Op) store.OpResult {
 	if hasSender {
 		e := base
 		e.Owner, e.Peer, e.Seq = op.From, op.To, senderSeq
-		a.add(e, false, receiverSeq)
+		a.add(e, false)
 		res.Entries = append(res.Entries, e)
 	}
 	if hasReceiver {
 		e := base
 		e.Owner, e.Peer, e.Seq = op.To, op.From, receiverSeq
-		a.add(e, op.Unread, senderSeq)
+		a.add(e, op.Unread)
 		res.Entries = append(res.Entries, e)
 	}
 	if op.ClientID != "" {
@@ -456,7 +459,7 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 	if err := a.flush(); err != nil {
 		return store.OpResult{}, err
 	}
-	sender, receiver, err := findCopies(a.bySeq, op.App, op.From, op.To, op.MsgKey)
+	sender, receiver, err := findCopies(a.byKey, op.App, op.From, op.To, op.MsgKey)
 	if err != nil {
 		return store.OpResult{}, err
 	}
@@ -502,7 +505,7 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 			MsgKey:    msg.MsgKey,
 			CreatedAt: op.At.UTC().Truncate(time.Millisecond),
 		}
-		a.add(e, false, 0)
+		a.add(e, false)
 		res.Entries = append(res.Entries, e)
 	}
 	return res, nil
@@ -526,7 +529,7 @@ func (a *applier) read(op store.Op) (store.OpResult, error) {
 			ReadTime:  readTime,
 			CreatedAt: op.At.UTC().Truncate(time.Millisecond),
 		}
-		a.add(e, false, 0)
+		a.add(e, false)
 		res.Entries = append(res.Entries, e)
 	}
 	return res, nil

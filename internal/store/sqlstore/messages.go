@@ -12,32 +12,34 @@ import (
 	"github.com/chatd/chatd/internal/store"
 )
 
-// entryCols are the columns of an Entry, in scanEntry's order, followed by peer_seq.
+// entryCols are the columns of an Entry, in scanEntry's order.
 const entryCols = `app, owner, seq, kind, peer, from_user, to_user, msg_seq, msg_random, msg_time,
-	msg_key, client_id, body, cloud_custom_data, recalled, read_time, created_at, peer_seq`
+	msg_key, client_id, body, cloud_custom_data, recalled, read_time, created_at`
 
-// sqlEntryBySeq fetches one entry by primary key.
-const sqlEntryBySeq = `
+// sqlEntryByKey fetches Owner's copy of a message of the conversation with Peer by
+// its MsgKey, through the conversation index (the key's MsgTime narrows it).
+const sqlEntryByKey = `
 	SELECT ` + entryCols + ` FROM entries
-	WHERE app = ? AND owner = ? AND seq = ?`
+	WHERE app = ? AND owner = ? AND peer = ? AND msg_time = ? AND msg_key = ? AND kind = 'msg'
+	LIMIT 1`
 
 type scanner interface{ Scan(...any) error }
 
 // scanEntry scans entryCols.
-func scanEntry(row scanner) (e store.Entry, peerSeq int64, err error) {
+func scanEntry(row scanner) (e store.Entry, err error) {
 	var random, created int64
 	err = row.Scan(&e.App, &e.Owner, &e.Seq, &e.Kind, &e.Peer, &e.From, &e.To, &e.MsgSeq, &random, &e.MsgTime,
-		&e.MsgKey, &e.ClientID, &e.Body, &e.CloudCustomData, &e.Recalled, &e.ReadTime, &created, &peerSeq)
+		&e.MsgKey, &e.ClientID, &e.Body, &e.CloudCustomData, &e.Recalled, &e.ReadTime, &created)
 	e.MsgRandom = uint32(random)
 	e.CreatedAt = fromMs(created)
-	return e, peerSeq, err
+	return e, err
 }
 
 func scanEntries(rows *sql.Rows) ([]store.Entry, error) {
 	defer rows.Close()
 	var out []store.Entry
 	for rows.Next() {
-		e, _, err := scanEntry(rows)
+		e, err := scanEntry(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -51,37 +53,34 @@ func msgKey(seq int64, random uint32, t int64) string {
 	return strconv.FormatInt(seq, 10) + "_" + strconv.FormatUint(uint64(random), 10) + "_" + strconv.FormatInt(t, 10)
 }
 
-// msgKeySeq returns the MsgSeq of a MsgKey.
-func msgKeySeq(key string) (int64, bool) {
-	s, _, ok := strings.Cut(key, "_")
-	if !ok {
+// msgKeyTime returns the MsgTime of a MsgKey.
+func msgKeyTime(key string) (int64, bool) {
+	i := strings.LastIndexByte(key, '_')
+	if i < 0 {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil && n > 0
+	t, err := strconv.ParseInt(key[i+1:], 10, 64)
+	return t, err == nil
 }
 
-// bySeqFunc fetches Owner's entry with Seq (and its peer_seq); found is false when
-// there is none.
-type bySeqFunc func(app int64, owner string, seq int64) (e store.Entry, peerSeq int64, found bool, err error)
+// byKeyFunc fetches Owner's copy of the message key of the conversation with Peer;
+// found is false when there is none.
+type byKeyFunc func(app int64, owner, peer string, msgTime int64, key string) (e store.Entry, found bool, err error)
 
-func bySeqWith(ctx context.Context, q func(ctx context.Context, args ...any) *sql.Row) bySeqFunc {
-	return func(app int64, owner string, seq int64) (store.Entry, int64, bool, error) {
-		e, peerSeq, err := scanEntry(q(ctx, app, owner, seq))
+func byKeyWith(ctx context.Context, q func(ctx context.Context, args ...any) *sql.Row) byKeyFunc {
+	return func(app int64, owner, peer string, msgTime int64, key string) (store.Entry, bool, error) {
+		e, err := scanEntry(q(ctx, app, owner, peer, msgTime, key))
 		if errors.Is(err, sql.ErrNoRows) {
-			return store.Entry{}, 0, false, nil
+			return store.Entry{}, false, nil
 		}
-		return e, peerSeq, err == nil, err
+		return e, err == nil, err
 	}
 }
 
 // findCopies finds the copies of the message with key in the conversation of a
-// and b, without scanning: the MsgSeq of the key is the Seq of one copy (the
-// sender's, or the receiver's for a receiver-only message), and that copy's
-// peer_seq is the Seq of the other. It returns the sender's copy first; either
-// may be nil.
-func findCopies(bySeq bySeqFunc, app int64, a, b, key string) (sender, receiver *store.Entry, err error) {
-	seq, ok := msgKeySeq(key)
+// and b: the sender's copy first, then the receiver's; either may be nil.
+func findCopies(byKey byKeyFunc, app int64, a, b, key string) (sender, receiver *store.Entry, err error) {
+	t, ok := msgKeyTime(key)
 	if !ok {
 		return nil, nil, nil
 	}
@@ -90,34 +89,20 @@ func findCopies(bySeq bySeqFunc, app int64, a, b, key string) (sender, receiver 
 		owners = owners[:1]
 	}
 	for _, owner := range owners {
-		peer := a
-		if owner == a {
-			peer = b
-		}
-		e, peerSeq, found, err := bySeq(app, owner, seq)
+		e, found, err := byKey(app, owner, other(owner, a, b), t, key)
 		if err != nil {
 			return nil, nil, err
 		}
-		if !found || e.Kind != store.KindMsg || e.MsgKey != key || e.Peer != peer {
+		if !found {
 			continue
 		}
-		first := &e
-		var other *store.Entry
-		if peerSeq > 0 {
-			o, _, found, err := bySeq(app, peer, peerSeq)
-			if err != nil {
-				return nil, nil, err
-			}
-			if found && o.Kind == store.KindMsg && o.MsgKey == key {
-				other = &o
-			}
+		if e.Owner == e.From {
+			sender = &e
+		} else {
+			receiver = &e
 		}
-		if first.Owner == first.From {
-			return first, other, nil
-		}
-		return other, first, nil
 	}
-	return nil, nil, nil
+	return sender, receiver, nil
 }
 
 // Sync implements store.Messages. limit <= 0 means no limit.
@@ -147,19 +132,21 @@ func (s *Store) LastSeq(ctx context.Context, app int64, owner string) (int64, er
 
 // History implements store.Messages. maxTime <= 0 means no upper bound; limit <= 0
 // means no limit.
-func (s *Store) History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, beforeSeq int64, limit int, notBefore time.Time) ([]store.Entry, error) {
+func (s *Store) History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before store.Cursor, limit int, notBefore time.Time) ([]store.Entry, error) {
 	if maxTime <= 0 {
 		maxTime = math.MaxInt64
 	}
-	if beforeSeq <= 0 {
-		beforeSeq = math.MaxInt64
+	if before.Seq <= 0 {
+		before = store.Cursor{MsgTime: math.MaxInt64, Seq: math.MaxInt64}
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(`
 		SELECT `+entryCols+` FROM entries
-		WHERE app = ? AND owner = ? AND peer = ? AND seq < ? AND kind = 'msg'
+		WHERE app = ? AND owner = ? AND peer = ? AND kind = 'msg'
 		  AND msg_time >= ? AND msg_time <= ? AND created_at >= ?
-		ORDER BY seq DESC
-		LIMIT ?`), app, owner, peer, beforeSeq, minTime, maxTime, notBeforeMs(notBefore), limitOf(limit))
+		  AND (msg_time < ? OR (msg_time = ? AND seq < ?))
+		ORDER BY msg_time DESC, seq DESC
+		LIMIT ?`), app, owner, peer, minTime, maxTime, notBeforeMs(notBefore),
+		before.MsgTime, before.MsgTime, before.Seq, limitOf(limit))
 	if err != nil {
 		return nil, wrap("history", err)
 	}
@@ -169,10 +156,10 @@ func (s *Store) History(ctx context.Context, app int64, owner, peer string, minT
 
 // FindMessage implements store.Messages.
 func (s *Store) FindMessage(ctx context.Context, app int64, owner, peer, key string) (store.Entry, error) {
-	bySeq := bySeqWith(ctx, func(ctx context.Context, args ...any) *sql.Row {
-		return s.r.QueryRowContext(ctx, s.q(sqlEntryBySeq), args...)
+	byKey := byKeyWith(ctx, func(ctx context.Context, args ...any) *sql.Row {
+		return s.r.QueryRowContext(ctx, s.q(sqlEntryByKey), args...)
 	})
-	sender, receiver, err := findCopies(bySeq, app, owner, peer, key)
+	sender, receiver, err := findCopies(byKey, app, owner, peer, key)
 	if err != nil {
 		return store.Entry{}, wrap("find message", err)
 	}

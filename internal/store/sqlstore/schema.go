@@ -73,9 +73,9 @@ CREATE TABLE IF NOT EXISTS seqs (
 	PRIMARY KEY (app, owner)
 );
 
--- The sync logs. A one-to-one message is stored twice, once per owner; peer_seq
--- is the Seq of the other copy in the peer's log (0 when there is none), so that
--- both copies are found by primary key from the MsgKey's MsgSeq.
+-- The sync logs. A one-to-one message is stored twice, once per owner, with one
+-- MsgKey "<MsgSeq>_<MsgRandom>_<MsgTime>"; the conversation index finds a copy from
+-- its MsgKey (owner, peer and the key's MsgTime) and lists history by time.
 CREATE TABLE IF NOT EXISTS entries (
 	app               BIGINT NOT NULL,
 	owner             TEXT NOT NULL,
@@ -94,11 +94,10 @@ CREATE TABLE IF NOT EXISTS entries (
 	recalled          BOOLEAN NOT NULL,
 	unread            BOOLEAN NOT NULL,
 	read_time         BIGINT NOT NULL,
-	peer_seq          BIGINT NOT NULL,
 	created_at        BIGINT NOT NULL,
 	PRIMARY KEY (app, owner, seq)
 );
-CREATE INDEX IF NOT EXISTS entries_by_conversation ON entries (app, owner, peer, seq);
+CREATE INDEX IF NOT EXISTS entries_by_conversation ON entries (app, owner, peer, msg_time, seq);
 -- Idempotency of sends: a sender's ClientID is unique in each log. Ordered by
 -- sender first so that both copies of a message share a leaf page.
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_client_id ON entries (app, from_user, client_id, owner) WHERE client_id <> '';

@@ -23,7 +23,7 @@ type Store struct {
 	// with Tx.StmtContext (database/sql then reuses the connection's prepared
 	// statement).
 	insertEntries map[int]*sql.Stmt // by rows, see insertSizes
-	entryBySeq    *sql.Stmt
+	entryByKey    *sql.Stmt
 	markRecalled  *sql.Stmt
 	upsertRead    *sql.Stmt
 }
@@ -55,7 +55,7 @@ func New(ctx context.Context, d Dialect, w, r *sql.DB) (*Store, error) {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&s.entryBySeq, sqlEntryBySeq},
+		{&s.entryByKey, sqlEntryByKey},
 		{&s.markRecalled, sqlMarkRecalled},
 		{&s.upsertRead, sqlUpsertRead},
 	} {
@@ -87,7 +87,7 @@ func (s *Store) closeStmts() {
 	for _, st := range s.insertEntries {
 		st.Close()
 	}
-	for _, st := range []*sql.Stmt{s.entryBySeq, s.markRecalled, s.upsertRead} {
+	for _, st := range []*sql.Stmt{s.entryByKey, s.markRecalled, s.upsertRead} {
 		if st != nil {
 			st.Close()
 		}

@@ -448,7 +448,7 @@ func testHistory(t *testing.T, s store.Store) {
 	m0 := send("alice", "bob", 0, "").MsgTime
 	applyOK(t, s, read("alice", "bob", m0+10, 200), recall("alice", "bob", keys[0], 201))
 
-	history := func(minT, maxT, before int64, limit int, notBefore time.Time) []store.Entry {
+	history := func(minT, maxT int64, before store.Cursor, limit int, notBefore time.Time) []store.Entry {
 		t.Helper()
 		h, err := s.History(ctx, app1, "alice", "bob", minT, maxT, before, limit, notBefore)
 		if err != nil {
@@ -475,30 +475,84 @@ func testHistory(t *testing.T, s store.Store) {
 		}
 	}
 	maxT := m0 + 1000
-	all := history(m0, maxT, 0, 100, time.Time{})
+	none := store.Cursor{}
+	after := func(e store.Entry) store.Cursor { return store.Cursor{MsgTime: e.MsgTime, Seq: e.Seq} }
+	all := history(m0, maxT, none, 100, time.Time{})
 	check("all", all, 5, 4, 3, 2, 1, 0)
 	if !all[5].Recalled {
 		t.Fatal("History: recalled message not marked Recalled")
 	}
-	page := history(m0, maxT, 0, 2, time.Time{})
+	page := history(m0, maxT, none, 2, time.Time{})
 	check("first page", page, 5, 4)
-	page = history(m0, maxT, page[1].Seq, 2, time.Time{})
+	page = history(m0, maxT, after(page[1]), 2, time.Time{})
 	check("second page", page, 3, 2)
-	page = history(m0, maxT, page[1].Seq, 10, time.Time{})
+	page = history(m0, maxT, after(page[1]), 10, time.Time{})
 	check("last page", page, 1, 0)
-	check("time window", history(m0+1, m0+3, 0, 100, time.Time{}), 3, 2, 1)
-	check("time window and limit", history(m0+1, m0+3, 0, 2, time.Time{}), 3, 2)
-	check("notBefore", history(m0, maxT, 0, 100, t0.Add(4*time.Second)), 5, 4)
+	check("time window", history(m0+1, m0+3, none, 100, time.Time{}), 3, 2, 1)
+	check("time window and limit", history(m0+1, m0+3, none, 2, time.Time{}), 3, 2)
+	check("notBefore", history(m0, maxT, none, 100, t0.Add(4*time.Second)), 5, 4)
 	check("bob's side", func() []store.Entry {
-		h, err := s.History(ctx, app1, "bob", "alice", m0, maxT, 0, 3, time.Time{})
+		h, err := s.History(ctx, app1, "bob", "alice", m0, maxT, none, 3, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return h
 	}(), 5, 4, 3)
-	h, err := s.History(ctx, app1, "alice", "dave", 0, maxT, 0, 10, time.Time{})
+	h, err := s.History(ctx, app1, "alice", "dave", 0, maxT, none, 10, time.Time{})
 	if err != nil || len(h) != 0 {
 		t.Fatalf("History with a stranger = %v, %v", h, err)
+	}
+	// A message written last but sent earlier (an import) sorts by its MsgTime, and
+	// paging across it loses nothing.
+	old := send("bob", "alice", 0, "")
+	old.MsgTime = m0 + 2
+	applyOK(t, s, old)
+	check("import by time", history(m0, maxT, none, 100, time.Time{}), 5, 4, 3, 2, 2, 1, 0)
+	var paged []store.Entry
+	for cur := none; ; {
+		p := history(m0, maxT, cur, 2, time.Time{})
+		if len(p) == 0 {
+			break
+		}
+		paged = append(paged, p...)
+		cur = after(p[len(p)-1])
+	}
+	check("paged with import", paged, 5, 4, 3, 2, 2, 1, 0)
+}
+
+// One message sent to several receivers (a batch send) shares one MsgKey: every
+// receiver's copy is found, and recalled, by it.
+func testSharedMsgSeq(t *testing.T, s store.Store) {
+	var ops []store.Op
+	for _, to := range []string{"bob", "carol", "dave"} {
+		op := send("alice", to, 1, "")
+		op.MsgSeq = 777
+		ops = append(ops, op)
+	}
+	res := applyOK(t, s, ops...)
+	key := res[0].Entries[0].MsgKey
+	for i, to := range []string{"bob", "carol", "dave"} {
+		for _, e := range res[i].Entries {
+			if e.MsgKey != key || e.MsgSeq != 777 {
+				t.Fatalf("copy for %s: key %s seq %d, want %s", to, e.MsgKey, e.MsgSeq, key)
+			}
+		}
+		if _, err := s.FindMessage(ctx, app1, to, "alice", key); err != nil {
+			t.Fatalf("FindMessage(%s): %v", to, err)
+		}
+		if _, err := s.FindMessage(ctx, app1, "alice", to, key); err != nil {
+			t.Fatalf("FindMessage(alice, %s): %v", to, err)
+		}
+	}
+	rec := applyOK(t, s, recall("alice", "carol", key, 50))
+	if len(rec[0].Entries) != 2 {
+		t.Fatalf("recall wrote %d entries", len(rec[0].Entries))
+	}
+	for to, want := range map[string]bool{"bob": false, "carol": true, "dave": false} {
+		e, err := s.FindMessage(ctx, app1, to, "alice", key)
+		if err != nil || e.Recalled != want {
+			t.Fatalf("%s's copy recalled=%v (%v), want %v", to, e.Recalled, err, want)
+		}
 	}
 }
 

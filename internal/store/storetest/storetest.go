@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LastSeq", testLastSeq},
 		{"SeqNotReusedAfterPurge", testSeqNotReusedAfterPurge},
 		{"History", testHistory},
+		{"SharedMsgSeq", testSharedMsgSeq},
 		{"FindMessage", testFindMessage},
 		{"Unread", testUnread},
 		{"PurgeBefore", testPurgeBefore},

@@ -238,7 +238,7 @@ func testDeleteAppRemovesOnlyItsData(t *testing.T, s store.Store) {
 		if seq := lastSeq(t, s, id, "alice"); seq != int64(2*n) {
 			t.Fatalf("app %d: LastSeq(alice) = %d, want %d", id, seq, 2*n)
 		}
-		h, err := s.History(ctx, id, "alice", "bob", 0, 0, 0, 10, time.Time{})
+		h, err := s.History(ctx, id, "alice", "bob", 0, 0, store.Cursor{}, 10, time.Time{})
 		if err != nil || len(h) != n {
 			t.Fatalf("app %d: History = %d entries, %v; want %d", id, len(h), err, n)
 		}
