@@ -34,6 +34,7 @@ func main() {
 	pairs := flag.Int("pairs", 500, "sender/receiver pairs (2 connections each)")
 	duration := flag.Duration("duration", 20*time.Second, "how long to send")
 	inflight := flag.Int("inflight", 1, "sends in flight per sender connection")
+	idle := flag.Bool("idle", false, "measure server memory per idle connection instead of sending: connect 2*pairs devices and hold them")
 	flag.Parse()
 	if *token == "" {
 		b, err := os.ReadFile(filepath.Join(*data, "operator.token"))
@@ -70,6 +71,7 @@ func main() {
 		rest(*server, a.id, a.key, "im_open_login_svc/multiaccount_import", map[string]any{"Accounts": users[i:end]})
 	}
 	ws := strings.Replace(*server, "http", "ws", 1) + "/v1/ws"
+	before := serverMemory(*server, *token)
 	conns := make([]*client.Client, len(users))
 	var wg sync.WaitGroup
 	var dialErr atomic.Value
@@ -95,6 +97,21 @@ func main() {
 	wg.Wait()
 	if err := dialErr.Load(); err != nil {
 		fail("login: %v", err)
+	}
+	if *idle {
+		time.Sleep(3 * time.Second) // let the server settle
+		after := serverMemory(*server, *token)
+		n := float64(len(conns))
+		fmt.Printf("idle connections %d\n", len(conns))
+		for _, m := range []string{"process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines"} {
+			fmt.Printf("%-32s before %12.0f  after %12.0f  per connection %8.1f\n", m, before[m], after[m], (after[m]-before[m])/n)
+		}
+		fmt.Printf("heap+stack per connection: %.1f KiB\n", (after["go_memstats_heap_inuse_bytes"]+after["go_memstats_stack_inuse_bytes"]-
+			before["go_memstats_heap_inuse_bytes"]-before["go_memstats_stack_inuse_bytes"])/n/1024)
+		for _, c := range conns {
+			c.Close()
+		}
+		return
 	}
 	fmt.Printf("%d connections up; sending for %s\n", len(conns), *duration)
 
@@ -163,6 +180,37 @@ func main() {
 	fmt.Printf("sent (acknowledged durable) %d  delivered %d  throughput %.0f msg/s\n", sent.Load(), delivered.Load(), float64(sent.Load())/elapsed.Seconds())
 	report("ack latency     ", slices.Concat(ackLat...))
 	report("delivery latency", slices.Concat(delLat...))
+}
+
+// serverMemory reads the server's memory gauges from its /metrics page, after
+// making it collect garbage (twice: the second collection also shrinks the stacks
+// that the first found oversized), so that only live memory is counted.
+func serverMemory(server, token string) map[string]float64 {
+	for range 2 {
+		req, _ := http.NewRequest("GET", server+"/debug/pprof/heap?gc=1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	resp, err := http.Get(server + "/metrics")
+	if err != nil {
+		fail("metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
 }
 
 func report(name string, d []time.Duration) {
