@@ -53,7 +53,8 @@ type Gateway struct {
 	Logger  *slog.Logger
 	Metrics Metrics
 
-	hub hub
+	hub  hub
+	apps appCache
 }
 
 // New returns a gateway; set Bus before serving.
@@ -291,7 +292,7 @@ func (s *session) login(ctx context.Context) bool {
 	if err := im.ValidUserID(f.User); err != nil {
 		return fail(err)
 	}
-	app, err := s.gw.Tenants.GetApp(ctx, f.SDKAppID)
+	app, err := s.gw.apps.get(ctx, s.gw.Tenants, f.SDKAppID)
 	if err != nil {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
@@ -343,6 +344,18 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	svc := s.gw.IM
 	var err error
 	r := Frame{Op: f.Op, ID: f.ID}
+	// The app may have been suspended or deleted since the login.
+	if app, aerr := s.gw.apps.get(ctx, s.gw.Tenants, s.app.SDKAppID); aerr == nil {
+		s.app = app
+	} else if errors.Is(aerr, tenant.ErrNotFound) {
+		s.app.Status = "deleted"
+	}
+	if err := svc.Gate.Active(s.app); err != nil {
+		b, _ := json.Marshal(Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		s.enqueue(b)
+		s.closeAfterFlush(websocket.StatusPolicyViolation, "app inactive")
+		return
+	}
 	switch f.Op {
 	case OpPing:
 		r.Op = OpPong

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -28,12 +29,13 @@ import (
 )
 
 type env struct {
-	t     *testing.T
-	url   string
-	app   store.App
-	svc   *im.Service
-	st    *sqlstore.Store
-	clock *clock.Manual
+	t       *testing.T
+	tenants *tenant.Service
+	url     string
+	app     store.App
+	svc     *im.Service
+	st      *sqlstore.Store
+	clock   *clock.Manual
 }
 
 func newEnv(t *testing.T, edition string) *env {
@@ -69,7 +71,7 @@ func newEnv(t *testing.T, edition string) *env {
 	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c}
+	return &env{t: t, tenants: tenants, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c}
 }
 
 // editionStore presents every app with the given edition (plans are bought in a later
@@ -265,5 +267,27 @@ func TestSamePlatformDevicesPerEdition(t *testing.T) {
 			default:
 			}
 		})
+	}
+}
+
+func TestDeletedAppEndsSessions(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	alice, err := e.dial("alice", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.tenants.DeleteApp(context.Background(), e.app.SDKAppID, e.app.SDKAppID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * time.Second) // past the gateway's app refresh
+	_, err = alice.SendText(context.Background(), "bob", "x", "still there?")
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != errs.AppNotFound {
+		t.Fatalf("send after deletion: %v, want %d", err, errs.AppNotFound)
+	}
+	select {
+	case <-alice.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("session of a deleted app stayed open")
 	}
 }
