@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/coder/websocket"
+
+	"github.com/chatd/chatd/protocol"
 )
 
 // Options say who logs in and where to resume.
@@ -29,23 +31,8 @@ type Options struct {
 	Buffer int
 }
 
-// Entry is one item of the user's log: a message, a recall or a read receipt.
-type Entry struct {
-	Seq             int64           `json:"seq"`
-	Kind            string          `json:"kind"` // "msg", "recall", "read"
-	Peer            string          `json:"peer"`
-	From            string          `json:"from"`
-	To              string          `json:"to"`
-	MsgKey          string          `json:"msg_key,omitempty"`
-	MsgSeq          int64           `json:"msg_seq,omitempty"`
-	MsgRandom       uint32          `json:"msg_random,omitempty"`
-	MsgTime         int64           `json:"msg_time,omitempty"`
-	ClientMsgID     string          `json:"client_msg_id,omitempty"`
-	Body            json.RawMessage `json:"body,omitempty"`
-	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
-	Recalled        bool            `json:"recalled,omitempty"`
-	ReadTime        int64           `json:"read_time,omitempty"`
-}
+// Entry is one item of the user's log: a message ("msg"), a recall or a read receipt.
+type Entry = protocol.Entry
 
 // Ack is the server's acknowledgement of a durable send.
 type Ack struct {
@@ -63,33 +50,7 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("chatd: %d: %s", e.Code, e.Message) }
 
-type frame struct {
-	Op              string          `json:"op"`
-	ID              string          `json:"id,omitempty"`
-	Code            int             `json:"code"`
-	Message         string          `json:"message,omitempty"`
-	SDKAppID        int64           `json:"sdkappid,omitempty"`
-	User            string          `json:"user,omitempty"`
-	UserSig         string          `json:"usersig,omitempty"`
-	Platform        string          `json:"platform,omitempty"`
-	ConnID          string          `json:"conn_id,omitempty"`
-	To              string          `json:"to,omitempty"`
-	Peer            string          `json:"peer,omitempty"`
-	ClientMsgID     string          `json:"client_msg_id,omitempty"`
-	Body            json.RawMessage `json:"body,omitempty"`
-	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
-	MsgKey          string          `json:"msg_key,omitempty"`
-	MsgTime         int64           `json:"msg_time,omitempty"`
-	Time            int64           `json:"time,omitempty"`
-	Duplicate       bool            `json:"duplicate,omitempty"`
-	Seq             int64           `json:"seq,omitempty"`
-	After           int64           `json:"after,omitempty"`
-	Limit           int             `json:"limit,omitempty"`
-	Entries         []Entry         `json:"entries,omitempty"`
-	Complete        bool            `json:"complete,omitempty"`
-	Entry           *Entry          `json:"entry,omitempty"`
-	Reason          string          `json:"reason,omitempty"`
-}
+type frame = protocol.Frame
 
 // Client is one logged-in device.
 type Client struct {

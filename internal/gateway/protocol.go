@@ -4,75 +4,27 @@ import (
 	"encoding/json"
 
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/protocol"
 )
 
-// Frame is every message of the client protocol, in both directions (docs/protocol.md).
-// A request carries Op and ID; its reply repeats both and adds Code (0 = success).
-type Frame struct {
-	Op      string `json:"op"`
-	ID      string `json:"id,omitempty"`
-	Code    int    `json:"code"`
-	Message string `json:"message,omitempty"`
+// The wire types live in the public protocol package, shared with the Go client.
+type (
+	Frame = protocol.Frame
+	Entry = protocol.Entry
+)
 
-	// login
-	SDKAppID int64  `json:"sdkappid,omitempty"`
-	User     string `json:"user,omitempty"`
-	UserSig  string `json:"usersig,omitempty"`
-	Platform string `json:"platform,omitempty"`
-	ConnID   string `json:"conn_id,omitempty"`
-
-	// send, read, recall
-	To              string          `json:"to,omitempty"`
-	Peer            string          `json:"peer,omitempty"`
-	ClientMsgID     string          `json:"client_msg_id,omitempty"`
-	Body            json.RawMessage `json:"body,omitempty"`
-	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
-	MsgKey          string          `json:"msg_key,omitempty"`
-	MsgTime         int64           `json:"msg_time,omitempty"`
-	Time            int64           `json:"time,omitempty"`
-	Duplicate       bool            `json:"duplicate,omitempty"`
-
-	// sync; Seq is also the user's newest position in login replies and send acks
-	Seq      int64    `json:"seq,omitempty"`
-	After    int64    `json:"after,omitempty"`
-	Limit    int      `json:"limit,omitempty"`
-	Entries  []Entry  `json:"entries,omitempty"`
-	Complete bool     `json:"complete,omitempty"`
-	Entry    *Entry   `json:"entry,omitempty"`
-	Reason   string   `json:"reason,omitempty"`
-	Users    []string `json:"users,omitempty"`
-}
-
-// Entry is one item of a user's sync log on the wire.
-type Entry struct {
-	Seq             int64           `json:"seq"`
-	Kind            string          `json:"kind"`
-	Peer            string          `json:"peer"`
-	From            string          `json:"from"`
-	To              string          `json:"to"`
-	MsgKey          string          `json:"msg_key,omitempty"`
-	MsgSeq          int64           `json:"msg_seq,omitempty"`
-	MsgRandom       uint32          `json:"msg_random,omitempty"`
-	MsgTime         int64           `json:"msg_time,omitempty"`
-	ClientMsgID     string          `json:"client_msg_id,omitempty"`
-	Body            json.RawMessage `json:"body,omitempty"`
-	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
-	Recalled        bool            `json:"recalled,omitempty"`
-	ReadTime        int64           `json:"read_time,omitempty"`
-}
-
-// Protocol ops.
+// Protocol ops, as used by the gateway.
 const (
-	OpLogin  = "login"
-	OpSend   = "send"
-	OpSync   = "sync"
-	OpRead   = "read"
-	OpRecall = "recall"
-	OpPing   = "ping"
-	OpPong   = "pong"
-	OpEntry  = "entry"  // server push: a new entry of the user's log
-	OpKicked = "kicked" // server push: the session ends
-	OpError  = "error"  // server push: a frame could not be understood
+	OpLogin  = protocol.OpLogin
+	OpSend   = protocol.OpSend
+	OpSync   = protocol.OpSync
+	OpRead   = protocol.OpRead
+	OpRecall = protocol.OpRecall
+	OpPing   = protocol.OpPing
+	OpPong   = protocol.OpPong
+	OpEntry  = protocol.OpEntry
+	OpKicked = protocol.OpKicked
+	OpError  = protocol.OpError
 )
 
 func wireEntry(e *store.Entry) Entry {

@@ -34,8 +34,12 @@ type sendFields struct {
 	MsgLifeTime      int64
 }
 
-// noSenderCopy maps SyncOtherMachine: 1 (or absent) keeps the sender's copy, 2 does not.
-func (f sendFields) noSenderCopy() (bool, error) {
+// check validates the fields and reports whether the sender's copy is skipped:
+// SyncOtherMachine 1 (or absent) keeps it, 2 does not.
+func (f sendFields) check() (noSenderCopy bool, err error) {
+	if f.MsgLifeTime < 0 {
+		return false, errs.New(codeMsgLifeTime, "MsgLifeTime must not be negative")
+	}
 	switch f.SyncOtherMachine {
 	case 0, 1:
 		return false, nil
@@ -43,13 +47,6 @@ func (f sendFields) noSenderCopy() (bool, error) {
 		return true, nil
 	}
 	return false, errs.New(codeSyncOtherMachine, "SyncOtherMachine must be 1 or 2, not %d", f.SyncOtherMachine)
-}
-
-func (f sendFields) checkLifeTime() error {
-	if f.MsgLifeTime < 0 {
-		return errs.New(codeMsgLifeTime, "MsgLifeTime must not be negative")
-	}
-	return nil
 }
 
 // openim/sendmsg -> MsgTime, MsgKey, MsgId (= MsgKey).
@@ -69,12 +66,8 @@ func sendMsg(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	f := sendFields{req.SyncOtherMachine, req.MsgLifeTime}
-	noCopy, err := f.noSenderCopy()
+	noCopy, err := sendFields{req.SyncOtherMachine, req.MsgLifeTime}.check()
 	if err != nil {
-		return nil, err
-	}
-	if err := f.checkLifeTime(); err != nil {
 		return nil, err
 	}
 	if req.To_Account == "" {
@@ -112,12 +105,8 @@ func batchSendMsg(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	f := sendFields{req.SyncOtherMachine, req.MsgLifeTime}
-	noCopy, err := f.noSenderCopy()
+	noCopy, err := sendFields{req.SyncOtherMachine, req.MsgLifeTime}.check()
 	if err != nil {
-		return nil, err
-	}
-	if err := f.checkLifeTime(); err != nil {
 		return nil, err
 	}
 	sr := im.SendRequest{
