@@ -136,13 +136,7 @@ func (s *Server) runJobs(ctx context.Context) {
 }
 
 func (s *Server) purge(ctx context.Context) (int64, error) {
-	lister, ok := s.cfg.Store.(interface {
-		AllApps(context.Context) ([]store.App, error)
-	})
-	if !ok {
-		return 0, nil
-	}
-	apps, err := lister.AllApps(ctx)
+	apps, err := s.cfg.Store.AllApps(ctx)
 	if err != nil {
 		return 0, err
 	}

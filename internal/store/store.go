@@ -65,6 +65,8 @@ type Tenants interface {
 	GetApp(ctx context.Context, sdkappid int64) (App, error)
 	// ListApps lists the account's apps that are not deleted, by SDKAppID.
 	ListApps(ctx context.Context, accountID string) ([]App, error)
+	// AllApps lists every app that is not deleted, of every account, by SDKAppID.
+	AllApps(ctx context.Context) ([]App, error)
 	// DeleteApp marks the app deleted at `at` and removes all of its data (users,
 	// messages, read state, MAU records) in one transaction. The app row stays as a
 	// tombstone so the SDKAppID is never reused.

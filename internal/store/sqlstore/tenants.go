@@ -135,10 +135,19 @@ func (s *Store) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
 
 // ListApps implements store.Tenants.
 func (s *Store) ListApps(ctx context.Context, accountID string) ([]store.App, error) {
+	return s.listApps(ctx, `account_id = ? AND status <> 'deleted'`, accountID)
+}
+
+// AllApps implements store.Tenants.
+func (s *Store) AllApps(ctx context.Context) ([]store.App, error) {
+	return s.listApps(ctx, `status <> 'deleted'`)
+}
+
+func (s *Store) listApps(ctx context.Context, where string, args ...any) ([]store.App, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`
 		SELECT `+appCols+` FROM apps
-		WHERE account_id = ? AND status <> 'deleted'
-		ORDER BY sdkappid`), accountID)
+		WHERE `+where+`
+		ORDER BY sdkappid`), args...)
 	if err != nil {
 		return nil, wrap("list apps", err)
 	}

@@ -191,6 +191,14 @@ func testListAppsExcludesDeleted(t *testing.T, s store.Store) {
 	if err != nil || len(apps) != 0 {
 		t.Fatalf("ListApps(nobody) = %+v, %v", apps, err)
 	}
+	all, err := s.AllApps(ctx)
+	ids = nil
+	for _, x := range all {
+		ids = append(ids, x.SDKAppID)
+	}
+	if want := []int64{a.SDKAppID, other.SDKAppID, c.SDKAppID}; err != nil || !reflect.DeepEqual(ids, want) {
+		t.Fatalf("AllApps = %v, %v; want %v (every account, no deleted app)", ids, err, want)
+	}
 }
 
 // testDeleteAppRemovesOnlyItsData fills two apps with the same user IDs and

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/store/sqlite"
+)
+
+func newServer(t *testing.T) (*Server, *clock.Manual, *httptest.Server) {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler)
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	return s, c, hs
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	_, _, hs := newServer(t)
+	for _, tt := range []struct {
+		path, token string
+		code        int
+		contains    string
+	}{
+		{"/healthz", "", 200, "ok"},
+		{"/readyz", "", 200, "ready"},
+		{"/metrics", "", 200, "chatd_write_batch_size"},
+		{"/debug/pprof/", "", 401, ""},
+		{"/debug/pprof/", "wrong", 401, ""},
+		{"/debug/pprof/", "secret", 200, "goroutine"},
+	} {
+		code, body := get(t, hs.URL+tt.path, tt.token)
+		if code != tt.code || !strings.Contains(body, tt.contains) {
+			t.Errorf("GET %s (token %q) = %d %.60q, want %d containing %q", tt.path, tt.token, code, body, tt.code, tt.contains)
+		}
+	}
+}
+
+// The periodic purge covers every app of every account, by its edition's window.
+func TestRetentionPurgeCoversEveryApp(t *testing.T) {
+	s, c, _ := newServer(t)
+	ctx := context.Background()
+	var apps []store.App
+	for _, name := range []string{"one", "two"} {
+		acc, err := s.Tenants.CreateAccount(ctx, name, name+"@example.com", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		app, err := s.Tenants.CreateApp(ctx, acc.ID, name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IM.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
+			t.Fatal(err)
+		}
+		body := []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]`)
+		if _, err := s.IM.Send(ctx, app, im.SendRequest{From: "alice", To: "bob", Body: body}); err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, app)
+	}
+	if n, err := s.purge(ctx); err != nil || n != 0 {
+		t.Fatalf("purge inside the window: %d, %v", n, err)
+	}
+	c.Advance(7*24*time.Hour + time.Second) // Free Trial keeps 7 days
+	if n, err := s.purge(ctx); err != nil || n != 4 {
+		t.Fatalf("purge after 7 days: %d entries, %v; want 4 (two copies in each app)", n, err)
+	}
+	for _, app := range apps {
+		if es, _ := s.cfg.Store.Sync(ctx, app.SDKAppID, "bob", 0, 0, time.Time{}); len(es) != 0 {
+			t.Fatalf("app %d still stores %d entries", app.SDKAppID, len(es))
+		}
+	}
+}
