@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -29,6 +30,9 @@ type Options struct {
 	After int64
 	// Buffer is the capacity of the Entries channel (default 1024).
 	Buffer int
+	// HTTPClient, when set, makes the WebSocket handshake (e.g. to trust a private
+	// CA for wss://). Default: http.DefaultClient.
+	HTTPClient *http.Client
 }
 
 // Entry is one item of the user's log: a message ("msg"), a recall or a read receipt.
@@ -82,7 +86,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	if opts.Buffer <= 0 {
 		opts.Buffer = 1024
 	}
-	conn, _, err := websocket.Dial(ctx, url, nil)
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: opts.HTTPClient})
 	if err != nil {
 		return nil, err
 	}

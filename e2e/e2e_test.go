@@ -6,8 +6,17 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -44,11 +53,14 @@ func TestMain(m *testing.M) {
 
 // node is one running chatd process.
 type node struct {
-	t    *testing.T
-	data string
-	addr string
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	t      *testing.T
+	data   string
+	addr   string
+	cmd    *exec.Cmd
+	logs   *bytes.Buffer
+	scheme string       // "http", or "https" with --tls-cert
+	http   *http.Client // trusts the node's certificate
+	caFile string       // the node's certificate, for the CLI (SSL_CERT_FILE)
 }
 
 func freeAddr(t *testing.T) string {
@@ -62,7 +74,19 @@ func freeAddr(t *testing.T) string {
 
 func startNode(t *testing.T, data, addr string, extra ...string) *node {
 	t.Helper()
-	n := &node{t: t, data: data, addr: addr, logs: &bytes.Buffer{}}
+	n := &node{t: t, data: data, addr: addr, logs: &bytes.Buffer{}, scheme: "http", http: http.DefaultClient}
+	for i, a := range extra {
+		if a == "--tls-cert" {
+			n.scheme, n.caFile = "https", extra[i+1]
+			pem, err := os.ReadFile(n.caFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(pem)
+			n.http = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		}
+	}
 	args := append([]string{"serve", "--data", data, "--addr", addr}, extra...)
 	n.cmd = exec.Command(chatdBin, args...)
 	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
@@ -71,7 +95,7 @@ func startNode(t *testing.T, data, addr string, extra ...string) *node {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := n.http.Get(n.url("/readyz"))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -87,6 +111,8 @@ func startNode(t *testing.T, data, addr string, extra ...string) *node {
 	t.Cleanup(n.kill)
 	return n
 }
+
+func (n *node) url(path string) string { return n.scheme + "://" + n.addr + path }
 
 func (n *node) kill() {
 	if n.cmd.ProcessState == nil {
@@ -113,8 +139,12 @@ func (n *node) crash() {
 // cli runs the chatd CLI against the node and decodes its --json output.
 func (n *node) cli(args ...string) map[string]any {
 	n.t.Helper()
-	full := append([]string{"--server", "http://" + n.addr, "--data", n.data, "--json"}, args...)
-	out, err := exec.Command(chatdBin, full...).Output()
+	full := append([]string{"--server", n.url(""), "--data", n.data, "--json"}, args...)
+	cmd := exec.Command(chatdBin, full...)
+	if n.caFile != "" {
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+n.caFile)
+	}
+	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -155,8 +185,8 @@ func (n *node) rest(a app, path string, body any) map[string]any {
 		n.t.Fatal(err)
 	}
 	b, _ := json.Marshal(body)
-	url := fmt.Sprintf("http://%s/v4/%s?sdkappid=%d&identifier=administrator&usersig=%s&random=%d&contenttype=json", n.addr, path, a.id, sig, time.Now().UnixNano()%1e9)
-	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	url := n.url(fmt.Sprintf("/v4/%s?sdkappid=%d&identifier=administrator&usersig=%s&random=%d&contenttype=json", path, a.id, sig, time.Now().UnixNano()%1e9))
+	resp, err := n.http.Post(url, "application/json", bytes.NewReader(b))
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -184,7 +214,8 @@ func (n *node) login(a app, user, platform string, after int64) (*client.Client,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return client.Dial(ctx, "ws://"+n.addr+"/v1/ws", client.Options{SDKAppID: a.id, User: user, UserSig: sig, Platform: platform, After: after})
+	ws := strings.Replace(n.url("/v1/ws"), "http", "ws", 1)
+	return client.Dial(ctx, ws, client.Options{SDKAppID: a.id, User: user, UserSig: sig, Platform: platform, After: after, HTTPClient: n.http})
 }
 
 func (n *node) mustLogin(a app, user, platform string, after int64) *client.Client {
@@ -436,4 +467,59 @@ func TestAckedMessagesSurviveCrash(t *testing.T) {
 		t.Fatalf("%d of %d acknowledged messages lost after kill -9", lost, total)
 	}
 	t.Logf("%d acknowledged before the crash, all present after restart (%d stored)", total, len(got))
+}
+
+// selfSigned writes a certificate and key for 127.0.0.1 and returns their paths.
+func selfSigned(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "chatd e2e"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// chatd serves HTTPS and WSS itself with --tls-cert and --tls-key.
+func TestTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	n := startNode(t, t.TempDir(), freeAddr(t), "--tls-cert", cert, "--tls-key", key)
+	a := n.createApp() // the CLI over HTTPS
+	n.restOK(a, "im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"alice", "bob"}})
+	alice := n.mustLogin(a, "alice", "Web", 0) // wss://
+	bob := n.mustLogin(a, "bob", "Web", 0)
+	if _, err := alice.SendText(context.Background(), "bob", "t-1", "over TLS"); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextMsg(t, bob); text(e) != "over TLS" {
+		t.Fatalf("bob got %+v", e)
+	}
+	if resp, err := http.Get("http://" + n.addr + "/healthz"); err == nil { // no plain HTTP on a TLS port
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 && strings.TrimSpace(string(body)) == "ok" {
+			t.Fatal("plain HTTP served on the TLS port")
+		}
+	}
 }
