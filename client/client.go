@@ -7,13 +7,14 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
 
 	"github.com/chatd/chatd/protocol"
 )
@@ -30,9 +31,8 @@ type Options struct {
 	After int64
 	// Buffer is the capacity of the Entries channel (default 1024).
 	Buffer int
-	// HTTPClient, when set, makes the WebSocket handshake (e.g. to trust a private
-	// CA for wss://). Default: http.DefaultClient.
-	HTTPClient *http.Client
+	// TLSConfig, when set, is used for wss:// (e.g. to trust a private CA).
+	TLSConfig *tls.Config
 }
 
 // Entry is one item of the user's log: a message ("msg"), a recall or a read receipt.
@@ -59,6 +59,7 @@ type frame = protocol.Frame
 // Client is one logged-in device.
 type Client struct {
 	conn    *websocket.Conn
+	writeMu sync.Mutex
 	entries chan Entry
 	done    chan struct{}
 
@@ -86,31 +87,33 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	if opts.Buffer <= 0 {
 		opts.Buffer = 1024
 	}
-	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: opts.HTTPClient})
+	dialer := websocket.Dialer{TLSClientConfig: opts.TLSConfig, HandshakeTimeout: 30 * time.Second}
+	conn, resp, err := dialer.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, err
 	}
+	resp.Body.Close()
 	conn.SetReadLimit(16 << 20) // sync pages can be large
 	c := &Client{conn: conn, entries: make(chan Entry, opts.Buffer), done: make(chan struct{}), pending: map[string]chan frame{}}
 	reply := c.await("login")
 	c.syncing = true // hold live entries until the resync below has run
 	go c.readLoop()
 	if err := c.write(ctx, frame{Op: "login", ID: "login", SDKAppID: opts.SDKAppID, User: opts.User, UserSig: opts.UserSig, Platform: opts.Platform}); err != nil {
-		conn.CloseNow()
+		conn.Close()
 		return nil, err
 	}
 	var f frame
 	select {
 	case f = <-reply:
 	case <-ctx.Done():
-		conn.CloseNow()
+		conn.Close()
 		return nil, ctx.Err()
 	case <-c.done:
-		conn.CloseNow()
+		conn.Close()
 		return nil, c.Err()
 	}
 	if f.Code != 0 {
-		conn.CloseNow()
+		conn.Close()
 		return nil, &Error{Code: f.Code, Message: f.Message}
 	}
 	c.ConnID, c.LoginSeq = f.ConnID, f.Seq
@@ -154,7 +157,10 @@ func (c *Client) Applied() int64 {
 
 // Close ends the connection.
 func (c *Client) Close() error {
-	return c.conn.Close(websocket.StatusNormalClosure, "bye")
+	c.writeMu.Lock()
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second))
+	c.writeMu.Unlock()
+	return c.conn.Close()
 }
 
 // Send sends a one-to-one message and returns once it is durable. clientMsgID makes a
@@ -243,7 +249,15 @@ func (c *Client) write(ctx context.Context, f frame) error {
 	if err != nil {
 		return err
 	}
-	return c.conn.Write(ctx, websocket.MessageText, b)
+	// The WebSocket library allows one writer at a time.
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Second)
+	}
+	_ = c.conn.SetWriteDeadline(deadline)
+	return c.conn.WriteMessage(websocket.TextMessage, b)
 }
 
 func (c *Client) readLoop() {
@@ -255,7 +269,7 @@ func (c *Client) readLoop() {
 		c.applyMu.Unlock()
 	}()
 	for {
-		_, data, err := c.conn.Read(context.Background())
+		_, data, err := c.conn.ReadMessage()
 		if err != nil {
 			c.mu.Lock()
 			if c.err == nil {
@@ -321,7 +335,7 @@ func (c *Client) emit(e Entry) {
 // resync runs catchUp; a failure means the connection is gone, which Done reports.
 func (c *Client) resync() {
 	if err := c.catchUp(context.Background()); err != nil {
-		c.conn.CloseNow()
+		c.conn.Close()
 	}
 }
 

@@ -60,6 +60,7 @@ type node struct {
 	logs   *bytes.Buffer
 	scheme string       // "http", or "https" with --tls-cert
 	http   *http.Client // trusts the node's certificate
+	tls    *tls.Config  // the same trust, for wss://
 	caFile string       // the node's certificate, for the CLI (SSL_CERT_FILE)
 }
 
@@ -84,7 +85,8 @@ func startNode(t *testing.T, data, addr string, extra ...string) *node {
 			}
 			pool := x509.NewCertPool()
 			pool.AppendCertsFromPEM(pem)
-			n.http = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+			n.tls = &tls.Config{RootCAs: pool}
+			n.http = &http.Client{Transport: &http.Transport{TLSClientConfig: n.tls}}
 		}
 	}
 	args := append([]string{"serve", "--data", data, "--addr", addr}, extra...)
@@ -215,7 +217,7 @@ func (n *node) login(a app, user, platform string, after int64) (*client.Client,
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ws := strings.Replace(n.url("/v1/ws"), "http", "ws", 1)
-	return client.Dial(ctx, ws, client.Options{SDKAppID: a.id, User: user, UserSig: sig, Platform: platform, After: after, HTTPClient: n.http})
+	return client.Dial(ctx, ws, client.Options{SDKAppID: a.id, User: user, UserSig: sig, Platform: platform, After: after, TLSConfig: n.tls})
 }
 
 func (n *node) mustLogin(a app, user, platform string, after int64) *client.Client {

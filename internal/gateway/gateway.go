@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
@@ -70,13 +70,20 @@ func New(t *tenant.Service, svc *im.Service, logger *slog.Logger) *Gateway {
 // ServeHTTP upgrades the request to a WebSocket session.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Devices authenticate with a UserSig, not with cookies, so any origin may connect.
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
+	c, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		return
+		return // the upgrader has answered the HTTP request
 	}
 	c.SetReadLimit(MaxFrameBytes)
 	s := &session{gw: g, conn: c}
-	s.run(r.Context())
+	if !s.login(r.Context()) {
+		c.Close()
+		return
+	}
+	// The connection is hijacked: net/http is done with it. The session's reads go on
+	// in a fresh goroutine, and this one, whose stack grew through the HTTP request
+	// and the login, ends; an idle device then costs one small goroutine.
+	go s.run(context.Background())
 }
 
 // Deliver hands deliveries from the bus to the devices connected here. It never blocks.
@@ -98,7 +105,7 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 		for _, s := range sessions {
 			s.enqueue(frame)
 			if d.Kind == bus.KindKick {
-				s.closeAfterFlush(websocket.StatusPolicyViolation, "kicked")
+				s.closeAfterFlush(websocket.ClosePolicyViolation, "kicked")
 			}
 		}
 	}
@@ -125,7 +132,7 @@ func (g *Gateway) CloseAll() {
 		}
 		sh.mu.Unlock()
 		for _, s := range all {
-			s.conn.Close(websocket.StatusGoingAway, "server shutting down")
+			s.closeNow(websocket.CloseGoingAway, "server shutting down")
 		}
 	}
 }
@@ -211,6 +218,22 @@ func newConnID() string {
 
 var errQueueFull = errors.New("device is too slow")
 
+// upgrader accepts device connections. Devices authenticate with a UserSig, not
+// with cookies, so any origin may connect. Buffers are small and the write buffer
+// is pooled, held only while a frame is being written: idle devices are the common
+// case and should cost little memory.
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  1024,
+	WriteBufferPool: &sync.Pool{},
+	CheckOrigin:     func(*http.Request) bool { return true },
+}
+
+// closeNow sends a close frame (safe from any goroutine) and closes the connection.
+func (s *session) closeNow(code int, why string) {
+	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, why), time.Now().Add(time.Second))
+	s.conn.Close()
+}
+
 // session is one connected device. Its reads run on the HTTP handler's goroutine;
 // writes are queued and flushed by a goroutine that exists only while there is
 // something to write, so an idle connection costs one goroutine.
@@ -226,16 +249,14 @@ type session struct {
 	queue      [][]byte
 	writing    bool
 	closing    bool
-	closeCode  websocket.StatusCode
+	closeCode  int
 	closeWhy   string
 	closedFlag atomic.Bool
 }
 
+// run reads and handles the frames of a logged-in device until the connection ends.
 func (s *session) run(ctx context.Context) {
-	defer s.conn.CloseNow()
-	if !s.login(ctx) {
-		return
-	}
+	defer s.conn.Close()
 	key := userKey{s.app.SDKAppID, s.user}
 	defer func() {
 		if s.gw.hub.remove(key, s) && s.gw.Bus != nil {
@@ -247,13 +268,12 @@ func (s *session) run(ctx context.Context) {
 		}
 	}()
 	for {
-		rctx, cancel := context.WithTimeout(ctx, IdleTimeout)
-		typ, data, err := s.conn.Read(rctx)
-		cancel()
+		_ = s.conn.SetReadDeadline(time.Now().Add(IdleTimeout))
+		typ, data, err := s.conn.ReadMessage()
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText {
+		if typ != websocket.TextMessage {
 			s.reply(Frame{Op: OpError, Code: errs.InvalidParameters, Message: "frames are JSON text"})
 			continue
 		}
@@ -271,14 +291,13 @@ func (s *session) run(ctx context.Context) {
 
 // login waits for the login frame and admits the device.
 func (s *session) login(ctx context.Context) bool {
-	lctx, cancel := context.WithTimeout(ctx, LoginTimeout)
-	defer cancel()
-	typ, data, err := s.conn.Read(lctx)
+	_ = s.conn.SetReadDeadline(time.Now().Add(LoginTimeout))
+	typ, data, err := s.conn.ReadMessage()
 	if err != nil {
 		return false
 	}
 	var f Frame
-	if typ != websocket.MessageText || json.Unmarshal(data, &f) != nil || f.Op != OpLogin {
+	if typ != websocket.TextMessage || json.Unmarshal(data, &f) != nil || f.Op != OpLogin {
 		s.refuse(Frame{Op: OpLogin, Code: errs.InvalidParameters, Message: "the first frame must be a JSON login frame"})
 		return false
 	}
@@ -320,7 +339,7 @@ func (s *session) login(ctx context.Context) bool {
 		for _, old := range s.gw.hub.samePlatform(key, f.Platform) {
 			b, _ := json.Marshal(Frame{Op: OpKicked, Reason: "logged in on another " + f.Platform + " device"})
 			old.enqueue(b)
-			old.closeAfterFlush(websocket.StatusPolicyViolation, "replaced")
+			old.closeAfterFlush(websocket.ClosePolicyViolation, "replaced")
 			s.gw.hub.remove(key, old)
 		}
 	}
@@ -353,7 +372,7 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	if err := svc.Gate.Active(s.app); err != nil {
 		b, _ := json.Marshal(Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
 		s.enqueue(b)
-		s.closeAfterFlush(websocket.StatusPolicyViolation, "app inactive")
+		s.closeAfterFlush(websocket.ClosePolicyViolation, "app inactive")
 		return
 	}
 	switch f.Op {
@@ -404,10 +423,9 @@ func (s *session) reply(f Frame) {
 // refuse answers a failed login and closes the connection.
 func (s *session) refuse(f Frame) {
 	b, _ := json.Marshal(f)
-	ctx, cancel := context.WithTimeout(context.Background(), WriteTimeout)
-	defer cancel()
-	_ = s.conn.Write(ctx, websocket.MessageText, b)
-	s.conn.Close(websocket.StatusPolicyViolation, "login refused")
+	_ = s.conn.SetWriteDeadline(time.Now().Add(WriteTimeout))
+	_ = s.conn.WriteMessage(websocket.TextMessage, b)
+	s.closeNow(websocket.ClosePolicyViolation, "login refused")
 }
 
 // enqueue adds a frame to the device's queue and starts a flusher if none runs.
@@ -421,7 +439,7 @@ func (s *session) enqueue(frame []byte) {
 		s.closing = true
 		s.mu.Unlock()
 		s.gw.Logger.Warn("disconnecting slow device", "app", s.app.SDKAppID, "user", s.user, "err", errQueueFull)
-		s.conn.Close(websocket.StatusTryAgainLater, "too slow; reconnect and sync")
+		s.closeNow(websocket.CloseTryAgainLater, "too slow; reconnect and sync")
 		return
 	}
 	s.queue = append(s.queue, frame)
@@ -434,14 +452,14 @@ func (s *session) enqueue(frame []byte) {
 }
 
 // closeAfterFlush closes the connection once the queued frames are written.
-func (s *session) closeAfterFlush(code websocket.StatusCode, why string) {
+func (s *session) closeAfterFlush(code int, why string) {
 	s.mu.Lock()
 	s.closeCode, s.closeWhy = code, why
 	s.closing = true
 	idle := !s.writing
 	s.mu.Unlock()
 	if idle {
-		s.conn.Close(code, why)
+		s.closeNow(code, why)
 	}
 }
 
@@ -454,22 +472,22 @@ func (s *session) flush() {
 			closing, code, why := s.closing, s.closeCode, s.closeWhy
 			s.mu.Unlock()
 			if closing && code != 0 {
-				s.conn.Close(code, why)
+				s.closeNow(code, why)
 			}
 			return
 		}
 		batch, s.queue = s.queue, batch[:0]
 		s.mu.Unlock()
 		for i, frame := range batch {
-			ctx, cancel := context.WithTimeout(context.Background(), WriteTimeout)
-			err := s.conn.Write(ctx, websocket.MessageText, frame)
-			cancel()
+			// Only this goroutine writes data frames (one flusher at a time).
+			_ = s.conn.SetWriteDeadline(time.Now().Add(WriteTimeout))
+			err := s.conn.WriteMessage(websocket.TextMessage, frame)
 			batch[i] = nil
 			if err != nil {
 				s.mu.Lock()
 				s.queue, s.writing, s.closing = nil, false, true
 				s.mu.Unlock()
-				s.conn.CloseNow()
+				s.conn.Close()
 				return
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
 
 	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/bus"
@@ -103,22 +103,22 @@ func (e *env) dial(user, platform string) (*client.Client, error) {
 
 // raw opens a WebSocket and exchanges raw frames.
 func (e *env) raw() *websocket.Conn {
-	c, _, err := websocket.Dial(context.Background(), e.url, nil)
+	c, _, err := websocket.DefaultDialer.Dial(e.url, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Cleanup(func() { c.CloseNow() })
+	e.t.Cleanup(func() { c.Close() })
 	return c
 }
 
 func roundTrip(t *testing.T, c *websocket.Conn, frame string) gateway.Frame {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := c.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
 		t.Fatal(err)
 	}
-	_, data, err := c.Read(ctx)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, data, err := c.ReadMessage()
 	if err != nil {
 		t.Fatalf("no reply to %s: %v", frame, err)
 	}
