@@ -1,6 +1,8 @@
 package restapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -49,6 +51,20 @@ func (f sendFields) check() (noSenderCopy bool, err error) {
 	return false, errs.New(codeSyncOtherMachine, "SyncOtherMachine must be 1 or 2, not %d", f.SyncOtherMachine)
 }
 
+// retryKey is the idempotency key of a REST send: a retried request (same kind,
+// receiver, MsgRandom and content) maps to the same key and so to the original
+// message. The content's hash keeps two different messages apart even when their
+// 32-bit MsgRandom values collide, which for a busy pair of users over a retention
+// window is not rare. At most 60 bytes, within the domain's client id limit.
+func retryKey(prefix string, random uint32, content ...[]byte) string {
+	h := sha256.New()
+	for _, c := range content {
+		h.Write(c)
+		h.Write([]byte{0})
+	}
+	return "r" + prefix + ":" + strconv.FormatUint(uint64(random), 10) + ":" + hex.EncodeToString(h.Sum(nil)[:6])
+}
+
 // openim/sendmsg -> MsgTime, MsgKey, MsgId (= MsgKey).
 //
 // A non-zero MsgRandom makes the send idempotent: a retry with the same sender,
@@ -78,7 +94,7 @@ func sendMsg(c *call) (any, error) {
 		Body: req.MsgBody, CloudCustomData: req.CloudCustomData, NoSenderCopy: noCopy,
 	}
 	if req.MsgRandom != 0 {
-		sr.ClientID = "rest:" + req.To_Account + ":" + strconv.FormatUint(uint64(req.MsgRandom), 10)
+		sr.ClientID = retryKey("s:"+req.To_Account, req.MsgRandom, req.MsgBody, []byte(req.CloudCustomData))
 	}
 	res, err := c.im().Send(c.ctx, c.app, sr)
 	if err != nil {
@@ -115,7 +131,7 @@ func batchSendMsg(c *call) (any, error) {
 	}
 	if req.MsgRandom != 0 {
 		// The domain appends ":<receiver>" per receiver.
-		sr.ClientID = "rest:batch:" + strconv.FormatUint(uint64(req.MsgRandom), 10)
+		sr.ClientID = retryKey("b", req.MsgRandom, req.MsgBody, []byte(req.CloudCustomData))
 	}
 	res, failed, err := c.im().BatchSend(c.ctx, c.app, sr, req.To_Account)
 	if err != nil {
@@ -172,8 +188,8 @@ func importMsg(c *call) (any, error) {
 		Import: true, ImportUnread: req.SyncFromOldSystem == 1, Time: req.MsgTimeStamp,
 	}
 	if req.MsgRandom != 0 {
-		sr.ClientID = "rest:imp:" + req.To_Account + ":" + strconv.FormatUint(uint64(req.MsgRandom), 10) +
-			":" + strconv.FormatInt(req.MsgTimeStamp, 10)
+		sr.ClientID = retryKey("i:"+req.To_Account, req.MsgRandom, req.MsgBody, []byte(req.CloudCustomData),
+			[]byte(strconv.FormatInt(req.MsgTimeStamp, 10)))
 	}
 	_, err := c.im().Send(c.ctx, c.app, sr)
 	return nil, err

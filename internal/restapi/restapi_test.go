@@ -547,8 +547,15 @@ func TestSendMsgIdempotent(t *testing.T) {
 	if send(0) == send(0) {
 		t.Fatal("two sends without MsgRandom got one MsgKey")
 	}
-	if p := e.roam(e.a, M{"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 100}); p.MsgCnt != 4 {
-		t.Fatalf("bob has %d messages, want 4", p.MsgCnt)
+	// A different message whose MsgRandom collides with an earlier one is stored.
+	var other struct{ MsgKey string }
+	e.call("openim/sendmsg", M{"From_Account": "alice", "To_Account": "bob", "MsgRandom": 777,
+		"MsgBody": []M{{"MsgType": "TIMTextElem", "MsgContent": M{"Text": "something else"}}}}).wantOK("MsgTime", "MsgKey", "MsgId").into(&other)
+	if other.MsgKey == first {
+		t.Fatal("a different message with a colliding MsgRandom was taken for a retry")
+	}
+	if p := e.roam(e.a, M{"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 100}); p.MsgCnt != 5 {
+		t.Fatalf("bob has %d messages, want 5", p.MsgCnt)
 	}
 	// The same MsgRandom to another receiver is another message.
 	e.importUsers(e.a, "carol")
