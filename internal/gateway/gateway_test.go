@@ -291,3 +291,32 @@ func TestDeletedAppEndsSessions(t *testing.T) {
 		t.Fatal("session of a deleted app stayed open")
 	}
 }
+
+func TestDeletedAccountIsLoggedOut(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	alice, err := e.dial("alice", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := e.dial("bob", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	if _, err := e.svc.DeleteAccounts(context.Background(), e.app, []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-alice.Done():
+		if alice.Kicked() != "account deleted" {
+			t.Fatalf("kick reason %q", alice.Kicked())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a deleted account stayed logged in")
+	}
+	select {
+	case <-bob.Done():
+		t.Fatal("another account was logged out")
+	case <-time.After(100 * time.Millisecond):
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -47,9 +48,14 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 		return nil, storageErr(err)
 	}
 	found := make(map[string]bool, len(ids))
+	var kicks []bus.Delivery
 	for _, id := range ids {
-		_, found[id] = existing[id]
+		if _, found[id] = existing[id]; found[id] {
+			kicks = append(kicks, bus.Delivery{App: app.SDKAppID, User: id, Kind: bus.KindKick, Reason: "account deleted"})
+		}
 	}
+	// A deleted account's devices are logged out.
+	s.Bus.Publish(kicks)
 	return found, nil
 }
 
