@@ -40,17 +40,17 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 	if err := s.checkBatch(app, ids); err != nil {
 		return nil, err
 	}
-	existing, err := s.usersExist(ctx, app.SDKAppID, ids...)
+	found, err := s.imported(ctx, app.SDKAppID, ids...)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.Store.DeleteUsers(ctx, app.SDKAppID, ids); err != nil {
 		return nil, storageErr(err)
 	}
-	found := make(map[string]bool, len(ids))
 	var kicks []bus.Delivery
 	for _, id := range ids {
-		if _, found[id] = existing[id]; found[id] {
+		s.users.forget(cacheKey{app.SDKAppID, id})
+		if found[id] {
 			kicks = append(kicks, bus.Delivery{App: app.SDKAppID, User: id, Kind: bus.KindKick, Reason: "account deleted"})
 		}
 	}
@@ -64,15 +64,7 @@ func (s *Service) CheckAccounts(ctx context.Context, app store.App, ids []string
 	if err := s.checkBatch(app, ids); err != nil {
 		return nil, err
 	}
-	existing, err := s.usersExist(ctx, app.SDKAppID, ids...)
-	if err != nil {
-		return nil, err
-	}
-	found := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		_, found[id] = existing[id]
-	}
-	return found, nil
+	return s.imported(ctx, app.SDKAppID, ids...)
 }
 
 func (s *Service) checkBatch(app store.App, ids []string) error {
@@ -212,7 +204,7 @@ func (s *Service) GetProfiles(ctx context.Context, app store.App, users, tags []
 	if len(tags) == 0 {
 		return nil, errs.New(errs.ProfileBadParams, "TagList is empty")
 	}
-	found, err := s.usersExist(ctx, app.SDKAppID, users...)
+	found, err := s.loadUsers(ctx, app.SDKAppID, users...)
 	if err != nil {
 		return nil, err
 	}

@@ -273,3 +273,26 @@ func TestProfiles(t *testing.T) {
 		t.Fatalf("profiles: %+v", got)
 	}
 }
+
+// Existence checks are cached, but a deletion is seen at once, and an entry expires.
+func TestUserCacheFollowsDeletion(t *testing.T) {
+	f := newFixture(t, catalog.Trial)
+	ctx := context.Background()
+	if _, err := f.svc.Send(ctx, f.app, SendRequest{From: "alice", To: "bob", Body: hello}); err != nil {
+		t.Fatal(err) // both users are now cached
+	}
+	if _, err := f.svc.DeleteAccounts(ctx, f.app, []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Send(ctx, f.app, SendRequest{From: "alice", To: "bob", Body: hello}); !errs.Is(err, errs.MsgPeerNotFound) {
+		t.Fatalf("send to a deleted user: %v, want %d", err, errs.MsgPeerNotFound)
+	}
+	// A deletion behind the service's back (another node) is seen once the entry expires.
+	if err := f.svc.Store.DeleteUsers(ctx, f.app.SDKAppID, []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(userCacheTTL + time.Second)
+	if found, _ := f.svc.CheckAccounts(ctx, f.app, []string{"alice"}); found["alice"] {
+		t.Fatal("a user deleted elsewhere is still reported after the cache expiry")
+	}
+}

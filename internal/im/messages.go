@@ -110,14 +110,14 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	if err := checkContent(*req); err != nil {
 		return err
 	}
-	users, err := s.usersExist(ctx, app.SDKAppID, req.From, req.To)
+	users, err := s.imported(ctx, app.SDKAppID, req.From, req.To)
 	if err != nil {
 		return err
 	}
-	if _, ok := users[req.From]; !ok && req.From != app.AdminUser {
+	if !users[req.From] && req.From != app.AdminUser {
 		return errs.New(errs.C2CSenderOrPeer, "sender %q is not an imported account", req.From)
 	}
-	if _, ok := users[req.To]; !ok {
+	if !users[req.To] {
 		return errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", req.To)
 	}
 	return nil
@@ -177,11 +177,11 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	if req.From == "" {
 		req.From = app.AdminUser
 	}
-	users, err := s.usersExist(ctx, app.SDKAppID, append([]string{req.From}, to...)...)
+	users, err := s.imported(ctx, app.SDKAppID, append([]string{req.From}, to...)...)
 	if err != nil {
 		return SendResult{}, nil, err
 	}
-	if _, ok := users[req.From]; !ok && req.From != app.AdminUser {
+	if !users[req.From] && req.From != app.AdminUser {
 		return SendResult{}, nil, errs.New(errs.C2CSenderOrPeer, "sender %q is not an imported account", req.From)
 	}
 	if err := checkContent(req); err != nil {
@@ -201,7 +201,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
 			continue
 		}
-		if _, ok := users[u]; !ok {
+		if !users[u] {
 			failed[u] = errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", u)
 			continue
 		}
@@ -300,12 +300,12 @@ func (s *Service) MarkRead(ctx context.Context, app store.App, reader, peer stri
 	if readTime <= 0 || readTime > now {
 		readTime = now
 	}
-	users, err := s.usersExist(ctx, app.SDKAppID, reader, peer)
+	users, err := s.imported(ctx, app.SDKAppID, reader, peer)
 	if err != nil {
 		return err
 	}
 	for _, u := range []string{reader, peer} {
-		if _, ok := users[u]; !ok {
+		if !users[u] {
 			return errs.New(errs.AccountNotFound, "account %q does not exist", u)
 		}
 	}

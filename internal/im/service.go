@@ -34,6 +34,8 @@ type Service struct {
 	Writer   *Writer
 	Bus      bus.Bus
 	Presence Presence // may be nil: everyone is offline
+
+	users userCache
 }
 
 // MaxUserIDLen is the longest UserID accepted, in bytes.
@@ -55,8 +57,8 @@ func ValidUserID(id string) error {
 	return nil
 }
 
-// userExists reports whether the user was imported into the app.
-func (s *Service) usersExist(ctx context.Context, app int64, ids ...string) (map[string]store.User, error) {
+// loadUsers returns the users that exist, with their profiles.
+func (s *Service) loadUsers(ctx context.Context, app int64, ids ...string) (map[string]store.User, error) {
 	users, err := s.Store.GetUsers(ctx, app, ids)
 	if err != nil {
 		return nil, storageErr(err)
@@ -80,11 +82,11 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 	if err := ValidUserID(user); err != nil {
 		return err
 	}
-	users, err := s.usersExist(ctx, app.SDKAppID, user)
+	users, err := s.imported(ctx, app.SDKAppID, user)
 	if err != nil {
 		return err
 	}
-	if _, ok := users[user]; !ok {
+	if !users[user] {
 		return errs.New(errs.AccountNotFound, "account %q does not exist", user)
 	}
 	s.Bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
@@ -147,12 +149,12 @@ func (s *Service) existing(ctx context.Context, app store.App, ids []string) (ma
 	if len(valid) == 0 {
 		return out, nil
 	}
-	users, err := s.usersExist(ctx, app.SDKAppID, valid...)
+	users, err := s.imported(ctx, app.SDKAppID, valid...)
 	if err != nil {
 		return nil, err
 	}
 	for _, id := range valid {
-		if _, ok := users[id]; ok {
+		if users[id] {
 			out[id] = nil
 		} else {
 			out[id] = errs.New(errs.AccountNotFound, "account %q does not exist", id)
