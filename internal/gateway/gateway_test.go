@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 type env struct {
 	t       *testing.T
 	tenants *tenant.Service
+	lossy   *lossyHandler
 	url     string
 	app     store.App
 	svc     *im.Service
@@ -59,7 +61,8 @@ func newEnv(t *testing.T, edition string) *env {
 	svc := &im.Service{Store: st, Clock: c, Gate: &gate.Gate{MAU: st, Clock: c}}
 	logger := slog.New(slog.DiscardHandler)
 	gw := gateway.New(tenants, svc, logger)
-	b := bus.NewLocal(gw)
+	lossy := &lossyHandler{next: gw}
+	b := bus.NewLocal(lossy)
 	gw.Bus = b
 	w := im.NewWriter(st, b, 64, nil)
 	svc.Writer, svc.Bus, svc.Presence = w, b, gw
@@ -71,7 +74,7 @@ func newEnv(t *testing.T, edition string) *env {
 	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, tenants: tenants, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c}
+	return &env{t: t, tenants: tenants, lossy: lossy, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c}
 }
 
 // editionStore presents every app with the given edition (plans are bought in a later
@@ -318,5 +321,73 @@ func TestDeletedAccountIsLoggedOut(t *testing.T) {
 	case <-bob.Done():
 		t.Fatal("another account was logged out")
 	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// lossyHandler passes deliveries on, dropping the next ones addressed to drop.
+type lossyHandler struct {
+	next bus.Handler
+	mu   sync.Mutex
+	drop map[string]int // user -> deliveries still to drop
+}
+
+func (l *lossyHandler) Deliver(ds []bus.Delivery) {
+	l.mu.Lock()
+	kept := ds[:0:0]
+	for _, d := range ds {
+		if l.drop[d.User] > 0 {
+			l.drop[d.User]--
+			continue
+		}
+		kept = append(kept, d)
+	}
+	l.mu.Unlock()
+	l.next.Deliver(kept)
+}
+
+func (l *lossyHandler) dropNext(user string, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.drop == nil {
+		l.drop = map[string]int{}
+	}
+	l.drop[user] += n
+}
+
+// A push lost on the way (as can happen between nodes) is noticed by the client from
+// the gap in seq and filled by a sync: the device still gets every entry, in order.
+func TestClientFillsGapsInPushes(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	bob, err := e.dial("bob", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	ctx := context.Background()
+	send := func(i int) {
+		body := json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"m` + string(rune('0'+i)) + `"}}]`)
+		if _, err := e.svc.Send(ctx, e.app, im.SendRequest{From: "alice", To: "bob", Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(want int64) {
+		t.Helper()
+		select {
+		case got := <-bob.Entries():
+			if got.Seq != want {
+				t.Fatalf("entry seq %d, want %d", got.Seq, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("entry %d never arrived", want)
+		}
+	}
+	send(1)
+	expect(1) // the login's resync is over; pushes are now applied live
+	e.lossy.dropNext("bob", 2)
+	for i := 2; i <= 4; i++ {
+		send(i)
+	}
+	for want := int64(2); want <= 4; want++ {
+		expect(want) // 2 and 3 were never pushed: the gap before 4 makes the client sync
 	}
 }
