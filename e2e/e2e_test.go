@@ -435,8 +435,14 @@ func TestAckedMessagesSurviveCrash(t *testing.T) {
 			done <- struct{}{}
 		}(w)
 	}
-	time.Sleep(30 * time.Millisecond)
-	n.crash() // mid-stream
+	// Crash mid-stream, once some messages are acknowledged and more are in flight.
+	for deadline := time.Now().Add(10 * time.Second); len(acked) < 20; {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d acknowledgements before the crash", len(acked))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	n.crash()
 	for i := 0; i < 4; i++ {
 		<-done
 	}
