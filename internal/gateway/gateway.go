@@ -8,10 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -151,13 +151,11 @@ type hubShard struct {
 }
 
 func (h *hub) shard(k userKey) *hubShard {
-	var x uint32 = 2166136261
-	for i := 0; i < len(k.user); i++ {
-		x = (x ^ uint32(k.user[i])) * 16777619
-	}
-	x ^= uint32(k.app)
-	return &h.shards[x%uint32(len(h.shards))]
+	x := maphash.String(hubSeed, k.user) ^ uint64(k.app)
+	return &h.shards[x%uint64(len(h.shards))]
 }
+
+var hubSeed = maphash.MakeSeed()
 
 func (h *hub) get(k userKey) []*session {
 	sh := h.shard(k)
@@ -245,13 +243,12 @@ type session struct {
 	platform string
 	connID   string
 
-	mu         sync.Mutex
-	queue      [][]byte
-	writing    bool
-	closing    bool
-	closeCode  int
-	closeWhy   string
-	closedFlag atomic.Bool
+	mu        sync.Mutex
+	queue     [][]byte
+	writing   bool
+	closing   bool
+	closeCode int
+	closeWhy  string
 }
 
 // run reads and handles the frames of a logged-in device until the connection ends.
@@ -262,7 +259,6 @@ func (s *session) run(ctx context.Context) {
 		if s.gw.hub.remove(key, s) && s.gw.Bus != nil {
 			s.gw.Bus.Unsubscribe(key.app, key.user)
 		}
-		s.closedFlag.Store(true)
 		if s.gw.Metrics.Connections != nil {
 			s.gw.Metrics.Connections(-1)
 		}

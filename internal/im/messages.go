@@ -7,8 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/chatd/chatd/internal/errs"
@@ -433,20 +431,6 @@ func (s *Service) Sync(ctx context.Context, app store.App, owner string, after i
 func (s *Service) LastSeq(ctx context.Context, app store.App, owner string) (int64, error) {
 	seq, err := s.Store.LastSeq(ctx, app.SDKAppID, owner)
 	return seq, storageErrOrNil(err)
-}
-
-// ParseMsgKey splits "<seq>_<random>_<time>"; it reports whether the key is well formed.
-func ParseMsgKey(key string) bool {
-	parts := strings.Split(key, "_")
-	if len(parts) != 3 {
-		return false
-	}
-	for _, p := range parts {
-		if _, err := strconv.ParseUint(p, 10, 64); err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 func randomUint32() uint32 {

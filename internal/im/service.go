@@ -6,7 +6,6 @@ package im
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
@@ -162,5 +161,3 @@ func (s *Service) existing(ctx context.Context, app store.App, ids []string) (ma
 	}
 	return out, nil
 }
-
-func fmtKey(seq int64, random uint32, t int64) string { return fmt.Sprintf("%d_%d_%d", seq, random, t) }

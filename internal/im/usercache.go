@@ -2,6 +2,7 @@ package im
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -31,12 +32,11 @@ const (
 )
 
 func (c *userCache) shard(k cacheKey) *userCacheShard {
-	var h uint32 = 2166136261
-	for i := 0; i < len(k.user); i++ {
-		h = (h ^ uint32(k.user[i])) * 16777619
-	}
-	return &c.shards[(h^uint32(k.app))%uint32(len(c.shards))]
+	h := maphash.String(cacheSeed, k.user) ^ uint64(k.app)
+	return &c.shards[h%uint64(len(c.shards))]
 }
+
+var cacheSeed = maphash.MakeSeed()
 
 func (c *userCache) has(k cacheKey, now time.Time) bool {
 	sh := c.shard(k)

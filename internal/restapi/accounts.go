@@ -87,6 +87,14 @@ type userItem struct {
 	UserID string
 }
 
+func userIDs(items []userItem) []string {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.UserID
+	}
+	return ids
+}
+
 // perAccount calls a batch method of the domain with the well-formed UserIDs only,
 // so that a malformed one fails only its own item (as the reference's per-account
 // ResultItem does) instead of the whole call. A batch of the wrong size goes to the
@@ -119,10 +127,7 @@ func accountDelete(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(req.DeleteItem))
-	for i, it := range req.DeleteItem {
-		ids[i] = it.UserID
-	}
+	ids := userIDs(req.DeleteItem)
 	found, invalid, err := perAccount(c, ids, c.im().DeleteAccounts)
 	if err != nil {
 		return nil, err
@@ -152,10 +157,7 @@ func accountCheck(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(req.CheckItem))
-	for i, it := range req.CheckItem {
-		ids[i] = it.UserID
-	}
+	ids := userIDs(req.CheckItem)
 	found, invalid, err := perAccount(c, ids, c.im().CheckAccounts)
 	if err != nil {
 		return nil, err

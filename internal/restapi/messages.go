@@ -67,8 +67,9 @@ func retryKey(prefix string, random uint32, content ...[]byte) string {
 
 // openim/sendmsg -> MsgTime, MsgKey, MsgId (= MsgKey).
 //
-// A non-zero MsgRandom makes the send idempotent: a retry with the same sender,
-// receiver and MsgRandom returns the original MsgKey and stores nothing.
+// A non-zero MsgRandom makes the send idempotent: a retry of the same request (sender,
+// receiver, MsgRandom and content, see retryKey) returns the original MsgKey and
+// stores nothing.
 func sendMsg(c *call) (any, error) {
 	var req struct {
 		SyncOtherMachine int
@@ -160,8 +161,8 @@ func batchSendMsg(c *call) (any, error) {
 // MsgTimeStamp, MsgBody, CloudCustomData} -> envelope. The message keeps its
 // MsgTimeStamp and is stored for both users; SyncFromOldSystem 1 (a real-time
 // import) counts it as unread, 2 (a historical import) does not. With a
-// non-zero MsgRandom, a retried import (same users, MsgRandom and MsgTimeStamp)
-// stores nothing twice.
+// non-zero MsgRandom, a retried import (same users, MsgRandom, MsgTimeStamp and
+// content) stores nothing twice.
 func importMsg(c *call) (any, error) {
 	var req struct {
 		SyncFromOldSystem int

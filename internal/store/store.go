@@ -11,10 +11,9 @@ import (
 
 // Sentinel errors every implementation returns (wrapped or not).
 var (
-	ErrNotFound     = errors.New("not found")
-	ErrExists       = errors.New("already exists")
-	ErrLimit        = errors.New("limit reached")
-	ErrConflictData = errors.New("conflicting data")
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	ErrLimit    = errors.New("limit reached")
 )
 
 // Store is the whole persistence contract.

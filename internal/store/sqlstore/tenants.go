@@ -200,5 +200,5 @@ func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) err
 
 func isSentinel(err error) bool {
 	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) ||
-		errors.Is(err, store.ErrLimit) || errors.Is(err, store.ErrConflictData)
+		errors.Is(err, store.ErrLimit)
 }
