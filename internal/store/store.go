@@ -22,10 +22,11 @@ type Store interface {
 	Users
 	Messages
 	MAU
+	Commerce
 	Close() error
 }
 
-// Account is a customer account: it owns apps.
+// Account is a customer account: it owns apps and has a balance.
 type Account struct {
 	ID        string
 	Name      string
@@ -33,6 +34,19 @@ type Account struct {
 	Phone     string
 	Status    string // "active", "suspended"
 	CreatedAt time.Time
+
+	// The balance, in US cents: cash paid in by the customer and credit granted by
+	// the operator. Cash goes below zero when a bill exceeds the balance.
+	CashCents   int64
+	CreditCents int64
+	// OverdueSince is when the account became overdue (the bill it could not
+	// pay); zero when it is not overdue.
+	OverdueSince time.Time
+	// SuspendReason says why a suspended account is suspended: "arrears" (lifted
+	// by a top-up that brings the balance to zero or more) or "violation"
+	// (permanent). Empty when active.
+	SuspendReason string
+	SuspendedAt   time.Time
 }
 
 // App is one tenant of the chat service, identified by its SDKAppID.
@@ -48,6 +62,19 @@ type App struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	DeletedAt time.Time // zero unless deleted
+
+	// PlanAnchor is the start of the paid plan's first period: later periods run
+	// from the anchor's day of month (the month-end rule of package period). Zero
+	// on the Free Trial.
+	PlanAnchor    time.Time
+	AutoRenew     bool
+	TrialExtended bool // the Free Trial's one extension was granted
+	// SuspendReason says why a suspended app is suspended: "expired" (the plan or
+	// trial expired more than 24 hours ago), "refund" (its plan was refunded),
+	// "arrears" (its account is overdue) or "violation" (its account was
+	// suspended by the operator). Empty when active.
+	SuspendReason string
+	SuspendedAt   time.Time
 }
 
 // Tenants stores accounts and apps.

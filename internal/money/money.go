@@ -1,0 +1,177 @@
+// Package money holds chatd's exact amounts. Final amounts (order parts, balances,
+// bill lines, refunds) are integer US cents; intermediate results of proration are
+// exact rationals, rounded half-up to the cent only where an amount becomes final
+// (product spec section 5). Nothing here uses floating point.
+package money
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// Cents is an exact amount of US cents.
+type Cents int64
+
+// String formats c as a decimal string of dollars with two decimals: "399.00", "-0.05".
+func (c Cents) String() string {
+	sign := ""
+	v := int64(c)
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// MarshalJSON writes c as a JSON string: "399.00".
+func (c Cents) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// UnmarshalJSON reads a JSON string ("399.00", "399") as written by MarshalJSON.
+func (c *Cents) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("an amount must be a decimal string such as \"399.00\"")
+	}
+	v, err := Parse(s)
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
+// Parse reads a decimal amount of dollars with at most two decimals: "399",
+// "399.5", "399.00", "-12.05". Anything else (exponents, thousands separators,
+// three decimals, a currency sign) is refused rather than guessed at.
+func Parse(s string) (Cents, error) {
+	orig := s
+	neg := false
+	if strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if whole == "" || !digits(whole) || (hasDot && (frac == "" || len(frac) > 2 || !digits(frac))) {
+		return 0, fmt.Errorf("amount %q must be a decimal number of dollars with at most two decimals, e.g. 399.00", orig)
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > 1e13 {
+		return 0, fmt.Errorf("amount %q is too large", orig)
+	}
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	v := w*100 + f
+	if neg {
+		v = -v
+	}
+	return Cents(v), nil
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Exact is an exact intermediate amount in cents (a rational number). The zero
+// value is not usable; build one with Of, Ratio or Zero.
+type Exact struct{ r *big.Rat }
+
+// Zero is an exact zero.
+func Zero() Exact { return Exact{new(big.Rat)} }
+
+// Of turns final cents into an exact amount.
+func Of(c Cents) Exact { return Exact{new(big.Rat).SetInt64(int64(c))} }
+
+// Ratio is c × num ÷ den, exactly. den must not be zero.
+func Ratio(c Cents, num, den int64) Exact {
+	if den == 0 {
+		panic("money: Ratio with a zero denominator")
+	}
+	r := new(big.Rat).SetFrac(big.NewInt(int64(c)), big.NewInt(1))
+	return Exact{r.Mul(r, big.NewRat(num, den))}
+}
+
+// Micro is an amount of millionths of a dollar per unit of something (a unit price
+// finer than a cent, such as 0.015 USD per monthly active user).
+type Micro int64
+
+// Times is units × m, exactly, in cents.
+func (m Micro) Times(units int64) Exact {
+	r := new(big.Rat).SetInt64(int64(m))
+	r.Mul(r, new(big.Rat).SetInt64(units))
+	return Exact{r.Quo(r, big.NewRat(10000, 1))} // 1 cent = 10,000 micro-dollars
+}
+
+// String formats a unit price in dollars without trailing zeros beyond the cents:
+// Micro(15000) is "0.015", Micro(10000000) is "10.00".
+func (m Micro) String() string {
+	v := int64(m)
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	s := fmt.Sprintf("%d.%06d", v/1e6, v%1e6)
+	s = strings.TrimRight(s, "0")
+	if i := strings.IndexByte(s, '.'); len(s)-i-1 < 2 {
+		s += strings.Repeat("0", 2-(len(s)-i-1))
+	}
+	return sign + s
+}
+
+// Add returns a + b.
+func (a Exact) Add(b Exact) Exact { return Exact{new(big.Rat).Add(a.r, b.r)} }
+
+// Sub returns a − b.
+func (a Exact) Sub(b Exact) Exact { return Exact{new(big.Rat).Sub(a.r, b.r)} }
+
+// Mul returns a × num ÷ den. den must not be zero.
+func (a Exact) Mul(num, den int64) Exact {
+	if den == 0 {
+		panic("money: Mul with a zero denominator")
+	}
+	return Exact{new(big.Rat).Mul(a.r, big.NewRat(num, den))}
+}
+
+// Sign is -1, 0 or +1.
+func (a Exact) Sign() int { return a.r.Sign() }
+
+// Round rounds a half-up (halves away from zero) to whole cents: the one rounding
+// rule of product spec section 5.
+func (a Exact) Round() Cents {
+	num := new(big.Int).Set(a.r.Num())
+	den := a.r.Denom() // positive
+	neg := num.Sign() < 0
+	if neg {
+		num.Neg(num)
+	}
+	// floor((2·num + den) / (2·den)) is num/den rounded half-up for num ≥ 0.
+	n2 := new(big.Int).Lsh(num, 1)
+	n2.Add(n2, den)
+	d2 := new(big.Int).Lsh(den, 1)
+	q := new(big.Int).Quo(n2, d2)
+	if neg {
+		q.Neg(q)
+	}
+	return Cents(q.Int64())
+}
+
+// String shows the exact value in cents, for messages and tests.
+func (a Exact) String() string { return a.r.RatString() }
+
+// Split divides total into two parts in the proportion a : b (cash : credit, say),
+// rounding the first part half-up and giving the second the rest, so the parts
+// always add up to total. When a and b are both zero the first part takes all.
+func Split(total, a, b Cents) (Cents, Cents) {
+	if a+b == 0 {
+		return total, 0
+	}
+	first := Ratio(total, int64(a), int64(a+b)).Round()
+	return first, total - first
+}

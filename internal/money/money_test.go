@@ -1,0 +1,95 @@
+package money
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestStringAndParse(t *testing.T) {
+	for _, tt := range []struct {
+		c Cents
+		s string
+	}{{39900, "399.00"}, {5, "0.05"}, {-1205, "-12.05"}, {0, "0.00"}, {27029, "270.29"}} {
+		if got := tt.c.String(); got != tt.s {
+			t.Errorf("%d.String() = %q, want %q", tt.c, got, tt.s)
+		}
+		if got, err := Parse(tt.s); err != nil || got != tt.c {
+			t.Errorf("Parse(%q) = %d, %v", tt.s, got, err)
+		}
+	}
+	for in, want := range map[string]Cents{"399": 39900, "399.5": 39950, "0.1": 10} {
+		if got, err := Parse(in); err != nil || got != want {
+			t.Errorf("Parse(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "-", ".5", "1.", "1.234", "1e3", "1,000", "$5", " 5", "5 ", "abc", "99999999999999"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	b, _ := json.Marshal(struct{ A Cents }{39900})
+	if string(b) != `{"A":"399.00"}` {
+		t.Fatalf("got %s", b)
+	}
+	var v struct{ A Cents }
+	if err := json.Unmarshal([]byte(`{"A":"12.3"}`), &v); err != nil || v.A != 1230 {
+		t.Fatalf("got %d, %v", v.A, err)
+	}
+	if err := json.Unmarshal([]byte(`{"A":12.3}`), &v); err == nil {
+		t.Fatal("a JSON number was accepted as an amount")
+	}
+}
+
+func TestRoundHalfUp(t *testing.T) {
+	for _, tt := range []struct {
+		num, den int64
+		want     Cents
+	}{
+		{1, 2, 1}, {3, 2, 2}, {-1, 2, -1}, {-3, 2, -2}, {149, 100, 1}, {151, 100, 2}, {0, 7, 0},
+	} {
+		if got := Ratio(1, tt.num, tt.den).Round(); got != tt.want {
+			t.Errorf("%d/%d rounds to %d, want %d", tt.num, tt.den, got, tt.want)
+		}
+	}
+	// The spec's example: 399 × 10/31 = 128.709... → 128.71.
+	if got := Ratio(39900, 10, 31).Round(); got != 12871 {
+		t.Errorf("399 × 10/31 = %s, want 128.71", got)
+	}
+	// Rounding only at the end: 3 × (1/3 cent) is exactly 1 cent.
+	third := Ratio(1, 1, 3)
+	if got := third.Add(third).Add(third).Round(); got != 1 {
+		t.Errorf("1/3+1/3+1/3 = %d cents", got)
+	}
+}
+
+func TestMicro(t *testing.T) {
+	if got := Micro(15000).Times(1); got.Round() != 2 { // 0.015 USD = 1.5 cents → 2
+		t.Errorf("0.015 rounds to %d cents", got.Round())
+	}
+	if got := Micro(15000).Times(5000).Round(); got != 7500 {
+		t.Errorf("5,000 × 0.015 = %s, want 75.00", got)
+	}
+	for m, s := range map[Micro]string{15000: "0.015", 10_000_000: "10.00", 100000: "0.10", 4_000_000: "4.00", 1: "0.000001"} {
+		if m.String() != s {
+			t.Errorf("Micro(%d) = %q, want %q", m, m.String(), s)
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, tt := range []struct{ total, a, b, wa, wb Cents }{
+		{27029, 39900, 0, 27029, 0},
+		{10000, 30000, 10000, 7500, 2500},
+		{101, 1, 1, 51, 50}, // half a cent goes to the first part
+		{500, 0, 0, 500, 0},
+		{0, 3, 7, 0, 0},
+	} {
+		a, b := Split(tt.total, tt.a, tt.b)
+		if a != tt.wa || b != tt.wb || a+b != tt.total {
+			t.Errorf("Split(%d, %d:%d) = %d, %d; want %d, %d", tt.total, tt.a, tt.b, a, b, tt.wa, tt.wb)
+		}
+	}
+}
