@@ -139,6 +139,12 @@ func (a Exact) Mul(num, den int64) Exact {
 	return Exact{new(big.Rat).Mul(a.r, big.NewRat(num, den))}
 }
 
+// Scale returns a × r exactly (r is not modified).
+func (a Exact) Scale(r *big.Rat) Exact { return Exact{new(big.Rat).Mul(a.r, r)} }
+
+// Fraction returns a ÷ b as an exact rational. b must not be zero.
+func (a Exact) Fraction(b Exact) *big.Rat { return new(big.Rat).Quo(a.r, b.r) }
+
 // Sign is -1, 0 or +1.
 func (a Exact) Sign() int { return a.r.Sign() }
 

@@ -1,0 +1,100 @@
+package commerce
+
+import (
+	"context"
+	"time"
+
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/period"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// maxQuantity bounds seats, bots and packs of one order.
+const maxQuantity = 1000
+
+// BuyAddon buys an add-on for an app. Monthly add-ons run from the purchase to the
+// same day of the following month (a plugin cycle of day T to day T−1, spec 4); a
+// purchase while the same add-on is in force starts when it ends. A message pack
+// is paid per pack and valid for the months bought; the free Call trial lasts 7
+// days, once per app.
+func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, error) {
+	ad, err := catalog.LookupAddon(r.Addon)
+	if err != nil {
+		return store.Order{}, invalid("unknown add-on %q (see chatd catalog)", r.Addon)
+	}
+	if r.Quantity == 0 {
+		r.Quantity = ad.MinQuantity
+	}
+	if r.Quantity < ad.MinQuantity || r.Quantity > maxQuantity {
+		return store.Order{}, invalid("%s: quantity must be %d to %d %ss, not %d", ad.Name, ad.MinQuantity, maxQuantity, ad.Unit, r.Quantity)
+	}
+	if err := checkMonths(r.Months); err != nil {
+		return store.Order{}, err
+	}
+	if ad.Sold == catalog.SoldFixed && (r.Months != 1 || r.Quantity != 1) {
+		return store.Order{}, invalid("%s lasts %d days: months and quantity must be 1", ad.Name, ad.FixedDays)
+	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return store.Order{}, err
+	}
+	product := "addon:" + ad.ID
+	now := s.Clock.Now()
+	var order store.Order
+	err = s.tx(ctx, func(tx store.CommerceTx) error {
+		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
+		if err != nil {
+			return err
+		}
+		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
+			order = o
+			return err
+		}
+		if err := mayOrder(acc, &app); err != nil {
+			return err
+		}
+		if app.Status != statusActive {
+			return refused("app %d is suspended (%s): resume it before buying add-ons", app.SDKAppID, app.SuspendReason)
+		}
+		orders, err := tx.AppOrders(ctx, app.SDKAppID)
+		if err != nil {
+			return err
+		}
+		from, anchor := now, now
+		for _, o := range orders {
+			if o.Product != product || o.Status == store.OrderRefunded {
+				continue
+			}
+			if ad.Sold == catalog.SoldFixed {
+				return refused("%s can be used once per app; app %d already had it", ad.Name, app.SDKAppID)
+			}
+			if ad.Sold == catalog.SoldMonthly && o.Status == store.OrderPaid && o.EffectiveTo.After(from) {
+				from, anchor = o.EffectiveTo, o.Anchor
+			}
+		}
+		o := store.Order{
+			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
+			Kind: store.OrderAddon, Product: product, Months: r.Months, Quantity: r.Quantity,
+			EffectiveFrom: from, Anchor: anchor, AgreementAccepted: true, Status: store.OrderPaid, CreatedAt: now,
+		}
+		switch ad.Sold {
+		case catalog.SoldMonthly:
+			o.ListCents = ad.MonthlyCents(r.Quantity) * int64(r.Months)
+			o.EffectiveTo = period.AddMonths(anchor, periodIndex(anchor, from)+r.Months)
+		case catalog.SoldPack:
+			o.ListCents = ad.PriceCents * int64(r.Quantity)
+			o.EffectiveTo = period.AddMonths(now, r.Months)
+		case catalog.SoldFixed:
+			o.ListCents = ad.PriceCents
+			o.EffectiveTo = now.Add(time.Duration(ad.FixedDays) * 24 * time.Hour)
+		}
+		if !ad.Refundable {
+			o.NonRefundable = ad.Name + " is a value-added service and is not refundable"
+		}
+		if err := pay(ctx, tx, &acc, &o, r.VoucherID, ScopeAddons, now); err != nil {
+			return err
+		}
+		order = o
+		return nil
+	})
+	return order, err
+}

@@ -1,0 +1,126 @@
+// Package commerce is the commercial layer of product spec section 5: balances
+// (cash and credit), top-ups, vouchers, orders for editions and add-ons, upgrades,
+// renewals, refunds and pay-as-you-go bills. Every change of money is one store
+// transaction that also writes the order or bill, so a crash never leaves a charge
+// without its record. Amounts are exact (package money).
+package commerce
+
+import (
+	"errors"
+	"time"
+
+	"github.com/chatd/chatd/internal/money"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Error kinds. Every error of this package wraps one of them, with a message that
+// says what was refused and what to do instead; nothing is changed when an error
+// is returned.
+var (
+	// ErrInvalid: the request itself is malformed (months outside 1–24, an
+	// unknown edition or add-on, a missing agreement flag, a bad amount).
+	ErrInvalid = errors.New("invalid request")
+	// ErrNotFound: an unknown account, app, order or voucher.
+	ErrNotFound = errors.New("not found")
+	// ErrRefused: a rule refuses the request (a downgrade, a return to Free
+	// Trial, a deleted app, a suspended account, a non-refundable order, an
+	// expired or foreign voucher, nothing to refund).
+	ErrRefused = errors.New("refused")
+	// ErrInsufficientBalance: the balance cannot pay the order.
+	ErrInsufficientBalance = errors.New("insufficient balance")
+)
+
+// Voucher scopes: what a voucher may pay for.
+const (
+	ScopeAll      = "all"
+	ScopeEditions = "editions"
+	ScopeAddons   = "addons"
+)
+
+// Reasons for suspension (store.App.SuspendReason, store.Account.SuspendReason).
+const (
+	ReasonExpired   = "expired"
+	ReasonRefund    = "refund"
+	ReasonArrears   = "arrears"
+	ReasonViolation = "violation"
+)
+
+// MaxMonths is the longest order, in months (spec 5.1: 1 to 24).
+const MaxMonths = 24
+
+// BuyRequest buys an edition for an app on Free Trial, or for an app whose plan
+// expired or was refunded.
+type BuyRequest struct {
+	SDKAppID          int64
+	Edition           string // "standard" or "premium"
+	Months            int    // 1–24
+	AutoRenew         bool
+	VoucherID         string
+	AgreementAccepted bool        // the service agreement; required
+	Discount          money.Cents // an operator discount (promotion), at most the list price
+	NonRefundable     string      // the operator marks the order non-refundable, with this reason
+	RequestID         string      // idempotency key: a repeated request returns the first order
+}
+
+// UpgradeRequest moves an app from Standard to Premium for the rest of its paid time.
+type UpgradeRequest struct {
+	SDKAppID  int64
+	Edition   string // "premium"
+	VoucherID string
+	RequestID string
+}
+
+// RenewRequest renews one app or a batch of apps of one account by Months months.
+// A batch is all or nothing.
+type RenewRequest struct {
+	SDKAppIDs []int64
+	Months    int
+	VoucherID string
+	RequestID string
+}
+
+// AddonRequest buys an add-on for an app.
+type AddonRequest struct {
+	SDKAppID  int64
+	Addon     string // catalog add-on id
+	Quantity  int    // seats, bots or packs; 0 means the add-on's minimum
+	Months    int
+	VoucherID string
+	RequestID string
+}
+
+// RefundRequest refunds the app's edition (Addon == "") or one of its add-ons.
+type RefundRequest struct {
+	SDKAppID  int64
+	Addon     string
+	Reason    string
+	RequestID string
+}
+
+// Refund is the outcome of a refund.
+type Refund struct {
+	Order  store.Order // the refund record (Kind "refund")
+	Amount money.Cents // returned in total: Cash + Credit
+	Cash   money.Cents
+	Credit money.Cents
+	// The parts of the formula of spec 5.5, exact before the final rounding.
+	Effective    money.Cents // the current period's part of what was paid
+	NotEffective money.Cents // later periods and renewals bought in advance
+	Used         money.Cents // days used in the current period × the monthly price
+	App          store.App   // the app after the refund
+}
+
+// TopUpRequest adds cash and/or credit to an account.
+type TopUpRequest struct {
+	AccountID string
+	Cash      money.Cents
+	Credit    money.Cents
+}
+
+// VoucherRequest issues a voucher to an account.
+type VoucherRequest struct {
+	AccountID string
+	Amount    money.Cents
+	ExpiresAt time.Time // the voucher is usable before this instant
+	Scope     string    // ScopeAll (default), ScopeEditions or ScopeAddons
+}

@@ -1,0 +1,434 @@
+package commerce
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/money"
+	"github.com/chatd/chatd/internal/period"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// paidEdition returns the catalog edition of a paid plan, refusing Free Trial and
+// unknown ids.
+func paidEdition(id string) (catalog.Edition, error) {
+	if id == catalog.Trial {
+		return catalog.Edition{}, refused("Free Trial cannot be bought: to use Free Trial again, create a new app")
+	}
+	e, err := catalog.Lookup(id)
+	if err != nil {
+		return e, invalid("unknown edition %q (standard or premium)", id)
+	}
+	return e, nil
+}
+
+func checkMonths(m int) error {
+	if m < 1 || m > MaxMonths {
+		return invalid("months must be 1 to %d, not %d", MaxMonths, m)
+	}
+	return nil
+}
+
+// continuing reports whether an app's paid plan is in force or in its 24-hour
+// grace after expiry: a renewal then continues the plan from its expiry, on its
+// anchor. Otherwise (expired and suspended, refunded) a new plan starts now.
+func continuing(app store.App, now time.Time) bool {
+	return app.Edition != catalog.Trial && app.Status == statusActive && now.Before(app.ExpiresAt.Add(grace))
+}
+
+// Buy buys an edition for an app on Free Trial, or for an app whose plan expired
+// or was refunded (which is also how a customer downgrades: refund, then buy).
+func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
+	ed, err := paidEdition(r.Edition)
+	if err != nil {
+		return store.Order{}, err
+	}
+	if err := checkMonths(r.Months); err != nil {
+		return store.Order{}, err
+	}
+	if !r.AgreementAccepted {
+		return store.Order{}, invalid("buying a plan requires accepting the service agreement (--accept-agreement)")
+	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return store.Order{}, err
+	}
+	list := ed.MonthlyPriceCents * int64(r.Months)
+	if r.Discount < 0 || int64(r.Discount) > list {
+		return store.Order{}, invalid("the discount must be between 0.00 and the list price %s USD", money.Cents(list))
+	}
+	now := s.Clock.Now()
+	var order store.Order
+	err = s.tx(ctx, func(tx store.CommerceTx) error {
+		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
+		if err != nil {
+			return err
+		}
+		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
+			order = o
+			return err
+		}
+		if err := mayOrder(acc, &app); err != nil {
+			return err
+		}
+		if continuing(app, now) {
+			cur := catalog.MustLookup(app.Edition)
+			switch {
+			case ed.MonthlyPriceCents < cur.MonthlyPriceCents:
+				return refused("app %d is on %s until %s: downgrades are refused; refund the plan, then buy %s",
+					app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339), ed.Name)
+			case ed.ID == cur.ID:
+				return refused("app %d is already on %s until %s: renew it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
+			default:
+				return refused("app %d is on %s until %s: upgrade it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
+			}
+		}
+		o := store.Order{
+			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
+			Kind: store.OrderBuy, Product: ed.ID, Months: r.Months, Quantity: 1,
+			ListCents: list, DiscountCents: int64(r.Discount),
+			EffectiveFrom: now, EffectiveTo: period.AddMonths(now, r.Months), Anchor: now,
+			AutoRenew: r.AutoRenew, AgreementAccepted: true, NonRefundable: r.NonRefundable,
+			Status: store.OrderPaid, CreatedAt: now,
+		}
+		if err := pay(ctx, tx, &acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
+			return err
+		}
+		app.Edition, app.Status, app.SuspendReason, app.SuspendedAt = ed.ID, statusActive, "", time.Time{}
+		app.PlanAnchor, app.ExpiresAt, app.AutoRenew = now, o.EffectiveTo, r.AutoRenew
+		if err := tx.UpdateApp(ctx, app); err != nil {
+			return err
+		}
+		order = o
+		return nil
+	})
+	return order, err
+}
+
+// pay settles the order's net price (list − discount) with the voucher, then the
+// balance, records the order and writes the account.
+func pay(ctx context.Context, tx store.CommerceTx, acc *store.Account, o *store.Order, voucherID, scope string, now time.Time) error {
+	var p payment
+	due := o.ListCents - o.DiscountCents
+	if err := applyVoucher(ctx, tx, *acc, voucherID, scope, due, now, &p); err != nil {
+		return err
+	}
+	cash, credit, err := payFromBalance(acc, due-p.voucherCents)
+	if err != nil {
+		return err
+	}
+	o.VoucherID, o.VoucherCents, o.CashCents, o.CreditCents = p.voucher.ID, p.voucherCents, cash, credit
+	if p.voucherCents == 0 {
+		o.VoucherID = ""
+	}
+	if err := record(ctx, tx, *o, p); err != nil {
+		return err
+	}
+	return tx.UpdateAccount(ctx, *acc)
+}
+
+// Renew renews one app, or a batch of apps of one account, by r.Months months, all
+// or nothing. A plan in force (or within 24 hours of its expiry) continues from
+// its expiry on its anchor; an expired, suspended or refunded plan starts again
+// now, and the app resumes.
+func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, error) {
+	if len(r.SDKAppIDs) == 0 {
+		return nil, invalid("renew needs at least one SDKAppID")
+	}
+	if len(r.SDKAppIDs) > 300 {
+		return nil, invalid("a batch renews at most 300 apps")
+	}
+	seen := map[int64]bool{}
+	for _, id := range r.SDKAppIDs {
+		if seen[id] {
+			return nil, invalid("SDKAppID %d is listed twice", id)
+		}
+		seen[id] = true
+	}
+	if err := checkMonths(r.Months); err != nil {
+		return nil, err
+	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	var orders []store.Order
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		acc, first, err := s.lockAppOf(ctx, tx, r.SDKAppIDs[0])
+		if err != nil {
+			return err
+		}
+		if r.RequestID != "" {
+			o, ok, err := replay(ctx, tx, acc.ID, batchRequestID(r.RequestID, 0, len(r.SDKAppIDs)))
+			if err != nil {
+				return err
+			}
+			if ok {
+				for i := range r.SDKAppIDs {
+					if i > 0 {
+						if o, _, err = replay(ctx, tx, acc.ID, batchRequestID(r.RequestID, i, len(r.SDKAppIDs))); err != nil {
+							return err
+						}
+					}
+					orders = append(orders, o)
+				}
+				return nil
+			}
+		}
+		if err := mayOrder(acc, nil); err != nil {
+			return err
+		}
+		apps := []store.App{first}
+		for _, id := range r.SDKAppIDs[1:] {
+			app, err := tx.LockApp(ctx, id)
+			if err != nil {
+				return notFound("app %d does not exist", id)
+			}
+			if app.AccountID != acc.ID {
+				return invalid("a batch renews apps of one account: app %d belongs to another account", id)
+			}
+			apps = append(apps, app)
+		}
+		var p payment
+		for i := range apps {
+			o, err := renewal(&apps[i], r.Months, now)
+			if err != nil {
+				return err
+			}
+			o.AccountID, o.RequestID = acc.ID, batchRequestID(r.RequestID, i, len(apps))
+			due := o.ListCents
+			p.voucherCents = 0
+			if err := applyVoucher(ctx, tx, acc, r.VoucherID, ScopeEditions, due, now, &p); err != nil {
+				return err
+			}
+			cash, credit, err := payFromBalance(&acc, due-p.voucherCents)
+			if err != nil {
+				return fmt.Errorf("renewing %d apps: %w", len(apps), err)
+			}
+			o.CashCents, o.CreditCents, o.VoucherCents = cash, credit, p.voucherCents
+			if p.voucherCents > 0 {
+				o.VoucherID = p.voucher.ID
+			}
+			if err := record(ctx, tx, o, p); err != nil {
+				return err
+			}
+			if err := tx.UpdateApp(ctx, apps[i]); err != nil {
+				return err
+			}
+			orders = append(orders, o)
+		}
+		return tx.UpdateAccount(ctx, acc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return orders, nil
+}
+
+// batchRequestID derives each order's request id from the batch's.
+func batchRequestID(id string, i, n int) string {
+	if id == "" || n == 1 {
+		return id
+	}
+	return fmt.Sprintf("%s#%d", id, i+1)
+}
+
+// renewal builds the (unpaid) renewal order of app for months and moves the app's
+// plan accordingly (in memory). Free Trial apps have nothing to renew.
+func renewal(app *store.App, months int, now time.Time) (store.Order, error) {
+	switch {
+	case app.Status == statusDeleted:
+		return store.Order{}, refused("app %d is deleted; orders for it are refused", app.SDKAppID)
+	case app.Edition == catalog.Trial:
+		return store.Order{}, refused("app %d is on Free Trial: buy Standard or Premium instead of renewing", app.SDKAppID)
+	case app.Status == statusSuspended && (app.SuspendReason == ReasonArrears || app.SuspendReason == ReasonViolation):
+		return store.Order{}, refused("app %d is suspended with its account (%s)", app.SDKAppID, app.SuspendReason)
+	}
+	ed := catalog.MustLookup(app.Edition)
+	o := store.Order{ID: newID("ord_"), SDKAppID: app.SDKAppID, Kind: store.OrderRenew, Product: ed.ID,
+		Months: months, Quantity: 1, ListCents: ed.MonthlyPriceCents * int64(months),
+		AutoRenew: app.AutoRenew, AgreementAccepted: true, Status: store.OrderPaid, CreatedAt: now}
+	if continuing(*app, now) {
+		k := periodIndex(app.PlanAnchor, app.ExpiresAt)
+		o.Anchor, o.EffectiveFrom = app.PlanAnchor, app.ExpiresAt
+		o.EffectiveTo = period.AddMonths(app.PlanAnchor, k+months)
+	} else {
+		o.Anchor, o.EffectiveFrom, o.EffectiveTo = now, now, period.AddMonths(now, months)
+		app.PlanAnchor = now
+	}
+	app.ExpiresAt = o.EffectiveTo
+	app.Status, app.SuspendReason, app.SuspendedAt = statusActive, "", time.Time{}
+	return o, nil
+}
+
+// AutoRenew renews a locked app for one month from the balance (no voucher), as
+// auto-renewal does at expiry. It fails, changing nothing, when the balance is
+// short. The caller holds the account and app locks and writes the app.
+func AutoRenew(ctx context.Context, tx store.CommerceTx, acc *store.Account, app *store.App, now time.Time) (store.Order, error) {
+	if err := mayOrder(*acc, app); err != nil {
+		return store.Order{}, err
+	}
+	before := *app
+	o, err := renewal(app, 1, now)
+	if err != nil {
+		return o, err
+	}
+	o.AccountID = acc.ID
+	saved := *acc
+	cash, credit, err := payFromBalance(acc, o.ListCents)
+	if err != nil {
+		*app = before
+		return store.Order{}, err
+	}
+	o.CashCents, o.CreditCents = cash, credit
+	if err := record(ctx, tx, o, payment{}); err != nil {
+		*app, *acc = before, saved
+		return store.Order{}, err
+	}
+	if err := tx.UpdateAccount(ctx, *acc); err != nil {
+		return store.Order{}, err
+	}
+	return o, tx.UpdateApp(ctx, *app)
+}
+
+// Upgrade moves an app from Standard to Premium for the rest of its paid time
+// (spec 5.1 Decision): the price is the Premium list price of the remaining time
+// minus the unused value of the Standard orders, both prorated by the second,
+// charged at once. The Standard orders' unused value is carried into the upgrade
+// order (status "upgraded" on them), so a later refund can return it.
+func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, error) {
+	if r.Edition != catalog.Premium {
+		if r.Edition == catalog.Standard || r.Edition == catalog.Trial {
+			return store.Order{}, refused("only Standard → Premium is an upgrade; downgrades are refused (refund, then buy)")
+		}
+		return store.Order{}, invalid("unknown edition %q: upgrades go to premium", r.Edition)
+	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return store.Order{}, err
+	}
+	now := s.Clock.Now()
+	premium := catalog.MustLookup(catalog.Premium)
+	var order store.Order
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
+		if err != nil {
+			return err
+		}
+		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
+			order = o
+			return err
+		}
+		if err := mayOrder(acc, &app); err != nil {
+			return err
+		}
+		switch {
+		case app.Edition == catalog.Premium:
+			return refused("app %d is already on Premium", app.SDKAppID)
+		case app.Edition != catalog.Standard:
+			return refused("app %d is on Free Trial: buy Premium instead", app.SDKAppID)
+		case app.Status != statusActive || !now.Before(app.ExpiresAt):
+			return refused("app %d has no Standard plan in force: renew or buy a plan first", app.SDKAppID)
+		}
+		orders, err := tx.AppOrders(ctx, app.SDKAppID)
+		if err != nil {
+			return err
+		}
+		carriedCash, carriedCredit := money.Zero(), money.Zero()
+		var replaced []store.Order
+		for _, o := range orders {
+			if o.Product != catalog.Standard || o.Status != store.OrderPaid || !o.EffectiveTo.After(now) {
+				continue
+			}
+			c, cr := unusedValue(o, now)
+			carriedCash, carriedCredit = carriedCash.Add(c), carriedCredit.Add(cr)
+			replaced = append(replaced, o)
+		}
+		remaining := listValue(premium.MonthlyPriceCents, app.PlanAnchor, now, app.ExpiresAt)
+		unused := carriedCash.Add(carriedCredit)
+		charge := remaining.Sub(unused).Round()
+		if charge < 0 {
+			charge = 0 // the Standard time left never turns into cash
+		}
+		unusedCents := unused.Round()
+		cc, cr := splitExact(unusedCents, carriedCash, carriedCredit)
+		o := store.Order{
+			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
+			Kind: store.OrderUpgrade, Product: catalog.Premium, Quantity: 1,
+			ListCents: int64(charge), CarriedCashCents: int64(cc), CarriedCreditCents: int64(cr),
+			EffectiveFrom: now, EffectiveTo: app.ExpiresAt, Anchor: app.PlanAnchor,
+			AutoRenew: app.AutoRenew, AgreementAccepted: true, Status: store.OrderPaid, CreatedAt: now,
+		}
+		if err := pay(ctx, tx, &acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
+			return err
+		}
+		for _, old := range replaced {
+			if err := tx.SetOrderStatus(ctx, old.ID, store.OrderUpgraded); err != nil {
+				return err
+			}
+		}
+		app.Edition = catalog.Premium
+		if err := tx.UpdateApp(ctx, app); err != nil {
+			return err
+		}
+		order = o
+		return nil
+	})
+	return order, err
+}
+
+// splitExact divides total in the proportion a : b (exact amounts).
+func splitExact(total money.Cents, a, b money.Exact) (money.Cents, money.Cents) {
+	sum := a.Add(b)
+	if sum.Sign() == 0 {
+		return total, 0
+	}
+	first := money.Of(total).Scale(a.Fraction(sum)).Round()
+	return first, total - first
+}
+
+// ExtendTrial grants an app's Free Trial its one extension of one month (spec 3
+// Decision): from the current expiry, or from now when the trial already
+// expired. It is possible from 7 days before the expiry on.
+func (s *Service) ExtendTrial(ctx context.Context, sdkappid int64) (store.App, error) {
+	now := s.Clock.Now()
+	var app store.App
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		var err error
+		var acc store.Account
+		if acc, app, err = s.lockAppOf(ctx, tx, sdkappid); err != nil {
+			return err
+		}
+		if err := mayOrder(acc, &app); err != nil {
+			return err
+		}
+		return extendTrial(ctx, tx, &app, now)
+	})
+	return app, err
+}
+
+// extendTrial extends a locked trial app and writes it.
+func extendTrial(ctx context.Context, tx store.CommerceTx, app *store.App, now time.Time) error {
+	switch {
+	case app.Edition != catalog.Trial:
+		return refused("app %d is on a paid plan; Free Trial cannot return", app.SDKAppID)
+	case app.TrialExtended:
+		return refused("app %d's Free Trial was already extended once; buy Standard or Premium", app.SDKAppID)
+	case now.Before(app.ExpiresAt.Add(-7 * 24 * time.Hour)):
+		return refused("app %d's Free Trial can be extended from %s (7 days before it expires)", app.SDKAppID,
+			app.ExpiresAt.Add(-7*24*time.Hour).Format(time.RFC3339))
+	}
+	from := app.ExpiresAt
+	if app.Status == statusSuspended {
+		from = now
+	}
+	app.ExpiresAt = period.AddMonths(from, 1)
+	app.TrialExtended = true
+	app.Status, app.SuspendReason, app.SuspendedAt = statusActive, "", time.Time{}
+	return tx.UpdateApp(ctx, *app)
+}
+
+// ExtendTrialLocked is extendTrial for the scheduler (automatic extension).
+func ExtendTrialLocked(ctx context.Context, tx store.CommerceTx, app *store.App, now time.Time) error {
+	return extendTrial(ctx, tx, app, now)
+}

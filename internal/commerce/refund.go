@@ -1,0 +1,159 @@
+package commerce
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/money"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Refund refunds an app's edition (r.Addon == "") or one of its plugins, by the
+// formula of spec 5.5:
+//
+//	refund = effective order amount + not-yet-effective amount − used value, ≥ 0
+//
+// where the effective amount is the share of what was paid (cash + credit, no
+// vouchers) of the period in force now, the not-yet-effective amount the shares of
+// later periods and of renewals bought in advance, and the used value the started
+// days of the current period ÷ its days × the monthly list price. The refund goes
+// back as cash and credit in the proportion they were paid. A refunded edition
+// suspends the app at once.
+func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
+	r.Reason = strings.TrimSpace(r.Reason)
+	if utf8.RuneCountInString(r.Reason) > 500 {
+		return Refund{}, invalid("the reason is longer than 500 characters")
+	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return Refund{}, err
+	}
+	var product string
+	var monthly func(store.Order) int64
+	if r.Addon == "" {
+		monthly = func(o store.Order) int64 { return catalog.MustLookup(o.Product).MonthlyPriceCents }
+	} else {
+		ad, err := catalog.LookupAddon(r.Addon)
+		if err != nil {
+			return Refund{}, invalid("unknown add-on %q", r.Addon)
+		}
+		if !ad.Refundable {
+			return Refund{}, refused("%s is a value-added service; only editions and plugins (Push, Cloud Search) can be refunded", ad.Name)
+		}
+		product = "addon:" + ad.ID
+		monthly = func(o store.Order) int64 { return ad.MonthlyCents(o.Quantity) }
+	}
+	now := s.Clock.Now()
+	var out Refund
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
+		if err != nil {
+			return err
+		}
+		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
+			out = Refund{Order: o, Amount: money.Cents(o.CashCents + o.CreditCents), Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents), App: app}
+			return err
+		}
+		if app.Status == statusDeleted {
+			return refused("app %d is deleted", app.SDKAppID)
+		}
+		if acc.SuspendReason == ReasonViolation {
+			return refused("account %s is suspended for a content violation", acc.ID)
+		}
+		want := product
+		if want == "" {
+			if app.Edition == catalog.Trial {
+				return refused("app %d is on Free Trial: there is nothing to refund", app.SDKAppID)
+			}
+			want = app.Edition
+		}
+		orders, err := tx.AppOrders(ctx, app.SDKAppID)
+		if err != nil {
+			return err
+		}
+		var refunded []store.Order
+		for _, o := range orders {
+			if o.Product == want && o.Status == store.OrderPaid && o.EffectiveTo.After(now) {
+				if o.NonRefundable != "" {
+					return refused("order %s is not refundable: %s", o.ID, o.NonRefundable)
+				}
+				refunded = append(refunded, o)
+			}
+		}
+		if len(refunded) == 0 {
+			return refused("app %d has no %s order in force or bought in advance: there is nothing to refund", app.SDKAppID, want)
+		}
+		res := computeRefund(refunded, monthly, now)
+		ro := store.Order{
+			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
+			Kind: store.OrderRefund, Product: want, CashCents: int64(res.Cash), CreditCents: int64(res.Credit),
+			EffectiveFrom: now, EffectiveTo: now, Anchor: now, Status: store.OrderPaid,
+			Reason: r.Reason, CreatedAt: now,
+		}
+		for _, o := range refunded {
+			ro.Refunds = append(ro.Refunds, o.ID)
+			if err := tx.SetOrderStatus(ctx, o.ID, store.OrderRefunded); err != nil {
+				return err
+			}
+		}
+		if err := record(ctx, tx, ro, payment{}); err != nil {
+			return err
+		}
+		acc.CashCents += int64(res.Cash)
+		acc.CreditCents += int64(res.Credit)
+		if err := settle(ctx, tx, &acc, now); err != nil {
+			return err
+		}
+		if product == "" {
+			// The plan ends now and the app stops; its data is kept for 90 days.
+			app.ExpiresAt, app.AutoRenew = now, false
+			if app.Status == statusActive {
+				app.Status, app.SuspendReason, app.SuspendedAt = statusSuspended, ReasonRefund, now
+			}
+			if err := tx.UpdateApp(ctx, app); err != nil {
+				return err
+			}
+		}
+		res.Order, res.App = ro, app
+		out = res
+		return nil
+	})
+	return out, err
+}
+
+// computeRefund applies the formula of spec 5.5 to the orders in force or bought
+// in advance, at now. Rounding happens once, on the final amount.
+func computeRefund(orders []store.Order, monthly func(store.Order) int64, now time.Time) Refund {
+	effective, later := money.Zero(), money.Zero()
+	cashBase, creditBase := money.Zero(), money.Zero()
+	used := money.Zero()
+	for _, o := range orders {
+		for _, sg := range segments(o) {
+			switch {
+			case !sg.end.After(now):
+				// spent: returns nothing
+			case sg.start.After(now):
+				later = later.Add(sg.value)
+				cashBase, creditBase = cashBase.Add(sg.cash), creditBase.Add(sg.credit)
+			default:
+				effective = effective.Add(sg.value)
+				cashBase, creditBase = cashBase.Add(sg.cash), creditBase.Add(sg.credit)
+				// Started days of the current period: a refund on its first day uses one.
+				days := int64(now.Sub(sg.start)/day) + 1
+				periodDays := int64(sg.periodEnd.Sub(sg.periodStart) / day)
+				used = used.Add(money.Ratio(money.Cents(monthly(o)), days, periodDays))
+			}
+		}
+	}
+	total := effective.Add(later).Sub(used).Round()
+	if total < 0 {
+		total = 0
+	}
+	cash, credit := splitExact(total, cashBase, creditBase)
+	return Refund{
+		Amount: total, Cash: cash, Credit: credit,
+		Effective: effective.Round(), NotEffective: later.Round(), Used: used.Round(),
+	}
+}

@@ -1,0 +1,432 @@
+package commerce
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/money"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Service is the commerce domain service.
+type Service struct {
+	Store store.Store
+	Clock clock.Clock
+	Log   *slog.Logger
+}
+
+// Account statuses and app statuses (the same words as store).
+const (
+	statusActive    = "active"
+	statusSuspended = "suspended"
+	statusDeleted   = "deleted"
+)
+
+// grace is how long an app keeps working after its plan or trial expired (spec 5.4).
+const grace = 24 * time.Hour
+
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+func refused(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, a...))
+}
+
+func notFound(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrNotFound, fmt.Sprintf(format, a...))
+}
+
+// tx runs fn in one commerce transaction.
+func (s *Service) tx(ctx context.Context, fn func(tx store.CommerceTx) error) error {
+	return s.Store.InCommerceTx(ctx, fn)
+}
+
+// lockAccount locks an account, mapping a missing one to ErrNotFound.
+func lockAccount(ctx context.Context, tx store.CommerceTx, id string) (store.Account, error) {
+	a, err := tx.LockAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, notFound("account %q does not exist", id)
+	}
+	return a, err
+}
+
+// lockAppOf locks the account owning sdkappid, then the app (always in this
+// order, so that transactions never wait on each other in a cycle).
+func (s *Service) lockAppOf(ctx context.Context, tx store.CommerceTx, sdkappid int64) (store.Account, store.App, error) {
+	app, err := s.Store.GetApp(ctx, sdkappid)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, store.App{}, notFound("app %d does not exist", sdkappid)
+	}
+	if err != nil {
+		return store.Account{}, store.App{}, err
+	}
+	acc, err := lockAccount(ctx, tx, app.AccountID)
+	if err != nil {
+		return acc, app, err
+	}
+	app, err = tx.LockApp(ctx, sdkappid)
+	if err != nil {
+		return acc, app, err
+	}
+	return acc, app, nil
+}
+
+// mayOrder refuses orders of a suspended or overdue account and for a deleted app.
+func mayOrder(acc store.Account, app *store.App) error {
+	switch {
+	case acc.Status == statusSuspended && acc.SuspendReason == ReasonViolation:
+		return refused("account %s is suspended for a content violation; orders are refused", acc.ID)
+	case acc.Status == statusSuspended:
+		return refused("account %s is suspended for arrears (balance %s USD): top up to zero or more first", acc.ID, money.Cents(acc.CashCents+acc.CreditCents))
+	case acc.CashCents+acc.CreditCents < 0:
+		return refused("account %s is overdue (balance %s USD): top up to zero or more first", acc.ID, money.Cents(acc.CashCents+acc.CreditCents))
+	}
+	if app != nil && app.Status == statusDeleted {
+		return refused("app %d is deleted; orders for it are refused", app.SDKAppID)
+	}
+	return nil
+}
+
+// payment is how an order is paid.
+type payment struct {
+	voucher      store.Voucher // zero when none
+	voucherCents int64
+	cash, credit int64
+}
+
+// applyVoucher uses voucher id (if any) for up to due cents of a product of kind
+// scope ("editions" or "addons"). It changes v's remainder only in memory.
+func applyVoucher(ctx context.Context, tx store.CommerceTx, acc store.Account, id, scope string, due int64, now time.Time, p *payment) error {
+	if id == "" || due <= 0 {
+		return nil
+	}
+	v := p.voucher
+	if v.ID != id {
+		var err error
+		v, err = tx.GetVoucher(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("voucher %q does not exist", id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case v.AccountID != acc.ID:
+		return refused("voucher %s belongs to another account", id)
+	case !now.Before(v.ExpiresAt):
+		return refused("voucher %s expired on %s", id, v.ExpiresAt.Format(time.RFC3339))
+	case v.Scope != ScopeAll && v.Scope != scope:
+		return refused("voucher %s pays only for %s", id, v.Scope)
+	case v.RemainingCents <= 0:
+		return refused("voucher %s is used up", id)
+	}
+	use := min(v.RemainingCents, due)
+	v.RemainingCents -= use
+	p.voucher = v
+	p.voucherCents = use
+	return nil
+}
+
+// payFromBalance takes due cents from the balance: credit first (operator grants
+// are spent before the customer's own cash), then cash. It refuses, changing
+// nothing, when the balance cannot pay.
+func payFromBalance(acc *store.Account, due int64) (cash, credit int64, err error) {
+	if due <= 0 {
+		return 0, 0, nil
+	}
+	availCredit, availCash := max(acc.CreditCents, 0), max(acc.CashCents, 0)
+	if availCredit+availCash < due {
+		return 0, 0, fmt.Errorf("%w: the order costs %s USD and the balance of account %s is %s USD (cash %s, credit %s); top up first",
+			ErrInsufficientBalance, money.Cents(due), acc.ID, money.Cents(acc.CashCents+acc.CreditCents),
+			money.Cents(acc.CashCents), money.Cents(acc.CreditCents))
+	}
+	credit = min(due, availCredit)
+	cash = due - credit
+	acc.CreditCents -= credit
+	acc.CashCents -= cash
+	return cash, credit, nil
+}
+
+// record writes a paid order with its ledger entry and the voucher's remainder.
+// The caller writes the account afterwards.
+func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) error {
+	if err := tx.InsertOrder(ctx, o); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return refused("request id %q was already used for another order", o.RequestID)
+		}
+		return err
+	}
+	if p.voucher.ID != "" && p.voucherCents > 0 {
+		if err := tx.SetVoucherRemaining(ctx, p.voucher.ID, p.voucher.RemainingCents); err != nil {
+			return err
+		}
+	}
+	if o.CashCents != 0 || o.CreditCents != 0 {
+		sign := int64(-1)
+		kind := "order"
+		if o.Kind == store.OrderRefund {
+			sign, kind = 1, "refund"
+		}
+		return tx.InsertLedger(ctx, store.LedgerEntry{
+			ID: newID("led_"), AccountID: o.AccountID, Kind: kind,
+			CashCents: sign * o.CashCents, CreditCents: sign * o.CreditCents, Ref: o.ID, At: o.CreatedAt,
+		})
+	}
+	return nil
+}
+
+// replay returns the order an earlier request with the same id created, if any.
+func replay(ctx context.Context, tx store.CommerceTx, accountID, requestID string) (store.Order, bool, error) {
+	if requestID == "" {
+		return store.Order{}, false, nil
+	}
+	o, err := tx.OrderByRequest(ctx, accountID, requestID)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, false, nil
+	}
+	return o, err == nil, err
+}
+
+func checkRequestID(id string) error {
+	if len(id) > 128 {
+		return invalid("request id is longer than 128 characters")
+	}
+	return nil
+}
+
+// Account returns an account with its balance.
+func (s *Service) Account(ctx context.Context, id string) (store.Account, error) {
+	a, err := s.Store.GetAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, notFound("account %q does not exist", id)
+	}
+	return a, err
+}
+
+// TopUp adds cash and/or credit. A top-up that brings an overdue account's balance
+// to zero or more ends the arrears and resumes the apps they suspended.
+func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, error) {
+	if r.Cash < 0 || r.Credit < 0 || r.Cash+r.Credit == 0 {
+		return store.Account{}, invalid("a top-up needs a positive cash and/or credit amount")
+	}
+	now := s.Clock.Now()
+	var acc store.Account
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		var err error
+		if acc, err = lockAccount(ctx, tx, r.AccountID); err != nil {
+			return err
+		}
+		acc.CashCents += int64(r.Cash)
+		acc.CreditCents += int64(r.Credit)
+		if err := tx.InsertLedger(ctx, store.LedgerEntry{ID: newID("led_"), AccountID: acc.ID, Kind: "topup",
+			CashCents: int64(r.Cash), CreditCents: int64(r.Credit), At: now}); err != nil {
+			return err
+		}
+		return settle(ctx, tx, &acc, now)
+	})
+	return acc, err
+}
+
+// settle ends the arrears of an account whose balance is zero or more again: it
+// clears OverdueSince and lifts a suspension for arrears (never one for a
+// violation), resuming the apps the arrears suspended. It writes the account.
+func settle(ctx context.Context, tx store.CommerceTx, acc *store.Account, now time.Time) error {
+	if acc.CashCents+acc.CreditCents >= 0 {
+		acc.OverdueSince = time.Time{}
+		if acc.Status == statusSuspended && acc.SuspendReason == ReasonArrears {
+			acc.Status, acc.SuspendReason, acc.SuspendedAt = statusActive, "", time.Time{}
+			apps, err := tx.AccountApps(ctx, acc.ID)
+			if err != nil {
+				return err
+			}
+			for _, app := range apps {
+				if app.Status != statusSuspended || app.SuspendReason != ReasonArrears {
+					continue
+				}
+				if !now.Before(app.ExpiresAt.Add(grace)) {
+					// Its plan expired meanwhile: it stays suspended, now for that,
+					// and its 90 days still count from the first suspension.
+					app.SuspendReason = ReasonExpired
+				} else {
+					app.Status, app.SuspendReason, app.SuspendedAt = statusActive, "", time.Time{}
+				}
+				if err := tx.UpdateApp(ctx, app); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return tx.UpdateAccount(ctx, *acc)
+}
+
+// SuspendAccount suspends an account and all its apps for a content violation.
+// The suspension is permanent: payments never lift it.
+func (s *Service) SuspendAccount(ctx context.Context, accountID, reason string) (store.Account, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return store.Account{}, invalid("a suspension for a violation needs a reason (at most 500 characters)")
+	}
+	now := s.Clock.Now()
+	var acc store.Account
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		var err error
+		if acc, err = lockAccount(ctx, tx, accountID); err != nil {
+			return err
+		}
+		if acc.SuspendReason == ReasonViolation {
+			return refused("account %s is already suspended for a violation", acc.ID)
+		}
+		acc.Status, acc.SuspendReason, acc.SuspendedAt = statusSuspended, ReasonViolation, now
+		if err := tx.UpdateAccount(ctx, acc); err != nil {
+			return err
+		}
+		apps, err := tx.AccountApps(ctx, acc.ID)
+		if err != nil {
+			return err
+		}
+		for _, app := range apps {
+			if app.Status == statusSuspended {
+				app.SuspendReason = ReasonViolation // keeps its SuspendedAt: the 90 days already run
+			} else {
+				app.Status, app.SuspendReason, app.SuspendedAt = statusSuspended, ReasonViolation, now
+			}
+			if err := tx.UpdateApp(ctx, app); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil && s.Log != nil {
+		s.Log.Warn("account suspended for a violation", "account", accountID, "reason", reason)
+	}
+	return acc, err
+}
+
+// IssueVoucher gives an account a voucher.
+func (s *Service) IssueVoucher(ctx context.Context, r VoucherRequest) (store.Voucher, error) {
+	now := s.Clock.Now()
+	if r.Scope == "" {
+		r.Scope = ScopeAll
+	}
+	switch {
+	case r.Amount <= 0:
+		return store.Voucher{}, invalid("a voucher needs a positive amount")
+	case r.Scope != ScopeAll && r.Scope != ScopeEditions && r.Scope != ScopeAddons:
+		return store.Voucher{}, invalid("voucher scope must be all, editions or addons, not %q", r.Scope)
+	case !r.ExpiresAt.After(now):
+		return store.Voucher{}, invalid("the voucher's expiry %s is not in the future", r.ExpiresAt.Format(time.RFC3339))
+	}
+	v := store.Voucher{ID: newID("vch_"), AccountID: r.AccountID, AmountCents: int64(r.Amount), RemainingCents: int64(r.Amount),
+		Scope: r.Scope, ExpiresAt: r.ExpiresAt.UTC(), CreatedAt: now}
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		if _, err := lockAccount(ctx, tx, r.AccountID); err != nil {
+			return err
+		}
+		return tx.InsertVoucher(ctx, v)
+	})
+	return v, err
+}
+
+// Vouchers lists an account's vouchers.
+func (s *Service) Vouchers(ctx context.Context, accountID string) ([]store.Voucher, error) {
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListVouchers(ctx, accountID)
+}
+
+// Orders lists an account's orders, oldest first.
+func (s *Service) Orders(ctx context.Context, accountID string) ([]store.Order, error) {
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListOrders(ctx, accountID)
+}
+
+// Bills lists an account's monthly bills.
+func (s *Service) Bills(ctx context.Context, accountID string) ([]store.Bill, error) {
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListBills(ctx, accountID)
+}
+
+// Notifications lists what was sent to an account's creator.
+func (s *Service) Notifications(ctx context.Context, accountID string) ([]store.Notification, error) {
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListNotifications(ctx, accountID)
+}
+
+// SetNonRefundable lets the operator refuse refunds of an order (a promotion, or
+// a refund it deems abusive), with a reason; an empty reason allows them again.
+func (s *Service) SetNonRefundable(ctx context.Context, orderID, reason string) (store.Order, error) {
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) > 500 {
+		return store.Order{}, invalid("the reason is longer than 500 characters")
+	}
+	var o store.Order
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		var err error
+		o, err = tx.GetOrder(ctx, orderID)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("order %q does not exist", orderID)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := lockAccount(ctx, tx, o.AccountID); err != nil {
+			return err
+		}
+		if o.Kind == store.OrderRefund {
+			return invalid("order %s is a refund", orderID)
+		}
+		o.NonRefundable = reason
+		return tx.SetOrderNonRefundable(ctx, orderID, reason)
+	})
+	return o, err
+}
+
+// SetAutoRenew turns auto-renewal of an app's plan on or off.
+func (s *Service) SetAutoRenew(ctx context.Context, sdkappid int64, on bool) (store.App, error) {
+	var app store.App
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		var err error
+		var acc store.Account
+		if acc, app, err = s.lockAppOf(ctx, tx, sdkappid); err != nil {
+			return err
+		}
+		if app.Status == statusDeleted {
+			return refused("app %d is deleted", sdkappid)
+		}
+		if on && acc.SuspendReason == ReasonViolation {
+			return refused("account %s is suspended for a content violation", acc.ID)
+		}
+		if app.Edition == catalog.Trial {
+			return refused("app %d is on Free Trial, which does not renew: buy Standard or Premium", sdkappid)
+		}
+		app.AutoRenew = on
+		return tx.UpdateApp(ctx, app)
+	})
+	return app, err
+}
