@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// schemaVersion is the version of the schema below. A future migration bumps it
-// and upgrades older databases in migrate.
-const schemaVersion = 1
+// schemaVersion is the version of the schema below. migrate upgrades older
+// databases step by step (see upgrades).
+const schemaVersion = 2
 
 // firstSDKAppID - 1 seeds the SDKAppID counter.
 const firstSDKAppID = 1400000001
@@ -34,7 +34,13 @@ CREATE TABLE IF NOT EXISTS accounts (
 	email      TEXT NOT NULL,
 	phone      TEXT NOT NULL,
 	status     TEXT NOT NULL,
-	created_at BIGINT NOT NULL
+	created_at BIGINT NOT NULL,
+	-- Version 2 (also in upgrades).
+	cash_cents     BIGINT NOT NULL DEFAULT 0,
+	credit_cents   BIGINT NOT NULL DEFAULT 0,
+	overdue_since  BIGINT NOT NULL DEFAULT 0,
+	suspend_reason TEXT NOT NULL DEFAULT '',
+	suspended_at   BIGINT NOT NULL DEFAULT 0
 );
 
 -- Deleted apps stay as tombstones (status 'deleted').
@@ -49,7 +55,13 @@ CREATE TABLE IF NOT EXISTS apps (
 	status     TEXT NOT NULL,
 	created_at BIGINT NOT NULL,
 	expires_at BIGINT NOT NULL,
-	deleted_at BIGINT NOT NULL
+	deleted_at BIGINT NOT NULL,
+	-- Version 2 (also in upgrades).
+	plan_anchor    BIGINT NOT NULL DEFAULT 0,
+	auto_renew     BOOLEAN NOT NULL DEFAULT FALSE,
+	trial_extended BOOLEAN NOT NULL DEFAULT FALSE,
+	suspend_reason TEXT NOT NULL DEFAULT '',
+	suspended_at   BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS apps_by_account ON apps (account_id, sdkappid);
 
@@ -126,7 +138,127 @@ CREATE TABLE IF NOT EXISTS mau_counts (
 	n     BIGINT NOT NULL,
 	PRIMARY KEY (app, month)
 );
+
+-- Commerce (version 2). Ids are chosen by the caller. Orders, bills and
+-- notifications are records of the account and outlive a deleted app.
+CREATE TABLE IF NOT EXISTS orders (
+	id                   TEXT PRIMARY KEY,
+	account_id           TEXT NOT NULL,
+	sdkappid             BIGINT NOT NULL,
+	request_id           TEXT NOT NULL,
+	kind                 TEXT NOT NULL,
+	product              TEXT NOT NULL,
+	months               INTEGER NOT NULL,
+	quantity             INTEGER NOT NULL,
+	list_cents           BIGINT NOT NULL,
+	discount_cents       BIGINT NOT NULL,
+	voucher_cents        BIGINT NOT NULL,
+	voucher_id           TEXT NOT NULL,
+	cash_cents           BIGINT NOT NULL,
+	credit_cents         BIGINT NOT NULL,
+	carried_cash_cents   BIGINT NOT NULL,
+	carried_credit_cents BIGINT NOT NULL,
+	effective_from       BIGINT NOT NULL,
+	effective_to         BIGINT NOT NULL,
+	anchor               BIGINT NOT NULL,
+	auto_renew           BOOLEAN NOT NULL,
+	agreement_accepted   BOOLEAN NOT NULL,
+	non_refundable       TEXT NOT NULL,
+	status               TEXT NOT NULL,
+	refunds              TEXT NOT NULL, -- JSON array of order ids
+	reason               TEXT NOT NULL,
+	created_at           BIGINT NOT NULL
+);
+-- Idempotency of purchases: a request id is unique per account.
+CREATE UNIQUE INDEX IF NOT EXISTS orders_by_request ON orders (account_id, request_id) WHERE request_id <> '';
+CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at);
+CREATE INDEX IF NOT EXISTS orders_by_app ON orders (sdkappid, created_at);
+
+CREATE TABLE IF NOT EXISTS vouchers (
+	id              TEXT PRIMARY KEY,
+	account_id      TEXT NOT NULL,
+	amount_cents    BIGINT NOT NULL,
+	remaining_cents BIGINT NOT NULL,
+	scope           TEXT NOT NULL,
+	expires_at      BIGINT NOT NULL,
+	created_at      BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vouchers_by_account ON vouchers (account_id, created_at);
+
+CREATE TABLE IF NOT EXISTS ledger (
+	id           TEXT PRIMARY KEY,
+	account_id   TEXT NOT NULL,
+	kind         TEXT NOT NULL,
+	cash_cents   BIGINT NOT NULL,
+	credit_cents BIGINT NOT NULL,
+	ref          TEXT NOT NULL,
+	at           BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_by_account ON ledger (account_id, at);
+
+CREATE TABLE IF NOT EXISTS bills (
+	id           TEXT PRIMARY KEY,
+	account_id   TEXT NOT NULL,
+	month        TEXT NOT NULL,
+	issued_at    BIGINT NOT NULL,
+	total_cents  BIGINT NOT NULL,
+	cash_cents   BIGINT NOT NULL,
+	credit_cents BIGINT NOT NULL,
+	lines        TEXT NOT NULL, -- JSON array of store.BillLine
+	UNIQUE (account_id, month)
+);
+
+CREATE TABLE IF NOT EXISTS notifications (
+	id         TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL,
+	sdkappid   BIGINT NOT NULL,
+	key        TEXT NOT NULL UNIQUE,
+	kind       TEXT NOT NULL,
+	channel    TEXT NOT NULL,
+	recipient  TEXT NOT NULL,
+	subject    TEXT NOT NULL,
+	body       TEXT NOT NULL,
+	due_at     BIGINT NOT NULL,
+	status     TEXT NOT NULL,
+	error      TEXT NOT NULL,
+	sent_at    BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, due_at);
+
+-- Metered quantities per app, metric and UTC day ("2006-01-02").
+CREATE TABLE IF NOT EXISTS usage (
+	sdkappid BIGINT NOT NULL,
+	metric   TEXT NOT NULL,
+	day      TEXT NOT NULL,
+	quantity BIGINT NOT NULL,
+	PRIMARY KEY (sdkappid, metric, day)
+);
+
+-- Claimed runs of periodic jobs: the first node to insert a key runs the job.
+CREATE TABLE IF NOT EXISTS jobs (
+	key TEXT PRIMARY KEY,
+	at  BIGINT NOT NULL
+);
 `
+
+// upgrades[v] turns a database of version v into version v+1. The schema above
+// already has every column, but CREATE TABLE IF NOT EXISTS leaves existing
+// tables as they are, so columns added later are added here too. (No index of
+// the schema may use such a column: it runs before the upgrades.)
+var upgrades = map[int][]string{
+	1: {
+		`ALTER TABLE accounts ADD COLUMN cash_cents BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE accounts ADD COLUMN credit_cents BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE accounts ADD COLUMN overdue_since BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE accounts ADD COLUMN suspend_reason TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE accounts ADD COLUMN suspended_at BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE apps ADD COLUMN plan_anchor BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE apps ADD COLUMN auto_renew BOOLEAN NOT NULL DEFAULT FALSE`,
+		`ALTER TABLE apps ADD COLUMN trial_extended BOOLEAN NOT NULL DEFAULT FALSE`,
+		`ALTER TABLE apps ADD COLUMN suspend_reason TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE apps ADD COLUMN suspended_at BIGINT NOT NULL DEFAULT 0`,
+	},
+}
 
 // migrate creates the schema if needed and checks its version, in one transaction.
 func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
@@ -160,6 +292,17 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		return err
 	case version > schemaVersion:
 		return fmt.Errorf("database schema version %d is newer than this binary's %d", version, schemaVersion)
+	case version < schemaVersion:
+		for v := version; v < schemaVersion; v++ {
+			for _, stmt := range upgrades[v] {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("upgrade from version %d: %w\n%s", v, err, stmt)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, d.rebind(`UPDATE schema_version SET version = ?`), schemaVersion); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO counters (name, value) VALUES ('sdkappid', ?) ON CONFLICT (name) DO NOTHING`), firstSDKAppID-1); err != nil {
 		return err

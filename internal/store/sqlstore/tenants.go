@@ -20,10 +20,11 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
 		a.Status = statusActive
 	}
 	res, err := s.w.ExecContext(ctx, s.q(`
-		INSERT INTO accounts (id, name, email, phone, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+		INSERT INTO accounts (`+accountCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`),
-		a.ID, a.Name, a.Email, a.Phone, a.Status, toMs(a.CreatedAt))
+		a.ID, a.Name, a.Email, a.Phone, a.Status, toMs(a.CreatedAt),
+		a.CashCents, a.CreditCents, toMs(a.OverdueSince), a.SuspendReason, toMs(a.SuspendedAt))
 	if err != nil {
 		return wrap("create account", err)
 	}
@@ -35,21 +36,27 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
 	return nil
 }
 
+const accountCols = `id, name, email, phone, status, created_at,
+	cash_cents, credit_cents, overdue_since, suspend_reason, suspended_at`
+
+func scanAccount(row scanner) (store.Account, error) {
+	var a store.Account
+	var created, overdue, suspended int64
+	err := row.Scan(&a.ID, &a.Name, &a.Email, &a.Phone, &a.Status, &created,
+		&a.CashCents, &a.CreditCents, &overdue, &a.SuspendReason, &suspended)
+	a.CreatedAt, a.OverdueSince, a.SuspendedAt = fromMs(created), fromMs(overdue), fromMs(suspended)
+	return a, err
+}
+
 // GetAccount implements store.Tenants.
 func (s *Store) GetAccount(ctx context.Context, id string) (store.Account, error) {
-	var a store.Account
-	var created int64
-	err := s.r.QueryRowContext(ctx, s.q(`
-		SELECT id, name, email, phone, status, created_at
-		FROM accounts WHERE id = ?`), id).
-		Scan(&a.ID, &a.Name, &a.Email, &a.Phone, &a.Status, &created)
+	a, err := scanAccount(s.r.QueryRowContext(ctx, s.q(`SELECT `+accountCols+` FROM accounts WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Account{}, store.ErrNotFound
 	}
 	if err != nil {
 		return store.Account{}, wrap("get account", err)
 	}
-	a.CreatedAt = fromMs(created)
 	return a, nil
 }
 
@@ -89,11 +96,11 @@ func (s *Store) CreateApp(ctx context.Context, a store.App, maxApps int) (store.
 			return err
 		}
 		_, err = tx.ExecContext(ctx, s.q(`
-			INSERT INTO apps (sdkappid, account_id, name, region, secret_key, admin_user,
-			                  edition, status, created_at, expires_at, deleted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			INSERT INTO apps (`+appCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.SDKAppID, a.AccountID, a.Name, a.Region, a.SecretKey, a.AdminUser,
-			a.Edition, a.Status, toMs(a.CreatedAt), toMs(a.ExpiresAt), toMs(a.DeletedAt))
+			a.Edition, a.Status, toMs(a.CreatedAt), toMs(a.ExpiresAt), toMs(a.DeletedAt),
+			toMs(a.PlanAnchor), a.AutoRenew, a.TrialExtended, a.SuspendReason, toMs(a.SuspendedAt))
 		return err
 	})
 	if err != nil {
@@ -106,18 +113,23 @@ func (s *Store) CreateApp(ctx context.Context, a store.App, maxApps int) (store.
 	a.CreatedAt = fromMs(toMs(a.CreatedAt))
 	a.ExpiresAt = fromMs(toMs(a.ExpiresAt))
 	a.DeletedAt = fromMs(toMs(a.DeletedAt))
+	a.PlanAnchor = fromMs(toMs(a.PlanAnchor))
+	a.SuspendedAt = fromMs(toMs(a.SuspendedAt))
 	return a, nil
 }
 
 const appCols = `sdkappid, account_id, name, region, secret_key, admin_user, edition, status,
-	created_at, expires_at, deleted_at`
+	created_at, expires_at, deleted_at,
+	plan_anchor, auto_renew, trial_extended, suspend_reason, suspended_at`
 
-func scanApp(row interface{ Scan(...any) error }) (store.App, error) {
+func scanApp(row scanner) (store.App, error) {
 	var a store.App
-	var created, expires, deleted int64
+	var created, expires, deleted, anchor, suspended int64
 	err := row.Scan(&a.SDKAppID, &a.AccountID, &a.Name, &a.Region, &a.SecretKey, &a.AdminUser,
-		&a.Edition, &a.Status, &created, &expires, &deleted)
+		&a.Edition, &a.Status, &created, &expires, &deleted,
+		&anchor, &a.AutoRenew, &a.TrialExtended, &a.SuspendReason, &suspended)
 	a.CreatedAt, a.ExpiresAt, a.DeletedAt = fromMs(created), fromMs(expires), fromMs(deleted)
+	a.PlanAnchor, a.SuspendedAt = fromMs(anchor), fromMs(suspended)
 	return a, err
 }
 
@@ -135,67 +147,69 @@ func (s *Store) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
 
 // ListApps implements store.Tenants.
 func (s *Store) ListApps(ctx context.Context, accountID string) ([]store.App, error) {
-	return s.listApps(ctx, `account_id = ? AND status <> 'deleted'`, accountID)
+	return s.listApps(ctx, s.r, `account_id = ? AND status <> 'deleted'`, accountID)
 }
 
 // AllApps implements store.Tenants.
 func (s *Store) AllApps(ctx context.Context) ([]store.App, error) {
-	return s.listApps(ctx, `status <> 'deleted'`)
+	return s.listApps(ctx, s.r, `status <> 'deleted'`)
 }
 
-func (s *Store) listApps(ctx context.Context, where string, args ...any) ([]store.App, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`
-		SELECT `+appCols+` FROM apps
-		WHERE `+where+`
-		ORDER BY sdkappid`), args...)
-	if err != nil {
-		return nil, wrap("list apps", err)
-	}
-	defer rows.Close()
-	var apps []store.App
-	for rows.Next() {
-		a, err := scanApp(rows)
-		if err != nil {
-			return nil, wrap("list apps", err)
-		}
-		apps = append(apps, a)
-	}
-	return apps, wrap("list apps", rows.Err())
+// queryer is what a pool and a transaction have in common.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// appTables are the tables holding an app's data, emptied by DeleteApp.
-var appTables = []string{"users", "entries", "seqs", "reads", "mau_users", "mau_counts"}
+// listApps lists the apps matching where, by SDKAppID, through db (the read
+// pool, or a transaction).
+func (s *Store) listApps(ctx context.Context, db queryer, where string, args ...any) ([]store.App, error) {
+	return queryAll(ctx, db, s.q(`SELECT `+appCols+` FROM apps WHERE `+where+` ORDER BY sdkappid`),
+		"list apps", scanApp, args...)
+}
+
+// appTables are the tables holding an app's data and the column naming the
+// app, emptied by DeleteApp. Orders, bills and notifications are records of
+// the account and stay.
+var appTables = []struct{ table, col string }{
+	{"users", "app"}, {"entries", "app"}, {"seqs", "app"}, {"reads", "app"},
+	{"mau_users", "app"}, {"mau_counts", "app"}, {"usage", "sdkappid"},
+}
 
 // DeleteApp implements store.Tenants. Deleting a deleted app again keeps the
 // first DeletedAt (and finds no data left).
 func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var status string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+s.d.forUpdate()), sdkappid).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if status != statusDeleted {
-			if _, err := tx.ExecContext(ctx, s.q(`
-				UPDATE apps SET status = 'deleted', deleted_at = ? WHERE sdkappid = ?`),
-				toMs(at), sdkappid); err != nil {
-				return err
-			}
-		}
-		for _, table := range appTables {
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE app = ?`), sdkappid); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.deleteApp(ctx, tx, sdkappid, at)
 	})
 	if err != nil && !isSentinel(err) {
 		return wrap("delete app", err)
 	}
 	return err
+}
+
+// deleteApp marks the app deleted and removes its data within tx.
+func (s *Store) deleteApp(ctx context.Context, tx *sql.Tx, sdkappid int64, at time.Time) error {
+	var status string
+	err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+s.d.forUpdate()), sdkappid).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if status != statusDeleted {
+		if _, err := tx.ExecContext(ctx, s.q(`
+			UPDATE apps SET status = 'deleted', deleted_at = ? WHERE sdkappid = ?`),
+			toMs(at), sdkappid); err != nil {
+			return err
+		}
+	}
+	for _, t := range appTables {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE `+t.col+` = ?`), sdkappid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isSentinel(err error) bool {

@@ -53,6 +53,17 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AdmitMonthlyConcurrent", testAdmitMonthlyConcurrent},
 		{"SendConcurrentSameClientID", testSendConcurrentSameClientID},
 		{"SendConcurrentGapless", testSendConcurrentGapless},
+		{"CommerceFields", testCommerceFields},
+		{"CommerceTxRollback", testCommerceTxRollback},
+		{"Orders", testOrders},
+		{"Vouchers", testVouchers},
+		{"Ledger", testLedger},
+		{"Bills", testBills},
+		{"Notifications", testNotifications},
+		{"ClaimJob", testClaimJob},
+		{"Usage", testUsage},
+		{"DeleteAppDataKeepsOrders", testDeleteAppDataKeepsOrders},
+		{"CommerceConcurrent", testCommerceConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
