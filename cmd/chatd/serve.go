@@ -10,10 +10,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/server"
 	"github.com/chatd/chatd/internal/store"
@@ -24,6 +27,11 @@ import (
 // serveConfig is what `chatd serve` is told by flags and CHATD_* variables.
 type serveConfig struct {
 	data, addr, storeKind, postgresURL, tlsCert, tlsKey, logLevel string
+
+	fakeClock       string // RFC3339 start of a manual clock; "" = the real clock
+	trialAutoExtend bool
+
+	notifyFile, smtpAddr, smtpFrom, smtpUser, webhookURL, webhookSecret string
 }
 
 func parseServeFlags(args []string) (serveConfig, error) {
@@ -36,6 +44,14 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", env("CHATD_TLS_CERT", ""), "serve HTTPS/WSS with this certificate (PEM)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("CHATD_TLS_KEY", ""), "private key for --tls-cert (PEM)")
 	fs.StringVar(&c.logLevel, "log-level", env("CHATD_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&c.fakeClock, "fake-clock", env("CHATD_FAKE_CLOCK", ""), "start on a manual clock at this RFC3339 time; only `chatd clock set|advance` move it (tests and forecasts)")
+	fs.BoolVar(&c.trialAutoExtend, "trial-auto-extend", envBool("CHATD_TRIAL_AUTO_EXTEND"), "extend each Free Trial once, by one month, automatically at expiry")
+	fs.StringVar(&c.notifyFile, "notify-file", env("CHATD_NOTIFY_FILE", ""), "append every reminder and notice as a JSON line to this file (default DATA/notifications.log)")
+	fs.StringVar(&c.smtpAddr, "smtp-addr", env("CHATD_SMTP_ADDR", ""), "send email notices through this SMTP relay (host:port); password in CHATD_SMTP_PASSWORD")
+	fs.StringVar(&c.smtpFrom, "smtp-from", env("CHATD_SMTP_FROM", ""), "From address of email notices (with --smtp-addr)")
+	fs.StringVar(&c.smtpUser, "smtp-user", env("CHATD_SMTP_USER", ""), "SMTP AUTH PLAIN user name (with --smtp-addr)")
+	fs.StringVar(&c.webhookURL, "notify-webhook", env("CHATD_NOTIFY_WEBHOOK", ""), "POST every notice (email and SMS) as JSON to this URL, e.g. an SMS gateway")
+	fs.StringVar(&c.webhookSecret, "notify-webhook-secret", env("CHATD_NOTIFY_WEBHOOK_SECRET", ""), "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -51,7 +67,50 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together")
 	}
+	if c.fakeClock != "" {
+		if _, err := time.Parse(time.RFC3339, c.fakeClock); err != nil {
+			return c, fmt.Errorf("--fake-clock must be an RFC3339 time such as 2027-01-31T10:00:00Z, not %q", c.fakeClock)
+		}
+	}
+	if (c.smtpAddr == "") != (c.smtpFrom == "") {
+		return c, errors.New("--smtp-addr and --smtp-from go together")
+	}
 	return c, nil
+}
+
+func envBool(name string) bool {
+	v, _ := strconv.ParseBool(os.Getenv(name))
+	return v
+}
+
+// notifier builds the senders of reminders and notices: the file always (the
+// record an operator can read without a mail server), SMTP for email and a
+// webhook for both channels when configured.
+func notifier(c serveConfig, logger *slog.Logger, clk clock.Clock) (notify.Sender, error) {
+	path := c.notifyFile
+	if path == "" {
+		path = filepath.Join(c.data, "notifications.log")
+	}
+	file := notify.NewFileSender(path, logger)
+	file.Clock = clk
+	r := &notify.Router{Email: []notify.Sender{file}, SMS: []notify.Sender{file}}
+	if c.smtpAddr != "" {
+		smtp, err := notify.NewSMTPSender(notify.SMTPConfig{Addr: c.smtpAddr, From: c.smtpFrom, Username: c.smtpUser,
+			Password: os.Getenv("CHATD_SMTP_PASSWORD"), Clock: clk})
+		if err != nil {
+			return nil, err
+		}
+		r.Email = append(r.Email, smtp)
+	}
+	if c.webhookURL != "" {
+		wh, err := notify.NewWebhookSender(notify.WebhookConfig{URL: c.webhookURL, Secret: c.webhookSecret})
+		if err != nil {
+			return nil, err
+		}
+		r.Email = append(r.Email, wh)
+		r.SMS = append(r.SMS, wh)
+	}
+	return r, nil
 }
 
 func env(name, def string) string {
@@ -114,7 +173,18 @@ func serve(c serveConfig, logger *slog.Logger) error {
 		return fmt.Errorf("opening %s store: %w", c.storeKind, err)
 	}
 
-	srv, err := server.New(server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token})
+	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend}
+	if c.fakeClock != "" {
+		start, _ := time.Parse(time.RFC3339, c.fakeClock)
+		cfg.Manual = clock.NewManual(start)
+		cfg.Clock = cfg.Manual
+		logger.Warn("running on a fake clock: only `chatd clock set|advance` move time", "now", cfg.Manual.Now().Format(time.RFC3339))
+	}
+	if cfg.Notifier, err = notifier(c, logger, cfg.Clock); err != nil {
+		st.Close()
+		return err
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		st.Close()
 		return err

@@ -19,9 +19,12 @@ import (
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/lifecycle"
+	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/restapi"
 	"github.com/chatd/chatd/internal/store"
@@ -35,20 +38,36 @@ type Config struct {
 	Logger        *slog.Logger
 	OperatorToken string
 	PurgeEvery    time.Duration // retention purge interval; default 10 minutes
+
+	// Manual, when set, is the server's clock (chatd serve --fake-clock): only the
+	// operator's clock commands move it, running the lifecycle jobs due on the way.
+	// Clock must then be the same clock.
+	Manual *clock.Manual
+	// Notifier delivers reminders and notices; nil records them only.
+	Notifier notify.Sender
+	// TrialAutoExtend grants each Free Trial its one extension at expiry.
+	TrialAutoExtend bool
+	// LifecycleEvery is how often the real-clock scheduler looks for due jobs;
+	// default 30 seconds.
+	LifecycleEvery time.Duration
 }
 
 // Server is a running chatd node.
 type Server struct {
-	cfg      Config
-	Tenants  *tenant.Service
-	IM       *im.Service
-	Gateway  *gateway.Gateway
-	Writer   *im.Writer
-	Bus      bus.Bus
-	Handler  http.Handler
-	ready    atomic.Bool
-	stopJobs context.CancelFunc
-	jobsDone chan struct{}
+	cfg       Config
+	Tenants   *tenant.Service
+	IM        *im.Service
+	Gateway   *gateway.Gateway
+	Writer    *im.Writer
+	Bus       bus.Bus
+	Commerce  *commerce.Service
+	Lifecycle *lifecycle.Scheduler
+	Handler   http.Handler
+	ready     atomic.Bool
+	stopJobs  context.CancelFunc
+	jobsDone  chan struct{}
+	// lifecycleDone closes when the lifecycle loop returned.
+	lifecycleDone chan struct{}
 }
 
 // New builds a server over an open store.
@@ -79,11 +98,15 @@ func New(cfg Config) (*Server, error) {
 		m.commitSeconds.Observe(took.Seconds())
 	})
 	s.IM.Writer, s.IM.Bus, s.IM.Presence = s.Writer, s.Bus, s.Gateway
+	s.Commerce = &commerce.Service{Store: cfg.Store, Clock: cfg.Clock, Log: cfg.Logger}
+	s.Lifecycle = lifecycle.New(lifecycle.Config{Store: cfg.Store, Clock: cfg.Clock, Manual: cfg.Manual,
+		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend})
 
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger}))
 	mux.Handle("/v1/ws", s.Gateway)
-	mux.Handle("/operator/v1/", operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger}))
+	mux.Handle("/operator/v1/", operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
+		Commerce: s.Commerce, Scheduler: s.Lifecycle}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -96,8 +119,12 @@ func New(cfg Config) (*Server, error) {
 	s.Handler = mux
 
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
+	s.stopJobs, s.jobsDone, s.lifecycleDone = cancel, make(chan struct{}), make(chan struct{})
 	go s.runJobs(ctx)
+	go func() {
+		defer close(s.lifecycleDone)
+		s.Lifecycle.Loop(ctx, cfg.LifecycleEvery)
+	}()
 	s.ready.Store(true)
 	return s, nil
 }
@@ -178,6 +205,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 func (s *Server) Close() {
 	s.stopJobs()
 	<-s.jobsDone
+	<-s.lifecycleDone
 	s.Writer.Close()
 	if err := s.cfg.Store.Close(); err != nil {
 		s.cfg.Logger.Error("closing store", "err", err)
