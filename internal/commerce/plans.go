@@ -190,12 +190,15 @@ func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, err
 			}
 			apps = append(apps, app)
 		}
-		var p payment
+		// Every app must be renewable before anything is paid.
+		batch := make([]store.Order, len(apps))
 		for i := range apps {
-			o, err := renewal(&apps[i], r.Months, now)
-			if err != nil {
+			if batch[i], err = renewal(&apps[i], r.Months, now); err != nil {
 				return err
 			}
+		}
+		var p payment
+		for i, o := range batch {
 			o.AccountID, o.RequestID = acc.ID, batchRequestID(r.RequestID, i, len(apps))
 			due := o.ListCents
 			p.voucherCents = 0
