@@ -182,7 +182,7 @@ func TestRefunds(t *testing.T) {
 		{name: "February period of 28 days", cash: "1197", bought: "2026-01-01 00:00", edition: "standard", months: 3,
 			refundAt: "2026-02-15 00:00", cashBack: "584.25", creditBack: "0.00", effective: "399.00", notEffective: "399.00", used: "213.75"},
 		{name: "advance renewal is not yet effective", cash: "798", bought: "2026-03-01 00:00", edition: "standard", months: 1,
-			before: []step{renewAt("2026-03-05 00:00", 1)},
+			before:   []step{renewAt("2026-03-05 00:00", 1)},
 			refundAt: "2026-03-10 12:00", cashBack: "669.29", creditBack: "0.00", effective: "399.00", notEffective: "399.00", used: "128.71"},
 		{name: "cash and credit in proportion", cash: "99", credit: "300", bought: "2026-03-01 00:00", edition: "standard", months: 1,
 			refundAt: "2026-03-10 12:00", cashBack: "67.06", creditBack: "203.23", effective: "399.00", notEffective: "0.00", used: "128.71"},
@@ -619,6 +619,42 @@ func TestOverdueTopUpResumes(t *testing.T) {
 		}
 		if p := w.getApp(app.SDKAppID); p.Status != "active" || p.SuspendReason != "" {
 			t.Errorf("app after top-up: %s (%s)", p.Status, p.SuspendReason)
+		}
+	})
+}
+
+// TestRenewalInGraceKeepsAnchor: within 24 h of the expiry (inclusive) a renewal
+// continues from the expiry on the anchor; after the suspension it starts anew.
+func TestRenewalInGraceKeepsAnchor(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open, at("2026-01-31 10:00"))
+		acc := w.account("2000", "0")
+		app := w.app(acc)
+		w.buy(app, "standard", 1)         // to 28 Feb 10:00
+		w.clk.Set(at("2026-03-01 10:00")) // exactly 24 h after the expiry, not yet suspended
+		os, err := w.com.Renew(w.ctx, commerce.RenewRequest{SDKAppIDs: []int64{app.SDKAppID}, Months: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !os[0].EffectiveFrom.Equal(at("2026-02-28 10:00")) || !os[0].EffectiveTo.Equal(at("2026-03-31 10:00")) {
+			t.Errorf("renewal in the grace day covers %s–%s, want 28 Feb–31 Mar", os[0].EffectiveFrom, os[0].EffectiveTo)
+		}
+		// Expired and suspended: a renewal starts now, on a new anchor.
+		err = w.st.InCommerceTx(w.ctx, func(tx store.CommerceTx) error {
+			a, _ := tx.LockApp(w.ctx, app.SDKAppID)
+			a.Status, a.SuspendReason, a.SuspendedAt = "suspended", commerce.ReasonExpired, at("2026-04-01 10:00")
+			return tx.UpdateApp(w.ctx, a)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clk.Set(at("2026-04-05 08:00"))
+		os, err = w.com.Renew(w.ctx, commerce.RenewRequest{SDKAppIDs: []int64{app.SDKAppID}, Months: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := w.getApp(app.SDKAppID); !os[0].EffectiveFrom.Equal(at("2026-04-05 08:00")) || a.Status != "active" || !a.ExpiresAt.Equal(at("2026-05-05 08:00")) {
+			t.Errorf("renewal of a suspended app: order %s–%s, app %s until %s", os[0].EffectiveFrom, os[0].EffectiveTo, a.Status, a.ExpiresAt)
 		}
 	})
 }

@@ -35,7 +35,8 @@ func checkMonths(m int) error {
 // grace after expiry: a renewal then continues the plan from its expiry, on its
 // anchor. Otherwise (expired and suspended, refunded) a new plan starts now.
 func continuing(app store.App, now time.Time) bool {
-	return app.Edition != catalog.Trial && app.Status == statusActive && now.Before(app.ExpiresAt.Add(grace))
+	// Inclusive: auto-renewal's second try runs at exactly expiry + 24 h.
+	return app.Edition != catalog.Trial && app.Status == statusActive && !now.After(app.ExpiresAt.Add(grace))
 }
 
 // Buy buys an edition for an app on Free Trial, or for an app whose plan expired
