@@ -162,46 +162,99 @@ func requireFlags(fs *flag.FlagSet, names ...string) error {
 	return nil
 }
 
+// commands lists the command words, for messages.
+const commands = "account, app, catalog, voucher, plan, addon, order, bill, notification, clock or usersig"
+
+// subcommands maps each command word with subcommands to them, for messages.
+var subcommands = map[string]string{
+	"account":      "create, show, topup or suspend",
+	"app":          "create, list, show, delete, mau or extend-trial",
+	"voucher":      "issue or list",
+	"plan":         "buy, upgrade, renew, auto-renew or refund",
+	"addon":        "buy or refund",
+	"order":        "list or non-refundable",
+	"bill":         "list",
+	"notification": "list",
+	"clock":        "show, set or advance",
+}
+
 func (c *cli) dispatch(args []string) error {
-	w, rest, err := c.word(args, "command (account, app or usersig)")
+	w, rest, err := c.word(args, "command ("+commands+")")
 	if err != nil {
 		return err
 	}
 	switch w {
-	case "account":
-		w2, rest, err := c.word(rest, "account command (create or show)")
-		if err != nil {
-			return err
-		}
-		switch w2 {
-		case "create":
-			return c.accountCreate(rest)
-		case "show":
-			return c.accountShow(rest)
-		}
-		return usagef("unknown command 'account %s' (create or show)", w2)
-	case "app":
-		w2, rest, err := c.word(rest, "app command (create, list, show, delete or mau)")
-		if err != nil {
-			return err
-		}
-		switch w2 {
-		case "create":
-			return c.appCreate(rest)
-		case "list":
-			return c.appList(rest)
-		case "show":
-			return c.appShow(rest)
-		case "delete":
-			return c.appDelete(rest)
-		case "mau":
-			return c.appMAU(rest)
-		}
-		return usagef("unknown command 'app %s' (create, list, show, delete or mau)", w2)
 	case "usersig":
 		return c.userSig(rest)
+	case "catalog":
+		return c.catalog(rest)
 	}
-	return usagef("unknown command %q (account, app or usersig)", w)
+	subs, ok := subcommands[w]
+	if !ok {
+		return usagef("unknown command %q (%s)", w, commands)
+	}
+	w2, rest, err := c.word(rest, w+" command ("+subs+")")
+	if err != nil {
+		return err
+	}
+	var run func([]string) error
+	switch w + " " + w2 {
+	case "account create":
+		run = c.accountCreate
+	case "account show":
+		run = c.accountShow
+	case "account topup":
+		run = c.accountTopUp
+	case "account suspend":
+		run = c.accountSuspend
+	case "app create":
+		run = c.appCreate
+	case "app list":
+		run = c.appList
+	case "app show":
+		run = c.appShow
+	case "app delete":
+		run = c.appDelete
+	case "app mau":
+		run = c.appMAU
+	case "app extend-trial":
+		run = c.appExtendTrial
+	case "voucher issue":
+		run = c.voucherIssue
+	case "voucher list":
+		run = c.voucherList
+	case "plan buy":
+		run = c.planBuy
+	case "plan upgrade":
+		run = c.planUpgrade
+	case "plan renew":
+		run = c.planRenew
+	case "plan auto-renew":
+		run = c.planAutoRenew
+	case "plan refund":
+		run = c.planRefund
+	case "addon buy":
+		run = c.addonBuy
+	case "addon refund":
+		run = c.addonRefund
+	case "order list":
+		run = c.orderList
+	case "order non-refundable":
+		run = c.orderNonRefundable
+	case "bill list":
+		run = c.billList
+	case "notification list":
+		run = c.notificationList
+	case "clock show":
+		run = c.clockShow
+	case "clock set":
+		run = c.clockSet
+	case "clock advance":
+		run = c.clockAdvance
+	default:
+		return usagef("unknown command '%s %s' (%s)", w, w2, subs)
+	}
+	return run(rest)
 }
 
 func (c *cli) accountCreate(args []string) error {
@@ -494,7 +547,15 @@ func printAccount(w io.Writer, a operator.Account) {
 	if a.Phone != "" {
 		fmt.Fprintf(tw, "Phone:\t%s\n", a.Phone)
 	}
-	fmt.Fprintf(tw, "Status:\t%s\n", a.Status)
+	status := a.Status
+	if a.SuspendReason != "" {
+		status += fmt.Sprintf(" (%s, since %s)", a.SuspendReason, a.SuspendedAt)
+	}
+	fmt.Fprintf(tw, "Status:\t%s\n", status)
+	fmt.Fprintf(tw, "Balance:\t%s (cash %s, credit %s)\n", usd(a.Balance.Total), usd(a.Balance.Cash), usd(a.Balance.Credit))
+	if a.OverdueSince != "" {
+		fmt.Fprintf(tw, "Overdue since:\t%s\n", a.OverdueSince)
+	}
 	fmt.Fprintf(tw, "Created:\t%s\n", a.CreatedAt)
 	tw.Flush()
 }
@@ -506,9 +567,20 @@ func printApp(w io.Writer, a operator.App) {
 	fmt.Fprintf(tw, "Account:\t%s\n", a.Account)
 	fmt.Fprintf(tw, "Region:\t%s\n", a.Region)
 	fmt.Fprintf(tw, "Edition:\t%s\n", a.Edition)
-	fmt.Fprintf(tw, "Status:\t%s\n", a.Status)
+	status := a.Status
+	if a.SuspendReason != "" {
+		status += fmt.Sprintf(" (%s, since %s)", a.SuspendReason, a.SuspendedAt)
+	}
+	fmt.Fprintf(tw, "Status:\t%s\n", status)
 	fmt.Fprintf(tw, "Created:\t%s\n", a.CreatedAt)
 	fmt.Fprintf(tw, "Expires:\t%s\n", a.ExpiresAt)
+	if a.PlanAnchor != "" {
+		fmt.Fprintf(tw, "Plan anchor:\t%s\n", a.PlanAnchor)
+		fmt.Fprintf(tw, "Auto-renew:\t%s\n", yesNo(a.AutoRenew))
+	}
+	if a.TrialExtended {
+		fmt.Fprintf(tw, "Trial extended:\tyes\n")
+	}
 	fmt.Fprintf(tw, "Secret key:\t%s\n", a.SecretKey)
 	fmt.Fprintf(tw, "Admin user:\t%s\n", a.AdminUser)
 	tw.Flush()

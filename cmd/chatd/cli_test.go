@@ -108,7 +108,7 @@ func TestCLIAccountsAndApps(t *testing.T) {
 	s := newCLITestServer(t)
 
 	acc := s.jsonOK(t, "account", "create", "--name", "Acme", "--email", "ops@acme.example", "--phone", "+65 1234")
-	if jsonKeys(acc) != "created_at,email,id,name,phone,status" || acc["name"] != "Acme" || acc["status"] != "active" {
+	if jsonKeys(acc) != "balance,created_at,email,id,name,overdue_since,phone,status,suspend_reason,suspended_at" || acc["name"] != "Acme" || acc["status"] != "active" {
 		t.Fatalf("account create: %v", acc)
 	}
 	id := acc["id"].(string)
@@ -117,7 +117,7 @@ func TestCLIAccountsAndApps(t *testing.T) {
 	}
 
 	app := s.jsonOK(t, "app", "create", "--account", id, "--name", "Acme Chat", "--region", "frankfurt")
-	if jsonKeys(app) != "account,admin_user,created_at,edition,expires_at,name,region,sdkappid,secret_key,status" {
+	if jsonKeys(app) != "account,admin_user,auto_renew,created_at,edition,expires_at,name,plan_anchor,region,sdkappid,secret_key,status,suspend_reason,suspended_at,trial_extended" {
 		t.Fatalf("app create keys: %s", jsonKeys(app))
 	}
 	if app["sdkappid"] != float64(1400000001) || app["name"] != "Acme Chat" || app["region"] != "frankfurt" ||

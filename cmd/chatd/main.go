@@ -39,6 +39,32 @@ Operator CLI (global flags: --server URL, --token T, --data DIR, --json):
   chatd app show --sdkappid N
   chatd app delete --sdkappid N --confirm N
   chatd app mau --sdkappid N [--month YYYY-MM]
+  chatd app extend-trial --sdkappid N
   chatd usersig --sdkappid N --key K --user U [--expire SECONDS]
+
+Money (amounts in USD, e.g. 100 or 99.50):
+  chatd catalog
+  chatd account topup --account ID [--cash X] [--credit Y]
+  chatd account suspend --account ID --reason R        (permanent: a content violation)
+  chatd voucher issue --account ID --amount X --expires YYYY-MM-DD|RFC3339 [--scope all|editions|addons]
+  chatd voucher list --account ID
+  chatd plan buy --sdkappid N --edition standard|premium --months 1..24 --accept-agreement
+                 [--auto-renew] [--voucher ID] [--discount X] [--non-refundable REASON] [--request-id K]
+  chatd plan upgrade --sdkappid N --edition premium [--voucher ID] [--request-id K]
+  chatd plan renew --sdkappid N[,N...] --months M [--voucher ID] [--request-id K]
+  chatd plan auto-renew --sdkappid N --on|--off
+  chatd plan refund --sdkappid N [--reason R] [--request-id K]
+  chatd addon buy --sdkappid N --addon ID [--quantity Q] --months M [--voucher ID] [--request-id K]
+  chatd addon refund --sdkappid N --addon ID [--reason R] [--request-id K]
+  chatd order list --account ID
+  chatd order non-refundable --order ID --reason R | --allow
+  chatd bill list --account ID
+  chatd notification list --account ID
+  Orders without --request-id get a random one, so one command never charges twice.
+
+Clock (moving it needs a server started with --fake-clock):
+  chatd clock show
+  chatd clock set TIME                 (RFC 3339, e.g. 2027-01-31T00:00:00Z)
+  chatd clock advance DURATION         (e.g. 24h, 30d, 1d12h)
 `)
 }

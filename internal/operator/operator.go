@@ -1,28 +1,58 @@
 // Package operator serves the operator API under /operator/v1: customer accounts,
-// apps and their monthly active users (product spec section 2). Every request needs
-// the operator token as a bearer token. The chatd binary is its CLI client.
+// apps and their monthly active users (product spec section 2), and the commercial
+// layer around them: the catalog, balances, vouchers, orders, refunds, bills,
+// notifications and the scheduler's clock (sections 3–5). Every request needs the
+// operator token as a bearer token. The chatd binary is its CLI client.
 //
-// Routes (all paths include the /operator/v1 prefix):
+// Routes (all paths include the /operator/v1 prefix; amounts are decimal strings
+// of US dollars such as "399.00"; times are RFC 3339 UTC, "" when unset):
 //
 //	POST   /operator/v1/accounts                  {name,email,phone} -> 201 account
-//	GET    /operator/v1/accounts/{id}             -> account
+//	GET    /operator/v1/accounts/{id}             -> account (with its balance)
+//	POST   /operator/v1/accounts/{id}/topup       {cash,credit} -> account
+//	POST   /operator/v1/accounts/{id}/suspend     {reason} -> account (permanent: a violation)
 //	POST   /operator/v1/apps                      {account,name,region} -> 201 app
 //	GET    /operator/v1/apps?account=ID           -> {"apps":[app...]}
 //	GET    /operator/v1/apps/{sdkappid}           -> app
 //	DELETE /operator/v1/apps/{sdkappid}?confirm=N -> {"deleted":N}
 //	GET    /operator/v1/apps/{sdkappid}/mau?month=YYYY-MM -> {"sdkappid":N,"month":"…","mau":N}
+//	POST   /operator/v1/apps/{sdkappid}/plan      {edition,months,auto_renew,voucher,accept_agreement,discount,non_refundable,request_id} -> 201 order
+//	POST   /operator/v1/apps/{sdkappid}/upgrade   {edition,voucher,request_id} -> 201 order
+//	PUT    /operator/v1/apps/{sdkappid}/auto-renew {on} -> app
+//	POST   /operator/v1/apps/{sdkappid}/refund    {reason,request_id} -> refund
+//	POST   /operator/v1/apps/{sdkappid}/addons    {addon,quantity,months,voucher,request_id} -> 201 order
+//	POST   /operator/v1/apps/{sdkappid}/addons/{addon}/refund {reason,request_id} -> refund
+//	POST   /operator/v1/apps/{sdkappid}/extend-trial (no body, or {}) -> app
+//	POST   /operator/v1/renewals                  {sdkappids,months,voucher,request_id} -> 201 {"orders":[order...]}
+//	GET    /operator/v1/catalog                   -> {"editions":[...],"addons":[...]}
+//	POST   /operator/v1/vouchers                  {account,amount,expires,scope} -> 201 voucher
+//	GET    /operator/v1/vouchers?account=ID       -> {"vouchers":[voucher...]}
+//	GET    /operator/v1/orders?account=ID         -> {"orders":[order...]}
+//	POST   /operator/v1/orders/{id}/non-refundable {reason} -> order ("" allows refunds again)
+//	GET    /operator/v1/bills?account=ID          -> {"bills":[bill...]}
+//	GET    /operator/v1/notifications?account=ID  -> {"notifications":[notification...]}
+//	GET    /operator/v1/clock                     -> {"now","fake"}
+//	POST   /operator/v1/clock                     {set} or {advance} -> {"now","fake","from","jobs"}
+//
+// A request_id is the client's idempotency key: repeating a request with the same
+// key returns the first order instead of charging again.
 //
 // Errors are JSON {"error":"message"}:
 //
 //	400 invalid input, malformed JSON, unknown fields, wrong types, missing fields,
 //	    and a missing or mismatched deletion confirmation (tenant.ErrConfirmation):
 //	    the request itself is wrong and repeating it can never succeed, whatever
-//	    the state of the app, so it is a client error rather than a conflict
+//	    the state of the app, so it is a client error rather than a conflict;
+//	    also commerce.ErrInvalid and moving the clock back (lifecycle.ErrBackwards)
 //	401 missing or wrong operator token
-//	404 unknown account, app or route
+//	402 the balance cannot pay the order (commerce.ErrInsufficientBalance)
+//	404 unknown account, app, order, voucher, add-on or route
 //	405 wrong method for a route (with an Allow header)
-//	409 a limit is reached (tenant.ErrLimit: 300 apps per account)
+//	409 a limit is reached (tenant.ErrLimit: 300 apps per account), a rule refuses
+//	    the request (commerce.ErrRefused: a downgrade, a non-refundable order, a
+//	    suspended account, ...), or moving the real clock (lifecycle.ErrRealClock)
 //	413 request body over 64 KiB
+//	503 the commercial routes on a server built without them
 //	500 anything else (the details are logged, not returned)
 package operator
 
@@ -41,7 +71,9 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
@@ -60,16 +92,25 @@ type Config struct {
 	Clock   clock.Clock
 	Token   string // the operator token; when empty every request is refused
 	Logger  *slog.Logger
+	// Commerce serves balances, vouchers, orders, refunds and bills; Scheduler the
+	// clock routes. Without them those routes answer 503.
+	Commerce  *commerce.Service
+	Scheduler *lifecycle.Scheduler
 }
 
 // Account is the JSON form of a customer account.
 type Account struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Email     string `json:"email"`
-	Phone     string `json:"phone"`
-	Status    string `json:"status"`
-	CreatedAt string `json:"created_at"`
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Email     string  `json:"email"`
+	Phone     string  `json:"phone"`
+	Status    string  `json:"status"`
+	CreatedAt string  `json:"created_at"`
+	Balance   Balance `json:"balance"`
+	// OverdueSince is when the account became overdue ("" when it is not).
+	OverdueSince  string `json:"overdue_since"`
+	SuspendReason string `json:"suspend_reason"` // "arrears" or "violation"; "" when active
+	SuspendedAt   string `json:"suspended_at"`
 }
 
 // App is the JSON form of an app (its overview).
@@ -84,6 +125,12 @@ type App struct {
 	CreatedAt string `json:"created_at"`
 	ExpiresAt string `json:"expires_at"`
 	AdminUser string `json:"admin_user"`
+	// PlanAnchor is the start of the paid plan's first period ("" on the Free Trial).
+	PlanAnchor    string `json:"plan_anchor"`
+	AutoRenew     bool   `json:"auto_renew"`
+	TrialExtended bool   `json:"trial_extended"`
+	SuspendReason string `json:"suspend_reason"` // "expired", "refund", "arrears" or "violation"; "" when active
+	SuspendedAt   string `json:"suspended_at"`
 }
 
 // AppList is the JSON form of an account's apps.
@@ -142,6 +189,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}", h.getApp)
 	h.mux.HandleFunc("DELETE "+Prefix+"/apps/{sdkappid}", h.deleteApp)
 	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/mau", h.mau)
+	h.registerCommerce()
 	return h
 }
 
@@ -397,11 +445,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 // fail maps domain errors to HTTP statuses; see the package comment.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case errors.Is(err, tenant.ErrInvalid), errors.Is(err, tenant.ErrConfirmation):
+	case errors.Is(err, tenant.ErrInvalid), errors.Is(err, tenant.ErrConfirmation),
+		errors.Is(err, commerce.ErrInvalid), errors.Is(err, lifecycle.ErrBackwards):
 		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, commerce.ErrInsufficientBalance):
+		writeError(w, http.StatusPaymentRequired, err.Error())
+	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, commerce.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, tenant.ErrLimit), errors.Is(err, store.ErrLimit):
+	case errors.Is(err, tenant.ErrLimit), errors.Is(err, store.ErrLimit),
+		errors.Is(err, commerce.ErrRefused), errors.Is(err, lifecycle.ErrRealClock):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.
@@ -432,7 +484,11 @@ func rfc3339(t time.Time) string {
 }
 
 func accountJSON(a store.Account) Account {
-	return Account{ID: a.ID, Name: a.Name, Email: a.Email, Phone: a.Phone, Status: a.Status, CreatedAt: rfc3339(a.CreatedAt)}
+	return Account{
+		ID: a.ID, Name: a.Name, Email: a.Email, Phone: a.Phone, Status: a.Status, CreatedAt: rfc3339(a.CreatedAt),
+		Balance: balanceJSON(a), OverdueSince: rfc3339(a.OverdueSince),
+		SuspendReason: a.SuspendReason, SuspendedAt: rfc3339(a.SuspendedAt),
+	}
 }
 
 func appJSON(a store.App) App {
@@ -440,5 +496,7 @@ func appJSON(a store.App) App {
 		SDKAppID: a.SDKAppID, Account: a.AccountID, SecretKey: a.SecretKey, Name: a.Name,
 		Region: a.Region, Edition: a.Edition, Status: a.Status,
 		CreatedAt: rfc3339(a.CreatedAt), ExpiresAt: rfc3339(a.ExpiresAt), AdminUser: a.AdminUser,
+		PlanAnchor: rfc3339(a.PlanAnchor), AutoRenew: a.AutoRenew, TrialExtended: a.TrialExtended,
+		SuspendReason: a.SuspendReason, SuspendedAt: rfc3339(a.SuspendedAt),
 	}
 }

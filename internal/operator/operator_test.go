@@ -124,7 +124,7 @@ func keys(m map[string]any) string {
 func TestAccounts(t *testing.T) {
 	e := newEnv(t)
 	m := e.want("POST", "/operator/v1/accounts", `{"name":"Acme","email":"ops@acme.example","phone":"+65 1234"}`, 201)
-	if got := keys(m); got != "created_at,email,id,name,phone,status" {
+	if got := keys(m); got != "balance,created_at,email,id,name,overdue_since,phone,status,suspend_reason,suspended_at" {
 		t.Fatalf("account keys %s", got)
 	}
 	id := m["id"].(string)
@@ -173,7 +173,7 @@ func TestCreateAndShowApp(t *testing.T) {
 	e := newEnv(t)
 	acc := e.account()
 	m := e.want("POST", "/operator/v1/apps", fmt.Sprintf(`{"account":%q,"name":"Acme Chat","region":"tokyo"}`, acc), 201)
-	if got := keys(m); got != "account,admin_user,created_at,edition,expires_at,name,region,sdkappid,secret_key,status" {
+	if got := keys(m); got != "account,admin_user,auto_renew,created_at,edition,expires_at,name,plan_anchor,region,sdkappid,secret_key,status,suspend_reason,suspended_at,trial_extended" {
 		t.Fatalf("app keys %s", got)
 	}
 	if m["sdkappid"] != float64(1400000001) || m["account"] != acc || m["name"] != "Acme Chat" ||

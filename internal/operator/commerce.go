@@ -1,0 +1,990 @@
+package operator
+
+// The commercial routes of the operator API: the catalog, balances, vouchers,
+// orders for editions and add-ons, refunds, bills, notifications and the
+// scheduler's clock (product spec sections 3–5). The rules live in package
+// commerce and package lifecycle; these handlers only check the shape of a
+// request, call the service and write its answer.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/lifecycle"
+	"github.com/chatd/chatd/internal/money"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Balance is an account's balance: cash paid in by the customer and credit granted
+// by the operator. Cash may be below zero when a bill exceeded the balance.
+type Balance struct {
+	Cash   money.Cents `json:"cash"`
+	Credit money.Cents `json:"credit"`
+	Total  money.Cents `json:"total"`
+}
+
+// Catalog is the JSON form of the editions and add-ons with their prices.
+type Catalog struct {
+	Editions []CatalogEdition `json:"editions"`
+	Addons   []CatalogAddon   `json:"addons"`
+}
+
+// CatalogEdition is one edition of the catalog. Limits of -1 are unlimited.
+type CatalogEdition struct {
+	ID              string      `json:"id"`
+	Name            string      `json:"name"`
+	MonthlyPrice    money.Cents `json:"monthly_price"`
+	FriendsPerUser  int         `json:"friends_per_user"`
+	GroupsPerUser   int         `json:"groups_per_user"`
+	MembersPerGroup int         `json:"members_per_group"`
+	GroupsPerApp    int         `json:"groups_per_app"`
+	LiveRooms       int         `json:"live_rooms"`
+	DailyNetGroups  int         `json:"daily_net_groups"`
+	RetentionDays   int         `json:"retention_days"`
+	FreeMAU         int         `json:"free_mau"`
+	MAUCap          int         `json:"mau_cap"`
+	OverageMAUPrice string      `json:"overage_mau_price"` // dollars per MAU beyond free_mau: "0.015"
+	Features        []string    `json:"features"`
+}
+
+// CatalogAddon is one add-on of the catalog.
+type CatalogAddon struct {
+	ID             string           `json:"id"`
+	Name           string           `json:"name"`
+	Kind           string           `json:"kind"`
+	Sold           string           `json:"sold"`
+	Price          money.Cents      `json:"price"`
+	Unit           string           `json:"unit"`
+	MinQuantity    int              `json:"min_quantity"`
+	IncludedUnits  int              `json:"included_units"`
+	ExtraUnitPrice money.Cents      `json:"extra_unit_price"`
+	FixedDays      int              `json:"fixed_days"`
+	Includes       string           `json:"includes"`
+	Refundable     bool             `json:"refundable"`
+	Overage        []CatalogOverage `json:"overage"`
+}
+
+// CatalogOverage is the pay-as-you-go price of one metric of an add-on.
+type CatalogOverage struct {
+	Metric     string `json:"metric"`
+	Per        string `json:"per"`
+	Free       int64  `json:"free"`
+	BlockSize  int64  `json:"block_size"`
+	BlockPrice string `json:"block_price"` // dollars per block: "4.00"
+}
+
+// Voucher is the JSON form of a voucher.
+type Voucher struct {
+	ID        string      `json:"id"`
+	Account   string      `json:"account"`
+	Amount    money.Cents `json:"amount"`
+	Remaining money.Cents `json:"remaining"`
+	Scope     string      `json:"scope"`
+	ExpiresAt string      `json:"expires_at"` // the voucher is usable before this instant
+	CreatedAt string      `json:"created_at"`
+}
+
+// VoucherList is the JSON form of an account's vouchers.
+type VoucherList struct {
+	Vouchers []Voucher `json:"vouchers"`
+}
+
+// Order is the JSON form of an order (a purchase or a refund).
+type Order struct {
+	ID                  string      `json:"id"`
+	Account             string      `json:"account"`
+	SDKAppID            int64       `json:"sdkappid"`
+	Kind                string      `json:"kind"`
+	Product             string      `json:"product"`
+	Months              int         `json:"months"`
+	Quantity            int         `json:"quantity"`
+	ListPrice           money.Cents `json:"list_price"`
+	Discount            money.Cents `json:"discount"`
+	Voucher             money.Cents `json:"voucher"` // the part paid by VoucherID
+	VoucherID           string      `json:"voucher_id"`
+	Cash                money.Cents `json:"cash"`
+	Credit              money.Cents `json:"credit"`
+	CarriedCash         money.Cents `json:"carried_cash"`
+	CarriedCredit       money.Cents `json:"carried_credit"`
+	EffectiveFrom       string      `json:"effective_from"`
+	EffectiveTo         string      `json:"effective_to"`
+	AutoRenew           bool        `json:"auto_renew"`
+	AgreementAccepted   bool        `json:"agreement_accepted"`
+	Refundable          bool        `json:"refundable"`
+	NonRefundableReason string      `json:"non_refundable_reason"`
+	Status              string      `json:"status"`
+	Refunds             []string    `json:"refunds"`
+	Reason              string      `json:"reason"`
+	CreatedAt           string      `json:"created_at"`
+}
+
+// OrderList is the JSON form of several orders.
+type OrderList struct {
+	Orders []Order `json:"orders"`
+}
+
+// Refund is the JSON form of a refund: the refund record, the amounts returned, the
+// parts of the refund formula (spec 5.5) and the app afterwards.
+type Refund struct {
+	Refund       Order       `json:"refund"`
+	Amount       money.Cents `json:"amount"`
+	Cash         money.Cents `json:"cash"`
+	Credit       money.Cents `json:"credit"`
+	Effective    money.Cents `json:"effective"`
+	NotEffective money.Cents `json:"not_effective"`
+	Used         money.Cents `json:"used"`
+	App          App         `json:"app"`
+}
+
+// Bill is the JSON form of a monthly pay-as-you-go bill.
+type Bill struct {
+	ID       string      `json:"id"`
+	Account  string      `json:"account"`
+	Month    string      `json:"month"`
+	IssuedAt string      `json:"issued_at"`
+	Total    money.Cents `json:"total"`
+	Cash     money.Cents `json:"cash"`
+	Credit   money.Cents `json:"credit"`
+	Lines    []BillLine  `json:"lines"`
+}
+
+// BillLine is the charge for one metric of one product of one app.
+type BillLine struct {
+	SDKAppID  int64       `json:"sdkappid"`
+	Product   string      `json:"product"`
+	Metric    string      `json:"metric"`
+	Usage     int64       `json:"usage"`
+	Free      int64       `json:"free"`
+	Billable  int64       `json:"billable"`
+	UnitPrice string      `json:"unit_price"` // "<dollars per block> per <block size>": "0.015 per 1"
+	Amount    money.Cents `json:"amount"`
+}
+
+// BillList is the JSON form of an account's bills.
+type BillList struct {
+	Bills []Bill `json:"bills"`
+}
+
+// Notification is the JSON form of a reminder or notice sent to an account.
+type Notification struct {
+	ID        string `json:"id"`
+	Account   string `json:"account"`
+	SDKAppID  int64  `json:"sdkappid"`
+	Kind      string `json:"kind"`
+	Channel   string `json:"channel"`
+	Recipient string `json:"recipient"`
+	Subject   string `json:"subject"`
+	Body      string `json:"body"`
+	DueAt     string `json:"due_at"`
+	Status    string `json:"status"`
+	SentAt    string `json:"sent_at"`
+	Error     string `json:"error"`
+}
+
+// NotificationList is the JSON form of an account's notifications.
+type NotificationList struct {
+	Notifications []Notification `json:"notifications"`
+}
+
+// Clock is the scheduler's clock. From and Jobs are set only after a move.
+type Clock struct {
+	Now  string `json:"now"`
+	Fake bool   `json:"fake"`
+	From string `json:"from,omitempty"`
+	Jobs *int   `json:"jobs,omitempty"`
+}
+
+type topUpRequest struct {
+	Cash   *string `json:"cash"`
+	Credit *string `json:"credit"`
+}
+
+type suspendRequest struct {
+	Reason string `json:"reason"`
+}
+
+type voucherRequest struct {
+	Account string `json:"account"`
+	Amount  string `json:"amount"`
+	Expires string `json:"expires"`
+	Scope   string `json:"scope"`
+}
+
+type buyRequest struct {
+	Edition         string `json:"edition"`
+	Months          int    `json:"months"`
+	AutoRenew       bool   `json:"auto_renew"`
+	Voucher         string `json:"voucher"`
+	AcceptAgreement bool   `json:"accept_agreement"`
+	Discount        string `json:"discount"`
+	NonRefundable   string `json:"non_refundable"`
+	RequestID       string `json:"request_id"`
+}
+
+type upgradeRequest struct {
+	Edition   string `json:"edition"`
+	Voucher   string `json:"voucher"`
+	RequestID string `json:"request_id"`
+}
+
+type renewRequest struct {
+	SDKAppIDs []int64 `json:"sdkappids"`
+	Months    int     `json:"months"`
+	Voucher   string  `json:"voucher"`
+	RequestID string  `json:"request_id"`
+}
+
+type autoRenewRequest struct {
+	On *bool `json:"on"`
+}
+
+type refundRequest struct {
+	Reason    string `json:"reason"`
+	RequestID string `json:"request_id"`
+}
+
+type addonRequest struct {
+	Addon     string `json:"addon"`
+	Quantity  int    `json:"quantity"`
+	Months    int    `json:"months"`
+	Voucher   string `json:"voucher"`
+	RequestID string `json:"request_id"`
+}
+
+type nonRefundableRequest struct {
+	Reason *string `json:"reason"`
+}
+
+type clockRequest struct {
+	Set     string `json:"set"`
+	Advance string `json:"advance"`
+}
+
+// maxRequestID bounds the idempotency keys clients choose.
+const maxRequestID = 128
+
+// registerCommerce adds the commercial routes to the mux.
+func (h *handler) registerCommerce() {
+	h.mux.HandleFunc("GET "+Prefix+"/catalog", h.catalog)
+	h.mux.HandleFunc("POST "+Prefix+"/accounts/{id}/topup", h.needCommerce(h.topUp))
+	h.mux.HandleFunc("POST "+Prefix+"/accounts/{id}/suspend", h.needCommerce(h.suspendAccount))
+	h.mux.HandleFunc("POST "+Prefix+"/vouchers", h.needCommerce(h.issueVoucher))
+	h.mux.HandleFunc("GET "+Prefix+"/vouchers", h.needCommerce(h.listVouchers))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/plan", h.needCommerce(h.buyPlan))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/upgrade", h.needCommerce(h.upgrade))
+	h.mux.HandleFunc("POST "+Prefix+"/renewals", h.needCommerce(h.renew))
+	h.mux.HandleFunc("PUT "+Prefix+"/apps/{sdkappid}/auto-renew", h.needCommerce(h.autoRenew))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/refund", h.needCommerce(h.refundPlan))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/addons", h.needCommerce(h.buyAddon))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/addons/{addon}/refund", h.needCommerce(h.refundAddon))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/extend-trial", h.needCommerce(h.extendTrial))
+	h.mux.HandleFunc("GET "+Prefix+"/orders", h.needCommerce(h.listOrders))
+	h.mux.HandleFunc("POST "+Prefix+"/orders/{id}/non-refundable", h.needCommerce(h.setNonRefundable))
+	h.mux.HandleFunc("GET "+Prefix+"/bills", h.needCommerce(h.listBills))
+	h.mux.HandleFunc("GET "+Prefix+"/notifications", h.needCommerce(h.listNotifications))
+	h.mux.HandleFunc("GET "+Prefix+"/clock", h.needScheduler(h.getClock))
+	h.mux.HandleFunc("POST "+Prefix+"/clock", h.needScheduler(h.moveClock))
+}
+
+// needCommerce answers 503 on a server built without the commercial layer.
+func (h *handler) needCommerce(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.Commerce == nil {
+			writeError(w, http.StatusServiceUnavailable, "the commercial layer (balances, orders, bills) is not enabled on this server")
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (h *handler) needScheduler(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.Scheduler == nil {
+			writeError(w, http.StatusServiceUnavailable, "the scheduler is not enabled on this server")
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (h *handler) catalog(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, catalogJSON())
+}
+
+func catalogJSON() Catalog {
+	out := Catalog{}
+	for _, e := range catalog.Editions() {
+		features := make([]string, 0, len(e.Features))
+		for f, on := range e.Features {
+			if on {
+				features = append(features, string(f))
+			}
+		}
+		slices.Sort(features)
+		out.Editions = append(out.Editions, CatalogEdition{
+			ID: e.ID, Name: e.Name, MonthlyPrice: money.Cents(e.MonthlyPriceCents),
+			FriendsPerUser: e.FriendsPerUser, GroupsPerUser: e.GroupsPerUser, MembersPerGroup: e.MembersPerGroup,
+			GroupsPerApp: e.GroupsPerApp, LiveRooms: e.LiveRooms, DailyNetGroups: e.DailyNetGroups,
+			RetentionDays: e.RetentionDays, FreeMAU: e.FreeMAU, MAUCap: e.MAUCap,
+			OverageMAUPrice: money.Micro(e.OverageMAUMicroUSD).String(),
+			Features:        features,
+		})
+	}
+	for _, a := range catalog.Addons() {
+		over := make([]CatalogOverage, 0, len(a.Overage))
+		for _, o := range a.Overage {
+			over = append(over, CatalogOverage{
+				Metric: o.Metric, Per: o.Per, Free: o.Free, BlockSize: o.BlockSize,
+				BlockPrice: money.Micro(o.BlockPrice).String(),
+			})
+		}
+		out.Addons = append(out.Addons, CatalogAddon{
+			ID: a.ID, Name: a.Name, Kind: a.Kind, Sold: a.Sold, Price: money.Cents(a.PriceCents),
+			Unit: a.Unit, MinQuantity: a.MinQuantity, IncludedUnits: a.IncludedUnits,
+			ExtraUnitPrice: money.Cents(a.ExtraUnitCents), FixedDays: a.FixedDays,
+			Includes: a.Includes, Refundable: a.Refundable, Overage: over,
+		})
+	}
+	return out
+}
+
+func (h *handler) topUp(w http.ResponseWriter, r *http.Request) {
+	var req topUpRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Cash == nil && req.Credit == nil {
+		writeError(w, http.StatusBadRequest, `a top-up needs "cash" and/or "credit", e.g. {"cash":"100.00"}`)
+		return
+	}
+	cash, ok := amountField(w, "cash", req.Cash)
+	if !ok {
+		return
+	}
+	credit, ok := amountField(w, "credit", req.Credit)
+	if !ok {
+		return
+	}
+	if cash < 0 || credit < 0 || cash+credit == 0 {
+		writeError(w, http.StatusBadRequest, "a top-up adds a positive amount: cash and credit must not be negative, and not both zero")
+		return
+	}
+	id := r.PathValue("id")
+	a, err := h.cfg.Commerce.TopUp(r.Context(), commerce.TopUpRequest{AccountID: id, Cash: cash, Credit: credit})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: top-up", "account", id, "cash", cash.String(), "credit", credit.String())
+	writeJSON(w, http.StatusOK, accountJSON(a))
+}
+
+func (h *handler) suspendAccount(w http.ResponseWriter, r *http.Request) {
+	var req suspendRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		writeError(w, http.StatusBadRequest, `"reason" is required: say which violation the suspension is for (it is permanent and never lifted by payment)`)
+		return
+	}
+	id := r.PathValue("id")
+	a, err := h.cfg.Commerce.SuspendAccount(r.Context(), id, req.Reason)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: account suspended", "account", id, "reason", req.Reason)
+	writeJSON(w, http.StatusOK, accountJSON(a))
+}
+
+func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request) {
+	var req voucherRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Account == "" || req.Amount == "" || req.Expires == "" {
+		writeError(w, http.StatusBadRequest, `"account", "amount" and "expires" are required`)
+		return
+	}
+	amount, err := money.Parse(req.Amount)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "amount: "+err.Error())
+		return
+	}
+	if amount <= 0 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("amount must be positive, not %s", amount))
+		return
+	}
+	expires, err := ParseExpires(req.Expires)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch req.Scope {
+	case "", commerce.ScopeAll, commerce.ScopeEditions, commerce.ScopeAddons:
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("scope must be %s, %s or %s, not %q", commerce.ScopeAll, commerce.ScopeEditions, commerce.ScopeAddons, req.Scope))
+		return
+	}
+	v, err := h.cfg.Commerce.IssueVoucher(r.Context(), commerce.VoucherRequest{
+		AccountID: req.Account, Amount: amount, ExpiresAt: expires, Scope: req.Scope,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: voucher issued", "account", v.AccountID, "voucher", v.ID, "amount", amount.String())
+	writeJSON(w, http.StatusCreated, voucherJSON(v))
+}
+
+// ParseExpires reads a voucher's expiry: a date "2027-01-31" (the voucher is valid
+// through that UTC day, so it expires at the next day's 00:00 UTC) or an RFC 3339
+// time (it expires at that instant).
+func ParseExpires(s string) (time.Time, error) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.AddDate(0, 0, 1), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("expires must be a date YYYY-MM-DD (valid through that UTC day) or an RFC 3339 time, not %q", s)
+}
+
+func (h *handler) listVouchers(w http.ResponseWriter, r *http.Request) {
+	account, ok := h.accountParam(w, r, "vouchers")
+	if !ok {
+		return
+	}
+	vs, err := h.cfg.Commerce.Vouchers(r.Context(), account)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := VoucherList{Vouchers: make([]Voucher, 0, len(vs))}
+	for _, v := range vs {
+		out.Vouchers = append(out.Vouchers, voucherJSON(v))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) buyPlan(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	var req buyRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Edition == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"edition" is required: %s or %s`, catalog.Standard, catalog.Premium))
+		return
+	}
+	if !checkMonths(w, req.Months) || !checkRequestID(w, req.RequestID) {
+		return
+	}
+	var discount money.Cents
+	if req.Discount != "" {
+		d, err := money.Parse(req.Discount)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "discount: "+err.Error())
+			return
+		}
+		if d < 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("discount must not be negative, not %s", d))
+			return
+		}
+		discount = d
+	}
+	o, err := h.cfg.Commerce.Buy(r.Context(), commerce.BuyRequest{
+		SDKAppID: id, Edition: req.Edition, Months: req.Months, AutoRenew: req.AutoRenew,
+		VoucherID: req.Voucher, AgreementAccepted: req.AcceptAgreement, Discount: discount,
+		NonRefundable: req.NonRefundable, RequestID: req.RequestID,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: plan bought", "sdkappid", id, "order", o.ID, "edition", req.Edition, "months", req.Months)
+	writeJSON(w, http.StatusCreated, orderJSON(o))
+}
+
+func (h *handler) upgrade(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	var req upgradeRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Edition == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"edition" is required (%s)`, catalog.Premium))
+		return
+	}
+	if !checkRequestID(w, req.RequestID) {
+		return
+	}
+	o, err := h.cfg.Commerce.Upgrade(r.Context(), commerce.UpgradeRequest{
+		SDKAppID: id, Edition: req.Edition, VoucherID: req.Voucher, RequestID: req.RequestID,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: plan upgraded", "sdkappid", id, "order", o.ID, "edition", req.Edition)
+	writeJSON(w, http.StatusCreated, orderJSON(o))
+}
+
+// maxRenewBatch bounds the apps of one renewal: an account has at most 300.
+const maxRenewBatch = 300
+
+func (h *handler) renew(w http.ResponseWriter, r *http.Request) {
+	var req renewRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if len(req.SDKAppIDs) == 0 {
+		writeError(w, http.StatusBadRequest, `"sdkappids" is required: the apps to renew, e.g. [1400000001]`)
+		return
+	}
+	if len(req.SDKAppIDs) > maxRenewBatch {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("a renewal covers at most %d apps, not %d", maxRenewBatch, len(req.SDKAppIDs)))
+		return
+	}
+	seen := make(map[int64]bool, len(req.SDKAppIDs))
+	for _, id := range req.SDKAppIDs {
+		if id <= 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("SDKAppIDs must be positive integers, not %d", id))
+			return
+		}
+		if seen[id] {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("SDKAppID %d is listed twice", id))
+			return
+		}
+		seen[id] = true
+	}
+	if !checkMonths(w, req.Months) || !checkRequestID(w, req.RequestID) {
+		return
+	}
+	orders, err := h.cfg.Commerce.Renew(r.Context(), commerce.RenewRequest{
+		SDKAppIDs: req.SDKAppIDs, Months: req.Months, VoucherID: req.Voucher, RequestID: req.RequestID,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: apps renewed", "sdkappids", req.SDKAppIDs, "months", req.Months)
+	writeJSON(w, http.StatusCreated, orderList(orders))
+}
+
+func (h *handler) autoRenew(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	var req autoRenewRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.On == nil {
+		writeError(w, http.StatusBadRequest, `"on" is required: true or false`)
+		return
+	}
+	app, err := h.cfg.Commerce.SetAutoRenew(r.Context(), id, *req.On)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: auto-renewal set", "sdkappid", id, "on", *req.On)
+	writeJSON(w, http.StatusOK, appJSON(app))
+}
+
+func (h *handler) refundPlan(w http.ResponseWriter, r *http.Request) {
+	h.refund(w, r, "")
+}
+
+func (h *handler) refundAddon(w http.ResponseWriter, r *http.Request) {
+	addon := r.PathValue("addon")
+	if _, err := catalog.LookupAddon(addon); err != nil {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown add-on %q (see GET %s/catalog)", addon, Prefix))
+		return
+	}
+	h.refund(w, r, addon)
+}
+
+func (h *handler) refund(w http.ResponseWriter, r *http.Request, addon string) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	var req refundRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if !checkRequestID(w, req.RequestID) {
+		return
+	}
+	ref, err := h.cfg.Commerce.Refund(r.Context(), commerce.RefundRequest{
+		SDKAppID: id, Addon: addon, Reason: req.Reason, RequestID: req.RequestID,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: refund", "sdkappid", id, "addon", addon, "order", ref.Order.ID, "amount", ref.Amount.String())
+	writeJSON(w, http.StatusOK, Refund{
+		Refund: orderJSON(ref.Order), Amount: ref.Amount, Cash: ref.Cash, Credit: ref.Credit,
+		Effective: ref.Effective, NotEffective: ref.NotEffective, Used: ref.Used, App: appJSON(ref.App),
+	})
+}
+
+func (h *handler) buyAddon(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	var req addonRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Addon == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"addon" is required: an add-on id of GET %s/catalog`, Prefix))
+		return
+	}
+	if req.Quantity < 0 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("quantity must not be negative, not %d (0 or omitted: the add-on's minimum)", req.Quantity))
+		return
+	}
+	if !checkMonths(w, req.Months) || !checkRequestID(w, req.RequestID) {
+		return
+	}
+	o, err := h.cfg.Commerce.BuyAddon(r.Context(), commerce.AddonRequest{
+		SDKAppID: id, Addon: req.Addon, Quantity: req.Quantity, Months: req.Months,
+		VoucherID: req.Voucher, RequestID: req.RequestID,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: add-on bought", "sdkappid", id, "order", o.ID, "addon", req.Addon)
+	writeJSON(w, http.StatusCreated, orderJSON(o))
+}
+
+func (h *handler) extendTrial(w http.ResponseWriter, r *http.Request) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	var req struct{}
+	if !decodeOptional(w, r, &req) {
+		return
+	}
+	app, err := h.cfg.Commerce.ExtendTrial(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: trial extended", "sdkappid", id, "expires", app.ExpiresAt)
+	writeJSON(w, http.StatusOK, appJSON(app))
+}
+
+func (h *handler) listOrders(w http.ResponseWriter, r *http.Request) {
+	account, ok := h.accountParam(w, r, "orders")
+	if !ok {
+		return
+	}
+	orders, err := h.cfg.Commerce.Orders(r.Context(), account)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, orderList(orders))
+}
+
+func (h *handler) setNonRefundable(w http.ResponseWriter, r *http.Request) {
+	var req nonRefundableRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Reason == nil {
+		writeError(w, http.StatusBadRequest, `"reason" is required: why refunds of the order are refused ("" allows them again)`)
+		return
+	}
+	id := r.PathValue("id")
+	o, err := h.cfg.Commerce.SetNonRefundable(r.Context(), id, *req.Reason)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: order refundability set", "order", id, "reason", *req.Reason)
+	writeJSON(w, http.StatusOK, orderJSON(o))
+}
+
+func (h *handler) listBills(w http.ResponseWriter, r *http.Request) {
+	account, ok := h.accountParam(w, r, "bills")
+	if !ok {
+		return
+	}
+	bills, err := h.cfg.Commerce.Bills(r.Context(), account)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := BillList{Bills: make([]Bill, 0, len(bills))}
+	for _, b := range bills {
+		out.Bills = append(out.Bills, billJSON(b))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) listNotifications(w http.ResponseWriter, r *http.Request) {
+	account, ok := h.accountParam(w, r, "notifications")
+	if !ok {
+		return
+	}
+	ns, err := h.cfg.Commerce.Notifications(r.Context(), account)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := NotificationList{Notifications: make([]Notification, 0, len(ns))}
+	for _, n := range ns {
+		out.Notifications = append(out.Notifications, Notification{
+			ID: n.ID, Account: n.AccountID, SDKAppID: n.SDKAppID, Kind: n.Kind, Channel: n.Channel,
+			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: rfc3339(n.DueAt),
+			Status: n.Status, SentAt: rfc3339(n.SentAt), Error: n.Error,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) getClock(w http.ResponseWriter, r *http.Request) {
+	s := h.cfg.Scheduler
+	writeJSON(w, http.StatusOK, Clock{Now: rfc3339(s.Now()), Fake: s.Fake()})
+}
+
+func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
+	var req clockRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if (req.Set == "") == (req.Advance == "") {
+		writeError(w, http.StatusBadRequest, `give exactly one of "set" (an RFC 3339 time) and "advance" (a duration such as "24h", "30d" or "1d12h")`)
+		return
+	}
+	s := h.cfg.Scheduler
+	var (
+		rep lifecycle.Report
+		err error
+	)
+	if req.Set != "" {
+		t, perr := time.Parse(time.RFC3339, req.Set)
+		if perr != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("set must be an RFC 3339 time such as 2027-01-31T00:00:00Z, not %q", req.Set))
+			return
+		}
+		rep, err = s.Set(r.Context(), t.UTC())
+	} else {
+		d, perr := ParseAdvance(req.Advance)
+		if perr != nil {
+			writeError(w, http.StatusBadRequest, perr.Error())
+			return
+		}
+		rep, err = s.Advance(r.Context(), d)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	now := rep.To
+	if now.IsZero() {
+		now = s.Now()
+	}
+	jobs := rep.Jobs
+	h.log.Info("operator: clock moved", "from", rep.From, "to", now, "jobs", jobs)
+	writeJSON(w, http.StatusOK, Clock{Now: rfc3339(now), Fake: s.Fake(), From: rfc3339(rep.From), Jobs: &jobs})
+}
+
+// maxAdvanceDays bounds a move of the clock (about 100 years), far below what a
+// time.Duration holds.
+const maxAdvanceDays = 36600
+
+// ParseAdvance reads how far to move the clock: a Go duration ("720h", "90m"),
+// optionally preceded by whole days ("30d", "1d12h"). It must be positive.
+func ParseAdvance(s string) (time.Duration, error) {
+	bad := fmt.Errorf("advance must be a positive duration such as 24h, 30d or 1d12h, not %q", s)
+	var days int64
+	rest := s
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil || n < 0 || s[0] == '+' || s[0] == '-' {
+			return 0, bad
+		}
+		if n > maxAdvanceDays {
+			return 0, fmt.Errorf("advance must be at most %d days, not %q", maxAdvanceDays, s)
+		}
+		days, rest = n, s[i+1:]
+	}
+	var d time.Duration
+	if rest != "" {
+		var err error
+		d, err = time.ParseDuration(rest)
+		if err != nil || (days > 0 && (rest[0] == '-' || rest[0] == '+')) {
+			return 0, bad
+		}
+		if d > time.Duration(maxAdvanceDays)*24*time.Hour {
+			return 0, fmt.Errorf("advance must be at most %d days, not %q", maxAdvanceDays, s)
+		}
+	}
+	d += time.Duration(days) * 24 * time.Hour
+	if d <= 0 {
+		return 0, bad
+	}
+	return d, nil
+}
+
+// accountParam reads the required ?account=ID of a list route and checks that the
+// account exists, so an unknown account is a 404 rather than an empty list.
+func (h *handler) accountParam(w http.ResponseWriter, r *http.Request, route string) (string, bool) {
+	account := r.URL.Query().Get("account")
+	if account == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter account is required: GET %s/%s?account=ID", Prefix, route))
+		return "", false
+	}
+	if _, err := h.cfg.Commerce.Account(r.Context(), account); err != nil {
+		h.fail(w, r, err)
+		return "", false
+	}
+	return account, true
+}
+
+// amountField parses an optional amount of a request ("100.00"); nil is zero.
+func amountField(w http.ResponseWriter, name string, s *string) (money.Cents, bool) {
+	if s == nil {
+		return 0, true
+	}
+	c, err := money.Parse(*s)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, name+": "+err.Error())
+		return 0, false
+	}
+	return c, true
+}
+
+func checkMonths(w http.ResponseWriter, months int) bool {
+	if months < 1 || months > commerce.MaxMonths {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"months" must be 1 to %d, not %d`, commerce.MaxMonths, months))
+		return false
+	}
+	return true
+}
+
+func checkRequestID(w http.ResponseWriter, id string) bool {
+	if len(id) > maxRequestID {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("request_id must be at most %d bytes", maxRequestID))
+		return false
+	}
+	return true
+}
+
+// decodeOptional is decode for routes whose body may be empty.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
+		return false
+	}
+	if strings.TrimSpace(string(raw)) == "" {
+		return true
+	}
+	r.Body = io.NopCloser(strings.NewReader(string(raw)))
+	return decode(w, r, v)
+}
+
+func balanceJSON(a store.Account) Balance {
+	return Balance{Cash: money.Cents(a.CashCents), Credit: money.Cents(a.CreditCents), Total: money.Cents(a.CashCents + a.CreditCents)}
+}
+
+func voucherJSON(v store.Voucher) Voucher {
+	return Voucher{
+		ID: v.ID, Account: v.AccountID, Amount: money.Cents(v.AmountCents), Remaining: money.Cents(v.RemainingCents),
+		Scope: v.Scope, ExpiresAt: rfc3339(v.ExpiresAt), CreatedAt: rfc3339(v.CreatedAt),
+	}
+}
+
+func orderJSON(o store.Order) Order {
+	refunds := o.Refunds
+	if refunds == nil {
+		refunds = []string{}
+	}
+	return Order{
+		ID: o.ID, Account: o.AccountID, SDKAppID: o.SDKAppID, Kind: o.Kind, Product: o.Product,
+		Months: o.Months, Quantity: o.Quantity,
+		ListPrice: money.Cents(o.ListCents), Discount: money.Cents(o.DiscountCents),
+		Voucher: money.Cents(o.VoucherCents), VoucherID: o.VoucherID,
+		Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents),
+		CarriedCash: money.Cents(o.CarriedCashCents), CarriedCredit: money.Cents(o.CarriedCreditCents),
+		EffectiveFrom: rfc3339(o.EffectiveFrom), EffectiveTo: rfc3339(o.EffectiveTo),
+		AutoRenew: o.AutoRenew, AgreementAccepted: o.AgreementAccepted,
+		Refundable: refundable(o), NonRefundableReason: o.NonRefundable,
+		Status: o.Status, Refunds: refunds, Reason: o.Reason, CreatedAt: rfc3339(o.CreatedAt),
+	}
+}
+
+// refundable reports whether the order is of a kind a customer may refund (an
+// edition, or a plugin add-on: spec 5.5), is still paid and was not marked
+// non-refundable by the operator. Whether a refund would return anything depends on
+// the time and is for the refund itself to say.
+func refundable(o store.Order) bool {
+	if o.NonRefundable != "" || o.Status != store.OrderPaid {
+		return false
+	}
+	switch o.Kind {
+	case store.OrderBuy, store.OrderRenew, store.OrderUpgrade:
+		return true
+	case store.OrderAddon:
+		a, err := catalog.LookupAddon(strings.TrimPrefix(o.Product, "addon:"))
+		return err == nil && a.Refundable
+	}
+	return false
+}
+
+func orderList(orders []store.Order) OrderList {
+	out := OrderList{Orders: make([]Order, 0, len(orders))}
+	for _, o := range orders {
+		out.Orders = append(out.Orders, orderJSON(o))
+	}
+	return out
+}
+
+func billJSON(b store.Bill) Bill {
+	lines := make([]BillLine, 0, len(b.Lines))
+	for _, l := range b.Lines {
+		lines = append(lines, BillLine{
+			SDKAppID: l.SDKAppID, Product: l.Product, Metric: l.Metric, Usage: l.Usage, Free: l.Free,
+			Billable: l.Billable, UnitPrice: fmt.Sprintf("%s per %d", money.Micro(l.BlockMicro), l.BlockSize),
+			Amount: money.Cents(l.AmountCents),
+		})
+	}
+	return Bill{
+		ID: b.ID, Account: b.AccountID, Month: b.Month, IssuedAt: rfc3339(b.IssuedAt),
+		Total: money.Cents(b.TotalCents), Cash: money.Cents(b.CashCents), Credit: money.Cents(b.CreditCents),
+		Lines: lines,
+	}
+}
