@@ -34,30 +34,15 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 	if ad.Sold == catalog.SoldFixed && (r.Months != 1 || r.Quantity != 1) {
 		return store.Order{}, invalid("%s lasts %d days: months and quantity must be 1", ad.Name, ad.FixedDays)
 	}
-	if err := checkRequestID(r.RequestID); err != nil {
-		return store.Order{}, err
-	}
 	product := "addon:" + ad.ID
 	now := s.Clock.Now()
-	var order store.Order
-	err = s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
-		if err != nil {
-			return err
-		}
-		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
-			order = o
-			return err
-		}
-		if err := mayOrder(acc, &app); err != nil {
-			return err
-		}
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if app.Status != statusActive {
-			return refused("app %d is suspended (%s): resume it before buying add-ons", app.SDKAppID, app.SuspendReason)
+			return store.Order{}, refused("app %d is suspended (%s): resume it before buying add-ons", app.SDKAppID, app.SuspendReason)
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
 		if err != nil {
-			return err
+			return store.Order{}, err
 		}
 		from, anchor := now, now
 		for _, o := range orders {
@@ -65,7 +50,7 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 				continue
 			}
 			if ad.Sold == catalog.SoldFixed {
-				return refused("%s can be used once per app; app %d already had it", ad.Name, app.SDKAppID)
+				return store.Order{}, refused("%s can be used once per app; app %d already had it", ad.Name, app.SDKAppID)
 			}
 			if ad.Sold == catalog.SoldMonthly && o.Status == store.OrderPaid && o.EffectiveTo.After(from) {
 				from, anchor = o.EffectiveTo, o.Anchor
@@ -90,11 +75,6 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 		if !ad.Refundable {
 			o.NonRefundable = ad.Name + " is a value-added service and is not refundable"
 		}
-		if err := pay(ctx, tx, &acc, &o, r.VoucherID, ScopeAddons, now); err != nil {
-			return err
-		}
-		order = o
-		return nil
+		return o, pay(ctx, tx, acc, &o, r.VoucherID, ScopeAddons, now)
 	})
-	return order, err
 }

@@ -52,37 +52,22 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 	if !r.AgreementAccepted {
 		return store.Order{}, invalid("buying a plan requires accepting the service agreement (--accept-agreement)")
 	}
-	if err := checkRequestID(r.RequestID); err != nil {
-		return store.Order{}, err
-	}
 	list := ed.MonthlyPriceCents * int64(r.Months)
 	if r.Discount < 0 || int64(r.Discount) > list {
 		return store.Order{}, invalid("the discount must be between 0.00 and the list price %s USD", money.Cents(list))
 	}
 	now := s.Clock.Now()
-	var order store.Order
-	err = s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
-		if err != nil {
-			return err
-		}
-		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
-			order = o
-			return err
-		}
-		if err := mayOrder(acc, &app); err != nil {
-			return err
-		}
-		if continuing(app, now) {
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+		if continuing(*app, now) {
 			cur := catalog.MustLookup(app.Edition)
 			switch {
 			case ed.MonthlyPriceCents < cur.MonthlyPriceCents:
-				return refused("app %d is on %s until %s: downgrades are refused; refund the plan, then buy %s",
+				return store.Order{}, refused("app %d is on %s until %s: downgrades are refused; refund the plan, then buy %s",
 					app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339), ed.Name)
 			case ed.ID == cur.ID:
-				return refused("app %d is already on %s until %s: renew it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
+				return store.Order{}, refused("app %d is already on %s until %s: renew it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
 			default:
-				return refused("app %d is on %s until %s: upgrade it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
+				return store.Order{}, refused("app %d is on %s until %s: upgrade it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
 			}
 		}
 		o := store.Order{
@@ -93,18 +78,13 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 			AutoRenew: r.AutoRenew, AgreementAccepted: true, NonRefundable: r.NonRefundable,
 			Status: store.OrderPaid, CreatedAt: now,
 		}
-		if err := pay(ctx, tx, &acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
-			return err
+		if err := pay(ctx, tx, acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
+			return o, err
 		}
 		app.Edition, app.Status, app.SuspendReason, app.SuspendedAt = ed.ID, statusActive, "", time.Time{}
 		app.PlanAnchor, app.ExpiresAt, app.AutoRenew = now, o.EffectiveTo, r.AutoRenew
-		if err := tx.UpdateApp(ctx, app); err != nil {
-			return err
-		}
-		order = o
-		return nil
+		return o, tx.UpdateApp(ctx, *app)
 	})
-	return order, err
 }
 
 // pay settles the order's net price (list − discount) with the voucher, then the
@@ -308,35 +288,20 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 		}
 		return store.Order{}, invalid("unknown edition %q: upgrades go to premium", r.Edition)
 	}
-	if err := checkRequestID(r.RequestID); err != nil {
-		return store.Order{}, err
-	}
 	now := s.Clock.Now()
 	premium := catalog.MustLookup(catalog.Premium)
-	var order store.Order
-	err := s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
-		if err != nil {
-			return err
-		}
-		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
-			order = o
-			return err
-		}
-		if err := mayOrder(acc, &app); err != nil {
-			return err
-		}
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		switch {
 		case app.Edition == catalog.Premium:
-			return refused("app %d is already on Premium", app.SDKAppID)
+			return store.Order{}, refused("app %d is already on Premium", app.SDKAppID)
 		case app.Edition != catalog.Standard:
-			return refused("app %d is on Free Trial: buy Premium instead", app.SDKAppID)
+			return store.Order{}, refused("app %d is on Free Trial: buy Premium instead", app.SDKAppID)
 		case app.Status != statusActive || !now.Before(app.ExpiresAt):
-			return refused("app %d has no Standard plan in force: renew or buy a plan first", app.SDKAppID)
+			return store.Order{}, refused("app %d has no Standard plan in force: renew or buy a plan first", app.SDKAppID)
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
 		if err != nil {
-			return err
+			return store.Order{}, err
 		}
 		carriedCash, carriedCredit := money.Zero(), money.Zero()
 		var replaced []store.Order
@@ -363,22 +328,17 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 			EffectiveFrom: now, EffectiveTo: app.ExpiresAt, Anchor: app.PlanAnchor,
 			AutoRenew: app.AutoRenew, AgreementAccepted: true, Status: store.OrderPaid, CreatedAt: now,
 		}
-		if err := pay(ctx, tx, &acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
-			return err
+		if err := pay(ctx, tx, acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
+			return o, err
 		}
 		for _, old := range replaced {
 			if err := tx.SetOrderStatus(ctx, old.ID, store.OrderUpgraded); err != nil {
-				return err
+				return o, err
 			}
 		}
 		app.Edition = catalog.Premium
-		if err := tx.UpdateApp(ctx, app); err != nil {
-			return err
-		}
-		order = o
-		return nil
+		return o, tx.UpdateApp(ctx, *app)
 	})
-	return order, err
 }
 
 // splitExact divides total in the proportion a : b (exact amounts).

@@ -194,6 +194,37 @@ func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) 
 	return nil
 }
 
+// placeOrder runs fn for an order on app sdkappid in one transaction: it locks the
+// account and the app, answers a repeated request id with the order it created,
+// and refuses orders of a suspended or overdue account and for a deleted app
+// before fn runs. fn pays, records the order and writes what it changed.
+func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID string,
+	fn func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error)) (store.Order, error) {
+	if err := checkRequestID(requestID); err != nil {
+		return store.Order{}, err
+	}
+	var order store.Order
+	err := s.tx(ctx, func(tx store.CommerceTx) error {
+		acc, app, err := s.lockAppOf(ctx, tx, sdkappid)
+		if err != nil {
+			return err
+		}
+		if o, ok, err := replay(ctx, tx, acc.ID, requestID); ok || err != nil {
+			order = o
+			return err
+		}
+		if err := mayOrder(acc, &app); err != nil {
+			return err
+		}
+		order, err = fn(tx, &acc, &app)
+		return err
+	})
+	if err != nil {
+		return store.Order{}, err
+	}
+	return order, nil
+}
+
 // replay returns the order an earlier request with the same id created, if any.
 func replay(ctx context.Context, tx store.CommerceTx, accountID, requestID string) (store.Order, bool, error) {
 	if requestID == "" {
