@@ -142,6 +142,7 @@ func (c *cli) accountTopUp(args []string) error {
 	id := fs.String("account", "", "account ID (required)")
 	cashF := fs.String("cash", "", "cash to add, in USD (e.g. 100.00)")
 	creditF := fs.String("credit", "", "credit to grant, in USD")
+	reqID := c.requestIDFlag(fs)
 	if err := parseSub(fs, args); err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func (c *cli) accountTopUp(args []string) error {
 	if *cashF == "" && *creditF == "" {
 		return usagef("account topup: give --cash and/or --credit")
 	}
-	body := map[string]string{}
+	body := map[string]string{"request_id": requestID(*reqID)}
 	for name, v := range map[string]string{"cash": *cashF, "credit": *creditF} {
 		amt, err := amountFlag(fs, name, v)
 		if err != nil {

@@ -115,6 +115,7 @@ type TopUpRequest struct {
 	AccountID string
 	Cash      money.Cents
 	Credit    money.Cents
+	RequestID string // idempotency key: a repeated top-up adds nothing more
 }
 
 // VoucherRequest issues a voucher to an account.

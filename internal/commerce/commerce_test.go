@@ -658,3 +658,25 @@ func TestRenewalInGraceKeepsAnchor(t *testing.T) {
 		}
 	})
 }
+
+// TestTopUpIdempotent: a repeated top-up request adds nothing more.
+func TestTopUpIdempotent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open, at("2026-03-01 00:00"))
+		acc := w.account("0", "0")
+		for i := 0; i < 3; i++ {
+			if _, err := w.com.TopUp(w.ctx, commerce.TopUpRequest{AccountID: acc.ID, Cash: usd("10"), RequestID: "t-1"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := w.com.TopUp(w.ctx, commerce.TopUpRequest{AccountID: acc.ID, Credit: usd("5"), RequestID: "t-2"}); err != nil {
+			t.Fatal(err)
+		}
+		if cash, credit := w.balance(acc.ID); cash != usd("10") || credit != usd("5") {
+			t.Errorf("balance %s/%s, want 10.00/5.00", cash, credit)
+		}
+		if _, err := w.com.TopUp(w.ctx, commerce.TopUpRequest{AccountID: acc.ID, Cash: -1}); !errors.Is(err, commerce.ErrInvalid) {
+			t.Errorf("negative top-up: %v", err)
+		}
+	})
+}

@@ -259,12 +259,22 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 	if r.Cash < 0 || r.Credit < 0 || r.Cash+r.Credit == 0 {
 		return store.Account{}, invalid("a top-up needs a positive cash and/or credit amount")
 	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return store.Account{}, err
+	}
 	now := s.Clock.Now()
 	var acc store.Account
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		var err error
 		if acc, err = lockAccount(ctx, tx, r.AccountID); err != nil {
 			return err
+		}
+		if r.RequestID != "" {
+			// The request id is claimed with the top-up: a repetition finds it taken.
+			first, err := tx.ClaimJob(ctx, "topup:"+acc.ID+":"+r.RequestID, now)
+			if err != nil || !first {
+				return err
+			}
 		}
 		acc.CashCents += int64(r.Cash)
 		acc.CreditCents += int64(r.Credit)
@@ -436,6 +446,23 @@ func (s *Service) SetNonRefundable(ctx context.Context, orderID, reason string) 
 		return tx.SetOrderNonRefundable(ctx, orderID, reason)
 	})
 	return o, err
+}
+
+// Refundable reports whether a customer may refund the order: an edition or a
+// plugin order (spec 5.5), still paid, and not marked non-refundable by the
+// operator. Whether a refund would return anything depends on the time.
+func Refundable(o store.Order) bool {
+	if o.NonRefundable != "" || o.Status != store.OrderPaid {
+		return false
+	}
+	switch o.Kind {
+	case store.OrderBuy, store.OrderRenew, store.OrderUpgrade:
+		return true
+	case store.OrderAddon:
+		a, err := catalog.LookupAddon(strings.TrimPrefix(o.Product, "addon:"))
+		return err == nil && a.Refundable
+	}
+	return false
 }
 
 // SetAutoRenew turns auto-renewal of an app's plan on or off.

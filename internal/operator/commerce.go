@@ -203,8 +203,9 @@ type Clock struct {
 }
 
 type topUpRequest struct {
-	Cash   *string `json:"cash"`
-	Credit *string `json:"credit"`
+	Cash      *string `json:"cash"`
+	Credit    *string `json:"credit"`
+	RequestID string  `json:"request_id"`
 }
 
 type suspendRequest struct {
@@ -378,7 +379,7 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	a, err := h.cfg.Commerce.TopUp(r.Context(), commerce.TopUpRequest{AccountID: id, Cash: cash, Credit: credit})
+	a, err := h.cfg.Commerce.TopUp(r.Context(), commerce.TopUpRequest{AccountID: id, Cash: cash, Credit: credit, RequestID: req.RequestID})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -942,27 +943,9 @@ func orderJSON(o store.Order) Order {
 		CarriedCash: money.Cents(o.CarriedCashCents), CarriedCredit: money.Cents(o.CarriedCreditCents),
 		EffectiveFrom: rfc3339(o.EffectiveFrom), EffectiveTo: rfc3339(o.EffectiveTo),
 		AutoRenew: o.AutoRenew, AgreementAccepted: o.AgreementAccepted,
-		Refundable: refundable(o), NonRefundableReason: o.NonRefundable,
+		Refundable: commerce.Refundable(o), NonRefundableReason: o.NonRefundable,
 		Status: o.Status, Refunds: refunds, Reason: o.Reason, CreatedAt: rfc3339(o.CreatedAt),
 	}
-}
-
-// refundable reports whether the order is of a kind a customer may refund (an
-// edition, or a plugin add-on: spec 5.5), is still paid and was not marked
-// non-refundable by the operator. Whether a refund would return anything depends on
-// the time and is for the refund itself to say.
-func refundable(o store.Order) bool {
-	if o.NonRefundable != "" || o.Status != store.OrderPaid {
-		return false
-	}
-	switch o.Kind {
-	case store.OrderBuy, store.OrderRenew, store.OrderUpgrade:
-		return true
-	case store.OrderAddon:
-		a, err := catalog.LookupAddon(strings.TrimPrefix(o.Product, "addon:"))
-		return err == nil && a.Refundable
-	}
-	return false
 }
 
 func orderList(orders []store.Order) OrderList {
