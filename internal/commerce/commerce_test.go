@@ -446,6 +446,9 @@ func TestRefusals(t *testing.T) {
 		if err := buy(trial, "standard", 1, true, "")(); !errors.Is(err, commerce.ErrRefused) {
 			t.Errorf("order of a suspended account: %v", err)
 		}
+		if _, err := w.ten.CreateApp(w.ctx, acc.ID, "another", ""); !errors.Is(err, tenant.ErrSuspended) {
+			t.Errorf("a suspended account created an app: %v", err)
+		}
 	})
 }
 

@@ -447,8 +447,10 @@ func (s *Scheduler) act(ctx context.Context, tx store.CommerceTx, j job, acc *st
 // logged and kept on the notification (status "failed"); it is not retried.
 func (s *Scheduler) deliver(ctx context.Context, notes []store.Notification) {
 	for _, n := range notes {
-		status, msg := "sent", ""
+		// Without a sender a notice is only recorded, never claimed as sent.
+		status, msg := "recorded", ""
 		if s.cfg.Sender != nil {
+			status = "sent"
 			err := s.cfg.Sender.Send(ctx, notify.Message{ID: n.ID, AccountID: n.AccountID, SDKAppID: n.SDKAppID, Kind: n.Kind,
 				Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: n.DueAt})
 			if err != nil {

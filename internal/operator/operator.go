@@ -48,7 +48,8 @@
 //	402 the balance cannot pay the order (commerce.ErrInsufficientBalance)
 //	404 unknown account, app, order, voucher, add-on or route
 //	405 wrong method for a route (with an Allow header)
-//	409 a limit is reached (tenant.ErrLimit: 300 apps per account), a rule refuses
+//	409 a limit is reached (tenant.ErrLimit: 300 apps per account), the account is
+//	    suspended (tenant.ErrSuspended: no new apps), a rule refuses
 //	    the request (commerce.ErrRefused: a downgrade, a non-refundable order, a
 //	    suspended account, ...), or moving the real clock (lifecycle.ErrRealClock)
 //	413 request body over 64 KiB
@@ -452,7 +453,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusPaymentRequired, err.Error())
 	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, commerce.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, tenant.ErrLimit), errors.Is(err, store.ErrLimit),
+	case errors.Is(err, tenant.ErrLimit), errors.Is(err, store.ErrLimit), errors.Is(err, tenant.ErrSuspended),
 		errors.Is(err, commerce.ErrRefused), errors.Is(err, lifecycle.ErrRealClock):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, context.Canceled):

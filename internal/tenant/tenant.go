@@ -35,6 +35,7 @@ var (
 	ErrNotFound     = errors.New("not found")
 	ErrLimit        = errors.New("limit reached")
 	ErrConfirmation = errors.New("confirmation does not match")
+	ErrSuspended    = errors.New("account suspended")
 )
 
 // Service is the tenant domain service.
@@ -85,6 +86,11 @@ func (s *Service) CreateApp(ctx context.Context, accountID, name, region string)
 	}
 	if !validRegion(region) {
 		return store.App{}, fmt.Errorf("%w: unknown region %q (one of %s)", ErrInvalid, region, strings.Join(Regions, ", "))
+	}
+	// A suspended account (arrears or a violation) stops all of its apps, so it
+	// may not start new ones either.
+	if acc, err := s.Store.GetAccount(ctx, accountID); err == nil && acc.Status == "suspended" {
+		return store.App{}, fmt.Errorf("%w: account %s is suspended (%s); it cannot create apps", ErrSuspended, accountID, acc.SuspendReason)
 	}
 	now := s.Clock.Now()
 	app, err := s.Store.CreateApp(ctx, store.App{
