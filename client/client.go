@@ -226,6 +226,16 @@ func (c *Client) call(ctx context.Context, req frame) (frame, error) {
 		c.forget(req.ID)
 		return frame{}, ctx.Err()
 	case <-c.done:
+		// The server may answer and then close (an error frame before a policy
+		// close): a reply that arrived before the end wins.
+		select {
+		case f := <-reply:
+			if f.Code != 0 {
+				return f, &Error{Code: f.Code, Message: f.Message}
+			}
+			return f, nil
+		default:
+		}
 		return frame{}, c.Err()
 	}
 }
