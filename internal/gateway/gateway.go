@@ -111,6 +111,53 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 	}
 }
 
+// EndInactiveApps ends the sessions of apps that were suspended or deleted since
+// their devices logged in, with a "kicked" frame that says why. Sessions check
+// their app on every frame; this catches the idle ones.
+func (g *Gateway) EndInactiveApps(ctx context.Context) {
+	byApp := map[int64][]*session{}
+	for i := range g.hub.shards {
+		sh := &g.hub.shards[i]
+		sh.mu.RLock()
+		for k, ss := range sh.users {
+			byApp[k.app] = append(byApp[k.app], ss...)
+		}
+		sh.mu.RUnlock()
+	}
+	for id, sessions := range byApp {
+		app, err := g.apps.get(ctx, g.Tenants, id)
+		if errors.Is(err, tenant.ErrNotFound) {
+			app = store.App{SDKAppID: id, Status: "deleted"}
+		} else if err != nil {
+			continue // the store is unreachable: try again on the next round
+		}
+		gateErr := g.IM.Gate.Active(app)
+		if gateErr == nil {
+			continue
+		}
+		frame, _ := json.Marshal(Frame{Op: OpKicked, Code: errs.CodeOf(gateErr), Reason: errMessage(gateErr)})
+		for _, s := range sessions {
+			s.enqueue(frame)
+			s.closeAfterFlush(websocket.ClosePolicyViolation, "app inactive")
+		}
+	}
+}
+
+// WatchApps runs EndInactiveApps every appRefresh until ctx ends, so a suspended
+// or deleted app loses its connected devices within about twice that time.
+func (g *Gateway) WatchApps(ctx context.Context) {
+	t := time.NewTicker(appRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.EndInactiveApps(ctx)
+		}
+	}
+}
+
 // Devices reports the devices of a user connected to this node.
 func (g *Gateway) Devices(app int64, user string) []im.Device {
 	sessions := g.hub.get(userKey{app, user})

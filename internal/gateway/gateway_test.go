@@ -391,3 +391,41 @@ func TestClientFillsGapsInPushes(t *testing.T) {
 		expect(want) // 2 and 3 were never pushed: the gap before 4 makes the client sync
 	}
 }
+
+// TestSuspendedAppEndsIdleSessions: a device that sends nothing is still
+// disconnected once its app is suspended, with a "kicked" notice saying why.
+func TestSuspendedAppEndsIdleSessions(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	alice, err := e.dial("alice", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := e.svc.Presence.(*gateway.Gateway)
+	gw.EndInactiveApps(context.Background()) // active: nothing happens
+	select {
+	case <-alice.Done():
+		t.Fatal("session of an active app ended")
+	case <-time.After(100 * time.Millisecond):
+	}
+	err = e.st.InCommerceTx(context.Background(), func(tx store.CommerceTx) error {
+		a, err := tx.LockApp(context.Background(), e.app.SDKAppID)
+		if err != nil {
+			return err
+		}
+		a.Status, a.SuspendReason, a.SuspendedAt = "suspended", "expired", e.clock.Now()
+		return tx.UpdateApp(context.Background(), a)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * time.Second) // past the gateway's app refresh
+	gw.EndInactiveApps(context.Background())
+	select {
+	case <-alice.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("idle session of a suspended app stayed open")
+	}
+	if !strings.Contains(alice.Kicked(), "suspended") {
+		t.Errorf("kick reason %q does not say the app is suspended", alice.Kicked())
+	}
+}

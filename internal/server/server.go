@@ -66,8 +66,10 @@ type Server struct {
 	ready     atomic.Bool
 	stopJobs  context.CancelFunc
 	jobsDone  chan struct{}
-	// lifecycleDone closes when the lifecycle loop returned.
+	// lifecycleDone and watchDone close when the lifecycle loop and the
+	// gateway's watch of app status returned.
 	lifecycleDone chan struct{}
+	watchDone     chan struct{}
 }
 
 // New builds a server over an open store.
@@ -119,11 +121,15 @@ func New(cfg Config) (*Server, error) {
 	s.Handler = mux
 
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopJobs, s.jobsDone, s.lifecycleDone = cancel, make(chan struct{}), make(chan struct{})
+	s.stopJobs, s.jobsDone, s.lifecycleDone, s.watchDone = cancel, make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go s.runJobs(ctx)
 	go func() {
 		defer close(s.lifecycleDone)
 		s.Lifecycle.Loop(ctx, cfg.LifecycleEvery)
+	}()
+	go func() {
+		defer close(s.watchDone)
+		s.Gateway.WatchApps(ctx)
 	}()
 	s.ready.Store(true)
 	return s, nil
@@ -206,6 +212,7 @@ func (s *Server) Close() {
 	s.stopJobs()
 	<-s.jobsDone
 	<-s.lifecycleDone
+	<-s.watchDone
 	s.Writer.Close()
 	if err := s.cfg.Store.Close(); err != nil {
 		s.cfg.Logger.Error("closing store", "err", err)
