@@ -212,6 +212,10 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time) ([]job, error) 
 	if err != nil {
 		return nil, err
 	}
+	billed, err := s.cfg.Store.LastBillMonths(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var jobs []job
 	add := func(j job) {
 		if j.due.After(upto) {
@@ -226,13 +230,9 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time) ([]job, error) 
 		// The bill of each month from the account's creation on, due on the 1st
 		// of the next month at 00:00 UTC; only the oldest unbilled one is derived
 		// (issuing it derives the next).
-		bills, err := s.cfg.Store.ListBills(ctx, a.ID)
-		if err != nil {
-			return nil, err
-		}
 		next := period.Month(a.CreatedAt)
-		if len(bills) > 0 {
-			next = nextMonth(bills[len(bills)-1].Month)
+		if last, ok := billed[a.ID]; ok {
+			next = nextMonth(last)
 		}
 		if start, err := time.Parse("2006-01", next); err == nil {
 			add(job{due: start.AddDate(0, 1, 0), kind: kindBill, key: "bill:" + a.ID + ":" + next, account: a.ID, month: next})

@@ -143,7 +143,9 @@ type Commerce interface {
 	ListOrders(ctx context.Context, accountID string) ([]Order, error) // oldest first
 	ListVouchers(ctx context.Context, accountID string) ([]Voucher, error)
 	ListLedger(ctx context.Context, accountID string) ([]LedgerEntry, error)
-	ListBills(ctx context.Context, accountID string) ([]Bill, error)                 // by month
+	ListBills(ctx context.Context, accountID string) ([]Bill, error) // by month
+	// LastBillMonths returns, per account that has bills, its latest billed month.
+	LastBillMonths(ctx context.Context) (map[string]string, error)
 	ListNotifications(ctx context.Context, accountID string) ([]Notification, error) // by DueAt, then ID
 	// AllAccounts lists every account, by ID.
 	AllAccounts(ctx context.Context) ([]Account, error)

@@ -347,6 +347,24 @@ func (c *commerceTx) LastBillMonth(ctx context.Context, accountID string) (strin
 	return month.String, wrap("last bill month", err)
 }
 
+// LastBillMonths implements store.Commerce.
+func (s *Store) LastBillMonths(ctx context.Context) (map[string]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT account_id, MAX(month) FROM bills GROUP BY account_id`)
+	if err != nil {
+		return nil, wrap("last bill months", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var acc, month string
+		if err := rows.Scan(&acc, &month); err != nil {
+			return nil, wrap("last bill months", err)
+		}
+		out[acc] = month
+	}
+	return out, wrap("last bill months", rows.Err())
+}
+
 // ListBills implements store.Commerce.
 func (s *Store) ListBills(ctx context.Context, accountID string) ([]store.Bill, error) {
 	return queryAll(ctx, s.r, s.q(`SELECT `+billCols+` FROM bills WHERE account_id = ? ORDER BY month`),
