@@ -171,7 +171,7 @@ var subcommands = map[string]string{
 	"app":          "create, list, show, delete, mau or extend-trial",
 	"voucher":      "issue or list",
 	"plan":         "buy, upgrade, renew, auto-renew or refund",
-	"addon":        "buy or refund",
+	"addon":        "buy, refund or promote",
 	"order":        "list or non-refundable",
 	"bill":         "list",
 	"notification": "list",
@@ -237,6 +237,8 @@ func (c *cli) dispatch(args []string) error {
 		run = c.addonBuy
 	case "addon refund":
 		run = c.addonRefund
+	case "addon promote":
+		run = c.addonPromote
 	case "order list":
 		run = c.orderList
 	case "order non-refundable":

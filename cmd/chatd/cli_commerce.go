@@ -130,6 +130,9 @@ func printCatalog(w io.Writer, cat operator.Catalog) {
 		if a.Refundable {
 			refundable = "yes"
 		}
+		if a.FreeUntil != "" {
+			price = "free until " + a.FreeUntil + " (list " + price + ")"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, a.Kind, price, refundable, orNone(strings.Join(over, "; ")))
 	}
 	tw.Flush()
@@ -482,6 +485,42 @@ func (c *cli) addonRefund(args []string) error {
 		return err
 	}
 	return c.refund(appPath(*id, "/addons/"+url.PathEscape(*addon)+"/refund"), *reason, *reqID)
+}
+
+// addonPromote makes an add-on free to buy until a date, or ends that (--end).
+func (c *cli) addonPromote(args []string) error {
+	fs := c.flagSet("addon promote")
+	addon := fs.String("addon", "", "add-on ID (required)")
+	until := fs.String("free-until", "", "free to buy through this UTC day (YYYY-MM-DD) or until an RFC 3339 time")
+	end := fs.Bool("end", false, "end the add-on's promotion")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "addon"); err != nil {
+		return err
+	}
+	if (*until == "") == !*end {
+		return usagef("addon promote: give exactly one of --free-until DATE and --end")
+	}
+	var untilTime time.Time
+	if *until != "" {
+		var err error
+		if untilTime, err = operator.ParseExpires(*until); err != nil {
+			return usagef("addon promote: --free-until: %v", strings.Replace(err.Error(), "expires", "the date", 1))
+		}
+	}
+	var cat operator.Catalog
+	raw, err := c.call("PUT", "/addons/"+url.PathEscape(*addon)+"/promotion", nil, map[string]string{"free_until": *until}, &cat)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) {
+		if *end {
+			fmt.Fprintf(w, "Add-on %s is sold at its list price again.\n", *addon)
+			return
+		}
+		fmt.Fprintf(w, "Add-on %s is free to buy until %s.\n", *addon, untilTime.Format(time.RFC3339))
+	})
 }
 
 // --- app extend-trial ---

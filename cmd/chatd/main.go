@@ -44,7 +44,7 @@ Operator CLI (global flags: --server URL, --token T, --data DIR, --json):
 
 Money (amounts in USD, e.g. 100 or 99.50):
   chatd catalog
-  chatd account topup --account ID [--cash X] [--credit Y]
+  chatd account topup --account ID [--cash X] [--credit Y] [--request-id K]
   chatd account suspend --account ID --reason R        (permanent: a content violation)
   chatd voucher issue --account ID --amount X --expires YYYY-MM-DD|RFC3339 [--scope all|editions|addons]
   chatd voucher list --account ID
@@ -56,6 +56,7 @@ Money (amounts in USD, e.g. 100 or 99.50):
   chatd plan refund --sdkappid N [--reason R] [--request-id K]
   chatd addon buy --sdkappid N --addon ID [--quantity Q] --months M [--voucher ID] [--request-id K]
   chatd addon refund --sdkappid N --addon ID [--reason R] [--request-id K]
+  chatd addon promote --addon ID --free-until DATE | --end
   chatd order list --account ID
   chatd order non-refundable --order ID --reason R | --allow
   chatd bill list --account ID

@@ -2,6 +2,8 @@ package commerce
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/chatd/chatd/internal/catalog"
@@ -75,6 +77,45 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 		if !ad.Refundable {
 			o.NonRefundable = ad.Name + " is a value-added service and is not refundable"
 		}
+		promo, err := tx.PromotionOf(ctx, ad.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return o, err
+		}
+		if err == nil && now.Before(promo.FreeUntil) {
+			o.DiscountCents = o.ListCents // the operator made it free until then
+		}
 		return o, pay(ctx, tx, acc, &o, r.VoucherID, ScopeAddons, now)
 	})
+}
+
+// SetPromotion makes an add-on free to buy until freeUntil (spec 4: the AI Chatbot
+// message pack "may be marked free for a limited time by the operator"; any add-on
+// may be). A zero freeUntil ends the promotion. Orders already paid are unchanged.
+func (s *Service) SetPromotion(ctx context.Context, addon string, freeUntil time.Time) (store.Promotion, error) {
+	if _, err := catalog.LookupAddon(addon); err != nil {
+		return store.Promotion{}, notFound("unknown add-on %q", addon)
+	}
+	now := s.Clock.Now()
+	if !freeUntil.IsZero() && !freeUntil.After(now) {
+		return store.Promotion{}, invalid("the promotion's end %s is not in the future", freeUntil.Format(time.RFC3339))
+	}
+	p := store.Promotion{Addon: addon, FreeUntil: freeUntil.UTC(), SetAt: now}
+	err := s.tx(ctx, func(tx store.CommerceTx) error { return tx.SetPromotion(ctx, p) })
+	return p, err
+}
+
+// Promotions returns the add-ons free to buy now, with the end of each promotion.
+func (s *Service) Promotions(ctx context.Context) (map[string]time.Time, error) {
+	ps, err := s.Store.Promotions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("promotions: %w", err)
+	}
+	now := s.Clock.Now()
+	out := map[string]time.Time{}
+	for _, p := range ps {
+		if now.Before(p.FreeUntil) {
+			out[p.Addon] = p.FreeUntil
+		}
+	}
+	return out, nil
 }

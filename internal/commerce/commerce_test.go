@@ -683,3 +683,42 @@ func TestTopUpIdempotent(t *testing.T) {
 		}
 	})
 }
+
+// TestPromotion: the operator makes an add-on free for a limited time.
+func TestPromotion(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open, at("2026-03-10 00:00"))
+		acc := w.account("1000", "0")
+		app := w.app(acc)
+		if _, err := w.com.SetPromotion(w.ctx, "chatbot_messages", at("2026-03-20 00:00")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.com.SetPromotion(w.ctx, "nope", at("2026-03-20 00:00")); !errors.Is(err, commerce.ErrNotFound) {
+			t.Errorf("unknown add-on: %v", err)
+		}
+		if _, err := w.com.SetPromotion(w.ctx, "push", at("2026-03-01 00:00")); !errors.Is(err, commerce.ErrInvalid) {
+			t.Errorf("promotion ending in the past: %v", err)
+		}
+		free, err := w.com.BuyAddon(w.ctx, commerce.AddonRequest{SDKAppID: app.SDKAppID, Addon: "chatbot_messages", Quantity: 2, Months: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if free.ListCents != 40000 || free.DiscountCents != 40000 || free.CashCents != 0 {
+			t.Errorf("promoted pack: list %d discount %d cash %d", free.ListCents, free.DiscountCents, free.CashCents)
+		}
+		if ps, _ := w.com.Promotions(w.ctx); !ps["chatbot_messages"].Equal(at("2026-03-20 00:00")) {
+			t.Errorf("promotions %v", ps)
+		}
+		w.clk.Set(at("2026-03-20 00:00")) // the promotion is over
+		paid, err := w.com.BuyAddon(w.ctx, commerce.AddonRequest{SDKAppID: app.SDKAppID, Addon: "chatbot_messages", Months: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if paid.CashCents != 20000 || paid.DiscountCents != 0 {
+			t.Errorf("after the promotion: cash %d discount %d", paid.CashCents, paid.DiscountCents)
+		}
+		if ps, _ := w.com.Promotions(w.ctx); len(ps) != 0 {
+			t.Errorf("an ended promotion is listed: %v", ps)
+		}
+	})
+}

@@ -70,6 +70,7 @@ type CatalogAddon struct {
 	Includes       string           `json:"includes"`
 	Refundable     bool             `json:"refundable"`
 	Overage        []CatalogOverage `json:"overage"`
+	FreeUntil      string           `json:"free_until,omitempty"` // an operator promotion: free to buy until then
 }
 
 // CatalogOverage is the pay-as-you-go price of one metric of an add-on.
@@ -275,6 +276,7 @@ const maxRequestID = 128
 // registerCommerce adds the commercial routes to the mux.
 func (h *handler) registerCommerce() {
 	h.mux.HandleFunc("GET "+Prefix+"/catalog", h.catalog)
+	h.mux.HandleFunc("PUT "+Prefix+"/addons/{addon}/promotion", h.needCommerce(h.setPromotion))
 	h.mux.HandleFunc("POST "+Prefix+"/accounts/{id}/topup", h.needCommerce(h.topUp))
 	h.mux.HandleFunc("POST "+Prefix+"/accounts/{id}/suspend", h.needCommerce(h.suspendAccount))
 	h.mux.HandleFunc("POST "+Prefix+"/vouchers", h.needCommerce(h.issueVoucher))
@@ -317,10 +319,47 @@ func (h *handler) needScheduler(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func (h *handler) catalog(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, catalogJSON())
+	var promos map[string]time.Time
+	if h.cfg.Commerce != nil {
+		var err error
+		if promos, err = h.cfg.Commerce.Promotions(r.Context()); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, catalogJSON(promos))
 }
 
-func catalogJSON() Catalog {
+// promotionRequest sets (free_until) or, when empty, ends an add-on's promotion.
+type promotionRequest struct {
+	FreeUntil string `json:"free_until"`
+}
+
+// setPromotion makes an add-on free to buy until a date ("2027-01-31": through that
+// UTC day) or an RFC 3339 time; an empty free_until ends the promotion.
+func (h *handler) setPromotion(w http.ResponseWriter, r *http.Request) {
+	var req promotionRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	var until time.Time
+	if req.FreeUntil != "" {
+		var err error
+		if until, err = ParseExpires(req.FreeUntil); err != nil {
+			writeError(w, http.StatusBadRequest, strings.Replace(err.Error(), "expires", "free_until", 1))
+			return
+		}
+	}
+	addon := r.PathValue("addon")
+	if _, err := h.cfg.Commerce.SetPromotion(r.Context(), addon, until); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("operator: add-on promotion", "addon", addon, "free_until", rfc3339(until))
+	h.catalog(w, r)
+}
+
+func catalogJSON(promos map[string]time.Time) Catalog {
 	out := Catalog{}
 	for _, e := range catalog.Editions() {
 		features := make([]string, 0, len(e.Features))
@@ -351,7 +390,7 @@ func catalogJSON() Catalog {
 			ID: a.ID, Name: a.Name, Kind: a.Kind, Sold: a.Sold, Price: money.Cents(a.PriceCents),
 			Unit: a.Unit, MinQuantity: a.MinQuantity, IncludedUnits: a.IncludedUnits,
 			ExtraUnitPrice: money.Cents(a.ExtraUnitCents), FixedDays: a.FixedDays,
-			Includes: a.Includes, Refundable: a.Refundable, Overage: over,
+			Includes: a.Includes, Refundable: a.Refundable, Overage: over, FreeUntil: rfc3339(promos[a.ID]),
 		})
 	}
 	return out

@@ -862,3 +862,43 @@ func TestParseExpires(t *testing.T) {
 		}
 	}
 }
+
+func TestPromotionRoute(t *testing.T) {
+	e := newCommerceEnv(t)
+	acc := e.account()
+	id := e.app(acc)
+	e.topUp(acc, `{"cash":"1000"}`)
+	for _, tc := range []struct {
+		addon, body string
+		status      int
+	}{
+		{"chatbot_messages", ``, 400},
+		{"chatbot_messages", `{"free_until":"tomorrow"}`, 400},
+		{"chatbot_messages", `{"free_until":"2026-01-01"}`, 400}, // in the past
+		{"chatbot_messages", `{"until":"2026-12-31"}`, 400},
+		{"teleport", `{"free_until":"2026-12-31"}`, 404},
+	} {
+		if got, m := e.do("PUT", "/operator/v1/addons/"+tc.addon+"/promotion", tc.body); got != tc.status {
+			t.Errorf("promotion %s %q: %d, want %d (%v)", tc.addon, tc.body, got, tc.status, m)
+		}
+	}
+	cat := e.want("PUT", "/operator/v1/addons/chatbot_messages/promotion", `{"free_until":"2026-11-30"}`, 200)
+	var until any
+	for _, a := range cat["addons"].([]any) {
+		if a := a.(map[string]any); a["id"] == "chatbot_messages" {
+			until = a["free_until"]
+		}
+	}
+	if until != "2026-12-01T00:00:00Z" {
+		t.Fatalf("catalog free_until = %v", until)
+	}
+	o := e.want("POST", fmt.Sprintf("/operator/v1/apps/%d/addons", id), `{"addon":"chatbot_messages","quantity":2,"months":1}`, 201)
+	if o["list_price"] != "400.00" || o["discount"] != "400.00" || o["cash"] != "0.00" {
+		t.Fatalf("promoted order %v", o)
+	}
+	e.want("PUT", "/operator/v1/addons/chatbot_messages/promotion", `{"free_until":""}`, 200)
+	o = e.want("POST", fmt.Sprintf("/operator/v1/apps/%d/addons", id), `{"addon":"chatbot_messages","months":1}`, 201)
+	if o["cash"] != "200.00" {
+		t.Fatalf("order after the promotion ended %v", o)
+	}
+}

@@ -25,6 +25,7 @@
 //	POST   /operator/v1/apps/{sdkappid}/extend-trial (no body, or {}) -> app
 //	POST   /operator/v1/renewals                  {sdkappids,months,voucher,request_id} -> 201 {"orders":[order...]}
 //	GET    /operator/v1/catalog                   -> {"editions":[...],"addons":[...]}
+//	PUT    /operator/v1/addons/{addon}/promotion  {free_until} -> catalog ("" ends the promotion)
 //	POST   /operator/v1/vouchers                  {account,amount,expires,scope} -> 201 voucher
 //	GET    /operator/v1/vouchers?account=ID       -> {"vouchers":[voucher...]}
 //	GET    /operator/v1/orders?account=ID         -> {"orders":[order...]}

@@ -131,6 +131,14 @@ type Usage struct {
 	Quantity int64
 }
 
+// Promotion makes an add-on free to buy until FreeUntil: the operator's way of
+// marking, say, the AI Chatbot message pack free for a limited time.
+type Promotion struct {
+	Addon     string
+	FreeUntil time.Time
+	SetAt     time.Time
+}
+
 // Commerce stores balances, orders, vouchers, bills, notifications and usage.
 // Every change of money happens inside CommerceTx, so an order and its balance
 // change commit together or not at all.
@@ -144,6 +152,8 @@ type Commerce interface {
 	ListVouchers(ctx context.Context, accountID string) ([]Voucher, error)
 	ListLedger(ctx context.Context, accountID string) ([]LedgerEntry, error)
 	ListBills(ctx context.Context, accountID string) ([]Bill, error) // by month
+	// Promotions lists the add-on promotions, by add-on id.
+	Promotions(ctx context.Context) ([]Promotion, error)
 	// LastBillMonths returns, per account that has bills, its latest billed month.
 	LastBillMonths(ctx context.Context) (map[string]string, error)
 	ListNotifications(ctx context.Context, accountID string) ([]Notification, error) // by DueAt, then ID
@@ -198,6 +208,12 @@ type CommerceTx interface {
 	// ClaimJob records that the job with key ran at `at`. It returns false when the
 	// key was already claimed (by this node or another): the caller skips the job.
 	ClaimJob(ctx context.Context, key string, at time.Time) (bool, error)
+
+	// SetPromotion stores the add-on's promotion (replacing one); a zero
+	// FreeUntil removes it.
+	SetPromotion(ctx context.Context, p Promotion) error
+	// PromotionOf returns the add-on's promotion (ErrNotFound when none).
+	PromotionOf(ctx context.Context, addon string) (Promotion, error)
 
 	// MonthUsage sums the app's metric over the days of month ("2006-01"), per day.
 	MonthUsage(ctx context.Context, sdkappid int64, metric, month string) (map[string]int64, error)

@@ -420,6 +420,51 @@ func (c *commerceTx) ClaimJob(ctx context.Context, key string, at time.Time) (bo
 	return err == nil, err
 }
 
+// SetPromotion implements store.CommerceTx.
+func (c *commerceTx) SetPromotion(ctx context.Context, p store.Promotion) error {
+	if p.FreeUntil.IsZero() {
+		_, err := c.exec(ctx, `DELETE FROM promotions WHERE addon = ?`, p.Addon)
+		return wrap("set promotion", err)
+	}
+	_, err := c.exec(ctx, `
+		INSERT INTO promotions (addon, free_until, set_at) VALUES (?, ?, ?)
+		ON CONFLICT (addon) DO UPDATE SET free_until = excluded.free_until, set_at = excluded.set_at`,
+		p.Addon, toMs(p.FreeUntil), toMs(p.SetAt))
+	return wrap("set promotion", err)
+}
+
+// PromotionOf implements store.CommerceTx.
+func (c *commerceTx) PromotionOf(ctx context.Context, addon string) (store.Promotion, error) {
+	var p store.Promotion
+	var until, set int64
+	err := c.queryRow(ctx, `SELECT addon, free_until, set_at FROM promotions WHERE addon = ?`, addon).Scan(&p.Addon, &until, &set)
+	if err != nil {
+		return p, notFound("promotion", err)
+	}
+	p.FreeUntil, p.SetAt = fromMs(until), fromMs(set)
+	return p, nil
+}
+
+// Promotions implements store.Commerce.
+func (s *Store) Promotions(ctx context.Context) ([]store.Promotion, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT addon, free_until, set_at FROM promotions ORDER BY addon`)
+	if err != nil {
+		return nil, wrap("promotions", err)
+	}
+	defer rows.Close()
+	var out []store.Promotion
+	for rows.Next() {
+		var p store.Promotion
+		var until, set int64
+		if err := rows.Scan(&p.Addon, &until, &set); err != nil {
+			return nil, wrap("promotions", err)
+		}
+		p.FreeUntil, p.SetAt = fromMs(until), fromMs(set)
+		out = append(out, p)
+	}
+	return out, wrap("promotions", rows.Err())
+}
+
 // AddUsage implements store.Commerce.
 func (s *Store) AddUsage(ctx context.Context, u store.Usage) error {
 	_, err := s.w.ExecContext(ctx, s.q(`

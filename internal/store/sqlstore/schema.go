@@ -239,6 +239,14 @@ CREATE TABLE IF NOT EXISTS jobs (
 	key TEXT PRIMARY KEY,
 	at  BIGINT NOT NULL
 );
+
+-- An add-on free to buy until free_until (created on start by older version-2
+-- databases too: a new table needs no migration step).
+CREATE TABLE IF NOT EXISTS promotions (
+	addon      TEXT PRIMARY KEY,
+	free_until BIGINT NOT NULL,
+	set_at     BIGINT NOT NULL
+);
 `
 
 // upgrades[v] turns a database of version v into version v+1. The schema above

@@ -653,3 +653,35 @@ func testCommerceConcurrent(t *testing.T, s store.Store) {
 		t.Fatalf("CashCents = %d, %v; want %d", a.CashCents, err, writers)
 	}
 }
+
+func testPromotions(t *testing.T, s store.Store) {
+	push := store.Promotion{Addon: "push", FreeUntil: ms(200), SetAt: ms(10)}
+	bot := store.Promotion{Addon: "chatbot_messages", FreeUntil: ms(100), SetAt: ms(10)}
+	inTx(t, s, func(tx store.CommerceTx) error {
+		if _, err := tx.PromotionOf(ctx, "push"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("PromotionOf(none) = %v, want ErrNotFound", err)
+		}
+		for _, p := range []store.Promotion{push, bot} {
+			if err := tx.SetPromotion(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		push.FreeUntil, push.SetAt = ms(300), ms(20) // replaced
+		if err := tx.SetPromotion(ctx, push); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := tx.PromotionOf(ctx, "push"); err != nil || got != push {
+			t.Fatalf("PromotionOf = %+v, %v; want %+v", got, err, push)
+		}
+		return nil
+	})
+	if got, err := s.Promotions(ctx); err != nil || !reflect.DeepEqual(got, []store.Promotion{bot, push}) {
+		t.Fatalf("Promotions = %+v, %v", got, err)
+	}
+	inTx(t, s, func(tx store.CommerceTx) error {
+		return tx.SetPromotion(ctx, store.Promotion{Addon: "push"}) // zero FreeUntil ends it
+	})
+	if got, err := s.Promotions(ctx); err != nil || !reflect.DeepEqual(got, []store.Promotion{bot}) {
+		t.Fatalf("Promotions after ending push = %+v, %v", got, err)
+	}
+}
