@@ -111,16 +111,15 @@ func printCatalog(w io.Writer, cat operator.Catalog) {
 	fmt.Fprintln(tw, "ADD-ON\tNAME\tKIND\tPRICE\tREFUNDABLE\tOVERAGE")
 	for _, a := range cat.Addons {
 		price := usd(a.Price)
-		switch a.Sold {
-		case "monthly":
+		switch {
+		case a.IncludedUnits > 0:
+			price += fmt.Sprintf(" per month with %d %ss, %s per extra %s", a.IncludedUnits, a.Unit, usd(a.ExtraUnitPrice), a.Unit)
+		case a.Sold == "monthly":
 			price += " per " + a.Unit + " per month"
-		case "pack":
+		case a.Sold == "pack":
 			price += " per " + a.Unit
-		case "fixed":
+		case a.Sold == "fixed":
 			price += fmt.Sprintf(" for %d days", a.FixedDays)
-		}
-		if a.IncludedUnits > 0 {
-			price += fmt.Sprintf(" (%d %ss included, %s per extra %s)", a.IncludedUnits, a.Unit, usd(a.ExtraUnitPrice), a.Unit)
 		}
 		var over []string
 		for _, o := range a.Overage {

@@ -375,7 +375,7 @@ func TestCLIMoneyHumanOutput(t *testing.T) {
 		want []string
 	}{
 		{[]string{"catalog"}, []string{"EDITION", "standard", "399.00 USD", "699.00 USD", "0.015 USD each", "not sold (cap 100)", "unlimited",
-			"ADD-ON", "desk", "299.00 USD per seat per month (3 seats included, 50.00 USD per extra seat)", "push_all_user_calls: 100 free per day, then 10.00 USD per 1"}},
+			"ADD-ON", "desk", "299.00 USD per month with 3 seats, 50.00 USD per extra seat", "push_all_user_calls: 100 free per day, then 10.00 USD per 1"}},
 		{[]string{"account", "topup", "--account", acc, "--cash", "2000", "--credit", "50"}, []string{"Balance:", "2050.00 USD (cash 2000.00 USD, credit 50.00 USD)", "active"}},
 		{[]string{"voucher", "issue", "--account", acc, "--amount", "10", "--expires", "2027-01-31"}, []string{"Voucher vch_", "10.00 USD", "2027-02-01T00:00:00Z"}},
 		{[]string{"voucher", "list", "--account", acc}, []string{"VOUCHER", "10.00 USD", "all"}},
