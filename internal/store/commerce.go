@@ -148,7 +148,7 @@ type Commerce interface {
 	// so concurrent transactions of one account serialise (on every node).
 	InCommerceTx(ctx context.Context, fn func(tx CommerceTx) error) error
 
-	ListOrders(ctx context.Context, accountID string) ([]Order, error) // oldest first
+	ListOrders(ctx context.Context, accountID string) ([]Order, error) // oldest first; in one instant refunds last, then by EffectiveFrom
 	ListVouchers(ctx context.Context, accountID string) ([]Voucher, error)
 	ListLedger(ctx context.Context, accountID string) ([]LedgerEntry, error)
 	ListBills(ctx context.Context, accountID string) ([]Bill, error) // by month
@@ -156,7 +156,7 @@ type Commerce interface {
 	Promotions(ctx context.Context) ([]Promotion, error)
 	// LastBillMonths returns, per account that has bills, its latest billed month.
 	LastBillMonths(ctx context.Context) (map[string]string, error)
-	ListNotifications(ctx context.Context, accountID string) ([]Notification, error) // by DueAt, then ID
+	ListNotifications(ctx context.Context, accountID string) ([]Notification, error) // by DueAt, then Key
 	// AllAccounts lists every account, by ID.
 	AllAccounts(ctx context.Context) ([]Account, error)
 	// AddUsage adds quantity to the app's metric of day.

@@ -231,7 +231,10 @@ func (s *Store) ListOrders(ctx context.Context, accountID string) ([]store.Order
 }
 
 func (s *Store) listOrders(ctx context.Context, db queryer, where string, args ...any) ([]store.Order, error) {
-	return queryAll(ctx, db, s.q(`SELECT `+orderCols+` FROM orders WHERE `+where+` ORDER BY created_at, id`),
+	// Orders placed in the same millisecond (a fake clock stands still) still list
+	// in a meaningful order: a refund after what it refunds, earlier periods first.
+	return queryAll(ctx, db, s.q(`SELECT `+orderCols+` FROM orders WHERE `+where+`
+		ORDER BY created_at, CASE kind WHEN 'refund' THEN 1 ELSE 0 END, effective_from, id`),
 		"list orders", scanOrder, args...)
 }
 
@@ -399,7 +402,7 @@ func (c *commerceTx) InsertNotification(ctx context.Context, n store.Notificatio
 
 // ListNotifications implements store.Commerce.
 func (s *Store) ListNotifications(ctx context.Context, accountID string) ([]store.Notification, error) {
-	return queryAll(ctx, s.r, s.q(`SELECT `+notificationCols+` FROM notifications WHERE account_id = ? ORDER BY due_at, id`),
+	return queryAll(ctx, s.r, s.q(`SELECT `+notificationCols+` FROM notifications WHERE account_id = ? ORDER BY due_at, key`),
 		"list notifications", scanNotification, accountID)
 }
 
