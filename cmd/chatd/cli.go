@@ -315,31 +315,16 @@ func (c *cli) appCreate(args []string) error {
 }
 
 func (c *cli) appList(args []string) error {
-	fs := c.flagSet("app list")
-	account := fs.String("account", "", "account ID (required)")
-	if err := parseSub(fs, args); err != nil {
-		return err
-	}
-	if err := requireFlags(fs, "account"); err != nil {
-		return err
-	}
-	var l operator.AppList
-	raw, err := c.call("GET", "/apps", url.Values{"account": {*account}}, nil, &l)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
-		if len(l.Apps) == 0 {
-			fmt.Fprintf(w, "Account %s has no apps.\n", *account)
-			return
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SDKAPPID\tNAME\tREGION\tEDITION\tSTATUS\tEXPIRES")
-		for _, a := range l.Apps {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.SDKAppID, a.Name, a.Region, a.Edition, a.Status, a.ExpiresAt)
-		}
-		tw.Flush()
-	})
+	return accountList(c, args, "app list", "/apps", "apps",
+		func(l *operator.AppList) int { return len(l.Apps) },
+		func(w io.Writer, l *operator.AppList) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SDKAPPID\tNAME\tREGION\tEDITION\tSTATUS\tEXPIRES")
+			for _, a := range l.Apps {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.SDKAppID, a.Name, a.Region, a.Edition, a.Status, a.ExpiresAt)
+			}
+			tw.Flush()
+		})
 }
 
 func (c *cli) sdkappidFlag(fs *flag.FlagSet) *int64 {

@@ -231,8 +231,10 @@ func (c *cli) voucherIssue(args []string) error {
 	})
 }
 
-func (c *cli) voucherList(args []string) error {
-	fs := c.flagSet("voucher list")
+// accountList runs "<what> list --account ID": it GETs path?account=ID into a T
+// and prints it with human, or says that the account has no such records.
+func accountList[T any](c *cli, args []string, name, path, noun string, count func(*T) int, human func(io.Writer, *T)) error {
+	fs := c.flagSet(name)
 	account := fs.String("account", "", "account ID (required)")
 	if err := parseSub(fs, args); err != nil {
 		return err
@@ -240,23 +242,31 @@ func (c *cli) voucherList(args []string) error {
 	if err := requireFlags(fs, "account"); err != nil {
 		return err
 	}
-	var l operator.VoucherList
-	raw, err := c.call("GET", "/vouchers", url.Values{"account": {*account}}, nil, &l)
+	var l T
+	raw, err := c.call("GET", path, url.Values{"account": {*account}}, nil, &l)
 	if err != nil {
 		return err
 	}
 	return c.print(raw, func(w io.Writer) {
-		if len(l.Vouchers) == 0 {
-			fmt.Fprintf(w, "Account %s has no vouchers.\n", *account)
+		if count(&l) == 0 {
+			fmt.Fprintf(w, "Account %s has no %s.\n", *account, noun)
 			return
 		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VOUCHER\tAMOUNT\tREMAINING\tSCOPE\tUSABLE UNTIL")
-		for _, v := range l.Vouchers {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, usd(v.Amount), usd(v.Remaining), v.Scope, v.ExpiresAt)
-		}
-		tw.Flush()
+		human(w, &l)
 	})
+}
+
+func (c *cli) voucherList(args []string) error {
+	return accountList(c, args, "voucher list", "/vouchers", "vouchers",
+		func(l *operator.VoucherList) int { return len(l.Vouchers) },
+		func(w io.Writer, l *operator.VoucherList) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VOUCHER\tAMOUNT\tREMAINING\tSCOPE\tUSABLE UNTIL")
+			for _, v := range l.Vouchers {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, usd(v.Amount), usd(v.Remaining), v.Scope, v.ExpiresAt)
+			}
+			tw.Flush()
+		})
 }
 
 // --- plans ---
@@ -546,26 +556,9 @@ func (c *cli) appExtendTrial(args []string) error {
 // --- orders ---
 
 func (c *cli) orderList(args []string) error {
-	fs := c.flagSet("order list")
-	account := fs.String("account", "", "account ID (required)")
-	if err := parseSub(fs, args); err != nil {
-		return err
-	}
-	if err := requireFlags(fs, "account"); err != nil {
-		return err
-	}
-	var l operator.OrderList
-	raw, err := c.call("GET", "/orders", url.Values{"account": {*account}}, nil, &l)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
-		if len(l.Orders) == 0 {
-			fmt.Fprintf(w, "Account %s has no orders.\n", *account)
-			return
-		}
-		printOrders(w, l.Orders)
-	})
+	return accountList(c, args, "order list", "/orders", "orders",
+		func(l *operator.OrderList) int { return len(l.Orders) },
+		func(w io.Writer, l *operator.OrderList) { printOrders(w, l.Orders) })
 }
 
 func (c *cli) orderNonRefundable(args []string) error {
@@ -599,77 +592,47 @@ func (c *cli) orderNonRefundable(args []string) error {
 // --- bills and notifications ---
 
 func (c *cli) billList(args []string) error {
-	fs := c.flagSet("bill list")
-	account := fs.String("account", "", "account ID (required)")
-	if err := parseSub(fs, args); err != nil {
-		return err
-	}
-	if err := requireFlags(fs, "account"); err != nil {
-		return err
-	}
-	var l operator.BillList
-	raw, err := c.call("GET", "/bills", url.Values{"account": {*account}}, nil, &l)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
-		if len(l.Bills) == 0 {
-			fmt.Fprintf(w, "Account %s has no bills.\n", *account)
-			return
-		}
-		for i, b := range l.Bills {
-			if i > 0 {
-				fmt.Fprintln(w)
+	return accountList(c, args, "bill list", "/bills", "bills",
+		func(l *operator.BillList) int { return len(l.Bills) },
+		func(w io.Writer, l *operator.BillList) {
+			for i, b := range l.Bills {
+				if i > 0 {
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "Bill %s for %s, issued %s: %s (cash %s, credit %s)\n",
+					b.ID, b.Month, b.IssuedAt, usd(b.Total), usd(b.Cash), usd(b.Credit))
+				if len(b.Lines) == 0 {
+					continue
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "  SDKAPPID\tPRODUCT\tMETRIC\tUSAGE\tFREE\tBILLABLE\tPRICE (USD)\tAMOUNT")
+				for _, l := range b.Lines {
+					fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", l.SDKAppID, l.Product, l.Metric, l.Usage, l.Free, l.Billable, l.UnitPrice, usd(l.Amount))
+				}
+				tw.Flush()
 			}
-			fmt.Fprintf(w, "Bill %s for %s, issued %s: %s (cash %s, credit %s)\n",
-				b.ID, b.Month, b.IssuedAt, usd(b.Total), usd(b.Cash), usd(b.Credit))
-			if len(b.Lines) == 0 {
-				continue
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "  SDKAPPID\tPRODUCT\tMETRIC\tUSAGE\tFREE\tBILLABLE\tPRICE (USD)\tAMOUNT")
-			for _, l := range b.Lines {
-				fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", l.SDKAppID, l.Product, l.Metric, l.Usage, l.Free, l.Billable, l.UnitPrice, usd(l.Amount))
-			}
-			tw.Flush()
-		}
-	})
+		})
 }
 
 func (c *cli) notificationList(args []string) error {
-	fs := c.flagSet("notification list")
-	account := fs.String("account", "", "account ID (required)")
-	if err := parseSub(fs, args); err != nil {
-		return err
-	}
-	if err := requireFlags(fs, "account"); err != nil {
-		return err
-	}
-	var l operator.NotificationList
-	raw, err := c.call("GET", "/notifications", url.Values{"account": {*account}}, nil, &l)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
-		if len(l.Notifications) == 0 {
-			fmt.Fprintf(w, "Account %s has no notifications.\n", *account)
-			return
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DUE\tKIND\tSDKAPPID\tCHANNEL\tRECIPIENT\tSTATUS\tSUBJECT")
-		for _, n := range l.Notifications {
-			app := "-"
-			if n.SDKAppID != 0 {
-				app = strconv.FormatInt(n.SDKAppID, 10)
+	return accountList(c, args, "notification list", "/notifications", "notifications",
+		func(l *operator.NotificationList) int { return len(l.Notifications) },
+		func(w io.Writer, l *operator.NotificationList) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DUE\tKIND\tSDKAPPID\tCHANNEL\tRECIPIENT\tSTATUS\tSUBJECT")
+			for _, n := range l.Notifications {
+				app := "-"
+				if n.SDKAppID != 0 {
+					app = strconv.FormatInt(n.SDKAppID, 10)
+				}
+				status := n.Status
+				if n.Error != "" {
+					status += " (" + n.Error + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.DueAt, n.Kind, app, n.Channel, n.Recipient, status, n.Subject)
 			}
-			status := n.Status
-			if n.Error != "" {
-				status += " (" + n.Error + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.DueAt, n.Kind, app, n.Channel, n.Recipient, status, n.Subject)
-		}
-		tw.Flush()
-	})
+			tw.Flush()
+		})
 }
 
 // --- clock ---
