@@ -204,30 +204,58 @@ func TestTwoNodesRunEachJobOnce(t *testing.T) {
 	}
 }
 
-// A sender that fails leaves the notice recorded as failed, with the error, and
-// the job done: it is not tried again.
-func TestFailedDeliveryIsRecordedNotRetried(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
-		st := open(t)
-		clk := clock.NewManual(t0)
-		calls := 0
-		sch := lifecycle.New(lifecycle.Config{Store: st, Manual: clk, Sender: senderFunc(func(m notify.Message) error {
-			calls++
-			return fmt.Errorf("relay down")
-		})})
-		w := &world{st: st, clk: clk, ten: &tenant.Service{Store: st, Clock: clk}, com: &commerce.Service{Store: st, Clock: clk}, sch: sch}
-		acc := w.account(t, "Unlucky", "")
-		w.app(t, acc.ID, "trial")
-		w.setTo(t, at(2, 22, 10))
-		ns := w.notes(t, acc.ID)
-		if len(ns) != 1 || ns[0].Kind != "renewal_reminder" || ns[0].Status != "failed" || ns[0].Error == "" {
-			t.Fatalf("notifications %+v, want one failed reminder with its error", ns)
-		}
-		w.setTo(t, at(2, 22, 11))
-		if calls != 1 || len(w.notes(t, acc.ID)) != 1 {
-			t.Errorf("the failed reminder was tried %d times and recorded %d times, want once", calls, len(w.notes(t, acc.ID)))
-		}
-	})
+// A failed delivery is retried after 1, 2, 4 and 8 minutes, and then left
+// "failed" with its error; a relay that comes back delivers the notice once.
+func TestFailedDeliveryIsRetried(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		failures int // the sender fails this many times, then works
+		calls    int // attempts in the end
+		status   string
+	}{
+		{"relay back after two failures", 2, 3, "sent"},
+		{"relay down for good", 100, 5, "failed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+				st := open(t)
+				clk := clock.NewManual(t0)
+				calls := 0
+				sch := lifecycle.New(lifecycle.Config{Store: st, Manual: clk, Sender: senderFunc(func(m notify.Message) error {
+					calls++
+					if calls <= tt.failures {
+						return fmt.Errorf("relay down")
+					}
+					return nil
+				})})
+				w := &world{st: st, clk: clk, ten: &tenant.Service{Store: st, Clock: clk}, com: &commerce.Service{Store: st, Clock: clk}, sch: sch}
+				acc := w.account(t, "Unlucky", "")
+				w.app(t, acc.ID, "trial")
+				first := at(2, 22, 10)
+				w.setTo(t, first)
+				ns := w.notes(t, acc.ID)
+				if len(ns) != 1 || ns[0].Kind != "renewal_reminder" || ns[0].Status != "failed" || ns[0].Error == "" || ns[0].Attempts != 1 {
+					t.Fatalf("notifications %+v, want one failed reminder with its error", ns)
+				}
+				w.setTo(t, first.Add(59*time.Second)) // within the first backoff
+				if calls != 1 {
+					t.Fatalf("retried after 59 s: %d calls", calls)
+				}
+				// Step a minute at a time through the backoffs (1+2+4+8 minutes).
+				for m := 1; m <= 20; m++ {
+					w.setTo(t, first.Add(time.Duration(m)*time.Minute))
+				}
+				ns = w.notes(t, acc.ID)
+				if calls != tt.calls || len(ns) != 1 || ns[0].Status != tt.status || ns[0].Attempts != tt.calls {
+					t.Errorf("%d calls, notices %+v; want %d attempts ending %q", calls, ns, tt.calls, tt.status)
+				}
+				w.setTo(t, first.Add(23*time.Hour)) // before the next day's reminder
+				if calls != tt.calls {
+					t.Errorf("tried again after the last attempt: %d calls", calls)
+				}
+			})
+		})
+	}
 }
 
 type senderFunc func(m notify.Message) error

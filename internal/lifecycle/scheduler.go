@@ -162,6 +162,7 @@ func (s *Scheduler) runTo(ctx context.Context, target time.Time) (Report, error)
 	if s.cfg.Manual != nil && target.After(s.cfg.Manual.Now()) {
 		s.cfg.Manual.Set(target)
 	}
+	s.redeliver(ctx)
 	rep.To = s.Now()
 	s.prune(target)
 	return rep, nil
@@ -443,23 +444,68 @@ func (s *Scheduler) act(ctx context.Context, tx store.CommerceTx, j job, acc *st
 	return nil
 }
 
-// deliver sends recorded notifications and records the outcome. A failure is
-// logged and kept on the notification (status "failed"); it is not retried.
+// Delivery of notifications: a failed attempt is retried after 1, 2, 4 and 8
+// minutes; after the last the notice stays "failed" (with its error) for the
+// operator to see. An attempt whose node died is taken over after staleAttempt.
+const (
+	maxAttempts  = 5
+	firstBackoff = time.Minute
+	staleAttempt = 10 * time.Minute
+)
+
+// deliver sends notifications and records the outcome. Each attempt is claimed
+// first, so two nodes never send one notice at the same time.
 func (s *Scheduler) deliver(ctx context.Context, notes []store.Notification) {
 	for _, n := range notes {
-		// Without a sender a notice is only recorded, never claimed as sent.
-		status, msg := "recorded", ""
-		if s.cfg.Sender != nil {
-			status = "sent"
-			err := s.cfg.Sender.Send(ctx, notify.Message{ID: n.ID, AccountID: n.AccountID, SDKAppID: n.SDKAppID, Kind: n.Kind,
-				Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: n.DueAt})
-			if err != nil {
-				status, msg = "failed", err.Error()
-				s.cfg.Log.Error("notification not delivered", "id", n.ID, "kind", n.Kind, "channel", n.Channel, "err", err)
+		now := s.Now()
+		if s.cfg.Sender == nil {
+			// Without a sender a notice is only recorded, never claimed as sent.
+			if err := s.cfg.Store.SetNotificationStatus(ctx, n.ID, "recorded", "", now); err != nil {
+				s.cfg.Log.Error("recording a notification", "id", n.ID, "err", err)
 			}
+			continue
+		}
+		claimed, err := s.cfg.Store.ClaimNotification(ctx, n.ID, now, now.Add(-staleAttempt), maxAttempts)
+		if err != nil {
+			s.cfg.Log.Error("claiming a notification", "id", n.ID, "err", err)
+			continue
+		}
+		if !claimed {
+			continue
+		}
+		status, msg := "sent", ""
+		err = s.cfg.Sender.Send(ctx, notify.Message{ID: n.ID, AccountID: n.AccountID, SDKAppID: n.SDKAppID, Kind: n.Kind,
+			Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: n.DueAt})
+		if err != nil {
+			status, msg = "failed", err.Error()
+			s.cfg.Log.Error("notification not delivered", "id", n.ID, "kind", n.Kind, "channel", n.Channel,
+				"attempt", n.Attempts+1, "err", err)
 		}
 		if err := s.cfg.Store.SetNotificationStatus(ctx, n.ID, status, msg, s.Now()); err != nil {
 			s.cfg.Log.Error("recording a notification's delivery", "id", n.ID, "err", err)
 		}
 	}
+}
+
+// redeliver retries the notices whose delivery failed (once their backoff has
+// passed), that were never attempted (the node stopped after recording them) or
+// whose attempt was abandoned.
+func (s *Scheduler) redeliver(ctx context.Context) {
+	if s.cfg.Sender == nil {
+		return
+	}
+	now := s.Now()
+	notes, err := s.cfg.Store.UndeliveredNotifications(ctx, now.Add(-staleAttempt), maxAttempts, 200)
+	if err != nil {
+		s.cfg.Log.Error("listing undelivered notifications", "err", err)
+		return
+	}
+	var due []store.Notification
+	for _, n := range notes {
+		if n.Status == "failed" && now.Sub(n.SentAt) < firstBackoff<<(n.Attempts-1) {
+			continue
+		}
+		due = append(due, n)
+	}
+	s.deliver(ctx, due)
 }

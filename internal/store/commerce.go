@@ -118,9 +118,10 @@ type Notification struct {
 	Subject   string
 	Body      string
 	DueAt     time.Time // the moment the rule fired
-	Status    string    // "pending", "sent", "failed"
+	Status    string    // "pending", "sending", "sent", "failed" or "recorded" (no sender)
 	Error     string
-	SentAt    time.Time
+	SentAt    time.Time // when it was sent, or when the current attempt began ("sending")
+	Attempts  int       // delivery attempts so far
 }
 
 // Usage is a metered quantity of one app, metric and UTC day ("2006-01-02").
@@ -163,6 +164,15 @@ type Commerce interface {
 	AddUsage(ctx context.Context, u Usage) error
 	// SetNotificationStatus records the delivery of a notification.
 	SetNotificationStatus(ctx context.Context, id, status, errMsg string, sentAt time.Time) error
+	// ClaimNotification starts a delivery attempt at `at`: it marks a pending or
+	// failed notification with fewer than maxAttempts attempts (or one "sending"
+	// since before staleBefore: its node died mid-attempt) "sending" and counts the
+	// attempt. False when another node holds it or it is not deliverable, so that
+	// one notice is never sent by two nodes at once.
+	ClaimNotification(ctx context.Context, id string, at, staleBefore time.Time, maxAttempts int) (bool, error)
+	// UndeliveredNotifications lists, oldest first, at most limit notifications that
+	// ClaimNotification would claim.
+	UndeliveredNotifications(ctx context.Context, staleBefore time.Time, maxAttempts, limit int) ([]Notification, error)
 }
 
 // CommerceTx is the view of the store inside a commerce transaction.

@@ -375,13 +375,13 @@ func (s *Store) ListBills(ctx context.Context, accountID string) ([]store.Bill, 
 }
 
 const notificationCols = `id, account_id, sdkappid, key, kind, channel, recipient, subject, body,
-	due_at, status, error, sent_at`
+	due_at, status, error, sent_at, attempts`
 
 func scanNotification(row scanner) (store.Notification, error) {
 	var n store.Notification
 	var due, sent int64
 	err := row.Scan(&n.ID, &n.AccountID, &n.SDKAppID, &n.Key, &n.Kind, &n.Channel, &n.Recipient, &n.Subject, &n.Body,
-		&due, &n.Status, &n.Error, &sent)
+		&due, &n.Status, &n.Error, &sent, &n.Attempts)
 	n.DueAt, n.SentAt = fromMs(due), fromMs(sent)
 	return n, err
 }
@@ -393,10 +393,10 @@ func (c *commerceTx) InsertNotification(ctx context.Context, n store.Notificatio
 		n.Status = "pending"
 	}
 	res, err := c.exec(ctx, `
-		INSERT INTO notifications (`+notificationCols+`) VALUES (`+placeholders(13)+`)
+		INSERT INTO notifications (`+notificationCols+`) VALUES (`+placeholders(14)+`)
 		ON CONFLICT DO NOTHING`,
 		n.ID, n.AccountID, n.SDKAppID, n.Key, n.Kind, n.Channel, n.Recipient, n.Subject, n.Body,
-		toMs(n.DueAt), n.Status, n.Error, toMs(n.SentAt))
+		toMs(n.DueAt), n.Status, n.Error, toMs(n.SentAt), n.Attempts)
 	return inserted("insert notification", res, err)
 }
 
@@ -411,6 +411,29 @@ func (s *Store) SetNotificationStatus(ctx context.Context, id, status, errMsg st
 	res, err := s.w.ExecContext(ctx, s.q(`UPDATE notifications SET status = ?, error = ?, sent_at = ? WHERE id = ?`),
 		status, errMsg, toMs(sentAt), id)
 	return oneRow("set notification status", res, err)
+}
+
+// deliverable is the condition of a notification ClaimNotification may claim.
+const deliverable = `attempts < ? AND (status IN ('pending', 'failed') OR (status = 'sending' AND sent_at < ?))`
+
+// ClaimNotification implements store.Commerce.
+func (s *Store) ClaimNotification(ctx context.Context, id string, at, staleBefore time.Time, maxAttempts int) (bool, error) {
+	res, err := s.w.ExecContext(ctx, s.q(`
+		UPDATE notifications SET status = 'sending', attempts = attempts + 1, sent_at = ?
+		WHERE id = ? AND `+deliverable), toMs(at), id, maxAttempts, toMs(staleBefore))
+	err = oneRow("claim notification", res, err)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// UndeliveredNotifications implements store.Commerce.
+func (s *Store) UndeliveredNotifications(ctx context.Context, staleBefore time.Time, maxAttempts, limit int) ([]store.Notification, error) {
+	return queryAll(ctx, s.r, s.q(`SELECT `+notificationCols+` FROM notifications
+		WHERE status IN ('pending', 'sending', 'failed') AND `+deliverable+`
+		ORDER BY due_at, key LIMIT ?`),
+		"undelivered notifications", scanNotification, maxAttempts, toMs(staleBefore), limit)
 }
 
 // ClaimJob implements store.CommerceTx.

@@ -221,9 +221,12 @@ CREATE TABLE IF NOT EXISTS notifications (
 	due_at     BIGINT NOT NULL,
 	status     TEXT NOT NULL,
 	error      TEXT NOT NULL,
-	sent_at    BIGINT NOT NULL
+	sent_at    BIGINT NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, due_at);
+-- Notices still to deliver (few: delivered ones leave the index).
+CREATE INDEX IF NOT EXISTS notifications_undelivered ON notifications (due_at) WHERE status IN ('pending', 'sending', 'failed');
 
 -- Metered quantities per app, metric and UTC day ("2006-01-02").
 CREATE TABLE IF NOT EXISTS usage (

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -683,5 +684,60 @@ func testPromotions(t *testing.T, s store.Store) {
 	})
 	if got, err := s.Promotions(ctx); err != nil || !reflect.DeepEqual(got, []store.Promotion{bot}) {
 		t.Fatalf("Promotions after ending push = %+v, %v", got, err)
+	}
+}
+
+func testClaimNotification(t *testing.T, s store.Store) {
+	n1 := notification("n1", "acc1", "k1", ms(10))
+	n2 := notification("n2", "acc1", "k2", ms(20))
+	inTx(t, s, func(tx store.CommerceTx) error {
+		for _, n := range []store.Notification{n1, n2} {
+			if err := tx.InsertNotification(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
+	})
+	claim := func(id string, at, stale int, want bool) {
+		t.Helper()
+		if ok, err := s.ClaimNotification(ctx, id, ms(at), ms(stale), 3); err != nil || ok != want {
+			t.Fatalf("ClaimNotification(%s at %d) = %v, %v; want %v", id, at, ok, err, want)
+		}
+	}
+	undelivered := func(stale int, want ...string) {
+		t.Helper()
+		ns, err := s.UndeliveredNotifications(ctx, ms(stale), 3, 10)
+		var got []string
+		for _, n := range ns {
+			got = append(got, n.ID)
+		}
+		if err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("UndeliveredNotifications = %v, %v; want %v", got, err, want)
+		}
+	}
+	undelivered(0, "n1", "n2")
+	claim("n1", 100, 0, true)
+	claim("n1", 101, 0, false) // held by the first attempt
+	undelivered(0, "n2")
+	undelivered(101, "n1", "n2") // an attempt begun before 101 is stale
+	claim("n1", 200, 101, true)  // taken over: attempt 2
+	if err := s.SetNotificationStatus(ctx, "n1", "failed", "relay down", ms(210)); err != nil {
+		t.Fatal(err)
+	}
+	claim("n1", 300, 0, true) // attempt 3
+	if err := s.SetNotificationStatus(ctx, "n1", "failed", "relay down", ms(310)); err != nil {
+		t.Fatal(err)
+	}
+	claim("n1", 400, 0, false) // 3 attempts made
+	claim("nope", 400, 0, false)
+	claim("n2", 400, 0, true)
+	if err := s.SetNotificationStatus(ctx, "n2", "sent", "", ms(410)); err != nil {
+		t.Fatal(err)
+	}
+	claim("n2", 500, 1000, false) // sent: never again
+	undelivered(1000)
+	ns, err := s.ListNotifications(ctx, "acc1")
+	if err != nil || len(ns) != 2 || ns[0].Attempts != 3 || ns[0].Status != "failed" || ns[1].Attempts != 1 || ns[1].Status != "sent" {
+		t.Fatalf("notifications after the attempts: %+v, %v", ns, err)
 	}
 }

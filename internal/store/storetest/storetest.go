@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Notifications", testNotifications},
 		{"ClaimJob", testClaimJob},
 		{"Promotions", testPromotions},
+		{"ClaimNotification", testClaimNotification},
 		{"Usage", testUsage},
 		{"DeleteAppDataKeepsOrders", testDeleteAppDataKeepsOrders},
 		{"CommerceConcurrent", testCommerceConcurrent},
