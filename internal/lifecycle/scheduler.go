@@ -40,7 +40,20 @@ type Config struct {
 	// TrialAutoExtend grants each Free Trial its one extension automatically at
 	// expiry (the operator's choice; otherwise the operator grants it).
 	TrialAutoExtend bool
+	// Metrics are observability hooks; nil fields are skipped.
+	Metrics Metrics
 }
+
+// Metrics count what the scheduler does.
+type Metrics struct {
+	Job    func(kind string)   // a job ran: "bill", "arrears", "auto_renew", ...
+	Notice func(status string) // a delivery attempt ended: "sent" or "failed"
+}
+
+// kindNames name the job kinds in logs and metrics.
+var kindNames = [...]string{kindBill: "bill", kindArrears: "arrears", kindAutoRenew: "auto_renew",
+	kindTrialExtend: "trial_extend", kindReminder: "reminder", kindExpire: "expire",
+	kindRepossessNotice: "repossession_notice", kindRepossess: "repossess"}
 
 // Scheduler runs the lifecycle jobs.
 type Scheduler struct {
@@ -349,6 +362,11 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 	}
 	if !ran {
 		s.done[j.key] = j.due
+	} else {
+		s.cfg.Log.Info("lifecycle job", "job", kindNames[j.kind], "key", j.key, "due", j.due)
+		if s.cfg.Metrics.Job != nil {
+			s.cfg.Metrics.Job(kindNames[j.kind])
+		}
 	}
 	s.deliver(ctx, notes)
 	return ran, nil
@@ -480,6 +498,9 @@ func (s *Scheduler) deliver(ctx context.Context, notes []store.Notification) {
 			status, msg = "failed", err.Error()
 			s.cfg.Log.Error("notification not delivered", "id", n.ID, "kind", n.Kind, "channel", n.Channel,
 				"attempt", n.Attempts+1, "err", err)
+		}
+		if s.cfg.Metrics.Notice != nil {
+			s.cfg.Metrics.Notice(status)
 		}
 		if err := s.cfg.Store.SetNotificationStatus(ctx, n.ID, status, msg, s.Now()); err != nil {
 			s.cfg.Log.Error("recording a notification's delivery", "id", n.ID, "err", err)

@@ -102,7 +102,11 @@ func New(cfg Config) (*Server, error) {
 	s.IM.Writer, s.IM.Bus, s.IM.Presence = s.Writer, s.Bus, s.Gateway
 	s.Commerce = &commerce.Service{Store: cfg.Store, Clock: cfg.Clock, Log: cfg.Logger}
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Store: cfg.Store, Clock: cfg.Clock, Manual: cfg.Manual,
-		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend})
+		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend,
+		Metrics: lifecycle.Metrics{
+			Job:    func(kind string) { m.lifecycleJobs.WithLabelValues(kind).Inc() },
+			Notice: func(status string) { m.notices.WithLabelValues(status).Inc() },
+		}})
 
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger}))
@@ -235,6 +239,8 @@ type metrics struct {
 	frames        *prometheus.CounterVec
 	batchSize     prometheus.Histogram
 	commitSeconds prometheus.Histogram
+	lifecycleJobs *prometheus.CounterVec
+	notices       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -246,6 +252,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chatd_write_commit_seconds", Help: "Duration of one group commit.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 	}
-	reg.MustRegister(m.connections, m.frames, m.batchSize, m.commitSeconds)
+	m.lifecycleJobs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chatd_lifecycle_jobs_total",
+		Help: "Lifecycle jobs run by this node (bills, reminders, suspensions, repossessions, ...), by kind."}, []string{"kind"})
+	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chatd_notification_deliveries_total",
+		Help: "Delivery attempts of reminders and notices by this node, by outcome."}, []string{"status"})
+	reg.MustRegister(m.connections, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
 	return m
 }

@@ -105,3 +105,31 @@ func TestRetentionPurgeCoversEveryApp(t *testing.T) {
 		}
 	}
 }
+
+// The lifecycle scheduler is wired in, on the fake clock, with its metrics.
+func TestLifecycleWiredWithMetrics(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	s, err := New(Config{Store: st, Clock: c, Manual: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler)
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	if _, err := s.Tenants.CreateAccount(context.Background(), "Acme", "ops@acme.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Lifecycle.Fake() {
+		t.Fatal("the scheduler is not on the fake clock")
+	}
+	rep, err := s.Lifecycle.Advance(context.Background(), 10*24*time.Hour) // past 1 December: November's bill
+	if err != nil || rep.Jobs != 1 {
+		t.Fatalf("advance: %+v, %v", rep, err)
+	}
+	if _, body := get(t, hs.URL+"/metrics", ""); !strings.Contains(body, `chatd_lifecycle_jobs_total{kind="bill"} 1`) {
+		t.Errorf("metrics lack the bill job:\n%s", body)
+	}
+}
