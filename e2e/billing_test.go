@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
+
+	"github.com/chatd/chatd/internal/testdb"
 )
 
 // cliFail runs the CLI expecting the server's refusal (exit 1) and returns its message.
@@ -65,8 +68,35 @@ func balance(n *node, account string) (cash, credit string) {
 // refund, monthly bills, and repossession 90 days after suspension with the data
 // really gone and the SDKAppID not reused.
 func TestBillingLifecycle(t *testing.T) {
-	data := t.TempDir()
-	n := startNode(t, data, freeAddr(t), "--fake-clock", "2027-01-31T10:00:00Z")
+	t.Run("sqlite", func(t *testing.T) {
+		data := t.TempDir()
+		billingLifecycle(t, data, nil, func() (*sql.DB, string) {
+			db, err := sql.Open("sqlite", filepath.Join(data, "chatd.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db, "?"
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv("CHATD_TEST_POSTGRES_URL") == "" {
+			t.Skip("CHATD_TEST_POSTGRES_URL is not set")
+		}
+		url := testdb.PostgresURL(t)
+		billingLifecycle(t, t.TempDir(), []string{"--store", "postgres", "--postgres-url", url}, func() (*sql.DB, string) {
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db, "$"
+		})
+	})
+}
+
+// billingLifecycle is TestBillingLifecycle on one store; openDB opens the store's
+// database (after chatd stopped) and names its placeholder style.
+func billingLifecycle(t *testing.T, data string, storeArgs []string, openDB func() (*sql.DB, string)) {
+	n := startNode(t, data, freeAddr(t), append([]string{"--fake-clock", "2027-01-31T10:00:00Z"}, storeArgs...)...)
 
 	acc := n.cli("account", "create", "--name", "Acme", "--email", "ops@acme.example", "--phone", "+15550100")["id"].(string)
 	n.cli("account", "topup", "--account", acc, "--cash", "450", "--credit", "100")
@@ -198,19 +228,23 @@ func TestBillingLifecycle(t *testing.T) {
 		t.Errorf("notification file: %v, %d lines", err, strings.Count(string(logLines), "\n"))
 	}
 	n.stop()
-	db, err := sql.Open("sqlite", filepath.Join(data, "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, mark := openDB()
 	defer db.Close()
+	arg := func(i int) string { // the i-th placeholder of the store's SQL
+		if mark == "?" {
+			return "?"
+		}
+		return fmt.Sprintf("$%d", i)
+	}
 	for _, table := range []string{"users", "entries", "mau_users"} {
 		var cnt int
-		if err := db.QueryRow(`SELECT COUNT(*) FROM `+table+` WHERE app IN (?, ?)`, shop.id, lab.id).Scan(&cnt); err != nil || cnt != 0 {
+		q := fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE app IN (%s, %s)`, table, arg(1), arg(2))
+		if err := db.QueryRow(q, shop.id, lab.id).Scan(&cnt); err != nil || cnt != 0 {
 			t.Errorf("%s still holds %d rows of the repossessed apps (%v)", table, cnt, err)
 		}
 	}
 	var status string
-	if err := db.QueryRow(`SELECT status FROM apps WHERE sdkappid = ?`, lab.id).Scan(&status); err != nil || status != "deleted" {
+	if err := db.QueryRow(`SELECT status FROM apps WHERE sdkappid = `+arg(1), lab.id).Scan(&status); err != nil || status != "deleted" {
 		t.Errorf("lab's tombstone: %q %v", status, err)
 	}
 }
