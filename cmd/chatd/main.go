@@ -29,7 +29,10 @@ func usage() {
 
 Server:
   chatd serve [--data DIR] [--addr HOST:PORT] [--store sqlite|postgres] [--postgres-url URL]
-              [--tls-cert FILE --tls-key FILE]
+              [--tls-cert FILE --tls-key FILE] [--fake-clock TIME] [--trial-auto-extend]
+              [--notify-file FILE] [--smtp-addr HOST:PORT --smtp-from ADDR [--smtp-user U]]
+              [--notify-webhook URL [--notify-webhook-secret S]]
+  (chatd serve -h describes every flag; each has a CHATD_* environment variable)
 
 Operator CLI (global flags: --server URL, --token T, --data DIR, --json):
   chatd account create --name NAME --email EMAIL [--phone P]
