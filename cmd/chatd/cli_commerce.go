@@ -311,15 +311,10 @@ func (c *cli) planBuy(args []string) error {
 	}
 	// Without --accept-agreement the request still goes out: the server decides,
 	// and its refusal says what is missing.
-	var o operator.Order
-	raw, err := c.call("POST", appPath(*id, "/plan"), nil, buyBody{
+	return c.postOrder(appPath(*id, "/plan"), buyBody{
 		Edition: *edition, Months: *months, AutoRenew: *autoRenew, Voucher: *voucher,
 		AcceptAgreement: *accept, Discount: discount, NonRefundable: *nonRefundable, RequestID: requestID(*reqID),
-	}, &o)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printOrder(w, o) })
+	})
 }
 
 func (c *cli) planUpgrade(args []string) error {
@@ -337,14 +332,9 @@ func (c *cli) planUpgrade(args []string) error {
 	if err := requireFlags(fs, "edition"); err != nil {
 		return err
 	}
-	var o operator.Order
-	raw, err := c.call("POST", appPath(*id, "/upgrade"), nil, map[string]string{
+	return c.postOrder(appPath(*id, "/upgrade"), map[string]string{
 		"edition": *edition, "voucher": *voucher, "request_id": requestID(*reqID),
-	}, &o)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printOrder(w, o) })
+	})
 }
 
 // parseIDs reads a comma-separated list of SDKAppIDs.
@@ -468,14 +458,9 @@ func (c *cli) addonBuy(args []string) error {
 	if err := requireMonths(fs, *months); err != nil {
 		return err
 	}
-	var o operator.Order
-	raw, err := c.call("POST", appPath(*id, "/addons"), nil, map[string]any{
+	return c.postOrder(appPath(*id, "/addons"), map[string]any{
 		"addon": *addon, "quantity": *quantity, "months": *months, "voucher": *voucher, "request_id": requestID(*reqID),
-	}, &o)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printOrder(w, o) })
+	})
 }
 
 func (c *cli) addonRefund(args []string) error {
@@ -530,6 +515,16 @@ func (c *cli) addonPromote(args []string) error {
 		}
 		fmt.Fprintf(w, "Add-on %s is free to buy until %s.\n", *addon, untilTime.Format(time.RFC3339))
 	})
+}
+
+// postOrder places an order through the operator API and prints it.
+func (c *cli) postOrder(path string, body any) error {
+	var o operator.Order
+	raw, err := c.call("POST", path, nil, body, &o)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { printOrder(w, o) })
 }
 
 // --- app extend-trial ---
