@@ -36,7 +36,7 @@ func checkMonths(m int) error {
 // anchor. Otherwise (expired and suspended, refunded) a new plan starts now.
 func continuing(app store.App, now time.Time) bool {
 	// Inclusive: auto-renewal's second try runs at exactly expiry + 24 h.
-	return app.Edition != catalog.Trial && app.Status == statusActive && !now.After(app.ExpiresAt.Add(grace))
+	return app.Edition != catalog.Trial && app.Status == statusActive && !now.After(app.ExpiresAt.Add(Grace))
 }
 
 // Buy buys an edition for an app on Free Trial, or for an app whose plan expired

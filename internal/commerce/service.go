@@ -31,8 +31,9 @@ const (
 	statusDeleted   = "deleted"
 )
 
-// grace is how long an app keeps working after its plan or trial expired (spec 5.4).
-const grace = 24 * time.Hour
+// Grace is how long an app keeps working after its plan or trial expired, and an
+// overdue account after its bill, before the suspension (spec 5.2, 5.4).
+const Grace = 24 * time.Hour
 
 func newID(prefix string) string {
 	b := make([]byte, 8)
@@ -303,7 +304,7 @@ func settle(ctx context.Context, tx store.CommerceTx, acc *store.Account, now ti
 				if app.Status != statusSuspended || app.SuspendReason != ReasonArrears {
 					continue
 				}
-				if !now.Before(app.ExpiresAt.Add(grace)) {
+				if !now.Before(app.ExpiresAt.Add(Grace)) {
 					// Its plan expired meanwhile: it stays suspended, now for that,
 					// and its 90 days still count from the first suspension.
 					app.SuspendReason = ReasonExpired

@@ -21,7 +21,7 @@ import (
 const (
 	day             = 24 * time.Hour
 	reminderDays    = 7                // reminders on each of the 7 days up to and including the expiry day
-	grace           = day              // suspension 24 hours after expiry, and after an unpaid bill
+	grace           = commerce.Grace   // suspension 24 hours after expiry, and after an unpaid bill
 	repossessAfter  = 90 * day         // data of a suspended app is kept 90 days
 	staleAfter      = day              // a reminder missed by more than a day (the node was down) is skipped
 	defaultInterval = 30 * time.Second // how often the real-clock loop looks for due jobs
