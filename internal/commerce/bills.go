@@ -2,7 +2,6 @@ package commerce
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -153,6 +152,3 @@ func IssueBill(ctx context.Context, tx store.CommerceTx, acc *store.Account, mon
 	}
 	return b, tx.UpdateAccount(ctx, *acc)
 }
-
-// IsExists reports whether err says a record existed already.
-func IsExists(err error) bool { return errors.Is(err, store.ErrExists) }

@@ -320,7 +320,7 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 			charge = 0 // the Standard time left never turns into cash
 		}
 		unusedCents := unused.Round()
-		cc, cr := splitExact(unusedCents, carriedCash, carriedCredit)
+		cc, cr := money.Split(unusedCents, carriedCash, carriedCredit)
 		o := store.Order{
 			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
 			Kind: store.OrderUpgrade, Product: catalog.Premium, Quantity: 1,
@@ -339,16 +339,6 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 		app.Edition = catalog.Premium
 		return o, tx.UpdateApp(ctx, *app)
 	})
-}
-
-// splitExact divides total in the proportion a : b (exact amounts).
-func splitExact(total money.Cents, a, b money.Exact) (money.Cents, money.Cents) {
-	sum := a.Add(b)
-	if sum.Sign() == 0 {
-		return total, 0
-	}
-	first := money.Of(total).Scale(a.Fraction(sum)).Round()
-	return first, total - first
 }
 
 // ExtendTrial grants an app's Free Trial its one extension of one month (spec 3

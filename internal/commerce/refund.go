@@ -151,7 +151,7 @@ func computeRefund(orders []store.Order, monthly func(store.Order) int64, now ti
 	if total < 0 {
 		total = 0
 	}
-	cash, credit := splitExact(total, cashBase, creditBase)
+	cash, credit := money.Split(total, cashBase, creditBase)
 	return Refund{
 		Amount: total, Cash: cash, Credit: credit,
 		Effective: effective.Round(), NotEffective: later.Round(), Used: used.Round(),

@@ -174,10 +174,11 @@ func (a Exact) String() string { return a.r.RatString() }
 // Split divides total into two parts in the proportion a : b (cash : credit, say),
 // rounding the first part half-up and giving the second the rest, so the parts
 // always add up to total. When a and b are both zero the first part takes all.
-func Split(total, a, b Cents) (Cents, Cents) {
-	if a+b == 0 {
+func Split(total Cents, a, b Exact) (Cents, Cents) {
+	sum := a.Add(b)
+	if sum.Sign() == 0 {
 		return total, 0
 	}
-	first := Ratio(total, int64(a), int64(a+b)).Round()
+	first := Of(total).Scale(a.Fraction(sum)).Round()
 	return first, total - first
 }

@@ -87,7 +87,7 @@ func TestSplit(t *testing.T) {
 		{500, 0, 0, 500, 0},
 		{0, 3, 7, 0, 0},
 	} {
-		a, b := Split(tt.total, tt.a, tt.b)
+		a, b := Split(tt.total, Of(tt.a), Of(tt.b))
 		if a != tt.wa || b != tt.wb || a+b != tt.total {
 			t.Errorf("Split(%d, %d:%d) = %d, %d; want %d, %d", tt.total, tt.a, tt.b, a, b, tt.wa, tt.wb)
 		}
