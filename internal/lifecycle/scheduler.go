@@ -1,11 +1,11 @@
 package lifecycle
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -133,29 +133,35 @@ func (s *Scheduler) Loop(ctx context.Context, interval time.Duration) {
 }
 
 // runTo runs the jobs due up to target in time order. On a manual clock the clock
-// stands at each job's due time while it runs, and jobs are derived again after
-// each one that changed something (a renewal creates new reminders, say), so the
-// result is what would have happened had the time really passed.
+// stands at each job's due time while it runs. A job changes only its own
+// account, so after one ran, that account's jobs are derived again (a renewal
+// creates new reminders, say) while the others' stay queued; the result is what
+// would have happened had the time really passed.
 func (s *Scheduler) runTo(ctx context.Context, target time.Time) (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rep := Report{From: s.Now(), To: target}
 	tried := map[string]bool{}
 	for {
-		jobs, err := s.pending(ctx, target)
+		jobs, err := s.pending(ctx, target, "")
 		if err != nil {
 			return rep, err
 		}
-		var todo []job
+		q := &queue{}
 		for _, j := range jobs {
 			if !tried[j.key] {
-				todo = append(todo, j)
+				heap.Push(q, j)
 			}
 		}
-		if len(todo) == 0 {
+		if q.Len() == 0 {
 			break
 		}
-		for _, j := range todo {
+		gen := map[string]int{} // a job of an older generation of its account is stale
+		for q.Len() > 0 {
+			j := heap.Pop(q).(job)
+			if j.gen != gen[j.account] || tried[j.key] {
+				continue
+			}
 			if s.cfg.Manual != nil && j.due.After(s.cfg.Manual.Now()) {
 				s.cfg.Manual.Set(j.due)
 			}
@@ -164,10 +170,19 @@ func (s *Scheduler) runTo(ctx context.Context, target time.Time) (Report, error)
 			if err != nil {
 				return rep, fmt.Errorf("lifecycle job %s: %w", j.key, err)
 			}
-			if ran {
-				rep.Jobs++
-				if s.cfg.Manual != nil {
-					break // derive the jobs again from the changed state
+			if !ran {
+				continue
+			}
+			rep.Jobs++
+			gen[j.account]++
+			fresh, err := s.pending(ctx, target, j.account)
+			if err != nil {
+				return rep, err
+			}
+			for _, f := range fresh {
+				if !tried[f.key] {
+					f.gen = gen[j.account]
+					heap.Push(q, f)
 				}
 			}
 		}
@@ -179,6 +194,29 @@ func (s *Scheduler) runTo(ctx context.Context, target time.Time) (Report, error)
 	rep.To = s.Now()
 	s.prune(target)
 	return rep, nil
+}
+
+// queue orders jobs by due time, then kind, then key.
+type queue []job
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, k int) bool {
+	a, b := q[i], q[k]
+	if !a.due.Equal(b.due) {
+		return a.due.Before(b.due)
+	}
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	return a.key < b.key
+}
+func (q queue) Swap(i, k int) { q[i], q[k] = q[k], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(job)) }
+func (q *queue) Pop() any {
+	old := *q
+	j := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return j
 }
 
 func (s *Scheduler) prune(now time.Time) {
@@ -213,20 +251,39 @@ type job struct {
 	// basis is the state the job was derived from (expiry, suspension or overdue
 	// time); the job does nothing if the state moved on meanwhile.
 	basis time.Time
+	gen   int // runTo: the generation of the account's jobs this one belongs to
 }
 
-// pending derives the jobs due at or before upto from the stored state.
-func (s *Scheduler) pending(ctx context.Context, upto time.Time) ([]job, error) {
+// pending derives the jobs due at or before upto from the stored state: of one
+// account, or of all when account is "".
+func (s *Scheduler) pending(ctx context.Context, upto time.Time, account string) ([]job, error) {
 	now := s.Now()
-	accounts, err := s.cfg.Store.AllAccounts(ctx)
-	if err != nil {
-		return nil, err
+	var accounts []store.Account
+	var apps []store.App
+	var billed map[string]string
+	var err error
+	if account == "" {
+		if accounts, err = s.cfg.Store.AllAccounts(ctx); err != nil {
+			return nil, err
+		}
+		if apps, err = s.cfg.Store.AllApps(ctx); err != nil {
+			return nil, err
+		}
+		billed, err = s.cfg.Store.LastBillMonths(ctx, nil)
+	} else {
+		a, err := s.cfg.Store.GetAccount(ctx, account)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		accounts = []store.Account{a}
+		if apps, err = s.cfg.Store.ListApps(ctx, account); err != nil {
+			return nil, err
+		}
+		billed, err = s.cfg.Store.LastBillMonths(ctx, []string{account})
 	}
-	apps, err := s.cfg.Store.AllApps(ctx)
-	if err != nil {
-		return nil, err
-	}
-	billed, err := s.cfg.Store.LastBillMonths(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -291,16 +348,6 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time) ([]job, error) 
 			add(job{due: sa.Add(repossessAfter), kind: kindRepossess, key: "repossess:" + base, account: app.AccountID, app: id, basis: sa})
 		}
 	}
-	sort.Slice(jobs, func(i, k int) bool {
-		a, b := jobs[i], jobs[k]
-		if !a.due.Equal(b.due) {
-			return a.due.Before(b.due)
-		}
-		if a.kind != b.kind {
-			return a.kind < b.kind
-		}
-		return a.key < b.key
-	})
 	return jobs, nil
 }
 

@@ -155,8 +155,9 @@ type Commerce interface {
 	ListBills(ctx context.Context, accountID string) ([]Bill, error) // by month
 	// Promotions lists the add-on promotions, by add-on id.
 	Promotions(ctx context.Context) ([]Promotion, error)
-	// LastBillMonths returns, per account that has bills, its latest billed month.
-	LastBillMonths(ctx context.Context) (map[string]string, error)
+	// LastBillMonths returns, per account that has bills, its latest billed month:
+	// of the given accounts, or of all when accountIDs is nil.
+	LastBillMonths(ctx context.Context, accountIDs []string) (map[string]string, error)
 	ListNotifications(ctx context.Context, accountID string) ([]Notification, error) // by DueAt, then Key
 	// AllAccounts lists every account, by ID.
 	AllAccounts(ctx context.Context) ([]Account, error)

@@ -351,21 +351,37 @@ func (c *commerceTx) LastBillMonth(ctx context.Context, accountID string) (strin
 }
 
 // LastBillMonths implements store.Commerce.
-func (s *Store) LastBillMonths(ctx context.Context) (map[string]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT account_id, MAX(month) FROM bills GROUP BY account_id`)
-	if err != nil {
-		return nil, wrap("last bill months", err)
-	}
-	defer rows.Close()
+func (s *Store) LastBillMonths(ctx context.Context, accountIDs []string) (map[string]string, error) {
 	out := map[string]string{}
-	for rows.Next() {
-		var acc, month string
-		if err := rows.Scan(&acc, &month); err != nil {
+	collect := func(query string, args ...any) error {
+		rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var acc, month string
+			if err := rows.Scan(&acc, &month); err != nil {
+				return err
+			}
+			out[acc] = month
+		}
+		return rows.Err()
+	}
+	if accountIDs == nil {
+		return out, wrap("last bill months", collect(`SELECT account_id, MAX(month) FROM bills GROUP BY account_id`))
+	}
+	for _, chunk := range chunksOf(accountIDs, maxInList) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := collect(`SELECT account_id, MAX(month) FROM bills WHERE account_id IN (`+placeholders(len(chunk))+`)
+			GROUP BY account_id`, args...); err != nil {
 			return nil, wrap("last bill months", err)
 		}
-		out[acc] = month
 	}
-	return out, wrap("last bill months", rows.Err())
+	return out, nil
 }
 
 // ListBills implements store.Commerce.

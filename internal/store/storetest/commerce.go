@@ -426,9 +426,13 @@ func testBills(t *testing.T, s store.Store) {
 	if want := []store.Bill{dec, feb, mar}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("ListBills = %+v, %v; want %+v", got, err, want)
 	}
-	last, err := s.LastBillMonths(ctx)
+	last, err := s.LastBillMonths(ctx, nil)
 	if want := map[string]string{"acc1": "2025-03", "acc2": "2025-03"}; err != nil || !reflect.DeepEqual(last, want) {
 		t.Fatalf("LastBillMonths = %v, %v; want %v", last, err, want)
+	}
+	last, err = s.LastBillMonths(ctx, []string{"acc1", "acc9"})
+	if want := map[string]string{"acc1": "2025-03"}; err != nil || !reflect.DeepEqual(last, want) {
+		t.Fatalf("LastBillMonths(acc1, acc9) = %v, %v; want %v", last, err, want)
 	}
 }
 
