@@ -2,6 +2,7 @@ package lifecycle_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/tenant"
-	"github.com/chatd/chatd/internal/testdb"
+	"github.com/chatd/chatd/internal/store/sqlite"
 )
 
 // BenchmarkMonthOfLifecycle measures the scheduler over one simulated month of an
@@ -19,7 +20,10 @@ import (
 func BenchmarkMonthOfLifecycle(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		st := testdb.SQLite(&testing.T{})
+		st, err := sqlite.Open(filepath.Join(b.TempDir(), "chatd.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
 		clk := clock.NewManual(t0)
 		ten := &tenant.Service{Store: st, Clock: clk}
 		com := &commerce.Service{Store: st, Clock: clk}
