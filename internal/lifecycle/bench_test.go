@@ -9,8 +9,8 @@ import (
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/lifecycle"
-	"github.com/chatd/chatd/internal/tenant"
 	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/tenant"
 )
 
 // BenchmarkMonthOfLifecycle measures the scheduler over one simulated month of an
