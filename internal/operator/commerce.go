@@ -7,6 +7,7 @@ package operator
 // request, call the service and write its answer.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -823,6 +824,9 @@ func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := h.cfg.Scheduler
+	// The move runs to its end even if the client gives up waiting: a clock left
+	// half-way would be a surprise (each job is committed on its own either way).
+	ctx := context.WithoutCancel(r.Context())
 	var (
 		rep lifecycle.Report
 		err error
@@ -833,14 +837,14 @@ func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("set must be an RFC 3339 time such as 2027-01-31T00:00:00Z, not %q", req.Set))
 			return
 		}
-		rep, err = s.Set(r.Context(), t.UTC())
+		rep, err = s.Set(ctx, t.UTC())
 	} else {
 		d, perr := ParseAdvance(req.Advance)
 		if perr != nil {
 			writeError(w, http.StatusBadRequest, perr.Error())
 			return
 		}
-		rep, err = s.Advance(r.Context(), d)
+		rep, err = s.Advance(ctx, d)
 	}
 	if err != nil {
 		h.fail(w, r, err)
