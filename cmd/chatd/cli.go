@@ -270,12 +270,7 @@ func (c *cli) accountCreate(args []string) error {
 	if err := requireFlags(fs, "name", "email"); err != nil {
 		return err
 	}
-	var a operator.Account
-	raw, err := c.call("POST", "/accounts", nil, map[string]string{"name": *name, "email": *email, "phone": *phone}, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printAccount(w, a) })
+	return callAndPrint(c, "POST", "/accounts", nil, map[string]string{"name": *name, "email": *email, "phone": *phone}, printAccount)
 }
 
 func (c *cli) accountShow(args []string) error {
@@ -287,12 +282,7 @@ func (c *cli) accountShow(args []string) error {
 	if err := requireFlags(fs, "account"); err != nil {
 		return err
 	}
-	var a operator.Account
-	raw, err := c.call("GET", "/accounts/"+url.PathEscape(*id), nil, nil, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printAccount(w, a) })
+	return callAndPrint(c, "GET", "/accounts/"+url.PathEscape(*id), nil, nil, printAccount)
 }
 
 func (c *cli) appCreate(args []string) error {
@@ -306,12 +296,7 @@ func (c *cli) appCreate(args []string) error {
 	if err := requireFlags(fs, "account", "name"); err != nil {
 		return err
 	}
-	var a operator.App
-	raw, err := c.call("POST", "/apps", nil, map[string]string{"account": *account, "name": *name, "region": *region}, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printApp(w, a) })
+	return callAndPrint(c, "POST", "/apps", nil, map[string]string{"account": *account, "name": *name, "region": *region}, printApp)
 }
 
 func (c *cli) appList(args []string) error {
@@ -340,12 +325,7 @@ func (c *cli) appShow(args []string) error {
 	if err := requirePositive(fs, "sdkappid", *id); err != nil {
 		return err
 	}
-	var a operator.App
-	raw, err := c.call("GET", "/apps/"+strconv.FormatInt(*id, 10), nil, nil, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printApp(w, a) })
+	return callAndPrint(c, "GET", "/apps/"+strconv.FormatInt(*id, 10), nil, nil, printApp)
 }
 
 func (c *cli) appDelete(args []string) error {
@@ -362,12 +342,7 @@ func (c *cli) appDelete(args []string) error {
 		return usagef("app delete: deleting app %d removes all of its users, groups and messages and cannot be undone; to confirm, add --confirm %d", *id, *id)
 	}
 	// The server checks the confirmation, so a mismatch is refused with its message.
-	var d operator.Deleted
-	raw, err := c.call("DELETE", "/apps/"+strconv.FormatInt(*id, 10), url.Values{"confirm": {*confirm}}, nil, &d)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	return callAndPrint(c, "DELETE", "/apps/"+strconv.FormatInt(*id, 10), url.Values{"confirm": {*confirm}}, nil, func(w io.Writer, d operator.Deleted) {
 		fmt.Fprintf(w, "Deleted app %d and all of its data.\n", d.Deleted)
 	})
 }
@@ -386,12 +361,7 @@ func (c *cli) appMAU(args []string) error {
 	if *month != "" {
 		q = url.Values{"month": {*month}}
 	}
-	var m operator.MAU
-	raw, err := c.call("GET", "/apps/"+strconv.FormatInt(*id, 10)+"/mau", q, nil, &m)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	return callAndPrint(c, "GET", "/apps/"+strconv.FormatInt(*id, 10)+"/mau", q, nil, func(w io.Writer, m operator.MAU) {
 		fmt.Fprintf(w, "App %d: %d monthly active users in %s (UTC)\n", m.SDKAppID, m.MAU, m.Month)
 	})
 }
@@ -429,6 +399,17 @@ func requirePositive(fs *flag.FlagSet, name string, v int64) error {
 		return usagef("%s: --%s is required (a positive integer)", fs.Name(), name)
 	}
 	return nil
+}
+
+// callAndPrint sends one request to the operator API and prints the answer: the
+// server's JSON with --json, else human applied to the decoded answer.
+func callAndPrint[T any](c *cli, method, path string, query url.Values, body any, human func(io.Writer, T)) error {
+	var v T
+	raw, err := c.call(method, path, query, body, &v)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { human(w, v) })
 }
 
 // print writes the server's JSON (compact, one line) with --json, else human form.

@@ -78,12 +78,7 @@ func (c *cli) catalog(args []string) error {
 	if err := parseSub(fs, args); err != nil {
 		return err
 	}
-	var cat operator.Catalog
-	raw, err := c.call("GET", "/catalog", nil, nil, &cat)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printCatalog(w, cat) })
+	return callAndPrint(c, "GET", "/catalog", nil, nil, printCatalog)
 }
 
 func limit(n int) string {
@@ -164,12 +159,7 @@ func (c *cli) accountTopUp(args []string) error {
 			body[name] = amt
 		}
 	}
-	var a operator.Account
-	raw, err := c.call("POST", "/accounts/"+url.PathEscape(*id)+"/topup", nil, body, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printAccount(w, a) })
+	return callAndPrint(c, "POST", "/accounts/"+url.PathEscape(*id)+"/topup", nil, body, printAccount)
 }
 
 func (c *cli) accountSuspend(args []string) error {
@@ -182,12 +172,7 @@ func (c *cli) accountSuspend(args []string) error {
 	if err := requireFlags(fs, "account", "reason"); err != nil {
 		return err
 	}
-	var a operator.Account
-	raw, err := c.call("POST", "/accounts/"+url.PathEscape(*id)+"/suspend", nil, map[string]string{"reason": *reason}, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printAccount(w, a) })
+	return callAndPrint(c, "POST", "/accounts/"+url.PathEscape(*id)+"/suspend", nil, map[string]string{"reason": *reason}, printAccount)
 }
 
 // --- vouchers ---
@@ -219,14 +204,9 @@ func (c *cli) voucherIssue(args []string) error {
 	default:
 		return usagef("voucher issue: --scope must be all, editions or addons, not %q", *scope)
 	}
-	var v operator.Voucher
-	raw, err := c.call("POST", "/vouchers", nil, map[string]string{
+	return callAndPrint(c, "POST", "/vouchers", nil, map[string]string{
 		"account": *account, "amount": amount, "expires": *expires, "scope": *scope,
-	}, &v)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	}, func(w io.Writer, v operator.Voucher) {
 		fmt.Fprintf(w, "Voucher %s: %s for account %s (pays for: %s), usable until %s.\n", v.ID, usd(v.Amount), v.Account, v.Scope, v.ExpiresAt)
 	})
 }
@@ -242,12 +222,7 @@ func accountList[T any](c *cli, args []string, name, path, noun string, count fu
 	if err := requireFlags(fs, "account"); err != nil {
 		return err
 	}
-	var l T
-	raw, err := c.call("GET", path, url.Values{"account": {*account}}, nil, &l)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	return callAndPrint(c, "GET", path, url.Values{"account": {*account}}, nil, func(w io.Writer, l T) {
 		if count(&l) == 0 {
 			fmt.Fprintf(w, "Account %s has no %s.\n", *account, noun)
 			return
@@ -369,14 +344,9 @@ func (c *cli) planRenew(args []string) error {
 	if err := requireMonths(fs, *months); err != nil {
 		return err
 	}
-	var l operator.OrderList
-	raw, err := c.call("POST", "/renewals", nil, map[string]any{
+	return callAndPrint(c, "POST", "/renewals", nil, map[string]any{
 		"sdkappids": ids, "months": *months, "voucher": *voucher, "request_id": requestID(*reqID),
-	}, &l)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	}, func(w io.Writer, l operator.OrderList) {
 		fmt.Fprintf(w, "Renewed %d app(s) by %d month(s).\n", len(l.Orders), *months)
 		printOrders(w, l.Orders)
 	})
@@ -396,12 +366,7 @@ func (c *cli) planAutoRenew(args []string) error {
 	if *on == *off {
 		return usagef("plan auto-renew: give exactly one of --on and --off")
 	}
-	var a operator.App
-	raw, err := c.call("PUT", appPath(*id, "/auto-renew"), nil, map[string]bool{"on": *on}, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	return callAndPrint(c, "PUT", appPath(*id, "/auto-renew"), nil, map[string]bool{"on": *on}, func(w io.Writer, a operator.App) {
 		state := "off"
 		if a.AutoRenew {
 			state = "on"
@@ -425,12 +390,7 @@ func (c *cli) planRefund(args []string) error {
 }
 
 func (c *cli) refund(path, reason, reqID string) error {
-	var r operator.Refund
-	raw, err := c.call("POST", path, nil, map[string]string{"reason": reason, "request_id": requestID(reqID)}, &r)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printRefund(w, r) })
+	return callAndPrint(c, "POST", path, nil, map[string]string{"reason": reason, "request_id": requestID(reqID)}, printRefund)
 }
 
 // --- add-ons ---
@@ -503,12 +463,7 @@ func (c *cli) addonPromote(args []string) error {
 			return usagef("addon promote: --free-until: %v", strings.Replace(err.Error(), "expires", "the date", 1))
 		}
 	}
-	var cat operator.Catalog
-	raw, err := c.call("PUT", "/addons/"+url.PathEscape(*addon)+"/promotion", nil, map[string]string{"free_until": *until}, &cat)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	return callAndPrint(c, "PUT", "/addons/"+url.PathEscape(*addon)+"/promotion", nil, map[string]string{"free_until": *until}, func(w io.Writer, cat operator.Catalog) {
 		if *end {
 			fmt.Fprintf(w, "Add-on %s is sold at its list price again.\n", *addon)
 			return
@@ -519,12 +474,7 @@ func (c *cli) addonPromote(args []string) error {
 
 // postOrder places an order through the operator API and prints it.
 func (c *cli) postOrder(path string, body any) error {
-	var o operator.Order
-	raw, err := c.call("POST", path, nil, body, &o)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printOrder(w, o) })
+	return callAndPrint(c, "POST", path, nil, body, printOrder)
 }
 
 // --- app extend-trial ---
@@ -538,12 +488,7 @@ func (c *cli) appExtendTrial(args []string) error {
 	if err := requirePositive(fs, "sdkappid", *id); err != nil {
 		return err
 	}
-	var a operator.App
-	raw, err := c.call("POST", appPath(*id, "/extend-trial"), nil, struct{}{}, &a)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	return callAndPrint(c, "POST", appPath(*id, "/extend-trial"), nil, struct{}{}, func(w io.Writer, a operator.App) {
 		fmt.Fprintf(w, "Free Trial of app %d extended until %s.\n", a.SDKAppID, a.ExpiresAt)
 	})
 }
@@ -570,12 +515,7 @@ func (c *cli) orderNonRefundable(args []string) error {
 	if (*reason == "") == !*allow {
 		return usagef("order non-refundable: give exactly one of --reason R (refuse refunds) and --allow (allow them again)")
 	}
-	var o operator.Order
-	raw, err := c.call("POST", "/orders/"+url.PathEscape(*id)+"/non-refundable", nil, map[string]string{"reason": *reason}, &o)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
+	return callAndPrint(c, "POST", "/orders/"+url.PathEscape(*id)+"/non-refundable", nil, map[string]string{"reason": *reason}, func(w io.Writer, o operator.Order) {
 		if o.NonRefundableReason == "" {
 			fmt.Fprintf(w, "Order %s may be refunded.\n", o.ID)
 		} else {
@@ -656,12 +596,7 @@ func (c *cli) clockShow(args []string) error {
 	if err := parseSub(fs, args); err != nil {
 		return err
 	}
-	var k operator.Clock
-	raw, err := c.call("GET", "/clock", nil, nil, &k)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printClock(w, k) })
+	return callAndPrint(c, "GET", "/clock", nil, nil, printClock)
 }
 
 func (c *cli) clockSet(args []string) error {
@@ -694,12 +629,7 @@ func (c *cli) moveClock(body map[string]string) error {
 	saved := *c.client
 	c.client.Timeout = 0
 	defer func() { *c.client = saved }()
-	var k operator.Clock
-	raw, err := c.call("POST", "/clock", nil, body, &k)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) { printClock(w, k) })
+	return callAndPrint(c, "POST", "/clock", nil, body, printClock)
 }
 
 func printClock(w io.Writer, k operator.Clock) {
