@@ -43,23 +43,18 @@ func (c *commerceTx) queryRow(ctx context.Context, query string, args ...any) *s
 
 // oneRow turns an UPDATE that matched no row into ErrNotFound.
 func oneRow(op string, res sql.Result, err error) error {
-	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
-	}
-	if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return affected(op, res, err, store.ErrNotFound)
 }
 
 // inserted turns an INSERT ... ON CONFLICT DO NOTHING that inserted nothing into
 // ErrExists. Conflicts are skipped rather than raised because a constraint
 // error would abort the whole transaction on PostgreSQL.
 func inserted(op string, res sql.Result, err error) error {
+	return affected(op, res, err, store.ErrExists)
+}
+
+// affected wraps a write's error, and returns none when it changed no row.
+func affected(op string, res sql.Result, err error, none error) error {
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -68,7 +63,7 @@ func inserted(op string, res sql.Result, err error) error {
 		return wrap(op, err)
 	}
 	if n == 0 {
-		return store.ErrExists
+		return none
 	}
 	return nil
 }

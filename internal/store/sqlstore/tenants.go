@@ -25,15 +25,7 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
 		ON CONFLICT (id) DO NOTHING`),
 		a.ID, a.Name, a.Email, a.Phone, a.Status, toMs(a.CreatedAt),
 		a.CashCents, a.CreditCents, toMs(a.OverdueSince), a.SuspendReason, toMs(a.SuspendedAt))
-	if err != nil {
-		return wrap("create account", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return wrap("create account", err)
-	} else if n == 0 {
-		return store.ErrExists
-	}
-	return nil
+	return inserted("create account", res, err)
 }
 
 const accountCols = `id, name, email, phone, status, created_at,
