@@ -26,26 +26,7 @@ import (
 // scheduler on the manual clock (a server started with --fake-clock).
 func newCommerceCLITestServer(t *testing.T) *cliTestServer {
 	t.Helper()
-	data := t.TempDir()
-	token, _, _, err := operator.LoadOrCreateToken(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(filepath.Join(data, "chatd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := clock.NewManual(time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC))
-	mux := http.NewServeMux()
-	mux.Handle("/operator/v1/", operator.New(operator.Config{
-		Tenants: &tenant.Service{Store: st, Clock: c}, Gate: &gate.Gate{MAU: st, Clock: c}, Clock: c, Token: token,
-		Commerce:  &commerce.Service{Store: st, Clock: c},
-		Scheduler: lifecycle.New(lifecycle.Config{Store: st, Manual: c}),
-	}))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &cliTestServer{url: srv.URL, token: token, data: data, client: srv.Client(), store: st, clock: c}
+	return startCLITestServer(t, true)
 }
 
 // get fetches an operator route directly and returns the body as the server sent it.

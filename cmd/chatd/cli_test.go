@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
@@ -37,6 +39,13 @@ type cliTestServer struct {
 
 func newCLITestServer(t *testing.T) *cliTestServer {
 	t.Helper()
+	return startCLITestServer(t, false)
+}
+
+// startCLITestServer serves the operator API, with the commercial layer and a
+// scheduler on the manual clock (as with --fake-clock) when withCommerce is set.
+func startCLITestServer(t *testing.T, withCommerce bool) *cliTestServer {
+	t.Helper()
 	data := t.TempDir()
 	token, _, _, err := operator.LoadOrCreateToken(data)
 	if err != nil {
@@ -48,10 +57,15 @@ func newCLITestServer(t *testing.T) *cliTestServer {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := clock.NewManual(time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC))
-	mux := http.NewServeMux()
-	mux.Handle("/operator/v1/", operator.New(operator.Config{
+	cfg := operator.Config{
 		Tenants: &tenant.Service{Store: st, Clock: c}, Gate: &gate.Gate{MAU: st, Clock: c}, Clock: c, Token: token,
-	}))
+	}
+	if withCommerce {
+		cfg.Commerce = &commerce.Service{Store: st, Clock: c}
+		cfg.Scheduler = lifecycle.New(lifecycle.Config{Store: st, Manual: c})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/operator/v1/", operator.New(cfg))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &cliTestServer{url: srv.URL, token: token, data: data, client: srv.Client(), store: st, clock: c}
