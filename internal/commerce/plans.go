@@ -36,7 +36,7 @@ func checkMonths(m int) error {
 // anchor. Otherwise (expired and suspended, refunded) a new plan starts now.
 func continuing(app store.App, now time.Time) bool {
 	// Inclusive: auto-renewal's second try runs at exactly expiry + 24 h.
-	return app.Edition != catalog.Trial && app.Status == statusActive && !now.After(app.ExpiresAt.Add(Grace))
+	return app.Edition != catalog.Trial && app.Status == store.StatusActive && !now.After(app.ExpiresAt.Add(Grace))
 }
 
 // Buy buys an edition for an app on Free Trial, or for an app whose plan expired
@@ -81,7 +81,7 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 		if err := pay(ctx, tx, acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
 			return o, err
 		}
-		app.Edition, app.Status, app.SuspendReason, app.SuspendedAt = ed.ID, statusActive, "", time.Time{}
+		app.Edition, app.Status, app.SuspendReason, app.SuspendedAt = ed.ID, store.StatusActive, "", time.Time{}
 		app.PlanAnchor, app.ExpiresAt, app.AutoRenew = now, o.EffectiveTo, r.AutoRenew
 		return o, tx.UpdateApp(ctx, *app)
 	})
@@ -222,11 +222,11 @@ func batchRequestID(id string, i, n int) string {
 // plan accordingly (in memory). Free Trial apps have nothing to renew.
 func renewal(app *store.App, months int, now time.Time) (store.Order, error) {
 	switch {
-	case app.Status == statusDeleted:
+	case app.Status == store.StatusDeleted:
 		return store.Order{}, refused("app %d is deleted; orders for it are refused", app.SDKAppID)
 	case app.Edition == catalog.Trial:
 		return store.Order{}, refused("app %d is on Free Trial: buy Standard or Premium instead of renewing", app.SDKAppID)
-	case app.Status == statusSuspended && (app.SuspendReason == ReasonArrears || app.SuspendReason == ReasonViolation):
+	case app.Status == store.StatusSuspended && (app.SuspendReason == ReasonArrears || app.SuspendReason == ReasonViolation):
 		return store.Order{}, refused("app %d is suspended with its account (%s)", app.SDKAppID, app.SuspendReason)
 	}
 	ed := catalog.MustLookup(app.Edition)
@@ -242,7 +242,7 @@ func renewal(app *store.App, months int, now time.Time) (store.Order, error) {
 		app.PlanAnchor = now
 	}
 	app.ExpiresAt = o.EffectiveTo
-	app.Status, app.SuspendReason, app.SuspendedAt = statusActive, "", time.Time{}
+	app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
 	return o, nil
 }
 
@@ -296,7 +296,7 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 			return store.Order{}, refused("app %d is already on Premium", app.SDKAppID)
 		case app.Edition != catalog.Standard:
 			return store.Order{}, refused("app %d is on Free Trial: buy Premium instead", app.SDKAppID)
-		case app.Status != statusActive || !now.Before(app.ExpiresAt):
+		case app.Status != store.StatusActive || !now.Before(app.ExpiresAt):
 			return store.Order{}, refused("app %d has no Standard plan in force: renew or buy a plan first", app.SDKAppID)
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
@@ -373,12 +373,12 @@ func extendTrial(ctx context.Context, tx store.CommerceTx, app *store.App, now t
 			app.ExpiresAt.Add(-7*24*time.Hour).Format(time.RFC3339))
 	}
 	from := app.ExpiresAt
-	if app.Status == statusSuspended {
+	if app.Status == store.StatusSuspended {
 		from = now
 	}
 	app.ExpiresAt = period.AddMonths(from, 1)
 	app.TrialExtended = true
-	app.Status, app.SuspendReason, app.SuspendedAt = statusActive, "", time.Time{}
+	app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
 	return tx.UpdateApp(ctx, *app)
 }
 

@@ -56,7 +56,7 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 			out = Refund{Order: o, Amount: money.Cents(o.CashCents + o.CreditCents), Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents), App: app}
 			return err
 		}
-		if app.Status == statusDeleted {
+		if app.Status == store.StatusDeleted {
 			return refused("app %d is deleted", app.SDKAppID)
 		}
 		if acc.SuspendReason == ReasonViolation {
@@ -109,9 +109,7 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 		if product == "" {
 			// The plan ends now and the app stops; its data is kept for 90 days.
 			app.ExpiresAt, app.AutoRenew = now, false
-			if app.Status == statusActive {
-				app.Status, app.SuspendReason, app.SuspendedAt = statusSuspended, ReasonRefund, now
-			}
+			SuspendApp(&app, ReasonRefund, now)
 			if err := tx.UpdateApp(ctx, app); err != nil {
 				return err
 			}

@@ -24,13 +24,6 @@ type Service struct {
 	Log   *slog.Logger
 }
 
-// Account statuses and app statuses (the same words as store).
-const (
-	statusActive    = "active"
-	statusSuspended = "suspended"
-	statusDeleted   = "deleted"
-)
-
 // Grace is how long an app keeps working after its plan or trial expired, and an
 // overdue account after its bill, before the suspension (spec 5.2, 5.4).
 const Grace = 24 * time.Hour
@@ -93,14 +86,14 @@ func (s *Service) lockAppOf(ctx context.Context, tx store.CommerceTx, sdkappid i
 // mayOrder refuses orders of a suspended or overdue account and for a deleted app.
 func mayOrder(acc store.Account, app *store.App) error {
 	switch {
-	case acc.Status == statusSuspended && acc.SuspendReason == ReasonViolation:
+	case acc.Status == store.StatusSuspended && acc.SuspendReason == ReasonViolation:
 		return refused("account %s is suspended for a content violation; orders are refused", acc.ID)
-	case acc.Status == statusSuspended:
+	case acc.Status == store.StatusSuspended:
 		return refused("account %s is suspended for arrears (balance %s USD): top up to zero or more first", acc.ID, money.Cents(acc.CashCents+acc.CreditCents))
 	case acc.CashCents+acc.CreditCents < 0:
 		return refused("account %s is overdue (balance %s USD): top up to zero or more first", acc.ID, money.Cents(acc.CashCents+acc.CreditCents))
 	}
-	if app != nil && app.Status == statusDeleted {
+	if app != nil && app.Status == store.StatusDeleted {
 		return refused("app %d is deleted; orders for it are refused", app.SDKAppID)
 	}
 	return nil
@@ -294,14 +287,14 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 func settle(ctx context.Context, tx store.CommerceTx, acc *store.Account, now time.Time) error {
 	if acc.CashCents+acc.CreditCents >= 0 {
 		acc.OverdueSince = time.Time{}
-		if acc.Status == statusSuspended && acc.SuspendReason == ReasonArrears {
-			acc.Status, acc.SuspendReason, acc.SuspendedAt = statusActive, "", time.Time{}
+		if acc.Status == store.StatusSuspended && acc.SuspendReason == ReasonArrears {
+			acc.Status, acc.SuspendReason, acc.SuspendedAt = store.StatusActive, "", time.Time{}
 			apps, err := tx.AccountApps(ctx, acc.ID)
 			if err != nil {
 				return err
 			}
 			for _, app := range apps {
-				if app.Status != statusSuspended || app.SuspendReason != ReasonArrears {
+				if app.Status != store.StatusSuspended || app.SuspendReason != ReasonArrears {
 					continue
 				}
 				if !now.Before(app.ExpiresAt.Add(Grace)) {
@@ -309,7 +302,7 @@ func settle(ctx context.Context, tx store.CommerceTx, acc *store.Account, now ti
 					// and its 90 days still count from the first suspension.
 					app.SuspendReason = ReasonExpired
 				} else {
-					app.Status, app.SuspendReason, app.SuspendedAt = statusActive, "", time.Time{}
+					app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
 				}
 				if err := tx.UpdateApp(ctx, app); err != nil {
 					return err
@@ -337,30 +330,54 @@ func (s *Service) SuspendAccount(ctx context.Context, accountID, reason string) 
 		if acc.SuspendReason == ReasonViolation {
 			return refused("account %s is already suspended for a violation", acc.ID)
 		}
-		acc.Status, acc.SuspendReason, acc.SuspendedAt = statusSuspended, ReasonViolation, now
-		if err := tx.UpdateAccount(ctx, acc); err != nil {
-			return err
-		}
-		apps, err := tx.AccountApps(ctx, acc.ID)
-		if err != nil {
-			return err
-		}
-		for _, app := range apps {
-			if app.Status == statusSuspended {
-				app.SuspendReason = ReasonViolation // keeps its SuspendedAt: the 90 days already run
-			} else {
-				app.Status, app.SuspendReason, app.SuspendedAt = statusSuspended, ReasonViolation, now
-			}
-			if err := tx.UpdateApp(ctx, app); err != nil {
-				return err
-			}
-		}
-		return nil
+		return suspendAccount(ctx, tx, &acc, ReasonViolation, now)
 	})
 	if err == nil && s.Log != nil {
 		s.Log.Warn("account suspended for a violation", "account", accountID, "reason", reason)
 	}
 	return acc, err
+}
+
+// SuspendForArrears suspends an overdue account and every active app of it (spec
+// 5.2). The caller holds the account lock.
+func SuspendForArrears(ctx context.Context, tx store.CommerceTx, acc *store.Account, now time.Time) error {
+	return suspendAccount(ctx, tx, acc, ReasonArrears, now)
+}
+
+// suspendAccount suspends a locked account for reason and stops its active apps.
+// An app suspended already keeps its SuspendedAt (its 90 days already run); a
+// violation, which no payment lifts, also takes over its reason.
+func suspendAccount(ctx context.Context, tx store.CommerceTx, acc *store.Account, reason string, now time.Time) error {
+	acc.Status, acc.SuspendReason, acc.SuspendedAt = store.StatusSuspended, reason, now
+	if err := tx.UpdateAccount(ctx, *acc); err != nil {
+		return err
+	}
+	apps, err := tx.AccountApps(ctx, acc.ID)
+	if err != nil {
+		return err
+	}
+	for _, app := range apps {
+		switch {
+		case app.Status == store.StatusActive:
+			SuspendApp(&app, reason, now)
+		case reason == ReasonViolation:
+			app.SuspendReason = ReasonViolation
+		default:
+			continue
+		}
+		if err := tx.UpdateApp(ctx, app); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SuspendApp stops an active app for reason from now on (the caller writes it).
+// An app suspended already is left as it is.
+func SuspendApp(app *store.App, reason string, now time.Time) {
+	if app.Status == store.StatusActive {
+		app.Status, app.SuspendReason, app.SuspendedAt = store.StatusSuspended, reason, now
+	}
 }
 
 // IssueVoucher gives an account a voucher.
@@ -475,7 +492,7 @@ func (s *Service) SetAutoRenew(ctx context.Context, sdkappid int64, on bool) (st
 		if acc, app, err = s.lockAppOf(ctx, tx, sdkappid); err != nil {
 			return err
 		}
-		if app.Status == statusDeleted {
+		if app.Status == store.StatusDeleted {
 			return refused("app %d is deleted", sdkappid)
 		}
 		if on && acc.SuspendReason == ReasonViolation {

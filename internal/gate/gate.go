@@ -24,9 +24,9 @@ type Gate struct {
 // Active refuses any use of an app that is deleted or suspended.
 func (g *Gate) Active(app store.App) error {
 	switch app.Status {
-	case "active":
+	case store.StatusActive:
 		return nil
-	case "deleted":
+	case store.StatusDeleted:
 		return errs.New(errs.AppNotFound, "SDKAppID %d does not exist", app.SDKAppID)
 	default:
 		return errs.New(errs.PlanInactive, "app %d is suspended: its plan expired or its account is suspended; renew the plan to resume", app.SDKAppID)

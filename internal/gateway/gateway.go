@@ -127,7 +127,7 @@ func (g *Gateway) EndInactiveApps(ctx context.Context) {
 	for id, sessions := range byApp {
 		app, err := g.apps.get(ctx, g.Tenants, id)
 		if errors.Is(err, tenant.ErrNotFound) {
-			app = store.App{SDKAppID: id, Status: "deleted"}
+			app = store.App{SDKAppID: id, Status: store.StatusDeleted}
 		} else if err != nil {
 			continue // the store is unreachable: try again on the next round
 		}
@@ -410,7 +410,7 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	if app, aerr := s.gw.apps.get(ctx, s.gw.Tenants, s.app.SDKAppID); aerr == nil {
 		s.app = app
 	} else if errors.Is(aerr, tenant.ErrNotFound) {
-		s.app.Status = "deleted"
+		s.app.Status = store.StatusDeleted
 	}
 	if err := svc.Gate.Active(s.app); err != nil {
 		b, _ := json.Marshal(Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})

@@ -12,7 +12,7 @@ import (
 func (s *Service) PurgeExpired(ctx context.Context, apps []store.App) (int64, error) {
 	var total int64
 	for _, app := range apps {
-		if app.Status == "deleted" {
+		if app.Status == store.StatusDeleted {
 			continue
 		}
 		n, err := s.Store.PurgeBefore(ctx, app.SDKAppID, s.Gate.RetentionStart(app))

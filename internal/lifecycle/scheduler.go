@@ -308,7 +308,7 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time, account string)
 		if start, err := time.Parse("2006-01", next); err == nil {
 			add(job{due: start.AddDate(0, 1, 0), kind: kindBill, key: "bill:" + a.ID + ":" + next, account: a.ID, month: next})
 		}
-		if a.Status == "active" && !a.OverdueSince.IsZero() {
+		if a.Status == store.StatusActive && !a.OverdueSince.IsZero() {
 			add(job{due: a.OverdueSince.Add(grace), kind: kindArrears, key: fmt.Sprintf("arrears:%s:%d", a.ID, a.OverdueSince.Unix()),
 				account: a.ID, basis: a.OverdueSince})
 		}
@@ -316,7 +316,7 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time, account string)
 	for _, app := range apps {
 		id := app.SDKAppID
 		switch app.Status {
-		case "active":
+		case store.StatusActive:
 			e := app.ExpiresAt
 			base := fmt.Sprintf("%d:%d", id, e.Unix())
 			for d := reminderDays - 1; d >= 0; d-- {
@@ -335,7 +335,7 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time, account string)
 				add(job{due: e, kind: kindTrialExtend, key: "trialextend:" + base, account: app.AccountID, app: id, basis: e})
 			}
 			add(job{due: e.Add(grace), kind: kindExpire, key: "expire:" + base, account: app.AccountID, app: id, basis: e})
-		case "suspended":
+		case store.StatusSuspended:
 			sa := app.SuspendedAt
 			base := fmt.Sprintf("%d:%d", id, sa.Unix())
 			for _, left := range []int{7, 1} {
@@ -423,9 +423,9 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 func (s *Scheduler) holds(j job, app store.App) bool {
 	switch j.kind {
 	case kindReminder, kindAutoRenew, kindTrialExtend, kindExpire:
-		return app.Status == "active" && app.ExpiresAt.Equal(j.basis)
+		return app.Status == store.StatusActive && app.ExpiresAt.Equal(j.basis)
 	case kindRepossessNotice, kindRepossess:
-		return app.Status == "suspended" && app.SuspendedAt.Equal(j.basis)
+		return app.Status == store.StatusSuspended && app.SuspendedAt.Equal(j.basis)
 	}
 	return true
 }
@@ -451,25 +451,11 @@ func (s *Scheduler) act(ctx context.Context, tx store.CommerceTx, j job, acc *st
 			n.overdue(*acc)
 		}
 	case kindArrears:
-		if acc.Status != "active" || !acc.OverdueSince.Equal(j.basis) || acc.CashCents+acc.CreditCents >= 0 {
+		if acc.Status != store.StatusActive || !acc.OverdueSince.Equal(j.basis) || acc.CashCents+acc.CreditCents >= 0 {
 			return nil
 		}
-		acc.Status, acc.SuspendReason, acc.SuspendedAt = "suspended", commerce.ReasonArrears, now
-		if err := tx.UpdateAccount(ctx, *acc); err != nil {
+		if err := commerce.SuspendForArrears(ctx, tx, acc, now); err != nil {
 			return err
-		}
-		apps, err := tx.AccountApps(ctx, acc.ID)
-		if err != nil {
-			return err
-		}
-		for _, a := range apps {
-			if a.Status != "active" {
-				continue
-			}
-			a.Status, a.SuspendReason, a.SuspendedAt = "suspended", commerce.ReasonArrears, now
-			if err := tx.UpdateApp(ctx, a); err != nil {
-				return err
-			}
 		}
 		n.accountSuspended(*acc)
 	case kindAutoRenew:
@@ -493,7 +479,7 @@ func (s *Scheduler) act(ctx context.Context, tx store.CommerceTx, j job, acc *st
 	case kindReminder:
 		n.reminder(*app, j.days)
 	case kindExpire:
-		app.Status, app.SuspendReason, app.SuspendedAt = "suspended", commerce.ReasonExpired, now
+		commerce.SuspendApp(app, commerce.ReasonExpired, now)
 		if err := tx.UpdateApp(ctx, *app); err != nil {
 			return err
 		}

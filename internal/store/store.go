@@ -26,6 +26,13 @@ type Store interface {
 	Close() error
 }
 
+// Statuses of accounts and apps.
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusDeleted   = "deleted" // apps only: the tombstone that keeps an SDKAppID from reuse
+)
+
 // Account is a customer account: it owns apps and has a balance.
 type Account struct {
 	ID        string

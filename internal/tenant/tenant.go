@@ -58,7 +58,7 @@ func (s *Service) CreateAccount(ctx context.Context, name, email, phone string) 
 	}
 	a := store.Account{
 		ID: "acc_" + randomHex(8), Name: name, Email: email, Phone: phone,
-		Status: "active", CreatedAt: s.Clock.Now(),
+		Status: store.StatusActive, CreatedAt: s.Clock.Now(),
 	}
 	if err := s.Store.CreateAccount(ctx, a); err != nil {
 		return store.Account{}, err
@@ -89,14 +89,14 @@ func (s *Service) CreateApp(ctx context.Context, accountID, name, region string)
 	}
 	// A suspended account (arrears or a violation) stops all of its apps, so it
 	// may not start new ones either.
-	if acc, err := s.Store.GetAccount(ctx, accountID); err == nil && acc.Status == "suspended" {
+	if acc, err := s.Store.GetAccount(ctx, accountID); err == nil && acc.Status == store.StatusSuspended {
 		return store.App{}, fmt.Errorf("%w: account %s is suspended (%s); it cannot create apps", ErrSuspended, accountID, acc.SuspendReason)
 	}
 	now := s.Clock.Now()
 	app, err := s.Store.CreateApp(ctx, store.App{
 		AccountID: accountID, Name: name, Region: region,
 		SecretKey: randomHex(32), AdminUser: DefaultAdmin,
-		Edition: catalog.Trial, Status: "active",
+		Edition: catalog.Trial, Status: store.StatusActive,
 		CreatedAt: now, ExpiresAt: period.AddMonths(now, 1),
 	}, MaxAppsPerAccount)
 	switch {
@@ -111,7 +111,7 @@ func (s *Service) CreateApp(ctx context.Context, accountID, name, region string)
 // GetApp returns a live (not deleted) app.
 func (s *Service) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
 	app, err := s.Store.GetApp(ctx, sdkappid)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && app.Status == "deleted") {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && app.Status == store.StatusDeleted) {
 		return store.App{}, fmt.Errorf("%w: app %d", ErrNotFound, sdkappid)
 	}
 	return app, err

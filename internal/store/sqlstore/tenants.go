@@ -9,15 +9,10 @@ import (
 	"github.com/chatd/chatd/internal/store"
 )
 
-const (
-	statusActive  = "active"
-	statusDeleted = "deleted"
-)
-
 // CreateAccount implements store.Tenants. An empty Status is stored as "active".
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
 	if a.Status == "" {
-		a.Status = statusActive
+		a.Status = store.StatusActive
 	}
 	res, err := s.w.ExecContext(ctx, s.q(`
 		INSERT INTO accounts (`+accountCols+`)
@@ -56,7 +51,7 @@ func (s *Store) GetAccount(ctx context.Context, id string) (store.Account, error
 // Status is stored as "active".
 func (s *Store) CreateApp(ctx context.Context, a store.App, maxApps int) (store.App, error) {
 	if a.Status == "" {
-		a.Status = statusActive
+		a.Status = store.StatusActive
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Lock the account row: concurrent CreateApps of one account serialise
@@ -189,7 +184,7 @@ func (s *Store) deleteApp(ctx context.Context, tx *sql.Tx, sdkappid int64, at ti
 	if err != nil {
 		return err
 	}
-	if status != statusDeleted {
+	if status != store.StatusDeleted {
 		if _, err := tx.ExecContext(ctx, s.q(`
 			UPDATE apps SET status = 'deleted', deleted_at = ? WHERE sdkappid = ?`),
 			toMs(at), sdkappid); err != nil {
