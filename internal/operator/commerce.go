@@ -271,9 +271,6 @@ type clockRequest struct {
 	Advance string `json:"advance"`
 }
 
-// maxRequestID bounds the idempotency keys clients choose.
-const maxRequestID = 128
-
 // registerCommerce adds the commercial routes to the mux.
 func (h *handler) registerCommerce() {
 	h.mux.HandleFunc("GET "+Prefix+"/catalog", h.catalog)
@@ -414,10 +411,6 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if cash < 0 || credit < 0 || cash+credit == 0 {
-		writeError(w, http.StatusBadRequest, "a top-up adds a positive amount: cash and credit must not be negative, and not both zero")
-		return
-	}
 	id := r.PathValue("id")
 	a, err := h.cfg.Commerce.TopUp(r.Context(), commerce.TopUpRequest{AccountID: id, Cash: cash, Credit: credit, RequestID: req.RequestID})
 	if err != nil {
@@ -468,12 +461,6 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request) {
 	expires, err := ParseExpires(req.Expires)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	switch req.Scope {
-	case "", commerce.ScopeAll, commerce.ScopeEditions, commerce.ScopeAddons:
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("scope must be %s, %s or %s, not %q", commerce.ScopeAll, commerce.ScopeEditions, commerce.ScopeAddons, req.Scope))
 		return
 	}
 	v, err := h.cfg.Commerce.IssueVoucher(r.Context(), commerce.VoucherRequest{
@@ -530,18 +517,11 @@ func (h *handler) buyPlan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"edition" is required: %s or %s`, catalog.Standard, catalog.Premium))
 		return
 	}
-	if !checkMonths(w, req.Months) || !checkRequestID(w, req.RequestID) {
-		return
-	}
 	var discount money.Cents
 	if req.Discount != "" {
 		d, err := money.Parse(req.Discount)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "discount: "+err.Error())
-			return
-		}
-		if d < 0 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("discount must not be negative, not %s", d))
 			return
 		}
 		discount = d
@@ -572,9 +552,6 @@ func (h *handler) upgrade(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"edition" is required (%s)`, catalog.Premium))
 		return
 	}
-	if !checkRequestID(w, req.RequestID) {
-		return
-	}
 	o, err := h.cfg.Commerce.Upgrade(r.Context(), commerce.UpgradeRequest{
 		SDKAppID: id, Edition: req.Edition, VoucherID: req.Voucher, RequestID: req.RequestID,
 	})
@@ -602,20 +579,11 @@ func (h *handler) renew(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("a renewal covers at most %d apps, not %d", maxRenewBatch, len(req.SDKAppIDs)))
 		return
 	}
-	seen := make(map[int64]bool, len(req.SDKAppIDs))
 	for _, id := range req.SDKAppIDs {
 		if id <= 0 {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("SDKAppIDs must be positive integers, not %d", id))
 			return
 		}
-		if seen[id] {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("SDKAppID %d is listed twice", id))
-			return
-		}
-		seen[id] = true
-	}
-	if !checkMonths(w, req.Months) || !checkRequestID(w, req.RequestID) {
-		return
 	}
 	orders, err := h.cfg.Commerce.Renew(r.Context(), commerce.RenewRequest{
 		SDKAppIDs: req.SDKAppIDs, Months: req.Months, VoucherID: req.Voucher, RequestID: req.RequestID,
@@ -672,9 +640,6 @@ func (h *handler) refund(w http.ResponseWriter, r *http.Request, addon string) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if !checkRequestID(w, req.RequestID) {
-		return
-	}
 	ref, err := h.cfg.Commerce.Refund(r.Context(), commerce.RefundRequest{
 		SDKAppID: id, Addon: addon, Reason: req.Reason, RequestID: req.RequestID,
 	})
@@ -700,13 +665,6 @@ func (h *handler) buyAddon(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Addon == "" {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"addon" is required: an add-on id of GET %s/catalog`, Prefix))
-		return
-	}
-	if req.Quantity < 0 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("quantity must not be negative, not %d (0 or omitted: the add-on's minimum)", req.Quantity))
-		return
-	}
-	if !checkMonths(w, req.Months) || !checkRequestID(w, req.RequestID) {
 		return
 	}
 	o, err := h.cfg.Commerce.BuyAddon(r.Context(), commerce.AddonRequest{
@@ -923,22 +881,6 @@ func amountField(w http.ResponseWriter, name string, s *string) (money.Cents, bo
 		return 0, false
 	}
 	return c, true
-}
-
-func checkMonths(w http.ResponseWriter, months int) bool {
-	if months < 1 || months > commerce.MaxMonths {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"months" must be 1 to %d, not %d`, commerce.MaxMonths, months))
-		return false
-	}
-	return true
-}
-
-func checkRequestID(w http.ResponseWriter, id string) bool {
-	if len(id) > maxRequestID {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("request_id must be at most %d bytes", maxRequestID))
-		return false
-	}
-	return true
 }
 
 // decodeOptional is decode for routes whose body may be empty.
