@@ -356,13 +356,14 @@ func (s *Service) ExtendTrial(ctx context.Context, sdkappid int64) (store.App, e
 		if err := mayOrder(acc, &app); err != nil {
 			return err
 		}
-		return extendTrial(ctx, tx, &app, now)
+		return ExtendTrialLocked(ctx, tx, &app, now)
 	})
 	return app, err
 }
 
-// extendTrial extends a locked trial app and writes it.
-func extendTrial(ctx context.Context, tx store.CommerceTx, app *store.App, now time.Time) error {
+// ExtendTrialLocked extends a locked trial app and writes it (ExtendTrial, and the
+// scheduler's automatic extension).
+func ExtendTrialLocked(ctx context.Context, tx store.CommerceTx, app *store.App, now time.Time) error {
 	switch {
 	case app.Edition != catalog.Trial:
 		return refused("app %d is on a paid plan; Free Trial cannot return", app.SDKAppID)
@@ -380,9 +381,4 @@ func extendTrial(ctx context.Context, tx store.CommerceTx, app *store.App, now t
 	app.TrialExtended = true
 	app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
 	return tx.UpdateApp(ctx, *app)
-}
-
-// ExtendTrialLocked is extendTrial for the scheduler (automatic extension).
-func ExtendTrialLocked(ctx context.Context, tx store.CommerceTx, app *store.App, now time.Time) error {
-	return extendTrial(ctx, tx, app, now)
 }
