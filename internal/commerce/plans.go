@@ -81,7 +81,8 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 		if err := pay(ctx, tx, acc, &o, r.VoucherID, ScopeEditions, now); err != nil {
 			return o, err
 		}
-		app.Edition, app.Status, app.SuspendReason, app.SuspendedAt = ed.ID, store.StatusActive, "", time.Time{}
+		app.Edition = ed.ID
+		resumeApp(app)
 		app.PlanAnchor, app.ExpiresAt, app.AutoRenew = now, o.EffectiveTo, r.AutoRenew
 		return o, tx.UpdateApp(ctx, *app)
 	})
@@ -242,7 +243,7 @@ func renewal(app *store.App, months int, now time.Time) (store.Order, error) {
 		app.PlanAnchor = now
 	}
 	app.ExpiresAt = o.EffectiveTo
-	app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
+	resumeApp(app)
 	return o, nil
 }
 
@@ -379,6 +380,6 @@ func ExtendTrialLocked(ctx context.Context, tx store.CommerceTx, app *store.App,
 	}
 	app.ExpiresAt = period.AddMonths(from, 1)
 	app.TrialExtended = true
-	app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
+	resumeApp(app)
 	return tx.UpdateApp(ctx, *app)
 }

@@ -302,7 +302,7 @@ func settle(ctx context.Context, tx store.CommerceTx, acc *store.Account, now ti
 					// and its 90 days still count from the first suspension.
 					app.SuspendReason = ReasonExpired
 				} else {
-					app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
+					resumeApp(&app)
 				}
 				if err := tx.UpdateApp(ctx, app); err != nil {
 					return err
@@ -378,6 +378,11 @@ func SuspendApp(app *store.App, reason string, now time.Time) {
 	if app.Status == store.StatusActive {
 		app.Status, app.SuspendReason, app.SuspendedAt = store.StatusSuspended, reason, now
 	}
+}
+
+// resumeApp lets a suspended app work again (the caller writes it).
+func resumeApp(app *store.App) {
+	app.Status, app.SuspendReason, app.SuspendedAt = store.StatusActive, "", time.Time{}
 }
 
 // IssueVoucher gives an account a voucher.
