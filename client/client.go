@@ -102,15 +102,10 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 		conn.Close()
 		return nil, err
 	}
-	var f frame
-	select {
-	case f = <-reply:
-	case <-ctx.Done():
+	f, err := c.wait(ctx, reply)
+	if err != nil {
 		conn.Close()
-		return nil, ctx.Err()
-	case <-c.done:
-		conn.Close()
-		return nil, c.Err()
+		return nil, err
 	}
 	if f.Code != 0 {
 		conn.Close()
@@ -216,27 +211,33 @@ func (c *Client) call(ctx context.Context, req frame) (frame, error) {
 		c.forget(req.ID)
 		return frame{}, err
 	}
+	f, err := c.wait(ctx, reply)
+	if err != nil {
+		c.forget(req.ID)
+		return frame{}, err
+	}
+	if f.Code != 0 {
+		return f, &Error{Code: f.Code, Message: f.Message}
+	}
+	return f, nil
+}
+
+// wait waits for the reply to a request. The server may answer and then close
+// the connection (a refused login, an app that became inactive): a reply that
+// arrived before the end wins over the end.
+func (c *Client) wait(ctx context.Context, reply chan frame) (frame, error) {
 	select {
 	case f := <-reply:
-		if f.Code != 0 {
-			return f, &Error{Code: f.Code, Message: f.Message}
-		}
 		return f, nil
 	case <-ctx.Done():
-		c.forget(req.ID)
 		return frame{}, ctx.Err()
 	case <-c.done:
-		// The server may answer and then close (an error frame before a policy
-		// close): a reply that arrived before the end wins.
 		select {
 		case f := <-reply:
-			if f.Code != 0 {
-				return f, &Error{Code: f.Code, Message: f.Message}
-			}
 			return f, nil
 		default:
+			return frame{}, c.Err()
 		}
-		return frame{}, c.Err()
 	}
 }
 

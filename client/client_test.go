@@ -1,0 +1,88 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// answerThenClose is a server that answers the login with loginCode (0: accepted,
+// then every sync as complete and every other request with 60020) and closes the
+// connection right after any refusal, as chatd does.
+func answerThenClose(t *testing.T, loginCode int) string {
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			var f frame
+			if err := conn.ReadJSON(&f); err != nil {
+				return
+			}
+			r := frame{Op: f.Op, ID: f.ID}
+			switch {
+			case f.Op == "login":
+				r.Code = loginCode
+			case f.Op == "sync":
+				r.Complete = true
+			default:
+				r.Code = 60020
+			}
+			if err := conn.WriteJSON(r); err != nil || r.Code != 0 {
+				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "refused"))
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// The refusal the server sends before closing reaches the caller, never the bare
+// close: a select over a reply and the end, both ready, must pick the reply.
+func TestReplyBeforeCloseWins(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	refusing := answerThenClose(t, 70398)
+	accepting := answerThenClose(t, 0)
+	for i := 0; i < 10; i++ {
+		_, err := Dial(ctx, refusing, Options{SDKAppID: 1, User: "u", UserSig: "s"})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Code != 70398 {
+			t.Fatalf("login %d: %v, want the server's 70398", i, err)
+		}
+		c, err := Dial(ctx, accepting, Options{SDKAppID: 1, User: "u", UserSig: "s"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Ping(ctx)
+		if !errors.As(err, &ce) || ce.Code != 60020 {
+			t.Fatalf("ping %d: %v, want the server's 60020", i, err)
+		}
+		c.Close()
+	}
+}
+
+// wait prefers a reply that is there over the end of the connection, even when
+// both are ready at once (a select alone would pick either at random).
+func TestWaitPrefersTheReply(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		c := &Client{done: make(chan struct{}), err: errors.New("closed")}
+		reply := make(chan frame, 1)
+		reply <- frame{ID: "1", Code: 70398}
+		close(c.done)
+		f, err := c.wait(context.Background(), reply)
+		if err != nil || f.Code != 70398 {
+			t.Fatalf("wait = %+v, %v; want the reply", f, err)
+		}
+	}
+}
