@@ -902,3 +902,26 @@ func TestPromotionRoute(t *testing.T) {
 		t.Fatalf("order after the promotion ended %v", o)
 	}
 }
+
+// A clock move runs to its end even when the client has gone: a clock left
+// half-way would surprise the next caller.
+func TestClockMoveOutlivesTheClient(t *testing.T) {
+	e := newCommerceEnv(t)
+	acc := e.account()
+	h := New(Config{Tenants: e.tenants, Gate: e.gate, Clock: e.clock, Token: testToken, Commerce: e.commerce, Scheduler: e.sched})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client is gone before the server starts
+	req := httptest.NewRequest("POST", "/operator/v1/clock", strings.NewReader(`{"advance":"40d"}`)).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("clock move: %d %s", rec.Code, rec.Body)
+	}
+	if want := time.Date(2026, 12, 30, 10, 30, 0, 0, time.UTC); !e.clock.Now().Equal(want) {
+		t.Errorf("clock at %s, want %s", e.clock.Now(), want)
+	}
+	if bills := e.want("GET", "/operator/v1/bills?account="+acc, "", 200)["bills"].([]any); len(bills) != 1 {
+		t.Errorf("%d bills after the move, want November's", len(bills))
+	}
+}
