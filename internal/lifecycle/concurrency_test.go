@@ -402,3 +402,20 @@ func TestSchedulerRacesCustomerActions(t *testing.T) {
 		}
 	})
 }
+
+// Without a sender a notice is recorded, never claimed as sent.
+func TestNoSenderRecordsOnly(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		clk := clock.NewManual(t0)
+		sch := lifecycle.New(lifecycle.Config{Store: st, Manual: clk})
+		w := &world{st: st, clk: clk, ten: &tenant.Service{Store: st, Clock: clk}, com: &commerce.Service{Store: st, Clock: clk}, sch: sch}
+		acc := w.account(t, "Quiet", "")
+		w.app(t, acc.ID, "trial")
+		w.setTo(t, at(2, 22, 10))
+		ns := w.notes(t, acc.ID)
+		if len(ns) != 1 || ns[0].Status != "recorded" || ns[0].Attempts != 0 {
+			t.Fatalf("notifications %+v, want one recorded reminder", ns)
+		}
+	})
+}
