@@ -270,7 +270,7 @@ func (s *Service) findMessage(ctx context.Context, app store.App, from, to, msgK
 	for _, owner := range [2][2]string{{from, to}, {to, from}} {
 		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner[0], owner[1], msgKey)
 		if err == nil {
-			if e.CreatedAt.Before(s.Gate.RetentionStart(app)) {
+			if e.CreatedAt.Before(s.Gate.RetentionStart(app)) || expired(e, s.Clock.Now()) {
 				break
 			}
 			return e, nil
@@ -354,7 +354,7 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 		}
 		before = store.Cursor{MsgTime: e.MsgTime, Seq: e.Seq}
 	}
-	msgs, err := s.Store.History(ctx, app.SDKAppID, owner, peer, minTime, maxTime, before, maxCnt+1, s.Gate.RetentionStart(app))
+	msgs, err := s.Store.History(ctx, app.SDKAppID, owner, peer, minTime, maxTime, before, maxCnt+1, s.Gate.RetentionStart(app), s.Clock.Now())
 	if err != nil {
 		return HistoryPage{}, storageErr(err)
 	}
@@ -390,7 +390,7 @@ func (s *Service) Unread(ctx context.Context, app store.App, owner string, peers
 	if err := exists[owner]; err != nil {
 		return UnreadCounts{}, err
 	}
-	all, err := s.Store.Unread(ctx, app.SDKAppID, owner, nil, s.Gate.RetentionStart(app))
+	all, err := s.Store.Unread(ctx, app.SDKAppID, owner, nil, s.Gate.RetentionStart(app), s.Clock.Now())
 	if err != nil {
 		return UnreadCounts{}, storageErr(err)
 	}
@@ -416,7 +416,7 @@ func (s *Service) Sync(ctx context.Context, app store.App, owner string, after i
 	if limit <= 0 || limit > MaxSyncPage {
 		limit = MaxSyncPage
 	}
-	entries, err := s.Store.Sync(ctx, app.SDKAppID, owner, after, limit+1, s.Gate.RetentionStart(app))
+	entries, err := s.Store.Sync(ctx, app.SDKAppID, owner, after, limit+1, s.Gate.RetentionStart(app), s.Clock.Now())
 	if err != nil {
 		return nil, false, storageErr(err)
 	}

@@ -107,7 +107,7 @@ func TestExpiryRemindersSuspensionRepossession(t *testing.T) {
 					t.Errorf("users after repossession: %v, %v; want none", us, err)
 				}
 				for _, owner := range []string{"a", "b"} {
-					if es, err := w.st.Sync(ctx, id, owner, 0, 100, time.Time{}); err != nil || len(es) != 0 {
+					if es, err := w.st.Sync(ctx, id, owner, 0, 100, time.Time{}, time.Time{}); err != nil || len(es) != 0 {
 						t.Errorf("sync log of %s after repossession: %d entries, %v; want none", owner, len(es), err)
 					}
 				}

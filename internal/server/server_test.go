@@ -100,7 +100,7 @@ func TestRetentionPurgeCoversEveryApp(t *testing.T) {
 		t.Fatalf("purge after 7 days: %d entries, %v; want 4 (two copies in each app)", n, err)
 	}
 	for _, app := range apps {
-		if es, _ := s.cfg.Store.Sync(ctx, app.SDKAppID, "bob", 0, 0, time.Time{}); len(es) != 0 {
+		if es, _ := s.cfg.Store.Sync(ctx, app.SDKAppID, "bob", 0, 0, time.Time{}, time.Time{}); len(es) != 0 {
 			t.Fatalf("app %d still stores %d entries", app.SDKAppID, len(es))
 		}
 	}

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -156,13 +157,21 @@ type Entry struct {
 	Recalled        bool
 	ReadTime        int64 // KindRead: conversation read up to this Unix time
 	CreatedAt       time.Time
+	// ExpiresAt ends a message's offline life (sendmsg's MsgLifeTime): from then on
+	// reads skip it and PurgeBefore deletes it. Zero: it lives for the retention window.
+	ExpiresAt time.Time
+}
+
+// FormatMsgKey formats a MsgKey: "<MsgSeq>_<MsgRandom>_<MsgTime>".
+func FormatMsgKey(msgSeq int64, random uint32, msgTime int64) string {
+	return strconv.FormatInt(msgSeq, 10) + "_" + strconv.FormatUint(uint64(random), 10) + "_" + strconv.FormatInt(msgTime, 10)
 }
 
 // OpKind says what a write-batch operation does.
 type OpKind int
 
 const (
-	OpSend   OpKind = iota // append a message to both logs (idempotent on ClientID)
+	OpSend   OpKind = iota // append a message to both logs (idempotent on ClientID, and on MsgKey with an explicit MsgSeq)
 	OpRecall               // mark MsgKey recalled in both logs; append KindRecall to both
 	OpRead                 // Owner read conversation with Peer up to ReadTime; append KindRead to both
 )
@@ -174,15 +183,18 @@ type Op struct {
 	From string // OpSend: sender; OpRecall: the sender of the message; OpRead: the reader
 	To   string // OpSend: receiver; OpRecall: receiver; OpRead: the peer
 
-	// OpSend
+	// OpSend. With an explicit MsgSeq, a message of the same conversation (either
+	// direction) with the same MsgKey (MsgSeq, MsgRandom, MsgTime) makes the op a
+	// Duplicate: the first message is kept, as with a repeated ClientID.
 	MsgSeq          int64 // the message's MsgSeq; 0 = the sender copy's Seq (the receiver's without one)
 	ClientID        string
 	MsgRandom       uint32
 	MsgTime         int64 // Unix seconds
 	Body            []byte
 	CloudCustomData string
-	OnlyReceiver    bool // store only the receiver's copy (e.g. importmsg without sync)
-	Unread          bool // false for imported messages that must not raise unread counts
+	OnlyReceiver    bool      // store only the receiver's copy (e.g. importmsg without sync)
+	Unread          bool      // false for imported messages that must not raise unread counts
+	ExpiresAt       time.Time // Entry.ExpiresAt of both copies; zero = never
 
 	// OpRecall
 	MsgKey string
@@ -214,25 +226,27 @@ type Messages interface {
 	// per op, in order. Seqs are allocated per (app, owner) without gaps.
 	Apply(ctx context.Context, ops []Op) ([]OpResult, error)
 	// Sync returns Owner's entries with Seq > after, oldest first, at most limit,
-	// skipping messages created before notBefore (retention).
-	Sync(ctx context.Context, app int64, owner string, after int64, limit int, notBefore time.Time) ([]Entry, error)
+	// skipping entries created before notBefore (retention) and messages whose
+	// ExpiresAt is at or before now (a zero now skips none).
+	Sync(ctx context.Context, app int64, owner string, after int64, limit int, notBefore, now time.Time) ([]Entry, error)
 	// LastSeq returns the highest Seq of Owner's log (0 when empty).
 	LastSeq(ctx context.Context, app int64, owner string) (int64, error)
 	// History returns Owner's copies of messages (KindMsg) of the conversation with
 	// Peer whose MsgTime is within [minTime, maxTime], newest first by (MsgTime, Seq),
-	// at most limit, only those older than before when before.Seq > 0, and created
-	// at or after notBefore.
-	History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before Cursor, limit int, notBefore time.Time) ([]Entry, error)
+	// at most limit, only those older than before when before.Seq > 0, created
+	// at or after notBefore and not expired at now (as in Sync).
+	History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before Cursor, limit int, notBefore, now time.Time) ([]Entry, error)
 	// FindMessage returns Owner's copy of the message with MsgKey in the conversation with Peer.
 	FindMessage(ctx context.Context, app int64, owner, peer, msgKey string) (Entry, error)
 	// Unread counts, per peer, Owner's received messages (Unread ones, not recalled)
-	// newer than Owner's read time of that conversation and created at or after notBefore.
-	// An empty peers list means every conversation of Owner.
-	Unread(ctx context.Context, app int64, owner string, peers []string, notBefore time.Time) (map[string]int, error)
+	// newer than Owner's read time of that conversation, created at or after notBefore
+	// and not expired at now (as in Sync). An empty peers list means every conversation of Owner.
+	Unread(ctx context.Context, app int64, owner string, peers []string, notBefore, now time.Time) (map[string]int, error)
 	// PeerReadTime returns the time up to which Peer has read its conversation with Owner.
 	PeerReadTime(ctx context.Context, app int64, owner, peer string) (int64, error)
-	// PurgeBefore deletes the app's entries created before t and returns how many.
-	PurgeBefore(ctx context.Context, app int64, t time.Time) (int64, error)
+	// PurgeBefore deletes the app's entries created before t and its messages whose
+	// ExpiresAt is at or before now, and returns how many.
+	PurgeBefore(ctx context.Context, app int64, t, now time.Time) (int64, error)
 }
 
 // MAU records monthly active users.

@@ -13,9 +13,9 @@ import (
 	"github.com/chatd/chatd/internal/store/sqlite"
 )
 
-// schemaV1 is what version 1 created of the tables that version 2 changed.
-// The other tables did not change, so migrate creates them as on a fresh
-// database.
+// schemaV1 is what version 1 created of the tables that versions 2 and 3
+// changed. The other tables did not change, so migrate creates them as on a
+// fresh database.
 const schemaV1 = `
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 INSERT INTO schema_version (version) VALUES (1);
@@ -43,6 +43,29 @@ CREATE TABLE apps (
 	deleted_at BIGINT NOT NULL
 );
 CREATE INDEX apps_by_account ON apps (account_id, sdkappid);
+CREATE TABLE entries (
+	app               BIGINT NOT NULL,
+	owner             TEXT NOT NULL,
+	seq               BIGINT NOT NULL,
+	kind              TEXT NOT NULL,
+	peer              TEXT NOT NULL,
+	from_user         TEXT NOT NULL,
+	to_user           TEXT NOT NULL,
+	msg_seq           BIGINT NOT NULL,
+	msg_random        BIGINT NOT NULL,
+	msg_time          BIGINT NOT NULL,
+	msg_key           TEXT NOT NULL,
+	client_id         TEXT NOT NULL,
+	body              BLOB,
+	cloud_custom_data TEXT NOT NULL,
+	recalled          BOOLEAN NOT NULL,
+	unread            BOOLEAN NOT NULL,
+	read_time         BIGINT NOT NULL,
+	created_at        BIGINT NOT NULL,
+	PRIMARY KEY (app, owner, seq)
+);
+INSERT INTO entries VALUES (1400000001, 'bob', 1, 'msg', 'alice', 'alice', 'bob', 1, 7, 1740830400,
+	'1_7_1740830400', '', '[]', '', FALSE, TRUE, 0, 1740830400000);
 INSERT INTO accounts VALUES ('acc1', 'Acme', 'a@example.com', '+1', 'active', 1740830400000);
 INSERT INTO apps VALUES (1400000001, 'acc1', 'one', 'sg', 'k', 'administrator', 'standard', 'active',
 	1740830400000, 1743508800000, 0);
@@ -89,8 +112,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	defer func() { s.Close() }() // the reopened store below
 	var version int
-	if err := s.WriteDB().QueryRow(`SELECT version FROM schema_version`).Scan(&version); err != nil || version != 2 {
-		t.Fatalf("schema version = %d, %v; want 2", version, err)
+	if err := s.WriteDB().QueryRow(`SELECT version FROM schema_version`).Scan(&version); err != nil || version != 3 {
+		t.Fatalf("schema version = %d, %v; want 3", version, err)
 	}
 
 	// The migrated tables have the columns of a fresh database, in order.
@@ -99,7 +122,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	for _, table := range []string{"accounts", "apps"} {
+	for _, table := range []string{"accounts", "apps", "entries"} {
 		got, want := columns(t, s.WriteDB(), table), columns(t, fresh.WriteDB(), table)
 		if len(want) == 0 || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s after migration:\n got  %q\n want %q", table, got, want)
@@ -117,6 +140,11 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err != nil || app.Name != "one" || app.Edition != "standard" || !app.PlanAnchor.IsZero() ||
 		app.AutoRenew || app.TrialExtended || app.SuspendReason != "" || !app.SuspendedAt.IsZero() {
 		t.Fatalf("GetApp = %+v, %v", app, err)
+	}
+
+	// An old message reads as one without an end of life.
+	if es, err := s.Sync(ctx, 1400000001, "bob", 0, 0, time.Time{}, time.Now()); err != nil || len(es) != 1 || !es[0].ExpiresAt.IsZero() {
+		t.Fatalf("Sync of an old message = %+v, %v", es, err)
 	}
 
 	// The new columns and tables are usable, and the SDKAppID counter carried over.
@@ -142,7 +170,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatalf("CreateApp after migration = %+v, %v; want SDKAppID 1400000002", next, err)
 	}
 
-	// Opening again finds version 2 and changes nothing.
+	// Opening again finds version 3 and changes nothing.
 	s.Close()
 	s, err = sqlite.Open(path)
 	if err != nil {

@@ -80,7 +80,7 @@ func TestReadsDoNotWaitForWriter(t *testing.T) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	es, err := s.Sync(rctx, 1400000001, "bob", 0, 10, time.Time{})
+	es, err := s.Sync(rctx, 1400000001, "bob", 0, 10, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatalf("Sync during a write transaction: %v", err)
 	}

@@ -13,9 +13,9 @@ import (
 
 // entryInsertCols are the columns Apply writes, in flush's argument order.
 const entryInsertCols = `app, owner, seq, kind, peer, from_user, to_user, msg_seq, msg_random,
-	msg_time, msg_key, client_id, body, cloud_custom_data, recalled, unread, read_time, created_at`
+	msg_time, msg_key, client_id, body, cloud_custom_data, recalled, unread, read_time, created_at, expires_at`
 
-const entryInsertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const entryInsertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertSizes are the row counts of the prepared INSERT statements, largest
 // first; a batch is written with as few statements as these sizes allow.
@@ -47,6 +47,21 @@ type sendKey struct {
 	from, id string
 }
 
+// convKey identifies a message in a conversation, whichever way it went: with
+// an explicit MsgSeq, a MsgKey is stored once per conversation.
+type convKey struct {
+	app  int64
+	a, b string // the two users, a <= b
+	key  string
+}
+
+func convKeyOf(app int64, u, v, key string) convKey {
+	if v < u {
+		u, v = v, u
+	}
+	return convKey{app, u, v, key}
+}
+
 // pendingEntry is an entry to insert at the next flush.
 type pendingEntry struct {
 	e      store.Entry
@@ -66,6 +81,7 @@ type applier struct {
 
 	last    map[ownerKey]int64        // last Seq allocated so far, per owner
 	sent    map[sendKey][]store.Entry // copies of the messages with a ClientID, the sender's first
+	keys    map[convKey][]store.Entry // copies of the messages the batch's explicit MsgKeys name, and of its sends
 	pending []pendingEntry
 }
 
@@ -79,7 +95,9 @@ type applier struct {
 //     maxInList owners), which on PostgreSQL also locks those rows so that
 //     concurrent batches writing to one owner serialise;
 //  2. the messages already sent with the batch's ClientIDs: one query per app
-//     (and maxInList ClientIDs), through the unique index;
+//     (and maxInList ClientIDs), through the unique index; and those of the
+//     conversations with the MsgKeys of sends with an explicit MsgSeq, through
+//     the conversation index;
 //  3. the ops, in order, in memory: Seqs are allocated from step 1, retries are
 //     answered from step 2 or from earlier ops of the batch;
 //  4. the new entries: multi-row INSERTs of the prepared insertSizes;
@@ -148,6 +166,9 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []store.Op) ([]store.
 	// before this one commits.
 	var err error
 	if a.sent, err = s.loadSent(ctx, tx, ops); err != nil {
+		return nil, err
+	}
+	if a.keys, err = s.loadKeys(ctx, tx, ops); err != nil {
 		return nil, err
 	}
 
@@ -334,16 +355,110 @@ func (s *Store) loadSent(ctx context.Context, tx *sql.Tx, ops []store.Op) (map[s
 		}
 	}
 	for _, copies := range sent {
-		// The sender's copy first, then the receiver's.
-		sort.Slice(copies, func(i, j int) bool {
-			ci, cj := copies[i].Owner == copies[i].From, copies[j].Owner == copies[j].From
-			if ci != cj {
-				return ci
-			}
-			return copies[i].Owner < copies[j].Owner
-		})
+		sortCopies(copies)
 	}
 	return sent, nil
+}
+
+// keyRow is one copy loadKeys looks for.
+type keyRow struct {
+	owner, peer string
+	msgTime     int64
+	key         string
+}
+
+// loadKeys returns the stored copies of the messages whose MsgKeys the batch's
+// sends with an explicit MsgSeq would write, by conversation and MsgKey: one
+// query per app and up to maxInList copies (each key is looked for in both
+// users' logs, as either may hold the only copy).
+func (s *Store) loadKeys(ctx context.Context, tx *sql.Tx, ops []store.Op) (map[convKey][]store.Entry, error) {
+	out := make(map[convKey][]store.Entry)
+	byApp := map[int64][]keyRow{}
+	var apps []int64
+	seen := make(map[convKey]bool)
+	for _, op := range ops {
+		if op.Kind != store.OpSend || op.MsgSeq == 0 || op.From == "" || op.To == "" {
+			continue
+		}
+		key := store.FormatMsgKey(op.MsgSeq, op.MsgRandom, op.MsgTime)
+		ck := convKeyOf(op.App, op.From, op.To, key)
+		if seen[ck] {
+			continue
+		}
+		seen[ck] = true
+		if _, ok := byApp[op.App]; !ok {
+			apps = append(apps, op.App)
+		}
+		byApp[op.App] = append(byApp[op.App], keyRow{op.From, op.To, op.MsgTime, key})
+		if op.From != op.To {
+			byApp[op.App] = append(byApp[op.App], keyRow{op.To, op.From, op.MsgTime, key})
+		}
+	}
+	for _, app := range apps {
+		for _, part := range chunksOf(byApp[app], maxInList) {
+			rs, err := s.queryKeys(ctx, tx, app, part)
+			if err != nil {
+				return nil, fmt.Errorf("read MsgKeys: %w", err)
+			}
+			for rs.Next() {
+				e, err := scanEntry(rs)
+				if err != nil {
+					rs.Close()
+					return nil, err
+				}
+				ck := convKeyOf(e.App, e.From, e.To, e.MsgKey)
+				out[ck] = append(out[ck], e)
+			}
+			rs.Close()
+			if err := rs.Err(); err != nil {
+				return nil, fmt.Errorf("read MsgKeys: %w", err)
+			}
+		}
+	}
+	for _, copies := range out {
+		sortCopies(copies)
+	}
+	return out, nil
+}
+
+// queryKeys selects the copies of rows of app (as loadSent, with an array join on PostgreSQL).
+func (s *Store) queryKeys(ctx context.Context, tx *sql.Tx, app int64, want []keyRow) (*sql.Rows, error) {
+	if s.d.ArrayParams {
+		n := len(want)
+		owners, peers, times, keys := make([]string, n), make([]string, n), make([]int64, n), make([]string, n)
+		for i, r := range want {
+			owners[i], peers[i], times[i], keys[i] = r.owner, r.peer, r.msgTime, r.key
+		}
+		return tx.QueryContext(ctx, s.q(`
+			SELECT e.* FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
+				AS k (owner, peer, msg_time, msg_key)
+			CROSS JOIN LATERAL (
+				SELECT `+entryCols+` FROM entries
+				WHERE app = ? AND owner = k.owner AND peer = k.peer AND msg_time = k.msg_time
+				  AND msg_key = k.msg_key AND kind = 'msg'
+				OFFSET 0 -- as in loadSent
+			) AS e`), owners, peers, times, keys, app)
+	}
+	args := make([]any, 0, 1+4*len(want))
+	args = append(args, app)
+	for _, r := range want {
+		args = append(args, r.owner, r.peer, r.msgTime, r.key)
+	}
+	return tx.QueryContext(ctx, s.q(`
+		SELECT `+entryCols+` FROM entries
+		WHERE app = ? AND kind = 'msg'
+		  AND (owner, peer, msg_time, msg_key) IN (VALUES `+rows(len(want), "(?, ?, ?, ?)")+`)`), args...)
+}
+
+// sortCopies puts the sender's copy first, then the receiver's.
+func sortCopies(copies []store.Entry) {
+	sort.Slice(copies, func(i, j int) bool {
+		ci, cj := copies[i].Owner == copies[i].From, copies[j].Owner == copies[j].From
+		if ci != cj {
+			return ci
+		}
+		return copies[i].Owner < copies[j].Owner
+	})
 }
 
 func (a *applier) next(app int64, owner string) int64 {
@@ -376,7 +491,7 @@ func (a *applier) flush() error {
 			e := p.e
 			args = append(args, e.App, e.Owner, e.Seq, e.Kind, e.Peer, e.From, e.To,
 				e.MsgSeq, int64(e.MsgRandom), e.MsgTime, e.MsgKey, e.ClientID, e.Body, e.CloudCustomData,
-				e.Recalled, p.unread, e.ReadTime, toMs(e.CreatedAt))
+				e.Recalled, p.unread, e.ReadTime, toMs(e.CreatedAt), toMs(e.ExpiresAt))
 		}
 		res, err := st.ExecContext(a.ctx, args...)
 		if err != nil {
@@ -399,6 +514,12 @@ func (a *applier) send(op store.Op) store.OpResult {
 	key := sendKey{op.App, op.From, op.ClientID}
 	if op.ClientID != "" {
 		if copies, ok := a.sent[key]; ok {
+			return store.OpResult{Entries: append([]store.Entry(nil), copies...), Duplicate: true}
+		}
+	}
+	if op.MsgSeq != 0 {
+		ck := convKeyOf(op.App, op.From, op.To, store.FormatMsgKey(op.MsgSeq, op.MsgRandom, op.MsgTime))
+		if copies, ok := a.keys[ck]; ok {
 			return store.OpResult{Entries: append([]store.Entry(nil), copies...), Duplicate: true}
 		}
 	}
@@ -429,11 +550,14 @@ func (a *applier) send(op store.Op) store.OpResult {
 		MsgSeq:          msgSeq,
 		MsgRandom:       op.MsgRandom,
 		MsgTime:         op.MsgTime,
-		MsgKey:          msgKey(msgSeq, op.MsgRandom, op.MsgTime),
+		MsgKey:          store.FormatMsgKey(msgSeq, op.MsgRandom, op.MsgTime),
 		ClientID:        op.ClientID,
 		Body:            op.Body,
 		CloudCustomData: op.CloudCustomData,
 		CreatedAt:       op.At.UTC().Truncate(time.Millisecond),
+	}
+	if !op.ExpiresAt.IsZero() {
+		base.ExpiresAt = op.ExpiresAt.UTC().Truncate(time.Millisecond)
 	}
 	var res store.OpResult
 	if hasSender {
@@ -451,6 +575,7 @@ func (a *applier) send(op store.Op) store.OpResult {
 	if op.ClientID != "" {
 		a.sent[key] = append([]store.Entry(nil), res.Entries...)
 	}
+	a.keys[convKeyOf(op.App, op.From, op.To, base.MsgKey)] = append([]store.Entry(nil), res.Entries...)
 	return res
 }
 
@@ -480,11 +605,14 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 			recalledNow = true
 		}
 	}
+	// Retries answered from memory later in the batch see the recall.
 	if msg.ClientID != "" {
-		// Retries answered from memory later in the batch see the recall.
 		for i := range a.sent[sendKey{msg.App, msg.From, msg.ClientID}] {
 			a.sent[sendKey{msg.App, msg.From, msg.ClientID}][i].Recalled = true
 		}
+	}
+	for i, copies := 0, a.keys[convKeyOf(msg.App, msg.From, msg.To, msg.MsgKey)]; i < len(copies); i++ {
+		copies[i].Recalled = true
 	}
 	if !recalledNow {
 		return store.OpResult{}, nil // recalled before: nothing new to tell

@@ -14,7 +14,11 @@ import (
 
 // entryCols are the columns of an Entry, in scanEntry's order.
 const entryCols = `app, owner, seq, kind, peer, from_user, to_user, msg_seq, msg_random, msg_time,
-	msg_key, client_id, body, cloud_custom_data, recalled, read_time, created_at`
+	msg_key, client_id, body, cloud_custom_data, recalled, read_time, created_at, expires_at`
+
+// sqlLive keeps the entries a reader may see at a time (its argument, from
+// notBeforeMs): all but the messages whose offline life ended.
+const sqlLive = ` AND (expires_at = 0 OR expires_at > ?)`
 
 // sqlEntryByKey fetches Owner's copy of a message of the conversation with Peer by
 // its MsgKey, through the conversation index (the key's MsgTime narrows it).
@@ -27,11 +31,12 @@ type scanner interface{ Scan(...any) error }
 
 // scanEntry scans entryCols.
 func scanEntry(row scanner) (e store.Entry, err error) {
-	var random, created int64
+	var random, created, expires int64
 	err = row.Scan(&e.App, &e.Owner, &e.Seq, &e.Kind, &e.Peer, &e.From, &e.To, &e.MsgSeq, &random, &e.MsgTime,
-		&e.MsgKey, &e.ClientID, &e.Body, &e.CloudCustomData, &e.Recalled, &e.ReadTime, &created)
+		&e.MsgKey, &e.ClientID, &e.Body, &e.CloudCustomData, &e.Recalled, &e.ReadTime, &created, &expires)
 	e.MsgRandom = uint32(random)
 	e.CreatedAt = fromMs(created)
+	e.ExpiresAt = fromMs(expires)
 	return e, err
 }
 
@@ -46,11 +51,6 @@ func scanEntries(rows *sql.Rows) ([]store.Entry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// msgKey formats a MsgKey: "<MsgSeq>_<MsgRandom>_<MsgTime>".
-func msgKey(seq int64, random uint32, t int64) string {
-	return strconv.FormatInt(seq, 10) + "_" + strconv.FormatUint(uint64(random), 10) + "_" + strconv.FormatInt(t, 10)
 }
 
 // msgKeyTime returns the MsgTime of a MsgKey.
@@ -106,12 +106,12 @@ func findCopies(byKey byKeyFunc, app int64, a, b, key string) (sender, receiver 
 }
 
 // Sync implements store.Messages. limit <= 0 means no limit.
-func (s *Store) Sync(ctx context.Context, app int64, owner string, after int64, limit int, notBefore time.Time) ([]store.Entry, error) {
+func (s *Store) Sync(ctx context.Context, app int64, owner string, after int64, limit int, notBefore, now time.Time) ([]store.Entry, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`
 		SELECT `+entryCols+` FROM entries
-		WHERE app = ? AND owner = ? AND seq > ? AND created_at >= ?
+		WHERE app = ? AND owner = ? AND seq > ? AND created_at >= ?`+sqlLive+`
 		ORDER BY seq
-		LIMIT ?`), app, owner, after, notBeforeMs(notBefore), limitOf(limit))
+		LIMIT ?`), app, owner, after, notBeforeMs(notBefore), notBeforeMs(now), limitOf(limit))
 	if err != nil {
 		return nil, wrap("sync", err)
 	}
@@ -132,7 +132,7 @@ func (s *Store) LastSeq(ctx context.Context, app int64, owner string) (int64, er
 
 // History implements store.Messages. maxTime <= 0 means no upper bound; limit <= 0
 // means no limit.
-func (s *Store) History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before store.Cursor, limit int, notBefore time.Time) ([]store.Entry, error) {
+func (s *Store) History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before store.Cursor, limit int, notBefore, now time.Time) ([]store.Entry, error) {
 	if maxTime <= 0 {
 		maxTime = math.MaxInt64
 	}
@@ -142,10 +142,10 @@ func (s *Store) History(ctx context.Context, app int64, owner, peer string, minT
 	rows, err := s.r.QueryContext(ctx, s.q(`
 		SELECT `+entryCols+` FROM entries
 		WHERE app = ? AND owner = ? AND peer = ? AND kind = 'msg'
-		  AND msg_time >= ? AND msg_time <= ? AND created_at >= ?
+		  AND msg_time >= ? AND msg_time <= ? AND created_at >= ?`+sqlLive+`
 		  AND (msg_time < ? OR (msg_time = ? AND seq < ?))
 		ORDER BY msg_time DESC, seq DESC
-		LIMIT ?`), app, owner, peer, minTime, maxTime, notBeforeMs(notBefore),
+		LIMIT ?`), app, owner, peer, minTime, maxTime, notBeforeMs(notBefore), notBeforeMs(now),
 		before.MsgTime, before.MsgTime, before.Seq, limitOf(limit))
 	if err != nil {
 		return nil, wrap("history", err)
@@ -173,13 +173,14 @@ func (s *Store) FindMessage(ctx context.Context, app int64, owner, peer, key str
 
 // Unread implements store.Messages. With peers, every listed peer is in the
 // result (0 when nothing is unread); without, only peers with unread messages.
-func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []string, notBefore time.Time) (map[string]int, error) {
+func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []string, notBefore, now time.Time) (map[string]int, error) {
 	out := make(map[string]int, len(peers))
 	query := func(peerFilter string, args ...any) error {
 		rows, err := s.r.QueryContext(ctx, s.q(`
 			SELECT e.peer, COUNT(*) FROM entries e
 			LEFT JOIN reads r ON r.app = e.app AND r.owner = e.owner AND r.peer = e.peer
-			WHERE e.app = ? AND e.owner = ? AND e.created_at >= ?`+peerFilter+`
+			WHERE e.app = ? AND e.owner = ? AND e.created_at >= ?
+			  AND (e.expires_at = 0 OR e.expires_at > ?)`+peerFilter+`
 			  AND e.kind = 'msg' AND e.from_user <> e.owner AND e.unread AND NOT e.recalled
 			  AND (r.read_time IS NULL OR e.msg_time > r.read_time)
 			GROUP BY e.peer`), args...)
@@ -198,13 +199,13 @@ func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []str
 		return rows.Err()
 	}
 	if len(peers) == 0 {
-		return out, wrap("unread", query("", app, owner, notBeforeMs(notBefore)))
+		return out, wrap("unread", query("", app, owner, notBeforeMs(notBefore), notBeforeMs(now)))
 	}
 	for _, p := range peers {
 		out[p] = 0
 	}
 	for _, part := range chunksOf(peers, maxInList) {
-		args := []any{app, owner, notBeforeMs(notBefore)}
+		args := []any{app, owner, notBeforeMs(notBefore), notBeforeMs(now)}
 		for _, p := range part {
 			args = append(args, p)
 		}
@@ -227,8 +228,10 @@ func (s *Store) PeerReadTime(ctx context.Context, app int64, owner, peer string)
 }
 
 // PurgeBefore implements store.Messages.
-func (s *Store) PurgeBefore(ctx context.Context, app int64, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM entries WHERE app = ? AND created_at < ?`), app, toMs(t))
+func (s *Store) PurgeBefore(ctx context.Context, app int64, t, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, s.q(`
+		DELETE FROM entries
+		WHERE app = ? AND (created_at < ? OR (expires_at <> 0 AND expires_at <= ?))`), app, toMs(t), toMs(now))
 	if err != nil {
 		return 0, wrap("purge", err)
 	}

@@ -9,7 +9,7 @@ import (
 
 // schemaVersion is the version of the schema below. migrate upgrades older
 // databases step by step (see upgrades).
-const schemaVersion = 2
+const schemaVersion = 3
 
 // firstSDKAppID - 1 seeds the SDKAppID counter.
 const firstSDKAppID = 1400000001
@@ -107,6 +107,9 @@ CREATE TABLE IF NOT EXISTS entries (
 	unread            BOOLEAN NOT NULL,
 	read_time         BIGINT NOT NULL,
 	created_at        BIGINT NOT NULL,
+	-- Version 3 (also in upgrades): end of a message's offline life
+	-- (MsgLifeTime), Unix milliseconds; 0 = the retention window only.
+	expires_at        BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (app, owner, seq)
 );
 CREATE INDEX IF NOT EXISTS entries_by_conversation ON entries (app, owner, peer, msg_time, seq);
@@ -268,6 +271,9 @@ var upgrades = map[int][]string{
 		`ALTER TABLE apps ADD COLUMN trial_extended BOOLEAN NOT NULL DEFAULT FALSE`,
 		`ALTER TABLE apps ADD COLUMN suspend_reason TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE apps ADD COLUMN suspended_at BIGINT NOT NULL DEFAULT 0`,
+	},
+	2: {
+		`ALTER TABLE entries ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0`,
 	},
 }
 

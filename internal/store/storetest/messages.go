@@ -349,7 +349,7 @@ func testSyncPaging(t *testing.T, s store.Store) {
 	var got []store.Entry
 	after := int64(0)
 	for pages := 0; ; pages++ {
-		page, err := s.Sync(ctx, app1, "bob", after, 4, time.Time{})
+		page, err := s.Sync(ctx, app1, "bob", after, 4, time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +366,7 @@ func testSyncPaging(t *testing.T, s store.Store) {
 		after = page[len(page)-1].Seq
 	}
 	equalEntries(t, "paged log", got, all)
-	page, err := s.Sync(ctx, app1, "bob", 7, 100, time.Time{})
+	page, err := s.Sync(ctx, app1, "bob", 7, 100, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,17 +384,17 @@ func testSyncNotBefore(t *testing.T, s store.Store) {
 	applyOK(t, s, ops...)
 	applyOK(t, s, read("bob", "alice", 1, 0)) // a read entry created at t0
 
-	page, err := s.Sync(ctx, app1, "bob", 0, 0, t0.Add(time.Second))
+	page, err := s.Sync(ctx, app1, "bob", 0, 0, t0.Add(time.Second), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	equalSeqs(t, "Sync notBefore t0+1s", seqsOf(page), 2, 3, 4)
-	page, err = s.Sync(ctx, app1, "bob", 0, 2, t0.Add(time.Second))
+	page, err = s.Sync(ctx, app1, "bob", 0, 2, t0.Add(time.Second), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	equalSeqs(t, "Sync notBefore t0+1s limit 2", seqsOf(page), 2, 3)
-	page, err = s.Sync(ctx, app1, "bob", 0, 0, t0.Add(30*time.Minute))
+	page, err = s.Sync(ctx, app1, "bob", 0, 0, t0.Add(30*time.Minute), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +420,7 @@ func testLastSeq(t *testing.T, s store.Store) {
 // or clients syncing from their last Seq would never see new entries.
 func testSeqNotReusedAfterPurge(t *testing.T, s store.Store) {
 	applyOK(t, s, send("alice", "bob", 0, ""), send("alice", "bob", 1, ""))
-	if _, err := s.PurgeBefore(ctx, app1, t0.Add(time.Hour)); err != nil {
+	if _, err := s.PurgeBefore(ctx, app1, t0.Add(time.Hour), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if es := syncAll(t, s, app1, "bob"); len(es) != 0 {
@@ -450,7 +450,7 @@ func testHistory(t *testing.T, s store.Store) {
 
 	history := func(minT, maxT int64, before store.Cursor, limit int, notBefore time.Time) []store.Entry {
 		t.Helper()
-		h, err := s.History(ctx, app1, "alice", "bob", minT, maxT, before, limit, notBefore)
+		h, err := s.History(ctx, app1, "alice", "bob", minT, maxT, before, limit, notBefore, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -492,13 +492,13 @@ func testHistory(t *testing.T, s store.Store) {
 	check("time window and limit", history(m0+1, m0+3, none, 2, time.Time{}), 3, 2)
 	check("notBefore", history(m0, maxT, none, 100, t0.Add(4*time.Second)), 5, 4)
 	check("bob's side", func() []store.Entry {
-		h, err := s.History(ctx, app1, "bob", "alice", m0, maxT, none, 3, time.Time{})
+		h, err := s.History(ctx, app1, "bob", "alice", m0, maxT, none, 3, time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return h
 	}(), 5, 4, 3)
-	h, err := s.History(ctx, app1, "alice", "dave", 0, maxT, none, 10, time.Time{})
+	h, err := s.History(ctx, app1, "alice", "dave", 0, maxT, none, 10, time.Time{}, time.Time{})
 	if err != nil || len(h) != 0 {
 		t.Fatalf("History with a stranger = %v, %v", h, err)
 	}
@@ -594,7 +594,7 @@ func testUnread(t *testing.T, s store.Store) {
 
 	unread := func(peers []string, notBefore time.Time) map[string]int {
 		t.Helper()
-		u, err := s.Unread(ctx, app1, "bob", peers, notBefore)
+		u, err := s.Unread(ctx, app1, "bob", peers, notBefore, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -624,14 +624,14 @@ func testUnread(t *testing.T, s store.Store) {
 	check("notBefore", unread(nil, t0.Add(11*time.Second)), map[string]int{"carol": 2})
 	check("notBefore later", unread(nil, t0.Add(12*time.Second)), map[string]int{"carol": 1})
 	// Alice has nothing unread from bob: she read past his message.
-	u, err := s.Unread(ctx, app1, "alice", nil, time.Time{})
+	u, err := s.Unread(ctx, app1, "alice", nil, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u["bob"] != 0 {
 		t.Fatalf("Unread(alice) = %v, want nothing from bob", u)
 	}
-	u, err = s.Unread(ctx, app2, "bob", nil, time.Time{})
+	u, err = s.Unread(ctx, app2, "bob", nil, time.Time{}, time.Time{})
 	if err != nil || len(u) != 0 {
 		t.Fatalf("Unread in app2 = %v, %v", u, err)
 	}
@@ -643,7 +643,7 @@ func testPurgeBefore(t *testing.T, s store.Store) {
 	inApp2 := send("alice", "bob", 0, "")
 	inApp2.App = app2
 	applyOK(t, s, old, old, newer, inApp2)
-	n, err := s.PurgeBefore(ctx, app1, t0.Add(time.Hour))
+	n, err := s.PurgeBefore(ctx, app1, t0.Add(time.Hour), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -654,7 +654,90 @@ func testPurgeBefore(t *testing.T, s store.Store) {
 		equalSeqs(t, owner+"'s log in app1", seqsOf(syncAll(t, s, app1, owner)), 3)
 		equalSeqs(t, owner+"'s log in app2", seqsOf(syncAll(t, s, app2, owner)), 1)
 	}
-	if n, err := s.PurgeBefore(ctx, app1, t0.Add(time.Hour)); err != nil || n != 0 {
+	if n, err := s.PurgeBefore(ctx, app1, t0.Add(time.Hour), time.Time{}); err != nil || n != 0 {
 		t.Fatalf("second PurgeBefore = %d, %v; want 0", n, err)
 	}
+}
+
+// testSameMsgKeyOnce: sends with an explicit MsgSeq are idempotent on their
+// conversation and MsgKey, in either direction, across batches and within one:
+// the first message is kept and every later one answers with it.
+func testSameMsgKeyOnce(t *testing.T, s store.Store) {
+	imp := func(from, to, text, clientID string) store.Op {
+		op := send(from, to, 1, clientID)
+		op.MsgSeq, op.MsgRandom = 5, 9
+		op.Body = []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"` + text + `"}}]`)
+		return op
+	}
+	first := applyOK(t, s, imp("alice", "bob", "first", "i1"))[0]
+	if first.Duplicate {
+		t.Fatal("first import reported as a duplicate")
+	}
+	later := applyOK(t, s, imp("alice", "bob", "second", "i2"), imp("bob", "alice", "swapped", ""))
+	inBatch := applyOK(t, s, imp("alice", "carol", "one", ""), imp("carol", "alice", "two", "x"))
+	for i, r := range []store.OpResult{later[0], later[1], inBatch[1]} {
+		if !r.Duplicate {
+			t.Fatalf("repeat %d of a MsgKey in its conversation stored again: %+v", i, r.Entries)
+		}
+	}
+	equalEntries(t, "answer to a repeat", later[1].Entries, first.Entries)
+	equalEntries(t, "answer to a repeat in its batch", inBatch[1].Entries, inBatch[0].Entries)
+	if inBatch[0].Duplicate {
+		t.Fatal("the same MsgKey in another conversation is a duplicate")
+	}
+	for _, owner := range []string{"alice", "bob"} {
+		h, err := s.History(ctx, app1, owner, other(owner), 0, 0, store.Cursor{}, 10, time.Time{}, time.Time{})
+		if err != nil || len(h) != 1 || string(h[0].Body) != string(first.Entries[0].Body) {
+			t.Fatalf("%s's history: %+v, %v; want the first import only", owner, h, err)
+		}
+	}
+	applyOK(t, s, recall("alice", "bob", first.Entries[0].MsgKey, 9))
+	for _, owner := range []string{"alice", "bob"} {
+		h, _ := s.History(ctx, app1, owner, other(owner), 0, 0, store.Cursor{}, 10, time.Time{}, time.Time{})
+		if len(h) != 1 || !h[0].Recalled {
+			t.Fatalf("%s's history after the recall: %+v", owner, h)
+		}
+	}
+}
+
+func other(owner string) string {
+	if owner == "alice" {
+		return "bob"
+	}
+	return "alice"
+}
+
+// testExpiresAt: a message's offline life ends at its ExpiresAt: reads at or
+// after it skip the message and the purge deletes it.
+func testExpiresAt(t *testing.T, s store.Store) {
+	short := send("alice", "bob", 1, "short")
+	short.ExpiresAt = t0.Add(10 * time.Second)
+	res := applyOK(t, s, short, send("alice", "bob", 2, "long"))
+	if got := res[0].Entries[1].ExpiresAt; !got.Equal(short.ExpiresAt) {
+		t.Fatalf("ExpiresAt of the receiver's copy = %v, want %v", got, short.ExpiresAt)
+	}
+	for _, c := range []struct {
+		now  time.Time
+		want int
+	}{{time.Time{}, 2}, {t0.Add(9 * time.Second), 2}, {t0.Add(10 * time.Second), 1}} {
+		es, err := s.Sync(ctx, app1, "bob", 0, 0, time.Time{}, c.now)
+		if err != nil || len(es) != c.want {
+			t.Fatalf("Sync at %v: %d entries (%v), want %d", c.now, len(es), err, c.want)
+		}
+		h, err := s.History(ctx, app1, "alice", "bob", 0, 0, store.Cursor{}, 10, time.Time{}, c.now)
+		if err != nil || len(h) != c.want {
+			t.Fatalf("History at %v: %d messages (%v), want %d", c.now, len(h), err, c.want)
+		}
+		u, err := s.Unread(ctx, app1, "bob", nil, time.Time{}, c.now)
+		if err != nil || u["alice"] != c.want {
+			t.Fatalf("Unread at %v: %v (%v), want %d", c.now, u, err, c.want)
+		}
+	}
+	if n, err := s.PurgeBefore(ctx, app1, time.Time{}, t0.Add(9*time.Second)); err != nil || n != 0 {
+		t.Fatalf("purge before the end of life deleted %d (%v)", n, err)
+	}
+	if n, err := s.PurgeBefore(ctx, app1, time.Time{}, t0.Add(10*time.Second)); err != nil || n != 2 {
+		t.Fatalf("purge at the end of life deleted %d (%v), want both copies", n, err)
+	}
+	equalSeqs(t, "bob's log after the purge", seqsOf(syncAll(t, s, app1, "bob")), 2)
 }

@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FindMessage", testFindMessage},
 		{"Unread", testUnread},
 		{"PurgeBefore", testPurgeBefore},
+		{"SameMsgKeyOnce", testSameMsgKeyOnce},
+		{"ExpiresAt", testExpiresAt},
 		{"AdmitMonthly", testAdmitMonthly},
 		{"AdmitMonthlyConcurrent", testAdmitMonthlyConcurrent},
 		{"SendConcurrentSameClientID", testSendConcurrentSameClientID},
@@ -135,7 +137,7 @@ func read(reader, peer string, readTime int64, sec int) store.Op {
 
 func syncAll(t *testing.T, s store.Store, app int64, owner string) []store.Entry {
 	t.Helper()
-	es, err := s.Sync(ctx, app, owner, 0, 0, time.Time{})
+	es, err := s.Sync(ctx, app, owner, 0, 0, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatalf("Sync(%s): %v", owner, err)
 	}

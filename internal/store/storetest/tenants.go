@@ -246,11 +246,11 @@ func testDeleteAppRemovesOnlyItsData(t *testing.T, s store.Store) {
 		if seq := lastSeq(t, s, id, "alice"); seq != int64(2*n) {
 			t.Fatalf("app %d: LastSeq(alice) = %d, want %d", id, seq, 2*n)
 		}
-		h, err := s.History(ctx, id, "alice", "bob", 0, 0, store.Cursor{}, 10, time.Time{})
+		h, err := s.History(ctx, id, "alice", "bob", 0, 0, store.Cursor{}, 10, time.Time{}, time.Time{})
 		if err != nil || len(h) != n {
 			t.Fatalf("app %d: History = %d entries, %v; want %d", id, len(h), err, n)
 		}
-		unread, err := s.Unread(ctx, id, "bob", nil, time.Time{})
+		unread, err := s.Unread(ctx, id, "bob", nil, time.Time{}, time.Time{})
 		if err != nil || unread["alice"] != n {
 			t.Fatalf("app %d: Unread = %v, %v; want alice:%d", id, unread, err, n)
 		}
