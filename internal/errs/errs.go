@@ -69,6 +69,7 @@ const (
 	MsgJSON           = 90001
 	MsgBodyInvalid    = 90002
 	MsgToAccount      = 90003
+	MsgTimeStamp      = 90006 // MsgTimeStamp missing or out of range
 	MsgBodyNotArray   = 90007
 	MsgBatchTooLarge  = 90011
 	MsgPeerNotFound   = 90012
@@ -77,8 +78,10 @@ const (
 	MsgAccountMissing = 90048
 
 	// Profile.
-	ProfileBadParams   = 40001
-	ProfileNoAccount   = 40003
-	ProfileValueTooBig = 40601
-	ProfileBadValue    = 40605
+	ProfileBadParams    = 40001
+	ProfileNoAccount    = 40003
+	ProfileTagNotFound  = 40009 // a tag that is neither standard nor a valid custom one
+	ProfileValueTooBig  = 40601
+	ProfileBadValue     = 40605 // a standard tag's value outside its allowed set
+	ProfileTypeMismatch = 40610 // a value of the wrong JSON type for its tag
 )

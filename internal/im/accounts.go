@@ -144,43 +144,44 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 	return storageErrOrNil(err)
 }
 
+// validProfileItem checks one tag and value with the reference's codes: 40009 a
+// tag that does not exist, 40610 a value of the wrong type, 40605 a value outside
+// a standard tag's set, 40601 a value over 500 bytes.
 func validProfileItem(it ProfileItem) error {
 	var str string
 	isString := json.Unmarshal(it.Value, &str) == nil
 	var num uint64
 	isNum := json.Unmarshal(it.Value, &num) == nil
-	if !isString && !isNum {
-		return errs.New(errs.ProfileBadValue, "value of %s must be a string or a non-negative integer", it.Tag)
-	}
 	if len(it.Value) > 502 { // 500 bytes plus quotes
 		return errs.New(errs.ProfileValueTooBig, "value of %s is longer than 500 bytes", it.Tag)
 	}
 	if strings.HasPrefix(it.Tag, tagCustom) {
 		if key := strings.TrimPrefix(it.Tag, tagCustom); key == "" || len(key) > 8 {
-			return errs.New(errs.ProfileBadParams, "custom profile key %q must be 1 to 8 bytes", key)
+			return errs.New(errs.ProfileTagNotFound, "custom profile tag %q does not exist: its key must be 1 to 8 bytes", it.Tag)
+		}
+		if !isString && !isNum {
+			return errs.New(errs.ProfileTypeMismatch, "value of %s must be a string or a non-negative integer", it.Tag)
 		}
 		return nil
 	}
 	allowed, ok := standardTags[it.Tag]
 	if !ok {
-		return errs.New(errs.ProfileBadParams, "unknown profile tag %q", it.Tag)
+		return errs.New(errs.ProfileTagNotFound, "profile tag %q does not exist", it.Tag)
 	}
 	switch {
 	case len(allowed) == 1 && allowed[0] == "#num":
 		if !isNum {
-			return errs.New(errs.ProfileBadValue, "value of %s must be a non-negative integer", it.Tag)
+			return errs.New(errs.ProfileTypeMismatch, "value of %s must be a non-negative integer", it.Tag)
 		}
+	case !isString:
+		return errs.New(errs.ProfileTypeMismatch, "value of %s must be a string", it.Tag)
 	case allowed != nil:
 		for _, a := range allowed {
-			if isString && str == a {
+			if str == a {
 				return nil
 			}
 		}
 		return errs.New(errs.ProfileBadValue, "value of %s must be one of %s", it.Tag, strings.Join(allowed, ", "))
-	default:
-		if !isString {
-			return errs.New(errs.ProfileBadValue, "value of %s must be a string", it.Tag)
-		}
 	}
 	return nil
 }

@@ -249,11 +249,13 @@ func TestProfiles(t *testing.T) {
 		code int
 	}{
 		{ProfileItem{Tag: "Tag_Profile_IM_Gender", Value: json.RawMessage(`"Gender_Type_Robot"`)}, errs.ProfileBadValue},
-		{ProfileItem{Tag: "Tag_Profile_IM_Level", Value: json.RawMessage(`"high"`)}, errs.ProfileBadValue},
-		{ProfileItem{Tag: "Tag_Profile_Custom_waytoolong", Value: json.RawMessage(`"x"`)}, errs.ProfileBadParams},
-		{ProfileItem{Tag: "Tag_Profile_IM_Unknown", Value: json.RawMessage(`"x"`)}, errs.ProfileBadParams},
+		{ProfileItem{Tag: "Tag_Profile_IM_Gender", Value: json.RawMessage(`1`)}, errs.ProfileTypeMismatch},
+		{ProfileItem{Tag: "Tag_Profile_IM_Level", Value: json.RawMessage(`"high"`)}, errs.ProfileTypeMismatch},
+		{ProfileItem{Tag: "Tag_Profile_Custom_waytoolong", Value: json.RawMessage(`"x"`)}, errs.ProfileTagNotFound},
+		{ProfileItem{Tag: "Tag_Profile_IM_Unknown", Value: json.RawMessage(`"x"`)}, errs.ProfileTagNotFound},
 		{ProfileItem{Tag: "Tag_Profile_Custom_big", Value: json.RawMessage(`"` + strings.Repeat("x", 501) + `"`)}, errs.ProfileValueTooBig},
-		{ProfileItem{Tag: TagNick, Value: json.RawMessage(`{"a":1}`)}, errs.ProfileBadValue},
+		{ProfileItem{Tag: TagNick, Value: json.RawMessage(`{"a":1}`)}, errs.ProfileTypeMismatch},
+		{ProfileItem{Tag: "Tag_Profile_Custom_team", Value: json.RawMessage(`[1]`)}, errs.ProfileTypeMismatch},
 	}
 	for _, b := range bad {
 		// A bad item next to a good one: nothing of the call is stored.

@@ -7,8 +7,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -21,6 +24,12 @@ const (
 	UserRecallWindow  = 2 * time.Minute // a sender may recall for this long; the admin always
 	MaxHistoryPage    = 100
 	MaxSyncPage       = 500
+	// MaxImportAhead is how far past the server's clock an imported message's
+	// time may be (clock skew between systems); later is refused.
+	MaxImportAhead = 5 * time.Minute
+	// MaxMsgLifetime bounds a message's offline life (the reference's MsgLifeTime
+	// limit, 604800 s); a longer one is cut to it.
+	MaxMsgLifetime = 7 * 24 * time.Hour
 )
 
 // elementTypes are the message element types of the reference protocol.
@@ -67,10 +76,18 @@ type SendRequest struct {
 	MsgSeq          int64 // the message's MsgSeq; 0 = chosen by the server
 	Body            json.RawMessage
 	CloudCustomData string
-	NoSenderCopy    bool  // do not store the message in the sender's log (SyncOtherMachine=2)
-	Import          bool  // importmsg: a message from another system, with its own Time
-	ImportUnread    bool  // an imported message counts as unread (real-time import)
-	Time            int64 // Unix seconds; 0 = now (only imports may set it)
+	NoSenderCopy    bool // do not store the message in the sender's log (SyncOtherMachine=2)
+	// OnlineOnly (MsgLifeTime 0) hands the message to the devices connected now
+	// and stores nothing: it has no Seq and is never synced, listed or counted.
+	OnlineOnly bool
+	// Lifetime > 0 (MsgLifeTime) ends the message's offline life that long after
+	// it is sent (at most MaxMsgLifetime): sync, history and unread skip it then,
+	// and the purge deletes it. 0: it lives for the retention window.
+	Lifetime     time.Duration
+	NoUnread     bool  // the receiver's copy does not count as unread (SendMsgControl NoUnread)
+	Import       bool  // importmsg: a message from another system, with its own Time
+	ImportUnread bool  // an imported message counts as unread (real-time import)
+	Time         int64 // Unix seconds; 0 = now (only imports may set it)
 }
 
 // SendResult is what a send produced.
@@ -92,7 +109,49 @@ func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (Sen
 	if err := s.checkSend(ctx, app, &req); err != nil {
 		return SendResult{}, err
 	}
+	if req.OnlineOnly {
+		if req.Random == 0 {
+			req.Random = randomUint32()
+		}
+		return s.sendOnline(app, req, randomMsgSeq(), req.To), nil
+	}
 	return s.write(ctx, app, req)
+}
+
+// sendOnline hands the message to the connected devices of the receivers (and of
+// the sender, unless NoSenderCopy) through the bus, storing nothing. The entries
+// carry Seq 0: a device shows them but does not count them in its log position.
+func (s *Service) sendOnline(app store.App, req SendRequest, msgSeq int64, to ...string) SendResult {
+	t := s.Clock.Now().Unix()
+	base := store.Entry{
+		App: app.SDKAppID, Kind: store.KindMsg, From: req.From, MsgSeq: msgSeq, MsgRandom: req.Random,
+		MsgTime: t, MsgKey: store.FormatMsgKey(msgSeq, req.Random, t), ClientID: req.ClientID,
+		Body: req.Body, CloudCustomData: req.CloudCustomData, CreatedAt: s.Clock.Now(),
+	}
+	var ds []bus.Delivery
+	add := func(e store.Entry) {
+		ds = append(ds, bus.Delivery{App: app.SDKAppID, User: e.Owner, Kind: bus.KindEntry, Entry: &e})
+	}
+	senderCopy := !req.NoSenderCopy
+	for _, u := range to {
+		e := base
+		e.To, e.Owner, e.Peer = u, u, req.From
+		add(e)
+		if senderCopy && u != req.From {
+			e.Owner, e.Peer = req.From, u
+			add(e)
+		}
+	}
+	s.Bus.Publish(ds)
+	return SendResult{MsgKey: base.MsgKey, MsgSeq: msgSeq, MsgTime: t, MsgRandom: req.Random}
+}
+
+// expiresAt is the end of req's offline life, or zero.
+func expiresAt(req SendRequest, now time.Time) time.Time {
+	if req.Lifetime <= 0 {
+		return time.Time{}
+	}
+	return now.Add(min(req.Lifetime, MaxMsgLifetime))
 }
 
 func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest) error {
@@ -108,6 +167,11 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	if err := checkContent(*req); err != nil {
 		return err
 	}
+	if req.Import {
+		if err := checkImportTime(req.Time, s.Clock.Now()); err != nil {
+			return err
+		}
+	}
 	users, err := s.imported(ctx, app.SDKAppID, req.From, req.To)
 	if err != nil {
 		return err
@@ -117,6 +181,35 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	}
 	if !users[req.To] {
 		return errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", req.To)
+	}
+	return nil
+}
+
+// checkImportTime bounds an imported message's time (Unix seconds): after 1970
+// and at most MaxImportAhead past now.
+func checkImportTime(t int64, now time.Time) error {
+	if latest := now.Add(MaxImportAhead).Unix(); t <= 0 || t > latest {
+		return errs.New(errs.MsgTimeStamp, "MsgTimeStamp %d must be Unix seconds from 1 to %d (the server's time plus %s)", t, latest, MaxImportAhead)
+	}
+	return nil
+}
+
+// maxMsgKeyLen bounds a MsgKey taken from a request (three decimal numbers).
+const maxMsgKeyLen = 64
+
+// checkMsgKey checks that key (of the request field named field) is a MsgKey,
+// "<MsgSeq>_<MsgRandom>_<MsgTime>" with each part in its range.
+func checkMsgKey(field, key string) error {
+	parts := strings.Split(key, "_")
+	bad := len(key) > maxMsgKeyLen || len(parts) != 3
+	if !bad {
+		_, e1 := strconv.ParseUint(parts[0], 10, 63)
+		_, e2 := strconv.ParseUint(parts[1], 10, 32)
+		_, e3 := strconv.ParseUint(parts[2], 10, 63)
+		bad = e1 != nil || e2 != nil || e3 != nil
+	}
+	if bad {
+		return errs.New(errs.InvalidParameters, "%s %.64q is not a MsgKey (<MsgSeq>_<MsgRandom>_<MsgTime>)", field, key)
 	}
 	return nil
 }
@@ -144,7 +237,7 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 		Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: req.To,
 		MsgSeq: req.MsgSeq, ClientID: req.ClientID, MsgRandom: req.Random, MsgTime: t, Body: req.Body,
 		CloudCustomData: req.CloudCustomData, OnlyReceiver: req.NoSenderCopy,
-		Unread: !req.Import || req.ImportUnread, At: s.Clock.Now(),
+		Unread: !req.NoUnread && (!req.Import || req.ImportUnread), At: s.Clock.Now(), ExpiresAt: expiresAt(req, s.Clock.Now()),
 	})
 	if err != nil {
 		return SendResult{}, err
@@ -192,15 +285,25 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	// caller recalls the message wherever it went.
 	msgSeq := req.MsgSeq
 	if msgSeq == 0 {
-		msgSeq = int64(randomUint32()>>1) + 1
+		msgSeq = randomMsgSeq()
 	}
+	var online []string
+	seen := make(map[string]bool, len(to))
 	for _, u := range to {
+		if seen[u] { // a receiver listed twice gets the message once
+			continue
+		}
+		seen[u] = true
 		if err := ValidUserID(u); err != nil {
 			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
 			continue
 		}
 		if !users[u] {
 			failed[u] = errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", u)
+			continue
+		}
+		if req.OnlineOnly {
+			online = append(online, u)
 			continue
 		}
 		clientID := req.ClientID
@@ -210,8 +313,14 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		ops = append(ops, store.Op{
 			Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: u, MsgSeq: msgSeq, ClientID: clientID,
 			MsgRandom: req.Random, MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData,
-			OnlyReceiver: req.NoSenderCopy, Unread: true, At: now,
+			OnlyReceiver: req.NoSenderCopy, Unread: !req.NoUnread, At: now, ExpiresAt: expiresAt(req, now),
 		})
+	}
+	if req.OnlineOnly {
+		if len(online) == 0 {
+			return SendResult{}, failed, nil
+		}
+		return s.sendOnline(app, req, msgSeq, online...), failed, nil
 	}
 	// One submission of all receivers: the writer commits them together.
 	results, errsOf := s.Writer.DoAll(ctx, ops)
@@ -241,8 +350,8 @@ func (s *Service) Recall(ctx context.Context, app store.App, from, to, msgKey st
 	if err := ValidUserID(to); err != nil {
 		return err
 	}
-	if msgKey == "" {
-		return errs.New(errs.InvalidParameters, "MsgKey is empty")
+	if err := checkMsgKey("MsgKey", msgKey); err != nil {
+		return err
 	}
 	msg, err := s.findMessage(ctx, app, from, to, msgKey)
 	if err != nil {
@@ -295,7 +404,10 @@ func (s *Service) MarkRead(ctx context.Context, app store.App, reader, peer stri
 		return err
 	}
 	now := s.Clock.Now().Unix()
-	if readTime <= 0 || readTime > now {
+	if readTime < 0 {
+		return errs.New(errs.InvalidParameters, "MsgReadTime must be Unix seconds, not %d", readTime)
+	}
+	if readTime == 0 || readTime > now {
 		readTime = now
 	}
 	users, err := s.imported(ctx, app.SDKAppID, reader, peer)
@@ -337,14 +449,20 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 	if maxTime == 0 {
 		maxTime = s.Clock.Now().Unix()
 	}
-	if minTime < 0 || maxTime < minTime {
+	if minTime < 0 || maxTime < 0 || maxCnt < 0 {
+		return HistoryPage{}, errs.New(errs.InvalidParameters, "MinTime, MaxTime and MaxCnt must not be negative")
+	}
+	if maxTime < minTime {
 		return HistoryPage{}, errs.New(errs.InvalidParameters, "MinTime must not be after MaxTime")
 	}
-	if maxCnt <= 0 || maxCnt > MaxHistoryPage {
+	if maxCnt == 0 || maxCnt > MaxHistoryPage {
 		maxCnt = MaxHistoryPage
 	}
 	var before store.Cursor
 	if lastMsgKey != "" {
+		if err := checkMsgKey("LastMsgKey", lastMsgKey); err != nil {
+			return HistoryPage{}, err
+		}
 		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner, peer, lastMsgKey)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -432,6 +550,10 @@ func (s *Service) LastSeq(ctx context.Context, app store.App, owner string) (int
 	seq, err := s.Store.LastSeq(ctx, app.SDKAppID, owner)
 	return seq, storageErrOrNil(err)
 }
+
+// randomMsgSeq is a MsgSeq the server chooses for a message that is not in one
+// log only: 1 to 2^31.
+func randomMsgSeq() int64 { return int64(randomUint32()>>1) + 1 }
 
 func randomUint32() uint32 {
 	var b [4]byte

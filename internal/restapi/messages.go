@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/im"
@@ -15,7 +16,6 @@ import (
 // never sees these fields).
 const (
 	codeMsgRandom        = 90005 // MsgRandom invalid
-	codeMsgTimeStamp     = 90006 // MsgTimeStamp invalid
 	codeSyncOtherMachine = 90031 // SyncOtherMachine invalid
 	codeMsgLifeTime      = 90044 // MsgLifeTime invalid
 )
@@ -24,31 +24,53 @@ const (
 // admin_getroammsg (the reference's "8 = recalled", also what its web SDK checks).
 const msgFlagRecalled = 8
 
-// sendFields are the checks sendmsg and batchsendmsg share. Fields chatd accepts
-// but has no use for (MsgSeq, MsgTimeStamp of a live send, OfflinePushInfo,
-// ForbidCallbackControl, SendMsgControl, SupportMessageExtension, IsNeedReadReceipt)
-// are ignored, as clients send them routinely.
+// sendFields are the fields sendmsg and batchsendmsg share that shape delivery.
 //
 // The fields are repeated in each request rather than embedded, so that a type error
 // names the JSON field alone ("MsgRandom", not "sendFields.MsgRandom").
 type sendFields struct {
 	SyncOtherMachine int
-	MsgLifeTime      int64
+	MsgLifeTime      *int64 // absent: stored for the retention window
+	MsgSeq           uint32 // 0: chosen by chatd
+	SendMsgControl   []string
 }
 
-// check validates the fields and reports whether the sender's copy is skipped:
-// SyncOtherMachine 1 (or absent) keeps it, 2 does not.
-func (f sendFields) check() (noSenderCopy bool, err error) {
-	if f.MsgLifeTime < 0 {
-		return false, errs.New(codeMsgLifeTime, "MsgLifeTime must not be negative")
+// apply checks the fields and sets their effect on sr: SyncOtherMachine 1 (or
+// absent) keeps the sender's copy, 2 does not; MsgLifeTime 0 delivers to online
+// devices only, a positive value bounds offline storage (over 604800 s: 7 days);
+// MsgSeq is the message's (the MsgKey's first part); SendMsgControl "NoUnread"
+// keeps it out of unread counts.
+func (f sendFields) apply(sr *im.SendRequest) error {
+	sr.MsgSeq = int64(f.MsgSeq)
+	for _, ctl := range f.SendMsgControl {
+		switch ctl {
+		case "NoUnread":
+			sr.NoUnread = true
+		case "NoLastMsg", "WithMuteNotifications":
+			// chatd keeps no conversation list and no mute settings: nothing to skip.
+		default:
+			return errs.New(errs.InvalidParameters, "SendMsgControl %.32q is not NoUnread, NoLastMsg or WithMuteNotifications", ctl)
+		}
 	}
 	switch f.SyncOtherMachine {
 	case 0, 1:
-		return false, nil
 	case 2:
-		return true, nil
+		sr.NoSenderCopy = true
+	default:
+		return errs.New(codeSyncOtherMachine, "SyncOtherMachine must be 1 or 2, not %d", f.SyncOtherMachine)
 	}
-	return false, errs.New(codeSyncOtherMachine, "SyncOtherMachine must be 1 or 2, not %d", f.SyncOtherMachine)
+	if f.MsgLifeTime == nil {
+		return nil
+	}
+	switch lt := *f.MsgLifeTime; {
+	case lt < 0:
+		return errs.New(codeMsgLifeTime, "MsgLifeTime must not be negative")
+	case lt == 0:
+		sr.OnlineOnly = true
+	default:
+		sr.Lifetime = time.Duration(min(lt, int64(im.MaxMsgLifetime/time.Second))) * time.Second
+	}
+	return nil
 }
 
 // retryKey is the idempotency key of a REST send: a retried request (same kind,
@@ -75,16 +97,14 @@ func sendMsg(c *call) (any, error) {
 		SyncOtherMachine int
 		From_Account     string
 		To_Account       string
-		MsgLifeTime      int64
+		MsgLifeTime      *int64
+		MsgSeq           uint32
 		MsgRandom        uint32
 		MsgBody          json.RawMessage
 		CloudCustomData  string
+		SendMsgControl   []string
 	}
 	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	noCopy, err := sendFields{req.SyncOtherMachine, req.MsgLifeTime}.check()
-	if err != nil {
 		return nil, err
 	}
 	if req.To_Account == "" {
@@ -92,7 +112,10 @@ func sendMsg(c *call) (any, error) {
 	}
 	sr := im.SendRequest{
 		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom,
-		Body: req.MsgBody, CloudCustomData: req.CloudCustomData, NoSenderCopy: noCopy,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,
+	}
+	if err := (sendFields{req.SyncOtherMachine, req.MsgLifeTime, req.MsgSeq, req.SendMsgControl}).apply(&sr); err != nil {
+		return nil, err
 	}
 	if req.MsgRandom != 0 {
 		sr.ClientID = retryKey("s:"+req.To_Account, req.MsgRandom, req.MsgBody, []byte(req.CloudCustomData))
@@ -114,21 +137,22 @@ func batchSendMsg(c *call) (any, error) {
 		SyncOtherMachine int
 		From_Account     string
 		To_Account       []string
-		MsgLifeTime      int64
+		MsgLifeTime      *int64
+		MsgSeq           uint32
 		MsgRandom        uint32
 		MsgBody          json.RawMessage
 		CloudCustomData  string
+		SendMsgControl   []string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	noCopy, err := sendFields{req.SyncOtherMachine, req.MsgLifeTime}.check()
-	if err != nil {
-		return nil, err
-	}
 	sr := im.SendRequest{
 		From: req.From_Account, Random: req.MsgRandom,
-		Body: req.MsgBody, CloudCustomData: req.CloudCustomData, NoSenderCopy: noCopy,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,
+	}
+	if err := (sendFields{req.SyncOtherMachine, req.MsgLifeTime, req.MsgSeq, req.SendMsgControl}).apply(&sr); err != nil {
+		return nil, err
 	}
 	if req.MsgRandom != 0 {
 		// The domain appends ":<receiver>" per receiver.
@@ -179,9 +203,6 @@ func importMsg(c *call) (any, error) {
 	}
 	if req.To_Account == "" {
 		return nil, errs.New(errs.MsgToAccount, "To_Account is required")
-	}
-	if req.MsgTimeStamp <= 0 {
-		return nil, errs.New(codeMsgTimeStamp, "MsgTimeStamp (Unix seconds) is required for an import")
 	}
 	sr := im.SendRequest{
 		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom, MsgSeq: int64(req.MsgSeq),

@@ -113,7 +113,7 @@ var (
 			case "MsgRandom":
 				return codeMsgRandom
 			case "MsgTimeStamp":
-				return codeMsgTimeStamp
+				return errs.MsgTimeStamp
 			case "MsgBody":
 				return errs.MsgBodyNotArray // 90007
 			case "SyncOtherMachine":

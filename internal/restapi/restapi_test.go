@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,9 +36,23 @@ import (
 // In-process stack: sqlite store, tenants, gate, writer, messaging service, and the
 // REST handler behind a real HTTP server.
 
-type nopHandler struct{}
+// deliveries records what the bus hands to the gateway.
+type deliveries struct {
+	mu sync.Mutex
+	ds []bus.Delivery
+}
 
-func (nopHandler) Deliver([]bus.Delivery) {}
+func (d *deliveries) Deliver(ds []bus.Delivery) {
+	d.mu.Lock()
+	d.ds = append(d.ds, ds...)
+	d.mu.Unlock()
+}
+
+func (d *deliveries) all() []bus.Delivery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]bus.Delivery(nil), d.ds...)
+}
 
 // presence is a fake of the gateway's presence: users listed are online.
 type presence map[string][]im.Device
@@ -51,6 +66,7 @@ type env struct {
 	tenants *tenant.Service
 	svc     *im.Service
 	reg     *prometheus.Registry
+	bus     *deliveries
 	srv     *httptest.Server
 	a, b    store.App // two apps of one customer
 	c       store.App // an app of another customer
@@ -64,6 +80,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st)
+}
+
+// newEnvOn is newEnv on a given store (closed by the caller).
+func newEnvOn(t *testing.T, st *sqlstore.Store) *env {
+	t.Helper()
 	c := clock.NewManual(t0)
 	ctx := context.Background()
 	tenants := &tenant.Service{Store: st, Clock: c}
@@ -75,7 +98,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, clock: c, tenants: tenants, reg: prometheus.NewRegistry()}
+	e := &env{t: t, st: st, clock: c, tenants: tenants, reg: prometheus.NewRegistry(), bus: &deliveries{}}
 	for _, x := range []struct {
 		app *store.App
 		acc string
@@ -85,13 +108,13 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	g := &gate.Gate{MAU: st, Clock: c}
-	b := bus.NewLocal(nopHandler{})
+	b := bus.NewLocal(e.bus)
 	w := im.NewWriter(st, b, 256, nil)
 	e.svc = &im.Service{Store: st, Clock: c, Gate: g, Writer: w, Bus: b, Presence: presence{}}
 	e.srv = httptest.NewServer(restapi.New(restapi.Config{
 		Tenants: tenants, IM: e.svc, Clock: c, Registerer: e.reg, MaxBodyBytes: 64 << 10,
 	}))
-	t.Cleanup(func() { e.srv.Close(); w.Close(); st.Close() })
+	t.Cleanup(func() { e.srv.Close(); w.Close() })
 	return e
 }
 
@@ -850,7 +873,7 @@ func TestPortrait(t *testing.T) {
 	e.call("profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{
 		{"Tag": "Tag_Profile_IM_Nick", "Value": "Mallory"}, {"Tag": "Tag_Profile_IM_Gender", "Value": "Robot"},
 	}}).wantErr(40605)
-	e.call("profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Nope", "Value": "x"}}}).wantErr(40001)
+	e.call("profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Nope", "Value": "x"}}}).wantErr(40009)
 	e.call("profile/portrait_set", M{"From_Account": "ghost", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Nick", "Value": "x"}}}).wantErr(40003)
 	e.call("profile/portrait_set", M{"ProfileItem": []M{{"Tag": "Tag_Profile_IM_Nick", "Value": "x"}}}).wantErr(40001, "From_Account")
 	e.call("profile/portrait_set", M{"From_Account": "alice", "ProfileItem": M{"Tag": "x"}}).wantErr(40001, "ProfileItem")
