@@ -122,8 +122,9 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// Entries delivers the user's log entries in sequence order, each once. It is
-// closed when the connection ends.
+// Entries delivers the user's log entries in sequence order, each once, and
+// online-only messages (Seq 0: sent with MsgLifeTime 0, never stored) as they
+// arrive; those move no position. It is closed when the connection ends.
 func (c *Client) Entries() <-chan Entry { return c.entries }
 
 // Done is closed when the connection has ended; Err then says why.
@@ -316,11 +317,16 @@ func (c *Client) readLoop() {
 }
 
 // live handles a pushed entry: in order it is delivered; after a gap (a missed push)
-// or during a sync it is held and a sync fills the gap.
+// or during a sync it is held and a sync fills the gap. An online-only message
+// (Seq 0) is not in the log: it is delivered at once and moves no position.
 func (c *Client) live(e Entry) {
 	c.applyMu.Lock()
 	defer c.applyMu.Unlock()
 	switch {
+	case e.Seq == 0:
+		if !c.closed {
+			c.entries <- e
+		}
 	case e.Seq <= c.applied:
 		return // already delivered (by a sync)
 	case c.syncing:

@@ -86,3 +86,66 @@ func TestWaitPrefersTheReply(t *testing.T) {
 		}
 	}
 }
+
+// An online-only message (an entry without a seq) is delivered and leaves the
+// position alone: the next stored entry follows without a resync.
+func TestOnlineOnlyEntry(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	syncs := make(chan struct{}, 10)
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			var f frame
+			if err := conn.ReadJSON(&f); err != nil {
+				return
+			}
+			r := frame{Op: f.Op, ID: f.ID}
+			switch f.Op {
+			case "login":
+				r.Seq = 1
+			case "sync":
+				syncs <- struct{}{}
+				if f.After < 1 {
+					r.Entries = []Entry{{Seq: 1, Kind: "msg"}}
+				}
+				r.Complete = true
+			}
+			if err := conn.WriteJSON(r); err != nil {
+				return
+			}
+			if f.Op == "sync" && len(syncs) == 1 {
+				conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 0, Kind: "msg", MsgKey: "online"}})
+				conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 2, Kind: "msg"}})
+			}
+		}
+	}))
+	defer srv.Close()
+	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), Options{SDKAppID: 1, User: "u", UserSig: "s", After: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var stored []int64
+	online := 0
+	for len(stored) < 2 || online < 1 {
+		select {
+		case e := <-c.Entries():
+			if e.Seq == 0 {
+				online++
+			} else {
+				stored = append(stored, e.Seq)
+			}
+		case <-ctx.Done():
+			t.Fatalf("got stored %v and %d online entries; want [1 2] and 1", stored, online)
+		}
+	}
+	if stored[0] != 1 || stored[1] != 2 || online != 1 || c.Applied() != 2 || len(syncs) != 1 {
+		t.Fatalf("stored %v, online %d, applied %d, syncs %d; want [1 2], 1, 2, 1", stored, online, c.Applied(), len(syncs))
+	}
+}

@@ -498,3 +498,28 @@ func TestTLS(t *testing.T) {
 		}
 	}
 }
+
+// A REST message with MsgLifeTime 0 reaches the devices online now, is not in
+// anyone's log and moves no device's position; a device that logs in later never
+// sees it.
+func TestOnlineOnlyMessage(t *testing.T) {
+	n := startNode(t, t.TempDir(), freeAddr(t))
+	a := n.createApp()
+	n.restOK(a, "im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"alice", "bob"}})
+	bob := n.mustLogin(a, "bob", "Android", 0)
+	hello := func(s string) []map[string]any {
+		return []map[string]any{{"MsgType": "TIMTextElem", "MsgContent": map[string]string{"Text": s}}}
+	}
+	n.restOK(a, "openim/sendmsg", map[string]any{"From_Account": "alice", "To_Account": "bob", "MsgLifeTime": 0, "MsgBody": hello("now or never")})
+	if e := nextMsg(t, bob); e.Seq != 0 || text(e) != "now or never" || e.From != "alice" {
+		t.Fatalf("bob's online message: %+v", e)
+	}
+	n.restOK(a, "openim/sendmsg", map[string]any{"From_Account": "alice", "To_Account": "bob", "MsgBody": hello("stored")})
+	if e := nextMsg(t, bob); e.Seq != 1 || text(e) != "stored" {
+		t.Fatalf("bob's stored message: %+v", e)
+	}
+	later := n.mustLogin(a, "bob", "Web", 0)
+	if e := nextMsg(t, later); e.Seq != 1 || text(e) != "stored" || later.Applied() != 1 {
+		t.Fatalf("a later device's first message: %+v (applied %d)", e, later.Applied())
+	}
+}
