@@ -501,6 +501,9 @@ func (s *Service) Unread(ctx context.Context, app store.App, owner string, peers
 	if err := s.Gate.Active(app); err != nil {
 		return UnreadCounts{}, err
 	}
+	if len(peers) > MaxBatchAccounts {
+		return UnreadCounts{}, errs.New(errs.InvalidParameters, "Peer_Account lists %d accounts; at most %d per call", len(peers), MaxBatchAccounts)
+	}
 	exists, err := s.existing(ctx, app, append([]string{owner}, peers...))
 	if err != nil {
 		return UnreadCounts{}, err

@@ -204,6 +204,9 @@ func importMsg(c *call) (any, error) {
 	if req.To_Account == "" {
 		return nil, errs.New(errs.MsgToAccount, "To_Account is required")
 	}
+	if req.SyncFromOldSystem < 0 || req.SyncFromOldSystem > 2 {
+		return nil, c.bad("SyncFromOldSystem must be 1 (real-time import) or 2 (history), not %d", req.SyncFromOldSystem)
+	}
 	sr := im.SendRequest{
 		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom, MsgSeq: int64(req.MsgSeq),
 		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,

@@ -237,6 +237,7 @@ func TestReferenceErrorCodes(t *testing.T) {
 			{"import MsgTimeStamp negative", "openim/importmsg", imp(M{"MsgTimeStamp": -1}), 90006},
 			{"import MsgTimeStamp over 64 bits", "openim/importmsg", imp(M{"MsgTimeStamp": 1e20}), 90006},
 			{"import MsgSeq negative", "openim/importmsg", imp(M{"MsgSeq": -1}), 90001},
+			{"import SyncFromOldSystem 3", "openim/importmsg", imp(M{"SyncFromOldSystem": 3}), 70402},
 			{"roam MaxCnt negative", "openim/admin_getroammsg", M{"Operator_Account": "alice", "Peer_Account": "bob", "MaxCnt": -1}, 70402},
 			{"roam MinTime negative", "openim/admin_getroammsg", M{"Operator_Account": "alice", "Peer_Account": "bob", "MinTime": -1}, 70402},
 			{"roam MaxTime negative", "openim/admin_getroammsg", M{"Operator_Account": "alice", "Peer_Account": "bob", "MaxTime": -1}, 70402},
@@ -251,6 +252,7 @@ func TestReferenceErrorCodes(t *testing.T) {
 			{"set read unknown", "openim/admin_set_msg_read", M{"Report_Account": "alice", "Peer_Account": "ghost"}, 70107},
 			{"unread without To_Account", "openim/get_c2c_unread_msg_num", M{}, 90003},
 			{"unread unknown", "openim/get_c2c_unread_msg_num", M{"To_Account": "ghost"}, 70107},
+			{"unread of 101 peers", "openim/get_c2c_unread_msg_num", M{"To_Account": "alice", "Peer_Account": make([]string, 101)}, 70402},
 		},
 		"profile": {
 			{"set tag not found", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "faceURL", "Value": "x"}}}, 40009},
