@@ -184,9 +184,9 @@ func batchSendMsg(c *call) (any, error) {
 // openim/importmsg: {SyncFromOldSystem, From_Account, To_Account, MsgSeq, MsgRandom,
 // MsgTimeStamp, MsgBody, CloudCustomData} -> envelope. The message keeps its
 // MsgTimeStamp and is stored for both users; SyncFromOldSystem 1 (a real-time
-// import) counts it as unread, 2 (a historical import) does not. With a
-// non-zero MsgRandom, a retried import (same users, MsgRandom, MsgTimeStamp and
-// content) stores nothing twice.
+// import) counts it as unread, 2 (a historical import) does not. The first
+// import of a (MsgSeq, MsgRandom, MsgTimeStamp) in a conversation is kept: a later
+// one, in either direction, answers success and stores nothing.
 func importMsg(c *call) (any, error) {
 	var req struct {
 		SyncFromOldSystem int
