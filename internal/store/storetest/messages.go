@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -740,4 +741,48 @@ func testExpiresAt(t *testing.T, s store.Store) {
 		t.Fatalf("purge at the end of life deleted %d (%v), want both copies", n, err)
 	}
 	equalSeqs(t, "bob's log after the purge", seqsOf(syncAll(t, s, app1, "bob")), 2)
+}
+
+// testSameMsgKeyConcurrent: writers racing to store one MsgKey in a conversation,
+// in both directions and with different content, store it once.
+func testSameMsgKeyConcurrent(t *testing.T, s store.Store) {
+	const writers = 8
+	var wg sync.WaitGroup
+	results := make([]store.OpResult, writers)
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from, to := "alice", "bob"
+			if i%2 == 1 {
+				from, to = to, from
+			}
+			op := send(from, to, 1, fmt.Sprintf("w%d", i))
+			op.MsgSeq, op.MsgRandom = 5, 9
+			res, err := s.Apply(ctx, []store.Op{op})
+			if err == nil {
+				results[i] = res[0]
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	stored := 0
+	for i := range writers {
+		if errs[i] != nil || results[i].Err != nil {
+			t.Fatalf("writer %d: %v %v", i, errs[i], results[i].Err)
+		}
+		if !results[i].Duplicate {
+			stored++
+		}
+	}
+	if stored != 1 {
+		t.Fatalf("%d writers stored the MsgKey, want 1", stored)
+	}
+	for _, owner := range []string{"alice", "bob"} {
+		if es := syncAll(t, s, app1, owner); len(es) != 1 {
+			t.Fatalf("%s's log has %d entries, want 1", owner, len(es))
+		}
+	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PurgeBefore", testPurgeBefore},
 		{"SameMsgKeyOnce", testSameMsgKeyOnce},
 		{"ExpiresAt", testExpiresAt},
+		{"SameMsgKeyConcurrent", testSameMsgKeyConcurrent},
 		{"AdmitMonthly", testAdmitMonthly},
 		{"AdmitMonthlyConcurrent", testAdmitMonthlyConcurrent},
 		{"SendConcurrentSameClientID", testSendConcurrentSameClientID},
