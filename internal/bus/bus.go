@@ -7,7 +7,7 @@ import "github.com/chatd/chatd/internal/store"
 
 // Delivery kinds.
 const (
-	KindEntry = "entry" // a new entry of the user's sync log
+	KindEntry = "entry" // a new entry of the user's sync log; Seq 0: an online-only message, not in the log
 	KindKick  = "kick"  // the user's sessions must end
 )
 
