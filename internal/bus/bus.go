@@ -1,6 +1,8 @@
 // Package bus carries deliveries to the node(s) where a user's devices are connected.
 // Durable state is always in the store first: a delivery is only a notification, and
 // a device that misses one catches up by syncing from its last sequence number.
+// The one exception is an online-only message (MsgLifeTime 0): it is never stored,
+// so a device that misses its delivery never gets it, as intended.
 package bus
 
 import "github.com/chatd/chatd/internal/store"
