@@ -27,7 +27,12 @@ func sqlInsertEntries(d Dialect, rows int) string {
 }
 
 const (
-	sqlMarkRecalled = `UPDATE entries SET recalled = TRUE WHERE app = ? AND owner = ? AND seq = ?`
+	// sqlMarkRecalled recalls every copy of a MsgKey in one owner's log of a
+	// conversation: a database written before MsgKeys were kept once per
+	// conversation may hold two.
+	sqlMarkRecalled = `
+		UPDATE entries SET recalled = TRUE
+		WHERE app = ? AND owner = ? AND peer = ? AND msg_time = ? AND msg_key = ? AND kind = 'msg' AND NOT recalled`
 	// sqlUpsertRead moves the read time forward only and returns the effective one.
 	sqlUpsertRead = `
 		INSERT INTO reads (app, owner, peer, read_time) VALUES (?, ?, ?, ?)
@@ -598,10 +603,13 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 			continue
 		}
 		msg = *c
-		if !c.Recalled {
-			if _, err := a.markRecalled.ExecContext(a.ctx, c.App, c.Owner, c.Seq); err != nil {
-				return store.OpResult{}, err
-			}
+		res, err := a.markRecalled.ExecContext(a.ctx, c.App, c.Owner, c.Peer, c.MsgTime, c.MsgKey)
+		if err != nil {
+			return store.OpResult{}, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return store.OpResult{}, err
+		} else if n > 0 {
 			recalledNow = true
 		}
 	}

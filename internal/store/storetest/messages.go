@@ -786,3 +786,28 @@ func testSameMsgKeyConcurrent(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testRecallEveryCopyOfKey: two messages that share a MsgKey in a conversation
+// (server-chosen MsgSeqs of opposite directions that meet, or rows written before
+// MsgKeys were kept once) are both recalled by that key.
+func testRecallEveryCopyOfKey(t *testing.T, s store.Store) {
+	toCarol := send("alice", "carol", 0, "")
+	ab := send("alice", "bob", 1, "")
+	ba := send("bob", "alice", 1, "")
+	ab.MsgRandom, ba.MsgRandom = 9, 9 // alice's Seq 2 and bob's Seq 2: one MsgKey
+	res := applyOK(t, s, toCarol, ab, ba)
+	key := res[1].Entries[0].MsgKey
+	if res[2].Entries[0].MsgKey != key {
+		t.Skipf("the two messages do not share a MsgKey (%s, %s)", key, res[2].Entries[0].MsgKey)
+	}
+	rec := applyOK(t, s, recall("alice", "bob", key, 5))
+	if len(rec[0].Entries) != 2 {
+		t.Fatalf("recall wrote %d entries, want 2", len(rec[0].Entries))
+	}
+	for _, owner := range []string{"alice", "bob"} {
+		h, err := s.History(ctx, app1, owner, other(owner), 0, 0, store.Cursor{}, 10, time.Time{}, time.Time{})
+		if err != nil || len(h) != 2 || !h[0].Recalled || !h[1].Recalled {
+			t.Fatalf("%s's history after recalling %s: %+v, %v", owner, key, h, err)
+		}
+	}
+}

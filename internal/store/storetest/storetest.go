@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SameMsgKeyOnce", testSameMsgKeyOnce},
 		{"ExpiresAt", testExpiresAt},
 		{"SameMsgKeyConcurrent", testSameMsgKeyConcurrent},
+		{"RecallEveryCopyOfKey", testRecallEveryCopyOfKey},
 		{"AdmitMonthly", testAdmitMonthly},
 		{"AdmitMonthlyConcurrent", testAdmitMonthlyConcurrent},
 		{"SendConcurrentSameClientID", testSendConcurrentSameClientID},
