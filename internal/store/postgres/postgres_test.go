@@ -74,6 +74,49 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// A version-2 database gets the version-3 column (entries.expires_at) on open;
+// its messages read as ones without an end of life.
+func TestUpgradeFromVersion2(t *testing.T) {
+	base, admin := testURL(t)
+	ctx := context.Background()
+	u := freshSchema(t, base, admin)
+	s, err := postgres.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{
+		`ALTER TABLE entries DROP COLUMN expires_at`,
+		`UPDATE schema_version SET version = 2`,
+		`INSERT INTO entries (app, owner, seq, kind, peer, from_user, to_user, msg_seq, msg_random, msg_time,
+			msg_key, client_id, body, cloud_custom_data, recalled, unread, read_time, created_at)
+		VALUES (1, 'bob', 1, 'msg', 'alice', 'alice', 'bob', 1, 7, 1740830400, '1_7_1740830400', '', '[]', '',
+			FALSE, TRUE, 0, 1740830400000)`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	s, err = postgres.Open(ctx, u)
+	if err != nil {
+		t.Fatalf("open of a version-2 database: %v", err)
+	}
+	defer s.Close()
+	var version int
+	if err := db.QueryRow(`SELECT version FROM schema_version`).Scan(&version); err != nil || version != 3 {
+		t.Fatalf("schema version %d (%v), want 3", version, err)
+	}
+	es, err := s.Sync(ctx, 1, "bob", 0, 0, time.Time{}, time.Now())
+	if err != nil || len(es) != 1 || !es[0].ExpiresAt.IsZero() {
+		t.Fatalf("Sync of the old message = %+v, %v", es, err)
+	}
+}
+
 func TestOpenUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
