@@ -113,7 +113,10 @@ func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (Sen
 		if req.Random == 0 {
 			req.Random = randomUint32()
 		}
-		return s.sendOnline(app, req, randomMsgSeq(), req.To), nil
+		if req.MsgSeq == 0 {
+			req.MsgSeq = RandomMsgSeq()
+		}
+		return s.sendOnline(app, req, req.MsgSeq, req.To), nil
 	}
 	return s.write(ctx, app, req)
 }
@@ -285,7 +288,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	// caller recalls the message wherever it went.
 	msgSeq := req.MsgSeq
 	if msgSeq == 0 {
-		msgSeq = randomMsgSeq()
+		msgSeq = RandomMsgSeq()
 	}
 	var online []string
 	seen := make(map[string]bool, len(to))
@@ -554,9 +557,9 @@ func (s *Service) LastSeq(ctx context.Context, app store.App, owner string) (int
 	return seq, storageErrOrNil(err)
 }
 
-// randomMsgSeq is a MsgSeq the server chooses for a message that is not in one
-// log only: 1 to 2^31.
-func randomMsgSeq() int64 { return int64(randomUint32()>>1) + 1 }
+// RandomMsgSeq is a MsgSeq chosen by the server for a message whose MsgSeq is not
+// a log position (REST sends, batch sends, online-only messages): 1 to 2^31.
+func RandomMsgSeq() int64 { return int64(randomUint32()>>1) + 1 }
 
 func randomUint32() uint32 {
 	var b [4]byte

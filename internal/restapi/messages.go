@@ -31,7 +31,7 @@ const msgFlagRecalled = 8
 type sendFields struct {
 	SyncOtherMachine int
 	MsgLifeTime      *int64 // absent: stored for the retention window
-	MsgSeq           uint32 // 0: chosen by chatd
+	MsgSeq           uint32 // 0: chosen by chatd at random
 	SendMsgControl   []string
 }
 
@@ -41,7 +41,13 @@ type sendFields struct {
 // MsgSeq is the message's (the MsgKey's first part); SendMsgControl "NoUnread"
 // keeps it out of unread counts.
 func (f sendFields) apply(sr *im.SendRequest) error {
+	// A MsgSeq chatd chooses is random rather than the sender's log position, so
+	// that two REST messages of a conversation share a MsgKey only by a 2^-31
+	// chance (the store keeps an explicit MsgKey once per conversation).
 	sr.MsgSeq = int64(f.MsgSeq)
+	if sr.MsgSeq == 0 {
+		sr.MsgSeq = im.RandomMsgSeq()
+	}
 	for _, ctl := range f.SendMsgControl {
 		switch ctl {
 		case "NoUnread":

@@ -288,3 +288,34 @@ func TestReferenceErrorCodes(t *testing.T) {
 		})
 	}
 }
+
+// Two REST messages of opposite directions with one MsgRandom in one second get
+// different MsgKeys even where the senders' log positions meet, so a recall by
+// key names one of them.
+func TestSendMsgKeysApart(t *testing.T) {
+	e := newEnv(t)
+	e.importUsers(e.a, "alice", "bob", "carol")
+	send := func(from, to, text string) string {
+		var out struct{ MsgKey string }
+		e.call("openim/sendmsg", M{"From_Account": from, "To_Account": to, "MsgRandom": 7,
+			"MsgBody": []M{{"MsgType": "TIMTextElem", "MsgContent": M{"Text": text}}}}).
+			wantOK("MsgTime", "MsgKey", "MsgId").into(&out)
+		return out.MsgKey
+	}
+	send("alice", "carol", "first") // alice's log runs one ahead of bob's
+	ab, ba := send("alice", "bob", "to bob"), send("bob", "alice", "to alice")
+	if ab == ba {
+		t.Fatalf("two messages of one conversation share the MsgKey %s", ab)
+	}
+	e.call("openim/admin_msgwithdraw", M{"From_Account": "alice", "To_Account": "bob", "MsgKey": ab}).wantOK()
+	p := e.roam(e.a, M{"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 10})
+	recalled := 0
+	for _, m := range p.MsgList {
+		if m.MsgFlagBits == 8 {
+			recalled++
+		}
+	}
+	if p.MsgCnt != 2 || recalled != 1 {
+		t.Fatalf("after recalling one of two messages: %+v", p)
+	}
+}
