@@ -413,8 +413,10 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		s.app.Status = store.StatusDeleted
 	}
 	if err := svc.Gate.Active(s.app); err != nil {
-		b, _ := json.Marshal(Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
-		s.enqueue(b)
+		// The frame gets its error, and the device the same "kicked" notice an idle one
+		// gets from EndInactiveApps, whichever of its requests is refused first.
+		s.reply(Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		s.reply(Frame{Op: OpKicked, Code: errs.CodeOf(err), Reason: errMessage(err)})
 		s.closeAfterFlush(websocket.ClosePolicyViolation, "app inactive")
 		return
 	}
