@@ -21,7 +21,6 @@ import (
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
-	"github.com/chatd/chatd/internal/usersig"
 )
 
 // Limits of the protocol.
@@ -345,7 +344,7 @@ func (s *session) login(ctx context.Context) bool {
 		return false
 	}
 	fail := func(err error) bool {
-		s.refuse(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		s.refuse(s.errFrame(OpLogin, f.ID, err))
 		return false
 	}
 	if !Platforms[f.Platform] {
@@ -359,20 +358,9 @@ func (s *session) login(ctx context.Context) bool {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
 		}
-		return fail(errs.New(errs.Internal, "%v", err))
-	}
-	now := s.gw.IM.Clock.Now()
-	if err := usersig.Verify(app.SDKAppID, app.SecretKey, f.User, f.UserSig, now); err != nil {
 		return fail(err)
 	}
-	users, err := s.gw.IM.Store.GetUsers(ctx, app.SDKAppID, []string{f.User})
-	if err != nil {
-		return fail(errs.New(errs.Internal, "storage failure: %v", err))
-	}
-	if _, ok := users[f.User]; !ok {
-		return fail(errs.New(errs.AccountNotFound, "account %q is not imported into app %d", f.User, app.SDKAppID))
-	}
-	if err := s.gw.IM.Gate.AdmitLogin(ctx, app, f.User); err != nil {
+	if err := s.gw.IM.Login(ctx, app, f.User, f.UserSig); err != nil {
 		return fail(err)
 	}
 	s.app, s.user, s.platform, s.connID = app, f.User, f.Platform, newConnID()
@@ -395,7 +383,7 @@ func (s *session) login(ctx context.Context) bool {
 	}
 	seq, err := s.gw.IM.LastSeq(ctx, app, f.User)
 	if err != nil {
-		s.reply(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		s.reply(s.errFrame(OpLogin, f.ID, err))
 		return true
 	}
 	s.reply(Frame{Op: OpLogin, ID: f.ID, User: f.User, ConnID: s.connID, Seq: seq})
@@ -415,7 +403,7 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	if err := svc.Gate.Active(s.app); err != nil {
 		// The frame gets its error, and the device the same "kicked" notice an idle one
 		// gets from EndInactiveApps, whichever of its requests is refused first.
-		s.reply(Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		s.reply(s.errFrame(f.Op, f.ID, err))
 		s.reply(Frame{Op: OpKicked, Code: errs.CodeOf(err), Reason: errMessage(err)})
 		s.closeAfterFlush(websocket.ClosePolicyViolation, "app inactive")
 		return
@@ -444,17 +432,27 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
 	}
 	if err != nil {
-		r = Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)}
+		r = s.errFrame(f.Op, f.ID, err)
 	}
 	s.reply(r)
 }
 
+// errFrame is the reply to a failed request. An internal failure is logged and
+// answered without its text, which may come from the storage layer.
+func (s *session) errFrame(op, id string, err error) Frame {
+	if errs.CodeOf(err) == errs.Internal {
+		s.gw.Logger.Error("device request failed", "op", op, "app", s.app.SDKAppID, "user", s.user, "err", err)
+	}
+	return Frame{Op: op, ID: id, Code: errs.CodeOf(err), Message: errMessage(err)}
+}
+
+// errMessage is the text a device may see for err.
 func errMessage(err error) string {
 	var e *errs.Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Code != errs.Internal {
 		return e.Msg
 	}
-	return err.Error()
+	return "internal error"
 }
 
 func (s *session) reply(f Frame) {

@@ -12,6 +12,7 @@ import (
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/usersig"
 )
 
 // Device is one connected device of a user.
@@ -90,6 +91,26 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 	}
 	s.Bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
 	return nil
+}
+
+// Login admits a device of user with userSig. Refusals: the UserSig's (70001,
+// 70002, 70003, 70009, 70013, 70014), 70107 when the user is not imported, and
+// the gate's (60020, 70398). A successful login counts the user for the month's MAU.
+func (s *Service) Login(ctx context.Context, app store.App, user, userSig string) error {
+	if err := ValidUserID(user); err != nil {
+		return err
+	}
+	if err := usersig.Verify(app.SDKAppID, app.SecretKey, user, userSig, s.Clock.Now()); err != nil {
+		return err
+	}
+	users, err := s.loadUsers(ctx, app.SDKAppID, user)
+	if err != nil {
+		return err
+	}
+	if _, ok := users[user]; !ok {
+		return errs.New(errs.AccountNotFound, "account %q is not imported into app %d", user, app.SDKAppID)
+	}
+	return storageErrOrNil(s.Gate.AdmitLogin(ctx, app, user))
 }
 
 // MaxOnlineQuery bounds the users of one online-status query.
