@@ -56,6 +56,7 @@ const (
 	SigMismatch       = 70009
 	SigIdentifier     = 70013
 	SigSDKAppID       = 70014
+	SigKicked         = 70052 // UserSig made before the user's last kick: regenerate
 	AppNotFound       = 70020
 	AccountNotFound   = 70107
 	BatchCount        = 70206
