@@ -48,6 +48,8 @@ const (
 	SDKAppIDMissing  = 60012
 	AccountFieldType = 60015
 	PlanInactive     = 60020 // app suspended, plan expired or app not active
+	SessionsPerUser  = 60018
+	SessionsPerApp   = 60011
 
 	// UserSig and accounts.
 	SigExpired        = 70001

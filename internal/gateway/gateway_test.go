@@ -38,9 +38,16 @@ type env struct {
 	svc     *im.Service
 	st      *sqlstore.Store
 	clock   *clock.Manual
+	gw      *gateway.Gateway
 }
 
 func newEnv(t *testing.T, edition string) *env {
+	t.Helper()
+	return newEnvWith(t, edition, gateway.Limits{}, gateway.Metrics{})
+}
+
+// newEnvWith is newEnv with the gateway's limits and metrics hooks.
+func newEnvWith(t *testing.T, edition string, lim gateway.Limits, m gateway.Metrics) *env {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
@@ -60,7 +67,8 @@ func newEnv(t *testing.T, edition string) *env {
 	app.Edition = edition // the gate reads the edition from the app the gateway loads
 	svc := &im.Service{Store: st, Clock: c, Gate: &gate.Gate{MAU: st, Clock: c}}
 	logger := slog.New(slog.DiscardHandler)
-	gw := gateway.New(tenants, svc, logger)
+	gw := gateway.New(tenants, svc, logger, lim)
+	gw.Metrics = m
 	lossy := &lossyHandler{next: gw}
 	b := bus.NewLocal(lossy)
 	gw.Bus = b
@@ -74,7 +82,7 @@ func newEnv(t *testing.T, edition string) *env {
 	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, tenants: tenants, lossy: lossy, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c}
+	return &env{t: t, tenants: tenants, lossy: lossy, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c, gw: gw}
 }
 
 // editionStore presents every app with the given edition (plans are bought in a later
