@@ -210,7 +210,7 @@ func (c *Client) call(ctx context.Context, req frame) (frame, error) {
 	reply := c.await(req.ID)
 	if err := c.write(ctx, req); err != nil {
 		c.forget(req.ID)
-		return frame{}, err
+		return frame{}, c.ended(ctx, err)
 	}
 	f, err := c.wait(ctx, reply)
 	if err != nil {
@@ -240,6 +240,29 @@ func (c *Client) wait(ctx context.Context, reply chan frame) (frame, error) {
 			return frame{}, c.Err()
 		}
 	}
+}
+
+// ended returns why a request could not be written: the reason the session ended
+// (a refusal or kick the server sent before closing) once the read side has seen
+// the end, or err when ctx ends first. A failed write leaves the connection
+// unusable, so it is closed.
+func (c *Client) ended(ctx context.Context, err error) error {
+	c.conn.Close()
+	select {
+	case <-c.done:
+		return c.Err()
+	case <-ctx.Done():
+		return err
+	}
+}
+
+// setErr records why the session ends, unless a reason is known already.
+func (c *Client) setErr(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
 }
 
 func (c *Client) await(id string) chan frame {
@@ -283,11 +306,7 @@ func (c *Client) readLoop() {
 	for {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
-			c.mu.Lock()
-			if c.err == nil {
-				c.err = err
-			}
-			c.mu.Unlock()
+			c.setErr(err)
 			return
 		}
 		var f frame
@@ -302,7 +321,7 @@ func (c *Client) readLoop() {
 		case "kicked":
 			c.mu.Lock()
 			c.kicked = f.Reason
-			c.err = &Error{Code: 0, Message: "kicked: " + f.Reason}
+			c.err = &Error{Code: f.Code, Message: "kicked: " + f.Reason}
 			c.mu.Unlock()
 		default:
 			c.mu.Lock()
@@ -349,9 +368,11 @@ func (c *Client) emit(e Entry) {
 	c.entries <- e
 }
 
-// resync runs catchUp; a failure means the connection is gone, which Done reports.
+// resync runs catchUp. A failure ends the session: the server refused the sync
+// (its error becomes the reason Err reports) or the connection is gone.
 func (c *Client) resync() {
 	if err := c.catchUp(context.Background()); err != nil {
+		c.setErr(err)
 		c.conn.Close()
 	}
 }

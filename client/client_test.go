@@ -149,3 +149,52 @@ func TestOnlineOnlyEntry(t *testing.T) {
 		t.Fatalf("stored %v, online %d, applied %d, syncs %d; want [1 2], 1, 2, 1", stored, online, c.Applied(), len(syncs))
 	}
 }
+
+// refuseAfterLogin is a server that accepts the login and answers the first frame
+// after it with code, then sends "kicked" with that code and closes, as chatd does
+// when the app became inactive.
+func refuseAfterLogin(t *testing.T, code int) string {
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			var f frame
+			if err := conn.ReadJSON(&f); err != nil {
+				return
+			}
+			if f.Op == "login" {
+				_ = conn.WriteJSON(frame{Op: f.Op, ID: f.ID})
+				continue
+			}
+			_ = conn.WriteJSON(frame{Op: f.Op, ID: f.ID, Code: code, Message: "refused"})
+			_ = conn.WriteJSON(frame{Op: "kicked", Code: code, Reason: "app inactive"})
+			conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "app inactive"))
+			return
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// When the server refuses the login's background resync and ends the session, a
+// later call reports the server's code, not a bare close or a closed socket.
+func TestRefusedResyncReportsTheServersCode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, refuseAfterLogin(t, 70020), Options{SDKAppID: 1, User: "u", UserSig: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-c.Done() // the resync was refused and the session ended
+	var ce *Error
+	if err := c.Ping(ctx); !errors.As(err, &ce) || ce.Code != 70020 {
+		t.Fatalf("ping after the end: %v, want the server's 70020", err)
+	}
+	if err := c.Err(); !errors.As(err, &ce) || ce.Code != 70020 {
+		t.Fatalf("Err() = %v, want the server's 70020", err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/server"
@@ -31,6 +32,8 @@ type serveConfig struct {
 	fakeClock       string // RFC3339 start of a manual clock; "" = the real clock
 	trialAutoExtend bool
 
+	sessionsPerUser, sessionsPerApp int // device sessions on this node
+
 	notifyFile, smtpAddr, smtpFrom, smtpUser, webhookURL, webhookSecret string
 }
 
@@ -45,6 +48,8 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	fs.StringVar(&c.tlsKey, "tls-key", env("CHATD_TLS_KEY", ""), "private key for --tls-cert (PEM)")
 	fs.StringVar(&c.logLevel, "log-level", env("CHATD_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.fakeClock, "fake-clock", env("CHATD_FAKE_CLOCK", ""), "start on a manual clock at this RFC3339 time; only `chatd clock set|advance` move it (tests and forecasts)")
+	fs.IntVar(&c.sessionsPerUser, "max-sessions-per-user", envInt("CHATD_MAX_SESSIONS_PER_USER", gateway.DefaultSessionsPerUser), "device sessions one user may hold on this node; more logins are refused (60018)")
+	fs.IntVar(&c.sessionsPerApp, "max-sessions-per-app", envInt("CHATD_MAX_SESSIONS_PER_APP", gateway.DefaultSessionsPerApp), "device sessions one app may hold on this node; more logins are refused (60011)")
 	fs.BoolVar(&c.trialAutoExtend, "trial-auto-extend", envBool("CHATD_TRIAL_AUTO_EXTEND"), "extend each Free Trial once, by one month, automatically at expiry")
 	fs.StringVar(&c.notifyFile, "notify-file", env("CHATD_NOTIFY_FILE", ""), "append every reminder and notice as a JSON line to this file (default DATA/notifications.log)")
 	fs.StringVar(&c.smtpAddr, "smtp-addr", env("CHATD_SMTP_ADDR", ""), "send email notices through this SMTP relay (host:port); password in CHATD_SMTP_PASSWORD")
@@ -72,10 +77,27 @@ func parseServeFlags(args []string) (serveConfig, error) {
 			return c, fmt.Errorf("--fake-clock must be an RFC3339 time such as 2027-01-31T10:00:00Z, not %q", c.fakeClock)
 		}
 	}
+	if c.sessionsPerUser < 1 || c.sessionsPerApp < 1 {
+		return c, errors.New("--max-sessions-per-user and --max-sessions-per-app must be at least 1")
+	}
 	if (c.smtpAddr == "") != (c.smtpFrom == "") {
 		return c, errors.New("--smtp-addr and --smtp-from go together")
 	}
 	return c, nil
+}
+
+// envInt reads an integer variable; a value that is not one is passed on as -1,
+// which the flag checks refuse.
+func envInt(name string, def int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func envBool(name string) bool {
@@ -173,7 +195,8 @@ func serve(c serveConfig, logger *slog.Logger) error {
 		return fmt.Errorf("opening %s store: %w", c.storeKind, err)
 	}
 
-	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend}
+	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
+		Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp}}
 	if c.fakeClock != "" {
 		start, _ := time.Parse(time.RFC3339, c.fakeClock)
 		cfg.Manual = clock.NewManual(start)

@@ -48,6 +48,8 @@ const (
 	SDKAppIDMissing  = 60012
 	AccountFieldType = 60015
 	PlanInactive     = 60020 // app suspended, plan expired or app not active
+	SessionsPerUser  = 60018
+	SessionsPerApp   = 60011
 
 	// UserSig and accounts.
 	SigExpired        = 70001
@@ -56,6 +58,7 @@ const (
 	SigMismatch       = 70009
 	SigIdentifier     = 70013
 	SigSDKAppID       = 70014
+	SigKicked         = 70052 // UserSig made before the user's last kick: regenerate
 	AppNotFound       = 70020
 	AccountNotFound   = 70107
 	BatchCount        = 70206

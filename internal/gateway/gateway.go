@@ -21,7 +21,6 @@ import (
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
-	"github.com/chatd/chatd/internal/usersig"
 )
 
 // Limits of the protocol.
@@ -31,6 +30,17 @@ const (
 	WriteTimeout   = 10 * time.Second
 	MaxFrameBytes  = 64 * 1024
 	MaxQueueFrames = 4096 // a device this far behind is disconnected and must resync
+	// MaxSyncReplyBytes bounds one sync reply: a page stops before the entry that
+	// would pass it (complete false; one entry always fits), so a page of 500
+	// large messages comes in several replies.
+	MaxSyncReplyBytes = 1 << 20
+)
+
+// Defaults of Limits.
+const (
+	DefaultQueueBytes      = 8 << 20 // a device this many bytes behind is disconnected and must resync
+	DefaultSessionsPerUser = 32
+	DefaultSessionsPerApp  = 100_000
 )
 
 // Platforms a device may log in from.
@@ -43,6 +53,41 @@ var Platforms = map[string]bool{
 type Metrics struct {
 	Connections func(delta int)
 	Frames      func(op string)
+	// QueuedBytes reports changes of the bytes queued for devices and not yet
+	// written. It is called with the session's lock held: keep it cheap.
+	QueuedBytes func(delta int)
+}
+
+// Limits bound what devices may cost this node. Zero fields take the defaults.
+type Limits struct {
+	// WriteTimeout: a frame not written within this time ends the session.
+	WriteTimeout time.Duration
+	// QueueBytes caps the bytes of frames waiting to be written to one device
+	// (sync replies and pushed entries); a device that passes it is disconnected
+	// with close code 1013 and resyncs. At least MaxSyncReplyBytes is sensible.
+	QueueBytes int
+	// SessionsPerUser caps the sessions of one user on this node; a login
+	// beyond it is refused with 60018.
+	SessionsPerUser int
+	// SessionsPerApp caps the sessions of one app on this node; a login beyond
+	// it is refused with 60011.
+	SessionsPerApp int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = WriteTimeout
+	}
+	if l.QueueBytes <= 0 {
+		l.QueueBytes = DefaultQueueBytes
+	}
+	if l.SessionsPerUser <= 0 {
+		l.SessionsPerUser = DefaultSessionsPerUser
+	}
+	if l.SessionsPerApp <= 0 {
+		l.SessionsPerApp = DefaultSessionsPerApp
+	}
+	return l
 }
 
 // Gateway accepts device connections and delivers their users' log entries.
@@ -53,17 +98,19 @@ type Gateway struct {
 	Logger  *slog.Logger
 	Metrics Metrics
 
-	hub  hub
-	apps appCache
+	limits Limits
+	hub    hub
+	apps   appCache
 }
 
-// New returns a gateway; set Bus before serving.
-func New(t *tenant.Service, svc *im.Service, logger *slog.Logger) *Gateway {
-	g := &Gateway{Tenants: t, IM: svc, Logger: logger}
+// New returns a gateway bounded by lim; set Bus before serving.
+func New(t *tenant.Service, svc *im.Service, logger *slog.Logger, lim Limits) *Gateway {
+	g := &Gateway{Tenants: t, IM: svc, Logger: logger, limits: lim.withDefaults()}
 	g.hub.shards = make([]hubShard, 64)
 	for i := range g.hub.shards {
 		g.hub.shards[i].users = map[userKey][]*session{}
 	}
+	g.hub.apps = map[int64]int{}
 	return g
 }
 
@@ -189,8 +236,13 @@ type userKey struct {
 	user string
 }
 
-// hub indexes the sessions of this node by user, sharded to keep lock contention low.
-type hub struct{ shards []hubShard }
+// hub indexes the sessions of this node by user, sharded to keep lock contention
+// low, and counts them per app. Lock order: a shard, then appsMu.
+type hub struct {
+	shards []hubShard
+	appsMu sync.Mutex
+	apps   map[int64]int // sessions per app
+}
 
 type hubShard struct {
 	mu    sync.RWMutex
@@ -211,17 +263,30 @@ func (h *hub) get(k userKey) []*session {
 	return sh.users[k]
 }
 
-// add registers s and reports whether it is the user's first session on this node.
-func (h *hub) add(k userKey, s *session) bool {
+// add registers s unless the user or the app has lim's number of sessions, and
+// reports whether it is the user's first session on this node.
+func (h *hub) add(k userKey, s *session, lim Limits) (bool, error) {
 	sh := h.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	old := sh.users[k]
+	if len(old) >= lim.SessionsPerUser {
+		return false, errs.New(errs.SessionsPerUser, "user %q has %d sessions, the most allowed; end one first", k.user, lim.SessionsPerUser)
+	}
+	h.appsMu.Lock()
+	full := h.apps[k.app] >= lim.SessionsPerApp
+	if !full {
+		h.apps[k.app]++
+	}
+	h.appsMu.Unlock()
+	if full {
+		return false, errs.New(errs.SessionsPerApp, "app %d has %d sessions on this node, the most allowed", k.app, lim.SessionsPerApp)
+	}
 	// Copy on write: Deliver iterates slices without holding the lock.
 	next := make([]*session, 0, len(old)+1)
 	next = append(next, old...)
 	sh.users[k] = append(next, s)
-	return len(old) == 0
+	return len(old) == 0, nil
 }
 
 // remove unregisters s and reports whether the user has no session left here.
@@ -235,6 +300,13 @@ func (h *hub) remove(k userKey, s *session) bool {
 		if o != s {
 			next = append(next, o)
 		}
+	}
+	if len(next) < len(old) { // s was registered (a replaced session is removed twice)
+		h.appsMu.Lock()
+		if h.apps[k.app]--; h.apps[k.app] <= 0 {
+			delete(h.apps, k.app)
+		}
+		h.appsMu.Unlock()
 	}
 	if len(next) == 0 {
 		delete(sh.users, k)
@@ -279,7 +351,7 @@ func (s *session) closeNow(code int, why string) {
 	s.conn.Close()
 }
 
-// session is one connected device. Its reads run on the HTTP handler's goroutine;
+// session is one connected device. Its reads run on a goroutine of its own (run);
 // writes are queued and flushed by a goroutine that exists only while there is
 // something to write, so an idle connection costs one goroutine.
 type session struct {
@@ -291,11 +363,29 @@ type session struct {
 	connID   string
 
 	mu        sync.Mutex
-	queue     [][]byte
+	queue     []outFrame
+	queued    int // bytes in queue and in the flusher's hands, not yet written
 	writing   bool
 	closing   bool
 	closeCode int
 	closeWhy  string
+
+	// syncWritten is closed once the last sync reply is written or dropped;
+	// only the read goroutine uses it.
+	syncWritten chan struct{}
+}
+
+// outFrame is a frame waiting to be written; written, when set, is closed once
+// it has been written or dropped.
+type outFrame struct {
+	b       []byte
+	written chan struct{}
+}
+
+func (f outFrame) done() {
+	if f.written != nil {
+		close(f.written)
+	}
 }
 
 // run reads and handles the frames of a logged-in device until the connection ends.
@@ -345,7 +435,7 @@ func (s *session) login(ctx context.Context) bool {
 		return false
 	}
 	fail := func(err error) bool {
-		s.refuse(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		s.refuse(s.errFrame(OpLogin, f.ID, err))
 		return false
 	}
 	if !Platforms[f.Platform] {
@@ -359,20 +449,9 @@ func (s *session) login(ctx context.Context) bool {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
 		}
-		return fail(errs.New(errs.Internal, "%v", err))
-	}
-	now := s.gw.IM.Clock.Now()
-	if err := usersig.Verify(app.SDKAppID, app.SecretKey, f.User, f.UserSig, now); err != nil {
 		return fail(err)
 	}
-	users, err := s.gw.IM.Store.GetUsers(ctx, app.SDKAppID, []string{f.User})
-	if err != nil {
-		return fail(errs.New(errs.Internal, "storage failure: %v", err))
-	}
-	if _, ok := users[f.User]; !ok {
-		return fail(errs.New(errs.AccountNotFound, "account %q is not imported into app %d", f.User, app.SDKAppID))
-	}
-	if err := s.gw.IM.Gate.AdmitLogin(ctx, app, f.User); err != nil {
+	if err := s.gw.IM.Login(ctx, app, f.User, f.UserSig); err != nil {
 		return fail(err)
 	}
 	s.app, s.user, s.platform, s.connID = app, f.User, f.Platform, newConnID()
@@ -387,7 +466,11 @@ func (s *session) login(ctx context.Context) bool {
 		}
 	}
 	// Register before reading the newest seq so no entry falls between the two.
-	if s.gw.hub.add(key, s) && s.gw.Bus != nil {
+	first, err := s.gw.hub.add(key, s, s.gw.limits)
+	if err != nil {
+		return fail(err)
+	}
+	if first && s.gw.Bus != nil {
 		s.gw.Bus.Subscribe(key.app, key.user)
 	}
 	if s.gw.Metrics.Connections != nil {
@@ -395,7 +478,7 @@ func (s *session) login(ctx context.Context) bool {
 	}
 	seq, err := s.gw.IM.LastSeq(ctx, app, f.User)
 	if err != nil {
-		s.reply(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
+		s.reply(s.errFrame(OpLogin, f.ID, err))
 		return true
 	}
 	s.reply(Frame{Op: OpLogin, ID: f.ID, User: f.User, ConnID: s.connID, Seq: seq})
@@ -413,8 +496,10 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		s.app.Status = store.StatusDeleted
 	}
 	if err := svc.Gate.Active(s.app); err != nil {
-		b, _ := json.Marshal(Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
-		s.enqueue(b)
+		// The frame gets its error, and the device the same "kicked" notice an idle one
+		// gets from EndInactiveApps, whichever of its requests is refused first.
+		s.reply(s.errFrame(f.Op, f.ID, err))
+		s.reply(Frame{Op: OpKicked, Code: errs.CodeOf(err), Reason: errMessage(err)})
 		s.closeAfterFlush(websocket.ClosePolicyViolation, "app inactive")
 		return
 	}
@@ -426,12 +511,8 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		res, err = svc.Send(ctx, s.app, im.SendRequest{From: s.user, To: f.To, ClientID: f.ClientMsgID, Body: f.Body, CloudCustomData: f.CloudCustomData})
 		r.MsgKey, r.MsgTime, r.Seq, r.Duplicate, r.ClientMsgID = res.MsgKey, res.MsgTime, res.Seq, res.Duplicate, f.ClientMsgID
 	case OpSync:
-		var entries []store.Entry
-		entries, r.Complete, err = svc.Sync(ctx, s.app, s.user, f.After, f.Limit)
-		r.Entries = make([]Entry, len(entries))
-		for i := range entries {
-			r.Entries[i] = wireEntry(&entries[i])
-		}
+		s.sync(ctx, f)
+		return
 	case OpRead:
 		err = svc.MarkRead(ctx, s.app, s.user, f.Peer, f.Time)
 	case OpRecall:
@@ -442,25 +523,67 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
 	}
 	if err != nil {
-		r = Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)}
+		r = s.errFrame(f.Op, f.ID, err)
 	}
 	s.reply(r)
 }
 
+// errFrame is the reply to a failed request. An internal failure is logged and
+// answered without its text, which may come from the storage layer.
+func (s *session) errFrame(op, id string, err error) Frame {
+	if errs.CodeOf(err) == errs.Internal {
+		s.gw.Logger.Error("device request failed", "op", op, "app", s.app.SDKAppID, "user", s.user, "err", err)
+	}
+	return Frame{Op: op, ID: id, Code: errs.CodeOf(err), Message: errMessage(err)}
+}
+
+// errMessage is the text a device may see for err.
 func errMessage(err error) string {
 	var e *errs.Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Code != errs.Internal {
 		return e.Msg
 	}
-	return err.Error()
+	return "internal error"
 }
 
 func (s *session) reply(f Frame) {
+	s.push(outFrame{b: s.encode(f)})
+}
+
+func (s *session) encode(f Frame) []byte {
 	b, err := json.Marshal(f)
 	if err != nil {
 		b, _ = json.Marshal(Frame{Op: f.Op, ID: f.ID, Code: errs.Internal, Message: "could not encode reply"})
 	}
-	s.enqueue(b)
+	return b
+}
+
+// sync answers a sync request with at most MaxSyncReplyBytes. One sync is in
+// flight per session: the next is read only once the previous reply is written,
+// so a device that asks faster than it reads holds one reply, not thousands.
+func (s *session) sync(ctx context.Context, f Frame) {
+	if s.syncWritten != nil {
+		<-s.syncWritten
+	}
+	entries, complete, err := s.gw.IM.Sync(ctx, s.app, s.user, f.After, f.Limit)
+	if err != nil {
+		s.reply(s.errFrame(f.Op, f.ID, err))
+		return
+	}
+	r := Frame{Op: f.Op, ID: f.ID, Complete: complete, Entries: make([]Entry, 0, len(entries))}
+	size := len(s.encode(r))
+	for i := range entries {
+		e := wireEntry(&entries[i])
+		b, _ := json.Marshal(e)
+		if len(r.Entries) > 0 && size+len(b)+1 > MaxSyncReplyBytes {
+			r.Complete = false
+			break
+		}
+		size += len(b) + 1 // and a comma
+		r.Entries = append(r.Entries, e)
+	}
+	s.syncWritten = make(chan struct{})
+	s.push(outFrame{b: s.encode(r), written: s.syncWritten})
 }
 
 // refuse answers a failed login and closes the connection.
@@ -472,20 +595,29 @@ func (s *session) refuse(f Frame) {
 }
 
 // enqueue adds a frame to the device's queue and starts a flusher if none runs.
-func (s *session) enqueue(frame []byte) {
+func (s *session) enqueue(frame []byte) { s.push(outFrame{b: frame}) }
+
+// push queues f. A device with MaxQueueFrames frames or Limits.QueueBytes bytes
+// not yet written is disconnected (close code 1013): it reconnects and syncs.
+func (s *session) push(f outFrame) {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		f.done()
 		return
 	}
-	if len(s.queue) >= MaxQueueFrames {
+	if len(s.queue) >= MaxQueueFrames || s.queued+len(f.b) > s.gw.limits.QueueBytes {
 		s.closing = true
 		s.mu.Unlock()
+		f.done()
 		s.gw.Logger.Warn("disconnecting slow device", "app", s.app.SDKAppID, "user", s.user, "err", errQueueFull)
-		s.closeNow(websocket.CloseTryAgainLater, "too slow; reconnect and sync")
+		// Not on the caller's goroutine: Deliver must not wait for a slow device.
+		go s.closeNow(websocket.CloseTryAgainLater, "too slow; reconnect and sync")
 		return
 	}
-	s.queue = append(s.queue, frame)
+	s.queue = append(s.queue, f)
+	s.queued += len(f.b)
+	s.queuedBytes(len(f.b))
 	start := !s.writing
 	s.writing = true
 	s.mu.Unlock()
@@ -507,7 +639,7 @@ func (s *session) closeAfterFlush(code int, why string) {
 }
 
 func (s *session) flush() {
-	var batch [][]byte
+	var batch []outFrame
 	for {
 		s.mu.Lock()
 		if len(s.queue) == 0 {
@@ -521,18 +653,38 @@ func (s *session) flush() {
 		}
 		batch, s.queue = s.queue, batch[:0]
 		s.mu.Unlock()
-		for i, frame := range batch {
+		for i, f := range batch {
 			// Only this goroutine writes data frames (one flusher at a time).
-			_ = s.conn.SetWriteDeadline(time.Now().Add(WriteTimeout))
-			err := s.conn.WriteMessage(websocket.TextMessage, frame)
-			batch[i] = nil
+			_ = s.conn.SetWriteDeadline(time.Now().Add(s.gw.limits.WriteTimeout))
+			err := s.conn.WriteMessage(websocket.TextMessage, f.b)
+			batch[i] = outFrame{}
+			s.written(f)
 			if err != nil {
 				s.mu.Lock()
+				dropped := append(append([]outFrame(nil), batch[i+1:]...), s.queue...)
 				s.queue, s.writing, s.closing = nil, false, true
 				s.mu.Unlock()
+				for _, d := range dropped {
+					s.written(d)
+				}
 				s.conn.Close()
 				return
 			}
 		}
+	}
+}
+
+// written accounts for f leaving the queue, written or dropped.
+func (s *session) written(f outFrame) {
+	s.mu.Lock()
+	s.queued -= len(f.b)
+	s.queuedBytes(-len(f.b))
+	s.mu.Unlock()
+	f.done()
+}
+
+func (s *session) queuedBytes(delta int) {
+	if s.gw.Metrics.QueuedBytes != nil {
+		s.gw.Metrics.QueuedBytes(delta)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/usersig"
 )
 
 // Device is one connected device of a user.
@@ -88,8 +89,45 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 	if !users[user] {
 		return errs.New(errs.AccountNotFound, "account %q does not exist", user)
 	}
+	// Recorded before the sessions end, so that none of them can log in again
+	// with a UserSig made before the kick, on any node.
+	if err := s.Store.SetKickTime(ctx, app.SDKAppID, user, s.Clock.Now()); err != nil {
+		return storageErr(err)
+	}
 	s.Bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
 	return nil
+}
+
+// Login admits a device of user with userSig. Refusals: the UserSig's (70001,
+// 70002, 70003, 70009, 70013, 70014), 70052 when the sig was made (TLS.time)
+// before the second of the user's last kick, 70107 when the user is not
+// imported, and the gate's (60020, 70398). A successful login counts the user
+// for the month's MAU.
+func (s *Service) Login(ctx context.Context, app store.App, user, userSig string) error {
+	if err := ValidUserID(user); err != nil {
+		return err
+	}
+	claims, err := usersig.VerifyClaims(app.SDKAppID, app.SecretKey, user, userSig, s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	users, err := s.loadUsers(ctx, app.SDKAppID, user)
+	if err != nil {
+		return err
+	}
+	if _, ok := users[user]; !ok {
+		return errs.New(errs.AccountNotFound, "account %q is not imported into app %d", user, app.SDKAppID)
+	}
+	kicked, err := s.Store.KickTime(ctx, app.SDKAppID, user)
+	if err != nil {
+		return storageErr(err)
+	}
+	// TLS.time has whole seconds: a sig made in the second of the kick is accepted,
+	// so that a backend can kick and issue a new sig at once.
+	if !kicked.IsZero() && claims.Time < kicked.Unix() {
+		return errs.New(errs.SigKicked, "usersig: made before the account was kicked at %d; generate a new one", kicked.Unix())
+	}
+	return storageErrOrNil(s.Gate.AdmitLogin(ctx, app, user))
 }
 
 // MaxOnlineQuery bounds the users of one online-status query.

@@ -50,6 +50,8 @@ type Config struct {
 	// LifecycleEvery is how often the real-clock scheduler looks for due jobs;
 	// default 30 seconds.
 	LifecycleEvery time.Duration
+	// Sessions bounds the device sessions of this node (zero fields: defaults).
+	Sessions gateway.Limits
 }
 
 // Server is a running chatd node.
@@ -88,10 +90,11 @@ func New(cfg Config) (*Server, error) {
 	s.Tenants = &tenant.Service{Store: cfg.Store, Clock: cfg.Clock}
 	g := &gate.Gate{MAU: cfg.Store, Clock: cfg.Clock}
 	s.IM = &im.Service{Store: cfg.Store, Clock: cfg.Clock, Gate: g}
-	s.Gateway = gateway.New(s.Tenants, s.IM, cfg.Logger)
+	s.Gateway = gateway.New(s.Tenants, s.IM, cfg.Logger, cfg.Sessions)
 	s.Gateway.Metrics = gateway.Metrics{
 		Connections: func(d int) { m.connections.Add(float64(d)) },
 		Frames:      func(op string) { m.frames.WithLabelValues(op).Inc() },
+		QueuedBytes: func(d int) { m.queuedBytes.Add(float64(d)) },
 	}
 	s.Bus = bus.NewLocal(s.Gateway)
 	s.Gateway.Bus = s.Bus
@@ -236,6 +239,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 
 type metrics struct {
 	connections   prometheus.Gauge
+	queuedBytes   prometheus.Gauge
 	frames        *prometheus.CounterVec
 	batchSize     prometheus.Histogram
 	commitSeconds prometheus.Histogram
@@ -246,6 +250,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chatd_ws_connections", Help: "Open device connections on this node."}),
+		queuedBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chatd_ws_queued_bytes", Help: "Bytes queued for devices on this node and not yet written."}),
 		frames:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chatd_ws_frames_total", Help: "Frames received from devices, by op."}, []string{"op"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chatd_write_batch_size", Help: "Operations per group commit.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}}),
@@ -256,6 +261,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Lifecycle jobs run by this node (bills, reminders, suspensions, repossessions, ...), by kind."}, []string{"kind"})
 	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chatd_notification_deliveries_total",
 		Help: "Delivery attempts of reminders and notices by this node, by outcome."}, []string{"status"})
-	reg.MustRegister(m.connections, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
+	reg.MustRegister(m.connections, m.queuedBytes, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
 	return m
 }

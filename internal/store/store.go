@@ -127,6 +127,12 @@ type Users interface {
 	GetUsers(ctx context.Context, app int64, ids []string) (map[string]User, error)
 	// SetProfile merges tags into the user's profile. ErrNotFound if the user is missing.
 	SetProfile(ctx context.Context, app int64, userID string, tags map[string]string) error
+	// SetKickTime records that the user was kicked at at (millisecond precision),
+	// keeping the later time when one is stored. It outlives the user's deletion:
+	// a UserSig made before a kick stays refused after a re-import.
+	SetKickTime(ctx context.Context, app int64, userID string, at time.Time) error
+	// KickTime returns the user's last kick, or the zero time if never kicked.
+	KickTime(ctx context.Context, app int64, userID string) (time.Time, error)
 }
 
 // Kinds of entries in a user's sync log.

@@ -118,28 +118,35 @@ func sign(key string, c Claims) []byte {
 // Order: decode, sdkappid, identifier, HMAC, expiry — so a forged sig never learns whether
 // it would have been expired.
 func Verify(sdkappid int64, key, identifier, sig string, now time.Time) error {
+	_, err := VerifyClaims(sdkappid, key, identifier, sig, now)
+	return err
+}
+
+// VerifyClaims is Verify that also returns the verified claims (for example the
+// issue time, which a login compares with the user's last kick).
+func VerifyClaims(sdkappid int64, key, identifier, sig string, now time.Time) (Claims, error) {
 	c, err := Decode(sig)
 	if err != nil {
-		return err
+		return Claims{}, err
 	}
 	if c.SDKAppID != sdkappid {
-		return errs.New(errs.SigSDKAppID, "usersig: sdkappid mismatch (sig is for %d)", c.SDKAppID)
+		return Claims{}, errs.New(errs.SigSDKAppID, "usersig: sdkappid mismatch (sig is for %d)", c.SDKAppID)
 	}
 	if c.Identifier != identifier {
-		return errs.New(errs.SigIdentifier, "usersig: identifier mismatch (sig is for %q)", c.Identifier)
+		return Claims{}, errs.New(errs.SigIdentifier, "usersig: identifier mismatch (sig is for %q)", c.Identifier)
 	}
 	got, _ := base64.StdEncoding.DecodeString(c.Sig) // checked by Decode
 	if !hmac.Equal(got, sign(key, c)) {
-		return errs.New(errs.SigMismatch, "usersig: signature mismatch")
+		return Claims{}, errs.New(errs.SigMismatch, "usersig: signature mismatch")
 	}
 	end := c.Time + c.Expire
 	if c.Expire > 0 && end < c.Time { // overflow: treat as never expiring rather than wrapping
 		end = math.MaxInt64
 	}
 	if now.Unix() > end {
-		return errs.New(errs.SigExpired, "usersig: expired at %d", end)
+		return Claims{}, errs.New(errs.SigExpired, "usersig: expired at %d", end)
 	}
-	return nil
+	return c, nil
 }
 
 // Decode returns the claims of a sig without checking the HMAC.

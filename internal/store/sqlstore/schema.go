@@ -117,6 +117,15 @@ CREATE INDEX IF NOT EXISTS entries_by_conversation ON entries (app, owner, peer,
 -- sender first so that both copies of a message share a leaf page.
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_client_id ON entries (app, from_user, client_id, owner) WHERE client_id <> '';
 
+-- The last kick of a user (Unix ms): UserSigs made before it are refused. A new
+-- table needs no upgrade step; rows outlive the user, not the app.
+CREATE TABLE IF NOT EXISTS user_kicks (
+	app       BIGINT NOT NULL,
+	user_id   TEXT NOT NULL,
+	kicked_at BIGINT NOT NULL,
+	PRIMARY KEY (app, user_id)
+);
+
 -- Owner read the conversation with peer up to read_time (Unix seconds).
 CREATE TABLE IF NOT EXISTS reads (
 	app       BIGINT NOT NULL,

@@ -159,7 +159,7 @@ func (s *Store) listApps(ctx context.Context, db queryer, where string, args ...
 // the account and stay.
 var appTables = []struct{ table, col string }{
 	{"users", "app"}, {"entries", "app"}, {"seqs", "app"}, {"reads", "app"},
-	{"mau_users", "app"}, {"mau_counts", "app"}, {"usage", "sdkappid"},
+	{"mau_users", "app"}, {"mau_counts", "app"}, {"usage", "sdkappid"}, {"user_kicks", "app"},
 }
 
 // DeleteApp implements store.Tenants. Deleting a deleted app again keeps the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/chatd/chatd/internal/store"
 )
@@ -147,4 +148,28 @@ func (s *Store) SetProfile(ctx context.Context, app int64, userID string, tags m
 		return wrap("set profile", err)
 	}
 	return err
+}
+
+// SetKickTime implements store.Users.
+func (s *Store) SetKickTime(ctx context.Context, app int64, userID string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, s.q(`
+		INSERT INTO user_kicks (app, user_id, kicked_at) VALUES (?, ?, ?)
+		ON CONFLICT (app, user_id) DO UPDATE SET kicked_at =
+			CASE WHEN excluded.kicked_at > user_kicks.kicked_at THEN excluded.kicked_at ELSE user_kicks.kicked_at END`),
+		app, userID, toMs(at))
+	return wrap("set kick time", err)
+}
+
+// KickTime implements store.Users.
+func (s *Store) KickTime(ctx context.Context, app int64, userID string) (time.Time, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, s.q(`
+		SELECT kicked_at FROM user_kicks WHERE app = ? AND user_id = ?`), app, userID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, wrap("kick time", err)
+	}
+	return fromMs(at), nil
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteUsers", testDeleteUsers},
 		{"GetUsersOnlyExisting", testGetUsersOnlyExisting},
 		{"SetProfile", testSetProfile},
+		{"KickTime", testKickTime},
 		{"SendBothCopies", testSendBothCopies},
 		{"SendOnlyReceiver", testSendOnlyReceiver},
 		{"SendToSelf", testSendToSelf},

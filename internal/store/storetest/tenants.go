@@ -222,6 +222,9 @@ func testDeleteAppRemovesOnlyItsData(t *testing.T, s store.Store) {
 				t.Fatal(err)
 			}
 		}
+		if err := s.SetKickTime(ctx, id, "alice", t0); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := s.DeleteApp(ctx, a1.SDKAppID, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -261,6 +264,9 @@ func testDeleteAppRemovesOnlyItsData(t *testing.T, s store.Store) {
 		c, err := s.CountMonthly(ctx, id, month)
 		if err != nil || c != 2*n {
 			t.Fatalf("app %d: CountMonthly = %d, %v; want %d", id, c, err, 2*n)
+		}
+		if at := kickTime(t, s, id, "alice"); at.IsZero() == present {
+			t.Fatalf("app %d: KickTime = %v; present=%v", id, at, present)
 		}
 	}
 	check(a1.SDKAppID, false)

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/internal/store"
 )
@@ -140,5 +141,43 @@ func testSetProfile(t *testing.T, s store.Store) {
 	}
 	if err := s.SetProfile(ctx, app2, "alice", map[string]string{"a": "b"}); !isErr(err, store.ErrNotFound) {
 		t.Fatalf("SetProfile(alice of another app): %v, want ErrNotFound", err)
+	}
+}
+
+func kickTime(t *testing.T, s store.Store, app int64, user string) time.Time {
+	t.Helper()
+	at, err := s.KickTime(ctx, app, user)
+	if err != nil {
+		t.Fatalf("KickTime: %v", err)
+	}
+	return at
+}
+
+// testKickTime: the last kick per user is kept, never moved back, outlives the
+// user's deletion and goes with the app.
+func testKickTime(t *testing.T, s store.Store) {
+	if at := kickTime(t, s, app1, "alice"); !at.IsZero() {
+		t.Fatalf("never kicked: %v, want zero", at)
+	}
+	if err := s.ImportUsers(ctx, app1, []store.User{{UserID: "alice", CreatedAt: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(90 * time.Minute)
+	for _, at := range []time.Time{t0, later, t0.Add(time.Minute)} {
+		if err := s.SetKickTime(ctx, app1, "alice", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at := kickTime(t, s, app1, "alice"); !at.Equal(later) {
+		t.Fatalf("kick time %v, want the latest %v", at, later)
+	}
+	if at := kickTime(t, s, app2, "alice"); !at.IsZero() {
+		t.Fatalf("another app's alice: %v, want zero", at)
+	}
+	if err := s.DeleteUsers(ctx, app1, []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if at := kickTime(t, s, app1, "alice"); !at.Equal(later) {
+		t.Fatalf("after deleting the user: %v, want %v", at, later)
 	}
 }
