@@ -32,6 +32,8 @@ type serveConfig struct {
 	trialAutoExtend bool
 
 	notifyFile, smtpAddr, smtpFrom, smtpUser, webhookURL, webhookSecret string
+
+	limits server.Limits // HTTP timeouts, body and connection bounds
 }
 
 func parseServeFlags(args []string) (serveConfig, error) {
@@ -52,6 +54,10 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	fs.StringVar(&c.smtpUser, "smtp-user", env("CHATD_SMTP_USER", ""), "SMTP AUTH PLAIN user name (with --smtp-addr)")
 	fs.StringVar(&c.webhookURL, "notify-webhook", env("CHATD_NOTIFY_WEBHOOK", ""), "POST every notice (email and SMS) as JSON to this URL, e.g. an SMS gateway")
 	fs.StringVar(&c.webhookSecret, "notify-webhook-secret", env("CHATD_NOTIFY_WEBHOOK_SECRET", ""), "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature)")
+	limitFlags(fs, &c.limits)
+	if err := setFromEnv(fs, limitEnv); err != nil {
+		return c, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -72,10 +78,45 @@ func parseServeFlags(args []string) (serveConfig, error) {
 			return c, fmt.Errorf("--fake-clock must be an RFC3339 time such as 2027-01-31T10:00:00Z, not %q", c.fakeClock)
 		}
 	}
+	if l := c.limits; l.ReadTimeout < 0 || l.WriteTimeout < 0 || l.IdleTimeout < 0 || l.MaxBodyBytes < 0 || l.MaxConns < 0 {
+		return c, errors.New("--http-*-timeout, --max-body-bytes and --max-conns must not be negative")
+	}
 	if (c.smtpAddr == "") != (c.smtpFrom == "") {
 		return c, errors.New("--smtp-addr and --smtp-from go together")
 	}
 	return c, nil
+}
+
+// limitFlags registers the flags of the HTTP port's limits (server.Limits).
+func limitFlags(fs *flag.FlagSet, l *server.Limits) {
+	fs.DurationVar(&l.ReadTimeout, "http-read-timeout", server.DefaultReadTimeout, "time a client has to send a whole request, body included")
+	fs.DurationVar(&l.WriteTimeout, "http-write-timeout", server.DefaultWriteTimeout, "time to answer a request, from the end of its headers")
+	fs.DurationVar(&l.IdleTimeout, "http-idle-timeout", server.DefaultIdleTimeout, "close keep-alive connections idle this long")
+	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body in bytes (REST; the operator API takes 64 KiB)")
+	fs.IntVar(&l.MaxConns, "max-conns", 0, "most open connections, device sessions included; more are closed at once (0: the descriptor limit less 128)")
+}
+
+// limitEnv names the environment variable of each limit flag.
+var limitEnv = map[string]string{
+	"http-read-timeout":  "CHATD_HTTP_READ_TIMEOUT",
+	"http-write-timeout": "CHATD_HTTP_WRITE_TIMEOUT",
+	"http-idle-timeout":  "CHATD_HTTP_IDLE_TIMEOUT",
+	"max-body-bytes":     "CHATD_MAX_BODY_BYTES",
+	"max-conns":          "CHATD_MAX_CONNS",
+}
+
+// setFromEnv sets each flag of vars from its environment variable, when set and
+// not empty, so that the command line overrides the environment; a bad value is
+// an error.
+func setFromEnv(fs *flag.FlagSet, vars map[string]string) error {
+	for name, env := range vars {
+		if v := os.Getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %v", env, v, err)
+			}
+		}
+	}
+	return nil
 }
 
 func envBool(name string) bool {
@@ -173,7 +214,8 @@ func serve(c serveConfig, logger *slog.Logger) error {
 		return fmt.Errorf("opening %s store: %w", c.storeKind, err)
 	}
 
-	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend}
+	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
+		Limits: c.limits}
 	if c.fakeClock != "" {
 		start, _ := time.Parse(time.RFC3339, c.fakeClock)
 		cfg.Manual = clock.NewManual(start)

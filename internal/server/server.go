@@ -50,6 +50,9 @@ type Config struct {
 	// LifecycleEvery is how often the real-clock scheduler looks for due jobs;
 	// default 30 seconds.
 	LifecycleEvery time.Duration
+	// Limits bound the HTTP port's connections and requests; zero fields take
+	// their defaults.
+	Limits Limits
 }
 
 // Server is a running chatd node.
@@ -63,6 +66,7 @@ type Server struct {
 	Commerce  *commerce.Service
 	Lifecycle *lifecycle.Scheduler
 	Handler   http.Handler
+	metrics   *metrics
 	ready     atomic.Bool
 	stopJobs  context.CancelFunc
 	jobsDone  chan struct{}
@@ -80,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PurgeEvery <= 0 {
 		cfg.PurgeEvery = 10 * time.Minute
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
@@ -109,8 +114,9 @@ func New(cfg Config) (*Server, error) {
 		}})
 
 	mux := http.NewServeMux()
-	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger}))
-	mux.Handle("/v1/ws", s.Gateway)
+	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger,
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes}))
+	mux.Handle("/v1/ws", clearDeadlines(s.Gateway))
 	mux.Handle("/operator/v1/", operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
 		Commerce: s.Commerce, Scheduler: s.Lifecycle}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -122,7 +128,8 @@ func New(cfg Config) (*Server, error) {
 	debug.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	debug.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/debug/pprof/", requireToken(cfg.OperatorToken, debug))
-	s.Handler = mux
+	s.Handler = limitBody(cfg.Limits.MaxBodyBytes, mux)
+	s.metrics = m
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopJobs, s.jobsDone, s.lifecycleDone, s.watchDone = cancel, make(chan struct{}), make(chan struct{}), make(chan struct{})
@@ -180,11 +187,17 @@ func (s *Server) purge(ctx context.Context) (int64, error) {
 	return s.IM.PurgeExpired(ctx, apps)
 }
 
-// Serve serves on ln until ctx ends, then shuts down gracefully: it stops accepting,
-// ends device sessions, lets requests in flight finish, commits queued writes and
-// closes the store.
+// Serve serves on ln, within Config.Limits, until ctx ends, then shuts down
+// gracefully: it stops accepting, ends device sessions, lets requests in flight
+// finish, commits queued writes and closes the store.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
-	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
+	l := s.cfg.Limits
+	ln = limitConns(ln, l.MaxConns,
+		func(d int) { s.metrics.httpConns.Add(float64(d)) },
+		func() { s.metrics.httpRefused.Inc() })
+	hs := &http.Server{Handler: s.Handler, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
+		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" {
@@ -235,6 +248,8 @@ func requireToken(token string, next http.Handler) http.Handler {
 }
 
 type metrics struct {
+	httpConns     prometheus.Gauge
+	httpRefused   prometheus.Counter
 	connections   prometheus.Gauge
 	frames        *prometheus.CounterVec
 	batchSize     prometheus.Histogram
@@ -256,6 +271,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Lifecycle jobs run by this node (bills, reminders, suspensions, repossessions, ...), by kind."}, []string{"kind"})
 	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chatd_notification_deliveries_total",
 		Help: "Delivery attempts of reminders and notices by this node, by outcome."}, []string{"status"})
-	reg.MustRegister(m.connections, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
+	m.httpConns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "chatd_http_connections",
+		Help: "Open connections on the HTTP port (device sessions included)."})
+	m.httpRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "chatd_http_connections_refused_total",
+		Help: "Connections closed at once because the connection limit was reached."})
+	reg.MustRegister(m.httpConns, m.httpRefused, m.connections, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
 	return m
 }
