@@ -5,13 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -36,13 +36,17 @@ type serveConfig struct {
 	limits server.Limits // HTTP timeouts, body and connection bounds
 }
 
-func parseServeFlags(args []string) (serveConfig, error) {
-	var c serveConfig
+// serveFlags registers serve's flags on a new set, with defaults from CHATD_*
+// variables, filling c.
+func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // runServe reports errors and prints the help
 	fs.StringVar(&c.data, "data", env("CHATD_DATA", "./chatd-data"), "data directory (SQLite database, operator token)")
 	fs.StringVar(&c.addr, "addr", env("CHATD_ADDR", "127.0.0.1:8080"), "listen address for REST, WebSocket, operator API and metrics")
 	fs.StringVar(&c.storeKind, "store", env("CHATD_STORE", "sqlite"), "storage: sqlite (embedded) or postgres")
-	fs.StringVar(&c.postgresURL, "postgres-url", env("CHATD_POSTGRES_URL", ""), "PostgreSQL URL for --store postgres")
+	// Secrets are flag values that -h must not print as defaults taken from the environment.
+	c.postgresURL, c.webhookURL, c.webhookSecret = env("CHATD_POSTGRES_URL", ""), env("CHATD_NOTIFY_WEBHOOK", ""), env("CHATD_NOTIFY_WEBHOOK_SECRET", "")
+	fs.Var(secretFlag{&c.postgresURL}, "postgres-url", "PostgreSQL `URL` for --store postgres")
 	fs.StringVar(&c.tlsCert, "tls-cert", env("CHATD_TLS_CERT", ""), "serve HTTPS/WSS with this certificate (PEM)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("CHATD_TLS_KEY", ""), "private key for --tls-cert (PEM)")
 	fs.StringVar(&c.logLevel, "log-level", env("CHATD_LOG_LEVEL", "info"), "debug, info, warn or error")
@@ -52,10 +56,25 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	fs.StringVar(&c.smtpAddr, "smtp-addr", env("CHATD_SMTP_ADDR", ""), "send email notices through this SMTP relay (host:port); password in CHATD_SMTP_PASSWORD")
 	fs.StringVar(&c.smtpFrom, "smtp-from", env("CHATD_SMTP_FROM", ""), "From address of email notices (with --smtp-addr)")
 	fs.StringVar(&c.smtpUser, "smtp-user", env("CHATD_SMTP_USER", ""), "SMTP AUTH PLAIN user name (with --smtp-addr)")
-	fs.StringVar(&c.webhookURL, "notify-webhook", env("CHATD_NOTIFY_WEBHOOK", ""), "POST every notice (email and SMS) as JSON to this URL, e.g. an SMS gateway")
-	fs.StringVar(&c.webhookSecret, "notify-webhook-secret", env("CHATD_NOTIFY_WEBHOOK_SECRET", ""), "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature)")
+	fs.Var(secretFlag{&c.webhookURL}, "notify-webhook", "POST every notice (email and SMS) as JSON to this `URL`, e.g. an SMS gateway")
+	fs.Var(secretFlag{&c.webhookSecret}, "notify-webhook-secret", "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature) with this `key`")
 	limitFlags(fs, &c.limits)
-	if err := setFromEnv(fs, limitEnv); err != nil {
+	return fs, setFromEnv(fs, limitEnv)
+}
+
+// serveUsage prints serve's help, flags with their defaults, to w.
+func serveUsage(w io.Writer) {
+	var c serveConfig
+	fs, _ := serveFlags(&c)
+	fs.SetOutput(w)
+	fmt.Fprintln(w, "Usage: chatd serve [flags]\n\nEach flag also comes from the CHATD_* environment variable of its name.\n\nFlags:")
+	fs.PrintDefaults()
+}
+
+func parseServeFlags(args []string) (serveConfig, error) {
+	var c serveConfig
+	fs, err := serveFlags(&c)
+	if err != nil {
 		return c, err
 	}
 	if err := fs.Parse(args); err != nil {
@@ -165,9 +184,11 @@ func runServe(args []string) int {
 	c, err := parseServeFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			serveUsage(os.Stdout)
 			return 0
 		}
 		fmt.Fprintln(os.Stderr, "chatd serve:", err)
+		fmt.Fprintln(os.Stderr, "Run 'chatd serve -h' for its flags.")
 		return 2
 	}
 	var level slog.Level
@@ -200,18 +221,9 @@ func serve(c serveConfig, logger *slog.Logger) error {
 		logger.Info("using operator token", "path", tokenPath)
 	}
 
-	var st store.Store
-	switch c.storeKind {
-	case "sqlite":
-		path := filepath.Join(c.data, "chatd.db")
-		st, err = sqlite.Open(path)
-		logger.Info("storage", "kind", "sqlite", "path", path)
-	case "postgres":
-		st, err = postgres.Open(ctx, c.postgresURL)
-		logger.Info("storage", "kind", "postgres", "url", redact(c.postgresURL))
-	}
+	st, err := openStore(ctx, c, logger)
 	if err != nil {
-		return fmt.Errorf("opening %s store: %w", c.storeKind, err)
+		return err
 	}
 
 	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
@@ -246,16 +258,24 @@ func serve(c serveConfig, logger *slog.Logger) error {
 	return err
 }
 
-// redact hides the password of a database URL in logs.
-func redact(url string) string {
-	at := strings.LastIndex(url, "@")
-	scheme := strings.Index(url, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return url
+// openStore opens the configured store. Logs and errors name a PostgreSQL
+// database by postgres.Describe, never by its connection string.
+func openStore(ctx context.Context, c serveConfig, logger *slog.Logger) (store.Store, error) {
+	switch c.storeKind {
+	case "postgres":
+		logger.Info("storage", "kind", "postgres", "db", postgres.Describe(c.postgresURL))
+		st, err := postgres.Open(ctx, c.postgresURL)
+		if err != nil {
+			return nil, fmt.Errorf("opening the postgres store (%s): %w", postgres.Describe(c.postgresURL), err)
+		}
+		return st, nil
+	default:
+		path := filepath.Join(c.data, "chatd.db")
+		logger.Info("storage", "kind", "sqlite", "path", path)
+		st, err := sqlite.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("opening the sqlite store: %w", err)
+		}
+		return st, nil
 	}
-	userinfo := url[scheme+3 : at]
-	if i := strings.Index(userinfo, ":"); i >= 0 {
-		return url[:scheme+3] + userinfo[:i] + ":***" + url[at:]
-	}
-	return url
 }
