@@ -248,3 +248,34 @@ func TestWebSocketOutlivesHTTPTimeouts(t *testing.T) {
 		t.Fatalf("the session ended with the HTTP timeouts: %v", err)
 	}
 }
+
+// Requests with the operator token may take longer than WriteTimeout (a long
+// clock move); others are cut at it.
+func TestOperatorRequestsOutliveWriteTimeout(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	slow := operatorUnbounded("secret", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(3 * timeout) // a job longer than the timeout under test
+		io.WriteString(w, "done")
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: slow, WriteTimeout: timeout}
+	go hs.Serve(ln)
+	defer hs.Close()
+	for token, want := range map[string]bool{"secret": true, "wrong": false, "": false} {
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/operator/v1/clock", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+		got := err == nil
+		if got {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got = string(b) == "done"
+		}
+		if got != want {
+			t.Errorf("token %q: answered %v, want %v (%v)", token, got, want, err)
+		}
+	}
+}
