@@ -50,7 +50,7 @@ func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", env("CHATD_TLS_CERT", ""), "serve HTTPS/WSS with this certificate (PEM)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("CHATD_TLS_KEY", ""), "private key for --tls-cert (PEM)")
 	fs.StringVar(&c.logLevel, "log-level", env("CHATD_LOG_LEVEL", "info"), "debug, info, warn or error")
-	fs.StringVar(&c.fakeClock, "fake-clock", env("CHATD_FAKE_CLOCK", ""), "start on a manual clock at this RFC3339 time; only `chatd clock set|advance` move it (tests and forecasts)")
+	fs.StringVar(&c.fakeClock, "fake-clock", env("CHATD_FAKE_CLOCK", ""), "start on a manual clock at this RFC3339 `TIME`; only chatd clock set|advance move it (tests and forecasts)")
 	fs.BoolVar(&c.trialAutoExtend, "trial-auto-extend", envBool("CHATD_TRIAL_AUTO_EXTEND"), "extend each Free Trial once, by one month, automatically at expiry")
 	fs.StringVar(&c.notifyFile, "notify-file", env("CHATD_NOTIFY_FILE", ""), "append every reminder and notice as a JSON line to this file (default DATA/notifications.log)")
 	fs.StringVar(&c.smtpAddr, "smtp-addr", env("CHATD_SMTP_ADDR", ""), "send email notices through this SMTP relay (host:port); password in CHATD_SMTP_PASSWORD")
@@ -180,23 +180,25 @@ func env(name, def string) string {
 	return def
 }
 
-func runServe(args []string) int {
+// runServe runs `chatd serve` and returns its exit status: help on stdout (0),
+// a mistake in the flags on stderr (2), a failure in the log on stderr (1).
+func runServe(stdout, stderr io.Writer, args []string) int {
 	c, err := parseServeFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			serveUsage(os.Stdout)
+			serveUsage(stdout)
 			return 0
 		}
-		fmt.Fprintln(os.Stderr, "chatd serve:", err)
-		fmt.Fprintln(os.Stderr, "Run 'chatd serve -h' for its flags.")
+		fmt.Fprintln(stderr, "chatd serve:", err)
+		fmt.Fprintln(stderr, "Run 'chatd serve -h' for its flags.")
 		return 2
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		fmt.Fprintln(os.Stderr, "chatd serve: bad --log-level:", err)
+		fmt.Fprintln(stderr, "chatd serve: bad --log-level:", err)
 		return 2
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(c, logger); err != nil {
 		logger.Error("chatd stopped", "err", err)
 		return 1
