@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,7 +69,8 @@ type Server struct {
 	Handler   http.Handler
 	metrics   *metrics
 	ready     atomic.Bool
-	stopJobs  context.CancelFunc
+	startOnce sync.Once
+	stopJobs  context.CancelFunc // nil until Start
 	jobsDone  chan struct{}
 	// lifecycleDone and watchDone close when the lifecycle loop and the
 	// gateway's watch of app status returned.
@@ -76,7 +78,8 @@ type Server struct {
 	watchDone     chan struct{}
 }
 
-// New builds a server over an open store.
+// New builds a server over an open store. It starts nothing: Start (or
+// Serve) does.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Clock == nil || cfg.Logger == nil {
 		return nil, errors.New("server: store, clock and logger are required")
@@ -131,24 +134,33 @@ func New(cfg Config) (*Server, error) {
 	s.Handler = limitBody(cfg.Limits.MaxBodyBytes, mux)
 	s.metrics = m
 
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopJobs, s.jobsDone, s.lifecycleDone, s.watchDone = cancel, make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go s.runJobs(ctx)
-	go func() {
-		defer close(s.lifecycleDone)
-		s.Lifecycle.Loop(ctx, cfg.LifecycleEvery)
-	}()
-	go func() {
-		defer close(s.watchDone)
-		s.Gateway.WatchApps(ctx)
-	}()
-	s.ready.Store(true)
 	return s, nil
+}
+
+// Start starts the background work: the retention purge, the lifecycle
+// scheduler and the gateway's watch of app status; /readyz answers ready from
+// then on. Serve calls it; tests that need the jobs without Serve call it
+// themselves. Calls after the first do nothing; Close stops the work.
+func (s *Server) Start() {
+	s.startOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopJobs, s.jobsDone, s.lifecycleDone, s.watchDone = cancel, make(chan struct{}), make(chan struct{}), make(chan struct{})
+		go s.runJobs(ctx)
+		go func() {
+			defer close(s.lifecycleDone)
+			s.Lifecycle.Loop(ctx, s.cfg.LifecycleEvery)
+		}()
+		go func() {
+			defer close(s.watchDone)
+			s.Gateway.WatchApps(ctx)
+		}()
+		s.ready.Store(true)
+	})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !s.ready.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		http.Error(w, "not serving: starting or shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -191,6 +203,7 @@ func (s *Server) purge(ctx context.Context) (int64, error) {
 // gracefully: it stops accepting, ends device sessions, lets requests in flight
 // finish, commits queued writes and closes the store.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
+	s.Start()
 	l := s.cfg.Limits
 	ln = limitConns(ln, l.MaxConns,
 		func(d int) { s.metrics.httpConns.Add(float64(d)) },
@@ -224,12 +237,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	return err
 }
 
-// Close stops background jobs, flushes the writer and closes the store.
+// Close stops the background work if started, flushes the writer and closes
+// the store. A server is closed once, and not started after.
 func (s *Server) Close() {
-	s.stopJobs()
-	<-s.jobsDone
-	<-s.lifecycleDone
-	<-s.watchDone
+	s.ready.Store(false)
+	if s.stopJobs != nil {
+		s.stopJobs()
+		<-s.jobsDone
+		<-s.lifecycleDone
+		<-s.watchDone
+	}
 	s.Writer.Close()
 	if err := s.cfg.Store.Close(); err != nil {
 		s.cfg.Logger.Error("closing store", "err", err)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +29,53 @@ func newServer(t *testing.T) (*Server, *clock.Manual, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	hs := httptest.NewServer(s.Handler)
 	t.Cleanup(func() { hs.Close(); s.Close() })
 	return s, c, hs
+}
+
+// New starts no goroutine and the server is not ready until Start.
+func TestNewStartsNothing(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	s, err := New(Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("New started %d goroutines", after-before)
+	}
+	hs := httptest.NewServer(s.Handler)
+	defer hs.Close()
+	if code, _ := get(t, hs.URL+"/readyz", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz before Start: %d", code)
+	}
+	s.Start()
+	s.Start() // once
+	if code, _ := get(t, hs.URL+"/readyz", ""); code != 200 {
+		t.Errorf("readyz after Start: %d", code)
+	}
+	s.Close()
+	if code, _ := get(t, hs.URL+"/readyz", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz after Close: %d", code)
+	}
+}
+
+// A server never started closes.
+func TestCloseWithoutStart(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
 }
 
 func get(t *testing.T, url, token string) (int, string) {
