@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,4 +179,52 @@ func TestLifecycleWiredWithMetrics(t *testing.T) {
 	if _, body := get(t, hs.URL+"/metrics", ""); !strings.Contains(body, `chatd_lifecycle_jobs_total{kind="bill"} 1`) {
 		t.Errorf("metrics lack the bill job:\n%s", body)
 	}
+}
+
+// failingStore fails every account read with an error naming the database.
+type failingStore struct{ store.Store }
+
+func (failingStore) GetAccount(context.Context, string) (store.Account, error) {
+	return store.Account{}, errors.New("failed to connect to `user=chatd database=secretdb`: dial tcp 10.0.0.7:5432")
+}
+
+// /readyz is public: it says the store is unavailable without the store's error.
+func TestReadyzHidesStoreErrors(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	s, err := New(Config{Store: failingStore{st}, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), OperatorToken: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	hs := httptest.NewServer(s.Handler)
+	defer func() { hs.Close(); s.Close() }()
+	code, body := get(t, hs.URL+"/readyz", "")
+	if code != http.StatusServiceUnavailable || strings.Contains(body, "secretdb") || strings.Contains(body, "10.0.0.7") {
+		t.Errorf("readyz: %d %q", code, body)
+	}
+	if !strings.Contains(logs.String(), "secretdb") {
+		t.Errorf("the error is not logged:\n%s", logs.String())
+	}
+}
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
