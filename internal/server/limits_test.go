@@ -122,14 +122,7 @@ func TestSlowRequestsAreCut(t *testing.T) {
 func TestBodyLimitReachesREST(t *testing.T) {
 	s, clk, addr := serveLimited(t, Limits{MaxBodyBytes: 1000})
 	ctx := context.Background()
-	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := s.Tenants.CreateApp(ctx, acc.ID, "Chat", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := newApp(t, s)
 	sig, err := usersig.Gen(app.SDKAppID, app.SecretKey, "administrator", 86400, clk.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -150,16 +143,27 @@ func TestBodyLimitReachesREST(t *testing.T) {
 	}
 }
 
+// newApp creates an account and its app.
+func newApp(t *testing.T, s *Server) store.App {
+	t.Helper()
+	ctx := context.Background()
+	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := s.Tenants.CreateApp(ctx, acc.ID, "Chat", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
 // Beyond MaxConns a connection is closed at once, unanswered, and counted.
 func TestConnectionLimit(t *testing.T) {
 	_, _, addr := serveLimited(t, Limits{MaxConns: 2})
 	c1, c2 := dial(t, addr), dial(t, addr)
 	br1 := bufio.NewReader(c1)
-	for _, c := range []net.Conn{c1, c2} { // both accepted and held open
-		br := br1
-		if c == c2 {
-			br = bufio.NewReader(c2)
-		}
+	for c, br := range map[net.Conn]*bufio.Reader{c1: br1, c2: bufio.NewReader(c2)} { // both accepted and held open
 		if code, _ := roundTrip(t, c, br, "/healthz"); code != 200 {
 			t.Fatalf("healthz: %d", code)
 		}
@@ -188,7 +192,7 @@ func TestConnLimiterReleasesSlots(t *testing.T) {
 	l := limitConns(ln, 1, nil, nil)
 	defer l.Close()
 	addr := ln.Addr().String()
-	c1 := dial(t, addr)
+	dial(t, addr)
 	a1, err := l.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +216,6 @@ func TestConnLimiterReleasesSlots(t *testing.T) {
 		t.Fatalf("after a close, accepted %v, want %v", a3, c3.LocalAddr())
 	}
 	a3.Close()
-	_ = c1
 }
 
 // A device's WebSocket session is not bound by the HTTP read and write
@@ -221,14 +224,7 @@ func TestWebSocketOutlivesHTTPTimeouts(t *testing.T) {
 	const timeout = 150 * time.Millisecond
 	s, clk, addr := serveLimited(t, Limits{ReadTimeout: timeout, WriteTimeout: timeout})
 	ctx := context.Background()
-	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := s.Tenants.CreateApp(ctx, acc.ID, "Chat", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := newApp(t, s)
 	if err := s.IM.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}}); err != nil {
 		t.Fatal(err)
 	}
