@@ -350,6 +350,10 @@ func (c *cli) dispatch(args []string) error {
 		return err
 	}
 	if cmd, ok := lookup(w); ok {
+		if w == "serve" && args[0] != w {
+			// serve has flags of its own (--data too): ones before it would be lost.
+			return usagef("give serve's flags after it: chatd serve %s", strings.Join(args[:len(args)-len(rest)-1], " "))
+		}
 		return cmd.run(c, rest)
 	}
 	subs := secondWords(w)

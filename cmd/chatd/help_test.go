@@ -50,7 +50,7 @@ func TestHelpToStdout(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{}, {"frobnicate"}, {"app"}, {"app", "explode"}, {"app", "create", "--bogus"},
-		{"serve", "--bogus"}, {"serve", "extra"}, {"version", "extra"}, {"help", "frobnicate"}} {
+		{"serve", "--bogus"}, {"serve", "extra"}, {"--data", "/srv/chatd", "serve"}, {"version", "extra"}, {"help", "frobnicate"}} {
 		if r := runArgs(args...); r.code != 2 || r.stdout != "" || r.stderr == "" {
 			t.Errorf("chatd %v: exit %d, stdout %q, stderr %q; want 2 with stderr only", args, r.code, r.stdout, r.stderr)
 		}
