@@ -56,7 +56,7 @@ type Config struct {
 	Limits Limits
 }
 
-// Server is a running chatd node.
+// Server is one chatd node: New builds it, Start or Serve runs it, Close ends it.
 type Server struct {
 	cfg       Config
 	Tenants   *tenant.Service
@@ -71,9 +71,9 @@ type Server struct {
 	ready     atomic.Bool
 	startOnce sync.Once
 	stopJobs  context.CancelFunc // nil until Start
-	jobsDone  chan struct{}
-	// lifecycleDone and watchDone close when the lifecycle loop and the
-	// gateway's watch of app status returned.
+	// jobsDone, lifecycleDone and watchDone close when the retention purge, the
+	// lifecycle loop and the gateway's watch of app status returned.
+	jobsDone      chan struct{}
 	lifecycleDone chan struct{}
 	watchDone     chan struct{}
 }
