@@ -21,6 +21,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -44,14 +46,21 @@ type cli struct {
 	// global flags
 	server, token, data string
 	json                bool
+
+	// parsed is the flag set of the command being run, for its help.
+	parsed *flag.FlagSet
 }
 
-// usageError is a mistake in the command line (exit code 2).
-type usageError struct{ msg string }
+// usageError is a mistake in the command line (exit code 2). flags marks a
+// mistake in a command's flags, which is followed by their help.
+type usageError struct {
+	msg   string
+	flags bool
+}
 
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
 
 func runCLI(args []string) int {
 	c := &cli{
@@ -70,16 +79,22 @@ func (c *cli) run(args []string) int {
 
 	err := c.dispatch(args)
 	var ue usageError
+	var code exitCode
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
+		printFlags(c.stdout, c.parsed)
 		return 0
+	case errors.As(err, &code):
+		return int(code)
 	case errors.As(err, &ue):
-		if ue.msg != "" {
-			fmt.Fprintln(c.stderr, "chatd:", ue.msg)
+		fmt.Fprintln(c.stderr, "chatd:", ue.msg)
+		if ue.flags && c.parsed != nil {
+			printFlags(c.stderr, c.parsed)
+		} else {
+			fmt.Fprintln(c.stderr, "Run 'chatd help' for the list of commands.")
 		}
-		fmt.Fprintln(c.stderr, "Run 'chatd help' for the list of commands.")
 		return 2
 	default:
 		fmt.Fprintln(c.stderr, "chatd:", err)
@@ -116,10 +131,15 @@ func (f secretFlag) Set(v string) error {
 	return nil
 }
 
+// flagSet returns the flag set of the command name, with the global flags.
+// It prints nothing: run prints its help to stdout when asked for, or with the
+// error to stderr.
 func (c *cli) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("chatd "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	c.globals(fs)
+	c.parsed = fs
 	return fs
 }
 
@@ -127,11 +147,12 @@ func (c *cli) flagSet(name string) *flag.FlagSet {
 // arguments after it.
 func (c *cli) word(args []string, what string) (string, []string, error) {
 	fs := c.flagSet("")
+	c.parsed = nil // not a command's flag set
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return "", nil, err
 		}
-		return "", nil, usageError{}
+		return "", nil, usageError{msg: err.Error()}
 	}
 	if fs.NArg() == 0 {
 		return "", nil, usagef("missing %s", what)
@@ -145,12 +166,17 @@ func parseSub(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{} // the flag package already printed the problem and the flags
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// flagError is the usage error of a flag parse failure of fs; its help follows.
+func flagError(fs *flag.FlagSet, err error) error {
+	return usageError{msg: strings.TrimPrefix(fs.Name(), "chatd ") + ": " + err.Error(), flags: true}
 }
 
 func requireFlags(fs *flag.FlagSet, names ...string) error {
@@ -162,102 +188,254 @@ func requireFlags(fs *flag.FlagSet, names ...string) error {
 	return nil
 }
 
-// commands lists the command words, for messages.
-const commands = "account, app, catalog, voucher, plan, addon, order, bill, notification, clock or usersig"
-
-// subcommands maps each command word with subcommands to them, for messages.
-var subcommands = map[string]string{
-	"account":      "create, show, topup or suspend",
-	"app":          "create, list, show, delete, mau or extend-trial",
-	"voucher":      "issue or list",
-	"plan":         "buy, upgrade, renew, auto-renew or refund",
-	"addon":        "buy, refund or promote",
-	"order":        "list or non-refundable",
-	"bill":         "list",
-	"notification": "list",
-	"clock":        "show, set or advance",
+// command is one command of the binary. The table below is the one list of
+// them: help, dispatch and the messages about unknown commands come from it.
+type command struct {
+	words    string // "app create"
+	synopsis string // its flags and arguments, for help
+	note     string // a remark printed under it; may be empty
+	run      func(c *cli, args []string) error
 }
 
+// section is a group of commands under a heading in `chatd help`.
+type section struct {
+	heading, footer string
+	commands        []command
+}
+
+// sections is the table; init fills it, as help runs from it.
+var sections []section
+
+func init() {
+	sections = []section{
+		{heading: "Server:", commands: []command{
+			{"serve", "[flags]", "run the server; chatd serve -h describes every flag, each also a CHATD_* variable", (*cli).serve},
+			{"version", "", "print the version, VCS revision and Go version of this binary", (*cli).version},
+			{"help", "[COMMAND]", "print this help, or one command's", (*cli).help},
+		}},
+		{heading: "Operator CLI (global flags: --server URL, --token T, --data DIR, --json):", commands: []command{
+			{"account create", "--name NAME --email EMAIL [--phone P]", "", (*cli).accountCreate},
+			{"account show", "--account ID", "", (*cli).accountShow},
+			{"app create", "--account ID --name NAME [--region REGION]", "", (*cli).appCreate},
+			{"app list", "--account ID", "", (*cli).appList},
+			{"app show", "--sdkappid N", "", (*cli).appShow},
+			{"app delete", "--sdkappid N --confirm N", "", (*cli).appDelete},
+			{"app mau", "--sdkappid N [--month YYYY-MM]", "", (*cli).appMAU},
+			{"app extend-trial", "--sdkappid N", "", (*cli).appExtendTrial},
+			{"usersig", "--sdkappid N --key K --user U [--expire SECONDS]", "computed here; needs no server", (*cli).userSig},
+		}},
+		{heading: "Money (amounts in USD, e.g. 100 or 99.50):",
+			footer: "Orders without --request-id get a random one, so one command never charges twice.",
+			commands: []command{
+				{"catalog", "", "", (*cli).catalog},
+				{"account topup", "--account ID [--cash X] [--credit Y] [--request-id K]", "", (*cli).accountTopUp},
+				{"account suspend", "--account ID --reason R", "permanent: a content violation", (*cli).accountSuspend},
+				{"voucher issue", "--account ID --amount X --expires YYYY-MM-DD|RFC3339 [--scope all|editions|addons]", "", (*cli).voucherIssue},
+				{"voucher list", "--account ID", "", (*cli).voucherList},
+				{"plan buy", "--sdkappid N --edition standard|premium --months 1..24 --accept-agreement\n" +
+					"    [--auto-renew] [--voucher ID] [--discount X] [--non-refundable REASON] [--request-id K]", "", (*cli).planBuy},
+				{"plan upgrade", "--sdkappid N --edition premium [--voucher ID] [--request-id K]", "", (*cli).planUpgrade},
+				{"plan renew", "--sdkappid N[,N...] --months M [--voucher ID] [--request-id K]", "", (*cli).planRenew},
+				{"plan auto-renew", "--sdkappid N --on|--off", "", (*cli).planAutoRenew},
+				{"plan refund", "--sdkappid N [--reason R] [--request-id K]", "", (*cli).planRefund},
+				{"addon buy", "--sdkappid N --addon ID [--quantity Q] --months M [--voucher ID] [--request-id K]", "", (*cli).addonBuy},
+				{"addon refund", "--sdkappid N --addon ID [--reason R] [--request-id K]", "", (*cli).addonRefund},
+				{"addon promote", "--addon ID --free-until DATE | --end", "", (*cli).addonPromote},
+				{"order list", "--account ID", "", (*cli).orderList},
+				{"order non-refundable", "--order ID --reason R | --allow", "", (*cli).orderNonRefundable},
+				{"bill list", "--account ID", "", (*cli).billList},
+				{"notification list", "--account ID", "", (*cli).notificationList},
+			}},
+		{heading: "Clock (moving it needs a server started with --fake-clock):", commands: []command{
+			{"clock show", "", "", (*cli).clockShow},
+			{"clock set", "TIME", "RFC 3339, e.g. 2027-01-31T00:00:00Z", (*cli).clockSet},
+			{"clock advance", "DURATION", "e.g. 24h, 30d, 1d12h", (*cli).clockAdvance},
+		}},
+	}
+}
+
+// lookup returns the command of words.
+func lookup(words string) (command, bool) {
+	for _, s := range sections {
+		for _, cmd := range s.commands {
+			if cmd.words == words {
+				return cmd, true
+			}
+		}
+	}
+	return command{}, false
+}
+
+// firstWords lists the distinct first words of the commands, in table order:
+// "serve, version, ..., clock".
+func firstWords() string {
+	var ws []string
+	for _, s := range sections {
+		for _, cmd := range s.commands {
+			if w, _, _ := strings.Cut(cmd.words, " "); !slices.Contains(ws, w) {
+				ws = append(ws, w)
+			}
+		}
+	}
+	return strings.Join(ws, ", ")
+}
+
+// secondWords lists the subcommands of first, "" if it has none.
+func secondWords(first string) string {
+	var ws []string
+	for _, s := range sections {
+		for _, cmd := range s.commands {
+			if w, rest, ok := strings.Cut(cmd.words, " "); ok && w == first {
+				ws = append(ws, rest)
+			}
+		}
+	}
+	return strings.Join(ws, ", ")
+}
+
+// printHelp prints the commands whose words start with prefix (all for ""),
+// under their headings.
+func printHelp(w io.Writer, prefix string) {
+	if prefix == "" {
+		fmt.Fprint(w, "chatd — self-hosted chat cloud\n")
+	}
+	for _, s := range sections {
+		var lines []string
+		for _, cmd := range s.commands {
+			if prefix != "" && cmd.words != prefix && !strings.HasPrefix(cmd.words, prefix+" ") {
+				continue
+			}
+			line := "  chatd " + cmd.words
+			if cmd.synopsis != "" {
+				line += " " + strings.ReplaceAll(cmd.synopsis, "\n", "\n        ")
+			}
+			if cmd.note != "" {
+				line += "\n        " + cmd.note
+			}
+			lines = append(lines, line)
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n%s\n", s.heading, strings.Join(lines, "\n"))
+		if s.footer != "" && prefix == "" {
+			fmt.Fprintf(w, "  %s\n", s.footer)
+		}
+	}
+}
+
+// printFlags prints the usage of one command, whose flags fs holds, to w.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	words := strings.TrimPrefix(fs.Name(), "chatd ")
+	cmd, _ := lookup(words)
+	fmt.Fprintf(w, "Usage: chatd %s %s\n", words, strings.ReplaceAll(cmd.synopsis, "\n", "\n        "))
+	if cmd.note != "" {
+		fmt.Fprintf(w, "  %s\n", cmd.note)
+	}
+	fmt.Fprintln(w, "\nFlags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// dispatch finds the command of args in the table and runs it. Help asked for
+// at the first or second word prints the matching part of the table.
 func (c *cli) dispatch(args []string) error {
-	w, rest, err := c.word(args, "command ("+commands+")")
+	w, rest, err := c.word(args, "command ("+firstWords()+")")
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(c.stdout, "")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	switch w {
-	case "usersig":
-		return c.userSig(rest)
-	case "catalog":
-		return c.catalog(rest)
+	if cmd, ok := lookup(w); ok {
+		if w == "serve" && args[0] != w {
+			// serve has flags of its own (--data too): ones before it would be lost.
+			return usagef("give serve's flags after it: chatd serve %s", strings.Join(args[:len(args)-len(rest)-1], " "))
+		}
+		return cmd.run(c, rest)
 	}
-	subs, ok := subcommands[w]
-	if !ok {
-		return usagef("unknown command %q (%s)", w, commands)
+	subs := secondWords(w)
+	if subs == "" {
+		return usagef("unknown command %q (%s)", w, firstWords())
 	}
 	w2, rest, err := c.word(rest, w+" command ("+subs+")")
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(c.stdout, w)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	var run func([]string) error
-	switch w + " " + w2 {
-	case "account create":
-		run = c.accountCreate
-	case "account show":
-		run = c.accountShow
-	case "account topup":
-		run = c.accountTopUp
-	case "account suspend":
-		run = c.accountSuspend
-	case "app create":
-		run = c.appCreate
-	case "app list":
-		run = c.appList
-	case "app show":
-		run = c.appShow
-	case "app delete":
-		run = c.appDelete
-	case "app mau":
-		run = c.appMAU
-	case "app extend-trial":
-		run = c.appExtendTrial
-	case "voucher issue":
-		run = c.voucherIssue
-	case "voucher list":
-		run = c.voucherList
-	case "plan buy":
-		run = c.planBuy
-	case "plan upgrade":
-		run = c.planUpgrade
-	case "plan renew":
-		run = c.planRenew
-	case "plan auto-renew":
-		run = c.planAutoRenew
-	case "plan refund":
-		run = c.planRefund
-	case "addon buy":
-		run = c.addonBuy
-	case "addon refund":
-		run = c.addonRefund
-	case "addon promote":
-		run = c.addonPromote
-	case "order list":
-		run = c.orderList
-	case "order non-refundable":
-		run = c.orderNonRefundable
-	case "bill list":
-		run = c.billList
-	case "notification list":
-		run = c.notificationList
-	case "clock show":
-		run = c.clockShow
-	case "clock set":
-		run = c.clockSet
-	case "clock advance":
-		run = c.clockAdvance
-	default:
+	cmd, ok := lookup(w + " " + w2)
+	if !ok {
 		return usagef("unknown command '%s %s' (%s)", w, w2, subs)
 	}
-	return run(rest)
+	return cmd.run(c, rest)
 }
+
+// help prints the whole table, or the part of one command or group.
+func (c *cli) help(args []string) error {
+	if len(args) == 0 {
+		printHelp(c.stdout, "")
+		return nil
+	}
+	return c.dispatch(append(args, "-h"))
+}
+
+// serve runs the server; it reports its own errors.
+func (c *cli) serve(args []string) error {
+	if code := runServe(c.stdout, c.stderr, args); code != 0 {
+		return exitCode(code)
+	}
+	return nil
+}
+
+// version prints the main module's version, its VCS revision and the Go
+// version, as recorded in the binary.
+func (c *cli) version(args []string) error {
+	fs := c.flagSet("version")
+	if err := parseSub(fs, args); err != nil {
+		return err
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return errors.New("this binary carries no build information")
+	}
+	fmt.Fprintln(c.stdout, versionLine(info))
+	return nil
+}
+
+// versionLine is "chatd VERSION (revision REV, TIME[, modified]) GOVERSION";
+// the parenthesis is left out when the build recorded no VCS revision.
+func versionLine(info *debug.BuildInfo) string {
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	set := map[string]string{}
+	for _, s := range info.Settings {
+		set[s.Key] = s.Value
+	}
+	line := "chatd " + v
+	if rev := set["vcs.revision"]; rev != "" {
+		line += " (revision " + rev
+		if t := set["vcs.time"]; t != "" {
+			line += ", " + t
+		}
+		if set["vcs.modified"] == "true" {
+			line += ", modified"
+		}
+		line += ")"
+	}
+	return line + " " + info.GoVersion
+}
+
+// exitCode ends the CLI with this status, having reported the problem already.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func (c *cli) accountCreate(args []string) error {
 	fs := c.flagSet("account create")

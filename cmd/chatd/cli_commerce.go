@@ -579,7 +579,7 @@ func positional(fs *flag.FlagSet, args []string, what string) (string, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return "", err
 		}
-		return "", usageError{} // the flag package already printed the problem
+		return "", flagError(fs, err)
 	}
 	if fs.NArg() == 0 {
 		return "", usagef("%s: missing %s", fs.Name(), what)

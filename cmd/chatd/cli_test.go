@@ -350,7 +350,7 @@ func TestCLIErrors(t *testing.T) {
 		t.Fatalf("apps after failed creates: %v", list)
 	}
 	// -h is not an error.
-	if r := s.cli(t, "app", "create", "-h"); r.code != 0 || !strings.Contains(r.stderr, "-region") {
+	if r := s.cli(t, "app", "create", "-h"); r.code != 0 || !strings.Contains(r.stdout, "-region") || r.stderr != "" {
 		t.Fatalf("-h: %+v", r)
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -35,28 +35,53 @@ type serveConfig struct {
 	sessionsPerUser, sessionsPerApp int // device sessions on this node
 
 	notifyFile, smtpAddr, smtpFrom, smtpUser, webhookURL, webhookSecret string
+
+	limits server.Limits // HTTP timeouts, body and connection bounds
 }
 
-func parseServeFlags(args []string) (serveConfig, error) {
-	var c serveConfig
+// serveFlags registers serve's flags on a new set, with defaults from CHATD_*
+// variables, filling c.
+func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // runServe reports errors and prints the help
 	fs.StringVar(&c.data, "data", env("CHATD_DATA", "./chatd-data"), "data directory (SQLite database, operator token)")
 	fs.StringVar(&c.addr, "addr", env("CHATD_ADDR", "127.0.0.1:8080"), "listen address for REST, WebSocket, operator API and metrics")
 	fs.StringVar(&c.storeKind, "store", env("CHATD_STORE", "sqlite"), "storage: sqlite (embedded) or postgres")
-	fs.StringVar(&c.postgresURL, "postgres-url", env("CHATD_POSTGRES_URL", ""), "PostgreSQL URL for --store postgres")
+	// Secrets are flag values that -h must not print as defaults taken from the environment.
+	c.postgresURL, c.webhookURL, c.webhookSecret = env("CHATD_POSTGRES_URL", ""), env("CHATD_NOTIFY_WEBHOOK", ""), env("CHATD_NOTIFY_WEBHOOK_SECRET", "")
+	fs.Var(secretFlag{&c.postgresURL}, "postgres-url", "PostgreSQL `URL` for --store postgres")
 	fs.StringVar(&c.tlsCert, "tls-cert", env("CHATD_TLS_CERT", ""), "serve HTTPS/WSS with this certificate (PEM)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("CHATD_TLS_KEY", ""), "private key for --tls-cert (PEM)")
 	fs.StringVar(&c.logLevel, "log-level", env("CHATD_LOG_LEVEL", "info"), "debug, info, warn or error")
-	fs.StringVar(&c.fakeClock, "fake-clock", env("CHATD_FAKE_CLOCK", ""), "start on a manual clock at this RFC3339 time; only `chatd clock set|advance` move it (tests and forecasts)")
-	fs.IntVar(&c.sessionsPerUser, "max-sessions-per-user", envInt("CHATD_MAX_SESSIONS_PER_USER", gateway.DefaultSessionsPerUser), "device sessions one user may hold on this node; more logins are refused (60018)")
-	fs.IntVar(&c.sessionsPerApp, "max-sessions-per-app", envInt("CHATD_MAX_SESSIONS_PER_APP", gateway.DefaultSessionsPerApp), "device sessions one app may hold on this node; more logins are refused (60011)")
+	fs.StringVar(&c.fakeClock, "fake-clock", env("CHATD_FAKE_CLOCK", ""), "start on a manual clock at this RFC3339 `TIME`; only chatd clock set|advance move it (tests and forecasts)")
 	fs.BoolVar(&c.trialAutoExtend, "trial-auto-extend", envBool("CHATD_TRIAL_AUTO_EXTEND"), "extend each Free Trial once, by one month, automatically at expiry")
 	fs.StringVar(&c.notifyFile, "notify-file", env("CHATD_NOTIFY_FILE", ""), "append every reminder and notice as a JSON line to this file (default DATA/notifications.log)")
 	fs.StringVar(&c.smtpAddr, "smtp-addr", env("CHATD_SMTP_ADDR", ""), "send email notices through this SMTP relay (host:port); password in CHATD_SMTP_PASSWORD")
 	fs.StringVar(&c.smtpFrom, "smtp-from", env("CHATD_SMTP_FROM", ""), "From address of email notices (with --smtp-addr)")
 	fs.StringVar(&c.smtpUser, "smtp-user", env("CHATD_SMTP_USER", ""), "SMTP AUTH PLAIN user name (with --smtp-addr)")
-	fs.StringVar(&c.webhookURL, "notify-webhook", env("CHATD_NOTIFY_WEBHOOK", ""), "POST every notice (email and SMS) as JSON to this URL, e.g. an SMS gateway")
-	fs.StringVar(&c.webhookSecret, "notify-webhook-secret", env("CHATD_NOTIFY_WEBHOOK_SECRET", ""), "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature)")
+	fs.Var(secretFlag{&c.webhookURL}, "notify-webhook", "POST every notice (email and SMS) as JSON to this `URL`, e.g. an SMS gateway")
+	fs.Var(secretFlag{&c.webhookSecret}, "notify-webhook-secret", "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature) with this `key`")
+	limitFlags(fs, &c.limits)
+	fs.IntVar(&c.sessionsPerUser, "max-sessions-per-user", gateway.DefaultSessionsPerUser, "device sessions one user may hold on this node; more logins are refused (60018)")
+	fs.IntVar(&c.sessionsPerApp, "max-sessions-per-app", gateway.DefaultSessionsPerApp, "device sessions one app may hold on this node; more logins are refused (60011)")
+	return fs, setFromEnv(fs, limitEnv)
+}
+
+// serveUsage prints serve's help, flags with their defaults, to w.
+func serveUsage(w io.Writer) {
+	var c serveConfig
+	fs, _ := serveFlags(&c)
+	fs.SetOutput(w)
+	fmt.Fprintln(w, "Usage: chatd serve [flags]\n\nEach flag also comes from the CHATD_* environment variable of its name.\n\nFlags:")
+	fs.PrintDefaults()
+}
+
+func parseServeFlags(args []string) (serveConfig, error) {
+	var c serveConfig
+	fs, err := serveFlags(&c)
+	if err != nil {
+		return c, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -77,6 +102,9 @@ func parseServeFlags(args []string) (serveConfig, error) {
 			return c, fmt.Errorf("--fake-clock must be an RFC3339 time such as 2027-01-31T10:00:00Z, not %q", c.fakeClock)
 		}
 	}
+	if l := c.limits; l.ReadTimeout < 0 || l.WriteTimeout < 0 || l.IdleTimeout < 0 || l.MaxBodyBytes < 0 || l.MaxConns < 0 {
+		return c, errors.New("--http-*-timeout, --max-body-bytes and --max-conns must not be negative")
+	}
 	if c.sessionsPerUser < 1 || c.sessionsPerApp < 1 {
 		return c, errors.New("--max-sessions-per-user and --max-sessions-per-app must be at least 1")
 	}
@@ -86,18 +114,38 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	return c, nil
 }
 
-// envInt reads an integer variable; a value that is not one is passed on as -1,
-// which the flag checks refuse.
-func envInt(name string, def int) int {
-	v, ok := os.LookupEnv(name)
-	if !ok {
-		return def
+// limitFlags registers the flags of the HTTP port's limits (server.Limits).
+func limitFlags(fs *flag.FlagSet, l *server.Limits) {
+	fs.DurationVar(&l.ReadTimeout, "http-read-timeout", server.DefaultReadTimeout, "time a client has to send a whole request, body included")
+	fs.DurationVar(&l.WriteTimeout, "http-write-timeout", server.DefaultWriteTimeout, "time to answer a request, from the end of its headers")
+	fs.DurationVar(&l.IdleTimeout, "http-idle-timeout", server.DefaultIdleTimeout, "close keep-alive connections idle this long")
+	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body in bytes (REST; the operator API takes 64 KiB)")
+	fs.IntVar(&l.MaxConns, "max-conns", 0, "most open connections, device sessions included; more are closed at once (0: the descriptor limit less 128)")
+}
+
+// limitEnv names the environment variable of each limit flag.
+var limitEnv = map[string]string{
+	"max-sessions-per-user": "CHATD_MAX_SESSIONS_PER_USER",
+	"max-sessions-per-app":  "CHATD_MAX_SESSIONS_PER_APP",
+	"http-read-timeout":     "CHATD_HTTP_READ_TIMEOUT",
+	"http-write-timeout":    "CHATD_HTTP_WRITE_TIMEOUT",
+	"http-idle-timeout":     "CHATD_HTTP_IDLE_TIMEOUT",
+	"max-body-bytes":        "CHATD_MAX_BODY_BYTES",
+	"max-conns":             "CHATD_MAX_CONNS",
+}
+
+// setFromEnv sets each flag of vars from its environment variable, when set and
+// not empty, so that the command line overrides the environment; a bad value is
+// an error.
+func setFromEnv(fs *flag.FlagSet, vars map[string]string) error {
+	for name, env := range vars {
+		if v := os.Getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %v", env, v, err)
+			}
+		}
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return -1
-	}
-	return n
+	return nil
 }
 
 func envBool(name string) bool {
@@ -142,21 +190,25 @@ func env(name, def string) string {
 	return def
 }
 
-func runServe(args []string) int {
+// runServe runs `chatd serve` and returns its exit status: help on stdout (0),
+// a mistake in the flags on stderr (2), a failure in the log on stderr (1).
+func runServe(stdout, stderr io.Writer, args []string) int {
 	c, err := parseServeFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			serveUsage(stdout)
 			return 0
 		}
-		fmt.Fprintln(os.Stderr, "chatd serve:", err)
+		fmt.Fprintln(stderr, "chatd serve:", err)
+		fmt.Fprintln(stderr, "Run 'chatd serve -h' for its flags.")
 		return 2
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		fmt.Fprintln(os.Stderr, "chatd serve: bad --log-level:", err)
+		fmt.Fprintln(stderr, "chatd serve: bad --log-level:", err)
 		return 2
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(c, logger); err != nil {
 		logger.Error("chatd stopped", "err", err)
 		return 1
@@ -181,22 +233,13 @@ func serve(c serveConfig, logger *slog.Logger) error {
 		logger.Info("using operator token", "path", tokenPath)
 	}
 
-	var st store.Store
-	switch c.storeKind {
-	case "sqlite":
-		path := filepath.Join(c.data, "chatd.db")
-		st, err = sqlite.Open(path)
-		logger.Info("storage", "kind", "sqlite", "path", path)
-	case "postgres":
-		st, err = postgres.Open(ctx, c.postgresURL)
-		logger.Info("storage", "kind", "postgres", "url", redact(c.postgresURL))
-	}
+	st, err := openStore(ctx, c, logger)
 	if err != nil {
-		return fmt.Errorf("opening %s store: %w", c.storeKind, err)
+		return err
 	}
 
 	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
-		Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp}}
+		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp}}
 	if c.fakeClock != "" {
 		start, _ := time.Parse(time.RFC3339, c.fakeClock)
 		cfg.Manual = clock.NewManual(start)
@@ -227,16 +270,24 @@ func serve(c serveConfig, logger *slog.Logger) error {
 	return err
 }
 
-// redact hides the password of a database URL in logs.
-func redact(url string) string {
-	at := strings.LastIndex(url, "@")
-	scheme := strings.Index(url, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return url
+// openStore opens the configured store. Logs and errors name a PostgreSQL
+// database by postgres.Describe, never by its connection string.
+func openStore(ctx context.Context, c serveConfig, logger *slog.Logger) (store.Store, error) {
+	switch c.storeKind {
+	case "postgres":
+		logger.Info("storage", "kind", "postgres", "db", postgres.Describe(c.postgresURL))
+		st, err := postgres.Open(ctx, c.postgresURL)
+		if err != nil {
+			return nil, fmt.Errorf("opening the postgres store (%s): %w", postgres.Describe(c.postgresURL), err)
+		}
+		return st, nil
+	default:
+		path := filepath.Join(c.data, "chatd.db")
+		logger.Info("storage", "kind", "sqlite", "path", path)
+		st, err := sqlite.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("opening the sqlite store: %w", err)
+		}
+		return st, nil
 	}
-	userinfo := url[scheme+3 : at]
-	if i := strings.Index(userinfo, ":"); i >= 0 {
-		return url[:scheme+3] + userinfo[:i] + ":***" + url[at:]
-	}
-	return url
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
 )
 
 // paidEdition returns the catalog edition of a paid plan, refusing Free Trial and
@@ -118,8 +119,8 @@ func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, err
 	if len(r.SDKAppIDs) == 0 {
 		return nil, invalid("renew needs at least one SDKAppID")
 	}
-	if len(r.SDKAppIDs) > 300 {
-		return nil, invalid("a batch renews at most 300 apps")
+	if len(r.SDKAppIDs) > tenant.MaxAppsPerAccount { // the apps of one account at most
+		return nil, invalid("a batch renews at most %d apps", tenant.MaxAppsPerAccount)
 	}
 	seen := map[int64]bool{}
 	for _, id := range r.SDKAppIDs {

@@ -351,8 +351,9 @@ func (s *session) closeNow(code int, why string) {
 	s.conn.Close()
 }
 
-// session is one connected device. Its reads run on a goroutine of its own (run);
-// writes are queued and flushed by a goroutine that exists only while there is
+// session is one connected device. Its login is read on the HTTP handler's
+// goroutine, its frames after that on one of its own (run); writes are queued and
+// flushed by a goroutine that exists only while there is
 // something to write, so an idle connection costs one goroutine.
 type session struct {
 	gw       *Gateway

@@ -20,6 +20,7 @@ type Writer struct {
 	maxBatch int
 	reqs     chan *writeReq
 	wg       sync.WaitGroup
+	start    sync.Once // starts run with the first operation
 	closeMu  sync.RWMutex
 	closed   bool
 	onBatch  func(size int, took time.Duration) // metrics hook; may be nil
@@ -33,15 +34,15 @@ type writeReq struct {
 	done chan struct{}
 }
 
-// NewWriter starts a writer. maxBatch bounds the operations per transaction.
+// NewWriter returns a writer; its goroutine starts with the first operation,
+// so that building a server starts nothing. maxBatch bounds the operations per
+// transaction.
 func NewWriter(s store.Messages, b bus.Bus, maxBatch int, onBatch func(int, time.Duration)) *Writer {
 	if maxBatch <= 0 {
 		maxBatch = 512
 	}
 	w := &Writer{store: s, bus: b, maxBatch: maxBatch, reqs: make(chan *writeReq, 4*maxBatch), onBatch: onBatch}
 	w.pool.New = func() any { return &writeReq{done: make(chan struct{}, 1)} }
-	w.wg.Add(1)
-	go w.run()
 	return w
 }
 
@@ -55,6 +56,7 @@ func (w *Writer) Do(ctx context.Context, op store.Op) (store.OpResult, error) {
 		w.pool.Put(r)
 		return store.OpResult{}, errs.New(errs.Internal, "server is shutting down")
 	}
+	w.running()
 	w.reqs <- r
 	w.closeMu.RUnlock()
 	// The writer always answers, even when ctx ends: the op may already be committed,
@@ -64,6 +66,15 @@ func (w *Writer) Do(ctx context.Context, op store.Op) (store.OpResult, error) {
 	r.res, r.err, r.op = store.OpResult{}, nil, store.Op{}
 	w.pool.Put(r)
 	return res, err
+}
+
+// running starts the writer's goroutine once. Callers hold closeMu for
+// reading, so Close, which takes it for writing, waits for a started goroutine.
+func (w *Writer) running() {
+	w.start.Do(func() {
+		w.wg.Add(1)
+		go w.run()
+	})
 }
 
 // DoAll submits several operations at once and waits until all are durable, so
@@ -80,6 +91,7 @@ func (w *Writer) DoAll(ctx context.Context, ops []store.Op) ([]store.OpResult, [
 		}
 		return results, errors
 	}
+	w.running()
 	for i, op := range ops {
 		reqs[i] = w.pool.Get().(*writeReq)
 		reqs[i].op = op

@@ -74,3 +74,34 @@ func TestWriterGroupCommit(t *testing.T) {
 		t.Fatalf("Do after Close: %v", err)
 	}
 }
+
+// The writer's goroutine starts with its first operation, whichever way it is
+// submitted; a writer never used closes at once.
+func TestWriterStartsWithFirstOperation(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	NewWriter(st, bus.NewLocal(&countingHandler{}), 8, nil).Close()
+	w := NewWriter(st, bus.NewLocal(&countingHandler{}), 8, nil)
+	defer w.Close()
+	ops := []store.Op{
+		{Kind: store.OpSend, App: 1, From: "a", To: "b", ClientID: "c1", MsgRandom: 1, MsgTime: 1, Body: hello, Unread: true, At: time.Now()},
+		{Kind: store.OpSend, App: 1, From: "a", To: "b", ClientID: "c2", MsgRandom: 2, MsgTime: 1, Body: hello, Unread: true, At: time.Now()},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan []error, 1)
+	go func() { _, errs := w.DoAll(ctx, ops); done <- errs }()
+	select {
+	case errs := <-done:
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("op %d: %v", i, err)
+			}
+		}
+	case <-ctx.Done():
+		t.Fatal("DoAll as the first operation never returned")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/fileperm"
 )
 
 // FileSender appends each message as one JSON line to a file and logs it. It
@@ -39,7 +40,8 @@ type fileLine struct {
 }
 
 // Send appends m to the file, creating the file (0600: notices carry personal
-// data) and its directory (0700) when missing.
+// data) and its directory (0700) when missing; a file others may read is made
+// 0600.
 func (f *FileSender) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -73,7 +75,10 @@ func (f *FileSender) appendLine(line []byte) error {
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	_, werr := file.Write(line)
+	werr := fileperm.Private(f.path)
+	if werr == nil {
+		_, werr = file.Write(line)
+	}
 	cerr := file.Close()
 	if werr != nil {
 		return fmt.Errorf("notify: %w", werr)

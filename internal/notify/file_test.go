@@ -127,3 +127,20 @@ func TestFileSenderConcurrentLinesStayWhole(t *testing.T) {
 		t.Fatalf("%d lines and %d distinct messages in the file, want %d", lines, len(seen), n)
 	}
 }
+
+// Notices carry personal data: a log file left readable by others is made 0600.
+func TestFileSenderKeepsTheFilePrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notifications.log")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := NewFileSender(path, slog.New(slog.DiscardHandler)).Send(context.Background(), testMessage(ChannelEmail)); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, %v; want 0600", fi.Mode(), err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
 )
 
 // Balance is an account's balance: cash paid in by the customer and credit granted
@@ -563,8 +564,8 @@ func (h *handler) upgrade(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, orderJSON(o))
 }
 
-// maxRenewBatch bounds the apps of one renewal: an account has at most 300.
-const maxRenewBatch = 300
+// maxRenewBatch bounds the apps of one renewal: those of one account at most.
+const maxRenewBatch = tenant.MaxAppsPerAccount
 
 func (h *handler) renew(w http.ResponseWriter, r *http.Request) {
 	var req renewRequest

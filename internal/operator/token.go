@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/chatd/chatd/internal/fileperm"
 )
 
 // TokenFile is the name of the operator token file inside the data directory.
@@ -16,14 +18,15 @@ const TokenFile = "operator.token"
 
 // LoadOrCreateToken returns the operator token stored in dataDir/operator.token,
 // creating the file (32 random bytes, hex, mode 0600; the directory with mode 0700
-// if missing) when there is none. created reports whether it was written now.
+// if missing) when there is none. An existing file readable by others is made
+// 0600. created reports whether it was written now.
 // The file holds the token alone, without a trailing newline; surrounding
 // whitespace is ignored when reading, so an operator may edit it.
 func LoadOrCreateToken(dataDir string) (token string, path string, created bool, err error) {
 	path = filepath.Join(dataDir, TokenFile)
 	token, err = readToken(path)
 	if err == nil {
-		return token, path, false, nil
+		return token, path, false, fileperm.Private(path)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", path, false, err

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,9 +53,12 @@ type Config struct {
 	LifecycleEvery time.Duration
 	// Sessions bounds the device sessions of this node (zero fields: defaults).
 	Sessions gateway.Limits
+	// Limits bound the HTTP port's connections and requests; zero fields take
+	// their defaults.
+	Limits Limits
 }
 
-// Server is a running chatd node.
+// Server is one chatd node: New builds it, Start or Serve runs it, Close ends it.
 type Server struct {
 	cfg       Config
 	Tenants   *tenant.Service
@@ -65,16 +69,19 @@ type Server struct {
 	Commerce  *commerce.Service
 	Lifecycle *lifecycle.Scheduler
 	Handler   http.Handler
+	metrics   *metrics
 	ready     atomic.Bool
-	stopJobs  context.CancelFunc
-	jobsDone  chan struct{}
-	// lifecycleDone and watchDone close when the lifecycle loop and the
-	// gateway's watch of app status returned.
+	startOnce sync.Once
+	stopJobs  context.CancelFunc // nil until Start
+	// jobsDone, lifecycleDone and watchDone close when the retention purge, the
+	// lifecycle loop and the gateway's watch of app status returned.
+	jobsDone      chan struct{}
 	lifecycleDone chan struct{}
 	watchDone     chan struct{}
 }
 
-// New builds a server over an open store.
+// New builds a server over an open store. It starts nothing: Start (or
+// Serve) does.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Clock == nil || cfg.Logger == nil {
 		return nil, errors.New("server: store, clock and logger are required")
@@ -82,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PurgeEvery <= 0 {
 		cfg.PurgeEvery = 10 * time.Minute
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
@@ -112,10 +120,11 @@ func New(cfg Config) (*Server, error) {
 		}})
 
 	mux := http.NewServeMux()
-	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger}))
-	mux.Handle("/v1/ws", s.Gateway)
-	mux.Handle("/operator/v1/", operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
-		Commerce: s.Commerce, Scheduler: s.Lifecycle}))
+	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger,
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes}))
+	mux.Handle("/v1/ws", clearDeadlines(s.Gateway))
+	mux.Handle("/operator/v1/", operatorUnbounded(cfg.OperatorToken, operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
+		Commerce: s.Commerce, Scheduler: s.Lifecycle})))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -125,32 +134,44 @@ func New(cfg Config) (*Server, error) {
 	debug.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	debug.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/debug/pprof/", requireToken(cfg.OperatorToken, debug))
-	s.Handler = mux
+	s.Handler = limitBody(cfg.Limits.MaxBodyBytes, mux)
+	s.metrics = m
 
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopJobs, s.jobsDone, s.lifecycleDone, s.watchDone = cancel, make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go s.runJobs(ctx)
-	go func() {
-		defer close(s.lifecycleDone)
-		s.Lifecycle.Loop(ctx, cfg.LifecycleEvery)
-	}()
-	go func() {
-		defer close(s.watchDone)
-		s.Gateway.WatchApps(ctx)
-	}()
-	s.ready.Store(true)
 	return s, nil
+}
+
+// Start starts the background work: the retention purge, the lifecycle
+// scheduler and the gateway's watch of app status; /readyz answers ready from
+// then on. Serve calls it; tests that need the jobs without Serve call it
+// themselves. Calls after the first do nothing; Close stops the work.
+func (s *Server) Start() {
+	s.startOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopJobs, s.jobsDone, s.lifecycleDone, s.watchDone = cancel, make(chan struct{}), make(chan struct{}), make(chan struct{})
+		go s.runJobs(ctx)
+		go func() {
+			defer close(s.lifecycleDone)
+			s.Lifecycle.Loop(ctx, s.cfg.LifecycleEvery)
+		}()
+		go func() {
+			defer close(s.watchDone)
+			s.Gateway.WatchApps(ctx)
+		}()
+		s.ready.Store(true)
+	})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !s.ready.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		http.Error(w, "not serving: starting or shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, err := s.cfg.Store.GetAccount(ctx, "readyz-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		// The error may name the database's host and user: logged, not answered.
+		s.cfg.Logger.Warn("readyz: store unavailable", "err", err)
+		http.Error(w, "store unavailable (see the server log)", http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")
@@ -183,11 +204,18 @@ func (s *Server) purge(ctx context.Context) (int64, error) {
 	return s.IM.PurgeExpired(ctx, apps)
 }
 
-// Serve serves on ln until ctx ends, then shuts down gracefully: it stops accepting,
-// ends device sessions, lets requests in flight finish, commits queued writes and
-// closes the store.
+// Serve serves on ln, within Config.Limits, until ctx ends, then shuts down
+// gracefully: it stops accepting, ends device sessions, lets requests in flight
+// finish, commits queued writes and closes the store.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
-	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
+	s.Start()
+	l := s.cfg.Limits
+	ln = limitConns(ln, l.MaxConns,
+		func(d int) { s.metrics.httpConns.Add(float64(d)) },
+		func() { s.metrics.httpRefused.Inc() })
+	hs := &http.Server{Handler: s.Handler, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
+		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" {
@@ -214,12 +242,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	return err
 }
 
-// Close stops background jobs, flushes the writer and closes the store.
+// Close stops the background work if started, flushes the writer and closes
+// the store. A server is closed once, and not started after.
 func (s *Server) Close() {
-	s.stopJobs()
-	<-s.jobsDone
-	<-s.lifecycleDone
-	<-s.watchDone
+	s.ready.Store(false)
+	if s.stopJobs != nil {
+		s.stopJobs()
+		<-s.jobsDone
+		<-s.lifecycleDone
+		<-s.watchDone
+	}
 	s.Writer.Close()
 	if err := s.cfg.Store.Close(); err != nil {
 		s.cfg.Logger.Error("closing store", "err", err)
@@ -238,6 +270,8 @@ func requireToken(token string, next http.Handler) http.Handler {
 }
 
 type metrics struct {
+	httpConns     prometheus.Gauge
+	httpRefused   prometheus.Counter
 	connections   prometheus.Gauge
 	queuedBytes   prometheus.Gauge
 	frames        *prometheus.CounterVec
@@ -261,6 +295,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Lifecycle jobs run by this node (bills, reminders, suspensions, repossessions, ...), by kind."}, []string{"kind"})
 	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chatd_notification_deliveries_total",
 		Help: "Delivery attempts of reminders and notices by this node, by outcome."}, []string{"status"})
-	reg.MustRegister(m.connections, m.queuedBytes, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
+	m.httpConns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "chatd_http_connections",
+		Help: "Open connections on the HTTP port (device sessions included)."})
+	m.httpRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "chatd_http_connections_refused_total",
+		Help: "Connections closed at once because the connection limit was reached."})
+	reg.MustRegister(m.httpConns, m.httpRefused, m.connections, m.queuedBytes, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
 	return m
 }

@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,9 +31,53 @@ func newServer(t *testing.T) (*Server, *clock.Manual, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	hs := httptest.NewServer(s.Handler)
 	t.Cleanup(func() { hs.Close(); s.Close() })
 	return s, c, hs
+}
+
+// New starts no goroutine and the server is not ready until Start.
+func TestNewStartsNothing(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	s, err := New(Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("New started %d goroutines", after-before)
+	}
+	hs := httptest.NewServer(s.Handler)
+	defer hs.Close()
+	if code, _ := get(t, hs.URL+"/readyz", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz before Start: %d", code)
+	}
+	s.Start()
+	s.Start() // once
+	if code, _ := get(t, hs.URL+"/readyz", ""); code != 200 {
+		t.Errorf("readyz after Start: %d", code)
+	}
+	s.Close()
+	if code, _ := get(t, hs.URL+"/readyz", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz after Close: %d", code)
+	}
+}
+
+// A server never started closes.
+func TestCloseWithoutStart(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
 }
 
 func get(t *testing.T, url, token string) (int, string) {
@@ -132,4 +179,52 @@ func TestLifecycleWiredWithMetrics(t *testing.T) {
 	if _, body := get(t, hs.URL+"/metrics", ""); !strings.Contains(body, `chatd_lifecycle_jobs_total{kind="bill"} 1`) {
 		t.Errorf("metrics lack the bill job:\n%s", body)
 	}
+}
+
+// failingStore fails every account read with an error naming the database.
+type failingStore struct{ store.Store }
+
+func (failingStore) GetAccount(context.Context, string) (store.Account, error) {
+	return store.Account{}, errors.New("failed to connect to `user=chatd database=secretdb`: dial tcp 10.0.0.7:5432")
+}
+
+// /readyz is public: it says the store is unavailable without the store's error.
+func TestReadyzHidesStoreErrors(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	s, err := New(Config{Store: failingStore{st}, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), OperatorToken: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	hs := httptest.NewServer(s.Handler)
+	defer func() { hs.Close(); s.Close() }()
+	code, body := get(t, hs.URL+"/readyz", "")
+	if code != http.StatusServiceUnavailable || strings.Contains(body, "secretdb") || strings.Contains(body, "10.0.0.7") {
+		t.Errorf("readyz: %d %q", code, body)
+	}
+	if !strings.Contains(logs.String(), "secretdb") {
+		t.Errorf("the error is not logged:\n%s", logs.String())
+	}
+}
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

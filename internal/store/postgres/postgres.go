@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/chatd/chatd/internal/store/sqlstore"
@@ -36,4 +37,20 @@ func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return s, nil
+}
+
+// Describe names the database of a connection string for logs: host, port,
+// database, user and search_path, never the password (which may sit in the
+// URL's user info, a password= query parameter or a keyword=value pair) nor
+// other parameters.
+func Describe(url string) string {
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil {
+		return "(a connection string that does not parse)"
+	}
+	d := fmt.Sprintf("host=%s port=%d database=%s user=%s", cfg.Host, cfg.Port, cfg.Database, cfg.User)
+	if sp := cfg.RuntimeParams["search_path"]; sp != "" {
+		d += " search_path=" + sp
+	}
+	return d
 }

@@ -7,10 +7,12 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
 
+	"github.com/chatd/chatd/internal/fileperm"
 	"github.com/chatd/chatd/internal/store/sqlstore"
 )
 
@@ -52,7 +54,24 @@ func dsn(path string, writer bool, extra url.Values) string {
 	return path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path. SQLite has one writer,
+// makePrivate creates the database file at path with mode 0600 when missing and
+// makes it and its sidecars private when present: the database holds every
+// app's secret key. SQLite creates the sidecars with the database file's mode.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if err := fileperm.Private(path + suffix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Open opens (creating if needed, mode 0600) the database at path. SQLite has one writer,
 // so all writes go through one connection (transactions BEGIN IMMEDIATE) and
 // reads through a separate pool that never waits on it. ":memory:" opens a
 // private in-memory database on a single connection shared by reads and writes.
@@ -82,6 +101,9 @@ func Open(path string) (*sqlstore.Store, error) {
 		return s, nil
 	}
 
+	if err := makePrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	w, err := sql.Open("sqlite", dsn(path, true, url.Values{"_txlock": {"immediate"}}))
 	if err != nil {
 		return nil, err
