@@ -137,7 +137,7 @@ func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, err
 	now := s.Clock.Now()
 	var orders []store.Order
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, first, err := s.lockAppOf(ctx, tx, r.SDKAppIDs[0])
+		acc, first, err := lockAppOf(ctx, tx, r.SDKAppIDs[0])
 		if err != nil {
 			return err
 		}
@@ -351,7 +351,7 @@ func (s *Service) ExtendTrial(ctx context.Context, sdkappid int64) (store.App, e
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		var err error
 		var acc store.Account
-		if acc, app, err = s.lockAppOf(ctx, tx, sdkappid); err != nil {
+		if acc, app, err = lockAppOf(ctx, tx, sdkappid); err != nil {
 			return err
 		}
 		if err := mayOrder(acc, &app); err != nil {

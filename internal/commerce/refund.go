@@ -48,7 +48,7 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 	now := s.Clock.Now()
 	var out Refund
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
+		acc, app, err := lockAppOf(ctx, tx, r.SDKAppID)
 		if err != nil {
 			return err
 		}

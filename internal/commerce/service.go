@@ -64,8 +64,9 @@ func lockAccount(ctx context.Context, tx store.CommerceTx, id string) (store.Acc
 
 // lockAppOf locks the account owning sdkappid, then the app (always in this
 // order, so that transactions never wait on each other in a cycle).
-func (s *Service) lockAppOf(ctx context.Context, tx store.CommerceTx, sdkappid int64) (store.Account, store.App, error) {
-	app, err := s.Store.GetApp(ctx, sdkappid)
+// Everything goes through tx: inside a transaction nothing uses the Store.
+func lockAppOf(ctx context.Context, tx store.CommerceTx, sdkappid int64) (store.Account, store.App, error) {
+	app, err := tx.GetApp(ctx, sdkappid)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Account{}, store.App{}, notFound("app %d does not exist", sdkappid)
 	}
@@ -199,7 +200,7 @@ func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID stri
 	}
 	var order store.Order
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, app, err := s.lockAppOf(ctx, tx, sdkappid)
+		acc, app, err := lockAppOf(ctx, tx, sdkappid)
 		if err != nil {
 			return err
 		}
@@ -494,7 +495,7 @@ func (s *Service) SetAutoRenew(ctx context.Context, sdkappid int64, on bool) (st
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		var err error
 		var acc store.Account
-		if acc, app, err = s.lockAppOf(ctx, tx, sdkappid); err != nil {
+		if acc, app, err = lockAppOf(ctx, tx, sdkappid); err != nil {
 			return err
 		}
 		if app.Status == store.StatusDeleted {
