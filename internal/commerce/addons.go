@@ -38,7 +38,7 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 	}
 	product := "addon:" + ad.ID
 	now := s.Clock.Now()
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if app.Status != store.StatusActive {
 			return store.Order{}, refused("app %d is suspended (%s): resume it before buying add-ons", app.SDKAppID, app.SuspendReason)
 		}

@@ -57,7 +57,7 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 		return store.Order{}, invalid("the discount must be between 0.00 and the list price %s USD", money.Cents(list))
 	}
 	now := s.Clock.Now()
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if continuing(*app, now) {
 			cur := catalog.MustLookup(app.Edition)
 			switch {
@@ -141,22 +141,13 @@ func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, err
 		if err != nil {
 			return err
 		}
-		if r.RequestID != "" {
-			o, ok, err := replay(ctx, tx, acc.ID, batchRequestID(r.RequestID, 0, len(r.SDKAppIDs)))
-			if err != nil {
-				return err
+		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
+			for i := 0; err == nil && i < len(r.SDKAppIDs); i++ {
+				var o store.Order
+				o, err = orderOf(ctx, tx, acc.ID, batchRequestID(r.RequestID, i, len(r.SDKAppIDs)))
+				orders = append(orders, o)
 			}
-			if ok {
-				for i := range r.SDKAppIDs {
-					if i > 0 {
-						if o, _, err = replay(ctx, tx, acc.ID, batchRequestID(r.RequestID, i, len(r.SDKAppIDs))); err != nil {
-							return err
-						}
-					}
-					orders = append(orders, o)
-				}
-				return nil
-			}
+			return err
 		}
 		if err := mayOrder(acc, nil); err != nil {
 			return err
@@ -291,7 +282,7 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 	}
 	now := s.Clock.Now()
 	premium := catalog.MustLookup(catalog.Premium)
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		switch {
 		case app.Edition == catalog.Premium:
 			return store.Order{}, refused("app %d is already on Premium", app.SDKAppID)

@@ -52,7 +52,11 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 		if err != nil {
 			return err
 		}
-		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
+		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
+			if err != nil {
+				return err
+			}
+			o, err := orderOf(ctx, tx, acc.ID, r.RequestID)
 			out = Refund{Order: o, Amount: money.Cents(o.CashCents + o.CreditCents), Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents), App: app}
 			return err
 		}

@@ -166,7 +166,8 @@ func payFromBalance(acc *store.Account, due int64) (cash, credit int64, err erro
 func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) error {
 	if err := tx.InsertOrder(ctx, o); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return refused("request id %q was already used for another order", o.RequestID)
+			// An order older than the request fingerprints holds the id.
+			return fmt.Errorf("%w: request id %q was already used for another order", ErrRequestReused, o.RequestID)
 		}
 		return err
 	}
@@ -190,22 +191,27 @@ func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) 
 }
 
 // placeOrder runs fn for an order on app sdkappid in one transaction: it locks the
-// account and the app, answers a repeated request id with the order it created,
-// and refuses orders of a suspended or overdue account and for a deleted app
-// before fn runs. fn pays, records the order and writes what it changed.
-func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID string,
+// account and the app, ties the request id to the request's fingerprint fp
+// (answering the same request again with the order it created, refusing another
+// one with ErrRequestReused), and refuses orders of a suspended or overdue
+// account and for a deleted app before fn runs. fn pays, records the order and
+// writes what it changed.
+func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID, fp string,
 	fn func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error)) (store.Order, error) {
 	if err := checkRequestID(requestID); err != nil {
 		return store.Order{}, err
 	}
+	now := s.Clock.Now()
 	var order store.Order
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		acc, app, err := lockAppOf(ctx, tx, sdkappid)
 		if err != nil {
 			return err
 		}
-		if o, ok, err := replay(ctx, tx, acc.ID, requestID); ok || err != nil {
-			order = o
+		if fresh, err := claimRequest(ctx, tx, acc.ID, requestID, fp, now); err != nil || !fresh {
+			if err == nil {
+				order, err = orderOf(ctx, tx, acc.ID, requestID)
+			}
 			return err
 		}
 		if err := mayOrder(acc, &app); err != nil {
@@ -220,16 +226,32 @@ func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID stri
 	return order, nil
 }
 
-// replay returns the order an earlier request with the same id created, if any.
-func replay(ctx context.Context, tx store.CommerceTx, accountID, requestID string) (store.Order, bool, error) {
+// claimRequest ties the account's request id to fp, the fingerprint of the
+// request (its operation and every parameter). It reports whether this is the
+// id's first use; a use by a request with another fingerprint is
+// ErrRequestReused. A request without an id is always fresh.
+func claimRequest(ctx context.Context, tx store.CommerceTx, accountID, requestID, fp string, now time.Time) (bool, error) {
 	if requestID == "" {
-		return store.Order{}, false, nil
+		return true, nil
 	}
+	first, fresh, err := tx.ClaimRequest(ctx, accountID, requestID, fp, now)
+	if err != nil || fresh {
+		return fresh, err
+	}
+	if first != fp {
+		return false, fmt.Errorf("%w: request id %q was used for [%s]; this request is [%s]: use a new request id",
+			ErrRequestReused, requestID, first, fp)
+	}
+	return false, nil
+}
+
+// orderOf returns the order an earlier request with the same id created.
+func orderOf(ctx context.Context, tx store.CommerceTx, accountID, requestID string) (store.Order, error) {
 	o, err := tx.OrderByRequest(ctx, accountID, requestID)
 	if errors.Is(err, store.ErrNotFound) {
-		return o, false, nil
+		return o, fmt.Errorf("%w: request id %q was used by a request that created no order", ErrRequestReused, requestID)
 	}
-	return o, err == nil, err
+	return o, err
 }
 
 func checkRequestID(id string) error {
@@ -264,8 +286,12 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 		if acc, err = lockAccount(ctx, tx, r.AccountID); err != nil {
 			return err
 		}
+		fp := fmt.Sprintf("topup account=%s cash=%s credit=%s", acc.ID, r.Cash, r.Credit)
+		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, fp, now); err != nil || !fresh {
+			return err // a repetition adds nothing more
+		}
 		if r.RequestID != "" {
-			// The request id is claimed with the top-up: a repetition finds it taken.
+			// Top-ups recorded before request fingerprints claimed their id here.
 			first, err := tx.ClaimJob(ctx, "topup:"+acc.ID+":"+r.RequestID, now)
 			if err != nil || !first {
 				return err

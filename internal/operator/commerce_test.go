@@ -601,10 +601,12 @@ func TestRefundAndNonRefundableRoutes(t *testing.T) {
 	if b := e.balance(acc); b != "266.00/0.00/266.00" {
 		t.Fatalf("balance after the refund %s", b)
 	}
-	// The same request id returns the same refund; another refund finds nothing.
-	if again := e.want("POST", refund, `{"request_id":"rf-1"}`, 200); again["refund"].(map[string]any)["id"] != ro["id"] {
+	// The same request returns the same refund; the same id with another reason
+	// is a conflict; another refund finds nothing.
+	if again := e.want("POST", refund, `{"reason":"changed my mind","request_id":"rf-1"}`, 200); again["refund"].(map[string]any)["id"] != ro["id"] {
 		t.Fatalf("replayed refund %v", again)
 	}
+	e.want("POST", refund, `{"request_id":"rf-1"}`, 409)
 	e.want("POST", refund, `{}`, 409)
 	if b := e.balance(acc); b != "266.00/0.00/266.00" {
 		t.Fatalf("balance after refused refunds %s", b)

@@ -226,6 +226,12 @@ type CommerceTx interface {
 	// key was already claimed (by this node or another): the caller skips the job.
 	ClaimJob(ctx context.Context, key string, at time.Time) (bool, error)
 
+	// ClaimRequest ties the account's request id (an idempotency key) to the
+	// fingerprint of the request using it. On the first use it stores them and
+	// returns (fingerprint, true); later it returns the fingerprint stored first
+	// and false. The claim commits or rolls back with the transaction.
+	ClaimRequest(ctx context.Context, accountID, requestID, fingerprint string, at time.Time) (first string, fresh bool, err error)
+
 	// SetPromotion stores the add-on's promotion (replacing one); a zero
 	// FreeUntil removes it.
 	SetPromotion(ctx context.Context, p Promotion) error

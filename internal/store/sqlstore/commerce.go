@@ -469,6 +469,24 @@ func (c *commerceTx) ClaimJob(ctx context.Context, key string, at time.Time) (bo
 	return err == nil, err
 }
 
+// ClaimRequest implements store.CommerceTx.
+func (c *commerceTx) ClaimRequest(ctx context.Context, accountID, requestID, fingerprint string, at time.Time) (string, bool, error) {
+	res, err := c.exec(ctx, `
+		INSERT INTO request_keys (account_id, request_id, fingerprint, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, request_id) DO NOTHING`, accountID, requestID, fingerprint, toMs(at))
+	err = inserted("claim request", res, err)
+	if err == nil {
+		return fingerprint, true, nil
+	}
+	if !errors.Is(err, store.ErrExists) {
+		return "", false, err
+	}
+	var first string
+	err = c.queryRow(ctx, `SELECT fingerprint FROM request_keys WHERE account_id = ? AND request_id = ?`,
+		accountID, requestID).Scan(&first)
+	return first, false, wrap("claim request", err)
+}
+
 // SetPromotion implements store.CommerceTx.
 func (c *commerceTx) SetPromotion(ctx context.Context, p store.Promotion) error {
 	if p.FreeUntil.IsZero() {

@@ -745,3 +745,37 @@ func testClaimNotification(t *testing.T, s store.Store) {
 		t.Fatalf("notifications after the attempts: %+v, %v", ns, err)
 	}
 }
+
+// testClaimRequest: a request id is tied to the fingerprint of its first use, per
+// account, and a rolled-back claim leaves the id free.
+func testClaimRequest(t *testing.T, s store.Store) {
+	claim := func(tx store.CommerceTx, acc, id, fp, wantFirst string, wantFresh bool) {
+		t.Helper()
+		first, fresh, err := tx.ClaimRequest(ctx, acc, id, fp, ms(1))
+		if err != nil || first != wantFirst || fresh != wantFresh {
+			t.Fatalf("ClaimRequest(%s, %s, %s) = %q, %v, %v; want %q, %v", acc, id, fp, first, fresh, err, wantFirst, wantFresh)
+		}
+	}
+	inTx(t, s, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k1", "buy a", "buy a", true)
+		claim(tx, "acc1", "k1", "buy b", "buy a", false) // within the same transaction
+		claim(tx, "acc2", "k1", "buy b", "buy b", true)
+		return nil
+	})
+	inTx(t, s, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k1", "buy a", "buy a", false)
+		claim(tx, "acc2", "k1", "buy a", "buy b", false)
+		return nil
+	})
+	rollback := errors.New("roll back")
+	if err := s.InCommerceTx(ctx, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k2", "topup", "topup", true)
+		return rollback
+	}); err != rollback {
+		t.Fatal(err)
+	}
+	inTx(t, s, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k2", "refund", "refund", true)
+		return nil
+	})
+}
