@@ -40,7 +40,7 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 	now := s.Clock.Now()
 	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if app.Status != store.StatusActive {
-			return store.Order{}, refused("app %d is suspended (%s): resume it before buying add-ons", app.SDKAppID, app.SuspendReason)
+			return store.Order{}, refused("app %d is suspended (%s): %s before buying add-ons", app.SDKAppID, app.SuspendReason, howToResume(*app))
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
 		if err != nil {
@@ -86,6 +86,21 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 		}
 		return o, pay(ctx, tx, acc, &o, r.VoucherID, ScopeAddons, now)
 	})
+}
+
+// howToResume says what resumes a suspended app (mayOrder has refused orders of
+// a suspended account already, so arrears and violations do not reach here).
+func howToResume(app store.App) string {
+	switch {
+	case app.Edition == catalog.Trial && !app.TrialExtended:
+		return "extend its Free Trial or buy Standard or Premium"
+	case app.Edition == catalog.Trial:
+		return "buy Standard or Premium"
+	case app.SuspendReason == ReasonRefund:
+		return "buy a plan or renew it"
+	default:
+		return "renew its plan or buy one"
+	}
 }
 
 // SetPromotion makes an add-on free to buy until freeUntil (spec 4: the AI Chatbot

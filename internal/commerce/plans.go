@@ -39,8 +39,41 @@ func continuing(app store.App, now time.Time) bool {
 	return app.Edition != catalog.Trial && app.Status == store.StatusActive && !now.After(app.ExpiresAt.Add(Grace))
 }
 
+// inForce reports whether an app's paid plan runs now (not yet expired, not
+// refunded, not suspended).
+func inForce(app store.App, now time.Time) bool {
+	return app.Edition != catalog.Trial && app.Status == store.StatusActive && now.Before(app.ExpiresAt)
+}
+
+// mayBuy refuses buying edition ed for an app whose plan is in force (upgrade,
+// renew, or refund then buy instead) and buying its own edition again in the
+// grace day (renew instead: the renewal continues from the expiry). Any other
+// edition may be bought once the plan expired, in the grace day too: it starts
+// now, and nothing of the expired plan is left to credit.
+func mayBuy(app store.App, ed catalog.Edition, now time.Time) error {
+	if !continuing(app, now) {
+		return nil
+	}
+	cur := catalog.MustLookup(app.Edition)
+	until := app.ExpiresAt.Format(time.RFC3339)
+	switch {
+	case ed.ID == cur.ID && inForce(app, now):
+		return refused("app %d is already on %s until %s: renew it instead", app.SDKAppID, cur.Name, until)
+	case ed.ID == cur.ID:
+		return refused("app %d's %s plan expired at %s: renew it instead (the renewal continues from the expiry)", app.SDKAppID, cur.Name, until)
+	case !inForce(app, now):
+		return nil
+	case ed.MonthlyPriceCents < cur.MonthlyPriceCents:
+		return refused("app %d is on %s until %s: downgrades are refused; refund the plan, then buy %s",
+			app.SDKAppID, cur.Name, until, ed.Name)
+	default:
+		return refused("app %d is on %s until %s: upgrade it instead", app.SDKAppID, cur.Name, until)
+	}
+}
+
 // Buy buys an edition for an app on Free Trial, or for an app whose plan expired
-// or was refunded (which is also how a customer downgrades: refund, then buy).
+// (in the grace day too) or was refunded (which is also how a customer
+// downgrades: refund, then buy).
 func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 	ed, err := paidEdition(r.Edition)
 	if err != nil {
@@ -58,17 +91,8 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 	}
 	now := s.Clock.Now()
 	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
-		if continuing(*app, now) {
-			cur := catalog.MustLookup(app.Edition)
-			switch {
-			case ed.MonthlyPriceCents < cur.MonthlyPriceCents:
-				return store.Order{}, refused("app %d is on %s until %s: downgrades are refused; refund the plan, then buy %s",
-					app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339), ed.Name)
-			case ed.ID == cur.ID:
-				return store.Order{}, refused("app %d is already on %s until %s: renew it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
-			default:
-				return store.Order{}, refused("app %d is on %s until %s: upgrade it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
-			}
+		if err := mayBuy(*app, ed, now); err != nil {
+			return store.Order{}, err
 		}
 		o := store.Order{
 			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
@@ -288,8 +312,10 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 			return store.Order{}, refused("app %d is already on Premium", app.SDKAppID)
 		case app.Edition != catalog.Standard:
 			return store.Order{}, refused("app %d is on Free Trial: buy Premium instead", app.SDKAppID)
-		case app.Status != store.StatusActive || !now.Before(app.ExpiresAt):
-			return store.Order{}, refused("app %d has no Standard plan in force: renew or buy a plan first", app.SDKAppID)
+		case !inForce(*app, now):
+			// Nothing of the plan is left to upgrade (spec 5.1 prices the remaining time).
+			return store.Order{}, refused("app %d's Standard plan ended at %s: there is no time left to upgrade; buy Premium instead (it starts now), or renew Standard",
+				app.SDKAppID, app.ExpiresAt.Format(time.RFC3339))
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
 		if err != nil {
