@@ -85,7 +85,7 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 	if !r.AgreementAccepted {
 		return store.Order{}, invalid("buying a plan requires accepting the service agreement (--accept-agreement)")
 	}
-	list := ed.MonthlyPriceCents * int64(r.Months)
+	list := ed.MonthlyPriceCents * int64(r.Months) // at most 24 months of a catalog price
 	if r.Discount < 0 || int64(r.Discount) > list {
 		return store.Order{}, invalid("the discount must be between 0.00 and the list price %s USD", money.Cents(list))
 	}
@@ -333,11 +333,15 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 		}
 		remaining := listValue(premium.MonthlyPriceCents, app.PlanAnchor, now, app.ExpiresAt)
 		unused := carriedCash.Add(carriedCredit)
-		charge := remaining.Sub(unused).Round()
-		if charge < 0 {
-			charge = 0 // the Standard time left never turns into cash
+		charge, err := remaining.Sub(unused).Cents()
+		if err != nil {
+			return store.Order{}, invalid("the upgrade's price is out of range: %v", err)
 		}
-		unusedCents := unused.Round()
+		charge = max(charge, 0) // the Standard time left never turns into cash
+		unusedCents, err := unused.Cents()
+		if err != nil {
+			return store.Order{}, invalid("the upgrade's carried value is out of range: %v", err)
+		}
 		cc, cr := money.Split(unusedCents, carriedCash, carriedCredit)
 		o := store.Order{
 			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,

@@ -149,7 +149,11 @@ func payFromBalance(acc *store.Account, due int64) (cash, credit int64, err erro
 		return 0, 0, nil
 	}
 	availCredit, availCash := max(acc.CreditCents, 0), max(acc.CashCents, 0)
-	if availCredit+availCash < due {
+	avail, err := money.Add(money.Cents(availCredit), money.Cents(availCash))
+	if err != nil {
+		return 0, 0, invalid("the balance of account %s is out of range: %v", acc.ID, err)
+	}
+	if int64(avail) < due {
 		return 0, 0, fmt.Errorf("%w: the order costs %s USD and the balance of account %s is %s USD (cash %s, credit %s); top up first",
 			ErrInsufficientBalance, money.Cents(due), acc.ID, money.Cents(acc.CashCents+acc.CreditCents),
 			money.Cents(acc.CashCents), money.Cents(acc.CreditCents))
@@ -273,8 +277,8 @@ func (s *Service) Account(ctx context.Context, id string) (store.Account, error)
 // TopUp adds cash and/or credit. A top-up that brings an overdue account's balance
 // to zero or more ends the arrears and resumes the apps they suspended.
 func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, error) {
-	if r.Cash < 0 || r.Credit < 0 || r.Cash+r.Credit == 0 {
-		return store.Account{}, invalid("a top-up needs a positive cash and/or credit amount")
+	if r.Cash < 0 || r.Credit < 0 || r.Cash+r.Credit == 0 || r.Cash > money.MaxAmount || r.Credit > money.MaxAmount {
+		return store.Account{}, invalid("a top-up needs a positive cash and/or credit amount, each at most %s USD", money.MaxAmount)
 	}
 	if err := checkRequestID(r.RequestID); err != nil {
 		return store.Account{}, err
@@ -297,8 +301,9 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 				return err
 			}
 		}
-		acc.CashCents += int64(r.Cash)
-		acc.CreditCents += int64(r.Credit)
+		if err := addToBalance(&acc, r.Cash, r.Credit, true); err != nil {
+			return err
+		}
 		if err := tx.InsertLedger(ctx, store.LedgerEntry{ID: newID("led_"), AccountID: acc.ID, Kind: "topup",
 			CashCents: int64(r.Cash), CreditCents: int64(r.Credit), At: now}); err != nil {
 			return err
@@ -306,6 +311,26 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 		return settle(ctx, tx, &acc, now)
 	})
 	return acc, err
+}
+
+// addToBalance adds cash and credit to a locked account's balance (in memory). A sum
+// that does not fit is ErrInvalid; with capped, a part above money.MaxBalance is
+// refused. Nothing changes on an error.
+func addToBalance(acc *store.Account, cash, credit money.Cents, capped bool) error {
+	newCash, err := money.Add(money.Cents(acc.CashCents), cash)
+	if err != nil {
+		return invalid("the balance of account %s cannot take %s USD more cash: %v", acc.ID, cash, err)
+	}
+	newCredit, err := money.Add(money.Cents(acc.CreditCents), credit)
+	if err != nil {
+		return invalid("the balance of account %s cannot take %s USD more credit: %v", acc.ID, credit, err)
+	}
+	if capped && (newCash > money.MaxBalance || newCredit > money.MaxBalance) {
+		return refused("account %s would hold cash %s and credit %s USD: each is capped at %s USD",
+			acc.ID, newCash, newCredit, money.MaxBalance)
+	}
+	acc.CashCents, acc.CreditCents = int64(newCash), int64(newCredit)
+	return nil
 }
 
 // settle ends the arrears of an account whose balance is zero or more again: it
@@ -419,8 +444,8 @@ func (s *Service) IssueVoucher(ctx context.Context, r VoucherRequest) (store.Vou
 		r.Scope = ScopeAll
 	}
 	switch {
-	case r.Amount <= 0:
-		return store.Voucher{}, invalid("a voucher needs a positive amount")
+	case r.Amount <= 0 || r.Amount > money.MaxAmount:
+		return store.Voucher{}, invalid("a voucher needs a positive amount of at most %s USD", money.MaxAmount)
 	case r.Scope != ScopeAll && r.Scope != ScopeEditions && r.Scope != ScopeAddons:
 		return store.Voucher{}, invalid("voucher scope must be all, editions or addons, not %q", r.Scope)
 	case !r.ExpiresAt.After(now):
