@@ -129,6 +129,7 @@ type VoucherRequest struct {
 	Amount    money.Cents
 	ExpiresAt time.Time // the voucher is usable before this instant
 	Scope     string    // ScopeAll (default), ScopeEditions or ScopeAddons
+	RequestID string    // idempotency key: a repeated request returns the first voucher
 }
 
 // The fingerprints of requests: the operation and every parameter, stored with
@@ -137,6 +138,11 @@ type VoucherRequest struct {
 func (r BuyRequest) fingerprint() string {
 	return fmt.Sprintf("buy app=%d edition=%s months=%d auto_renew=%t voucher=%s discount=%s agreement=%t non_refundable=%q",
 		r.SDKAppID, r.Edition, r.Months, r.AutoRenew, r.VoucherID, r.Discount, r.AgreementAccepted, r.NonRefundable)
+}
+
+// fingerprint expects the scope defaulted.
+func (r VoucherRequest) fingerprint() string {
+	return fmt.Sprintf("voucher account=%s amount=%s scope=%s expires=%s", r.AccountID, r.Amount, r.Scope, r.ExpiresAt.UTC().Format(time.RFC3339Nano))
 }
 
 func (r UpgradeRequest) fingerprint() string {

@@ -150,6 +150,24 @@ func TestRequestIDEveryOperation(t *testing.T) {
 		}
 		check("top-up", topUp("10", "0"), topUp("11", "0"))
 		check("top-up", topUp("10", "0"), topUp("0", "10"))
+		var voucherID string
+		voucher := func(amount, scope string) func() error {
+			return func() error {
+				v, err := w.com.IssueVoucher(w.ctx, commerce.VoucherRequest{AccountID: acc.ID, Amount: usd(amount), Scope: scope,
+					ExpiresAt: at("2027-01-01 00:00"), RequestID: "v"})
+				if err == nil && voucherID == "" {
+					voucherID = v.ID
+				} else if err == nil && v.ID != voucherID {
+					t.Errorf("voucher replayed as %s, first %s", v.ID, voucherID)
+				}
+				return err
+			}
+		}
+		check("voucher", voucher("10", ""), voucher("11", ""))
+		check("voucher", voucher("10", "all"), voucher("10", "addons"))
+		if vs, _ := w.com.Vouchers(w.ctx, acc.ID); len(vs) != 1 {
+			t.Errorf("%d vouchers issued by one request id", len(vs))
+		}
 	})
 }
 

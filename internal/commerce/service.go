@@ -3,6 +3,7 @@ package commerce
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -451,15 +452,33 @@ func (s *Service) IssueVoucher(ctx context.Context, r VoucherRequest) (store.Vou
 	case !r.ExpiresAt.After(now):
 		return store.Voucher{}, invalid("the voucher's expiry %s is not in the future", r.ExpiresAt.Format(time.RFC3339))
 	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return store.Voucher{}, err
+	}
 	v := store.Voucher{ID: newID("vch_"), AccountID: r.AccountID, AmountCents: int64(r.Amount), RemainingCents: int64(r.Amount),
 		Scope: r.Scope, ExpiresAt: r.ExpiresAt.UTC(), CreatedAt: now}
+	if r.RequestID != "" {
+		v.ID = voucherID(r.AccountID, r.RequestID) // found again by a repeated request
+	}
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		if _, err := lockAccount(ctx, tx, r.AccountID); err != nil {
+			return err
+		}
+		if fresh, err := claimRequest(ctx, tx, r.AccountID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
+			if err == nil {
+				v, err = tx.GetVoucher(ctx, v.ID)
+			}
 			return err
 		}
 		return tx.InsertVoucher(ctx, v)
 	})
 	return v, err
+}
+
+// voucherID derives the id of the voucher issued by an account's request id.
+func voucherID(accountID, requestID string) string {
+	h := sha256.Sum256([]byte(accountID + "\x00" + requestID))
+	return "vch_" + hex.EncodeToString(h[:8])
 }
 
 // Vouchers lists an account's vouchers.
