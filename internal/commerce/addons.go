@@ -44,7 +44,7 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 	now := s.Clock.Now()
 	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if app.Status != store.StatusActive {
-			return store.Order{}, refused("app %d is suspended (%s): %s before buying add-ons", app.SDKAppID, app.SuspendReason, howToResume(*app))
+			return store.Order{}, refused("app %d is suspended (%s): %s before buying add-ons", app.SDKAppID, app.SuspendReason, HowToResume(*app))
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
 		if err != nil {
@@ -109,12 +109,14 @@ func isPluginOrder(o store.Order) bool {
 	return err == nil && a.Kind == catalog.KindPlugin
 }
 
-// howToResume says what resumes a suspended app (mayOrder has refused orders of
-// a suspended account already, so arrears and violations do not reach here).
-func howToResume(app store.App) string {
+// HowToResume names, as a clause, the actions that resume an app suspended at
+// expiry or after a refund, and only actions that are then allowed (a Free
+// Trial is never renewed and is extended once). Arrears and violations are
+// the account's: a top-up, or nothing.
+func HowToResume(app store.App) string {
 	switch {
 	case app.Edition == catalog.Trial && !app.TrialExtended:
-		return "extend its Free Trial or buy Standard or Premium"
+		return "extend its Free Trial (once) or buy Standard or Premium"
 	case app.Edition == catalog.Trial:
 		return "buy Standard or Premium"
 	case app.SuspendReason == ReasonRefund:

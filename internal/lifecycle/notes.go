@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/store"
@@ -76,21 +77,8 @@ func (n *noter) reminder(a store.App, days int) {
 func (n *noter) expired(a store.App) {
 	n.add(a.SDKAppID, "suspended",
 		fmt.Sprintf("App %s is suspended: its plan expired", appLabel(a)),
-		fmt.Sprintf("The %s plan of app %s expired on %s and was not renewed, so the app is suspended: logins and REST calls are refused. %s Its data is kept until %s and then deleted for good.",
-			planName(a), appLabel(a), date(a.ExpiresAt), resumeHint(a), date(a.SuspendedAt.Add(repossessAfter))))
-}
-
-// resumeHint names what resumes an app suspended at expiry: only actions that
-// are then allowed (a Free Trial is not renewed, and is extended only once).
-func resumeHint(a store.App) string {
-	switch {
-	case a.Edition == catalog.Trial && !a.TrialExtended:
-		return "Extend the Free Trial (once) or buy Standard or Premium to resume it."
-	case a.Edition == catalog.Trial:
-		return "Buy Standard or Premium to resume it."
-	default:
-		return "Renew the plan or buy one to resume it."
-	}
+		fmt.Sprintf("The %s plan of app %s expired on %s and was not renewed, so the app is suspended: logins and REST calls are refused. To resume it, %s. Its data is kept until %s and then deleted for good.",
+			planName(a), appLabel(a), date(a.ExpiresAt), commerce.HowToResume(a), date(a.SuspendedAt.Add(repossessAfter))))
 }
 
 func (n *noter) autoRenewed(a store.App, o store.Order) {

@@ -22,7 +22,7 @@ func TestSuspensionNoticeNamesAllowedAction(t *testing.T) {
 			body = n.Body
 		}
 	}
-	if !strings.Contains(body, "Extend the Free Trial") || strings.Contains(body, "renew a plan") || strings.Contains(body, "Renew the plan") {
+	if !strings.Contains(body, "extend its Free Trial") || strings.Contains(body, "renew a plan") || strings.Contains(body, "renew its plan") {
 		t.Errorf("suspension notice of a Free Trial app: %q", body)
 	}
 	if _, err := w.com.ExtendTrial(ctx, app.SDKAppID); err != nil {
