@@ -140,6 +140,10 @@ func (r BuyRequest) fingerprint() string {
 		r.SDKAppID, r.Edition, r.Months, r.AutoRenew, r.VoucherID, r.Discount, r.AgreementAccepted, r.NonRefundable)
 }
 
+func (r TopUpRequest) fingerprint() string {
+	return fmt.Sprintf("topup account=%s cash=%s credit=%s", r.AccountID, r.Cash, r.Credit)
+}
+
 // fingerprint expects the scope defaulted.
 func (r VoucherRequest) fingerprint() string {
 	return fmt.Sprintf("voucher account=%s amount=%s scope=%s expires=%s", r.AccountID, r.Amount, r.Scope, r.ExpiresAt.UTC().Format(time.RFC3339Nano))

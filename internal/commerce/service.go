@@ -278,7 +278,7 @@ func (s *Service) Account(ctx context.Context, id string) (store.Account, error)
 // TopUp adds cash and/or credit. A top-up that brings an overdue account's balance
 // to zero or more ends the arrears and resumes the apps they suspended.
 func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, error) {
-	if r.Cash < 0 || r.Credit < 0 || r.Cash+r.Credit == 0 || r.Cash > money.MaxAmount || r.Credit > money.MaxAmount {
+	if r.Cash < 0 || r.Credit < 0 || (r.Cash == 0 && r.Credit == 0) || r.Cash > money.MaxAmount || r.Credit > money.MaxAmount {
 		return store.Account{}, invalid("a top-up needs a positive cash and/or credit amount, each at most %s USD", money.MaxAmount)
 	}
 	if err := checkRequestID(r.RequestID); err != nil {
@@ -291,8 +291,7 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 		if acc, err = lockAccount(ctx, tx, r.AccountID); err != nil {
 			return err
 		}
-		fp := fmt.Sprintf("topup account=%s cash=%s credit=%s", acc.ID, r.Cash, r.Credit)
-		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, fp, now); err != nil || !fresh {
+		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
 			return err // a repetition adds nothing more
 		}
 		if r.RequestID != "" {
