@@ -114,10 +114,16 @@ func testCommerceFields(t *testing.T, s store.Store) {
 		if err != nil || !reflect.DeepEqual(got, acc) {
 			t.Fatalf("LockAccount = %+v, %v; want %+v", got, err, acc)
 		}
-		gotApp, err := tx.LockApp(ctx, a.SDKAppID)
+		gotApp, err := tx.GetApp(ctx, a.SDKAppID)
+		if err != nil || !reflect.DeepEqual(gotApp, want) {
+			t.Fatalf("GetApp = %+v, %v; want %+v", gotApp, err, want)
+		}
+		gotApp, err = tx.LockApp(ctx, a.SDKAppID)
 		if err != nil || !reflect.DeepEqual(gotApp, want) {
 			t.Fatalf("LockApp = %+v, %v; want %+v", gotApp, err, want)
 		}
+		_, err = tx.GetApp(ctx, 1399999999)
+		expectErr(t, "GetApp(missing)", err, store.ErrNotFound)
 		if err := tx.UpdateAccount(ctx, acc2); err != nil {
 			t.Fatalf("UpdateAccount: %v", err)
 		}
