@@ -183,6 +183,7 @@ func (c *cli) voucherIssue(args []string) error {
 	amountF := fs.String("amount", "", "amount in USD (required)")
 	expires := fs.String("expires", "", "last valid UTC day YYYY-MM-DD, or an RFC 3339 time (required)")
 	scope := fs.String("scope", commerce.ScopeAll, "what it pays for: all, editions or addons")
+	reqID := c.requestIDFlag(fs)
 	if err := parseSub(fs, args); err != nil {
 		return err
 	}
@@ -205,7 +206,7 @@ func (c *cli) voucherIssue(args []string) error {
 		return usagef("voucher issue: --scope must be all, editions or addons, not %q", *scope)
 	}
 	return callAndPrint(c, "POST", "/vouchers", nil, map[string]string{
-		"account": *account, "amount": amount, "expires": *expires, "scope": *scope,
+		"account": *account, "amount": amount, "expires": *expires, "scope": *scope, "request_id": requestID(*reqID),
 	}, func(w io.Writer, v operator.Voucher) {
 		fmt.Fprintf(w, "Voucher %s: %s for account %s (pays for: %s), usable until %s.\n", v.ID, usd(v.Amount), v.Account, v.Scope, v.ExpiresAt)
 	})

@@ -174,10 +174,16 @@ func TestCLIMoneyJSON(t *testing.T) {
 		o["credit"] != "100.00" || o["cash"] != "630.00" || o["auto_renew"] != true || o["agreement_accepted"] != true {
 		t.Fatalf("plan buy %v", o)
 	}
-	// The same --request-id returns the first order; nothing is charged twice.
-	again := s.jsonOK(t, "plan", "buy", "--sdkappid", app, "--edition", "standard", "--months", "2", "--accept-agreement", "--request-id", "buy-1")
+	// The same request with the same --request-id returns the first order; nothing
+	// is charged twice. The id with other parameters is refused.
+	again := s.jsonOK(t, "plan", "buy", "--sdkappid", app, "--edition", "standard", "--months", "2", "--auto-renew",
+		"--voucher", vid, "--accept-agreement", "--discount", "48", "--request-id", "buy-1")
 	if again["id"] != o["id"] {
 		t.Fatalf("repeated request id made order %v, first %v", again["id"], o["id"])
+	}
+	r = s.cli(t, "plan", "buy", "--sdkappid", app, "--edition", "standard", "--months", "2", "--accept-agreement", "--request-id", "buy-1")
+	if r.code != 1 || !strings.Contains(r.stderr, "request id reused") || !strings.Contains(r.stderr, "409") {
+		t.Fatalf("request id reused with other parameters: %+v", r)
 	}
 	if b := s.balance(t, acc); b != "map[cash:4370.00 credit:0.00 total:4370.00]" {
 		t.Fatalf("balance %s", b)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chatd/chatd/internal/catalog"
@@ -14,11 +15,14 @@ import (
 // maxQuantity bounds seats, bots and packs of one order.
 const maxQuantity = 1000
 
-// BuyAddon buys an add-on for an app. Monthly add-ons run from the purchase to the
-// same day of the following month (a plugin cycle of day T to day T−1, spec 4); a
-// purchase while the same add-on is in force starts when it ends. A message pack
-// is paid per pack and valid for the months bought; the free Call trial lasts 7
-// days, once per app.
+// BuyAddon buys an add-on for an app. A plugin (Push, Cloud Search) runs by
+// whole UTC days, day T to day T−1 of the next month (spec 4: bought 10 Mar 14:00,
+// valid through 9 Apr, so it ends 10 Apr 00:00): its cycles are anchored at 00:00
+// of the purchase day. Other monthly add-ons run from the purchase instant to the
+// same day and time of the following month, as editions do. A purchase while the
+// same add-on is in force starts when it ends, on its anchor. A message pack is
+// paid per pack and valid for the months bought; the free Call trial lasts 7 days,
+// once per app.
 func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, error) {
 	ad, err := catalog.LookupAddon(r.Addon)
 	if err != nil {
@@ -38,15 +42,18 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 	}
 	product := "addon:" + ad.ID
 	now := s.Clock.Now()
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if app.Status != store.StatusActive {
-			return store.Order{}, refused("app %d is suspended (%s): resume it before buying add-ons", app.SDKAppID, app.SuspendReason)
+			return store.Order{}, refused("app %d is suspended (%s): %s before buying add-ons", app.SDKAppID, app.SuspendReason, HowToResume(*app))
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
 		if err != nil {
 			return store.Order{}, err
 		}
 		from, anchor := now, now
+		if ad.Kind == catalog.KindPlugin {
+			anchor = startOfDay(now)
+		}
 		for _, o := range orders {
 			if o.Product != product || o.Status == store.OrderRefunded {
 				continue
@@ -86,6 +93,37 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 		}
 		return o, pay(ctx, tx, acc, &o, r.VoucherID, ScopeAddons, now)
 	})
+}
+
+// startOfDay is 00:00 UTC of t's day.
+func startOfDay(t time.Time) time.Time {
+	return t.UTC().Truncate(24 * time.Hour)
+}
+
+// isPluginOrder reports whether o is an order of a plugin (cycles of whole UTC days).
+func isPluginOrder(o store.Order) bool {
+	if o.Kind != store.OrderAddon {
+		return false
+	}
+	a, err := catalog.LookupAddon(strings.TrimPrefix(o.Product, "addon:"))
+	return err == nil && a.Kind == catalog.KindPlugin
+}
+
+// HowToResume names, as a clause, the actions that resume an app suspended at
+// expiry or after a refund, and only actions that are then allowed (a Free
+// Trial is never renewed and is extended once). Arrears and violations are
+// the account's: a top-up, or nothing.
+func HowToResume(app store.App) string {
+	switch {
+	case app.Edition == catalog.Trial && !app.TrialExtended:
+		return "extend its Free Trial (once) or buy Standard or Premium"
+	case app.Edition == catalog.Trial:
+		return "buy Standard or Premium"
+	case app.SuspendReason == ReasonRefund:
+		return "buy a plan or renew it"
+	default:
+		return "renew its plan or buy one"
+	}
 }
 
 // SetPromotion makes an add-on free to buy until freeUntil (spec 4: the AI Chatbot

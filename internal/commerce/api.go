@@ -7,6 +7,7 @@ package commerce
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/chatd/chatd/internal/money"
@@ -28,6 +29,10 @@ var (
 	ErrRefused = errors.New("refused")
 	// ErrInsufficientBalance: the balance cannot pay the order.
 	ErrInsufficientBalance = errors.New("insufficient balance")
+	// ErrRequestReused: a request id already used by a request with other
+	// parameters (another operation, app, product, months, voucher, amount...).
+	// It is a kind of ErrRefused; nothing is changed.
+	ErrRequestReused = fmt.Errorf("%w: request id reused", ErrRefused)
 )
 
 // Voucher scopes: what a voucher may pay for.
@@ -124,4 +129,44 @@ type VoucherRequest struct {
 	Amount    money.Cents
 	ExpiresAt time.Time // the voucher is usable before this instant
 	Scope     string    // ScopeAll (default), ScopeEditions or ScopeAddons
+	RequestID string    // idempotency key: a repeated request returns the first voucher
+}
+
+// The fingerprints of requests: the operation and every parameter, stored with
+// the request id so that the id replays only the very same request.
+
+func (r BuyRequest) fingerprint() string {
+	return fmt.Sprintf("buy app=%d edition=%s months=%d auto_renew=%t voucher=%s discount=%s agreement=%t non_refundable=%q",
+		r.SDKAppID, r.Edition, r.Months, r.AutoRenew, r.VoucherID, r.Discount, r.AgreementAccepted, r.NonRefundable)
+}
+
+func (r TopUpRequest) fingerprint() string {
+	return fmt.Sprintf("topup account=%s cash=%s credit=%s", r.AccountID, r.Cash, r.Credit)
+}
+
+// fingerprint expects the scope defaulted.
+func (r VoucherRequest) fingerprint() string {
+	return fmt.Sprintf("voucher account=%s amount=%s scope=%s expires=%s", r.AccountID, r.Amount, r.Scope, r.ExpiresAt.UTC().Format(time.RFC3339Nano))
+}
+
+func (r UpgradeRequest) fingerprint() string {
+	return fmt.Sprintf("upgrade app=%d edition=%s voucher=%s", r.SDKAppID, r.Edition, r.VoucherID)
+}
+
+func (r RenewRequest) fingerprint() string {
+	return fmt.Sprintf("renew apps=%v months=%d voucher=%s", r.SDKAppIDs, r.Months, r.VoucherID)
+}
+
+// fingerprint expects the quantity defaulted (0 means the minimum).
+func (r AddonRequest) fingerprint() string {
+	return fmt.Sprintf("addon app=%d addon=%s quantity=%d months=%d voucher=%s", r.SDKAppID, r.Addon, r.Quantity, r.Months, r.VoucherID)
+}
+
+// fingerprint expects the reason trimmed.
+func (r RefundRequest) fingerprint() string {
+	kind := "refund"
+	if r.Addon != "" {
+		kind = "refund addon=" + r.Addon
+	}
+	return fmt.Sprintf("%s app=%d reason=%q", kind, r.SDKAppID, r.Reason)
 }

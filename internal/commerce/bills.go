@@ -20,40 +20,54 @@ func monthBounds(month string) (time.Time, time.Time, error) {
 }
 
 // MAULine prices an app's monthly active users beyond its edition's free MAU.
-// Free Trial apps are capped instead, so they have no line.
-func MAULine(app store.App, mau int64) (store.BillLine, bool) {
+// Free Trial apps are capped instead, so they have no line. money.ErrOverflow
+// when the amount does not fit.
+func MAULine(app store.App, mau int64) (store.BillLine, bool, error) {
 	ed, err := catalog.Lookup(app.Edition)
 	if err != nil || ed.OverageMAUMicroUSD == 0 || mau <= 0 {
-		return store.BillLine{}, false
+		return store.BillLine{}, false, nil
 	}
 	l := store.BillLine{SDKAppID: app.SDKAppID, Product: ed.ID, Metric: catalog.MetricMAU,
 		Usage: mau, Free: int64(ed.FreeMAU), BlockSize: 1, BlockMicro: ed.OverageMAUMicroUSD}
 	l.Billable = max(0, mau-l.Free)
-	l.AmountCents = int64(money.Micro(l.BlockMicro).Times(l.Billable).Round())
-	return l, true
+	amount, err := money.Micro(l.BlockMicro).Times(l.Billable).Cents()
+	if err != nil {
+		return store.BillLine{}, false, fmt.Errorf("MAU of app %d: %w", app.SDKAppID, err)
+	}
+	l.AmountCents = int64(amount)
+	return l, true, nil
 }
 
 // OverageLine prices one metered metric of an add-on from its usage per day of the
 // month. A daily allowance ("day") is applied to each day, a monthly one to the
 // month's sum; every unit beyond it costs BlockPrice ÷ BlockSize (exact), and the
-// line is rounded half-up to the cent.
-func OverageLine(sdkappid int64, ad catalog.Addon, ov catalog.Overage, byDay map[string]int64) (store.BillLine, bool) {
-	var usage, billable int64
+// line is rounded half-up to the cent. money.ErrOverflow when the usage or the
+// amount does not fit.
+func OverageLine(sdkappid int64, ad catalog.Addon, ov catalog.Overage, byDay map[string]int64) (store.BillLine, bool, error) {
+	var usage, billable money.Cents // counts of units, summed with the same checks as amounts
 	for _, q := range byDay {
-		usage += q
+		var err error
+		if usage, err = money.Add(usage, money.Cents(q)); err != nil {
+			return store.BillLine{}, false, fmt.Errorf("%s of app %d: %w", ov.Metric, sdkappid, err)
+		}
 		if ov.Per == "day" {
-			billable += max(0, q-ov.Free)
+			if billable, err = money.Add(billable, money.Cents(max(0, q-ov.Free))); err != nil {
+				return store.BillLine{}, false, fmt.Errorf("%s of app %d: %w", ov.Metric, sdkappid, err)
+			}
 		}
 	}
 	if usage <= 0 {
-		return store.BillLine{}, false
+		return store.BillLine{}, false, nil
 	}
 	if ov.Per != "day" {
-		billable = max(0, usage-ov.Free)
+		billable = max(0, usage-money.Cents(ov.Free))
 	}
-	amount := money.Micro(ov.BlockPrice).Times(billable).Mul(1, ov.BlockSize).Round()
-	return store.BillLine{SDKAppID: sdkappid, Product: "addon:" + ad.ID, Metric: ov.Metric, Usage: usage,
-		Free: ov.Free, Billable: billable, BlockSize: ov.BlockSize, BlockMicro: ov.BlockPrice, AmountCents: int64(amount)}, true
+	amount, err := money.Micro(ov.BlockPrice).Times(int64(billable)).Mul(1, ov.BlockSize).Cents()
+	if err != nil {
+		return store.BillLine{}, false, fmt.Errorf("%s of app %d: %w", ov.Metric, sdkappid, err)
+	}
+	return store.BillLine{SDKAppID: sdkappid, Product: "addon:" + ad.ID, Metric: ov.Metric, Usage: int64(usage),
+		Free: ov.Free, Billable: int64(billable), BlockSize: ov.BlockSize, BlockMicro: ov.BlockPrice, AmountCents: int64(amount)}, true, nil
 }
 
 // billLines prices every app of the account for month: MAU over the free
@@ -72,7 +86,11 @@ func billLines(ctx context.Context, tx store.CommerceTx, apps []store.App, month
 		if err != nil {
 			return nil, err
 		}
-		if l, ok := MAULine(app, int64(mau)); ok {
+		l, ok, err := MAULine(app, int64(mau))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			lines = append(lines, l)
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
@@ -108,7 +126,11 @@ func billLines(ctx context.Context, tx store.CommerceTx, apps []store.App, month
 			if err != nil {
 				return nil, err
 			}
-			if l, ok := OverageLine(app.SDKAppID, best[m].ad, best[m].ov, byDay); ok {
+			l, ok, err := OverageLine(app.SDKAppID, best[m].ad, best[m].ov, byDay)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				lines = append(lines, l)
 			}
 		}
@@ -131,17 +153,25 @@ func IssueBill(ctx context.Context, tx store.CommerceTx, acc *store.Account, mon
 		return store.Bill{}, err
 	}
 	b := store.Bill{ID: newID("bill_"), AccountID: acc.ID, Month: month, IssuedAt: at, Lines: lines}
+	var total money.Cents
 	for _, l := range lines {
-		b.TotalCents += l.AmountCents
+		if total, err = money.Add(total, money.Cents(l.AmountCents)); err != nil {
+			return store.Bill{}, fmt.Errorf("bill of account %s for %s: %w", acc.ID, month, err)
+		}
 	}
+	b.TotalCents = int64(total)
 	b.CreditCents = min(b.TotalCents, max(acc.CreditCents, 0))
 	b.CashCents = b.TotalCents - b.CreditCents
+	cash, err := money.Sub(money.Cents(acc.CashCents), money.Cents(b.CashCents))
+	if err != nil {
+		return store.Bill{}, fmt.Errorf("bill of account %s for %s: %w", acc.ID, month, err)
+	}
 	if err := tx.InsertBill(ctx, b); err != nil {
 		return store.Bill{}, err
 	}
 	if b.TotalCents > 0 {
-		acc.CreditCents -= b.CreditCents
-		acc.CashCents -= b.CashCents
+		acc.CreditCents -= b.CreditCents // at most the credit held
+		acc.CashCents = int64(cash)
 		if err := tx.InsertLedger(ctx, store.LedgerEntry{ID: newID("led_"), AccountID: acc.ID, Kind: "bill",
 			CashCents: -b.CashCents, CreditCents: -b.CreditCents, Ref: b.ID, At: at}); err != nil {
 			return store.Bill{}, err

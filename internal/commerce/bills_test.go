@@ -24,7 +24,7 @@ func TestMAULine(t *testing.T) {
 		{"standard", 0, 0, 0, false},
 		{"trial", 100, 0, 0, false}, // capped, never billed
 	} {
-		l, ok := commerce.MAULine(store.App{SDKAppID: 1400000001, Edition: tt.edition}, tt.mau)
+		l, ok, _ := commerce.MAULine(store.App{SDKAppID: 1400000001, Edition: tt.edition}, tt.mau)
 		if ok != tt.line || l.Billable != tt.billable || l.AmountCents != tt.amount {
 			t.Errorf("%s with %d MAU: line %v billable %d amount %d; want %v %d %d", tt.edition, tt.mau, ok, l.Billable, l.AmountCents, tt.line, tt.billable, tt.amount)
 		}
@@ -66,13 +66,13 @@ func TestOverageLines(t *testing.T) {
 		{"call minutes", catalog.Call1v1, catalog.MetricCallMinutes, map[string]int64{"2026-02-10": 12_500}, 2_500, 250},
 	} {
 		a, o := lookup(tt.addon, tt.metric)
-		l, ok := commerce.OverageLine(1400000001, a, o, tt.byDay)
+		l, ok, _ := commerce.OverageLine(1400000001, a, o, tt.byDay)
 		if !ok || l.Billable != tt.billable || l.AmountCents != tt.amount || l.Product != "addon:"+tt.addon {
 			t.Errorf("%s: %v %+v; want billable %d amount %d", tt.name, ok, l, tt.billable, tt.amount)
 		}
 	}
 	a, o := lookup(catalog.Push, catalog.MetricPushMessages)
-	if _, ok := commerce.OverageLine(1, a, o, nil); ok {
+	if _, ok, _ := commerce.OverageLine(1, a, o, nil); ok {
 		t.Error("a line without usage")
 	}
 }

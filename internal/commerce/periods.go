@@ -49,17 +49,23 @@ func paidValue(o store.Order) (cash, credit int64) {
 // an order of N months is N consecutive periods, each carrying 1/N of what was
 // paid). A period carries value in proportion to the fraction of it the order
 // covers, so whole periods carry equal shares whatever their length in days, and
-// the partial first period of an upgrade carries less.
+// the partial first period of an upgrade carries less. A plugin's cycles are
+// whole UTC days: its first cycle starts at 00:00 of the purchase day, a full
+// cycle, and its days used count from there.
 func segments(o store.Order) []segment {
 	var segs []segment
 	var fracs []*big.Rat
 	total := new(big.Rat)
-	for k := periodIndex(o.Anchor, o.EffectiveFrom); ; k++ {
+	from := o.EffectiveFrom
+	if isPluginOrder(o) {
+		from = startOfDay(from)
+	}
+	for k := periodIndex(o.Anchor, from); ; k++ {
 		ps, pe := period.AddMonths(o.Anchor, k), period.AddMonths(o.Anchor, k+1)
 		if !ps.Before(o.EffectiveTo) {
 			break
 		}
-		s, e := later(ps, o.EffectiveFrom), earlier(pe, o.EffectiveTo)
+		s, e := later(ps, from), earlier(pe, o.EffectiveTo)
 		if !s.Before(e) {
 			continue
 		}

@@ -40,8 +40,41 @@ func continuing(app store.App, now time.Time) bool {
 	return app.Edition != catalog.Trial && app.Status == store.StatusActive && !now.After(app.ExpiresAt.Add(Grace))
 }
 
+// inForce reports whether an app's paid plan runs now (not yet expired, not
+// refunded, not suspended).
+func inForce(app store.App, now time.Time) bool {
+	return app.Edition != catalog.Trial && app.Status == store.StatusActive && now.Before(app.ExpiresAt)
+}
+
+// mayBuy refuses buying edition ed for an app whose plan is in force (upgrade,
+// renew, or refund then buy instead) and buying its own edition again in the
+// grace day (renew instead: the renewal continues from the expiry). Any other
+// edition may be bought once the plan expired, in the grace day too: it starts
+// now, and nothing of the expired plan is left to credit.
+func mayBuy(app store.App, ed catalog.Edition, now time.Time) error {
+	if !continuing(app, now) {
+		return nil
+	}
+	cur := catalog.MustLookup(app.Edition)
+	until := app.ExpiresAt.Format(time.RFC3339)
+	switch {
+	case ed.ID == cur.ID && inForce(app, now):
+		return refused("app %d is already on %s until %s: renew it instead", app.SDKAppID, cur.Name, until)
+	case ed.ID == cur.ID:
+		return refused("app %d's %s plan expired at %s: renew it instead (the renewal continues from the expiry)", app.SDKAppID, cur.Name, until)
+	case !inForce(app, now):
+		return nil
+	case ed.MonthlyPriceCents < cur.MonthlyPriceCents:
+		return refused("app %d is on %s until %s: downgrades are refused; refund the plan, then buy %s",
+			app.SDKAppID, cur.Name, until, ed.Name)
+	default:
+		return refused("app %d is on %s until %s: upgrade it instead", app.SDKAppID, cur.Name, until)
+	}
+}
+
 // Buy buys an edition for an app on Free Trial, or for an app whose plan expired
-// or was refunded (which is also how a customer downgrades: refund, then buy).
+// (in the grace day too) or was refunded (which is also how a customer
+// downgrades: refund, then buy).
 func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 	ed, err := paidEdition(r.Edition)
 	if err != nil {
@@ -53,23 +86,14 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 	if !r.AgreementAccepted {
 		return store.Order{}, invalid("buying a plan requires accepting the service agreement (--accept-agreement)")
 	}
-	list := ed.MonthlyPriceCents * int64(r.Months)
+	list := ed.MonthlyPriceCents * int64(r.Months) // at most 24 months of a catalog price
 	if r.Discount < 0 || int64(r.Discount) > list {
 		return store.Order{}, invalid("the discount must be between 0.00 and the list price %s USD", money.Cents(list))
 	}
 	now := s.Clock.Now()
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
-		if continuing(*app, now) {
-			cur := catalog.MustLookup(app.Edition)
-			switch {
-			case ed.MonthlyPriceCents < cur.MonthlyPriceCents:
-				return store.Order{}, refused("app %d is on %s until %s: downgrades are refused; refund the plan, then buy %s",
-					app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339), ed.Name)
-			case ed.ID == cur.ID:
-				return store.Order{}, refused("app %d is already on %s until %s: renew it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
-			default:
-				return store.Order{}, refused("app %d is on %s until %s: upgrade it instead", app.SDKAppID, cur.Name, app.ExpiresAt.Format(time.RFC3339))
-			}
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+		if err := mayBuy(*app, ed, now); err != nil {
+			return store.Order{}, err
 		}
 		o := store.Order{
 			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
@@ -138,26 +162,17 @@ func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, err
 	now := s.Clock.Now()
 	var orders []store.Order
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, first, err := s.lockAppOf(ctx, tx, r.SDKAppIDs[0])
+		acc, first, err := lockAppOf(ctx, tx, r.SDKAppIDs[0])
 		if err != nil {
 			return err
 		}
-		if r.RequestID != "" {
-			o, ok, err := replay(ctx, tx, acc.ID, batchRequestID(r.RequestID, 0, len(r.SDKAppIDs)))
-			if err != nil {
-				return err
+		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
+			for i := 0; err == nil && i < len(r.SDKAppIDs); i++ {
+				var o store.Order
+				o, err = orderOf(ctx, tx, acc.ID, batchRequestID(r.RequestID, i, len(r.SDKAppIDs)))
+				orders = append(orders, o)
 			}
-			if ok {
-				for i := range r.SDKAppIDs {
-					if i > 0 {
-						if o, _, err = replay(ctx, tx, acc.ID, batchRequestID(r.RequestID, i, len(r.SDKAppIDs))); err != nil {
-							return err
-						}
-					}
-					orders = append(orders, o)
-				}
-				return nil
-			}
+			return err
 		}
 		if err := mayOrder(acc, nil); err != nil {
 			return err
@@ -292,14 +307,16 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 	}
 	now := s.Clock.Now()
 	premium := catalog.MustLookup(catalog.Premium)
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		switch {
 		case app.Edition == catalog.Premium:
 			return store.Order{}, refused("app %d is already on Premium", app.SDKAppID)
 		case app.Edition != catalog.Standard:
 			return store.Order{}, refused("app %d is on Free Trial: buy Premium instead", app.SDKAppID)
-		case app.Status != store.StatusActive || !now.Before(app.ExpiresAt):
-			return store.Order{}, refused("app %d has no Standard plan in force: renew or buy a plan first", app.SDKAppID)
+		case !inForce(*app, now):
+			// Nothing of the plan is left to upgrade (spec 5.1 prices the remaining time).
+			return store.Order{}, refused("app %d's Standard plan ended at %s: there is no time left to upgrade; buy Premium instead (it starts now), or renew Standard",
+				app.SDKAppID, app.ExpiresAt.Format(time.RFC3339))
 		}
 		orders, err := tx.AppOrders(ctx, app.SDKAppID)
 		if err != nil {
@@ -317,11 +334,15 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 		}
 		remaining := listValue(premium.MonthlyPriceCents, app.PlanAnchor, now, app.ExpiresAt)
 		unused := carriedCash.Add(carriedCredit)
-		charge := remaining.Sub(unused).Round()
-		if charge < 0 {
-			charge = 0 // the Standard time left never turns into cash
+		charge, err := remaining.Sub(unused).Cents()
+		if err != nil {
+			return store.Order{}, invalid("the upgrade's price is out of range: %v", err)
 		}
-		unusedCents := unused.Round()
+		charge = max(charge, 0) // the Standard time left never turns into cash
+		unusedCents, err := unused.Cents()
+		if err != nil {
+			return store.Order{}, invalid("the upgrade's carried value is out of range: %v", err)
+		}
 		cc, cr := money.Split(unusedCents, carriedCash, carriedCredit)
 		o := store.Order{
 			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
@@ -352,7 +373,7 @@ func (s *Service) ExtendTrial(ctx context.Context, sdkappid int64) (store.App, e
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		var err error
 		var acc store.Account
-		if acc, app, err = s.lockAppOf(ctx, tx, sdkappid); err != nil {
+		if acc, app, err = lockAppOf(ctx, tx, sdkappid); err != nil {
 			return err
 		}
 		if err := mayOrder(acc, &app); err != nil {

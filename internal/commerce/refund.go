@@ -48,11 +48,15 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 	now := s.Clock.Now()
 	var out Refund
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, app, err := s.lockAppOf(ctx, tx, r.SDKAppID)
+		acc, app, err := lockAppOf(ctx, tx, r.SDKAppID)
 		if err != nil {
 			return err
 		}
-		if o, ok, err := replay(ctx, tx, acc.ID, r.RequestID); ok || err != nil {
+		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
+			if err != nil {
+				return err
+			}
+			o, err := orderOf(ctx, tx, acc.ID, r.RequestID)
 			out = Refund{Order: o, Amount: money.Cents(o.CashCents + o.CreditCents), Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents), App: app}
 			return err
 		}
@@ -85,7 +89,10 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 		if len(refunded) == 0 {
 			return refused("app %d has no %s order in force or bought in advance: there is nothing to refund", app.SDKAppID, want)
 		}
-		res := computeRefund(refunded, monthly, now)
+		res, err := computeRefund(refunded, monthly, now)
+		if err != nil {
+			return err
+		}
 		ro := store.Order{
 			ID: newID("ord_"), AccountID: acc.ID, SDKAppID: app.SDKAppID, RequestID: r.RequestID,
 			Kind: store.OrderRefund, Product: want, CashCents: int64(res.Cash), CreditCents: int64(res.Credit),
@@ -101,8 +108,10 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 		if err := record(ctx, tx, ro, payment{}); err != nil {
 			return err
 		}
-		acc.CashCents += int64(res.Cash)
-		acc.CreditCents += int64(res.Credit)
+		// A refund returns money the balance paid: it is not capped.
+		if err := addToBalance(&acc, res.Cash, res.Credit, false); err != nil {
+			return err
+		}
 		if err := settle(ctx, tx, &acc, now); err != nil {
 			return err
 		}
@@ -123,7 +132,7 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 
 // computeRefund applies the formula of spec 5.5 to the orders in force or bought
 // in advance, at now. Rounding happens once, on the final amount.
-func computeRefund(orders []store.Order, monthly func(store.Order) int64, now time.Time) Refund {
+func computeRefund(orders []store.Order, monthly func(store.Order) int64, now time.Time) (Refund, error) {
 	effective, later := money.Zero(), money.Zero()
 	cashBase, creditBase := money.Zero(), money.Zero()
 	used := money.Zero()
@@ -145,13 +154,15 @@ func computeRefund(orders []store.Order, monthly func(store.Order) int64, now ti
 			}
 		}
 	}
-	total := effective.Add(later).Sub(used).Round()
-	if total < 0 {
-		total = 0
+	total, err := effective.Add(later).Sub(used).Cents()
+	if err != nil {
+		return Refund{}, invalid("the refund is out of range: %v", err)
 	}
+	total = max(total, 0)
 	cash, credit := money.Split(total, cashBase, creditBase)
+	// The parts are each at most what was paid, so they fit when the total does.
 	return Refund{
 		Amount: total, Cash: cash, Credit: credit,
 		Effective: effective.Round(), NotEffective: later.Round(), Used: used.Round(),
-	}
+	}, nil
 }

@@ -3,6 +3,7 @@ package commerce
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -64,8 +65,9 @@ func lockAccount(ctx context.Context, tx store.CommerceTx, id string) (store.Acc
 
 // lockAppOf locks the account owning sdkappid, then the app (always in this
 // order, so that transactions never wait on each other in a cycle).
-func (s *Service) lockAppOf(ctx context.Context, tx store.CommerceTx, sdkappid int64) (store.Account, store.App, error) {
-	app, err := s.Store.GetApp(ctx, sdkappid)
+// Everything goes through tx: inside a transaction nothing uses the Store.
+func lockAppOf(ctx context.Context, tx store.CommerceTx, sdkappid int64) (store.Account, store.App, error) {
+	app, err := tx.GetApp(ctx, sdkappid)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Account{}, store.App{}, notFound("app %d does not exist", sdkappid)
 	}
@@ -148,7 +150,11 @@ func payFromBalance(acc *store.Account, due int64) (cash, credit int64, err erro
 		return 0, 0, nil
 	}
 	availCredit, availCash := max(acc.CreditCents, 0), max(acc.CashCents, 0)
-	if availCredit+availCash < due {
+	avail, err := money.Add(money.Cents(availCredit), money.Cents(availCash))
+	if err != nil {
+		return 0, 0, invalid("the balance of account %s is out of range: %v", acc.ID, err)
+	}
+	if int64(avail) < due {
 		return 0, 0, fmt.Errorf("%w: the order costs %s USD and the balance of account %s is %s USD (cash %s, credit %s); top up first",
 			ErrInsufficientBalance, money.Cents(due), acc.ID, money.Cents(acc.CashCents+acc.CreditCents),
 			money.Cents(acc.CashCents), money.Cents(acc.CreditCents))
@@ -165,7 +171,8 @@ func payFromBalance(acc *store.Account, due int64) (cash, credit int64, err erro
 func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) error {
 	if err := tx.InsertOrder(ctx, o); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return refused("request id %q was already used for another order", o.RequestID)
+			// An order older than the request fingerprints holds the id.
+			return fmt.Errorf("%w: request id %q was already used for another order", ErrRequestReused, o.RequestID)
 		}
 		return err
 	}
@@ -189,22 +196,27 @@ func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) 
 }
 
 // placeOrder runs fn for an order on app sdkappid in one transaction: it locks the
-// account and the app, answers a repeated request id with the order it created,
-// and refuses orders of a suspended or overdue account and for a deleted app
-// before fn runs. fn pays, records the order and writes what it changed.
-func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID string,
+// account and the app, ties the request id to the request's fingerprint fp
+// (answering the same request again with the order it created, refusing another
+// one with ErrRequestReused), and refuses orders of a suspended or overdue
+// account and for a deleted app before fn runs. fn pays, records the order and
+// writes what it changed.
+func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID, fp string,
 	fn func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error)) (store.Order, error) {
 	if err := checkRequestID(requestID); err != nil {
 		return store.Order{}, err
 	}
+	now := s.Clock.Now()
 	var order store.Order
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
-		acc, app, err := s.lockAppOf(ctx, tx, sdkappid)
+		acc, app, err := lockAppOf(ctx, tx, sdkappid)
 		if err != nil {
 			return err
 		}
-		if o, ok, err := replay(ctx, tx, acc.ID, requestID); ok || err != nil {
-			order = o
+		if fresh, err := claimRequest(ctx, tx, acc.ID, requestID, fp, now); err != nil || !fresh {
+			if err == nil {
+				order, err = orderOf(ctx, tx, acc.ID, requestID)
+			}
 			return err
 		}
 		if err := mayOrder(acc, &app); err != nil {
@@ -219,16 +231,32 @@ func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID stri
 	return order, nil
 }
 
-// replay returns the order an earlier request with the same id created, if any.
-func replay(ctx context.Context, tx store.CommerceTx, accountID, requestID string) (store.Order, bool, error) {
+// claimRequest ties the account's request id to fp, the fingerprint of the
+// request (its operation and every parameter). It reports whether this is the
+// id's first use; a use by a request with another fingerprint is
+// ErrRequestReused. A request without an id is always fresh.
+func claimRequest(ctx context.Context, tx store.CommerceTx, accountID, requestID, fp string, now time.Time) (bool, error) {
 	if requestID == "" {
-		return store.Order{}, false, nil
+		return true, nil
 	}
+	first, fresh, err := tx.ClaimRequest(ctx, accountID, requestID, fp, now)
+	if err != nil || fresh {
+		return fresh, err
+	}
+	if first != fp {
+		return false, fmt.Errorf("%w: request id %q was used for [%s]; this request is [%s]: use a new request id",
+			ErrRequestReused, requestID, first, fp)
+	}
+	return false, nil
+}
+
+// orderOf returns the order an earlier request with the same id created.
+func orderOf(ctx context.Context, tx store.CommerceTx, accountID, requestID string) (store.Order, error) {
 	o, err := tx.OrderByRequest(ctx, accountID, requestID)
 	if errors.Is(err, store.ErrNotFound) {
-		return o, false, nil
+		return o, fmt.Errorf("%w: request id %q was used by a request that created no order", ErrRequestReused, requestID)
 	}
-	return o, err == nil, err
+	return o, err
 }
 
 func checkRequestID(id string) error {
@@ -250,8 +278,8 @@ func (s *Service) Account(ctx context.Context, id string) (store.Account, error)
 // TopUp adds cash and/or credit. A top-up that brings an overdue account's balance
 // to zero or more ends the arrears and resumes the apps they suspended.
 func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, error) {
-	if r.Cash < 0 || r.Credit < 0 || r.Cash+r.Credit == 0 {
-		return store.Account{}, invalid("a top-up needs a positive cash and/or credit amount")
+	if r.Cash < 0 || r.Credit < 0 || (r.Cash == 0 && r.Credit == 0) || r.Cash > money.MaxAmount || r.Credit > money.MaxAmount {
+		return store.Account{}, invalid("a top-up needs a positive cash and/or credit amount, each at most %s USD", money.MaxAmount)
 	}
 	if err := checkRequestID(r.RequestID); err != nil {
 		return store.Account{}, err
@@ -263,15 +291,19 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 		if acc, err = lockAccount(ctx, tx, r.AccountID); err != nil {
 			return err
 		}
+		if fresh, err := claimRequest(ctx, tx, acc.ID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
+			return err // a repetition adds nothing more
+		}
 		if r.RequestID != "" {
-			// The request id is claimed with the top-up: a repetition finds it taken.
+			// Top-ups recorded before request fingerprints claimed their id here.
 			first, err := tx.ClaimJob(ctx, "topup:"+acc.ID+":"+r.RequestID, now)
 			if err != nil || !first {
 				return err
 			}
 		}
-		acc.CashCents += int64(r.Cash)
-		acc.CreditCents += int64(r.Credit)
+		if err := addToBalance(&acc, r.Cash, r.Credit, true); err != nil {
+			return err
+		}
 		if err := tx.InsertLedger(ctx, store.LedgerEntry{ID: newID("led_"), AccountID: acc.ID, Kind: "topup",
 			CashCents: int64(r.Cash), CreditCents: int64(r.Credit), At: now}); err != nil {
 			return err
@@ -279,6 +311,26 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 		return settle(ctx, tx, &acc, now)
 	})
 	return acc, err
+}
+
+// addToBalance adds cash and credit to a locked account's balance (in memory). A sum
+// that does not fit is ErrInvalid; with capped, a part above money.MaxBalance is
+// refused. Nothing changes on an error.
+func addToBalance(acc *store.Account, cash, credit money.Cents, capped bool) error {
+	newCash, err := money.Add(money.Cents(acc.CashCents), cash)
+	if err != nil {
+		return invalid("the balance of account %s cannot take %s USD more cash: %v", acc.ID, cash, err)
+	}
+	newCredit, err := money.Add(money.Cents(acc.CreditCents), credit)
+	if err != nil {
+		return invalid("the balance of account %s cannot take %s USD more credit: %v", acc.ID, credit, err)
+	}
+	if capped && (newCash > money.MaxBalance || newCredit > money.MaxBalance) {
+		return refused("account %s would hold cash %s and credit %s USD: each is capped at %s USD",
+			acc.ID, newCash, newCredit, money.MaxBalance)
+	}
+	acc.CashCents, acc.CreditCents = int64(newCash), int64(newCredit)
+	return nil
 }
 
 // settle ends the arrears of an account whose balance is zero or more again: it
@@ -392,22 +444,40 @@ func (s *Service) IssueVoucher(ctx context.Context, r VoucherRequest) (store.Vou
 		r.Scope = ScopeAll
 	}
 	switch {
-	case r.Amount <= 0:
-		return store.Voucher{}, invalid("a voucher needs a positive amount")
+	case r.Amount <= 0 || r.Amount > money.MaxAmount:
+		return store.Voucher{}, invalid("a voucher needs a positive amount of at most %s USD", money.MaxAmount)
 	case r.Scope != ScopeAll && r.Scope != ScopeEditions && r.Scope != ScopeAddons:
 		return store.Voucher{}, invalid("voucher scope must be all, editions or addons, not %q", r.Scope)
 	case !r.ExpiresAt.After(now):
 		return store.Voucher{}, invalid("the voucher's expiry %s is not in the future", r.ExpiresAt.Format(time.RFC3339))
 	}
+	if err := checkRequestID(r.RequestID); err != nil {
+		return store.Voucher{}, err
+	}
 	v := store.Voucher{ID: newID("vch_"), AccountID: r.AccountID, AmountCents: int64(r.Amount), RemainingCents: int64(r.Amount),
 		Scope: r.Scope, ExpiresAt: r.ExpiresAt.UTC(), CreatedAt: now}
+	if r.RequestID != "" {
+		v.ID = voucherID(r.AccountID, r.RequestID) // found again by a repeated request
+	}
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		if _, err := lockAccount(ctx, tx, r.AccountID); err != nil {
+			return err
+		}
+		if fresh, err := claimRequest(ctx, tx, r.AccountID, r.RequestID, r.fingerprint(), now); err != nil || !fresh {
+			if err == nil {
+				v, err = tx.GetVoucher(ctx, v.ID)
+			}
 			return err
 		}
 		return tx.InsertVoucher(ctx, v)
 	})
 	return v, err
+}
+
+// voucherID derives the id of the voucher issued by an account's request id.
+func voucherID(accountID, requestID string) string {
+	h := sha256.Sum256([]byte(accountID + "\x00" + requestID))
+	return "vch_" + hex.EncodeToString(h[:8])
 }
 
 // Vouchers lists an account's vouchers.
@@ -494,7 +564,7 @@ func (s *Service) SetAutoRenew(ctx context.Context, sdkappid int64, on bool) (st
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		var err error
 		var acc store.Account
-		if acc, app, err = s.lockAppOf(ctx, tx, sdkappid); err != nil {
+		if acc, app, err = lockAppOf(ctx, tx, sdkappid); err != nil {
 			return err
 		}
 		if app.Status == store.StatusDeleted {

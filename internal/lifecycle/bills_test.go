@@ -183,7 +183,7 @@ func TestAddonOverageBills(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantTime(t, "Push EffectiveTo", o.EffectiveTo, at(2, 28, 10))
+				wantTime(t, "Push EffectiveTo", o.EffectiveTo, at(2, 28, 0)) // through 27 Feb (day T−1, T clamped to 28)
 				for _, u := range []store.Usage{
 					{SDKAppID: id, Metric: catalog.MetricPushCalls, Day: "2026-01-31", Quantity: 101},
 					{SDKAppID: id, Metric: catalog.MetricPushCalls, Day: "2026-02-05", Quantity: 130},

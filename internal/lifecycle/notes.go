@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/store"
@@ -76,8 +77,8 @@ func (n *noter) reminder(a store.App, days int) {
 func (n *noter) expired(a store.App) {
 	n.add(a.SDKAppID, "suspended",
 		fmt.Sprintf("App %s is suspended: its plan expired", appLabel(a)),
-		fmt.Sprintf("The %s plan of app %s expired on %s and was not renewed, so the app is suspended: logins and REST calls are refused. Buy or renew a plan to resume it. Its data is kept until %s and then deleted for good.",
-			planName(a), appLabel(a), date(a.ExpiresAt), date(a.SuspendedAt.Add(repossessAfter))))
+		fmt.Sprintf("The %s plan of app %s expired on %s and was not renewed, so the app is suspended: logins and REST calls are refused. To resume it, %s. Its data is kept until %s and then deleted for good.",
+			planName(a), appLabel(a), date(a.ExpiresAt), commerce.HowToResume(a), date(a.SuspendedAt.Add(repossessAfter))))
 }
 
 func (n *noter) autoRenewed(a store.App, o store.Order) {

@@ -6,7 +6,9 @@ package money
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -14,6 +16,59 @@ import (
 
 // Cents is an exact amount of US cents.
 type Cents int64
+
+// MaxAmount is the largest amount of one operation (a top-up's cash or credit, a
+// voucher, a discount): 100,000,000.00 USD. Parse refuses more.
+const MaxAmount Cents = 100_000_000_00
+
+// MaxBalance bounds each part of an account's balance (cash, credit):
+// 1,000,000,000.00 USD. A top-up that would pass it is refused. With both caps
+// every sum chatd builds stays far from the int64 limit; the checked operations
+// below still refuse to wrap.
+const MaxBalance Cents = 1_000_000_000_00
+
+// ErrOverflow: a sum or product of amounts does not fit in int64 cents.
+var ErrOverflow = errors.New("amount out of range")
+
+// Add returns a + b, or ErrOverflow instead of wrapping around.
+func Add(a, b Cents) (Cents, error) {
+	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
+		return 0, fmt.Errorf("%w: %s + %s", ErrOverflow, a, b)
+	}
+	return a + b, nil
+}
+
+// Sub returns a − b, or ErrOverflow instead of wrapping around.
+func Sub(a, b Cents) (Cents, error) {
+	if (b < 0 && a > math.MaxInt64+b) || (b > 0 && a < math.MinInt64+b) {
+		return 0, fmt.Errorf("%w: %s - %s", ErrOverflow, a, b)
+	}
+	return a - b, nil
+}
+
+// Sum adds amounts, or returns ErrOverflow when a partial sum does not fit.
+func Sum(xs ...Cents) (Cents, error) {
+	var total Cents
+	for _, x := range xs {
+		var err error
+		if total, err = Add(total, x); err != nil {
+			return 0, err
+		}
+	}
+	return total, nil
+}
+
+// Mul returns c × n, or ErrOverflow instead of wrapping around.
+func Mul(c Cents, n int64) (Cents, error) {
+	if c == 0 || n == 0 {
+		return 0, nil
+	}
+	p := int64(c) * n
+	if p/n != int64(c) || (int64(c) == -1 && n == math.MinInt64) || (n == -1 && int64(c) == math.MinInt64) {
+		return 0, fmt.Errorf("%w: %s × %d", ErrOverflow, c, n)
+	}
+	return Cents(p), nil
+}
 
 // String formats c as a decimal string of dollars with two decimals: "399.00", "-0.05".
 func (c Cents) String() string {
@@ -59,11 +114,11 @@ func Parse(s string) (Cents, error) {
 		frac += "0"
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w > 1e13 {
-		return 0, fmt.Errorf("amount %q is too large", orig)
-	}
 	f, _ := strconv.ParseInt(frac, 10, 64)
 	v := w*100 + f
+	if err != nil || w > int64(MaxAmount/100) || v > int64(MaxAmount) {
+		return 0, fmt.Errorf("amount %q is larger than the largest accepted amount %s", orig, MaxAmount)
+	}
 	if neg {
 		v = -v
 	}
@@ -149,8 +204,19 @@ func (a Exact) Fraction(b Exact) *big.Rat { return new(big.Rat).Quo(a.r, b.r) }
 func (a Exact) Sign() int { return a.r.Sign() }
 
 // Round rounds a half-up (halves away from zero) to whole cents: the one rounding
-// rule of product spec section 5.
+// rule of product spec section 5. The result must fit in int64 cents (Cents
+// checks it); Round panics rather than wrap around.
 func (a Exact) Round() Cents {
+	c, err := a.Cents()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Cents is Round for amounts that may be out of range: ErrOverflow when the
+// rounded amount does not fit in int64 cents.
+func (a Exact) Cents() (Cents, error) {
 	num := new(big.Int).Set(a.r.Num())
 	den := a.r.Denom() // positive
 	neg := num.Sign() < 0
@@ -165,7 +231,10 @@ func (a Exact) Round() Cents {
 	if neg {
 		q.Neg(q)
 	}
-	return Cents(q.Int64())
+	if !q.IsInt64() {
+		return 0, fmt.Errorf("%w: %s cents", ErrOverflow, q)
+	}
+	return Cents(q.Int64()), nil
 }
 
 // String shows the exact value in cents, for messages and tests.

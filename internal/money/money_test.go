@@ -2,6 +2,8 @@ package money
 
 import (
 	"encoding/json"
+	"errors"
+	"math"
 	"testing"
 )
 
@@ -90,6 +92,61 @@ func TestSplit(t *testing.T) {
 		a, b := Split(tt.total, Of(tt.a), Of(tt.b))
 		if a != tt.wa || b != tt.wb || a+b != tt.total {
 			t.Errorf("Split(%d, %d:%d) = %d, %d; want %d, %d", tt.total, tt.a, tt.b, a, b, tt.wa, tt.wb)
+		}
+	}
+}
+
+// TestChecked: sums and products of amounts refuse to wrap around at the int64
+// limits, and rounding refuses amounts beyond them.
+func TestChecked(t *testing.T) {
+	const maxC, minC = Cents(math.MaxInt64), Cents(math.MinInt64)
+	for _, tt := range []struct {
+		name string
+		got  func() (Cents, error)
+		want Cents // when ok
+		ok   bool
+	}{
+		{"max + 0", func() (Cents, error) { return Add(maxC, 0) }, maxC, true},
+		{"max + 1", func() (Cents, error) { return Add(maxC, 1) }, 0, false},
+		{"min + -1", func() (Cents, error) { return Add(minC, -1) }, 0, false},
+		{"max-1 + 1", func() (Cents, error) { return Add(maxC-1, 1) }, maxC, true},
+		{"min - 1", func() (Cents, error) { return Sub(minC, 1) }, 0, false},
+		{"max - -1", func() (Cents, error) { return Sub(maxC, -1) }, 0, false},
+		{"0 - max", func() (Cents, error) { return Sub(0, maxC) }, -maxC, true},
+		{"max × 1", func() (Cents, error) { return Mul(maxC, 1) }, maxC, true},
+		{"max/2+1 × 2", func() (Cents, error) { return Mul(maxC/2+1, 2) }, 0, false},
+		{"min × -1", func() (Cents, error) { return Mul(minC, -1) }, 0, false},
+		{"-1 × min", func() (Cents, error) { return Mul(-1, math.MinInt64) }, 0, false},
+		{"sum wraps", func() (Cents, error) { return Sum(maxC, 1, -2) }, 0, false},
+		{"4,612 top-ups of the largest amount", func() (Cents, error) {
+			xs := make([]Cents, 4612)
+			for i := range xs {
+				xs[i] = 2_000_000_000_000_000
+			}
+			return Sum(xs...)
+		}, 0, false},
+		{"exact max", func() (Cents, error) { return Of(maxC).Cents() }, maxC, true},
+		{"exact max + 1/2", func() (Cents, error) { return Of(maxC).Add(Ratio(1, 1, 2)).Cents() }, 0, false},
+		{"exact min - 1", func() (Cents, error) { return Of(minC).Sub(Of(1)).Cents() }, 0, false},
+	} {
+		got, err := tt.got()
+		if tt.ok && (err != nil || got != tt.want) {
+			t.Errorf("%s = %d, %v; want %d", tt.name, got, err, tt.want)
+		}
+		if !tt.ok && !errors.Is(err, ErrOverflow) {
+			t.Errorf("%s = %d, %v; want ErrOverflow", tt.name, got, err)
+		}
+	}
+}
+
+// TestParseCap: Parse accepts MaxAmount and refuses a cent more, either sign.
+func TestParseCap(t *testing.T) {
+	if c, err := Parse("100000000.00"); err != nil || c != MaxAmount {
+		t.Errorf("Parse(MaxAmount) = %d, %v", c, err)
+	}
+	for _, bad := range []string{"100000000.01", "-100000000.01", "100000001", "9223372036854775807", "99999999999999999999"} {
+		if c, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) = %d, want a refusal", bad, c)
 		}
 	}
 }

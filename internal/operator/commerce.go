@@ -216,10 +216,11 @@ type suspendRequest struct {
 }
 
 type voucherRequest struct {
-	Account string `json:"account"`
-	Amount  string `json:"amount"`
-	Expires string `json:"expires"`
-	Scope   string `json:"scope"`
+	Account   string `json:"account"`
+	Amount    string `json:"amount"`
+	Expires   string `json:"expires"`
+	Scope     string `json:"scope"`
+	RequestID string `json:"request_id"`
 }
 
 type buyRequest struct {
@@ -465,7 +466,7 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.cfg.Commerce.IssueVoucher(r.Context(), commerce.VoucherRequest{
-		AccountID: req.Account, Amount: amount, ExpiresAt: expires, Scope: req.Scope,
+		AccountID: req.Account, Amount: amount, ExpiresAt: expires, Scope: req.Scope, RequestID: req.RequestID,
 	})
 	if err != nil {
 		h.fail(w, r, err)

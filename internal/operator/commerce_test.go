@@ -266,6 +266,7 @@ func TestTopUpAndSuspendAccount(t *testing.T) {
 		``, `{`, `{}`, `[]`, `{"cash":100}`, `{"cash":"1e3"}`, `{"cash":"1.005"}`, `{"cash":"$5"}`,
 		`{"cash":"-5.00"}`, `{"cash":"0"}`, `{"cash":"0","credit":"0.00"}`, `{"cash":"5","bonus":"1"}`,
 		`{"cash":"5"} {"cash":"5"}`, `{"cash":null}`, `{"cash":"5","credit":"-1"}`,
+		`{"cash":"100000000.01"}`, `{"credit":"9999999999999"}`, // above the largest amount
 	} {
 		if got, m := e.do("POST", "/operator/v1/accounts/"+acc+"/topup", body); got != 400 {
 			t.Errorf("top-up %q: %d %v", body, got, m)
@@ -275,6 +276,14 @@ func TestTopUpAndSuspendAccount(t *testing.T) {
 		t.Fatalf("refused top-ups changed the balance: %s", b)
 	}
 	e.want("POST", "/operator/v1/accounts/acc_missing/topup", `{"cash":"5"}`, 404)
+	// Each part of the balance is capped: the top-up past it is a conflict.
+	for range 9 {
+		e.topUp(acc, `{"cash":"100000000.00"}`)
+	}
+	e.want("POST", "/operator/v1/accounts/"+acc+"/topup", `{"cash":"100000000.00"}`, 409)
+	if b := e.balance(acc); b != "900000100.50/51.25/900000151.75" {
+		t.Fatalf("balance after the cap: %s", b)
+	}
 
 	// Suspension for a violation: the reason is required; the apps stop.
 	for _, body := range []string{``, `{}`, `{"reason":""}`, `{"reason":"  "}`, `{"reason":1}`, `{"reason":"x","why":"y"}`} {
@@ -601,10 +610,12 @@ func TestRefundAndNonRefundableRoutes(t *testing.T) {
 	if b := e.balance(acc); b != "266.00/0.00/266.00" {
 		t.Fatalf("balance after the refund %s", b)
 	}
-	// The same request id returns the same refund; another refund finds nothing.
-	if again := e.want("POST", refund, `{"request_id":"rf-1"}`, 200); again["refund"].(map[string]any)["id"] != ro["id"] {
+	// The same request returns the same refund; the same id with another reason
+	// is a conflict; another refund finds nothing.
+	if again := e.want("POST", refund, `{"reason":"changed my mind","request_id":"rf-1"}`, 200); again["refund"].(map[string]any)["id"] != ro["id"] {
 		t.Fatalf("replayed refund %v", again)
 	}
+	e.want("POST", refund, `{"request_id":"rf-1"}`, 409)
 	e.want("POST", refund, `{}`, 409)
 	if b := e.balance(acc); b != "266.00/0.00/266.00" {
 		t.Fatalf("balance after refused refunds %s", b)

@@ -52,7 +52,8 @@
 //	409 a limit is reached (tenant.ErrLimit: 300 apps per account), the account is
 //	    suspended (tenant.ErrSuspended: no new apps), a rule refuses
 //	    the request (commerce.ErrRefused: a downgrade, a non-refundable order, a
-//	    suspended account, ...), or moving the real clock (lifecycle.ErrRealClock)
+//	    suspended account, a request id reused with other parameters, a balance
+//	    cap, ...), or moving the real clock (lifecycle.ErrRealClock)
 //	413 request body over 64 KiB
 //	503 the commercial routes on a server built without them
 //	500 anything else (the details are logged, not returned)

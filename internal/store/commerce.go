@@ -176,12 +176,18 @@ type Commerce interface {
 	UndeliveredNotifications(ctx context.Context, staleBefore time.Time, maxAttempts, limit int) ([]Notification, error)
 }
 
-// CommerceTx is the view of the store inside a commerce transaction.
+// CommerceTx is the view of the store inside a commerce transaction. Code
+// running inside one uses only these methods, never the Store: a call to the
+// Store would wait for a second pool connection while holding one, and with
+// the pool exhausted by such transactions it waits forever.
 type CommerceTx interface {
 	// LockAccount reads and locks the account (ErrNotFound when missing).
 	LockAccount(ctx context.Context, id string) (Account, error)
 	// UpdateAccount writes the balance, status and overdue fields of a locked account.
 	UpdateAccount(ctx context.Context, a Account) error
+	// GetApp reads an app, including a deleted one, without locking it (to find
+	// the account to lock first; ErrNotFound when missing).
+	GetApp(ctx context.Context, sdkappid int64) (App, error)
 	// LockApp reads and locks an app, including a deleted one.
 	LockApp(ctx context.Context, sdkappid int64) (App, error)
 	// UpdateApp writes the edition, status, expiry, plan and suspension fields.
@@ -219,6 +225,12 @@ type CommerceTx interface {
 	// ClaimJob records that the job with key ran at `at`. It returns false when the
 	// key was already claimed (by this node or another): the caller skips the job.
 	ClaimJob(ctx context.Context, key string, at time.Time) (bool, error)
+
+	// ClaimRequest ties the account's request id (an idempotency key) to the
+	// fingerprint of the request using it. On the first use it stores them and
+	// returns (fingerprint, true); later it returns the fingerprint stored first
+	// and false. The claim commits or rolls back with the transaction.
+	ClaimRequest(ctx context.Context, accountID, requestID, fingerprint string, at time.Time) (first string, fresh bool, err error)
 
 	// SetPromotion stores the add-on's promotion (replacing one); a zero
 	// FreeUntil removes it.

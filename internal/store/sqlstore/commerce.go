@@ -19,26 +19,29 @@ func (s *Store) InCommerceTx(ctx context.Context, fn func(tx store.CommerceTx) e
 	// A no-op after Commit; if fn panics it still frees the write connection
 	// (on SQLite the only one).
 	defer tx.Rollback()
-	if err := fn(&commerceTx{s: s, tx: tx}); err != nil {
+	if err := fn(&commerceTx{d: s.d, tx: tx}); err != nil {
 		return err
 	}
 	return wrap("commerce tx", tx.Commit())
 }
 
-// commerceTx implements store.CommerceTx over one write transaction.
+// commerceTx implements store.CommerceTx over one write transaction. It holds
+// no pool on purpose: everything inside the transaction goes through its one
+// connection, so a transaction never waits for a second connection while it
+// holds one (with a full pool that wait never ends).
 type commerceTx struct {
-	s  *Store
+	d  Dialect
 	tx *sql.Tx
 }
 
 var _ store.CommerceTx = (*commerceTx)(nil)
 
 func (c *commerceTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.tx.ExecContext(ctx, c.s.q(query), args...)
+	return c.tx.ExecContext(ctx, c.d.rebind(query), args...)
 }
 
 func (c *commerceTx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.tx.QueryRowContext(ctx, c.s.q(query), args...)
+	return c.tx.QueryRowContext(ctx, c.d.rebind(query), args...)
 }
 
 // oneRow turns an UPDATE that matched no row into ErrNotFound.
@@ -78,7 +81,7 @@ func notFound(op string, err error) error {
 
 // LockAccount implements store.CommerceTx.
 func (c *commerceTx) LockAccount(ctx context.Context, id string) (store.Account, error) {
-	a, err := scanAccount(c.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`+c.s.d.forUpdate(), id))
+	a, err := scanAccount(c.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`+c.d.forUpdate(), id))
 	if err != nil {
 		return store.Account{}, notFound("lock account", err)
 	}
@@ -97,9 +100,18 @@ func (c *commerceTx) UpdateAccount(ctx context.Context, a store.Account) error {
 
 // LockApp implements store.CommerceTx.
 func (c *commerceTx) LockApp(ctx context.Context, sdkappid int64) (store.App, error) {
-	a, err := scanApp(c.queryRow(ctx, `SELECT `+appCols+` FROM apps WHERE sdkappid = ?`+c.s.d.forUpdate(), sdkappid))
+	a, err := scanApp(c.queryRow(ctx, `SELECT `+appCols+` FROM apps WHERE sdkappid = ?`+c.d.forUpdate(), sdkappid))
 	if err != nil {
 		return store.App{}, notFound("lock app", err)
+	}
+	return a, nil
+}
+
+// GetApp implements store.CommerceTx.
+func (c *commerceTx) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
+	a, err := scanApp(c.queryRow(ctx, `SELECT `+appCols+` FROM apps WHERE sdkappid = ?`, sdkappid))
+	if err != nil {
+		return store.App{}, notFound("get app", err)
 	}
 	return a, nil
 }
@@ -118,12 +130,12 @@ func (c *commerceTx) UpdateApp(ctx context.Context, a store.App) error {
 
 // AccountApps implements store.CommerceTx.
 func (c *commerceTx) AccountApps(ctx context.Context, accountID string) ([]store.App, error) {
-	return c.s.listApps(ctx, c.tx, `account_id = ? AND status <> 'deleted'`, accountID)
+	return listApps(ctx, c.d, c.tx, `account_id = ? AND status <> 'deleted'`, accountID)
 }
 
 // DeleteAppData implements store.CommerceTx.
 func (c *commerceTx) DeleteAppData(ctx context.Context, sdkappid int64, at time.Time) error {
-	err := c.s.deleteApp(ctx, c.tx, sdkappid, at)
+	err := deleteApp(ctx, c.d, c.tx, sdkappid, at)
 	if err != nil && !isSentinel(err) {
 		return wrap("delete app data", err)
 	}
@@ -217,18 +229,18 @@ func (c *commerceTx) GetOrder(ctx context.Context, id string) (store.Order, erro
 
 // AppOrders implements store.CommerceTx.
 func (c *commerceTx) AppOrders(ctx context.Context, sdkappid int64) ([]store.Order, error) {
-	return c.s.listOrders(ctx, c.tx, `sdkappid = ?`, sdkappid)
+	return listOrders(ctx, c.d, c.tx, `sdkappid = ?`, sdkappid)
 }
 
 // ListOrders implements store.Commerce.
 func (s *Store) ListOrders(ctx context.Context, accountID string) ([]store.Order, error) {
-	return s.listOrders(ctx, s.r, `account_id = ?`, accountID)
+	return listOrders(ctx, s.d, s.r, `account_id = ?`, accountID)
 }
 
-func (s *Store) listOrders(ctx context.Context, db queryer, where string, args ...any) ([]store.Order, error) {
+func listOrders(ctx context.Context, d Dialect, db queryer, where string, args ...any) ([]store.Order, error) {
 	// Orders placed in the same millisecond (a fake clock stands still) still list
 	// in a meaningful order: a refund after what it refunds, earlier periods first.
-	return queryAll(ctx, db, s.q(`SELECT `+orderCols+` FROM orders WHERE `+where+`
+	return queryAll(ctx, db, d.rebind(`SELECT `+orderCols+` FROM orders WHERE `+where+`
 		ORDER BY created_at, CASE kind WHEN 'refund' THEN 1 ELSE 0 END, effective_from, id`),
 		"list orders", scanOrder, args...)
 }
@@ -457,6 +469,24 @@ func (c *commerceTx) ClaimJob(ctx context.Context, key string, at time.Time) (bo
 	return err == nil, err
 }
 
+// ClaimRequest implements store.CommerceTx.
+func (c *commerceTx) ClaimRequest(ctx context.Context, accountID, requestID, fingerprint string, at time.Time) (string, bool, error) {
+	res, err := c.exec(ctx, `
+		INSERT INTO request_keys (account_id, request_id, fingerprint, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, request_id) DO NOTHING`, accountID, requestID, fingerprint, toMs(at))
+	err = inserted("claim request", res, err)
+	if err == nil {
+		return fingerprint, true, nil
+	}
+	if !errors.Is(err, store.ErrExists) {
+		return "", false, err
+	}
+	var first string
+	err = c.queryRow(ctx, `SELECT fingerprint FROM request_keys WHERE account_id = ? AND request_id = ?`,
+		accountID, requestID).Scan(&first)
+	return first, false, wrap("claim request", err)
+}
+
 // SetPromotion implements store.CommerceTx.
 func (c *commerceTx) SetPromotion(ctx context.Context, p store.Promotion) error {
 	if p.FreeUntil.IsZero() {
@@ -515,7 +545,7 @@ func (s *Store) AddUsage(ctx context.Context, u store.Usage) error {
 // are those starting with "2006-01-" (substr rather than LIKE or a range: both
 // engines agree on it whatever the collation).
 func (c *commerceTx) MonthUsage(ctx context.Context, sdkappid int64, metric, month string) (map[string]int64, error) {
-	rows, err := c.tx.QueryContext(ctx, c.s.q(`
+	rows, err := c.tx.QueryContext(ctx, c.d.rebind(`
 		SELECT day, quantity FROM usage
 		WHERE sdkappid = ? AND metric = ? AND substr(day, 1, 8) = ?`), sdkappid, metric, month+"-")
 	if err != nil {

@@ -262,6 +262,17 @@ CREATE TABLE IF NOT EXISTS promotions (
 	free_until BIGINT NOT NULL,
 	set_at     BIGINT NOT NULL
 );
+
+-- The request ids (idempotency keys) of an account, each with the fingerprint
+-- of the request that first used it: a reuse with other parameters is refused
+-- (a new table: older version-2 databases get it on start too).
+CREATE TABLE IF NOT EXISTS request_keys (
+	account_id  TEXT NOT NULL,
+	request_id  TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	created_at  BIGINT NOT NULL,
+	PRIMARY KEY (account_id, request_id)
+);
 `
 
 // upgrades[v] turns a database of version v into version v+1. The schema above

@@ -134,12 +134,12 @@ func (s *Store) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
 
 // ListApps implements store.Tenants.
 func (s *Store) ListApps(ctx context.Context, accountID string) ([]store.App, error) {
-	return s.listApps(ctx, s.r, `account_id = ? AND status <> 'deleted'`, accountID)
+	return listApps(ctx, s.d, s.r, `account_id = ? AND status <> 'deleted'`, accountID)
 }
 
 // AllApps implements store.Tenants.
 func (s *Store) AllApps(ctx context.Context) ([]store.App, error) {
-	return s.listApps(ctx, s.r, `status <> 'deleted'`)
+	return listApps(ctx, s.d, s.r, `status <> 'deleted'`)
 }
 
 // queryer is what a pool and a transaction have in common.
@@ -149,8 +149,8 @@ type queryer interface {
 
 // listApps lists the apps matching where, by SDKAppID, through db (the read
 // pool, or a transaction).
-func (s *Store) listApps(ctx context.Context, db queryer, where string, args ...any) ([]store.App, error) {
-	return queryAll(ctx, db, s.q(`SELECT `+appCols+` FROM apps WHERE `+where+` ORDER BY sdkappid`),
+func listApps(ctx context.Context, d Dialect, db queryer, where string, args ...any) ([]store.App, error) {
+	return queryAll(ctx, db, d.rebind(`SELECT `+appCols+` FROM apps WHERE `+where+` ORDER BY sdkappid`),
 		"list apps", scanApp, args...)
 }
 
@@ -166,7 +166,7 @@ var appTables = []struct{ table, col string }{
 // first DeletedAt (and finds no data left).
 func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return s.deleteApp(ctx, tx, sdkappid, at)
+		return deleteApp(ctx, s.d, tx, sdkappid, at)
 	})
 	if err != nil && !isSentinel(err) {
 		return wrap("delete app", err)
@@ -175,9 +175,9 @@ func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) err
 }
 
 // deleteApp marks the app deleted and removes its data within tx.
-func (s *Store) deleteApp(ctx context.Context, tx *sql.Tx, sdkappid int64, at time.Time) error {
+func deleteApp(ctx context.Context, d Dialect, tx *sql.Tx, sdkappid int64, at time.Time) error {
 	var status string
-	err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+s.d.forUpdate()), sdkappid).Scan(&status)
+	err := tx.QueryRowContext(ctx, d.rebind(`SELECT status FROM apps WHERE sdkappid = ?`+d.forUpdate()), sdkappid).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
 	}
@@ -185,14 +185,14 @@ func (s *Store) deleteApp(ctx context.Context, tx *sql.Tx, sdkappid int64, at ti
 		return err
 	}
 	if status != store.StatusDeleted {
-		if _, err := tx.ExecContext(ctx, s.q(`
+		if _, err := tx.ExecContext(ctx, d.rebind(`
 			UPDATE apps SET status = 'deleted', deleted_at = ? WHERE sdkappid = ?`),
 			toMs(at), sdkappid); err != nil {
 			return err
 		}
 	}
 	for _, t := range appTables {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE `+t.col+` = ?`), sdkappid); err != nil {
+		if _, err := tx.ExecContext(ctx, d.rebind(`DELETE FROM `+t.table+` WHERE `+t.col+` = ?`), sdkappid); err != nil {
 			return err
 		}
 	}

@@ -114,10 +114,16 @@ func testCommerceFields(t *testing.T, s store.Store) {
 		if err != nil || !reflect.DeepEqual(got, acc) {
 			t.Fatalf("LockAccount = %+v, %v; want %+v", got, err, acc)
 		}
-		gotApp, err := tx.LockApp(ctx, a.SDKAppID)
+		gotApp, err := tx.GetApp(ctx, a.SDKAppID)
+		if err != nil || !reflect.DeepEqual(gotApp, want) {
+			t.Fatalf("GetApp = %+v, %v; want %+v", gotApp, err, want)
+		}
+		gotApp, err = tx.LockApp(ctx, a.SDKAppID)
 		if err != nil || !reflect.DeepEqual(gotApp, want) {
 			t.Fatalf("LockApp = %+v, %v; want %+v", gotApp, err, want)
 		}
+		_, err = tx.GetApp(ctx, 1399999999)
+		expectErr(t, "GetApp(missing)", err, store.ErrNotFound)
 		if err := tx.UpdateAccount(ctx, acc2); err != nil {
 			t.Fatalf("UpdateAccount: %v", err)
 		}
@@ -744,4 +750,38 @@ func testClaimNotification(t *testing.T, s store.Store) {
 	if err != nil || len(ns) != 2 || ns[0].Attempts != 3 || ns[0].Status != "failed" || ns[1].Attempts != 1 || ns[1].Status != "sent" {
 		t.Fatalf("notifications after the attempts: %+v, %v", ns, err)
 	}
+}
+
+// testClaimRequest: a request id is tied to the fingerprint of its first use, per
+// account, and a rolled-back claim leaves the id free.
+func testClaimRequest(t *testing.T, s store.Store) {
+	claim := func(tx store.CommerceTx, acc, id, fp, wantFirst string, wantFresh bool) {
+		t.Helper()
+		first, fresh, err := tx.ClaimRequest(ctx, acc, id, fp, ms(1))
+		if err != nil || first != wantFirst || fresh != wantFresh {
+			t.Fatalf("ClaimRequest(%s, %s, %s) = %q, %v, %v; want %q, %v", acc, id, fp, first, fresh, err, wantFirst, wantFresh)
+		}
+	}
+	inTx(t, s, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k1", "buy a", "buy a", true)
+		claim(tx, "acc1", "k1", "buy b", "buy a", false) // within the same transaction
+		claim(tx, "acc2", "k1", "buy b", "buy b", true)
+		return nil
+	})
+	inTx(t, s, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k1", "buy a", "buy a", false)
+		claim(tx, "acc2", "k1", "buy a", "buy b", false)
+		return nil
+	})
+	rollback := errors.New("roll back")
+	if err := s.InCommerceTx(ctx, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k2", "topup", "topup", true)
+		return rollback
+	}); err != rollback {
+		t.Fatal(err)
+	}
+	inTx(t, s, func(tx store.CommerceTx) error {
+		claim(tx, "acc1", "k2", "refund", "refund", true)
+		return nil
+	})
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Bills", testBills},
 		{"Notifications", testNotifications},
 		{"ClaimJob", testClaimJob},
+		{"ClaimRequest", testClaimRequest},
 		{"Promotions", testPromotions},
 		{"ClaimNotification", testClaimNotification},
 		{"Usage", testUsage},
