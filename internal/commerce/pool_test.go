@@ -68,6 +68,7 @@ func TestConcurrentOrdersSmallPool(t *testing.T) {
 // one connection: any operation that uses the pool while its transaction holds
 // the connection never finishes (and fails on the deadline).
 func TestOneConnection(t *testing.T) {
+	testdb.SkipWithoutPostgres(t)
 	w := newWorld(t, testdb.Postgres, at("2026-03-01 00:00"))
 	capPool(t, w, 1)
 	ctx, cancel := context.WithTimeout(w.ctx, 20*time.Second)

@@ -3,7 +3,6 @@ package lifecycle_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -69,9 +68,7 @@ type world struct {
 // the test when it is unset.
 func postgresURL(t *testing.T) string {
 	t.Helper()
-	if os.Getenv("CHATD_TEST_POSTGRES_URL") == "" {
-		t.Skip("CHATD_TEST_POSTGRES_URL is not set")
-	}
+	testdb.SkipWithoutPostgres(t)
 	return testdb.PostgresURL(t)
 }
 

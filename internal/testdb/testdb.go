@@ -24,13 +24,20 @@ import (
 // Opener opens a fresh, empty store closed when the test ends.
 type Opener func(t *testing.T) store.Store
 
+// SkipWithoutPostgres skips a PostgreSQL-only test when CHATD_TEST_POSTGRES_URL
+// is not set (a machine with only Go).
+func SkipWithoutPostgres(t *testing.T) {
+	t.Helper()
+	if os.Getenv("CHATD_TEST_POSTGRES_URL") == "" {
+		t.Skip("CHATD_TEST_POSTGRES_URL is not set")
+	}
+}
+
 // Each runs fn as a subtest once per available store kind ("sqlite", "postgres").
 func Each(t *testing.T, fn func(t *testing.T, open Opener)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite) })
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv("CHATD_TEST_POSTGRES_URL") == "" {
-			t.Skip("CHATD_TEST_POSTGRES_URL is not set")
-		}
+		SkipWithoutPostgres(t)
 		fn(t, Postgres)
 	})
 }
