@@ -5,7 +5,6 @@ package im
 
 import (
 	"context"
-	"errors"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
@@ -65,13 +64,8 @@ func (s *Service) loadUsers(ctx context.Context, app int64, ids ...string) (map[
 	return users, nil
 }
 
-func storageErr(err error) error {
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return errs.New(errs.Internal, "storage failure: %v", err)
-}
+// storageErr hides a store's failure text from clients; the edge logs the cause.
+func storageErr(err error) error { return errs.Hidden(err) }
 
 // Kick ends every session of the user on every node.
 func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
