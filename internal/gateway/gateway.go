@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 	"github.com/chatd/chatd/internal/usersig"
@@ -320,6 +322,10 @@ func (s *session) run(ctx context.Context) {
 			s.reply(Frame{Op: OpError, Code: errs.InvalidParameters, Message: "frames are JSON text"})
 			continue
 		}
+		if f, err := checkFrame(data); err != nil {
+			s.reply(Frame{Op: f.Op, ID: f.ID, Code: errs.JSONParse, Message: err.Error()})
+			continue
+		}
 		var f Frame
 		if err := json.Unmarshal(data, &f); err != nil {
 			s.reply(Frame{Op: OpError, Code: errs.JSONParse, Message: "malformed JSON frame: " + err.Error()})
@@ -339,12 +345,17 @@ func (s *session) login(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
+	if f, err := checkFrame(data); err != nil {
+		s.refuse(Frame{Op: OpLogin, ID: f.ID, Code: errs.JSONParse, Message: err.Error()})
+		return false
+	}
 	var f Frame
 	if typ != websocket.TextMessage || json.Unmarshal(data, &f) != nil || f.Op != OpLogin {
 		s.refuse(Frame{Op: OpLogin, Code: errs.InvalidParameters, Message: "the first frame must be a JSON login frame"})
 		return false
 	}
 	fail := func(err error) bool {
+		s.logInternal(err)
 		s.refuse(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
 		return false
 	}
@@ -359,7 +370,7 @@ func (s *session) login(ctx context.Context) bool {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
 		}
-		return fail(errs.New(errs.Internal, "%v", err))
+		return fail(errs.Hidden(err))
 	}
 	now := s.gw.IM.Clock.Now()
 	if err := usersig.Verify(app.SDKAppID, app.SecretKey, f.User, f.UserSig, now); err != nil {
@@ -367,7 +378,7 @@ func (s *session) login(ctx context.Context) bool {
 	}
 	users, err := s.gw.IM.Store.GetUsers(ctx, app.SDKAppID, []string{f.User})
 	if err != nil {
-		return fail(errs.New(errs.Internal, "storage failure: %v", err))
+		return fail(errs.Hidden(err))
 	}
 	if _, ok := users[f.User]; !ok {
 		return fail(errs.New(errs.AccountNotFound, "account %q is not imported into app %d", f.User, app.SDKAppID))
@@ -442,17 +453,36 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
 	}
 	if err != nil {
+		s.logInternal(err)
 		r = Frame{Op: f.Op, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)}
 	}
 	s.reply(r)
 }
 
-func errMessage(err error) string {
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return e.Msg
+// errMessage is the client-visible text of err: never storage text.
+func errMessage(err error) string { return errs.Message(err) }
+
+// logInternal logs an internal error, whose detail the device does not get.
+func (s *session) logInternal(err error) {
+	if errs.CodeOf(err) == errs.Internal {
+		s.gw.Logger.Error("gateway: internal error", "app", s.app.SDKAppID, "user", s.user, "err", err)
 	}
-	return err.Error()
+}
+
+// checkFrame applies the input rule to a raw frame before it is decoded (decoding
+// would turn invalid UTF-8 into U+FFFD). On failure it returns what could be read
+// of the frame, so that the error reply carries the op and id.
+func checkFrame(data []byte) (Frame, error) {
+	err := input.JSON(data)
+	if err == nil {
+		return Frame{}, nil
+	}
+	var f Frame
+	_ = json.Unmarshal(data, &f)
+	if f.Op == "" || input.Text(f.Op) != nil || input.Text(f.ID) != nil {
+		f.Op, f.ID = OpError, ""
+	}
+	return f, fmt.Errorf("frame: %w", err)
 }
 
 func (s *session) reply(f Frame) {

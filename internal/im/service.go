@@ -5,6 +5,7 @@ package im
 
 import (
 	"context"
+	"strings"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
@@ -39,10 +40,12 @@ type Service struct {
 // MaxUserIDLen is the longest UserID accepted, in bytes.
 const MaxUserIDLen = 32
 
-// ValidUserID checks the reference's UserID rule: 1..32 bytes of printable ASCII.
+// ValidUserID checks the UserID rule: 1..32 bytes of printable ASCII (the
+// reference's rule, 0x20 to 0x7e), with no space at either end, so that a blank id
+// or one that differs from another only by padding is refused (docs/decisions.md).
 func ValidUserID(id string) error {
-	if id == "" {
-		return errs.New(errs.InvalidParameters, "UserID is empty")
+	if strings.TrimSpace(id) == "" {
+		return errs.New(errs.InvalidParameters, "UserID is empty or blank")
 	}
 	if len(id) > MaxUserIDLen {
 		return errs.New(errs.InvalidParameters, "UserID %q is longer than %d bytes", id, MaxUserIDLen)
@@ -51,6 +54,9 @@ func ValidUserID(id string) error {
 		if id[i] < 0x20 || id[i] > 0x7e {
 			return errs.New(errs.InvalidParameters, "UserID %q has a character outside printable ASCII", id)
 		}
+	}
+	if id[0] == ' ' || id[len(id)-1] == ' ' {
+		return errs.New(errs.InvalidParameters, "UserID %q starts or ends with a space", id)
 	}
 	return nil
 }
