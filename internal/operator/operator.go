@@ -41,6 +41,8 @@
 // Errors are JSON {"error":"message"}:
 //
 //	400 invalid input, malformed JSON, unknown fields, wrong types, missing fields,
+//	    a string (in the body, path or query) that is not valid UTF-8, holds a NUL or
+//	    an unpaired surrogate escape (internal/input),
 //	    and a missing or mismatched deletion confirmation (tenant.ErrConfirmation):
 //	    the request itself is wrong and repeating it can never succeed, whatever
 //	    the state of the app, so it is a client error rather than a conflict;
