@@ -406,6 +406,7 @@ func (s *session) login(ctx context.Context) bool {
 	}
 	seq, err := s.gw.IM.LastSeq(ctx, app, f.User)
 	if err != nil {
+		s.logInternal(err)
 		s.reply(Frame{Op: OpLogin, ID: f.ID, Code: errs.CodeOf(err), Message: errMessage(err)})
 		return true
 	}
