@@ -6,19 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/restapi"
 	"github.com/chatd/chatd/internal/store"
@@ -117,13 +113,7 @@ type advApp struct {
 func TestAdversarialInput(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		st := open(t)
-		c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-		s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := httptest.NewServer(s.Handler)
-		t.Cleanup(func() { hs.Close(); s.Close() })
+		s, c, hs := newServerOn(t, st)
 		ctx := context.Background()
 		acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
 		if err != nil {
