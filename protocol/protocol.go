@@ -71,3 +71,6 @@ const (
 	OpKicked = "kicked" // server push: the session ends
 	OpError  = "error"  // server push: a frame could not be understood
 )
+
+// ClientOps lists the ops a device sends, the login first.
+var ClientOps = []string{OpLogin, OpSend, OpSync, OpRead, OpRecall, OpPing}

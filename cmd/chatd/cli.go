@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -28,6 +29,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/usersig"
 )
@@ -634,6 +636,11 @@ func (c *cli) call(method, path string, query url.Values, body any, out any) ([]
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, usagef("--server must be an http:// or https:// URL, not %q", c.server)
 	}
+	// json.Marshal would send invalid UTF-8 as U+FFFD: refuse it, and NUL, here.
+	rawPath, _ := url.PathUnescape(path) // the path's ids are escaped
+	if err := errors.Join(input.Text(rawPath), input.Values(query), checkStrings(reflect.ValueOf(body))); err != nil {
+		return nil, usagef("arguments must be text: %v", err)
+	}
 	token, err := c.resolveToken()
 	if err != nil {
 		return nil, err
@@ -730,4 +737,35 @@ func printApp(w io.Writer, a operator.App) {
 	fmt.Fprintf(tw, "Secret key:\t%s\n", a.SecretKey)
 	fmt.Fprintf(tw, "Admin user:\t%s\n", a.AdminUser)
 	tw.Flush()
+}
+
+// checkStrings applies input.Text to every string in v (maps, structs, slices).
+func checkStrings(v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.String:
+		return input.Text(v.String())
+	case reflect.Interface, reflect.Pointer:
+		if !v.IsNil() {
+			return checkStrings(v.Elem())
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if err := errors.Join(checkStrings(it.Key()), checkStrings(it.Value())); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := checkStrings(v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if err := checkStrings(v.Field(i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -259,9 +260,11 @@ func orderOf(ctx context.Context, tx store.CommerceTx, accountID, requestID stri
 	return o, err
 }
 
+// checkRequestID checks an optional request id: at most 128 bytes of printable
+// text (input.Identifier).
 func checkRequestID(id string) error {
-	if len(id) > 128 {
-		return invalid("request id is longer than 128 characters")
+	if id != "" && input.Identifier(id, 128) != nil {
+		return invalid("request id must be at most 128 bytes of printable text, without spaces at either end")
 	}
 	return nil
 }

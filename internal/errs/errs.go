@@ -9,12 +9,44 @@ import (
 )
 
 // Error is a failure with a stable numeric code and a human-readable message.
+// Msg is what clients see; cause, set by Hidden, is only for the server's log.
 type Error struct {
-	Code int
-	Msg  string
+	Code  int
+	Msg   string
+	cause error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Msg) }
+// Error includes the hidden cause, so logging err records it; clients get Msg only.
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%d: %s: %v", e.Code, e.Msg, e.cause)
+	}
+	return fmt.Sprintf("%d: %s", e.Code, e.Msg)
+}
+
+// Unwrap returns the hidden cause, if any.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Hidden turns a failure whose text must not reach clients (a storage error, for
+// instance) into Internal with the generic message "internal error". The cause
+// stays in Error() and Unwrap for the log. An *Error is returned as it is.
+func Hidden(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: Internal, Msg: "internal error", cause: err}
+}
+
+// Message is the client-visible text of err: Msg of an *Error, else "internal
+// error" (an error without a code may carry storage text).
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return "internal error"
+}
 
 // New returns an *Error with the given code and message.
 func New(code int, format string, args ...any) *Error {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 )
@@ -411,6 +413,10 @@ func (s *session) run(ctx context.Context) {
 			s.reply(Frame{Op: OpError, Code: errs.InvalidParameters, Message: "frames are JSON text"})
 			continue
 		}
+		if f, err := checkFrame(data); err != nil {
+			s.reply(Frame{Op: f.Op, ID: f.ID, Code: errs.JSONParse, Message: err.Error()})
+			continue
+		}
 		var f Frame
 		if err := json.Unmarshal(data, &f); err != nil {
 			s.reply(Frame{Op: OpError, Code: errs.JSONParse, Message: "malformed JSON frame: " + err.Error()})
@@ -428,6 +434,10 @@ func (s *session) login(ctx context.Context) bool {
 	_ = s.conn.SetReadDeadline(time.Now().Add(LoginTimeout))
 	typ, data, err := s.conn.ReadMessage()
 	if err != nil {
+		return false
+	}
+	if f, err := checkFrame(data); err != nil {
+		s.refuse(Frame{Op: OpLogin, ID: f.ID, Code: errs.JSONParse, Message: err.Error()})
 		return false
 	}
 	var f Frame
@@ -450,7 +460,7 @@ func (s *session) login(ctx context.Context) bool {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
 		}
-		return fail(err)
+		return fail(errs.Hidden(err))
 	}
 	if err := s.gw.IM.Login(ctx, app, f.User, f.UserSig); err != nil {
 		return fail(err)
@@ -538,13 +548,23 @@ func (s *session) errFrame(op, id string, err error) Frame {
 	return Frame{Op: op, ID: id, Code: errs.CodeOf(err), Message: errMessage(err)}
 }
 
-// errMessage is the text a device may see for err.
-func errMessage(err error) string {
-	var e *errs.Error
-	if errors.As(err, &e) && e.Code != errs.Internal {
-		return e.Msg
+// errMessage is the client-visible text of err: never storage text.
+func errMessage(err error) string { return errs.Message(err) }
+
+// checkFrame applies the input rule to a raw frame before it is decoded (decoding
+// would turn invalid UTF-8 into U+FFFD). On failure it returns what could be read
+// of the frame, so that the error reply carries the op and id.
+func checkFrame(data []byte) (Frame, error) {
+	err := input.JSON(data)
+	if err == nil {
+		return Frame{}, nil
 	}
-	return "internal error"
+	var f Frame
+	_ = json.Unmarshal(data, &f)
+	if f.Op == "" || input.Text(f.Op) != nil || input.Text(f.ID) != nil {
+		f.Op, f.ID = OpError, ""
+	}
+	return f, fmt.Errorf("frame: %w", err)
 }
 
 func (s *session) reply(f Frame) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -29,6 +30,9 @@ func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []sto
 		}
 		if utf8.RuneCountInString(users[i].Nick) > 64 || len(users[i].FaceURL) > 500 {
 			return errs.New(errs.InvalidParameters, "Nick is at most 64 characters and FaceUrl at most 500 bytes")
+		}
+		if err := errors.Join(input.Text(users[i].Nick), input.Text(users[i].FaceURL)); err != nil {
+			return errs.New(errs.InvalidParameters, "Nick or FaceUrl of %q: %v", users[i].UserID, err)
 		}
 		users[i].CreatedAt = s.Clock.Now()
 	}
@@ -132,6 +136,9 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 	}
 	tags := make(map[string]string, len(items))
 	for _, it := range items {
+		if err := errors.Join(input.Text(it.Tag), input.JSON(it.Value)); err != nil {
+			return errs.New(errs.ProfileBadParams, "profile item: %v", err)
+		}
 		if err := validProfileItem(it); err != nil {
 			return err
 		}

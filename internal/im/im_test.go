@@ -87,7 +87,8 @@ func TestValidateBody(t *testing.T) {
 
 func TestValidUserID(t *testing.T) {
 	for id, ok := range map[string]bool{"alice": true, "a_b-c.d@e": true, strings.Repeat("x", 32): true,
-		"": false, strings.Repeat("x", 33): false, "tab\tbed": false, "ünï": false} {
+		"": false, strings.Repeat("x", 33): false, "tab\tbed": false, "ünï": false,
+		"a b": true, " ": false, "   ": false, " alice": false, "alice ": false, "nul\x00": false} {
 		if got := ValidUserID(id) == nil; got != ok {
 			t.Errorf("ValidUserID(%q) ok=%v, want %v", id, got, ok)
 		}

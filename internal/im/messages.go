@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -46,6 +47,9 @@ func ValidateBody(body json.RawMessage) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '[' {
 		return errs.New(errs.MsgBodyNotArray, "MsgBody must be a JSON array of message elements")
+	}
+	if err := input.JSON(trimmed); err != nil {
+		return errs.New(errs.MsgBodyInvalid, "MsgBody: %v", err)
 	}
 	var elems []struct {
 		MsgType    string          `json:"MsgType"`
@@ -219,11 +223,16 @@ func checkMsgKey(field, key string) error {
 
 // checkContent checks what a message carries, whoever it goes to.
 func checkContent(req SendRequest) error {
-	if len(req.ClientID) > MaxClientIDLen {
-		return errs.New(errs.InvalidParameters, "client message id is longer than %d bytes", MaxClientIDLen)
+	if req.ClientID != "" {
+		if err := input.Identifier(req.ClientID, MaxClientIDLen); err != nil {
+			return errs.New(errs.InvalidParameters, "client message id: %v", err)
+		}
 	}
 	if len(req.CloudCustomData) > MaxMsgBodyBytes {
 		return errs.New(errs.MsgTooLong, "CloudCustomData is longer than %d bytes", MaxMsgBodyBytes)
+	}
+	if err := input.Text(req.CloudCustomData); err != nil {
+		return errs.New(errs.InvalidParameters, "CloudCustomData: %v", err)
 	}
 	return ValidateBody(req.Body)
 }

@@ -5,7 +5,7 @@ package im
 
 import (
 	"context"
-	"errors"
+	"strings"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
@@ -41,10 +41,12 @@ type Service struct {
 // MaxUserIDLen is the longest UserID accepted, in bytes.
 const MaxUserIDLen = 32
 
-// ValidUserID checks the reference's UserID rule: 1..32 bytes of printable ASCII.
+// ValidUserID checks the UserID rule: 1..32 bytes of printable ASCII (the
+// reference's rule, 0x20 to 0x7e), with no space at either end, so that a blank id
+// or one that differs from another only by padding is refused (docs/decisions.md).
 func ValidUserID(id string) error {
-	if id == "" {
-		return errs.New(errs.InvalidParameters, "UserID is empty")
+	if strings.TrimSpace(id) == "" {
+		return errs.New(errs.InvalidParameters, "UserID is empty or blank")
 	}
 	if len(id) > MaxUserIDLen {
 		return errs.New(errs.InvalidParameters, "UserID %q is longer than %d bytes", id, MaxUserIDLen)
@@ -53,6 +55,9 @@ func ValidUserID(id string) error {
 		if id[i] < 0x20 || id[i] > 0x7e {
 			return errs.New(errs.InvalidParameters, "UserID %q has a character outside printable ASCII", id)
 		}
+	}
+	if id[0] == ' ' || id[len(id)-1] == ' ' {
+		return errs.New(errs.InvalidParameters, "UserID %q starts or ends with a space", id)
 	}
 	return nil
 }
@@ -66,13 +71,8 @@ func (s *Service) loadUsers(ctx context.Context, app int64, ids ...string) (map[
 	return users, nil
 }
 
-func storageErr(err error) error {
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return errs.New(errs.Internal, "storage failure: %v", err)
-}
+// storageErr hides a store's failure text from clients; the edge logs the cause.
+func storageErr(err error) error { return errs.Hidden(err) }
 
 // Kick ends every session of the user on every node.
 func (s *Service) Kick(ctx context.Context, app store.App, user string) error {

@@ -140,23 +140,14 @@ func (w *Writer) run() {
 				break fill
 			}
 		}
-		ops = ops[:0]
-		for _, r := range batch {
-			ops = append(ops, r.op)
-		}
 		start := time.Now()
-		results, err := w.store.Apply(context.Background(), ops)
+		ops = w.apply(batch, ops)
 		if w.onBatch != nil {
 			w.onBatch(len(batch), time.Since(start))
 		}
 		deliveries = deliveries[:0]
-		for i, r := range batch {
-			if err != nil {
-				r.err = errs.New(errs.Internal, "storage failure: %v", err)
-				continue
-			}
-			r.res = results[i]
-			if r.res.Duplicate || r.res.Err != nil {
+		for _, r := range batch {
+			if r.err != nil || r.res.Duplicate || r.res.Err != nil {
 				continue
 			}
 			for j := range r.res.Entries {
@@ -169,4 +160,30 @@ func (w *Writer) run() {
 			r.done <- struct{}{}
 		}
 	}
+}
+
+// apply commits batch in one transaction and sets each request's result or error.
+// When the transaction fails, the batch is split in halves, each applied again in
+// order, down to single operations: one operation the store refuses (a value it
+// cannot store, say) fails alone and the other callers' operations still commit.
+// The common path stays one transaction. ops is scratch space, returned for reuse.
+func (w *Writer) apply(batch []*writeReq, ops []store.Op) []store.Op {
+	ops = ops[:0]
+	for _, r := range batch {
+		ops = append(ops, r.op)
+	}
+	results, err := w.store.Apply(context.Background(), ops)
+	switch {
+	case err == nil:
+		for i, r := range batch {
+			r.res = results[i]
+		}
+	case len(batch) == 1:
+		batch[0].err = errs.Hidden(err) // the store's text is for the log only
+	default:
+		mid := len(batch) / 2
+		ops = w.apply(batch[:mid], ops)
+		ops = w.apply(batch[mid:], ops)
+	}
+	return ops
 }

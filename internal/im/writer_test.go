@@ -2,8 +2,11 @@ package im
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +16,7 @@ import (
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/testdb"
 )
 
 type countingHandler struct{ n atomic.Int64 }
@@ -104,4 +108,98 @@ func TestWriterStartsWithFirstOperation(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("DoAll as the first operation never returned")
 	}
+}
+
+// gatedStore holds the first Apply until released, so that the operations sent in
+// the meantime queue up and form the writer's next batch. With refuseNUL it refuses
+// a batch holding a NUL in CloudCustomData, as PostgreSQL does (SQLite stores it).
+type gatedStore struct {
+	store.Messages
+	entered, release chan struct{}
+	once             sync.Once
+	refuseNUL        bool
+	batches          atomic.Int64
+}
+
+func (g *gatedStore) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, error) {
+	g.once.Do(func() { close(g.entered); <-g.release })
+	g.batches.Add(1)
+	for _, op := range ops {
+		if g.refuseNUL && strings.Contains(op.CloudCustomData, "\x00") {
+			return nil, errors.New(`ERROR: invalid byte sequence for encoding "UTF8": 0x00 (SQLSTATE 22021)`)
+		}
+	}
+	return g.Messages.Apply(ctx, ops)
+}
+
+// One operation the store refuses fails alone: the other operations of its batch,
+// from other apps, commit and are delivered, and the failing caller gets a generic
+// internal error without the store's text.
+func TestWriterIsolatesAFailingOp(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		g := &gatedStore{Messages: st, entered: make(chan struct{}), release: make(chan struct{}), refuseNUL: strings.HasSuffix(t.Name(), "sqlite")}
+		rec := &recorder{got: make(chan bus.Delivery, 100)}
+		w := NewWriter(g, bus.NewLocal(rec), 64, nil)
+		defer w.Close()
+		send := func(app int64, from, custom string) store.Op {
+			return store.Op{Kind: store.OpSend, App: app, From: from, To: "bob", ClientID: from, MsgRandom: 1, MsgTime: 1,
+				Body: hello, CloudCustomData: custom, Unread: true, At: time.Now()}
+		}
+		plug := make(chan error, 1)
+		go func() { _, err := w.Do(context.Background(), send(1, "plug", "")); plug <- err }()
+		<-g.entered
+		const good = 6
+		type answer struct {
+			i   int
+			err error
+		}
+		answers := make(chan answer, good+1)
+		for i := range good + 1 {
+			op := send(int64(10+i), fmt.Sprintf("u%d", i), "fine")
+			if i == 3 {
+				op = send(1, "mallory", "bad\x00data")
+			}
+			go func() { _, err := w.Do(context.Background(), op); answers <- answer{i, err} }()
+		}
+		for len(w.reqs) < good+1 { // every op is queued: they form one batch
+			runtime.Gosched()
+		}
+		close(g.release)
+		if err := <-plug; err != nil {
+			t.Fatal(err)
+		}
+		for range good + 1 {
+			a := <-answers
+			switch {
+			case a.i == 3 && !errs.Is(a.err, errs.Internal):
+				t.Errorf("the bad op: %v, want an internal error", a.err)
+			case a.i == 3 && errs.Message(a.err) != "internal error":
+				t.Errorf("the bad op's message %q shows storage text", errs.Message(a.err))
+			case a.i != 3 && a.err != nil:
+				t.Errorf("good op %d failed with the bad one: %v", a.i, a.err)
+			}
+		}
+		// The writer publishes before it answers, so every delivery is in by now.
+		delivered := map[int64]int{}
+		for len(rec.got) > 0 {
+			delivered[(<-rec.got).App]++
+		}
+		for i := range good + 1 {
+			if n := delivered[int64(10+i)]; i != 3 && n != 2 {
+				t.Errorf("app %d: %d deliveries, want 2", 10+i, n)
+			}
+		}
+		for i := range good + 1 {
+			if i == 3 {
+				continue
+			}
+			if seq, err := st.LastSeq(context.Background(), int64(10+i), "bob"); err != nil || seq != 1 {
+				t.Errorf("app %d: bob's last seq %d, %v; want 1", 10+i, seq, err)
+			}
+		}
+		if seq, _ := st.LastSeq(context.Background(), 1, "mallory"); seq != 0 {
+			t.Errorf("the bad op was stored (seq %d)", seq)
+		}
+	})
 }

@@ -34,6 +34,12 @@ func newCommerceEnv(t *testing.T) *commerceEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newCommerceEnvOn(t, st)
+}
+
+// newCommerceEnvOn is newCommerceEnv over an open store.
+func newCommerceEnvOn(t *testing.T, st store.Store) *commerceEnv {
+	t.Helper()
 	c := clock.NewManual(time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC))
 	e := &commerceEnv{env: &env{t: t, clock: c, store: st}}
 	e.tenants = &tenant.Service{Store: st, Clock: c}

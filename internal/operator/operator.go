@@ -41,6 +41,8 @@
 // Errors are JSON {"error":"message"}:
 //
 //	400 invalid input, malformed JSON, unknown fields, wrong types, missing fields,
+//	    a string (in the body, path or query) that is not valid UTF-8, holds a NUL or
+//	    an unpaired surrogate escape (internal/input),
 //	    and a missing or mismatched deletion confirmation (tenant.ErrConfirmation):
 //	    the request itself is wrong and repeating it can never succeed, whatever
 //	    the state of the app, so it is a client error rather than a conflict;
@@ -60,6 +62,7 @@
 package operator
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -76,6 +79,7 @@ import (
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
@@ -203,6 +207,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !Authorized(r, h.cfg.Token) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="chatd operator"`)
 		writeError(w, http.StatusUnauthorized, "missing or wrong operator token: send Authorization: Bearer <token> (the token is in the server's DIR/operator.token)")
+		return
+	}
+	// Paths and query parameters are strings from outside: valid UTF-8 without NUL.
+	if err := errors.Join(input.Text(r.URL.Path), input.Values(r.URL.Query())); err != nil {
+		writeError(w, http.StatusBadRequest, "bad request URL: "+err.Error())
 		return
 	}
 	next, pattern := h.mux.Handler(r)
@@ -401,19 +410,16 @@ func sdkappidParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 // decode reads one JSON object of at most MaxBodyBytes with no unknown fields and
 // nothing after it. On failure it has already answered.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err == nil {
-		// Exactly one value: anything but EOF after it is an error.
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("unexpected data after the JSON object")
-			var mbe *http.MaxBytesError
-			if errors.As(terr, &mbe) {
-				err = terr
-			}
+		// Before decoding: encoding/json would turn invalid UTF-8 into U+FFFD silently.
+		if ierr := input.JSON(raw); ierr != nil {
+			writeError(w, http.StatusBadRequest, "bad request body: "+ierr.Error())
+			return false
 		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = decode1(dec, v)
 	}
 	if err == nil {
 		return true
@@ -443,6 +449,17 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "bad request body: "+strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return false
+}
+
+// decode1 decodes exactly one value: anything but EOF after it is an error.
+func decode1(dec *json.Decoder, v any) error {
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
 }
 
 // fail maps domain errors to HTTP statuses; see the package comment.

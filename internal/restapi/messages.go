@@ -177,6 +177,9 @@ func batchSendMsg(c *call) (any, error) {
 	for _, to := range req.To_Account {
 		if e, ok := failed[to]; ok && !seen[to] {
 			seen[to] = true
+			if errs.CodeOf(e) == errs.Internal { // the list carries codes only: log the cause
+				c.h.log.Error("restapi: batchsendmsg receiver failed", "app", c.app.SDKAppID, "to", to, "err", e)
+			}
 			errorList = append(errorList, failure{to, errs.CodeOf(e)})
 		}
 	}

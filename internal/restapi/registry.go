@@ -1,6 +1,21 @@
 package restapi
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
+
+// Commands lists every "service/command" path the REST API serves, legacy names
+// included, sorted; tests walk it so that a new command is covered by them.
+func Commands() []string {
+	m := registry()
+	out := make([]string, 0, len(m))
+	for p := range m {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // registry maps "service/command" to its handler. Adding a command is adding an
 // entry here; a legacy name is one more key for the same *command.

@@ -26,6 +26,7 @@ import (
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 	"github.com/chatd/chatd/internal/usersig"
@@ -209,14 +210,8 @@ func jsonKind(t reflect.Type) string {
 	return t.String()
 }
 
-// errInfo is the text of an error for a per-item ResultInfo.
-func errInfo(err error) string {
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return e.Msg
-	}
-	return err.Error()
-}
+// errInfo is the text of an error for a per-item ResultInfo (never storage text).
+func errInfo(err error) string { return errs.Message(err) }
 
 // bad returns the family's parameter error.
 func (c *call) bad(format string, args ...any) error {
@@ -250,6 +245,10 @@ func (h *Handler) serve(r *http.Request, label *string) (any, error) {
 		*label = svc + "/*"
 	}
 
+	// Every query value is a string from outside: valid UTF-8 without NUL.
+	if err := input.Values(r.URL.Query()); err != nil {
+		return nil, errs.New(errs.HTTPParse, "%v", err)
+	}
 	app, err := h.authenticate(r)
 	if err != nil {
 		return nil, err
@@ -264,6 +263,10 @@ func (h *Handler) serve(r *http.Request, label *string) (any, error) {
 	body, err := h.readBody(r)
 	if err != nil {
 		return nil, err
+	}
+	// Before decoding: encoding/json would turn invalid UTF-8 into U+FFFD silently.
+	if err := input.JSON(body); err != nil {
+		return nil, errs.New(cmd.fam.jsonCode, "request body: %v", err)
 	}
 	return cmd.run(&call{ctx: r.Context(), h: h, app: app, body: body, fam: cmd.fam})
 }
@@ -300,7 +303,7 @@ func (h *Handler) authenticate(r *http.Request) (store.App, error) {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return store.App{}, errs.New(errs.AppNotFound, "SDKAppID %d does not exist", id)
 		}
-		return store.App{}, errs.New(errs.Internal, "looking up SDKAppID %d failed: %v", id, err)
+		return store.App{}, errs.Hidden(err)
 	}
 	identifier := q.Get("identifier")
 	if err := usersig.Verify(app.SDKAppID, app.SecretKey, identifier, q.Get("usersig"), h.cfg.Clock.Now()); err != nil {

@@ -26,6 +26,12 @@ func newServer(t *testing.T) (*Server, *clock.Manual, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newServerOn(t, st)
+}
+
+// newServerOn is newServer over an open store.
+func newServerOn(t *testing.T, st store.Store) (*Server, *clock.Manual, *httptest.Server) {
+	t.Helper()
 	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
 	if err != nil {

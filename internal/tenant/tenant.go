@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -46,15 +47,18 @@ type Service struct {
 
 // CreateAccount opens a customer account.
 func (s *Service) CreateAccount(ctx context.Context, name, email, phone string) (store.Account, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 128 {
-		return store.Account{}, fmt.Errorf("%w: name is required (at most 128 characters)", ErrInvalid)
+	name, err := validName(name)
+	if err != nil {
+		return store.Account{}, err
+	}
+	if input.Identifier(email, MaxEmailBytes) != nil {
+		return store.Account{}, fmt.Errorf("%w: email is required: at most %d bytes of printable text", ErrInvalid, MaxEmailBytes)
 	}
 	if _, err := mail.ParseAddress(email); err != nil || strings.ContainsAny(email, "<> ") {
 		return store.Account{}, fmt.Errorf("%w: email %q is not a valid address", ErrInvalid, email)
 	}
-	if len(phone) > 32 {
-		return store.Account{}, fmt.Errorf("%w: phone is too long", ErrInvalid)
+	if phone != "" && !ValidPhone(phone) {
+		return store.Account{}, fmt.Errorf("%w: phone %q is not an international number: + and the country code, then 6 to 15 digits in all, optionally grouped by single spaces or hyphens (+65 6123 4567)", ErrInvalid, phone)
 	}
 	a := store.Account{
 		ID: "acc_" + randomHex(8), Name: name, Email: email, Phone: phone,
@@ -77,9 +81,9 @@ func (s *Service) GetAccount(ctx context.Context, id string) (store.Account, err
 
 // CreateApp creates an app on the Free Trial edition, valid for one month.
 func (s *Service) CreateApp(ctx context.Context, accountID, name, region string) (store.App, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 128 {
-		return store.App{}, fmt.Errorf("%w: name is required (at most 128 characters)", ErrInvalid)
+	name, err := validName(name)
+	if err != nil {
+		return store.App{}, err
 	}
 	if region == "" {
 		region = DefaultRegion
@@ -134,6 +138,43 @@ func (s *Service) DeleteApp(ctx context.Context, sdkappid, confirm int64) error 
 		return err
 	}
 	return s.Store.DeleteApp(ctx, sdkappid, s.Clock.Now())
+}
+
+// Limits of account and app fields, in bytes unless said otherwise.
+const (
+	MaxNameRunes  = 128 // account and app names, in characters
+	MaxEmailBytes = 254 // the longest address SMTP carries (RFC 5321)
+)
+
+// validName trims a name of an account or app and checks it: 1 to MaxNameRunes
+// characters of valid UTF-8 with no control character.
+func validName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > MaxNameRunes || input.Identifier(name, 4*MaxNameRunes) != nil {
+		return "", fmt.Errorf("%w: name is required: at most %d characters of printable text", ErrInvalid, MaxNameRunes)
+	}
+	return name, nil
+}
+
+// ValidPhone reports whether p is an international phone number in the E.164
+// style: "+", a country code not starting with 0, then digits, 6 to 15 digits in
+// all (E.164's maximum), optionally grouped by single spaces or hyphens. The
+// number is kept as written.
+func ValidPhone(p string) bool {
+	if len(p) < 2 || p[0] != '+' || p[1] < '1' || p[1] > '9' {
+		return false
+	}
+	digits := 0
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case (c == ' ' || c == '-') && i+1 < len(p) && p[i-1] >= '0' && p[i-1] <= '9':
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 15
 }
 
 func validRegion(r string) bool {

@@ -1,0 +1,26 @@
+package errs
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// Hidden keeps a cause out of the client's text and in the log's.
+func TestHidden(t *testing.T) {
+	cause := errors.New("SQLSTATE 22021")
+	e := Hidden(cause)
+	if e.Code != Internal || e.Msg != "internal error" || Message(e) != "internal error" {
+		t.Fatalf("Hidden: %+v", e)
+	}
+	if !errors.Is(e, cause) || !strings.Contains(e.Error(), "SQLSTATE") {
+		t.Fatalf("the cause is lost for the log: %v", e)
+	}
+	coded := New(InvalidParameters, "bad")
+	if Hidden(coded) != coded || Message(coded) != "bad" {
+		t.Fatal("a coded error must pass through")
+	}
+	if Message(cause) != "internal error" {
+		t.Fatal("an error without a code must not show its text")
+	}
+}

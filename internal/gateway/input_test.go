@@ -1,0 +1,76 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// brokenUsers is a store whose user lookups fail with a database's own text.
+type brokenUsers struct{ store.Store }
+
+func (brokenUsers) GetUsers(context.Context, int64, []string) (map[string]store.User, error) {
+	return nil, errors.New(`ERROR: relation "users" does not exist (SQLSTATE 42P01)`)
+}
+
+// A storage failure at login is answered 70500 "internal error", without the
+// database's text.
+func TestLoginStorageFailureHidesItsText(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	e.svc.Store = brokenUsers{e.svc.Store}
+	c := e.raw()
+	defer c.Close()
+	login, _ := json.Marshal(map[string]any{"op": "login", "id": "1", "sdkappid": e.app.SDKAppID, "user": "alice", "usersig": e.sig("alice"), "platform": "Web"})
+	f := roundTrip(t, c, string(login))
+	if f.Code != errs.Internal || f.Message != "internal error" {
+		t.Fatalf("login: %+v", f)
+	}
+}
+
+// Frames whose strings are not valid UTF-8, hold a NUL or an unpaired surrogate are
+// answered with 60003, repeating op and id, and nothing is sent; a login frame like
+// that is refused.
+func TestFramesWithBadStrings(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	c := e.raw()
+	defer c.Close()
+	if f := roundTrip(t, c, `{"op":"login","id":"1","sdkappid":1,"user":"alice\u0000","platform":"Web"}`); f.Code != errs.JSONParse || f.Op != "login" {
+		t.Fatalf("login with NUL: %+v", f)
+	}
+	cl, err := e.dial("alice", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	c = e.raw()
+	defer c.Close()
+	login, _ := json.Marshal(map[string]any{"op": "login", "id": "1", "sdkappid": e.app.SDKAppID, "user": "alice", "usersig": e.sig("alice"), "platform": "Web"})
+	if f := roundTrip(t, c, string(login)); f.Code != 0 {
+		t.Fatalf("login: %+v", f)
+	}
+	body := `"body":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]`
+	for _, frame := range []string{
+		`{"op":"send","id":"2","to":"bob","cloud_custom_data":"x\u0000",` + body + `}`,
+		`{"op":"send","id":"2","to":"bob","client_msg_id":"c\u0000",` + body + `}`,
+		"{\"op\":\"send\",\"id\":\"2\",\"to\":\"bob\",\"cloud_custom_data\":\"x\xff\"," + body + "}",
+		`{"op":"send","id":"2","to":"bob","cloud_custom_data":"x\ud800",` + body + `}`,
+		`{"op":"send","id":"2","to":"bob","body":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"\u0000"}}]}`,
+	} {
+		f := roundTrip(t, c, frame)
+		if f.Code != errs.JSONParse || f.Op != "send" || f.ID != "2" || strings.Contains(f.Message, "SQL") {
+			t.Errorf("%q: %+v", frame, f)
+		}
+	}
+	if f := roundTrip(t, c, `{"op":"send","id":"3","to":"bob","client_msg_id":" c1",`+body+`}`); f.Code != errs.InvalidParameters {
+		t.Errorf("client_msg_id with a leading space: %+v", f)
+	}
+	if seq, err := e.svc.LastSeq(context.Background(), e.app, "bob"); err != nil || seq != 0 {
+		t.Errorf("bob's log: seq %d, %v; want nothing stored", seq, err)
+	}
+}
