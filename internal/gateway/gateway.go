@@ -175,7 +175,7 @@ func (g *Gateway) EndInactiveApps(ctx context.Context) {
 	}
 	for id, sessions := range byApp {
 		app, err := g.apps.get(ctx, g.Tenants, id)
-		if errors.Is(err, tenant.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			app = store.App{SDKAppID: id, Status: store.StatusDeleted}
 		} else if err != nil {
 			continue // the store is unreachable: try again on the next round
@@ -457,7 +457,7 @@ func (s *session) login(ctx context.Context) bool {
 	}
 	app, err := s.gw.apps.get(ctx, s.gw.Tenants, f.SDKAppID)
 	if err != nil {
-		if errors.Is(err, tenant.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
 		}
 		return fail(errs.Hidden(err))
@@ -503,7 +503,7 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	// The app may have been suspended or deleted since the login.
 	if app, aerr := s.gw.apps.get(ctx, s.gw.Tenants, s.app.SDKAppID); aerr == nil {
 		s.app = app
-	} else if errors.Is(aerr, tenant.ErrNotFound) {
+	} else if errors.Is(aerr, errs.ErrNotFound) {
 		s.app.Status = store.StatusDeleted
 	}
 	if err := svc.Gate.Active(s.app); err != nil {

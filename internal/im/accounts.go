@@ -129,7 +129,7 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 		return err
 	}
 	if err := ValidUserID(user); err != nil {
-		return errs.New(errs.ProfileBadParams, "%s", err.(*errs.Error).Msg)
+		return errs.New(errs.ProfileBadParams, "%s", errs.Message(err))
 	}
 	if len(items) == 0 {
 		return errs.New(errs.ProfileBadParams, "ProfileItem is empty")
@@ -145,7 +145,7 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 		tags[it.Tag] = string(it.Value)
 	}
 	err := s.Store.SetProfile(ctx, app.SDKAppID, user, tags)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return errs.New(errs.ProfileNoAccount, "account %q does not exist", user)
 	}
 	return storageErrOrNil(err)

@@ -166,10 +166,10 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 		req.From = app.AdminUser
 	}
 	if err := ValidUserID(req.From); err != nil {
-		return errs.New(errs.C2CSenderOrPeer, "From_Account: %s", err.(*errs.Error).Msg)
+		return errs.New(errs.C2CSenderOrPeer, "From_Account: %s", errs.Message(err))
 	}
 	if err := ValidUserID(req.To); err != nil {
-		return errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
+		return errs.New(errs.MsgToAccount, "To_Account: %s", errs.Message(err))
 	}
 	if err := checkContent(*req); err != nil {
 		return err
@@ -307,7 +307,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		}
 		seen[u] = true
 		if err := ValidUserID(u); err != nil {
-			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
+			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", errs.Message(err))
 			continue
 		}
 		if !users[u] {
@@ -379,7 +379,7 @@ func (s *Service) Recall(ctx context.Context, app store.App, from, to, msgKey st
 	if err != nil {
 		return err
 	}
-	if errors.Is(res.Err, store.ErrNotFound) {
+	if errors.Is(res.Err, errs.ErrNotFound) {
 		return errs.New(errs.MsgNotFound, "no message %s between %q and %q", msgKey, from, to)
 	}
 	return storageErrOrNil(res.Err)
@@ -396,7 +396,7 @@ func (s *Service) findMessage(ctx context.Context, app store.App, from, to, msgK
 			}
 			return e, nil
 		}
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, errs.ErrNotFound) {
 			return store.Entry{}, storageErr(err)
 		}
 	}
@@ -477,7 +477,7 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 		}
 		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner, peer, lastMsgKey)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, errs.ErrNotFound) {
 				return HistoryPage{}, errs.New(errs.InvalidParameters, "LastMsgKey %q is not a message of this conversation", lastMsgKey)
 			}
 			return HistoryPage{}, storageErr(err)

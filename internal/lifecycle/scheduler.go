@@ -12,6 +12,7 @@ import (
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
@@ -272,7 +273,7 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time, account string)
 		billed, err = s.cfg.Store.LastBillMonths(ctx, nil)
 	} else {
 		a, err := s.cfg.Store.GetAccount(ctx, account)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
@@ -370,7 +371,7 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 	err := s.cfg.Store.InCommerceTx(ctx, func(tx store.CommerceTx) error {
 		notes, ran = nil, false
 		acc, err := tx.LockAccount(ctx, j.account)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
@@ -379,7 +380,7 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 		var app store.App
 		if j.app != 0 {
 			if app, err = tx.LockApp(ctx, j.app); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
+				if errors.Is(err, errs.ErrNotFound) {
 					return nil
 				}
 				return err
@@ -397,7 +398,7 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 			return err
 		}
 		for _, note := range n.out {
-			if err := tx.InsertNotification(ctx, note); err != nil && !errors.Is(err, store.ErrExists) {
+			if err := tx.InsertNotification(ctx, note); err != nil && !errors.Is(err, errs.ErrExists) {
 				return err
 			}
 		}

@@ -300,7 +300,7 @@ func (h *Handler) authenticate(r *http.Request) (store.App, error) {
 	}
 	app, err := h.cfg.Tenants.GetApp(r.Context(), id)
 	if err != nil {
-		if errors.Is(err, tenant.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return store.App{}, errs.New(errs.AppNotFound, "SDKAppID %d does not exist", id)
 		}
 		return store.App{}, errs.Hidden(err)

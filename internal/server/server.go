@@ -21,6 +21,7 @@ import (
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
@@ -168,7 +169,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.cfg.Store.GetAccount(ctx, "readyz-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.cfg.Store.GetAccount(ctx, "readyz-probe"); err != nil && !errors.Is(err, errs.ErrNotFound) {
 		// The error may name the database's host and user: logged, not answered.
 		s.cfg.Logger.Warn("readyz: store unavailable", "err", err)
 		http.Error(w, "store unavailable (see the server log)", http.StatusServiceUnavailable)
