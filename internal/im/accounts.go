@@ -18,7 +18,7 @@ const MaxBatchAccounts = 100
 
 // ImportAccounts creates users (or refreshes nick and avatar of existing ones).
 func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []store.User) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if len(users) == 0 || len(users) > MaxBatchAccounts {
@@ -34,9 +34,9 @@ func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []sto
 		if err := errors.Join(input.Text(users[i].Nick), input.Text(users[i].FaceURL)); err != nil {
 			return errs.New(errs.InvalidParameters, "Nick or FaceUrl of %q: %v", users[i].UserID, err)
 		}
-		users[i].CreatedAt = s.Clock.Now()
+		users[i].CreatedAt = s.clock.Now()
 	}
-	return storageErrOrNil(s.Store.ImportUsers(ctx, app.SDKAppID, users))
+	return storageErrOrNil(s.store.ImportUsers(ctx, app.SDKAppID, users))
 }
 
 // DeleteAccounts deletes users; the result says, per user, whether it existed.
@@ -48,7 +48,7 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.DeleteUsers(ctx, app.SDKAppID, ids); err != nil {
+	if err := s.store.DeleteUsers(ctx, app.SDKAppID, ids); err != nil {
 		return nil, storageErr(err)
 	}
 	var kicks []bus.Delivery
@@ -59,7 +59,7 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 		}
 	}
 	// A deleted account's devices are logged out.
-	s.Bus.Publish(kicks)
+	s.bus.Publish(kicks)
 	return found, nil
 }
 
@@ -72,7 +72,7 @@ func (s *Service) CheckAccounts(ctx context.Context, app store.App, ids []string
 }
 
 func (s *Service) checkBatch(app store.App, ids []string) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if len(ids) == 0 || len(ids) > MaxBatchAccounts {
@@ -125,7 +125,7 @@ type ProfileItem struct {
 
 // SetProfile validates and stores profile tags of a user.
 func (s *Service) SetProfile(ctx context.Context, app store.App, user string, items []ProfileItem) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if err := ValidUserID(user); err != nil {
@@ -144,7 +144,7 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 		}
 		tags[it.Tag] = string(it.Value)
 	}
-	err := s.Store.SetProfile(ctx, app.SDKAppID, user, tags)
+	err := s.store.SetProfile(ctx, app.SDKAppID, user, tags)
 	if errors.Is(err, errs.ErrNotFound) {
 		return errs.New(errs.ProfileNoAccount, "account %q does not exist", user)
 	}
@@ -203,7 +203,7 @@ type UserProfile struct {
 // GetProfiles returns the requested tags of users; Nick and Image fall back to the
 // values given at import.
 func (s *Service) GetProfiles(ctx context.Context, app store.App, users, tags []string) ([]UserProfile, error) {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return nil, err
 	}
 	if len(users) == 0 || len(users) > MaxBatchAccounts {

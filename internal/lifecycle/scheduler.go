@@ -30,8 +30,8 @@ const (
 
 // Config is what the scheduler needs.
 type Config struct {
-	Store store.Store
-	Clock clock.Clock
+	Store store.Store // required
+	Clock clock.Clock // required unless Manual is set
 	// Manual is the server's clock when it runs with --fake-clock: only Advance
 	// and Set move it. Nil on the real clock.
 	Manual *clock.Manual
@@ -65,13 +65,17 @@ type Scheduler struct {
 	done map[string]time.Time
 }
 
-// New returns a scheduler.
+// New returns a scheduler. It panics when a required dependency is missing (a
+// wiring error).
 func New(cfg Config) *Scheduler {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Manual != nil {
 		cfg.Clock = cfg.Manual
+	}
+	if cfg.Store == nil || cfg.Clock == nil {
+		panic("lifecycle.New: store and clock (or manual) are required")
 	}
 	return &Scheduler{cfg: cfg, done: map[string]time.Time{}}
 }

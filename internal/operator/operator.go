@@ -97,11 +97,11 @@ const MaxBodyBytes = 64 << 10
 
 // Config is what the operator API needs.
 type Config struct {
-	Tenants *tenant.Service
-	Gate    *gate.Gate
-	Clock   clock.Clock
-	Token   string // the operator token; when empty every request is refused
-	Logger  *slog.Logger
+	Tenants *tenant.Service // required
+	Gate    *gate.Gate      // required
+	Clock   clock.Clock     // may be nil: the real clock
+	Token   string          // the operator token; when empty every request is refused
+	Logger  *slog.Logger    // may be nil: no logs
 	// Commerce serves balances, vouchers, orders, refunds and bills; Scheduler the
 	// clock routes. Without them those routes answer 503.
 	Commerce  *commerce.Service
@@ -183,8 +183,12 @@ type handler struct {
 	mux *http.ServeMux
 }
 
-// New returns the operator API handler. Mount it at "/operator/v1/".
+// New returns the operator API handler. Mount it at "/operator/v1/". It panics
+// when a required dependency is missing (a wiring error).
 func New(cfg Config) http.Handler {
+	if cfg.Tenants == nil || cfg.Gate == nil {
+		panic("operator.New: tenants and gate are required")
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
