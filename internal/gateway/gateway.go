@@ -374,8 +374,8 @@ func (s *session) closeNow(code int, why string) {
 
 // session is one connected device. Its login is read on the HTTP handler's
 // goroutine, its frames after that on one of its own (run); writes are queued and
-// flushed by a goroutine that exists only while there is
-// something to write, so an idle connection costs one goroutine.
+// flushed by a goroutine that exists only while there is something to write, so
+// an idle connection costs one goroutine.
 type session struct {
 	gw       *Gateway
 	conn     *websocket.Conn

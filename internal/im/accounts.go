@@ -16,6 +16,14 @@ import (
 // MaxBatchAccounts bounds the accounts of one import, delete or check call.
 const MaxBatchAccounts = 100
 
+// Bounds of an imported account's Nick and FaceUrl and of one profile value (a
+// string's bytes, without its quotes).
+const (
+	MaxNickRunes         = 64
+	MaxFaceURLBytes      = 500
+	MaxProfileValueBytes = 500
+)
+
 // ImportAccounts creates users (or refreshes nick and avatar of existing ones).
 func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []store.User) error {
 	if err := s.gate.Active(app); err != nil {
@@ -28,8 +36,8 @@ func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []sto
 		if err := ValidUserID(users[i].UserID); err != nil {
 			return err
 		}
-		if utf8.RuneCountInString(users[i].Nick) > 64 || len(users[i].FaceURL) > 500 {
-			return errs.New(errs.InvalidParameters, "Nick is at most 64 characters and FaceUrl at most 500 bytes")
+		if utf8.RuneCountInString(users[i].Nick) > MaxNickRunes || len(users[i].FaceURL) > MaxFaceURLBytes {
+			return errs.New(errs.InvalidParameters, "Nick is at most %d characters and FaceUrl at most %d bytes", MaxNickRunes, MaxFaceURLBytes)
 		}
 		if err := errors.Join(input.Text(users[i].Nick), input.Text(users[i].FaceURL)); err != nil {
 			return errs.New(errs.InvalidParameters, "Nick or FaceUrl of %q: %v", users[i].UserID, err)
@@ -153,14 +161,14 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 
 // validProfileItem checks one tag and value with the reference's codes: 40009 a
 // tag that does not exist, 40610 a value of the wrong type, 40605 a value outside
-// a standard tag's set, 40601 a value over 500 bytes.
+// a standard tag's set, 40601 a value over MaxProfileValueBytes.
 func validProfileItem(it ProfileItem) error {
 	var str string
 	isString := json.Unmarshal(it.Value, &str) == nil
 	var num uint64
 	isNum := json.Unmarshal(it.Value, &num) == nil
-	if len(it.Value) > 502 { // 500 bytes plus quotes
-		return errs.New(errs.ProfileValueTooBig, "value of %s is longer than 500 bytes", it.Tag)
+	if len(it.Value) > MaxProfileValueBytes+2 { // plus the quotes of a string
+		return errs.New(errs.ProfileValueTooBig, "value of %s is longer than %d bytes", it.Tag, MaxProfileValueBytes)
 	}
 	if strings.HasPrefix(it.Tag, tagCustom) {
 		if key := strings.TrimPrefix(it.Tag, tagCustom); key == "" || len(key) > 8 {

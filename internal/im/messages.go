@@ -105,7 +105,8 @@ type SendResult struct {
 }
 
 // Send stores a one-to-one message durably and delivers it to every device of both
-// users. fromAdmin allows the app's admin identity, which is not an imported user, as sender.
+// users. The sender is req.From, or the app's admin identity when it is empty; the
+// admin identity may send without being an imported user.
 func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (SendResult, error) {
 	if err := s.gate.Active(app); err != nil {
 		return SendResult{}, err

@@ -101,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 	// The bus is the seam between im and delivery: im publishes to it and asks
 	// it who is online; the gateway attaches to it as this node's delivery end.
 	s.Bus = bus.NewLocal()
-	s.Writer = im.NewWriter(cfg.Store, s.Bus, 512, func(n int, took time.Duration) {
+	s.Writer = im.NewWriter(cfg.Store, s.Bus, im.DefaultMaxBatch, func(n int, took time.Duration) {
 		m.batchSize.Observe(float64(n))
 		m.commitSeconds.Observe(took.Seconds())
 	})
