@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,8 +27,8 @@ func (n *node) cliExit(code int, args ...string) string {
 	n.t.Helper()
 	full := append([]string{"--server", n.url(""), "--data", n.data, "--json"}, args...)
 	out, err := exec.Command(chatdBin, full...).CombinedOutput()
-	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != code {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != code {
 		n.t.Fatalf("chatd %s: want exit %d, got %v\n%s", strings.Join(args, " "), code, err, out)
 	}
 	return string(out)

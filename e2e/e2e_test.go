@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -148,7 +149,7 @@ func (n *node) cli(args ...string) map[string]any {
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			stderr = ee.Stderr
 		}
 		n.t.Fatalf("chatd %s: %v\n%s", strings.Join(args, " "), err, stderr)
@@ -391,7 +392,7 @@ func TestFreeTrialMAUCap(t *testing.T) {
 	}
 	_, err := n.login(a, ids[100], "Web", -1)
 	var ce *client.Error
-	if !errorsAs(err, &ce) || ce.Code != 70398 {
+	if !errors.As(err, &ce) || ce.Code != 70398 {
 		t.Fatalf("101st user: got %v, want error 70398", err)
 	}
 	c, err := n.login(a, ids[0], "Web", -1) // already counted this month
@@ -402,14 +403,6 @@ func TestFreeTrialMAUCap(t *testing.T) {
 	if mau := n.cli("app", "mau", "--sdkappid", strconv.FormatInt(a.id, 10)); mau["mau"] != float64(100) {
 		t.Fatalf("mau: %v", mau)
 	}
-}
-
-func errorsAs(err error, target **client.Error) bool {
-	e, ok := err.(*client.Error)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 // An acknowledged message survives kill -9 of the server.

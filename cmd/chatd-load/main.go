@@ -48,7 +48,7 @@ func main() {
 	}
 
 	// A Free Trial app admits 100 monthly active users, so the users are spread over
-	// apps of 50 pairs each (an account may own 300 apps).
+	// apps of 50 pairs each (an account may own tenant.MaxAppsPerAccount apps).
 	acc := operator(*server, *token, "/operator/v1/accounts", map[string]any{"name": "load", "email": "load@example.com"})
 	const pairsPerApp = 50
 	type appInfo struct {

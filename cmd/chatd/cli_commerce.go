@@ -197,7 +197,7 @@ func (c *cli) voucherIssue(args []string) error {
 	if amount == "0.00" {
 		return usagef("voucher issue: --amount must be positive")
 	}
-	if _, err := operator.ParseExpires(*expires); err != nil {
+	if _, err := operator.ParseExpires("expires", *expires); err != nil {
 		return usagef("voucher issue: --%v", err)
 	}
 	switch *scope {
@@ -460,8 +460,8 @@ func (c *cli) addonPromote(args []string) error {
 	var untilTime time.Time
 	if *until != "" {
 		var err error
-		if untilTime, err = operator.ParseExpires(*until); err != nil {
-			return usagef("addon promote: --free-until: %v", strings.Replace(err.Error(), "expires", "the date", 1))
+		if untilTime, err = operator.ParseExpires("the date", *until); err != nil {
+			return usagef("addon promote: --free-until: %v", err)
 		}
 	}
 	return callAndPrint(c, "PUT", "/addons/"+url.PathEscape(*addon)+"/promotion", nil, map[string]string{"free_until": *until}, func(w io.Writer, cat operator.Catalog) {

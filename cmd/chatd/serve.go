@@ -119,8 +119,8 @@ func limitFlags(fs *flag.FlagSet, l *server.Limits) {
 	fs.DurationVar(&l.ReadTimeout, "http-read-timeout", server.DefaultReadTimeout, "time a client has to send a whole request, body included")
 	fs.DurationVar(&l.WriteTimeout, "http-write-timeout", server.DefaultWriteTimeout, "time to answer a request, from the end of its headers")
 	fs.DurationVar(&l.IdleTimeout, "http-idle-timeout", server.DefaultIdleTimeout, "close keep-alive connections idle this long")
-	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body in bytes (REST; the operator API takes 64 KiB)")
-	fs.IntVar(&l.MaxConns, "max-conns", 0, "most open connections, device sessions included; more are closed at once (0: the descriptor limit less 128)")
+	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, fmt.Sprintf("largest request body in bytes (REST; the operator API takes %d KiB)", operator.MaxBodyBytes>>10))
+	fs.IntVar(&l.MaxConns, "max-conns", 0, fmt.Sprintf("most open connections, device sessions included; more are closed at once (0: the descriptor limit less %d)", server.ReservedFDs))
 }
 
 // limitEnv names the environment variable of each limit flag.

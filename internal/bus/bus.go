@@ -5,7 +5,11 @@
 // so a device that misses its delivery never gets it, as intended.
 package bus
 
-import "github.com/chatd/chatd/internal/store"
+import (
+	"sync/atomic"
+
+	"github.com/chatd/chatd/internal/store"
+)
 
 // Delivery kinds.
 const (
@@ -22,15 +26,32 @@ type Delivery struct {
 	Reason string       // KindKick
 }
 
-// Handler receives deliveries for users connected to this node. Deliver must not block.
-type Handler interface {
-	Deliver(ds []Delivery)
+// Device is one connected device of a user.
+type Device struct {
+	Platform string
+	ConnID   string
 }
 
-// Bus publishes deliveries to whichever node holds the user's devices.
+// Handler is a node's delivery end (the gateway): it receives deliveries for users
+// connected to the node and reports their devices.
+type Handler interface {
+	// Deliver hands ds to the devices connected here. It must not block.
+	Deliver(ds []Delivery)
+	// Devices reports the devices of a user connected here.
+	Devices(app int64, user string) []Device
+}
+
+// Bus is the seam between the messaging domain and delivery: im publishes to it
+// and asks it who is online; a node's Handler attaches to it.
 type Bus interface {
+	// Attach makes h this node's delivery end. The gateway attaches when it is
+	// built, before it serves; until then deliveries find no device here.
+	Attach(h Handler)
 	// Publish sends a batch of deliveries. It never blocks on slow devices.
 	Publish(ds []Delivery)
+	// Devices reports the connected devices of a user (none when no handler is
+	// attached).
+	Devices(app int64, user string) []Device
 	// Subscribe and Unsubscribe tell the bus that this node has (or no longer has) a
 	// device of the user, so that a multi-node bus routes only what a node needs.
 	Subscribe(app int64, user string)
@@ -39,16 +60,27 @@ type Bus interface {
 }
 
 // Local is the in-process bus: every user is connected to this node.
-type Local struct{ h Handler }
+type Local struct{ h atomic.Pointer[Handler] }
 
-// NewLocal returns a bus that hands deliveries straight to h.
-func NewLocal(h Handler) *Local { return &Local{h: h} }
+// NewLocal returns a bus that hands deliveries straight to the attached handler.
+func NewLocal() *Local { return &Local{} }
 
-// Publish delivers ds to the handler.
+// Attach makes h the handler; a later Attach replaces it.
+func (l *Local) Attach(h Handler) { l.h.Store(&h) }
+
+// Publish delivers ds to the handler, if one is attached.
 func (l *Local) Publish(ds []Delivery) {
-	if len(ds) > 0 {
-		l.h.Deliver(ds)
+	if h := l.h.Load(); h != nil && len(ds) > 0 {
+		(*h).Deliver(ds)
 	}
+}
+
+// Devices asks the handler, if one is attached.
+func (l *Local) Devices(app int64, user string) []Device {
+	if h := l.h.Load(); h != nil {
+		return (*h).Devices(app, user)
+	}
+	return nil
 }
 
 // Subscribe is a no-op: one process sees every user.

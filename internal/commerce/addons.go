@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -85,7 +86,7 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 			o.NonRefundable = ad.Name + " is a value-added service and is not refundable"
 		}
 		promo, err := tx.PromotionOf(ctx, ad.ID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
 			return o, err
 		}
 		if err == nil && now.Before(promo.FreeUntil) {

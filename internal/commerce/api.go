@@ -10,23 +10,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
 )
 
 // Error kinds. Every error of this package wraps one of them, with a message that
 // says what was refused and what to do instead; nothing is changed when an error
-// is returned.
+// is returned. Besides the errors below, errs.ErrInvalid: the request itself is
+// malformed (months outside 1–24, an unknown edition or add-on, a missing
+// agreement flag, a bad amount); errs.ErrNotFound: an unknown account, app,
+// order or voucher.
 var (
-	// ErrInvalid: the request itself is malformed (months outside 1–24, an
-	// unknown edition or add-on, a missing agreement flag, a bad amount).
-	ErrInvalid = errors.New("invalid request")
-	// ErrNotFound: an unknown account, app, order or voucher.
-	ErrNotFound = errors.New("not found")
 	// ErrRefused: a rule refuses the request (a downgrade, a return to Free
 	// Trial, a deleted app, a suspended account, a non-refundable order, an
-	// expired or foreign voucher, nothing to refund).
-	ErrRefused = errors.New("refused")
+	// expired or foreign voucher, nothing to refund). A kind of errs.ErrConflict.
+	ErrRefused = errs.Kind(errs.ErrConflict, "refused")
 	// ErrInsufficientBalance: the balance cannot pay the order.
 	ErrInsufficientBalance = errors.New("insufficient balance")
 	// ErrRequestReused: a request id already used by a request with other

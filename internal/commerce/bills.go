@@ -141,7 +141,7 @@ func billLines(ctx context.Context, tx store.CommerceTx, apps []store.App, month
 // IssueBill issues the account's pay-as-you-go bill for month at `at` and deducts
 // it from the balance, credit first, then cash (which may go below zero). An
 // account that cannot pay, or whose balance is below zero, becomes overdue. It
-// returns store.ErrExists when the month was billed already. The caller holds the
+// returns errs.ErrExists when the month was billed already. The caller holds the
 // account lock; IssueBill writes the account.
 func IssueBill(ctx context.Context, tx store.CommerceTx, acc *store.Account, month string, at time.Time) (store.Bill, error) {
 	apps, err := tx.AccountApps(ctx, acc.ID)

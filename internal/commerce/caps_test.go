@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/testdb"
@@ -32,10 +33,10 @@ func TestBalanceCaps(t *testing.T) {
 			return err
 		}
 		for _, c := range []money.Cents{money.MaxAmount + 1, math.MaxInt64} {
-			if err := topUp(c, 0); !errors.Is(err, commerce.ErrInvalid) {
+			if err := topUp(c, 0); !errors.Is(err, errs.ErrInvalid) {
 				t.Errorf("top-up of %s cash: %v", c, err)
 			}
-			if err := topUp(0, c); !errors.Is(err, commerce.ErrInvalid) {
+			if err := topUp(0, c); !errors.Is(err, errs.ErrInvalid) {
 				t.Errorf("top-up of %s credit: %v", c, err)
 			}
 		}
@@ -63,7 +64,7 @@ func TestBalanceCaps(t *testing.T) {
 		if _, err := w.com.Refund(w.ctx, commerce.RefundRequest{SDKAppID: app.SDKAppID}); err != nil {
 			t.Errorf("refund at the cap: %v", err)
 		}
-		if _, err := w.com.IssueVoucher(w.ctx, commerce.VoucherRequest{AccountID: acc.ID, Amount: money.MaxAmount + 1, ExpiresAt: at("2027-01-01 00:00")}); !errors.Is(err, commerce.ErrInvalid) {
+		if _, err := w.com.IssueVoucher(w.ctx, commerce.VoucherRequest{AccountID: acc.ID, Amount: money.MaxAmount + 1, ExpiresAt: at("2027-01-01 00:00")}); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("voucher above the largest amount: %v", err)
 		}
 		if _, err := w.com.IssueVoucher(w.ctx, commerce.VoucherRequest{AccountID: acc.ID, Amount: money.MaxAmount, ExpiresAt: at("2027-01-01 00:00")}); err != nil {

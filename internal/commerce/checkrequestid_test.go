@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"errors"
+	"github.com/chatd/chatd/internal/errs"
 	"strings"
 	"testing"
 )
@@ -13,7 +14,7 @@ func TestCheckRequestID(t *testing.T) {
 		strings.Repeat("x", 129): false, "k\x00": false, "k\xff": false, " k": false, "k\n": false, "k\x01": false,
 	} {
 		err := checkRequestID(id)
-		if (err == nil) != ok || err != nil && !errors.Is(err, ErrInvalid) {
+		if (err == nil) != ok || err != nil && !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("checkRequestID(%q) = %v", id, err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
@@ -335,10 +336,10 @@ func TestRefusals(t *testing.T) {
 			do   func() error
 			want error
 		}{
-			{"months 0", buy(trial, "standard", 0, true, ""), commerce.ErrInvalid},
-			{"months 25", buy(trial, "standard", 25, true, ""), commerce.ErrInvalid},
-			{"no agreement", buy(trial, "standard", 1, false, ""), commerce.ErrInvalid},
-			{"unknown edition", buy(trial, "gold", 1, true, ""), commerce.ErrInvalid},
+			{"months 0", buy(trial, "standard", 0, true, ""), errs.ErrInvalid},
+			{"months 25", buy(trial, "standard", 25, true, ""), errs.ErrInvalid},
+			{"no agreement", buy(trial, "standard", 1, false, ""), errs.ErrInvalid},
+			{"unknown edition", buy(trial, "gold", 1, true, ""), errs.ErrInvalid},
 			{"back to Free Trial", buy(paid, "trial", 1, true, ""), commerce.ErrRefused},
 			{"downgrade", buy(paid, "standard", 1, true, ""), commerce.ErrRefused},
 			{"same edition in force", buy(paid, "premium", 1, true, ""), commerce.ErrRefused},
@@ -347,11 +348,11 @@ func TestRefusals(t *testing.T) {
 			{"foreign voucher", buy(trial, "standard", 1, true, foreign.ID), commerce.ErrRefused},
 			{"expired voucher", buy(trial, "standard", 1, true, expiring.ID), commerce.ErrRefused},
 			{"voucher for add-ons only", buy(trial, "standard", 1, true, addonOnly.ID), commerce.ErrRefused},
-			{"unknown voucher", buy(trial, "standard", 1, true, "vch_nope"), commerce.ErrNotFound},
+			{"unknown voucher", buy(trial, "standard", 1, true, "vch_nope"), errs.ErrNotFound},
 			{"unknown app", func() error {
 				_, err := w.com.Buy(w.ctx, commerce.BuyRequest{SDKAppID: 1, Edition: "standard", Months: 1, AgreementAccepted: true})
 				return err
-			}, commerce.ErrNotFound},
+			}, errs.ErrNotFound},
 			{"downgrade by upgrade", func() error {
 				_, err := w.com.Upgrade(w.ctx, commerce.UpgradeRequest{SDKAppID: paid.SDKAppID, Edition: "standard"})
 				return err
@@ -372,7 +373,7 @@ func TestRefusals(t *testing.T) {
 				oa := w.app(other)
 				_, err := w.com.Renew(w.ctx, commerce.RenewRequest{SDKAppIDs: []int64{paid.SDKAppID, oa.SDKAppID}, Months: 1})
 				return err
-			}, commerce.ErrInvalid},
+			}, errs.ErrInvalid},
 			{"value-added refund", func() error {
 				_, err := w.com.Refund(w.ctx, commerce.RefundRequest{SDKAppID: paid.SDKAppID, Addon: "desk"})
 				return err
@@ -391,7 +392,7 @@ func TestRefusals(t *testing.T) {
 			{"desk below its 3 seats", func() error {
 				_, err := w.com.BuyAddon(w.ctx, commerce.AddonRequest{SDKAppID: paid.SDKAppID, Addon: "desk", Quantity: 2, Months: 1})
 				return err
-			}, commerce.ErrInvalid},
+			}, errs.ErrInvalid},
 		}
 		for _, tt := range tests {
 			cash0, credit0 := w.balance(acc.ID)
@@ -678,7 +679,7 @@ func TestTopUpIdempotent(t *testing.T) {
 		if cash, credit := w.balance(acc.ID); cash != usd("10") || credit != usd("5") {
 			t.Errorf("balance %s/%s, want 10.00/5.00", cash, credit)
 		}
-		if _, err := w.com.TopUp(w.ctx, commerce.TopUpRequest{AccountID: acc.ID, Cash: -1}); !errors.Is(err, commerce.ErrInvalid) {
+		if _, err := w.com.TopUp(w.ctx, commerce.TopUpRequest{AccountID: acc.ID, Cash: -1}); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("negative top-up: %v", err)
 		}
 	})
@@ -693,10 +694,10 @@ func TestPromotion(t *testing.T) {
 		if _, err := w.com.SetPromotion(w.ctx, "chatbot_messages", at("2026-03-20 00:00")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.com.SetPromotion(w.ctx, "nope", at("2026-03-20 00:00")); !errors.Is(err, commerce.ErrNotFound) {
+		if _, err := w.com.SetPromotion(w.ctx, "nope", at("2026-03-20 00:00")); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("unknown add-on: %v", err)
 		}
-		if _, err := w.com.SetPromotion(w.ctx, "push", at("2026-03-01 00:00")); !errors.Is(err, commerce.ErrInvalid) {
+		if _, err := w.com.SetPromotion(w.ctx, "push", at("2026-03-01 00:00")); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("promotion ending in the past: %v", err)
 		}
 		free, err := w.com.BuyAddon(w.ctx, commerce.AddonRequest{SDKAppID: app.SDKAppID, Addon: "chatbot_messages", Quantity: 2, Months: 1})

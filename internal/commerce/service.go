@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
@@ -38,8 +39,11 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
+// errInvalidRequest keeps this package's wording for errs.ErrInvalid.
+var errInvalidRequest = errs.Kind(errs.ErrInvalid, "invalid request")
+
 func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", errInvalidRequest, fmt.Sprintf(format, a...))
 }
 
 func refused(format string, a ...any) error {
@@ -47,7 +51,7 @@ func refused(format string, a ...any) error {
 }
 
 func notFound(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrNotFound, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", errs.ErrNotFound, fmt.Sprintf(format, a...))
 }
 
 // tx runs fn in one commerce transaction.
@@ -55,10 +59,10 @@ func (s *Service) tx(ctx context.Context, fn func(tx store.CommerceTx) error) er
 	return s.Store.InCommerceTx(ctx, fn)
 }
 
-// lockAccount locks an account, mapping a missing one to ErrNotFound.
+// lockAccount locks an account, mapping a missing one to errs.ErrNotFound.
 func lockAccount(ctx context.Context, tx store.CommerceTx, id string) (store.Account, error) {
 	a, err := tx.LockAccount(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return a, notFound("account %q does not exist", id)
 	}
 	return a, err
@@ -69,7 +73,7 @@ func lockAccount(ctx context.Context, tx store.CommerceTx, id string) (store.Acc
 // Everything goes through tx: inside a transaction nothing uses the Store.
 func lockAppOf(ctx context.Context, tx store.CommerceTx, sdkappid int64) (store.Account, store.App, error) {
 	app, err := tx.GetApp(ctx, sdkappid)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return store.Account{}, store.App{}, notFound("app %d does not exist", sdkappid)
 	}
 	if err != nil {
@@ -119,7 +123,7 @@ func applyVoucher(ctx context.Context, tx store.CommerceTx, acc store.Account, i
 	if v.ID != id {
 		var err error
 		v, err = tx.GetVoucher(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return notFound("voucher %q does not exist", id)
 		}
 		if err != nil {
@@ -171,7 +175,7 @@ func payFromBalance(acc *store.Account, due int64) (cash, credit int64, err erro
 // The caller writes the account afterwards.
 func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) error {
 	if err := tx.InsertOrder(ctx, o); err != nil {
-		if errors.Is(err, store.ErrExists) {
+		if errors.Is(err, errs.ErrExists) {
 			// An order older than the request fingerprints holds the id.
 			return fmt.Errorf("%w: request id %q was already used for another order", ErrRequestReused, o.RequestID)
 		}
@@ -254,7 +258,7 @@ func claimRequest(ctx context.Context, tx store.CommerceTx, accountID, requestID
 // orderOf returns the order an earlier request with the same id created.
 func orderOf(ctx context.Context, tx store.CommerceTx, accountID, requestID string) (store.Order, error) {
 	o, err := tx.OrderByRequest(ctx, accountID, requestID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return o, fmt.Errorf("%w: request id %q was used by a request that created no order", ErrRequestReused, requestID)
 	}
 	return o, err
@@ -272,7 +276,7 @@ func checkRequestID(id string) error {
 // Account returns an account with its balance.
 func (s *Service) Account(ctx context.Context, id string) (store.Account, error) {
 	a, err := s.Store.GetAccount(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return a, notFound("account %q does not exist", id)
 	}
 	return a, err
@@ -317,7 +321,7 @@ func (s *Service) TopUp(ctx context.Context, r TopUpRequest) (store.Account, err
 }
 
 // addToBalance adds cash and credit to a locked account's balance (in memory). A sum
-// that does not fit is ErrInvalid; with capped, a part above money.MaxBalance is
+// that does not fit is errs.ErrInvalid; with capped, a part above money.MaxBalance is
 // refused. Nothing changes on an error.
 func addToBalance(acc *store.Account, cash, credit money.Cents, capped bool) error {
 	newCash, err := money.Add(money.Cents(acc.CashCents), cash)
@@ -526,7 +530,7 @@ func (s *Service) SetNonRefundable(ctx context.Context, orderID, reason string) 
 	err := s.tx(ctx, func(tx store.CommerceTx) error {
 		var err error
 		o, err = tx.GetOrder(ctx, orderID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return notFound("order %q does not exist", orderID)
 		}
 		if err != nil {

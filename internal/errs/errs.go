@@ -1,6 +1,11 @@
-// Package errs holds chatd's error type. Codes are the reference service's numeric
-// error codes (see docs/rest-api.md), so the REST edge and the WebSocket protocol
-// report the same number for the same failure.
+// Package errs is chatd's one error vocabulary: the coded Error type and the
+// kinds of failure (ErrInvalid, ErrNotFound, ErrExists, ErrLimit, ErrConflict)
+// that every layer wraps and every edge tests with errors.Is. No other package
+// defines its own not-found, limit or invalid sentinel; a domain error with a
+// meaning of its own (commerce.ErrRefused, tenant.ErrSuspended, ...) wraps the
+// kind an edge maps it by. Codes are the reference service's numeric error codes
+// (see docs/rest-api.md), so the REST edge and the WebSocket protocol report the
+// same number for the same failure.
 package errs
 
 import (

@@ -2,6 +2,7 @@ package errs
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -22,5 +23,20 @@ func TestHidden(t *testing.T) {
 	}
 	if Message(cause) != "internal error" {
 		t.Fatal("an error without a code must not show its text")
+	}
+}
+
+// A domain error made by Kind keeps its text and is of its kind, also wrapped.
+func TestKind(t *testing.T) {
+	suspended := Kind(ErrConflict, "account suspended")
+	err := fmt.Errorf("%w: account a1 cannot create apps", suspended)
+	if !errors.Is(err, ErrConflict) || !errors.Is(err, suspended) || errors.Is(err, ErrLimit) {
+		t.Fatalf("kind lost: %v", err)
+	}
+	if err.Error() != "account suspended: account a1 cannot create apps" {
+		t.Fatalf("text: %q", err.Error())
+	}
+	if CodeOf(err) != Internal || Message(err) != "internal error" {
+		t.Fatal("a kind carries no code and no client text")
 	}
 }

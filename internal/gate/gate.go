@@ -42,7 +42,7 @@ func (g *Gate) AdmitLogin(ctx context.Context, app store.App, user string) error
 	}
 	ed := catalog.MustLookup(app.Edition)
 	_, err := g.MAU.AdmitMonthly(ctx, app.SDKAppID, period.Month(g.Clock.Now()), user, ed.MAUCap, g.Clock.Now())
-	if errors.Is(err, store.ErrLimit) {
+	if errors.Is(err, errs.ErrLimit) {
 		return errs.New(errs.TrialMAUCap, "the %s edition allows %d monthly active users and this month's are used up; upgrade to Standard or Premium", ed.Name, ed.MAUCap)
 	}
 	return err

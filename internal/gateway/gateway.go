@@ -92,27 +92,46 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Gateway accepts device connections and delivers their users' log entries.
-type Gateway struct {
+// Config is what a gateway needs. Tenants, IM, Bus and Logger are required;
+// Limits and Metrics are optional (zero values: defaults, no hooks).
+type Config struct {
 	Tenants *tenant.Service
 	IM      *im.Service
+	// Bus is the one im publishes to: the gateway attaches to it as this node's
+	// delivery end and tells it which users have devices here.
 	Bus     bus.Bus
 	Logger  *slog.Logger
+	Limits  Limits
 	Metrics Metrics
+}
+
+// Gateway accepts device connections and delivers their users' log entries.
+type Gateway struct {
+	tenants *tenant.Service
+	im      *im.Service
+	bus     bus.Bus
+	log     *slog.Logger
+	metrics Metrics
 
 	limits Limits
 	hub    hub
 	apps   appCache
 }
 
-// New returns a gateway bounded by lim; set Bus before serving.
-func New(t *tenant.Service, svc *im.Service, logger *slog.Logger, lim Limits) *Gateway {
-	g := &Gateway{Tenants: t, IM: svc, Logger: logger, limits: lim.withDefaults()}
+// New returns a gateway attached to cfg.Bus. It panics when a required
+// dependency is missing (a wiring error).
+func New(cfg Config) *Gateway {
+	if cfg.Tenants == nil || cfg.IM == nil || cfg.Bus == nil || cfg.Logger == nil {
+		panic("gateway.New: tenants, im, bus and logger are required")
+	}
+	g := &Gateway{tenants: cfg.Tenants, im: cfg.IM, bus: cfg.Bus, log: cfg.Logger, metrics: cfg.Metrics,
+		limits: cfg.Limits.withDefaults()}
 	g.hub.shards = make([]hubShard, 64)
 	for i := range g.hub.shards {
 		g.hub.shards[i].users = map[userKey][]*session{}
 	}
 	g.hub.apps = map[int64]int{}
+	cfg.Bus.Attach(g)
 	return g
 }
 
@@ -174,13 +193,13 @@ func (g *Gateway) EndInactiveApps(ctx context.Context) {
 		sh.mu.RUnlock()
 	}
 	for id, sessions := range byApp {
-		app, err := g.apps.get(ctx, g.Tenants, id)
-		if errors.Is(err, tenant.ErrNotFound) {
+		app, err := g.apps.get(ctx, g.tenants, id)
+		if errors.Is(err, errs.ErrNotFound) {
 			app = store.App{SDKAppID: id, Status: store.StatusDeleted}
 		} else if err != nil {
 			continue // the store is unreachable: try again on the next round
 		}
-		gateErr := g.IM.Gate.Active(app)
+		gateErr := g.im.AppActive(app)
 		if gateErr == nil {
 			continue
 		}
@@ -208,11 +227,11 @@ func (g *Gateway) WatchApps(ctx context.Context) {
 }
 
 // Devices reports the devices of a user connected to this node.
-func (g *Gateway) Devices(app int64, user string) []im.Device {
+func (g *Gateway) Devices(app int64, user string) []bus.Device {
 	sessions := g.hub.get(userKey{app, user})
-	out := make([]im.Device, 0, len(sessions))
+	out := make([]bus.Device, 0, len(sessions))
 	for _, s := range sessions {
-		out = append(out, im.Device{Platform: s.platform, ConnID: s.connID})
+		out = append(out, bus.Device{Platform: s.platform, ConnID: s.connID})
 	}
 	return out
 }
@@ -355,8 +374,8 @@ func (s *session) closeNow(code int, why string) {
 
 // session is one connected device. Its login is read on the HTTP handler's
 // goroutine, its frames after that on one of its own (run); writes are queued and
-// flushed by a goroutine that exists only while there is
-// something to write, so an idle connection costs one goroutine.
+// flushed by a goroutine that exists only while there is something to write, so
+// an idle connection costs one goroutine.
 type session struct {
 	gw       *Gateway
 	conn     *websocket.Conn
@@ -396,11 +415,11 @@ func (s *session) run(ctx context.Context) {
 	defer s.conn.Close()
 	key := userKey{s.app.SDKAppID, s.user}
 	defer func() {
-		if s.gw.hub.remove(key, s) && s.gw.Bus != nil {
-			s.gw.Bus.Unsubscribe(key.app, key.user)
+		if s.gw.hub.remove(key, s) {
+			s.gw.bus.Unsubscribe(key.app, key.user)
 		}
-		if s.gw.Metrics.Connections != nil {
-			s.gw.Metrics.Connections(-1)
+		if s.gw.metrics.Connections != nil {
+			s.gw.metrics.Connections(-1)
 		}
 	}()
 	for {
@@ -422,8 +441,8 @@ func (s *session) run(ctx context.Context) {
 			s.reply(Frame{Op: OpError, Code: errs.JSONParse, Message: "malformed JSON frame: " + err.Error()})
 			continue
 		}
-		if s.gw.Metrics.Frames != nil {
-			s.gw.Metrics.Frames(f.Op)
+		if s.gw.metrics.Frames != nil {
+			s.gw.metrics.Frames(f.Op)
 		}
 		s.handle(ctx, f)
 	}
@@ -455,20 +474,20 @@ func (s *session) login(ctx context.Context) bool {
 	if err := im.ValidUserID(f.User); err != nil {
 		return fail(err)
 	}
-	app, err := s.gw.apps.get(ctx, s.gw.Tenants, f.SDKAppID)
+	app, err := s.gw.apps.get(ctx, s.gw.tenants, f.SDKAppID)
 	if err != nil {
-		if errors.Is(err, tenant.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return fail(errs.New(errs.AppNotFound, "SDKAppID %d does not exist", f.SDKAppID))
 		}
 		return fail(errs.Hidden(err))
 	}
-	if err := s.gw.IM.Login(ctx, app, f.User, f.UserSig); err != nil {
+	if err := s.gw.im.Login(ctx, app, f.User, f.UserSig); err != nil {
 		return fail(err)
 	}
 	s.app, s.user, s.platform, s.connID = app, f.User, f.Platform, newConnID()
 	key := userKey{app.SDKAppID, f.User}
 	// An edition without concurrent logins on one platform keeps only the newest device.
-	if !s.gw.IM.Gate.AllowsSamePlatformDevices(app) {
+	if !s.gw.im.AllowsSamePlatformDevices(app) {
 		for _, old := range s.gw.hub.samePlatform(key, f.Platform) {
 			b, _ := json.Marshal(Frame{Op: OpKicked, Reason: "logged in on another " + f.Platform + " device"})
 			old.enqueue(b)
@@ -481,13 +500,13 @@ func (s *session) login(ctx context.Context) bool {
 	if err != nil {
 		return fail(err)
 	}
-	if first && s.gw.Bus != nil {
-		s.gw.Bus.Subscribe(key.app, key.user)
+	if first {
+		s.gw.bus.Subscribe(key.app, key.user)
 	}
-	if s.gw.Metrics.Connections != nil {
-		s.gw.Metrics.Connections(1)
+	if s.gw.metrics.Connections != nil {
+		s.gw.metrics.Connections(1)
 	}
-	seq, err := s.gw.IM.LastSeq(ctx, app, f.User)
+	seq, err := s.gw.im.LastSeq(ctx, app, f.User)
 	if err != nil {
 		s.reply(s.errFrame(OpLogin, f.ID, err))
 		return true
@@ -497,16 +516,16 @@ func (s *session) login(ctx context.Context) bool {
 }
 
 func (s *session) handle(ctx context.Context, f Frame) {
-	svc := s.gw.IM
+	svc := s.gw.im
 	var err error
 	r := Frame{Op: f.Op, ID: f.ID}
 	// The app may have been suspended or deleted since the login.
-	if app, aerr := s.gw.apps.get(ctx, s.gw.Tenants, s.app.SDKAppID); aerr == nil {
+	if app, aerr := s.gw.apps.get(ctx, s.gw.tenants, s.app.SDKAppID); aerr == nil {
 		s.app = app
-	} else if errors.Is(aerr, tenant.ErrNotFound) {
+	} else if errors.Is(aerr, errs.ErrNotFound) {
 		s.app.Status = store.StatusDeleted
 	}
-	if err := svc.Gate.Active(s.app); err != nil {
+	if err := svc.AppActive(s.app); err != nil {
 		// The frame gets its error, and the device the same "kicked" notice an idle one
 		// gets from EndInactiveApps, whichever of its requests is refused first.
 		s.reply(s.errFrame(f.Op, f.ID, err))
@@ -543,7 +562,7 @@ func (s *session) handle(ctx context.Context, f Frame) {
 // answered without its text, which may come from the storage layer.
 func (s *session) errFrame(op, id string, err error) Frame {
 	if errs.CodeOf(err) == errs.Internal {
-		s.gw.Logger.Error("device request failed", "op", op, "app", s.app.SDKAppID, "user", s.user, "err", err)
+		s.gw.log.Error("device request failed", "op", op, "app", s.app.SDKAppID, "user", s.user, "err", err)
 	}
 	return Frame{Op: op, ID: id, Code: errs.CodeOf(err), Message: errMessage(err)}
 }
@@ -586,7 +605,7 @@ func (s *session) sync(ctx context.Context, f Frame) {
 	if s.syncWritten != nil {
 		<-s.syncWritten
 	}
-	entries, complete, err := s.gw.IM.Sync(ctx, s.app, s.user, f.After, f.Limit)
+	entries, complete, err := s.gw.im.Sync(ctx, s.app, s.user, f.After, f.Limit)
 	if err != nil {
 		s.reply(s.errFrame(f.Op, f.ID, err))
 		return
@@ -631,7 +650,7 @@ func (s *session) push(f outFrame) {
 		s.closing = true
 		s.mu.Unlock()
 		f.done()
-		s.gw.Logger.Warn("disconnecting slow device", "app", s.app.SDKAppID, "user", s.user, "err", errQueueFull)
+		s.gw.log.Warn("disconnecting slow device", "app", s.app.SDKAppID, "user", s.user, "err", errQueueFull)
 		// Not on the caller's goroutine: Deliver must not wait for a slow device.
 		go s.closeNow(websocket.CloseTryAgainLater, "too slow; reconnect and sync")
 		return
@@ -705,7 +724,7 @@ func (s *session) written(f outFrame) {
 }
 
 func (s *session) queuedBytes(delta int) {
-	if s.gw.Metrics.QueuedBytes != nil {
-		s.gw.Metrics.QueuedBytes(delta)
+	if s.gw.metrics.QueuedBytes != nil {
+		s.gw.metrics.QueuedBytes(delta)
 	}
 }

@@ -32,7 +32,8 @@ import (
 type env struct {
 	t       *testing.T
 	tenants *tenant.Service
-	lossy   *lossyHandler
+	lossy   *lossyBus
+	faults  *faultyStore // the messaging service's store
 	url     string
 	app     store.App
 	svc     *im.Service
@@ -65,24 +66,21 @@ func newEnvWith(t *testing.T, edition string, lim gateway.Limits, m gateway.Metr
 		t.Fatal(err)
 	}
 	app.Edition = edition // the gate reads the edition from the app the gateway loads
-	svc := &im.Service{Store: st, Clock: c, Gate: &gate.Gate{MAU: st, Clock: c}}
-	logger := slog.New(slog.DiscardHandler)
-	gw := gateway.New(tenants, svc, logger, lim)
-	gw.Metrics = m
-	lossy := &lossyHandler{next: gw}
-	b := bus.NewLocal(lossy)
-	gw.Bus = b
-	w := im.NewWriter(st, b, 64, nil)
-	svc.Writer, svc.Bus, svc.Presence = w, b, gw
+	lossy := &lossyBus{Bus: bus.NewLocal()}
+	w := im.NewWriter(st, lossy, 64, nil)
+	faults := &faultyStore{Store: st}
+	svc := im.New(faults, c, &gate.Gate{MAU: st, Clock: c}, w, lossy)
+	gwTenants := tenants
 	if edition != catalog.Trial {
-		gw.Tenants = &tenant.Service{Store: editionStore{st, edition}, Clock: c}
+		gwTenants = &tenant.Service{Store: editionStore{st, edition}, Clock: c}
 	}
+	gw := gateway.New(gateway.Config{Tenants: gwTenants, IM: svc, Bus: lossy, Logger: slog.New(slog.DiscardHandler), Limits: lim, Metrics: m})
 	srv := httptest.NewServer(gw)
 	t.Cleanup(func() { gw.CloseAll(); srv.Close(); w.Close(); st.Close() })
 	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, tenants: tenants, lossy: lossy, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c, gw: gw}
+	return &env{t: t, tenants: tenants, lossy: lossy, faults: faults, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c, gw: gw}
 }
 
 // editionStore presents every app with the given edition (plans are bought in a later
@@ -214,7 +212,7 @@ func TestKickEndsEverySession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(e.svc.Presence.Devices(e.app.SDKAppID, "alice")); got != 2 {
+	if got := len(e.gw.Devices(e.app.SDKAppID, "alice")); got != 2 {
 		t.Fatalf("%d devices online", got)
 	}
 	if err := e.svc.Kick(context.Background(), e.app, "alice"); err != nil {
@@ -232,7 +230,7 @@ func TestKickEndsEverySession(t *testing.T) {
 	}
 	m.waitEnded(t, "first kicked device")
 	m.waitEnded(t, "second kicked device")
-	if n := len(e.svc.Presence.Devices(e.app.SDKAppID, "alice")); n != 0 {
+	if n := len(e.gw.Devices(e.app.SDKAppID, "alice")); n != 0 {
 		t.Fatalf("%d devices online after the kick", n)
 	}
 }
@@ -329,14 +327,14 @@ func TestDeletedAccountIsLoggedOut(t *testing.T) {
 	alive(t, bob, "another account")
 }
 
-// lossyHandler passes deliveries on, dropping the next ones addressed to drop.
-type lossyHandler struct {
-	next bus.Handler
+// lossyBus passes deliveries on, dropping the next ones addressed to drop.
+type lossyBus struct {
+	bus.Bus
 	mu   sync.Mutex
 	drop map[string]int // user -> deliveries still to drop
 }
 
-func (l *lossyHandler) Deliver(ds []bus.Delivery) {
+func (l *lossyBus) Publish(ds []bus.Delivery) {
 	l.mu.Lock()
 	kept := ds[:0:0]
 	for _, d := range ds {
@@ -347,10 +345,10 @@ func (l *lossyHandler) Deliver(ds []bus.Delivery) {
 		kept = append(kept, d)
 	}
 	l.mu.Unlock()
-	l.next.Deliver(kept)
+	l.Bus.Publish(kept)
 }
 
-func (l *lossyHandler) dropNext(user string, n int) {
+func (l *lossyBus) dropNext(user string, n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.drop == nil {
@@ -405,7 +403,7 @@ func TestSuspendedAppEndsIdleSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := e.svc.Presence.(*gateway.Gateway)
+	gw := e.gw
 	gw.EndInactiveApps(context.Background()) // active: nothing happens
 	alive(t, alice, "session of an active app")
 	err = e.st.InCommerceTx(context.Background(), func(tx store.CommerceTx) error {
@@ -429,4 +427,25 @@ func TestSuspendedAppEndsIdleSessions(t *testing.T) {
 	if !strings.Contains(alice.Kicked(), "suspended") {
 		t.Errorf("kick reason %q does not say the app is suspended", alice.Kicked())
 	}
+}
+
+// New refuses a missing dependency, and attaches the gateway to its bus: what im
+// publishes reaches the devices and presence is the gateway's.
+func TestNewWiring(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("New without a bus did not panic")
+		}
+	}()
+	e := newEnv(t, catalog.Trial)
+	alice, err := e.dial("alice", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	online, err := e.svc.OnlineStatus(context.Background(), e.app, []string{"alice"})
+	if err != nil || len(online) != 1 || online[0].Status != "Online" || len(online[0].Devices) != 1 {
+		t.Fatalf("presence through the bus: %+v, %v", online, err)
+	}
+	gateway.New(gateway.Config{Tenants: e.tenants, IM: e.svc, Logger: slog.New(slog.DiscardHandler)})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chatd/chatd/internal/catalog"
@@ -12,18 +13,25 @@ import (
 	"github.com/chatd/chatd/internal/store"
 )
 
-// brokenUsers is a store whose user lookups fail with a database's own text.
-type brokenUsers struct{ store.Store }
+// faultyStore is the store of the env's messaging service: once failUsers is
+// set, user lookups fail with a database's own text.
+type faultyStore struct {
+	store.Store
+	failUsers atomic.Bool
+}
 
-func (brokenUsers) GetUsers(context.Context, int64, []string) (map[string]store.User, error) {
-	return nil, errors.New(`ERROR: relation "users" does not exist (SQLSTATE 42P01)`)
+func (f *faultyStore) GetUsers(ctx context.Context, app int64, ids []string) (map[string]store.User, error) {
+	if f.failUsers.Load() {
+		return nil, errors.New(`ERROR: relation "users" does not exist (SQLSTATE 42P01)`)
+	}
+	return f.Store.GetUsers(ctx, app, ids)
 }
 
 // A storage failure at login is answered 70500 "internal error", without the
 // database's text.
 func TestLoginStorageFailureHidesItsText(t *testing.T) {
 	e := newEnv(t, catalog.Trial)
-	e.svc.Store = brokenUsers{e.svc.Store}
+	e.faults.failUsers.Store(true)
 	c := e.raw()
 	defer c.Close()
 	login, _ := json.Marshal(map[string]any{"op": "login", "id": "1", "sdkappid": e.app.SDKAppID, "user": "alice", "usersig": e.sig("alice"), "platform": "Web"})

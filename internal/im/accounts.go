@@ -16,9 +16,17 @@ import (
 // MaxBatchAccounts bounds the accounts of one import, delete or check call.
 const MaxBatchAccounts = 100
 
+// Bounds of an imported account's Nick and FaceUrl and of one profile value (a
+// string's bytes, without its quotes).
+const (
+	MaxNickRunes         = 64
+	MaxFaceURLBytes      = 500
+	MaxProfileValueBytes = 500
+)
+
 // ImportAccounts creates users (or refreshes nick and avatar of existing ones).
 func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []store.User) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if len(users) == 0 || len(users) > MaxBatchAccounts {
@@ -28,15 +36,15 @@ func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []sto
 		if err := ValidUserID(users[i].UserID); err != nil {
 			return err
 		}
-		if utf8.RuneCountInString(users[i].Nick) > 64 || len(users[i].FaceURL) > 500 {
-			return errs.New(errs.InvalidParameters, "Nick is at most 64 characters and FaceUrl at most 500 bytes")
+		if utf8.RuneCountInString(users[i].Nick) > MaxNickRunes || len(users[i].FaceURL) > MaxFaceURLBytes {
+			return errs.New(errs.InvalidParameters, "Nick is at most %d characters and FaceUrl at most %d bytes", MaxNickRunes, MaxFaceURLBytes)
 		}
 		if err := errors.Join(input.Text(users[i].Nick), input.Text(users[i].FaceURL)); err != nil {
 			return errs.New(errs.InvalidParameters, "Nick or FaceUrl of %q: %v", users[i].UserID, err)
 		}
-		users[i].CreatedAt = s.Clock.Now()
+		users[i].CreatedAt = s.clock.Now()
 	}
-	return storageErrOrNil(s.Store.ImportUsers(ctx, app.SDKAppID, users))
+	return storageErrOrNil(s.store.ImportUsers(ctx, app.SDKAppID, users))
 }
 
 // DeleteAccounts deletes users; the result says, per user, whether it existed.
@@ -48,7 +56,7 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.DeleteUsers(ctx, app.SDKAppID, ids); err != nil {
+	if err := s.store.DeleteUsers(ctx, app.SDKAppID, ids); err != nil {
 		return nil, storageErr(err)
 	}
 	var kicks []bus.Delivery
@@ -59,7 +67,7 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 		}
 	}
 	// A deleted account's devices are logged out.
-	s.Bus.Publish(kicks)
+	s.bus.Publish(kicks)
 	return found, nil
 }
 
@@ -72,7 +80,7 @@ func (s *Service) CheckAccounts(ctx context.Context, app store.App, ids []string
 }
 
 func (s *Service) checkBatch(app store.App, ids []string) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if len(ids) == 0 || len(ids) > MaxBatchAccounts {
@@ -125,11 +133,11 @@ type ProfileItem struct {
 
 // SetProfile validates and stores profile tags of a user.
 func (s *Service) SetProfile(ctx context.Context, app store.App, user string, items []ProfileItem) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if err := ValidUserID(user); err != nil {
-		return errs.New(errs.ProfileBadParams, "%s", err.(*errs.Error).Msg)
+		return errs.New(errs.ProfileBadParams, "%s", errs.Message(err))
 	}
 	if len(items) == 0 {
 		return errs.New(errs.ProfileBadParams, "ProfileItem is empty")
@@ -144,8 +152,8 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 		}
 		tags[it.Tag] = string(it.Value)
 	}
-	err := s.Store.SetProfile(ctx, app.SDKAppID, user, tags)
-	if errors.Is(err, store.ErrNotFound) {
+	err := s.store.SetProfile(ctx, app.SDKAppID, user, tags)
+	if errors.Is(err, errs.ErrNotFound) {
 		return errs.New(errs.ProfileNoAccount, "account %q does not exist", user)
 	}
 	return storageErrOrNil(err)
@@ -153,14 +161,14 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 
 // validProfileItem checks one tag and value with the reference's codes: 40009 a
 // tag that does not exist, 40610 a value of the wrong type, 40605 a value outside
-// a standard tag's set, 40601 a value over 500 bytes.
+// a standard tag's set, 40601 a value over MaxProfileValueBytes.
 func validProfileItem(it ProfileItem) error {
 	var str string
 	isString := json.Unmarshal(it.Value, &str) == nil
 	var num uint64
 	isNum := json.Unmarshal(it.Value, &num) == nil
-	if len(it.Value) > 502 { // 500 bytes plus quotes
-		return errs.New(errs.ProfileValueTooBig, "value of %s is longer than 500 bytes", it.Tag)
+	if len(it.Value) > MaxProfileValueBytes+2 { // plus the quotes of a string
+		return errs.New(errs.ProfileValueTooBig, "value of %s is longer than %d bytes", it.Tag, MaxProfileValueBytes)
 	}
 	if strings.HasPrefix(it.Tag, tagCustom) {
 		if key := strings.TrimPrefix(it.Tag, tagCustom); key == "" || len(key) > 8 {
@@ -203,7 +211,7 @@ type UserProfile struct {
 // GetProfiles returns the requested tags of users; Nick and Image fall back to the
 // values given at import.
 func (s *Service) GetProfiles(ctx context.Context, app store.App, users, tags []string) ([]UserProfile, error) {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return nil, err
 	}
 	if len(users) == 0 || len(users) > MaxBatchAccounts {

@@ -20,6 +20,15 @@ import (
 // recorder is a bus handler that remembers deliveries.
 type recorder struct{ got chan bus.Delivery }
 
+func (r *recorder) Devices(int64, string) []bus.Device { return nil }
+
+// attached returns a local bus with h attached.
+func attached(h bus.Handler) *bus.Local {
+	b := bus.NewLocal()
+	b.Attach(h)
+	return b
+}
+
 func (r *recorder) Deliver(ds []bus.Delivery) {
 	for _, d := range ds {
 		r.got <- d
@@ -50,10 +59,10 @@ func newFixture(t *testing.T, edition string) *fixture {
 		t.Fatal(err)
 	}
 	rec := &recorder{got: make(chan bus.Delivery, 1000)}
-	b := bus.NewLocal(rec)
+	b := attached(rec)
 	w := NewWriter(st, b, 64, nil)
 	t.Cleanup(func() { w.Close(); st.Close() })
-	svc := &Service{Store: st, Clock: c, Gate: &gate.Gate{MAU: st, Clock: c}, Writer: w, Bus: b}
+	svc := New(st, c, &gate.Gate{MAU: st, Clock: c}, w, b)
 	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -291,11 +300,41 @@ func TestUserCacheFollowsDeletion(t *testing.T) {
 		t.Fatalf("send to a deleted user: %v, want %d", err, errs.MsgPeerNotFound)
 	}
 	// A deletion behind the service's back (another node) is seen once the entry expires.
-	if err := f.svc.Store.DeleteUsers(ctx, f.app.SDKAppID, []string{"alice"}); err != nil {
+	if err := f.svc.store.DeleteUsers(ctx, f.app.SDKAppID, []string{"alice"}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(userCacheTTL + time.Second)
 	if found, _ := f.svc.CheckAccounts(ctx, f.app, []string{"alice"}); found["alice"] {
 		t.Fatal("a user deleted elsewhere is still reported after the cache expiry")
+	}
+}
+
+// New refuses a missing dependency at once rather than failing on first use.
+func TestNewRequiresItsDependencies(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "im.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := clock.NewManual(time.Now())
+	b := attached(&recorder{})
+	w := NewWriter(st, b, 8, nil)
+	defer w.Close()
+	g := &gate.Gate{MAU: st, Clock: c}
+	for name, build := range map[string]func(){
+		"store":  func() { New(nil, c, g, w, b) },
+		"clock":  func() { New(st, nil, g, w, b) },
+		"gate":   func() { New(st, c, nil, w, b) },
+		"writer": func() { New(st, c, g, nil, b) },
+		"bus":    func() { New(st, c, g, w, nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("New without its %s did not panic", name)
+				}
+			}()
+			build()
+		}()
 	}
 }

@@ -105,9 +105,10 @@ type SendResult struct {
 }
 
 // Send stores a one-to-one message durably and delivers it to every device of both
-// users. fromAdmin allows the app's admin identity, which is not an imported user, as sender.
+// users. The sender is req.From, or the app's admin identity when it is empty; the
+// admin identity may send without being an imported user.
 func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (SendResult, error) {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return SendResult{}, err
 	}
 	if err := s.checkSend(ctx, app, &req); err != nil {
@@ -129,11 +130,11 @@ func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (Sen
 // the sender, unless NoSenderCopy) through the bus, storing nothing. The entries
 // carry Seq 0: a device shows them but does not count them in its log position.
 func (s *Service) sendOnline(app store.App, req SendRequest, msgSeq int64, to ...string) SendResult {
-	t := s.Clock.Now().Unix()
+	t := s.clock.Now().Unix()
 	base := store.Entry{
 		App: app.SDKAppID, Kind: store.KindMsg, From: req.From, MsgSeq: msgSeq, MsgRandom: req.Random,
 		MsgTime: t, MsgKey: store.FormatMsgKey(msgSeq, req.Random, t), ClientID: req.ClientID,
-		Body: req.Body, CloudCustomData: req.CloudCustomData, CreatedAt: s.Clock.Now(),
+		Body: req.Body, CloudCustomData: req.CloudCustomData, CreatedAt: s.clock.Now(),
 	}
 	var ds []bus.Delivery
 	add := func(e store.Entry) {
@@ -149,7 +150,7 @@ func (s *Service) sendOnline(app store.App, req SendRequest, msgSeq int64, to ..
 			add(e)
 		}
 	}
-	s.Bus.Publish(ds)
+	s.bus.Publish(ds)
 	return SendResult{MsgKey: base.MsgKey, MsgSeq: msgSeq, MsgTime: t, MsgRandom: req.Random}
 }
 
@@ -166,16 +167,16 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 		req.From = app.AdminUser
 	}
 	if err := ValidUserID(req.From); err != nil {
-		return errs.New(errs.C2CSenderOrPeer, "From_Account: %s", err.(*errs.Error).Msg)
+		return errs.New(errs.C2CSenderOrPeer, "From_Account: %s", errs.Message(err))
 	}
 	if err := ValidUserID(req.To); err != nil {
-		return errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
+		return errs.New(errs.MsgToAccount, "To_Account: %s", errs.Message(err))
 	}
 	if err := checkContent(*req); err != nil {
 		return err
 	}
 	if req.Import {
-		if err := checkImportTime(req.Time, s.Clock.Now()); err != nil {
+		if err := checkImportTime(req.Time, s.clock.Now()); err != nil {
 			return err
 		}
 	}
@@ -243,13 +244,13 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 	}
 	t := req.Time
 	if t == 0 || !req.Import {
-		t = s.Clock.Now().Unix()
+		t = s.clock.Now().Unix()
 	}
-	res, err := s.Writer.Do(ctx, store.Op{
+	res, err := s.writer.Do(ctx, store.Op{
 		Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: req.To,
 		MsgSeq: req.MsgSeq, ClientID: req.ClientID, MsgRandom: req.Random, MsgTime: t, Body: req.Body,
 		CloudCustomData: req.CloudCustomData, OnlyReceiver: req.NoSenderCopy,
-		Unread: !req.NoUnread && (!req.Import || req.ImportUnread), At: s.Clock.Now(), ExpiresAt: expiresAt(req, s.Clock.Now()),
+		Unread: !req.NoUnread && (!req.Import || req.ImportUnread), At: s.clock.Now(), ExpiresAt: expiresAt(req, s.clock.Now()),
 	})
 	if err != nil {
 		return SendResult{}, err
@@ -268,7 +269,7 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 // BatchSend sends one message to many users. A receiver that fails (not imported,
 // invalid) does not stop the others; failures are returned per receiver.
 func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest, to []string) (SendResult, map[string]error, error) {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return SendResult{}, nil, err
 	}
 	if len(to) == 0 || len(to) > MaxBatchSendUsers {
@@ -292,7 +293,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	}
 	failed := map[string]error{}
 	ops := make([]store.Op, 0, len(to))
-	now := s.Clock.Now()
+	now := s.clock.Now()
 	// Every receiver's copy carries the same MsgKey, so that the key returned to the
 	// caller recalls the message wherever it went.
 	msgSeq := req.MsgSeq
@@ -307,7 +308,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		}
 		seen[u] = true
 		if err := ValidUserID(u); err != nil {
-			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", err.(*errs.Error).Msg)
+			failed[u] = errs.New(errs.MsgToAccount, "To_Account: %s", errs.Message(err))
 			continue
 		}
 		if !users[u] {
@@ -335,7 +336,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		return s.sendOnline(app, req, msgSeq, online...), failed, nil
 	}
 	// One submission of all receivers: the writer commits them together.
-	results, errsOf := s.Writer.DoAll(ctx, ops)
+	results, errsOf := s.writer.DoAll(ctx, ops)
 	var first SendResult
 	for i, res := range results {
 		if errsOf[i] != nil {
@@ -353,7 +354,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 // Recall withdraws a message of the conversation From→To. A user may recall only
 // within UserRecallWindow; the admin (byAdmin) at any time.
 func (s *Service) Recall(ctx context.Context, app store.App, from, to, msgKey string, byAdmin bool) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if err := ValidUserID(from); err != nil {
@@ -372,14 +373,14 @@ func (s *Service) Recall(ctx context.Context, app store.App, from, to, msgKey st
 	if msg.From != from {
 		return errs.New(errs.InvalidParameters, "message %s was not sent by %q", msgKey, from)
 	}
-	if !byAdmin && s.Clock.Now().Sub(time.Unix(msg.MsgTime, 0)) > UserRecallWindow {
+	if !byAdmin && s.clock.Now().Sub(time.Unix(msg.MsgTime, 0)) > UserRecallWindow {
 		return errs.New(errs.MsgRecallTooLate, "a message can be recalled for %s after it was sent", UserRecallWindow)
 	}
-	res, err := s.Writer.Do(ctx, store.Op{Kind: store.OpRecall, App: app.SDKAppID, From: from, To: to, MsgKey: msgKey, At: s.Clock.Now()})
+	res, err := s.writer.Do(ctx, store.Op{Kind: store.OpRecall, App: app.SDKAppID, From: from, To: to, MsgKey: msgKey, At: s.clock.Now()})
 	if err != nil {
 		return err
 	}
-	if errors.Is(res.Err, store.ErrNotFound) {
+	if errors.Is(res.Err, errs.ErrNotFound) {
 		return errs.New(errs.MsgNotFound, "no message %s between %q and %q", msgKey, from, to)
 	}
 	return storageErrOrNil(res.Err)
@@ -389,14 +390,14 @@ func (s *Service) Recall(ctx context.Context, app store.App, from, to, msgKey st
 // sender may have sent it without keeping a copy).
 func (s *Service) findMessage(ctx context.Context, app store.App, from, to, msgKey string) (store.Entry, error) {
 	for _, owner := range [2][2]string{{from, to}, {to, from}} {
-		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner[0], owner[1], msgKey)
+		e, err := s.store.FindMessage(ctx, app.SDKAppID, owner[0], owner[1], msgKey)
 		if err == nil {
-			if e.CreatedAt.Before(s.Gate.RetentionStart(app)) || expired(e, s.Clock.Now()) {
+			if e.CreatedAt.Before(s.gate.RetentionStart(app)) || expired(e, s.clock.Now()) {
 				break
 			}
 			return e, nil
 		}
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, errs.ErrNotFound) {
 			return store.Entry{}, storageErr(err)
 		}
 	}
@@ -406,7 +407,7 @@ func (s *Service) findMessage(ctx context.Context, app store.App, from, to, msgK
 // MarkRead records that reader has read the conversation with peer up to readTime
 // (Unix seconds; 0 = now). The peer's devices get a read receipt.
 func (s *Service) MarkRead(ctx context.Context, app store.App, reader, peer string, readTime int64) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if err := ValidUserID(reader); err != nil {
@@ -415,7 +416,7 @@ func (s *Service) MarkRead(ctx context.Context, app store.App, reader, peer stri
 	if err := ValidUserID(peer); err != nil {
 		return err
 	}
-	now := s.Clock.Now().Unix()
+	now := s.clock.Now().Unix()
 	if readTime < 0 {
 		return errs.New(errs.InvalidParameters, "MsgReadTime must be Unix seconds, not %d", readTime)
 	}
@@ -431,7 +432,7 @@ func (s *Service) MarkRead(ctx context.Context, app store.App, reader, peer stri
 			return errs.New(errs.AccountNotFound, "account %q does not exist", u)
 		}
 	}
-	res, err := s.Writer.Do(ctx, store.Op{Kind: store.OpRead, App: app.SDKAppID, From: reader, To: peer, ReadTime: readTime, At: s.Clock.Now()})
+	res, err := s.writer.Do(ctx, store.Op{Kind: store.OpRead, App: app.SDKAppID, From: reader, To: peer, ReadTime: readTime, At: s.clock.Now()})
 	if err != nil {
 		return err
 	}
@@ -449,7 +450,7 @@ type HistoryPage struct {
 // History returns owner's history with peer within [minTime, maxTime], newest first,
 // continuing after lastMsgKey when given.
 func (s *Service) History(ctx context.Context, app store.App, owner, peer string, minTime, maxTime int64, maxCnt int, lastMsgKey string) (HistoryPage, error) {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return HistoryPage{}, err
 	}
 	if err := ValidUserID(owner); err != nil {
@@ -459,7 +460,7 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 		return HistoryPage{}, err
 	}
 	if maxTime == 0 {
-		maxTime = s.Clock.Now().Unix()
+		maxTime = s.clock.Now().Unix()
 	}
 	if minTime < 0 || maxTime < 0 || maxCnt < 0 {
 		return HistoryPage{}, errs.New(errs.InvalidParameters, "MinTime, MaxTime and MaxCnt must not be negative")
@@ -475,16 +476,16 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 		if err := checkMsgKey("LastMsgKey", lastMsgKey); err != nil {
 			return HistoryPage{}, err
 		}
-		e, err := s.Store.FindMessage(ctx, app.SDKAppID, owner, peer, lastMsgKey)
+		e, err := s.store.FindMessage(ctx, app.SDKAppID, owner, peer, lastMsgKey)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, errs.ErrNotFound) {
 				return HistoryPage{}, errs.New(errs.InvalidParameters, "LastMsgKey %q is not a message of this conversation", lastMsgKey)
 			}
 			return HistoryPage{}, storageErr(err)
 		}
 		before = store.Cursor{MsgTime: e.MsgTime, Seq: e.Seq}
 	}
-	msgs, err := s.Store.History(ctx, app.SDKAppID, owner, peer, minTime, maxTime, before, maxCnt+1, s.Gate.RetentionStart(app), s.Clock.Now())
+	msgs, err := s.store.History(ctx, app.SDKAppID, owner, peer, minTime, maxTime, before, maxCnt+1, s.gate.RetentionStart(app), s.clock.Now())
 	if err != nil {
 		return HistoryPage{}, storageErr(err)
 	}
@@ -496,7 +497,7 @@ func (s *Service) History(ctx context.Context, app store.App, owner, peer string
 	if len(msgs) > 0 {
 		page.LastMsgKey = msgs[len(msgs)-1].MsgKey
 	}
-	page.PeerRead, err = s.Store.PeerReadTime(ctx, app.SDKAppID, owner, peer)
+	page.PeerRead, err = s.store.PeerReadTime(ctx, app.SDKAppID, owner, peer)
 	return page, storageErrOrNil(err)
 }
 
@@ -510,7 +511,7 @@ type UnreadCounts struct {
 // Unread returns owner's unread counts: for the given peers, or for every
 // conversation with unread messages when peers is empty.
 func (s *Service) Unread(ctx context.Context, app store.App, owner string, peers []string) (UnreadCounts, error) {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return UnreadCounts{}, err
 	}
 	if len(peers) > MaxBatchAccounts {
@@ -523,7 +524,7 @@ func (s *Service) Unread(ctx context.Context, app store.App, owner string, peers
 	if err := exists[owner]; err != nil {
 		return UnreadCounts{}, err
 	}
-	all, err := s.Store.Unread(ctx, app.SDKAppID, owner, nil, s.Gate.RetentionStart(app), s.Clock.Now())
+	all, err := s.store.Unread(ctx, app.SDKAppID, owner, nil, s.gate.RetentionStart(app), s.clock.Now())
 	if err != nil {
 		return UnreadCounts{}, storageErr(err)
 	}
@@ -549,7 +550,7 @@ func (s *Service) Sync(ctx context.Context, app store.App, owner string, after i
 	if limit <= 0 || limit > MaxSyncPage {
 		limit = MaxSyncPage
 	}
-	entries, err := s.Store.Sync(ctx, app.SDKAppID, owner, after, limit+1, s.Gate.RetentionStart(app), s.Clock.Now())
+	entries, err := s.store.Sync(ctx, app.SDKAppID, owner, after, limit+1, s.gate.RetentionStart(app), s.clock.Now())
 	if err != nil {
 		return nil, false, storageErr(err)
 	}
@@ -562,7 +563,7 @@ func (s *Service) Sync(ctx context.Context, app store.App, owner string, after i
 
 // LastSeq returns the newest position of owner's log.
 func (s *Service) LastSeq(ctx context.Context, app store.App, owner string) (int64, error) {
-	seq, err := s.Store.LastSeq(ctx, app.SDKAppID, owner)
+	seq, err := s.store.LastSeq(ctx, app.SDKAppID, owner)
 	return seq, storageErrOrNil(err)
 }
 

@@ -17,7 +17,7 @@ func (s *Service) PurgeExpired(ctx context.Context, apps []store.App) (int64, er
 		if app.Status == store.StatusDeleted {
 			continue
 		}
-		n, err := s.Store.PurgeBefore(ctx, app.SDKAppID, s.Gate.RetentionStart(app), s.Clock.Now())
+		n, err := s.store.PurgeBefore(ctx, app.SDKAppID, s.gate.RetentionStart(app), s.clock.Now())
 		if err != nil {
 			return total, err
 		}

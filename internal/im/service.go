@@ -15,27 +15,34 @@ import (
 	"github.com/chatd/chatd/internal/usersig"
 )
 
-// Device is one connected device of a user.
-type Device struct {
-	Platform string
-	ConnID   string
-}
-
-// Presence reports which devices of a user are connected now.
-type Presence interface {
-	Devices(app int64, user string) []Device
-}
-
 // Service is the messaging domain service.
 type Service struct {
-	Store    store.Store
-	Clock    clock.Clock
-	Gate     *gate.Gate
-	Writer   *Writer
-	Bus      bus.Bus
-	Presence Presence // may be nil: everyone is offline
+	store  store.Store
+	clock  clock.Clock
+	gate   *gate.Gate
+	writer *Writer
+	bus    bus.Bus // deliveries and presence
 
 	users userCache
+}
+
+// New returns the messaging service over st. Writes of the message log go
+// through w; deliveries are published to b, which also reports who is online.
+// Every dependency is required: New panics on a nil one (a wiring error).
+func New(st store.Store, clk clock.Clock, g *gate.Gate, w *Writer, b bus.Bus) *Service {
+	if st == nil || clk == nil || g == nil || w == nil || b == nil {
+		panic("im.New: store, clock, gate, writer and bus are required")
+	}
+	return &Service{store: st, clock: clk, gate: g, writer: w, bus: b}
+}
+
+// AppActive reports why the app refuses service now (the gate's 60020), or nil.
+func (s *Service) AppActive(app store.App) error { return s.gate.Active(app) }
+
+// AllowsSamePlatformDevices reports whether the app's edition lets a user stay
+// logged in on several devices of one platform.
+func (s *Service) AllowsSamePlatformDevices(app store.App) bool {
+	return s.gate.AllowsSamePlatformDevices(app)
 }
 
 // MaxUserIDLen is the longest UserID accepted, in bytes.
@@ -64,7 +71,7 @@ func ValidUserID(id string) error {
 
 // loadUsers returns the users that exist, with their profiles.
 func (s *Service) loadUsers(ctx context.Context, app int64, ids ...string) (map[string]store.User, error) {
-	users, err := s.Store.GetUsers(ctx, app, ids)
+	users, err := s.store.GetUsers(ctx, app, ids)
 	if err != nil {
 		return nil, storageErr(err)
 	}
@@ -76,7 +83,7 @@ func storageErr(err error) error { return errs.Hidden(err) }
 
 // Kick ends every session of the user on every node.
 func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return err
 	}
 	if err := ValidUserID(user); err != nil {
@@ -91,10 +98,10 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 	}
 	// Recorded before the sessions end, so that none of them can log in again
 	// with a UserSig made before the kick, on any node.
-	if err := s.Store.SetKickTime(ctx, app.SDKAppID, user, s.Clock.Now()); err != nil {
+	if err := s.store.SetKickTime(ctx, app.SDKAppID, user, s.clock.Now()); err != nil {
 		return storageErr(err)
 	}
-	s.Bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
+	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
 	return nil
 }
 
@@ -107,7 +114,7 @@ func (s *Service) Login(ctx context.Context, app store.App, user, userSig string
 	if err := ValidUserID(user); err != nil {
 		return err
 	}
-	claims, err := usersig.VerifyClaims(app.SDKAppID, app.SecretKey, user, userSig, s.Clock.Now())
+	claims, err := usersig.VerifyClaims(app.SDKAppID, app.SecretKey, user, userSig, s.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -118,7 +125,7 @@ func (s *Service) Login(ctx context.Context, app store.App, user, userSig string
 	if _, ok := users[user]; !ok {
 		return errs.New(errs.AccountNotFound, "account %q is not imported into app %d", user, app.SDKAppID)
 	}
-	kicked, err := s.Store.KickTime(ctx, app.SDKAppID, user)
+	kicked, err := s.store.KickTime(ctx, app.SDKAppID, user)
 	if err != nil {
 		return storageErr(err)
 	}
@@ -127,7 +134,7 @@ func (s *Service) Login(ctx context.Context, app store.App, user, userSig string
 	if !kicked.IsZero() && claims.Time < kicked.Unix() {
 		return errs.New(errs.SigKicked, "usersig: made before the account was kicked at %d; generate a new one", kicked.Unix())
 	}
-	return storageErrOrNil(s.Gate.AdmitLogin(ctx, app, user))
+	return storageErrOrNil(s.gate.AdmitLogin(ctx, app, user))
 }
 
 // MaxOnlineQuery bounds the users of one online-status query.
@@ -138,13 +145,13 @@ const MaxOnlineQuery = 500
 type OnlineState struct {
 	User    string
 	Status  string // "Online" or "Offline"
-	Devices []Device
+	Devices []bus.Device
 	Err     error
 }
 
 // OnlineStatus reports the online state of users, one result per user in order.
 func (s *Service) OnlineStatus(ctx context.Context, app store.App, users []string) ([]OnlineState, error) {
-	if err := s.Gate.Active(app); err != nil {
+	if err := s.gate.Active(app); err != nil {
 		return nil, err
 	}
 	if len(users) == 0 {
@@ -160,8 +167,8 @@ func (s *Service) OnlineStatus(ctx context.Context, app store.App, users []strin
 	out := make([]OnlineState, 0, len(users))
 	for _, u := range users {
 		st := OnlineState{User: u, Status: "Offline", Err: exists[u]}
-		if st.Err == nil && s.Presence != nil {
-			st.Devices = s.Presence.Devices(app.SDKAppID, u)
+		if st.Err == nil {
+			st.Devices = s.bus.Devices(app.SDKAppID, u)
 		}
 		if len(st.Devices) > 0 {
 			st.Status = "Online"

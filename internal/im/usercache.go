@@ -66,7 +66,7 @@ func (c *userCache) forget(k cacheKey) {
 // imported reports, for each id, whether it is an imported user of the app, reading
 // the store only for ids the cache does not know.
 func (s *Service) imported(ctx context.Context, app int64, ids ...string) (map[string]bool, error) {
-	now := s.Clock.Now()
+	now := s.clock.Now()
 	out := make(map[string]bool, len(ids))
 	var unknown []string
 	for _, id := range ids {
@@ -79,7 +79,7 @@ func (s *Service) imported(ctx context.Context, app int64, ids ...string) (map[s
 	if len(unknown) == 0 {
 		return out, nil
 	}
-	found, err := s.Store.GetUsers(ctx, app, unknown)
+	found, err := s.store.GetUsers(ctx, app, unknown)
 	if err != nil {
 		return nil, storageErr(err)
 	}

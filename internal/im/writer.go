@@ -34,12 +34,16 @@ type writeReq struct {
 	done chan struct{}
 }
 
+// DefaultMaxBatch is the most operations of one group commit when NewWriter is
+// given no bound.
+const DefaultMaxBatch = 512
+
 // NewWriter returns a writer; its goroutine starts with the first operation,
 // so that building a server starts nothing. maxBatch bounds the operations per
-// transaction.
+// transaction (0: DefaultMaxBatch).
 func NewWriter(s store.Messages, b bus.Bus, maxBatch int, onBatch func(int, time.Duration)) *Writer {
 	if maxBatch <= 0 {
-		maxBatch = 512
+		maxBatch = DefaultMaxBatch
 	}
 	w := &Writer{store: s, bus: b, maxBatch: maxBatch, reqs: make(chan *writeReq, 4*maxBatch), onBatch: onBatch}
 	w.pool.New = func() any { return &writeReq{done: make(chan struct{}, 1)} }

@@ -21,7 +21,8 @@ import (
 
 type countingHandler struct{ n atomic.Int64 }
 
-func (h *countingHandler) Deliver(ds []bus.Delivery) { h.n.Add(int64(len(ds))) }
+func (h *countingHandler) Deliver(ds []bus.Delivery)          { h.n.Add(int64(len(ds))) }
+func (h *countingHandler) Devices(int64, string) []bus.Device { return nil }
 
 // Concurrent operations are committed together (group commit), each caller gets its
 // own result, and every new entry is published once, after the commit.
@@ -34,7 +35,7 @@ func TestWriterGroupCommit(t *testing.T) {
 	h := &countingHandler{}
 	var batches, ops atomic.Int64
 	var maxBatch atomic.Int64
-	w := NewWriter(st, bus.NewLocal(h), 64, func(n int, _ time.Duration) {
+	w := NewWriter(st, attached(h), 64, func(n int, _ time.Duration) {
 		batches.Add(1)
 		ops.Add(int64(n))
 		for m := maxBatch.Load(); int64(n) > m && !maxBatch.CompareAndSwap(m, int64(n)); m = maxBatch.Load() {
@@ -87,8 +88,8 @@ func TestWriterStartsWithFirstOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	NewWriter(st, bus.NewLocal(&countingHandler{}), 8, nil).Close()
-	w := NewWriter(st, bus.NewLocal(&countingHandler{}), 8, nil)
+	NewWriter(st, attached(&countingHandler{}), 8, nil).Close()
+	w := NewWriter(st, attached(&countingHandler{}), 8, nil)
 	defer w.Close()
 	ops := []store.Op{
 		{Kind: store.OpSend, App: 1, From: "a", To: "b", ClientID: "c1", MsgRandom: 1, MsgTime: 1, Body: hello, Unread: true, At: time.Now()},
@@ -140,7 +141,7 @@ func TestWriterIsolatesAFailingOp(t *testing.T) {
 		st := open(t)
 		g := &gatedStore{Messages: st, entered: make(chan struct{}), release: make(chan struct{}), refuseNUL: strings.HasSuffix(t.Name(), "sqlite")}
 		rec := &recorder{got: make(chan bus.Delivery, 100)}
-		w := NewWriter(g, bus.NewLocal(rec), 64, nil)
+		w := NewWriter(g, attached(rec), 64, nil)
 		defer w.Close()
 		send := func(app int64, from, custom string) store.Op {
 			return store.Op{Kind: store.OpSend, App: app, From: from, To: "bob", ClientID: from, MsgRandom: 1, MsgTime: 1,

@@ -15,19 +15,18 @@
 package input
 
 import (
-	"errors"
 	"fmt"
+	"github.com/chatd/chatd/internal/errs"
 	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// ErrInvalid is wrapped by every error of this package.
-var ErrInvalid = errors.New("invalid input")
+// Every error of this package wraps errs.ErrInvalid.
 
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{errs.ErrInvalid}, args...)...)
 }
 
 // Text checks free text: valid UTF-8 with no NUL.

@@ -2,6 +2,7 @@ package input
 
 import (
 	"errors"
+	"github.com/chatd/chatd/internal/errs"
 	"net/url"
 	"testing"
 )
@@ -32,8 +33,8 @@ func TestJSON(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("JSON(%q) = %v, want ok=%v", tc.doc, err, tc.ok)
 		}
-		if err != nil && !errors.Is(err, ErrInvalid) {
-			t.Errorf("JSON(%q) = %v, does not wrap ErrInvalid", tc.doc, err)
+		if err != nil && !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("JSON(%q) = %v, does not wrap errs.ErrInvalid", tc.doc, err)
 		}
 	}
 }

@@ -8,15 +8,15 @@
 package lifecycle
 
 import (
-	"errors"
+	"github.com/chatd/chatd/internal/errs"
 	"time"
 )
 
 var (
 	// ErrRealClock refuses moving the clock of a server that runs on the real clock.
-	ErrRealClock = errors.New("the server runs on the real clock: start it with --fake-clock to move time")
+	ErrRealClock = errs.Kind(errs.ErrConflict, "the server runs on the real clock: start it with --fake-clock to move time")
 	// ErrBackwards refuses moving the clock back: jobs that ran cannot be undone.
-	ErrBackwards = errors.New("the clock only moves forward")
+	ErrBackwards = errs.Kind(errs.ErrInvalid, "the clock only moves forward")
 )
 
 // Report says what a run of the scheduler did.

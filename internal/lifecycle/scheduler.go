@@ -12,6 +12,7 @@ import (
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
@@ -29,8 +30,8 @@ const (
 
 // Config is what the scheduler needs.
 type Config struct {
-	Store store.Store
-	Clock clock.Clock
+	Store store.Store // required
+	Clock clock.Clock // required unless Manual is set
 	// Manual is the server's clock when it runs with --fake-clock: only Advance
 	// and Set move it. Nil on the real clock.
 	Manual *clock.Manual
@@ -64,13 +65,17 @@ type Scheduler struct {
 	done map[string]time.Time
 }
 
-// New returns a scheduler.
+// New returns a scheduler. It panics when a required dependency is missing (a
+// wiring error).
 func New(cfg Config) *Scheduler {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Manual != nil {
 		cfg.Clock = cfg.Manual
+	}
+	if cfg.Store == nil || cfg.Clock == nil {
+		panic("lifecycle.New: store and clock (or manual) are required")
 	}
 	return &Scheduler{cfg: cfg, done: map[string]time.Time{}}
 }
@@ -272,7 +277,7 @@ func (s *Scheduler) pending(ctx context.Context, upto time.Time, account string)
 		billed, err = s.cfg.Store.LastBillMonths(ctx, nil)
 	} else {
 		a, err := s.cfg.Store.GetAccount(ctx, account)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
@@ -370,7 +375,7 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 	err := s.cfg.Store.InCommerceTx(ctx, func(tx store.CommerceTx) error {
 		notes, ran = nil, false
 		acc, err := tx.LockAccount(ctx, j.account)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
@@ -379,7 +384,7 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 		var app store.App
 		if j.app != 0 {
 			if app, err = tx.LockApp(ctx, j.app); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
+				if errors.Is(err, errs.ErrNotFound) {
 					return nil
 				}
 				return err
@@ -397,7 +402,7 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 			return err
 		}
 		for _, note := range n.out {
-			if err := tx.InsertNotification(ctx, note); err != nil && !errors.Is(err, store.ErrExists) {
+			if err := tx.InsertNotification(ctx, note); err != nil && !errors.Is(err, errs.ErrExists) {
 				return err
 			}
 		}

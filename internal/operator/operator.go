@@ -46,16 +46,18 @@
 //	    and a missing or mismatched deletion confirmation (tenant.ErrConfirmation):
 //	    the request itself is wrong and repeating it can never succeed, whatever
 //	    the state of the app, so it is a client error rather than a conflict;
-//	    also commerce.ErrInvalid and moving the clock back (lifecycle.ErrBackwards)
+//	    also commerce's malformed requests and moving the clock back
+//	    (lifecycle.ErrBackwards): every error of kind errs.ErrInvalid
 //	401 missing or wrong operator token
 //	402 the balance cannot pay the order (commerce.ErrInsufficientBalance)
-//	404 unknown account, app, order, voucher, add-on or route
+//	404 unknown account, app, order, voucher, add-on or route (errs.ErrNotFound)
 //	405 wrong method for a route (with an Allow header)
-//	409 a limit is reached (tenant.ErrLimit: 300 apps per account), the account is
+//	409 a limit is reached (errs.ErrLimit: tenant.MaxAppsPerAccount apps), the account is
 //	    suspended (tenant.ErrSuspended: no new apps), a rule refuses
 //	    the request (commerce.ErrRefused: a downgrade, a non-refundable order, a
 //	    suspended account, a request id reused with other parameters, a balance
-//	    cap, ...), or moving the real clock (lifecycle.ErrRealClock)
+//	    cap, ...), or moving the real clock (lifecycle.ErrRealClock): errs.ErrLimit
+//	    and errs.ErrConflict
 //	413 request body over 64 KiB
 //	503 the commercial routes on a server built without them
 //	500 anything else (the details are logged, not returned)
@@ -78,6 +80,7 @@ import (
 
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/lifecycle"
@@ -94,11 +97,11 @@ const MaxBodyBytes = 64 << 10
 
 // Config is what the operator API needs.
 type Config struct {
-	Tenants *tenant.Service
-	Gate    *gate.Gate
-	Clock   clock.Clock
-	Token   string // the operator token; when empty every request is refused
-	Logger  *slog.Logger
+	Tenants *tenant.Service // required
+	Gate    *gate.Gate      // required
+	Clock   clock.Clock     // may be nil: the real clock
+	Token   string          // the operator token; when empty every request is refused
+	Logger  *slog.Logger    // may be nil: no logs
 	// Commerce serves balances, vouchers, orders, refunds and bills; Scheduler the
 	// clock routes. Without them those routes answer 503.
 	Commerce  *commerce.Service
@@ -180,8 +183,12 @@ type handler struct {
 	mux *http.ServeMux
 }
 
-// New returns the operator API handler. Mount it at "/operator/v1/".
+// New returns the operator API handler. Mount it at "/operator/v1/". It panics
+// when a required dependency is missing (a wiring error).
 func New(cfg Config) http.Handler {
+	if cfg.Tenants == nil || cfg.Gate == nil {
+		panic("operator.New: tenants and gate are required")
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
@@ -456,7 +463,7 @@ func decode1(dec *json.Decoder, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errors.New("unexpected data after the JSON object")
 	}
 	return nil
@@ -465,15 +472,13 @@ func decode1(dec *json.Decoder, v any) error {
 // fail maps domain errors to HTTP statuses; see the package comment.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case errors.Is(err, tenant.ErrInvalid), errors.Is(err, tenant.ErrConfirmation),
-		errors.Is(err, commerce.ErrInvalid), errors.Is(err, lifecycle.ErrBackwards):
+	case errors.Is(err, errs.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, commerce.ErrInsufficientBalance):
 		writeError(w, http.StatusPaymentRequired, err.Error())
-	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, commerce.ErrNotFound):
+	case errors.Is(err, errs.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, tenant.ErrLimit), errors.Is(err, store.ErrLimit), errors.Is(err, tenant.ErrSuspended),
-		errors.Is(err, commerce.ErrRefused), errors.Is(err, lifecycle.ErrRealClock):
+	case errors.Is(err, errs.ErrLimit), errors.Is(err, errs.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.

@@ -4,26 +4,34 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
-// brokenUsers is a store whose user lookups fail with a database's own text.
-type brokenUsers struct{ store.Store }
+// faultyStore is the store of the env's messaging service: once failUsers is
+// set, user lookups fail with a database's own text.
+type faultyStore struct {
+	store.Store
+	failUsers atomic.Bool
+}
 
 var errDB = errors.New(`ERROR: relation "users" does not exist (SQLSTATE 42P01)`)
 
-func (brokenUsers) GetUsers(context.Context, int64, []string) (map[string]store.User, error) {
-	return nil, errDB
+func (f *faultyStore) GetUsers(ctx context.Context, app int64, ids []string) (map[string]store.User, error) {
+	if f.failUsers.Load() {
+		return nil, errDB
+	}
+	return f.Store.GetUsers(ctx, app, ids)
 }
 
 // A storage failure is answered 70500 "internal error": the database's text stays
 // in the server's log.
 func TestStorageTextNeverReachesTheClient(t *testing.T) {
 	e := newEnv(t)
-	e.svc.Store = brokenUsers{e.svc.Store}
+	e.faults.failUsers.Store(true)
 	for path, req := range map[string]any{
 		"im_open_login_svc/account_check": M{"CheckItem": []M{{"UserID": "zed"}}},
 		"openim/sendmsg":                  M{"From_Account": "zed", "To_Account": "yan", "MsgBody": []M{{"MsgType": "TIMTextElem", "MsgContent": M{"Text": "hi"}}}},

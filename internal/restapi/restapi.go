@@ -37,9 +37,9 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // Config is what the REST edge needs.
 type Config struct {
-	Tenants    *tenant.Service
-	IM         *im.Service
-	Clock      clock.Clock
+	Tenants    *tenant.Service       // required
+	IM         *im.Service           // required
+	Clock      clock.Clock           // may be nil: the real clock
 	Registerer prometheus.Registerer // may be nil: no metrics
 	Logger     *slog.Logger          // may be nil: no logs
 	// MaxBodyBytes bounds a request body (default 1 MiB); a larger body is refused
@@ -55,8 +55,12 @@ type Handler struct {
 	requests *prometheus.CounterVec
 }
 
-// New returns the REST API handler; mount it at "/v4/".
+// New returns the REST API handler; mount it at "/v4/". It panics when a
+// required dependency is missing (a wiring error).
 func New(cfg Config) http.Handler {
+	if cfg.Tenants == nil || cfg.IM == nil {
+		panic("restapi.New: tenants and im are required")
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -300,7 +304,7 @@ func (h *Handler) authenticate(r *http.Request) (store.App, error) {
 	}
 	app, err := h.cfg.Tenants.GetApp(r.Context(), id)
 	if err != nil {
-		if errors.Is(err, tenant.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return store.App{}, errs.New(errs.AppNotFound, "SDKAppID %d does not exist", id)
 		}
 		return store.App{}, errs.Hidden(err)
@@ -316,7 +320,7 @@ func (h *Handler) authenticate(r *http.Request) (store.App, error) {
 	if identifier != admin {
 		return store.App{}, errs.New(errs.AdminRequired, "identifier %q is not an App admin; REST calls need the admin identity", identifier)
 	}
-	if err := h.cfg.IM.Gate.Active(app); err != nil {
+	if err := h.cfg.IM.AppActive(app); err != nil {
 		return store.App{}, err
 	}
 	return app, nil

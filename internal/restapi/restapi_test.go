@@ -37,9 +37,28 @@ import (
 // REST handler behind a real HTTP server.
 
 // deliveries records what the bus hands to the gateway.
+// deliveries is the env's delivery end: it records deliveries and reports the
+// devices set by online.
 type deliveries struct {
-	mu sync.Mutex
-	ds []bus.Delivery
+	mu      sync.Mutex
+	ds      []bus.Delivery
+	devices map[string][]bus.Device
+}
+
+func (d *deliveries) Devices(_ int64, user string) []bus.Device {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.devices[user]
+}
+
+// online makes user's devices connected.
+func (d *deliveries) online(user string, devices ...bus.Device) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.devices == nil {
+		d.devices = map[string][]bus.Device{}
+	}
+	d.devices[user] = devices
 }
 
 func (d *deliveries) Deliver(ds []bus.Delivery) {
@@ -54,17 +73,13 @@ func (d *deliveries) all() []bus.Delivery {
 	return append([]bus.Delivery(nil), d.ds...)
 }
 
-// presence is a fake of the gateway's presence: users listed are online.
-type presence map[string][]im.Device
-
-func (p presence) Devices(_ int64, user string) []im.Device { return p[user] }
-
 type env struct {
 	t       *testing.T
 	st      *sqlstore.Store
 	clock   *clock.Manual
 	tenants *tenant.Service
 	svc     *im.Service
+	faults  *faultyStore // the messaging service's store
 	reg     *prometheus.Registry
 	bus     *deliveries
 	srv     *httptest.Server
@@ -108,9 +123,11 @@ func newEnvOn(t *testing.T, st *sqlstore.Store) *env {
 		}
 	}
 	g := &gate.Gate{MAU: st, Clock: c}
-	b := bus.NewLocal(e.bus)
+	b := bus.NewLocal()
+	b.Attach(e.bus)
 	w := im.NewWriter(st, b, 256, nil)
-	e.svc = &im.Service{Store: st, Clock: c, Gate: g, Writer: w, Bus: b, Presence: presence{}}
+	e.faults = &faultyStore{Store: st}
+	e.svc = im.New(e.faults, c, g, w, b)
 	e.srv = httptest.NewServer(restapi.New(restapi.Config{
 		Tenants: tenants, IM: e.svc, Clock: c, Registerer: e.reg, MaxBodyBytes: 64 << 10,
 	}))
@@ -453,7 +470,7 @@ func TestKick(t *testing.T) {
 func TestQueryOnlineStatus(t *testing.T) {
 	e := newEnv(t)
 	e.importUsers(e.a, "alice", "bob")
-	e.svc.Presence = presence{"alice": {{Platform: "iPhone", ConnID: "c1"}, {Platform: "Web", ConnID: "c2"}}}
+	e.bus.online("alice", bus.Device{Platform: "iPhone", ConnID: "c1"}, bus.Device{Platform: "Web", ConnID: "c2"})
 
 	type result struct {
 		QueryResult []M

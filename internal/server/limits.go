@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/operator"
+	"github.com/chatd/chatd/internal/restapi"
 )
 
 // Limits bound what one client can hold on the HTTP port, before it has
@@ -32,7 +33,7 @@ type Limits struct {
 	MaxBodyBytes int64
 	// MaxConns bounds the open connections, device WebSocket sessions
 	// included; connections beyond it are closed at once. Default: the
-	// process's descriptor limit less 128 kept for the store, notices and logs.
+	// process's descriptor limit less ReservedFDs kept for the store, notices and logs.
 	MaxConns int
 }
 
@@ -43,9 +44,9 @@ const (
 	DefaultWriteTimeout      = 60 * time.Second
 	DefaultIdleTimeout       = 30 * time.Second
 	DefaultMaxHeaderBytes    = 64 << 10
-	DefaultMaxBodyBytes      = 1 << 20
-	// reservedFDs are the descriptors kept out of MaxConns's default.
-	reservedFDs = 128
+	DefaultMaxBodyBytes      = restapi.DefaultMaxBodyBytes
+	// ReservedFDs are the descriptors kept out of MaxConns's default.
+	ReservedFDs = 128
 )
 
 // withDefaults fills the zero fields.
@@ -70,7 +71,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if l.MaxConns <= 0 {
-		l.MaxConns = max(16, descriptorLimit()-reservedFDs)
+		l.MaxConns = max(16, descriptorLimit()-ReservedFDs)
 	}
 	return l
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
@@ -97,20 +98,20 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg}
 	s.Tenants = &tenant.Service{Store: cfg.Store, Clock: cfg.Clock}
 	g := &gate.Gate{MAU: cfg.Store, Clock: cfg.Clock}
-	s.IM = &im.Service{Store: cfg.Store, Clock: cfg.Clock, Gate: g}
-	s.Gateway = gateway.New(s.Tenants, s.IM, cfg.Logger, cfg.Sessions)
-	s.Gateway.Metrics = gateway.Metrics{
-		Connections: func(d int) { m.connections.Add(float64(d)) },
-		Frames:      func(op string) { m.frames.WithLabelValues(op).Inc() },
-		QueuedBytes: func(d int) { m.queuedBytes.Add(float64(d)) },
-	}
-	s.Bus = bus.NewLocal(s.Gateway)
-	s.Gateway.Bus = s.Bus
-	s.Writer = im.NewWriter(cfg.Store, s.Bus, 512, func(n int, took time.Duration) {
+	// The bus is the seam between im and delivery: im publishes to it and asks
+	// it who is online; the gateway attaches to it as this node's delivery end.
+	s.Bus = bus.NewLocal()
+	s.Writer = im.NewWriter(cfg.Store, s.Bus, im.DefaultMaxBatch, func(n int, took time.Duration) {
 		m.batchSize.Observe(float64(n))
 		m.commitSeconds.Observe(took.Seconds())
 	})
-	s.IM.Writer, s.IM.Bus, s.IM.Presence = s.Writer, s.Bus, s.Gateway
+	s.IM = im.New(cfg.Store, cfg.Clock, g, s.Writer, s.Bus)
+	s.Gateway = gateway.New(gateway.Config{Tenants: s.Tenants, IM: s.IM, Bus: s.Bus, Logger: cfg.Logger,
+		Limits: cfg.Sessions, Metrics: gateway.Metrics{
+			Connections: func(d int) { m.connections.Add(float64(d)) },
+			Frames:      func(op string) { m.frames.WithLabelValues(op).Inc() },
+			QueuedBytes: func(d int) { m.queuedBytes.Add(float64(d)) },
+		}})
 	s.Commerce = &commerce.Service{Store: cfg.Store, Clock: cfg.Clock, Log: cfg.Logger}
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Store: cfg.Store, Clock: cfg.Clock, Manual: cfg.Manual,
 		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend,
@@ -168,7 +169,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.cfg.Store.GetAccount(ctx, "readyz-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.cfg.Store.GetAccount(ctx, "readyz-probe"); err != nil && !errors.Is(err, errs.ErrNotFound) {
 		// The error may name the database's host and user: logged, not answered.
 		s.cfg.Logger.Warn("readyz: store unavailable", "err", err)
 		http.Error(w, "store unavailable (see the server log)", http.StatusServiceUnavailable)

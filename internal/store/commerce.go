@@ -181,12 +181,12 @@ type Commerce interface {
 // Store would wait for a second pool connection while holding one, and with
 // the pool exhausted by such transactions it waits forever.
 type CommerceTx interface {
-	// LockAccount reads and locks the account (ErrNotFound when missing).
+	// LockAccount reads and locks the account (errs.ErrNotFound when missing).
 	LockAccount(ctx context.Context, id string) (Account, error)
 	// UpdateAccount writes the balance, status and overdue fields of a locked account.
 	UpdateAccount(ctx context.Context, a Account) error
 	// GetApp reads an app, including a deleted one, without locking it (to find
-	// the account to lock first; ErrNotFound when missing).
+	// the account to lock first; errs.ErrNotFound when missing).
 	GetApp(ctx context.Context, sdkappid int64) (App, error)
 	// LockApp reads and locks an app, including a deleted one.
 	LockApp(ctx context.Context, sdkappid int64) (App, error)
@@ -197,10 +197,10 @@ type CommerceTx interface {
 	// DeleteAppData deletes the app's data (as Tenants.DeleteApp) and marks it deleted.
 	DeleteAppData(ctx context.Context, sdkappid int64, at time.Time) error
 
-	// InsertOrder stores a new order; ErrExists when the account already has an
+	// InsertOrder stores a new order; errs.ErrExists when the account already has an
 	// order with the same non-empty RequestID.
 	InsertOrder(ctx context.Context, o Order) error
-	// OrderByRequest finds the account's order with the request id (ErrNotFound).
+	// OrderByRequest finds the account's order with the request id (errs.ErrNotFound).
 	OrderByRequest(ctx context.Context, accountID, requestID string) (Order, error)
 	GetOrder(ctx context.Context, id string) (Order, error)
 	// AppOrders lists the app's orders, oldest first.
@@ -216,11 +216,11 @@ type CommerceTx interface {
 	SetVoucherRemaining(ctx context.Context, id string, remaining int64) error
 
 	InsertLedger(ctx context.Context, e LedgerEntry) error
-	// InsertBill stores a bill; ErrExists when the account has one for that month.
+	// InsertBill stores a bill; errs.ErrExists when the account has one for that month.
 	InsertBill(ctx context.Context, b Bill) error
 	// LastBillMonth returns the latest billed month of the account ("" when none).
 	LastBillMonth(ctx context.Context, accountID string) (string, error)
-	// InsertNotification stores a pending notification; ErrExists on a known Key.
+	// InsertNotification stores a pending notification; errs.ErrExists on a known Key.
 	InsertNotification(ctx context.Context, n Notification) error
 	// ClaimJob records that the job with key ran at `at`. It returns false when the
 	// key was already claimed (by this node or another): the caller skips the job.
@@ -235,7 +235,7 @@ type CommerceTx interface {
 	// SetPromotion stores the add-on's promotion (replacing one); a zero
 	// FreeUntil removes it.
 	SetPromotion(ctx context.Context, p Promotion) error
-	// PromotionOf returns the add-on's promotion (ErrNotFound when none).
+	// PromotionOf returns the add-on's promotion (errs.ErrNotFound when none).
 	PromotionOf(ctx context.Context, addon string) (Promotion, error)
 
 	// MonthUsage sums the app's metric over the days of month ("2006-01"), per day.

@@ -5,17 +5,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 )
 
-// Sentinel errors every implementation returns (wrapped or not).
-var (
-	ErrNotFound = errors.New("not found")
-	ErrExists   = errors.New("already exists")
-	ErrLimit    = errors.New("limit reached")
-)
+// Implementations fail with the shared kinds of package errs (wrapped or not):
+// errs.ErrNotFound, errs.ErrExists and errs.ErrLimit, as each method says.
 
 // Store is the whole persistence contract.
 type Store interface {
@@ -87,12 +82,12 @@ type App struct {
 
 // Tenants stores accounts and apps.
 type Tenants interface {
-	CreateAccount(ctx context.Context, a Account) error // ErrExists on a duplicate ID
+	CreateAccount(ctx context.Context, a Account) error // errs.ErrExists on a duplicate ID
 	GetAccount(ctx context.Context, id string) (Account, error)
 
 	// CreateApp allocates the next SDKAppID (never reused, even after deletion; the
-	// first is 1400000001), stores the app and returns it. It fails with ErrLimit when
-	// the account already owns maxApps apps that are not deleted, and ErrNotFound when
+	// first is 1400000001), stores the app and returns it. It fails with errs.ErrLimit when
+	// the account already owns maxApps apps that are not deleted, and errs.ErrNotFound when
 	// the account does not exist. The check and the insert are atomic.
 	CreateApp(ctx context.Context, a App, maxApps int) (App, error)
 	// GetApp returns an app, including a deleted one (Status "deleted").
@@ -125,7 +120,7 @@ type Users interface {
 	DeleteUsers(ctx context.Context, app int64, ids []string) error
 	// GetUsers returns the users that exist, keyed by UserID.
 	GetUsers(ctx context.Context, app int64, ids []string) (map[string]User, error)
-	// SetProfile merges tags into the user's profile. ErrNotFound if the user is missing.
+	// SetProfile merges tags into the user's profile. errs.ErrNotFound if the user is missing.
 	SetProfile(ctx context.Context, app int64, userID string, tags map[string]string) error
 	// SetKickTime records that the user was kicked at at (millisecond precision),
 	// keeping the later time when one is stored. It outlives the user's deletion:
@@ -212,7 +207,7 @@ type Op struct {
 }
 
 // OpResult is what one Op produced. Err is a per-op failure (the rest of the batch
-// still commits): ErrNotFound for a recall of an unknown message.
+// still commits): errs.ErrNotFound for a recall of an unknown message.
 type OpResult struct {
 	Entries   []Entry // new entries, in the order written (sender's first)
 	Duplicate bool    // OpSend whose ClientID was seen before: Entries holds the originals
@@ -260,7 +255,7 @@ type MAU interface {
 	// AdmitMonthly records that user was active in month ("2006-01", UTC). It
 	// returns true when this is the user's first activity of that month. When
 	// capacity > 0 and the month already counts capacity users, a new user is refused
-	// with ErrLimit (and nothing is recorded); users already counted are admitted.
+	// with errs.ErrLimit (and nothing is recorded); users already counted are admitted.
 	// Atomic under concurrency, also across nodes.
 	AdmitMonthly(ctx context.Context, app int64, month, user string, capacity int, at time.Time) (bool, error)
 	// CountMonthly returns the exact number of distinct users of the month.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
@@ -30,13 +31,14 @@ const DefaultRegion = "singapore"
 // Regions are the data centers an app can be created in.
 var Regions = []string{"singapore", "seoul", "tokyo", "frankfurt", "mumbai", "silicon-valley", "jakarta", "china"}
 
-// Errors returned to callers; the operator API turns them into HTTP statuses.
+// Errors of this package wrap the shared kinds of package errs (ErrInvalid,
+// ErrNotFound, ErrLimit, ErrConflict); the operator API maps the kinds to HTTP
+// statuses.
 var (
-	ErrInvalid      = errors.New("invalid input")
-	ErrNotFound     = errors.New("not found")
-	ErrLimit        = errors.New("limit reached")
-	ErrConfirmation = errors.New("confirmation does not match")
-	ErrSuspended    = errors.New("account suspended")
+	// ErrConfirmation: a deletion without the matching confirmation (ErrInvalid).
+	ErrConfirmation = errs.Kind(errs.ErrInvalid, "confirmation does not match")
+	// ErrSuspended: a suspended account cannot create apps (ErrConflict).
+	ErrSuspended = errs.Kind(errs.ErrConflict, "account suspended")
 )
 
 // Service is the tenant domain service.
@@ -52,13 +54,13 @@ func (s *Service) CreateAccount(ctx context.Context, name, email, phone string) 
 		return store.Account{}, err
 	}
 	if input.Identifier(email, MaxEmailBytes) != nil {
-		return store.Account{}, fmt.Errorf("%w: email is required: at most %d bytes of printable text", ErrInvalid, MaxEmailBytes)
+		return store.Account{}, fmt.Errorf("%w: email is required: at most %d bytes of printable text", errs.ErrInvalid, MaxEmailBytes)
 	}
 	if _, err := mail.ParseAddress(email); err != nil || strings.ContainsAny(email, "<> ") {
-		return store.Account{}, fmt.Errorf("%w: email %q is not a valid address", ErrInvalid, email)
+		return store.Account{}, fmt.Errorf("%w: email %q is not a valid address", errs.ErrInvalid, email)
 	}
 	if phone != "" && !ValidPhone(phone) {
-		return store.Account{}, fmt.Errorf("%w: phone %q is not an international number: + and the country code, then 6 to 15 digits in all, optionally grouped by single spaces or hyphens (+65 6123 4567)", ErrInvalid, phone)
+		return store.Account{}, fmt.Errorf("%w: phone %q is not an international number: + and the country code, then 6 to 15 digits in all, optionally grouped by single spaces or hyphens (+65 6123 4567)", errs.ErrInvalid, phone)
 	}
 	a := store.Account{
 		ID: "acc_" + randomHex(8), Name: name, Email: email, Phone: phone,
@@ -73,8 +75,8 @@ func (s *Service) CreateAccount(ctx context.Context, name, email, phone string) 
 // GetAccount returns an account.
 func (s *Service) GetAccount(ctx context.Context, id string) (store.Account, error) {
 	a, err := s.Store.GetAccount(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, fmt.Errorf("%w: account %q", ErrNotFound, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return a, fmt.Errorf("%w: account %q", errs.ErrNotFound, id)
 	}
 	return a, err
 }
@@ -89,7 +91,7 @@ func (s *Service) CreateApp(ctx context.Context, accountID, name, region string)
 		region = DefaultRegion
 	}
 	if !validRegion(region) {
-		return store.App{}, fmt.Errorf("%w: unknown region %q (one of %s)", ErrInvalid, region, strings.Join(Regions, ", "))
+		return store.App{}, fmt.Errorf("%w: unknown region %q (one of %s)", errs.ErrInvalid, region, strings.Join(Regions, ", "))
 	}
 	// A suspended account (arrears or a violation) stops all of its apps, so it
 	// may not start new ones either.
@@ -104,10 +106,10 @@ func (s *Service) CreateApp(ctx context.Context, accountID, name, region string)
 		CreatedAt: now, ExpiresAt: period.AddMonths(now, 1),
 	}, MaxAppsPerAccount)
 	switch {
-	case errors.Is(err, store.ErrLimit):
-		return app, fmt.Errorf("%w: an account may own at most %d apps", ErrLimit, MaxAppsPerAccount)
-	case errors.Is(err, store.ErrNotFound):
-		return app, fmt.Errorf("%w: account %q", ErrNotFound, accountID)
+	case errors.Is(err, errs.ErrLimit):
+		return app, fmt.Errorf("%w: an account may own at most %d apps", errs.ErrLimit, MaxAppsPerAccount)
+	case errors.Is(err, errs.ErrNotFound):
+		return app, fmt.Errorf("%w: account %q", errs.ErrNotFound, accountID)
 	}
 	return app, err
 }
@@ -115,8 +117,8 @@ func (s *Service) CreateApp(ctx context.Context, accountID, name, region string)
 // GetApp returns a live (not deleted) app.
 func (s *Service) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
 	app, err := s.Store.GetApp(ctx, sdkappid)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && app.Status == store.StatusDeleted) {
-		return store.App{}, fmt.Errorf("%w: app %d", ErrNotFound, sdkappid)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && app.Status == store.StatusDeleted) {
+		return store.App{}, fmt.Errorf("%w: app %d", errs.ErrNotFound, sdkappid)
 	}
 	return app, err
 }
@@ -151,7 +153,7 @@ const (
 func validName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > MaxNameRunes || input.Identifier(name, 4*MaxNameRunes) != nil {
-		return "", fmt.Errorf("%w: name is required: at most %d characters of printable text", ErrInvalid, MaxNameRunes)
+		return "", fmt.Errorf("%w: name is required: at most %d characters of printable text", errs.ErrInvalid, MaxNameRunes)
 	}
 	return name, nil
 }

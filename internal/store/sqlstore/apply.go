@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -594,7 +595,7 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 		return store.OpResult{}, err
 	}
 	if sender == nil && receiver == nil {
-		return store.OpResult{Err: store.ErrNotFound}, nil
+		return store.OpResult{Err: errs.ErrNotFound}, nil
 	}
 	var msg store.Entry
 	recalledNow := false

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -46,14 +47,14 @@ func (c *commerceTx) queryRow(ctx context.Context, query string, args ...any) *s
 
 // oneRow turns an UPDATE that matched no row into ErrNotFound.
 func oneRow(op string, res sql.Result, err error) error {
-	return affected(op, res, err, store.ErrNotFound)
+	return affected(op, res, err, errs.ErrNotFound)
 }
 
 // inserted turns an INSERT ... ON CONFLICT DO NOTHING that inserted nothing into
 // ErrExists. Conflicts are skipped rather than raised because a constraint
 // error would abort the whole transaction on PostgreSQL.
 func inserted(op string, res sql.Result, err error) error {
-	return affected(op, res, err, store.ErrExists)
+	return affected(op, res, err, errs.ErrExists)
 }
 
 // affected wraps a write's error, and returns none when it changed no row.
@@ -74,7 +75,7 @@ func affected(op string, res sql.Result, err error, none error) error {
 // notFound maps a missing row to ErrNotFound and wraps other errors.
 func notFound(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.ErrNotFound
+		return errs.ErrNotFound
 	}
 	return wrap(op, err)
 }
@@ -209,7 +210,7 @@ func (c *commerceTx) InsertOrder(ctx context.Context, o store.Order) error {
 // OrderByRequest implements store.CommerceTx.
 func (c *commerceTx) OrderByRequest(ctx context.Context, accountID, requestID string) (store.Order, error) {
 	if requestID == "" {
-		return store.Order{}, store.ErrNotFound // orders without a request id are not findable by it
+		return store.Order{}, errs.ErrNotFound // orders without a request id are not findable by it
 	}
 	o, err := scanOrder(c.queryRow(ctx, `SELECT `+orderCols+` FROM orders WHERE account_id = ? AND request_id = ?`, accountID, requestID))
 	if err != nil {
@@ -445,7 +446,7 @@ func (s *Store) ClaimNotification(ctx context.Context, id string, at, staleBefor
 		UPDATE notifications SET status = 'sending', attempts = attempts + 1, sent_at = ?
 		WHERE id = ? AND `+deliverable), toMs(at), id, maxAttempts, toMs(staleBefore))
 	err = oneRow("claim notification", res, err)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return false, nil
 	}
 	return err == nil, err
@@ -463,7 +464,7 @@ func (s *Store) UndeliveredNotifications(ctx context.Context, staleBefore time.T
 func (c *commerceTx) ClaimJob(ctx context.Context, key string, at time.Time) (bool, error) {
 	res, err := c.exec(ctx, `INSERT INTO jobs (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, toMs(at))
 	err = inserted("claim job", res, err)
-	if errors.Is(err, store.ErrExists) {
+	if errors.Is(err, errs.ErrExists) {
 		return false, nil
 	}
 	return err == nil, err
@@ -478,7 +479,7 @@ func (c *commerceTx) ClaimRequest(ctx context.Context, accountID, requestID, fin
 	if err == nil {
 		return fingerprint, true, nil
 	}
-	if !errors.Is(err, store.ErrExists) {
+	if !errors.Is(err, errs.ErrExists) {
 		return "", false, err
 	}
 	var first string

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/errs"
 )
 
 // AdmitMonthly implements store.MAU. The user's row and the month's counter
@@ -56,13 +56,13 @@ func (s *Store) AdmitMonthly(ctx context.Context, app int64, month, user string,
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return store.ErrLimit // rolls back the user's row
+			return errs.ErrLimit // rolls back the user's row
 		}
 		first = true
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, store.ErrLimit) {
+		if errors.Is(err, errs.ErrLimit) {
 			return false, err
 		}
 		return false, wrap("admit monthly", err)

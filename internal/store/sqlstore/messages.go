@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -168,7 +169,7 @@ func (s *Store) FindMessage(ctx context.Context, app int64, owner, peer, key str
 			return *c, nil
 		}
 	}
-	return store.Entry{}, store.ErrNotFound
+	return store.Entry{}, errs.ErrNotFound
 }
 
 // Unread implements store.Messages. With peers, every listed peer is in the

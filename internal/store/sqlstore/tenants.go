@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -39,7 +40,7 @@ func scanAccount(row scanner) (store.Account, error) {
 func (s *Store) GetAccount(ctx context.Context, id string) (store.Account, error) {
 	a, err := scanAccount(s.r.QueryRowContext(ctx, s.q(`SELECT `+accountCols+` FROM accounts WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Account{}, store.ErrNotFound
+		return store.Account{}, errs.ErrNotFound
 	}
 	if err != nil {
 		return store.Account{}, wrap("get account", err)
@@ -59,7 +60,7 @@ func (s *Store) CreateApp(ctx context.Context, a store.App, maxApps int) (store.
 		var id string
 		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM accounts WHERE id = ?`+s.d.forUpdate()), a.AccountID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
+			return errs.ErrNotFound
 		}
 		if err != nil {
 			return err
@@ -72,7 +73,7 @@ func (s *Store) CreateApp(ctx context.Context, a store.App, maxApps int) (store.
 				return err
 			}
 			if n >= maxApps {
-				return store.ErrLimit
+				return errs.ErrLimit
 			}
 		}
 		// The counter only moves forward and is rolled back with a failed
@@ -124,7 +125,7 @@ func scanApp(row scanner) (store.App, error) {
 func (s *Store) GetApp(ctx context.Context, sdkappid int64) (store.App, error) {
 	a, err := scanApp(s.r.QueryRowContext(ctx, s.q(`SELECT `+appCols+` FROM apps WHERE sdkappid = ?`), sdkappid))
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.App{}, store.ErrNotFound
+		return store.App{}, errs.ErrNotFound
 	}
 	if err != nil {
 		return store.App{}, wrap("get app", err)
@@ -179,7 +180,7 @@ func deleteApp(ctx context.Context, d Dialect, tx *sql.Tx, sdkappid int64, at ti
 	var status string
 	err := tx.QueryRowContext(ctx, d.rebind(`SELECT status FROM apps WHERE sdkappid = ?`+d.forUpdate()), sdkappid).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.ErrNotFound
+		return errs.ErrNotFound
 	}
 	if err != nil {
 		return err
@@ -200,6 +201,6 @@ func deleteApp(ctx context.Context, d Dialect, tx *sql.Tx, sdkappid int64, at ti
 }
 
 func isSentinel(err error) bool {
-	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) ||
-		errors.Is(err, store.ErrLimit)
+	return errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrExists) ||
+		errors.Is(err, errs.ErrLimit)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -125,7 +126,7 @@ func (s *Store) SetProfile(ctx context.Context, app int64, userID string, tags m
 		err := tx.QueryRowContext(ctx, s.q(`
 			SELECT profile FROM users WHERE app = ? AND user_id = ?`+s.d.forUpdate()), app, userID).Scan(&profile)
 		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
+			return errs.ErrNotFound
 		}
 		if err != nil {
 			return err

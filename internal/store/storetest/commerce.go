@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -123,7 +124,7 @@ func testCommerceFields(t *testing.T, s store.Store) {
 			t.Fatalf("LockApp = %+v, %v; want %+v", gotApp, err, want)
 		}
 		_, err = tx.GetApp(ctx, 1399999999)
-		expectErr(t, "GetApp(missing)", err, store.ErrNotFound)
+		expectErr(t, "GetApp(missing)", err, errs.ErrNotFound)
 		if err := tx.UpdateAccount(ctx, acc2); err != nil {
 			t.Fatalf("UpdateAccount: %v", err)
 		}
@@ -138,13 +139,13 @@ func testCommerceFields(t *testing.T, s store.Store) {
 			t.Fatalf("AccountApps(acc0) = %+v, %v", apps, err)
 		}
 		_, err = tx.LockAccount(ctx, "nobody")
-		expectErr(t, "LockAccount(missing)", err, store.ErrNotFound)
+		expectErr(t, "LockAccount(missing)", err, errs.ErrNotFound)
 		_, err = tx.LockApp(ctx, 1399999999)
-		expectErr(t, "LockApp(missing)", err, store.ErrNotFound)
-		expectErr(t, "UpdateAccount(missing)", tx.UpdateAccount(ctx, account("nobody")), store.ErrNotFound)
+		expectErr(t, "LockApp(missing)", err, errs.ErrNotFound)
+		expectErr(t, "UpdateAccount(missing)", tx.UpdateAccount(ctx, account("nobody")), errs.ErrNotFound)
 		missing := app2
 		missing.SDKAppID = 1399999999
-		expectErr(t, "UpdateApp(missing)", tx.UpdateApp(ctx, missing), store.ErrNotFound)
+		expectErr(t, "UpdateApp(missing)", tx.UpdateApp(ctx, missing), errs.ErrNotFound)
 		return nil
 	})
 	acc2.Name = acc.Name
@@ -293,7 +294,7 @@ func testOrders(t *testing.T, s store.Store) {
 			}
 		}
 		dup := order("o9", "acc1", a2.SDKAppID, "r1", 300)
-		expectErr(t, "InsertOrder with a known request id", tx.InsertOrder(ctx, dup), store.ErrExists)
+		expectErr(t, "InsertOrder with a known request id", tx.InsertOrder(ctx, dup), errs.ErrExists)
 		// The transaction goes on after the refusal (PostgreSQL aborts a
 		// transaction on a constraint error).
 		got, err := tx.OrderByRequest(ctx, "acc1", "r1")
@@ -307,9 +308,9 @@ func testOrders(t *testing.T, s store.Store) {
 		}
 		equalOrders(t, "OrderByRequest(acc2, r1)", []store.Order{got}, other)
 		_, err = tx.OrderByRequest(ctx, "acc1", "nope")
-		expectErr(t, "OrderByRequest(unknown)", err, store.ErrNotFound)
+		expectErr(t, "OrderByRequest(unknown)", err, errs.ErrNotFound)
 		_, err = tx.OrderByRequest(ctx, "acc1", "")
-		expectErr(t, "OrderByRequest(empty)", err, store.ErrNotFound)
+		expectErr(t, "OrderByRequest(empty)", err, errs.ErrNotFound)
 
 		got, err = tx.GetOrder(ctx, "o4")
 		if err != nil {
@@ -317,7 +318,7 @@ func testOrders(t *testing.T, s store.Store) {
 		}
 		equalOrders(t, "GetOrder(o4)", []store.Order{got}, o4)
 		_, err = tx.GetOrder(ctx, "o9")
-		expectErr(t, "GetOrder(refused)", err, store.ErrNotFound)
+		expectErr(t, "GetOrder(refused)", err, errs.ErrNotFound)
 
 		list, err := tx.AppOrders(ctx, a1.SDKAppID)
 		if err != nil {
@@ -337,11 +338,11 @@ func testOrders(t *testing.T, s store.Store) {
 
 	inTx(t, s, func(tx store.CommerceTx) error {
 		// A duplicate id is refused too (and not with a transaction-breaking error).
-		expectErr(t, "InsertOrder with a known id", tx.InsertOrder(ctx, order("o1", "acc2", 0, "", 1)), store.ErrExists)
+		expectErr(t, "InsertOrder with a known id", tx.InsertOrder(ctx, order("o1", "acc2", 0, "", 1)), errs.ErrExists)
 		expectErr(t, "SetOrderStatus", tx.SetOrderStatus(ctx, "o1", store.OrderRefunded), nil)
 		expectErr(t, "SetOrderNonRefundable", tx.SetOrderNonRefundable(ctx, "o2", ""), nil)
-		expectErr(t, "SetOrderStatus(missing)", tx.SetOrderStatus(ctx, "o9", store.OrderRefunded), store.ErrNotFound)
-		expectErr(t, "SetOrderNonRefundable(missing)", tx.SetOrderNonRefundable(ctx, "o9", "x"), store.ErrNotFound)
+		expectErr(t, "SetOrderStatus(missing)", tx.SetOrderStatus(ctx, "o9", store.OrderRefunded), errs.ErrNotFound)
+		expectErr(t, "SetOrderNonRefundable(missing)", tx.SetOrderNonRefundable(ctx, "o9", "x"), errs.ErrNotFound)
 		return nil
 	})
 	o1.Status = store.OrderRefunded
@@ -364,15 +365,15 @@ func testVouchers(t *testing.T, s store.Store) {
 				t.Fatalf("InsertVoucher(%s): %v", v.ID, err)
 			}
 		}
-		expectErr(t, "InsertVoucher(known id)", tx.InsertVoucher(ctx, v1), store.ErrExists)
+		expectErr(t, "InsertVoucher(known id)", tx.InsertVoucher(ctx, v1), errs.ErrExists)
 		got, err := tx.GetVoucher(ctx, "v2")
 		if err != nil || !reflect.DeepEqual(got, v2) {
 			t.Fatalf("GetVoucher = %+v, %v; want %+v", got, err, v2)
 		}
 		_, err = tx.GetVoucher(ctx, "nope")
-		expectErr(t, "GetVoucher(missing)", err, store.ErrNotFound)
+		expectErr(t, "GetVoucher(missing)", err, errs.ErrNotFound)
 		expectErr(t, "SetVoucherRemaining", tx.SetVoucherRemaining(ctx, "v2", 0), nil)
-		expectErr(t, "SetVoucherRemaining(missing)", tx.SetVoucherRemaining(ctx, "nope", 0), store.ErrNotFound)
+		expectErr(t, "SetVoucherRemaining(missing)", tx.SetVoucherRemaining(ctx, "nope", 0), errs.ErrNotFound)
 		return nil
 	})
 	v2.RemainingCents = 0
@@ -393,7 +394,7 @@ func testLedger(t *testing.T, s store.Store) {
 				t.Fatalf("InsertLedger(%s): %v", e.ID, err)
 			}
 		}
-		expectErr(t, "InsertLedger(known id)", tx.InsertLedger(ctx, e1), store.ErrExists)
+		expectErr(t, "InsertLedger(known id)", tx.InsertLedger(ctx, e1), errs.ErrExists)
 		return nil
 	})
 	got, err := s.ListLedger(ctx, "acc1")
@@ -422,7 +423,7 @@ func testBills(t *testing.T, s store.Store) {
 		}
 		again := mar
 		again.ID = "b-mar-2"
-		expectErr(t, "InsertBill(billed month)", tx.InsertBill(ctx, again), store.ErrExists)
+		expectErr(t, "InsertBill(billed month)", tx.InsertBill(ctx, again), errs.ErrExists)
 		if m, err := tx.LastBillMonth(ctx, "acc1"); err != nil || m != "2025-03" {
 			t.Fatalf("LastBillMonth = %q, %v; want 2025-03", m, err)
 		}
@@ -463,7 +464,7 @@ func testNotifications(t *testing.T, s store.Store) {
 			}
 		}
 		dup := notification("n9", "acc1", "k1", ms(30))
-		expectErr(t, "InsertNotification(known key)", tx.InsertNotification(ctx, dup), store.ErrExists)
+		expectErr(t, "InsertNotification(known key)", tx.InsertNotification(ctx, dup), errs.ErrExists)
 		return nil
 	})
 	n3.Status = "pending"
@@ -474,7 +475,7 @@ func testNotifications(t *testing.T, s store.Store) {
 
 	expectErr(t, "SetNotificationStatus", s.SetNotificationStatus(ctx, "n1", "sent", "", ms(40)), nil)
 	expectErr(t, "SetNotificationStatus", s.SetNotificationStatus(ctx, "n2", "failed", "smtp: 550", ms(41)), nil)
-	expectErr(t, "SetNotificationStatus(missing)", s.SetNotificationStatus(ctx, "n9", "sent", "", ms(42)), store.ErrNotFound)
+	expectErr(t, "SetNotificationStatus(missing)", s.SetNotificationStatus(ctx, "n9", "sent", "", ms(42)), errs.ErrNotFound)
 	n1.Status, n1.SentAt = "sent", ms(40)
 	n2.Status, n2.Error, n2.SentAt = "failed", "smtp: 550", ms(41)
 	got, err = s.ListNotifications(ctx, "acc1")
@@ -582,7 +583,7 @@ func testDeleteAppDataKeepsOrders(t *testing.T, s store.Store) {
 		if err := tx.DeleteAppData(ctx, a1.SDKAppID, ms(5000)); err != nil {
 			return err
 		}
-		expectErr(t, "DeleteAppData(missing)", tx.DeleteAppData(ctx, 1399999999, ms(5000)), store.ErrNotFound)
+		expectErr(t, "DeleteAppData(missing)", tx.DeleteAppData(ctx, 1399999999, ms(5000)), errs.ErrNotFound)
 		got, err := tx.LockApp(ctx, a1.SDKAppID)
 		if err != nil || got.Status != "deleted" || !got.DeletedAt.Equal(ms(5000)) {
 			t.Fatalf("LockApp(deleted) = %+v, %v", got, err)
@@ -669,7 +670,7 @@ func testPromotions(t *testing.T, s store.Store) {
 	push := store.Promotion{Addon: "push", FreeUntil: ms(200), SetAt: ms(10)}
 	bot := store.Promotion{Addon: "chatbot_messages", FreeUntil: ms(100), SetAt: ms(10)}
 	inTx(t, s, func(tx store.CommerceTx) error {
-		if _, err := tx.PromotionOf(ctx, "push"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := tx.PromotionOf(ctx, "push"); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("PromotionOf(none) = %v, want ErrNotFound", err)
 		}
 		for _, p := range []store.Promotion{push, bot} {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -37,8 +38,8 @@ func testAdmitMonthly(t *testing.T, s store.Store) {
 	expect(app1, march, "u1", 0, true, nil)  // first time
 	expect(app1, march, "u1", 0, false, nil) // again
 	expect(app1, march, "u2", 2, true, nil)
-	expect(app1, march, "u3", 2, false, store.ErrLimit) // full
-	expect(app1, march, "u1", 2, false, nil)            // counted users are admitted
+	expect(app1, march, "u3", 2, false, errs.ErrLimit) // full
+	expect(app1, march, "u1", 2, false, nil)           // counted users are admitted
 	expect(app1, march, "u2", 2, false, nil)
 	if n := count(t, s, app1, march); n != 2 {
 		t.Fatalf("CountMonthly = %d, want 2: the refused user was recorded", n)
@@ -50,13 +51,13 @@ func testAdmitMonthly(t *testing.T, s store.Store) {
 	}
 	// Months are separate.
 	expect(app1, april, "u1", 1, true, nil)
-	expect(app1, april, "u2", 1, false, store.ErrLimit)
+	expect(app1, april, "u2", 1, false, errs.ErrLimit)
 	if n := count(t, s, app1, april); n != 1 {
 		t.Fatalf("CountMonthly(april) = %d, want 1", n)
 	}
 	// Apps are separate.
 	expect(app2, march, "u1", 1, true, nil)
-	expect(app2, march, "u9", 1, false, store.ErrLimit)
+	expect(app2, march, "u9", 1, false, errs.ErrLimit)
 	if n := count(t, s, app2, march); n != 1 {
 		t.Fatalf("CountMonthly(app2) = %d, want 1", n)
 	}
@@ -69,7 +70,7 @@ func testAdmitMonthlyConcurrent(t *testing.T, s store.Store) {
 	const month, capacity, users = "2025-03", 20, 50
 	var wg sync.WaitGroup
 	firsts, limits := make(chan string, users), make(chan string, users)
-	errs := make(chan error, users)
+	failures := make(chan error, users)
 	for i := range users {
 		wg.Add(1)
 		go func() {
@@ -79,16 +80,16 @@ func testAdmitMonthlyConcurrent(t *testing.T, s store.Store) {
 			switch {
 			case err == nil && first:
 				firsts <- user
-			case isErr(err, store.ErrLimit) && !first:
+			case isErr(err, errs.ErrLimit) && !first:
 				limits <- user
 			default:
-				errs <- fmt.Errorf("%s: %v, %v", user, first, err)
+				failures <- fmt.Errorf("%s: %v, %v", user, first, err)
 			}
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
+	close(failures)
+	for err := range failures {
 		t.Fatalf("AdmitMonthly: %v", err)
 	}
 	if len(firsts) != capacity || len(limits) != users-capacity {
@@ -106,7 +107,7 @@ func testAdmitMonthlyConcurrent(t *testing.T, s store.Store) {
 	}
 	close(limits)
 	for u := range limits {
-		if _, err := admit(t, s, app1, month, u, capacity); !isErr(err, store.ErrLimit) {
+		if _, err := admit(t, s, app1, month, u, capacity); !isErr(err, errs.ErrLimit) {
 			t.Fatalf("refused user %s again: %v", u, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -266,7 +267,7 @@ func testRecall(t *testing.T, s store.Store) {
 	// Unknown keys: in the conversation with the wrong peer, or never sent.
 	res = apply(t, s, recall("alice", "carol", k2, 30), recall("alice", "bob", "99_1_1", 30), recall("alice", "bob", "garbage", 30))
 	for i, r := range res {
-		if !isErr(r.Err, store.ErrNotFound) || len(r.Entries) != 0 {
+		if !isErr(r.Err, errs.ErrNotFound) || len(r.Entries) != 0 {
 			t.Fatalf("recall %d of an unknown key: %+v, want ErrNotFound", i, r)
 		}
 	}
@@ -281,7 +282,7 @@ func testRecallUnknownKeyRestCommits(t *testing.T, s store.Store) {
 		next,
 		recall("alice", "bob", k, 4),
 	)
-	if !isErr(res[0].Err, store.ErrNotFound) {
+	if !isErr(res[0].Err, errs.ErrNotFound) {
 		t.Fatalf("recall of unknown key: Err = %v, want ErrNotFound", res[0].Err)
 	}
 	if res[1].Err != nil || res[2].Err != nil {
@@ -571,11 +572,11 @@ func testFindMessage(t *testing.T, s store.Store) {
 		{"alice", "bob", "garbage"},
 		{"alice", "bob", ""},
 	} {
-		if _, err := s.FindMessage(ctx, app1, c.owner, c.peer, c.key); !isErr(err, store.ErrNotFound) {
+		if _, err := s.FindMessage(ctx, app1, c.owner, c.peer, c.key); !isErr(err, errs.ErrNotFound) {
 			t.Fatalf("FindMessage(%s, %s, %q): %v, want ErrNotFound", c.owner, c.peer, c.key, err)
 		}
 	}
-	if _, err := s.FindMessage(ctx, app2, "alice", "bob", k); !isErr(err, store.ErrNotFound) {
+	if _, err := s.FindMessage(ctx, app2, "alice", "bob", k); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("FindMessage in app2: %v, want ErrNotFound", err)
 	}
 }

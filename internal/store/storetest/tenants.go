@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -62,13 +63,13 @@ func testAccounts(t *testing.T, s store.Store) {
 
 	dup := account("acc1")
 	dup.Name = "other"
-	if err := s.CreateAccount(ctx, dup); !isErr(err, store.ErrExists) {
+	if err := s.CreateAccount(ctx, dup); !isErr(err, errs.ErrExists) {
 		t.Fatalf("duplicate CreateAccount: %v, want ErrExists", err)
 	}
 	if got, _ := s.GetAccount(ctx, "acc1"); got.Name != want.Name {
 		t.Fatalf("duplicate CreateAccount changed the account: %+v", got)
 	}
-	if _, err := s.GetAccount(ctx, "nobody"); !isErr(err, store.ErrNotFound) {
+	if _, err := s.GetAccount(ctx, "nobody"); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("GetAccount(missing): %v, want ErrNotFound", err)
 	}
 }
@@ -115,10 +116,10 @@ func testCreateAppAllocatesIDs(t *testing.T, s store.Store) {
 	if d.Status != "deleted" || !d.DeletedAt.Equal(deletedAt) || d.Name != "two" {
 		t.Fatalf("deleted app = %+v", d)
 	}
-	if _, err := s.GetApp(ctx, 1399999999); !isErr(err, store.ErrNotFound) {
+	if _, err := s.GetApp(ctx, 1399999999); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("GetApp(missing): %v, want ErrNotFound", err)
 	}
-	if err := s.DeleteApp(ctx, 1399999999, deletedAt); !isErr(err, store.ErrNotFound) {
+	if err := s.DeleteApp(ctx, 1399999999, deletedAt); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("DeleteApp(missing): %v, want ErrNotFound", err)
 	}
 }
@@ -128,7 +129,7 @@ func testCreateAppLimit(t *testing.T, s store.Store) {
 	createAccount(t, s, "acc2")
 	a := createApp(t, s, "acc1", "a", 2)
 	createApp(t, s, "acc1", "b", 2)
-	if _, err := s.CreateApp(ctx, app("acc1", "c"), 2); !isErr(err, store.ErrLimit) {
+	if _, err := s.CreateApp(ctx, app("acc1", "c"), 2); !isErr(err, errs.ErrLimit) {
 		t.Fatalf("CreateApp beyond maxApps: %v, want ErrLimit", err)
 	}
 	// Another account has its own limit.
@@ -138,7 +139,7 @@ func testCreateAppLimit(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	createApp(t, s, "acc1", "c", 2)
-	if _, err := s.CreateApp(ctx, app("acc1", "d"), 2); !isErr(err, store.ErrLimit) {
+	if _, err := s.CreateApp(ctx, app("acc1", "d"), 2); !isErr(err, errs.ErrLimit) {
 		t.Fatalf("CreateApp beyond maxApps after delete: %v, want ErrLimit", err)
 	}
 	apps, err := s.ListApps(ctx, "acc1")
@@ -151,10 +152,10 @@ func testCreateAppLimit(t *testing.T, s store.Store) {
 }
 
 func testCreateAppMissingAccount(t *testing.T, s store.Store) {
-	if _, err := s.CreateApp(ctx, app("nobody", "a"), 5); !isErr(err, store.ErrNotFound) {
+	if _, err := s.CreateApp(ctx, app("nobody", "a"), 5); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("CreateApp for a missing account: %v, want ErrNotFound", err)
 	}
-	if _, err := s.GetApp(ctx, 1400000001); !isErr(err, store.ErrNotFound) {
+	if _, err := s.GetApp(ctx, 1400000001); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("GetApp after refused CreateApp: %v, want ErrNotFound", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -81,7 +82,7 @@ func testDeleteUsers(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteUsers in app1 touched app2: %v", users)
 	}
 	// The profile went with the user.
-	if err := s.SetProfile(ctx, app1, "alice", map[string]string{"a": "b"}); !isErr(err, store.ErrNotFound) {
+	if err := s.SetProfile(ctx, app1, "alice", map[string]string{"a": "b"}); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("SetProfile of a deleted user: %v, want ErrNotFound", err)
 	}
 	if err := s.ImportUsers(ctx, app1, []store.User{{UserID: "alice"}}); err != nil {
@@ -136,10 +137,10 @@ func testSetProfile(t *testing.T, s store.Store) {
 	if p := getUsers(t, s, app1, "alice")["alice"].Profile; !reflect.DeepEqual(p, want) {
 		t.Fatalf("Profile = %v, want %v", p, want)
 	}
-	if err := s.SetProfile(ctx, app1, "nobody", map[string]string{"a": "b"}); !isErr(err, store.ErrNotFound) {
+	if err := s.SetProfile(ctx, app1, "nobody", map[string]string{"a": "b"}); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("SetProfile(missing): %v, want ErrNotFound", err)
 	}
-	if err := s.SetProfile(ctx, app2, "alice", map[string]string{"a": "b"}); !isErr(err, store.ErrNotFound) {
+	if err := s.SetProfile(ctx, app2, "alice", map[string]string{"a": "b"}); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("SetProfile(alice of another app): %v, want ErrNotFound", err)
 	}
 }
