@@ -432,3 +432,17 @@ func TestCLIClockOnTheRealClock(t *testing.T) {
 		t.Fatalf("clock advance on the real clock: %+v", r)
 	}
 }
+
+// A balance above the cap of one input amount (100,000,000.00) is still read and
+// printed: the cap bounds what comes in, not what the server answers.
+func TestCLIBalanceBeyondInputCap(t *testing.T) {
+	s := newCommerceCLITestServer(t)
+	acc, _ := s.setup(t)
+	r := s.cli(t, "account", "topup", "--account", acc, "--cash", "60000000", "--credit", "60000000", "--request-id", "big")
+	if r.code != 0 || !strings.Contains(r.stdout, "120000000.00") {
+		t.Fatalf("topup beyond the input cap: %+v", r)
+	}
+	if r := s.cli(t, "account", "show", "--account", acc); r.code != 0 || !strings.Contains(r.stdout, "120000000.00") {
+		t.Fatalf("account show: %+v", r)
+	}
+}

@@ -89,7 +89,9 @@ func (c *Cents) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("an amount must be a decimal string such as \"399.00\"")
 	}
-	v, err := Parse(s)
+	// A stored amount (a balance, a total) may exceed MaxAmount, the bound of one
+	// amount from input: reading one back is bounded only by int64.
+	v, err := parse(s, math.MaxInt64)
 	if err != nil {
 		return err
 	}
@@ -97,10 +99,14 @@ func (c *Cents) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Parse reads a decimal amount of dollars with at most two decimals: "399",
-// "399.5", "399.00", "-12.05". Anything else (exponents, thousands separators,
-// three decimals, a currency sign) is refused rather than guessed at.
-func Parse(s string) (Cents, error) {
+// Parse reads an amount given as input: a decimal amount of dollars with at most
+// two decimals ("399", "399.5", "399.00", "-12.05"), at most MaxAmount in
+// magnitude. Anything else (exponents, thousands separators, three decimals, a
+// currency sign) is refused rather than guessed at.
+func Parse(s string) (Cents, error) { return parse(s, MaxAmount) }
+
+// parse reads a decimal amount of at most max in magnitude.
+func parse(s string, max Cents) (Cents, error) {
 	orig := s
 	neg := false
 	if strings.HasPrefix(s, "-") {
@@ -116,8 +122,8 @@ func Parse(s string) (Cents, error) {
 	w, err := strconv.ParseInt(whole, 10, 64)
 	f, _ := strconv.ParseInt(frac, 10, 64)
 	v := w*100 + f
-	if err != nil || w > int64(MaxAmount/100) || v > int64(MaxAmount) {
-		return 0, fmt.Errorf("amount %q is larger than the largest accepted amount %s", orig, MaxAmount)
+	if err != nil || w > int64(max/100) || v < 0 || v > int64(max) {
+		return 0, fmt.Errorf("amount %q is larger than the largest accepted amount %s", orig, max)
 	}
 	if neg {
 		v = -v

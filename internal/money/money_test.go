@@ -150,3 +150,24 @@ func TestParseCap(t *testing.T) {
 		}
 	}
 }
+
+// An amount read back from JSON (a balance, a total) is not bound by the input
+// cap: a balance above MaxAmount round-trips; only int64 bounds it.
+func TestJSONBeyondInputCap(t *testing.T) {
+	var v struct{ A Cents }
+	big := MaxAmount*10 + 1
+	b, _ := json.Marshal(struct{ A Cents }{big})
+	if err := json.Unmarshal(b, &v); err != nil || v.A != big {
+		t.Fatalf("round trip of %s: %s, %v", big, v.A, err)
+	}
+	max := Cents(math.MaxInt64)
+	b, _ = json.Marshal(struct{ A Cents }{max})
+	if err := json.Unmarshal(b, &v); err != nil || v.A != max {
+		t.Fatalf("round trip of the largest amount: %s, %v", v.A, err)
+	}
+	for _, bad := range []string{`{"A":"92233720368547758.08"}`, `{"A":"92233720368547758.99"}`, `{"A":"99999999999999999999"}`} {
+		if err := json.Unmarshal([]byte(bad), &v); err == nil {
+			t.Errorf("%s read as %s, want a refusal", bad, v.A)
+		}
+	}
+}
