@@ -8,15 +8,22 @@
 package lifecycle
 
 import (
-	"github.com/chatd/chatd/internal/errs"
 	"time"
+
+	"github.com/chatd/chatd/internal/errs"
 )
+
+// MaxMove bounds one move of a manual clock (Advance or Set): about 100 years,
+// far below what a time.Duration holds, and a bound on the jobs one request runs.
+const MaxMove = 36600 * 24 * time.Hour
 
 var (
 	// ErrRealClock refuses moving the clock of a server that runs on the real clock.
 	ErrRealClock = errs.Kind(errs.ErrConflict, "the server runs on the real clock: start it with --fake-clock to move time")
 	// ErrBackwards refuses moving the clock back: jobs that ran cannot be undone.
 	ErrBackwards = errs.Kind(errs.ErrInvalid, "the clock only moves forward")
+	// ErrTooFar refuses a move of the clock longer than MaxMove.
+	ErrTooFar = errs.Kind(errs.ErrInvalid, "the clock moves at most 36600 days at a time")
 )
 
 // Report says what a run of the scheduler did.

@@ -524,6 +524,14 @@ func TestClockAPI(t *testing.T) {
 		if _, err := w.sch.Set(ctx, t0.Add(-time.Second)); !errors.Is(err, lifecycle.ErrBackwards) {
 			t.Errorf("Set to the past: %v, want ErrBackwards", err)
 		}
+		// One move is bounded (a clock set to year 9999 would run bills for
+		// millennia inside one request).
+		if _, err := w.sch.Set(ctx, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)); !errors.Is(err, lifecycle.ErrTooFar) {
+			t.Errorf("Set to year 9999: %v, want ErrTooFar", err)
+		}
+		if _, err := w.sch.Advance(ctx, lifecycle.MaxMove+time.Second); !errors.Is(err, lifecycle.ErrTooFar) {
+			t.Errorf("Advance past MaxMove: %v, want ErrTooFar", err)
+		}
 		wantTime(t, "clock after refused moves", w.clk.Now(), t0)
 
 		real := lifecycle.New(lifecycle.Config{Store: w.st, Clock: clock.Real{}})

@@ -95,6 +95,9 @@ func (s *Scheduler) Advance(ctx context.Context, d time.Duration) (Report, error
 	if d <= 0 {
 		return Report{}, fmt.Errorf("%w: advance by a positive duration, not %s", ErrBackwards, d)
 	}
+	if d > MaxMove {
+		return Report{}, fmt.Errorf("%w: not %s", ErrTooFar, d)
+	}
 	return s.runTo(ctx, s.Now().Add(d))
 }
 
@@ -105,6 +108,9 @@ func (s *Scheduler) Set(ctx context.Context, t time.Time) (Report, error) {
 	}
 	if t.Before(s.Now()) {
 		return Report{}, fmt.Errorf("%w: %s is before the current time %s", ErrBackwards, t.UTC().Format(time.RFC3339), s.Now().Format(time.RFC3339))
+	}
+	if t.Sub(s.Now()) > MaxMove {
+		return Report{}, fmt.Errorf("%w: %s is too far after the current time %s", ErrTooFar, t.UTC().Format(time.RFC3339), s.Now().Format(time.RFC3339))
 	}
 	return s.runTo(ctx, t.UTC())
 }

@@ -819,9 +819,8 @@ func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, Clock{Now: rfc3339(now), Fake: s.Fake(), From: rfc3339(rep.From), Jobs: &jobs})
 }
 
-// maxAdvanceDays bounds a move of the clock (about 100 years), far below what a
-// time.Duration holds.
-const maxAdvanceDays = 36600
+// maxAdvanceDays is lifecycle.MaxMove in days (the unit of ParseAdvance).
+const maxAdvanceDays = int64(lifecycle.MaxMove / (24 * time.Hour))
 
 // ParseAdvance reads how far to move the clock: a Go duration ("720h", "90m"),
 // optionally preceded by whole days ("30d", "1d12h"). It must be positive.
