@@ -85,6 +85,24 @@ func TestValidateBody(t *testing.T) {
 		{`[{"MsgType":"TIMTextElem","MsgContent":"text"}]`, errs.MsgBodyInvalid},
 		{`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"` + strings.Repeat("x", MaxMsgBodyBytes) + `"}}]`, errs.MsgTooLong},
 		{`[{"MsgType":`, errs.MsgBodyInvalid},
+		// Every element type with its fields well typed, extra fields kept.
+		{`[{"MsgType":"TIMLocationElem","MsgContent":{"Desc":"d","Latitude":22.5,"Longitude":113.9}}]`, 0},
+		{`[{"MsgType":"TIMSoundElem","MsgContent":{"Url":"u","UUID":"x","Size":1,"Second":2,"Download_Flag":2}}]`, 0},
+		{`[{"MsgType":"TIMImageElem","MsgContent":{"UUID":"x","ImageFormat":1,"ImageInfoArray":[{"Type":1,"Size":2,"Width":3,"Height":4,"URL":"u"}]}}]`, 0},
+		{`[{"MsgType":"TIMFileElem","MsgContent":{"Url":"u","UUID":"x","FileSize":1,"FileName":"f","Download_Flag":2}}]`, 0},
+		{`[{"MsgType":"TIMVideoFileElem","MsgContent":{"VideoUrl":"u","VideoUUID":"x","VideoSize":1,"VideoSecond":2,"VideoFormat":"mp4","VideoDownloadFlag":2,"ThumbUrl":"t","ThumbUUID":"y","ThumbSize":1,"ThumbWidth":2,"ThumbHeight":3,"ThumbFormat":"jpg","ThumbDownloadFlag":2}}]`, 0},
+		{`[{"MsgType":"TIMCustomElem","MsgContent":{"Data":"x","Desc":"d","Ext":"e","Sound":"s","Extra":[1]}}]`, 0},
+		// A field of another JSON type than the reference's.
+		{`[{"MsgType":"TIMTextElem","MsgContent":{"Text":5}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMTextElem","MsgContent":{"Text":{"evil":[1,2]}}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMLocationElem","MsgContent":{"Latitude":"north"}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMFaceElem","MsgContent":{"Index":"1"}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMCustomElem","MsgContent":{"Data":1}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMImageElem","MsgContent":{"UUID":5,"ImageInfoArray":"x"}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMImageElem","MsgContent":{"ImageInfoArray":[{"Width":"wide"}]}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMSoundElem","MsgContent":{"Second":1.5}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMFileElem","MsgContent":{"FileSize":"big"}}]`, errs.MsgBodyInvalid},
+		{`[{"MsgType":"TIMVideoFileElem","MsgContent":{"ThumbWidth":true}}]`, errs.MsgBodyInvalid},
 	}
 	for _, tt := range tests {
 		err := ValidateBody(json.RawMessage(tt.body))

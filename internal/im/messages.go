@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -33,10 +34,54 @@ const (
 	MaxMsgLifetime = 7 * 24 * time.Hour
 )
 
-// elementTypes are the message element types of the reference protocol.
-var elementTypes = map[string]bool{
-	"TIMTextElem": true, "TIMLocationElem": true, "TIMFaceElem": true, "TIMCustomElem": true,
-	"TIMSoundElem": true, "TIMImageElem": true, "TIMFileElem": true, "TIMVideoFileElem": true,
+// elementTypes are the message element types of the reference protocol, each
+// with the types of its MsgContent fields (the reference SDK models): a field of
+// another JSON type is refused (90002), since clients decode these fields with
+// fixed types. Fields not listed are kept as they are.
+var elementTypes = map[string]func() any{
+	"TIMTextElem": func() any { return new(struct{ Text string }) },
+	"TIMLocationElem": func() any {
+		return new(struct {
+			Desc                string
+			Latitude, Longitude float64
+		})
+	},
+	"TIMFaceElem": func() any {
+		return new(struct {
+			Index int64
+			Data  string
+		})
+	},
+	"TIMCustomElem": func() any { return new(struct{ Data, Desc, Ext, Sound string }) },
+	"TIMSoundElem": func() any {
+		return new(struct {
+			Url, UUID                   string
+			Size, Second, Download_Flag int64
+		})
+	},
+	"TIMImageElem": func() any {
+		return new(struct {
+			UUID           string
+			ImageFormat    int64
+			ImageInfoArray []struct {
+				Type, Size, Width, Height int64
+				URL                       string
+			}
+		})
+	},
+	"TIMFileElem": func() any {
+		return new(struct {
+			Url, UUID, FileName     string
+			FileSize, Download_Flag int64
+		})
+	},
+	"TIMVideoFileElem": func() any {
+		return new(struct {
+			VideoUrl, VideoUUID, VideoFormat, ThumbUrl, ThumbUUID, ThumbFormat string
+			VideoSize, VideoSecond, VideoDownloadFlag                          int64
+			ThumbSize, ThumbWidth, ThumbHeight, ThumbDownloadFlag              int64
+		})
+	},
 }
 
 // ValidateBody checks a MsgBody: a non-empty JSON array of {MsgType, MsgContent}.
@@ -62,14 +107,36 @@ func ValidateBody(body json.RawMessage) error {
 		return errs.New(errs.MsgBodyInvalid, "MsgBody has no elements")
 	}
 	for i, e := range elems {
-		if !elementTypes[e.MsgType] {
+		content, ok := elementTypes[e.MsgType]
+		if !ok {
 			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgType %q is not a known element type", i, e.MsgType)
 		}
 		if c := bytes.TrimSpace(e.MsgContent); len(c) == 0 || c[0] != '{' {
 			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgContent must be an object", i)
 		}
+		var typ *json.UnmarshalTypeError
+		if err := json.Unmarshal(e.MsgContent, content()); errors.As(err, &typ) {
+			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgContent.%s of %s must be %s, not %s", i, typ.Field, e.MsgType, jsonType(typ.Type.Kind()), typ.Value)
+		} else if err != nil {
+			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgContent is malformed", i)
+		}
 	}
 	return nil
+}
+
+// jsonType names the JSON type of a Go kind, for error messages.
+func jsonType(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Int64:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "an array"
+	}
+	return "an object"
 }
 
 // SendRequest is a one-to-one message to send.
