@@ -432,13 +432,9 @@ func (s *session) run(ctx context.Context) {
 			s.reply(Frame{Op: OpError, Code: errs.InvalidParameters, Message: "frames are JSON text"})
 			continue
 		}
-		if f, err := checkFrame(data); err != nil {
-			s.reply(Frame{Op: f.Op, ID: f.ID, Code: errs.JSONParse, Message: err.Error()})
-			continue
-		}
-		var f Frame
-		if err := json.Unmarshal(data, &f); err != nil {
-			s.reply(Frame{Op: OpError, Code: errs.JSONParse, Message: "malformed JSON frame: " + err.Error()})
+		f, bad := decodeFrame(data)
+		if bad != nil {
+			s.reply(*bad)
 			continue
 		}
 		if s.gw.metrics.Frames != nil {
@@ -455,12 +451,13 @@ func (s *session) login(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	if f, err := checkFrame(data); err != nil {
-		s.refuse(Frame{Op: OpLogin, ID: f.ID, Code: errs.JSONParse, Message: err.Error()})
+	f, bad := decodeFrame(data)
+	if bad != nil {
+		bad.Op = OpLogin
+		s.refuse(*bad)
 		return false
 	}
-	var f Frame
-	if typ != websocket.TextMessage || json.Unmarshal(data, &f) != nil || f.Op != OpLogin {
+	if typ != websocket.TextMessage || f.Op != OpLogin {
 		s.refuse(Frame{Op: OpLogin, Code: errs.InvalidParameters, Message: "the first frame must be a JSON login frame"})
 		return false
 	}
@@ -570,20 +567,36 @@ func (s *session) errFrame(op, id string, err error) Frame {
 // errMessage is the client-visible text of err: never storage text.
 func errMessage(err error) string { return errs.Message(err) }
 
-// checkFrame applies the input rule to a raw frame before it is decoded (decoding
-// would turn invalid UTF-8 into U+FFFD). On failure it returns what could be read
-// of the frame, so that the error reply carries the op and id.
-func checkFrame(data []byte) (Frame, error) {
+// decodeFrame applies the input rule to a raw frame (before decoding, which would
+// turn invalid UTF-8 into U+FFFD) and decodes it. On failure it returns the error
+// reply (60003), which repeats the frame's op and id when they can be read, so a
+// client waiting for that id gets its answer; the message names JSON types, never
+// Go ones.
+func decodeFrame(data []byte) (Frame, *Frame) {
+	var f Frame
 	err := input.JSON(data)
 	if err == nil {
-		return Frame{}, nil
+		// Unmarshal goes on past a field of the wrong type, so op and id are read.
+		err = json.Unmarshal(data, &f)
+	} else {
+		_ = json.Unmarshal(data, &f)
 	}
-	var f Frame
-	_ = json.Unmarshal(data, &f)
-	if f.Op == "" || input.Text(f.Op) != nil || input.Text(f.ID) != nil {
+	if err == nil {
+		return f, nil
+	}
+	if f.Op == "" || input.Identifier(f.Op, 64) != nil || input.Text(f.ID) != nil {
 		f.Op, f.ID = OpError, ""
 	}
-	return f, fmt.Errorf("frame: %w", err)
+	var typ *json.UnmarshalTypeError
+	var syn *json.SyntaxError
+	msg := "frame: " + err.Error()
+	switch {
+	case errors.As(err, &typ):
+		msg = fmt.Sprintf("frame field %s must be %s, not %s", typ.Field, input.JSONKind(typ.Type), typ.Value)
+	case errors.As(err, &syn):
+		msg = fmt.Sprintf("frame is not valid JSON (at byte %d)", syn.Offset)
+	}
+	return Frame{}, &Frame{Op: f.Op, ID: f.ID, Code: errs.JSONParse, Message: msg}
 }
 
 func (s *session) reply(f Frame) {

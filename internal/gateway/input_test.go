@@ -82,3 +82,37 @@ func TestFramesWithBadStrings(t *testing.T) {
 		t.Errorf("bob's log: seq %d, %v; want nothing stored", seq, err)
 	}
 }
+
+// A frame with a field of the wrong JSON type is answered 60003 with its op and id
+// (a client waiting for that id gets its answer) and a message that names JSON
+// types, not Go ones; a frame that is not JSON gets an "error" reply.
+func TestFramesWithWrongTypes(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	c := e.raw()
+	defer c.Close()
+	if f := roundTrip(t, c, `{"op":"login","id":"1","sdkappid":"1400000001"}`); f.Code != errs.JSONParse || f.Op != "login" || f.ID != "1" {
+		t.Fatalf("login with a string sdkappid: %+v", f)
+	}
+	c = e.raw()
+	defer c.Close()
+	login, _ := json.Marshal(map[string]any{"op": "login", "id": "1", "sdkappid": e.app.SDKAppID, "user": "alice", "usersig": e.sig("alice"), "platform": "Web"})
+	if f := roundTrip(t, c, string(login)); f.Code != 0 {
+		t.Fatalf("login: %+v", f)
+	}
+	for frame, field := range map[string]string{
+		`{"op":"send","id":"8","to":5,"client_msg_id":"c5"}`:   "to",
+		`{"op":"sync","id":"12","after":99999999999999999999}`: "after",
+		`{"op":"sync","id":"13","after":"0"}`:                  "after",
+	} {
+		f := roundTrip(t, c, frame)
+		var want struct{ Op, ID string }
+		json.Unmarshal([]byte(frame), &want)
+		if f.Code != errs.JSONParse || f.Op != want.Op || f.ID != want.ID || !strings.Contains(f.Message, field) ||
+			strings.Contains(f.Message, "Go struct") || strings.Contains(f.Message, "int64 ") {
+			t.Errorf("%s: %+v", frame, f)
+		}
+	}
+	if f := roundTrip(t, c, `{"op":"send","id":`); f.Code != errs.JSONParse || f.Op != "error" {
+		t.Errorf("not JSON: %+v", f)
+	}
+}

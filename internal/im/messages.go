@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -116,27 +115,12 @@ func ValidateBody(body json.RawMessage) error {
 		}
 		var typ *json.UnmarshalTypeError
 		if err := json.Unmarshal(e.MsgContent, content()); errors.As(err, &typ) {
-			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgContent.%s of %s must be %s, not %s", i, typ.Field, e.MsgType, jsonType(typ.Type.Kind()), typ.Value)
+			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgContent.%s of %s must be %s, not %s", i, typ.Field, e.MsgType, input.JSONKind(typ.Type), typ.Value)
 		} else if err != nil {
 			return errs.New(errs.MsgBodyInvalid, "MsgBody[%d].MsgContent is malformed", i)
 		}
 	}
 	return nil
-}
-
-// jsonType names the JSON type of a Go kind, for error messages.
-func jsonType(k reflect.Kind) string {
-	switch k {
-	case reflect.String:
-		return "a string"
-	case reflect.Int64:
-		return "an integer"
-	case reflect.Float64:
-		return "a number"
-	case reflect.Slice:
-		return "an array"
-	}
-	return "an object"
 }
 
 // SendRequest is a one-to-one message to send.

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"github.com/chatd/chatd/internal/errs"
 	"net/url"
+	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -159,3 +160,24 @@ func firstInvalid(b []byte) int {
 
 // printable quotes s for an error message, safe whatever it holds.
 func printable(s string) string { return fmt.Sprintf("%q", s) }
+
+// JSONKind names the JSON type a Go type is decoded from, for error messages that
+// must not show Go type names: "a string", "an integer in the range of int64", ....
+func JSONKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fmt.Sprintf("an integer in the range of %s", t.Kind())
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return t.String()
+}

@@ -13,11 +13,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -188,30 +186,10 @@ func (c *call) decode(v any) error {
 	case errors.As(err, &syn):
 		return errs.New(c.fam.jsonCode, "request body is not valid JSON: %v (at byte %d)", syn, syn.Offset)
 	case errors.As(err, &typ) && typ.Field != "":
-		return errs.New(c.fam.typeCode(typ.Field), "field %s must be %s, not %s", typ.Field, jsonKind(typ.Type), typ.Value)
+		return errs.New(c.fam.typeCode(typ.Field), "field %s must be %s, not %s", typ.Field, input.JSONKind(typ.Type), typ.Value)
 	default:
 		return errs.New(c.fam.jsonCode, "request body cannot be read: %v", err)
 	}
-}
-
-// jsonKind names the JSON type a Go type is decoded from.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return fmt.Sprintf("an integer in the range of %s", t.Kind())
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	}
-	return t.String()
 }
 
 // errInfo is the text of an error for a per-item ResultInfo (never storage text).
