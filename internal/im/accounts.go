@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -109,7 +110,8 @@ const (
 )
 
 // standardTags maps each standard profile tag to its allowed string values (nil: any
-// string) or to numeric (the value must be a non-negative integer).
+// string) or to numeric (the value must be an integer from 0 to 2^32-1, the
+// reference's uint32).
 var standardTags = map[string][]string{
 	TagNick:                          nil,
 	"Tag_Profile_IM_Gender":          {"Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"},
@@ -185,8 +187,9 @@ func validProfileItem(it ProfileItem) error {
 	}
 	switch {
 	case len(allowed) == 1 && allowed[0] == "#num":
-		if !isNum {
-			return errs.New(errs.ProfileTypeMismatch, "value of %s must be a non-negative integer", it.Tag)
+		// The reference's standard numeric tags are uint32.
+		if !isNum || num > math.MaxUint32 {
+			return errs.New(errs.ProfileTypeMismatch, "value of %s must be an integer from 0 to %d", it.Tag, uint32(math.MaxUint32))
 		}
 	case !isString:
 		return errs.New(errs.ProfileTypeMismatch, "value of %s must be a string", it.Tag)

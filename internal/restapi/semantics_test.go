@@ -2,6 +2,7 @@ package restapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -259,6 +260,9 @@ func TestReferenceErrorCodes(t *testing.T) {
 			{"set custom key too long", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_Custom_123456789", "Value": "x"}}}, 40009},
 			{"set number for a string tag", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Nick", "Value": 5}}}, 40610},
 			{"set string for a number tag", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Level", "Value": "5"}}}, 40610},
+			{"set number over uint32", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Level", "Value": json.RawMessage("9223372036854775808")}}}, 40610},
+			{"set birthday over uint32", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_BirthDay", "Value": int64(99999999999999)}}}, 40610},
+			{"set negative number", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Role", "Value": -1}}}, 40610},
 			{"set object value", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_Custom_a", "Value": M{}}}}, 40610},
 			{"set value outside the set", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Gender", "Value": "Robot"}}}, 40605},
 			{"set value over 500 bytes", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Nick", "Value": strings.Repeat("x", 501)}}}, 40601},
