@@ -299,8 +299,9 @@ type Report struct {
 	OfferedPerS       float64 `json:"offered_per_s"`
 	WarmupS           float64 `json:"warmup_s"`
 	DurationS         float64 `json:"duration_s"`
-	DrainS            float64 `json:"drain_s"` // how long the drain took
-	Sent              int64   `json:"sent"`    // measured messages written to the server
+	DrainS            float64 `json:"drain_s"`   // how long the drain took
+	Scheduled         int64   `json:"scheduled"` // messages due in the whole run, warm-up included
+	Sent              int64   `json:"sent"`      // measured messages written to the server
 	SentPerS          float64 `json:"sent_per_s"`
 	Delivered         int64   `json:"delivered"`       // measured messages received by the end of the drain
 	DeliveredPerS     float64 `json:"delivered_per_s"` // receptions during the measured phase, per second
@@ -325,7 +326,7 @@ func (r *Run) report(drained time.Duration) Report {
 	rep := Report{
 		Mode: "open", Connections: len(r.conns), OfferedPerS: r.cfg.Rate,
 		WarmupS: r.cfg.Warmup.Seconds(), DurationS: secs, DrainS: math.Round(drained.Seconds()*100) / 100,
-		Sent: r.sent.Load(), Delivered: r.delivered.Load(),
+		Scheduled: r.total, Sent: r.sent.Load(), Delivered: r.delivered.Load(),
 		Latency: summary(&r.lat), AckLatency: summary(&r.ackLat),
 		MaxSendLagMs: math.Round(float64(r.maxLag.Load())/1e4) / 100,
 		Acked:        r.acked.Load(), Refused: r.refused.Load(), DuplicateAcks: r.dupAcks.Load(),
