@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -183,15 +184,7 @@ func (c *conn) attach(ws *websocket.Conn) {
 		}
 		return
 	}
-	c.pmu.Lock()
-	var todo []int
-	for n := c.low; n < c.next; n++ {
-		if !c.settled.has(n) {
-			todo = append(todo, n)
-		}
-	}
-	c.pmu.Unlock()
-	for _, n := range todo {
+	for _, n := range c.unsettled() {
 		if n < c.wrote {
 			c.r.resent.Add(1)
 		}
@@ -199,6 +192,20 @@ func (c *conn) attach(ws *websocket.Conn) {
 			return
 		}
 	}
+}
+
+// unsettled lists, in order, the messages scheduled and neither acknowledged nor
+// refused; the caller holds wmu.
+func (c *conn) unsettled() []int {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	var todo []int
+	for n := c.low; n < c.next; n++ {
+		if !c.settled.has(n) {
+			todo = append(todo, n)
+		}
+	}
+	return todo
 }
 
 // send schedules message n and writes it when connected; a disconnected sender
@@ -267,14 +274,19 @@ func (c *conn) ping() {
 }
 
 func (c *conn) read(ws *websocket.Conn) {
+	var buf bytes.Buffer // reused: one frame at a time
 	for {
-		_, data, err := ws.ReadMessage()
+		_, rd, err := ws.NextReader()
 		if err != nil {
+			return
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(rd); err != nil {
 			return
 		}
 		now := time.Now()
 		var f inFrame
-		if json.Unmarshal(data, &f) != nil {
+		if json.Unmarshal(buf.Bytes(), &f) != nil {
 			continue
 		}
 		switch f.Op {

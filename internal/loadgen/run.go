@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -158,14 +159,7 @@ func (r *Run) Run(ctx context.Context) (Report, error) {
 	r.t0 = time.Now().Add(50 * time.Millisecond)
 	r.mStart = r.t0.Add(cfg.Warmup)
 	r.mEnd = r.mStart.Add(cfg.Duration)
-	m := int64(math.Ceil(float64(r.mEnd.Sub(r.t0)) / r.period))
-	for m > 0 && !r.t0.Add(time.Duration(float64(m-1)*r.period)).Before(r.mEnd) {
-		m--
-	}
-	for r.t0.Add(time.Duration(float64(m) * r.period)).Before(r.mEnd) {
-		m++
-	}
-	r.total = m
+	r.total = dueCount(r.t0, r.mEnd, r.period)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -190,6 +184,12 @@ func (r *Run) Run(ctx context.Context) (Report, error) {
 			use.sample(ctx, cfg.Usage, r.mStart, r.mEnd)
 		}()
 	}
+	var self usageSamples
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		self.sample(ctx, ProcUsage(os.Getpid), r.mStart, r.mEnd)
+	}()
 	bg.Add(1)
 	go func() { // a receiver sends nothing: keep it within the server's idle limit
 		defer bg.Done()
@@ -233,37 +233,59 @@ func (r *Run) Run(ctx context.Context) (Report, error) {
 	}
 	rep := r.report(drained)
 	use.fill(&rep, crashed)
+	rep.GeneratorCPUCores = max(self.cores(), 0)
 	return rep, ctx.Err()
 }
 
-// sendLoop walks the schedule of the pairs p with p % of == k, sending each
-// message when it is due (late messages at once, never skipped).
-func (r *Run) sendLoop(ctx context.Context, k, of int) {
-	t := time.NewTimer(time.Hour)
-	defer t.Stop()
+// dueCount returns how many messages are due from t0 until end, one every period ns.
+func dueCount(t0, end time.Time, period float64) int64 {
+	due := func(m int64) time.Time { return t0.Add(time.Duration(float64(m) * period)) }
+	m := int64(math.Ceil(float64(end.Sub(t0)) / period))
+	for m > 0 && !due(m-1).Before(end) {
+		m--
+	}
+	for due(m).Before(end) {
+		m++
+	}
+	return m
+}
+
+// walk calls f for the messages of the pairs p with p % of == k in the order they
+// are due, until the end of the measured phase or until f returns false.
+func (r *Run) walk(k, of int, f func(p, n int, due time.Time) bool) {
 	for n := 0; ; n++ {
 		for p := k; p < r.pairs; p += of {
 			due := r.due(p, n)
-			if !due.Before(r.mEnd) {
+			if !due.Before(r.mEnd) || !f(p, n, due) {
 				return
 			}
-			if wait := time.Until(due); wait > 0 {
-				t.Reset(wait)
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-			}
-			for lag := int64(time.Since(due)); ; {
-				m := r.maxLag.Load()
-				if lag <= m || r.maxLag.CompareAndSwap(m, lag) {
-					break
-				}
-			}
-			r.conns[2*p].send(n)
 		}
 	}
+}
+
+// sendLoop sends the messages walk gives it when they are due: late ones at once,
+// none skipped.
+func (r *Run) sendLoop(ctx context.Context, k, of int) {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	r.walk(k, of, func(p, n int, due time.Time) bool {
+		if wait := time.Until(due); wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return false
+			case <-t.C:
+			}
+		}
+		for lag := int64(time.Since(due)); ; {
+			m := r.maxLag.Load()
+			if lag <= m || r.maxLag.CompareAndSwap(m, lag) {
+				break
+			}
+		}
+		r.conns[2*p].send(n)
+		return true
+	})
 }
 
 func sleepUntil(ctx context.Context, at time.Time) bool {
@@ -318,7 +340,8 @@ type Report struct {
 	DupDeliveries     int64   `json:"duplicate_deliveries"` // one client_msg_id under two seqs of a receiver's log
 	ServerCPUCores    float64 `json:"server_cpu_cores"`     // during the measured phase; -1: unknown
 	ServerCPUPerMsgUs float64 `json:"server_cpu_us_per_msg"`
-	ServerRSSBytes    int64   `json:"server_rss_bytes"` // the highest sample of the run; 0: unknown
+	ServerRSSBytes    int64   `json:"server_rss_bytes"`    // the highest sample of the run; 0: unknown
+	GeneratorCPUCores float64 `json:"generator_cpu_cores"` // this process during the measured phase
 }
 
 func (r *Run) report(drained time.Duration) Report {
@@ -366,7 +389,12 @@ func (rep Report) Text() string {
 	} else {
 		b.WriteString("server CPU unknown  ")
 	}
-	fmt.Fprintf(&b, "RSS peak %.1f MiB\n", float64(rep.ServerRSSBytes)/(1<<20))
+	if rep.ServerRSSBytes > 0 {
+		fmt.Fprintf(&b, "RSS peak %.1f MiB\n", float64(rep.ServerRSSBytes)/(1<<20))
+	} else {
+		b.WriteString("RSS unknown\n")
+	}
+	fmt.Fprintf(&b, "generator CPU %.2f cores\n", rep.GeneratorCPUCores)
 	fmt.Fprintf(&b, "generator lag max %.2f ms  acked %d  refused %d  resent %d  duplicate acks %d  reconnects %d  duplicate deliveries %d\n",
 		rep.MaxSendLagMs, rep.Acked, rep.Refused, rep.Resent, rep.DuplicateAcks, rep.Reconnects, rep.DupDeliveries)
 	if rep.LastRefusal != "" {

@@ -148,7 +148,7 @@ func (s *usageSamples) fill(rep *Report, restarted bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rep.ServerRSSBytes = s.peakRSS
-	if s.start == nil || s.end == nil || restarted || s.end.CPU < s.start.CPU {
+	if restarted || s.start == nil || s.end == nil || s.end.CPU < s.start.CPU {
 		return
 	}
 	cpu := s.end.CPU - s.start.CPU
@@ -156,4 +156,14 @@ func (s *usageSamples) fill(rep *Report, restarted bool) {
 	if d := rep.DeliveredPerS * s.span.Seconds(); d > 0 {
 		rep.ServerCPUPerMsgUs = math.Round(float64(cpu.Microseconds())/d*10) / 10
 	}
+}
+
+// cores returns the CPU used between the two samples in cores, or -1 without them.
+func (s *usageSamples) cores() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.start == nil || s.end == nil || s.end.CPU < s.start.CPU {
+		return -1
+	}
+	return math.Round((s.end.CPU-s.start.CPU).Seconds()/s.span.Seconds()*100) / 100
 }
