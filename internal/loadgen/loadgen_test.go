@@ -43,7 +43,7 @@ func TestScheduleWalksEveryDueMessageOnceInOrder(t *testing.T) {
 		}
 		// Brute force: message m is due at t0 + m·period, for pair m % pairs.
 		var want int64
-		for m := 0; r.t0.Add(time.Duration(float64(m)*r.period)).Before(r.mEnd); m++ {
+		for m := 0; r.t0.Add(time.Duration(float64(m) * r.period)).Before(r.mEnd); m++ {
 			if !seen[[2]int{m % tc.pairs, m / tc.pairs}] {
 				t.Fatalf("%+v: message %d never walked", tc, m)
 			}
