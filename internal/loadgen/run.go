@@ -57,8 +57,8 @@ type Run struct {
 	deliveredInWindow       atomic.Int64 // receptions during the measured phase
 	dupDeliveries, logGaps  atomic.Int64
 	lastRefusal             atomic.Value
-	maxLag                  atomic.Int64 // ns a sender goroutine was behind the schedule
 	lat, ackLat             Histogram
+	lag                     Histogram // how late a sender goroutine wrote a message
 	finished                chan struct{}
 	finishOnce              sync.Once
 }
@@ -277,12 +277,7 @@ func (r *Run) sendLoop(ctx context.Context, k, of int) {
 			case <-t.C:
 			}
 		}
-		for lag := int64(time.Since(due)); ; {
-			m := r.maxLag.Load()
-			if lag <= m || r.maxLag.CompareAndSwap(m, lag) {
-				break
-			}
-		}
+		r.lag.Record(time.Since(due))
 		r.conns[2*p].send(n)
 		return true
 	})
@@ -330,7 +325,7 @@ type Report struct {
 	UndeliveredPct    float64 `json:"undelivered_pct"` // measured messages sent and not received by the end of the drain
 	Latency           Latency `json:"latency"`         // due → the receiver has it
 	AckLatency        Latency `json:"ack_latency"`     // due → durable acknowledgement
-	MaxSendLagMs      float64 `json:"max_send_lag_ms"` // how far the generator itself fell behind the schedule
+	SendLag           Latency `json:"send_lag"`        // due → written: how far the generator itself fell behind (all messages)
 	Acked             int64   `json:"acked"`           // all messages of the run
 	Refused           int64   `json:"refused"`         // answered with an error code
 	LastRefusal       string  `json:"last_refusal,omitempty"`
@@ -351,8 +346,8 @@ func (r *Run) report(drained time.Duration) Report {
 		WarmupS: r.cfg.Warmup.Seconds(), DurationS: secs, DrainS: math.Round(drained.Seconds()*100) / 100,
 		Scheduled: r.total, Sent: r.sent.Load(), Delivered: r.delivered.Load(),
 		Latency: summary(&r.lat), AckLatency: summary(&r.ackLat),
-		MaxSendLagMs: math.Round(float64(r.maxLag.Load())/1e4) / 100,
-		Acked:        r.acked.Load(), Refused: r.refused.Load(), DuplicateAcks: r.dupAcks.Load(),
+		SendLag: summary(&r.lag),
+		Acked:   r.acked.Load(), Refused: r.refused.Load(), DuplicateAcks: r.dupAcks.Load(),
 		Resent: r.resent.Load(), Reconnects: r.reconnects.Load(), DupDeliveries: r.dupDeliveries.Load(),
 		ServerCPUCores: -1,
 	}
@@ -382,8 +377,8 @@ func (rep Report) Text() string {
 	l := func(name string, x Latency) {
 		fmt.Fprintf(&b, "%s p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (n=%d)\n", name, x.P50, x.P90, x.P99, x.Max, x.N)
 	}
-	l("send→receive", rep.Latency)
-	l("send→ack    ", rep.AckLatency)
+	l("send→receive ", rep.Latency)
+	l("send→ack     ", rep.AckLatency)
 	if rep.ServerCPUCores >= 0 {
 		fmt.Fprintf(&b, "server CPU %.2f cores (%.1f µs per delivered message)  ", rep.ServerCPUCores, rep.ServerCPUPerMsgUs)
 	} else {
@@ -395,8 +390,9 @@ func (rep Report) Text() string {
 		b.WriteString("RSS unknown\n")
 	}
 	fmt.Fprintf(&b, "generator CPU %.2f cores\n", rep.GeneratorCPUCores)
-	fmt.Fprintf(&b, "generator lag max %.2f ms  acked %d  refused %d  resent %d  duplicate acks %d  reconnects %d  duplicate deliveries %d\n",
-		rep.MaxSendLagMs, rep.Acked, rep.Refused, rep.Resent, rep.DuplicateAcks, rep.Reconnects, rep.DupDeliveries)
+	l("generator lag", rep.SendLag)
+	fmt.Fprintf(&b, "acked %d  refused %d  resent %d  duplicate acks %d  reconnects %d  duplicate deliveries %d\n",
+		rep.Acked, rep.Refused, rep.Resent, rep.DuplicateAcks, rep.Reconnects, rep.DupDeliveries)
 	if rep.LastRefusal != "" {
 		fmt.Fprintf(&b, "last refusal: %s\n", rep.LastRefusal)
 	}
