@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ func main() {
 	pairs := flag.Int("pairs", 500, "closed, idle: sender/receiver pairs (2 connections each)")
 	duration := flag.Duration("duration", 20*time.Second, "how long to send (open: the measured phase)")
 	inflight := flag.Int("inflight", 1, "closed: sends in flight per sender connection")
+	cpuProfile := flag.String("cpuprofile", "", "write the generator's own CPU profile to this file")
 	idle := flag.Bool("idle", false, "measure server memory per idle connection instead of sending: connect 2*pairs devices and hold them")
 	flag.Parse()
 	if *token == "" {
@@ -62,6 +64,16 @@ func main() {
 	}
 	if *duration > 10*time.Minute {
 		fail("--duration is capped at 10m")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail("%v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("load-%d", time.Now().UnixNano())
