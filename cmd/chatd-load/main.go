@@ -43,7 +43,7 @@ func main() {
 	nconns := flag.Int("conns", 1000, "open: connections, half senders, half their receivers")
 	rate := flag.Float64("rate", 5000, "open: messages per second offered by all senders together")
 	warmup := flag.Duration("warmup", 2*time.Second, "open: sent before the measured phase, not measured")
-	drain := flag.Duration("drain", 10*time.Second, "open: after the last send, wait at most this long for deliveries")
+	drain := flag.Duration("drain", 10*time.Second, "open: after the last send, wait at most this long for deliveries (default 30s with --kill9-after)")
 	senders := flag.Int("senders", 4, "open: goroutines walking the send schedule")
 	pid := flag.Int("server-pid", 0, "open: the server's process id, to read its CPU and memory from /proc (default: its /metrics)")
 	kill9 := flag.Duration("kill9-after", 0, "open: kill -9 the server (--server-pid) this long into the measured phase, start it again with the same command line and check the logs afterwards")
@@ -83,6 +83,11 @@ func main() {
 		}
 		if *kill9 > 0 && *pid == 0 {
 			fail("--kill9-after needs --server-pid")
+		}
+		drainSet := false
+		flag.Visit(func(f *flag.Flag) { drainSet = drainSet || f.Name == "drain" })
+		if *kill9 > 0 && !drainSet {
+			*drain = 30 * time.Second // the restart's backlog is resent at once and takes longer to drain
 		}
 		users, err := loadgen.Setup(ctx, *server, *token, name, *nconns/2, nil, nil)
 		if err != nil {
