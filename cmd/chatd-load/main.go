@@ -84,6 +84,9 @@ func main() {
 		if *kill9 > 0 && *pid == 0 {
 			fail("--kill9-after needs --server-pid")
 		}
+		if *kill9 >= *duration {
+			fail("--kill9-after must be shorter than --duration")
+		}
 		drainSet := false
 		flag.Visit(func(f *flag.Flag) { drainSet = drainSet || f.Name == "drain" })
 		if *kill9 > 0 && !drainSet {

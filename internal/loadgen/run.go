@@ -155,6 +155,9 @@ func (r *Run) Run(ctx context.Context) (Report, error) {
 	if cfg.Rate <= 0 || cfg.Duration <= 0 || r.pairs == 0 {
 		return Report{}, fmt.Errorf("loadgen: need a positive rate, duration and at least one pair")
 	}
+	if cfg.Crash != nil && (cfg.CrashAfter < 0 || cfg.CrashAfter >= cfg.Duration) {
+		return Report{}, fmt.Errorf("loadgen: the crash must fall inside the measured phase (%s)", cfg.Duration)
+	}
 	r.period = float64(time.Second) / cfg.Rate
 	r.t0 = time.Now().Add(50 * time.Millisecond)
 	r.mStart = r.t0.Add(cfg.Warmup)
