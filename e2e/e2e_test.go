@@ -75,13 +75,23 @@ func freeAddr(t *testing.T) string {
 
 func startNode(t *testing.T, data, addr string, extra ...string) *node {
 	t.Helper()
+	n, err := launch(t, data, addr, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// launch starts chatd and waits until it is ready. Unlike startNode it may run
+// on any goroutine (it reports failures as errors).
+func launch(t *testing.T, data, addr string, extra ...string) (*node, error) {
 	n := &node{t: t, data: data, addr: addr, logs: &bytes.Buffer{}, scheme: "http", http: http.DefaultClient}
 	for i, a := range extra {
 		if a == "--tls-cert" {
 			n.scheme, n.caFile = "https", extra[i+1]
 			pem, err := os.ReadFile(n.caFile)
 			if err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 			pool := x509.NewCertPool()
 			pool.AppendCertsFromPEM(pem)
@@ -93,7 +103,7 @@ func startNode(t *testing.T, data, addr string, extra ...string) *node {
 	n.cmd = exec.Command(chatdBin, args...)
 	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
 	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -106,12 +116,12 @@ func startNode(t *testing.T, data, addr string, extra ...string) *node {
 		}
 		if time.Now().After(deadline) {
 			n.kill()
-			t.Fatalf("chatd did not become ready: %v\n%s", err, n.logs)
+			return nil, fmt.Errorf("chatd did not become ready: %v\n%s", err, n.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Cleanup(n.kill)
-	return n
+	return n, nil
 }
 
 func (n *node) url(path string) string { return n.scheme + "://" + n.addr + path }

@@ -1,21 +1,29 @@
-// Command chatd-load is chatd's load generator. It creates an app on a running chatd
-// through the operator API, imports users, connects them over WebSocket and measures
-// durable one-to-one delivery: throughput, acknowledgement latency (send → durable ack)
-// and delivery latency (send → the receiver's device has it).
+// Command chatd-load is chatd's load generator. It creates an account, apps and users
+// on a running chatd through the operator API and REST, connects them over WebSocket
+// in sender/receiver pairs and measures durable one-to-one delivery.
 //
-//	chatd-load --server http://127.0.0.1:8080 --data ./chatd-data --pairs 500 --duration 20s
+// The default mode is an open loop: messages are due at a fixed total rate whatever
+// the server does, and latency counts from the time a message was due (see
+// docs/performance.md):
+//
+//	chatd-load --server http://127.0.0.1:8080 --data ./chatd-data --conns 1000 --rate 20000 --duration 20s --server-pid $(pgrep -nx chatd)
+//
+// --kill9-after kills the server (--server-pid) with SIGKILL during the run, starts it
+// again with the same command line, and checks afterwards that every acknowledged
+// message is in the logs once. --mode closed is the older closed loop (each sender
+// sends its next message after the last one is acknowledged); --idle measures
+// memory per idle connection.
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,16 +32,27 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/client"
-	"github.com/chatd/chatd/internal/usersig"
+	"github.com/chatd/chatd/internal/loadgen"
 )
 
 func main() {
 	server := flag.String("server", "http://127.0.0.1:8080", "chatd base URL")
 	data := flag.String("data", "./chatd-data", "chatd data dir (for the operator token)")
 	token := flag.String("token", os.Getenv("CHATD_TOKEN"), "operator token (default: read from --data)")
-	pairs := flag.Int("pairs", 500, "sender/receiver pairs (2 connections each)")
-	duration := flag.Duration("duration", 20*time.Second, "how long to send")
-	inflight := flag.Int("inflight", 1, "sends in flight per sender connection")
+	mode := flag.String("mode", "open", "open (fixed offered rate) or closed (next send after the ack)")
+	nconns := flag.Int("conns", 1000, "open: connections, half senders, half their receivers")
+	rate := flag.Float64("rate", 5000, "open: messages per second offered by all senders together")
+	warmup := flag.Duration("warmup", 2*time.Second, "open: sent before the measured phase, not measured")
+	drain := flag.Duration("drain", 10*time.Second, "open: after the last send, wait at most this long for deliveries (default 30s with --kill9-after)")
+	senders := flag.Int("senders", 4, "open: goroutines walking the send schedule")
+	pid := flag.Int("server-pid", 0, "open: the server's process id, to read its CPU and memory from /proc (default: its /metrics)")
+	kill9 := flag.Duration("kill9-after", 0, "open: kill -9 the server (--server-pid) this long into the measured phase, start it again with the same command line and check the logs afterwards")
+	restartLog := flag.String("restart-log", "chatd-restarted.log", "open: output of the server started again after --kill9-after")
+	verify := flag.Bool("verify", false, "open: read every log back after the run and count lost and duplicated messages (on with --kill9-after)")
+	pairs := flag.Int("pairs", 500, "closed, idle: sender/receiver pairs (2 connections each)")
+	duration := flag.Duration("duration", 20*time.Second, "how long to send (open: the measured phase)")
+	inflight := flag.Int("inflight", 1, "closed: sends in flight per sender connection")
+	cpuProfile := flag.String("cpuprofile", "", "write the generator's own CPU profile to this file")
 	idle := flag.Bool("idle", false, "measure server memory per idle connection instead of sending: connect 2*pairs devices and hold them")
 	flag.Parse()
 	if *token == "" {
@@ -46,47 +65,64 @@ func main() {
 	if *duration > 10*time.Minute {
 		fail("--duration is capped at 10m")
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail("%v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx := context.Background()
+	name := fmt.Sprintf("load-%d", time.Now().UnixNano())
+	if *mode == "open" && !*idle {
+		if *nconns < 2 || *nconns%2 != 0 {
+			fail("--conns must be even and at least 2")
+		}
+		if *kill9 > 0 && *pid == 0 {
+			fail("--kill9-after needs --server-pid")
+		}
+		if *kill9 >= *duration {
+			fail("--kill9-after must be shorter than --duration")
+		}
+		drainSet := false
+		flag.Visit(func(f *flag.Flag) { drainSet = drainSet || f.Name == "drain" })
+		if *kill9 > 0 && !drainSet {
+			*drain = 30 * time.Second // the restart's backlog is resent at once and takes longer to drain
+		}
+		users, err := loadgen.Setup(ctx, *server, *token, name, *nconns/2, nil, nil)
+		if err != nil {
+			fail("setup: %v", err)
+		}
+		openLoop(ctx, users, loadgen.Config{Rate: *rate, Warmup: *warmup, Duration: *duration, Drain: *drain, Senders: *senders},
+			*server, *pid, *kill9, *restartLog, *verify || *kill9 > 0)
+		return
+	}
+	if *mode != "closed" && !*idle {
+		fail("--mode is open or closed")
+	}
 
-	// A Free Trial app admits 100 monthly active users, so the users are spread over
-	// apps of 50 pairs each (an account may own tenant.MaxAppsPerAccount apps).
-	acc := operator(*server, *token, "/operator/v1/accounts", map[string]any{"name": "load", "email": "load@example.com"})
-	const pairsPerApp = 50
-	type appInfo struct {
-		id  int64
-		key string
+	users, err := loadgen.Setup(ctx, *server, *token, name, *pairs, nil, nil)
+	if err != nil {
+		fail("setup: %v", err)
 	}
-	apps := make([]appInfo, (*pairs+pairsPerApp-1)/pairsPerApp)
-	for i := range apps {
-		a := operator(*server, *token, "/operator/v1/apps", map[string]any{"account": acc["id"], "name": fmt.Sprintf("load-%d", i)})
-		apps[i] = appInfo{int64(a["sdkappid"].(float64)), a["secret_key"].(string)}
-	}
-	appOf := func(user int) appInfo { return apps[user/(2*pairsPerApp)] }
-	users := make([]string, 2**pairs)
-	for i := range users {
-		users[i] = fmt.Sprintf("u%06d", i)
-	}
-	for i := 0; i < len(users); i += 2 * pairsPerApp {
-		end := min(i+2*pairsPerApp, len(users))
-		a := appOf(i)
-		rest(*server, a.id, a.key, "im_open_login_svc/multiaccount_import", map[string]any{"Accounts": users[i:end]})
-	}
-	ws := strings.Replace(*server, "http", "ws", 1) + "/v1/ws"
+	ws := users.WebSocketURL()
 	before := serverMemory(*server, *token)
-	conns := make([]*client.Client, len(users))
+	conns := make([]*client.Client, len(users.Names))
 	var wg sync.WaitGroup
 	var dialErr atomic.Value
 	sem := make(chan struct{}, 64)
-	for i, u := range users {
+	for i, u := range users.Names {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			a := appOf(i)
-			sig, _ := usersig.Gen(a.id, a.key, u, 3600, time.Now())
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			c, err := client.Dial(ctx, ws, client.Options{SDKAppID: a.id, User: u, UserSig: sig, Platform: "Web", After: -1, Buffer: 4096})
+			c, err := client.Dial(ctx, ws, client.Options{SDKAppID: users.App(i).ID, User: u, UserSig: users.Sig(i), Platform: "Web", After: -1, Buffer: 4096})
 			if err != nil {
 				dialErr.Store(err)
 				return
@@ -113,7 +149,7 @@ func main() {
 		}
 		return
 	}
-	fmt.Printf("%d connections up; sending for %s\n", len(conns), *duration)
+	fmt.Printf("closed loop: %d connections up; sending for %s\n", len(conns), *duration)
 
 	var sent, delivered atomic.Int64
 	ackLat := make([][]time.Duration, *pairs)
@@ -140,10 +176,10 @@ func main() {
 		}()
 	}
 	var send sync.WaitGroup
-	body := json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"load test message"}}]`)
+	body := loadgen.DefaultBody
 	var mu sync.Mutex
 	for p := 0; p < *pairs; p++ {
-		sender, to := conns[2*p], users[2*p+1]
+		sender, to := conns[2*p], users.Names[2*p+1]
 		for k := 0; k < *inflight; k++ {
 			send.Add(1)
 			go func() {
@@ -221,40 +257,6 @@ func report(name string, d []time.Duration) {
 	slices.Sort(d)
 	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
 	fmt.Printf("%s p50 %s  p90 %s  p99 %s  max %s  (n=%d)\n", name, q(.5).Round(10*time.Microsecond), q(.9).Round(10*time.Microsecond), q(.99).Round(10*time.Microsecond), d[len(d)-1].Round(10*time.Microsecond), len(d))
-}
-
-func operator(server, token, path string, body any) map[string]any {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", server+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fail("%s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	var v map[string]any
-	if resp.StatusCode/100 != 2 || json.Unmarshal(out, &v) != nil {
-		fail("%s: %s %s", path, resp.Status, out)
-	}
-	return v
-}
-
-func rest(server string, app int64, key, path string, body any) {
-	sig, _ := usersig.Gen(app, key, "administrator", 3600, time.Now())
-	b, _ := json.Marshal(body)
-	url := fmt.Sprintf("%s/v4/%s?sdkappid=%d&identifier=administrator&usersig=%s&random=1&contenttype=json", server, path, app, sig)
-	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
-	if err != nil {
-		fail("%s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	var v map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&v)
-	if v["ErrorCode"] != float64(0) {
-		fail("%s: %v", path, v)
-	}
 }
 
 func fail(format string, args ...any) {
