@@ -684,20 +684,40 @@ func (s *session) sync(ctx context.Context, f Frame) {
 		s.reply(s.errFrame(f.Op, f.ID, err))
 		return
 	}
-	r := Frame{Op: f.Op, ID: f.ID, Complete: complete, Entries: make([]Entry, 0, len(entries))}
-	size := len(s.encode(r))
+	s.syncWritten = make(chan struct{})
+	s.push(outFrame{b: syncReply(f.ID, entries, complete), written: s.syncWritten})
+}
+
+// syncReply is the reply to sync request id: the bytes json.Marshal gives for
+// Frame{Op: OpSync, ID: id, Entries: ..., Complete: ...}, assembled from one
+// encoding of each entry. It holds at most MaxSyncReplyBytes (at least one
+// entry): when entries do not all fit, the reply says it is not complete.
+func syncReply(id string, entries []store.Entry, complete bool) []byte {
+	const tail = `],"complete":true}`
+	head, _ := json.Marshal(Frame{Op: OpSync, ID: id})
+	b := append([]byte(nil), head[:len(head)-1]...) // without its closing brace
+	n := 0
 	for i := range entries {
-		e := wireEntry(&entries[i])
-		b, _ := json.Marshal(e)
-		if len(r.Entries) > 0 && size+len(b)+1 > MaxSyncReplyBytes {
-			r.Complete = false
+		e := encodeEntry(&entries[i])
+		if n > 0 && len(b)+1+len(e)+len(tail) > MaxSyncReplyBytes {
+			complete = false
 			break
 		}
-		size += len(b) + 1 // and a comma
-		r.Entries = append(r.Entries, e)
+		if n == 0 {
+			b = append(b, `,"entries":[`...)
+		} else {
+			b = append(b, ',')
+		}
+		b = append(b, e...)
+		n++
 	}
-	s.syncWritten = make(chan struct{})
-	s.push(outFrame{b: s.encode(r), written: s.syncWritten})
+	if n > 0 {
+		b = append(b, ']')
+	}
+	if complete {
+		b = append(b, `,"complete":true`...)
+	}
+	return append(b, '}')
 }
 
 // refuse answers a failed login and closes the connection.
