@@ -308,3 +308,60 @@ func TestWriterSubmitAfterClose(t *testing.T) {
 		t.Fatalf("Submit after Close: %v", got)
 	}
 }
+
+// instantStore commits nothing and answers every send at once, so that a
+// benchmark measures the writer's own cost per operation.
+type instantStore struct {
+	store.Messages
+	seq int64
+}
+
+func (s *instantStore) Apply(_ context.Context, ops []store.Op) ([]store.OpResult, error) {
+	res := make([]store.OpResult, len(ops))
+	for i, op := range ops {
+		s.seq++
+		res[i].Entries = []store.Entry{{App: op.App, Owner: op.From, Seq: s.seq, Kind: store.KindMsg, From: op.From, To: op.To}}
+	}
+	return res, nil
+}
+
+// BenchmarkWriterOverhead compares the writer's cost per operation when 256
+// callers each wait in Do with one device pipelining through Submit (the store
+// takes no time).
+func BenchmarkWriterOverhead(b *testing.B) {
+	op := store.Op{Kind: store.OpSend, App: 1, From: "a", To: "b"}
+	b.Run("Do/256-callers", func(b *testing.B) {
+		w := NewWriter(&instantStore{}, attached(&countingHandler{}), 0, nil)
+		defer w.Close()
+		b.ReportAllocs()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range 256 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(b.N) {
+					if _, err := w.Do(context.Background(), op); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	})
+	b.Run("Submit/one-device", func(b *testing.B) {
+		w := NewWriter(&instantStore{}, attached(&countingHandler{}), 0, nil)
+		defer w.Close()
+		b.ReportAllocs()
+		inFlight := make(chan struct{}, 256)
+		var wg sync.WaitGroup
+		wg.Add(b.N)
+		then := func(store.OpResult, error) { <-inFlight; wg.Done() }
+		for range b.N {
+			inFlight <- struct{}{}
+			w.Submit(op, bus.Origin{ConnID: "c", RequestID: "1"}, then)
+		}
+		wg.Wait()
+	})
+}
