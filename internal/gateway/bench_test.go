@@ -71,3 +71,44 @@ func BenchmarkDeliverFanOut(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOneDeviceSends measures what one device can send through the gateway
+// into the embedded store (SQLite in a temporary directory) when it writes its
+// send frames without waiting and reads the acks: each op is one message made
+// durable and acknowledged; the receiver's device reads its pushes meanwhile.
+func BenchmarkOneDeviceSends(b *testing.B) {
+	e := newEnvListening(b, catalog.Trial, gateway.Limits{}, gateway.Metrics{}, nil)
+	sender, receiver := e.rawLogin("alice"), e.rawLogin("bob")
+	go func() {
+		for {
+			if _, _, err := receiver.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	frames := make([][]byte, b.N)
+	for i := range frames {
+		frames[i] = []byte(sendFrame(i+1, "bob"))
+	}
+	b.ResetTimer()
+	errc := make(chan error, 1)
+	go func() {
+		for _, f := range frames {
+			if err := sender.WriteMessage(1, f); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := sender.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}
