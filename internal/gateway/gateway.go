@@ -515,7 +515,6 @@ func (s *session) login(ctx context.Context) bool {
 		return fail(err)
 	}
 	s.app, s.appID, s.user, s.platform, s.connID = app, app.SDKAppID, f.User, f.Platform, newConnID()
-	s.sends = make(chan struct{}, MaxSendsInFlight)
 	key := userKey{app.SDKAppID, f.User}
 	// An edition without concurrent logins on one platform keeps only the newest device.
 	if !s.gw.im.AllowsSamePlatformDevices(app) {
@@ -594,6 +593,9 @@ func (s *session) handle(ctx context.Context, f Frame) {
 // device's stream where its push would have been; any other outcome (an error,
 // a duplicate) here.
 func (s *session) send(ctx context.Context, f Frame) {
+	if s.sends == nil { // made on the first send: an idle device does not pay for it
+		s.sends = make(chan struct{}, MaxSendsInFlight)
+	}
 	s.sends <- struct{}{}
 	s.sendNo++
 	id, clientID, token := f.ID, f.ClientMsgID, s.sendNo
