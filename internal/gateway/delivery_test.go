@@ -322,3 +322,27 @@ func TestClientPipelinesSends(t *testing.T) {
 		t.Fatalf("applied %d, want %d", a, n)
 	}
 }
+
+// A WebSocket ping is answered with a pong carrying its payload, written by the
+// session's flusher in stream order.
+func TestWebSocketPingIsAnswered(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	c := e.rawLogin("alice")
+	pongs := make(chan string, 1)
+	c.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	if err := c.WriteControl(websocket.PingMessage, []byte("p1"), time.Now().Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	writeFrame(t, c, `{"op":"ping","id":"x"}`)
+	if f := readFrame(t, c); f.Op != gateway.OpPong || f.ID != "x" {
+		t.Fatalf("%+v; want the pong of x", f)
+	}
+	select {
+	case got := <-pongs:
+		if got != "p1" {
+			t.Fatalf("pong payload %q, want p1", got)
+		}
+	default:
+		t.Fatal("no WebSocket pong came before the reply to the next frame")
+	}
+}

@@ -46,8 +46,8 @@ func TestAssembledFramesMatchMarshal(t *testing.T) {
 	}
 }
 
-// appendTextFrame writes the RFC 6455 header for each payload length class.
-func TestAppendTextFrame(t *testing.T) {
+// appendFrame writes the RFC 6455 header for each payload length class.
+func TestAppendFrame(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		head []byte
@@ -59,7 +59,7 @@ func TestAppendTextFrame(t *testing.T) {
 		{65536, []byte{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
 	} {
 		p := bytes.Repeat([]byte{'x'}, c.n)
-		got := appendTextFrame([]byte("prev"), p)
+		got := appendFrame([]byte("prev"), 1, p)
 		want := append(append([]byte("prev"), c.head...), p...)
 		if !bytes.Equal(got, want) {
 			t.Errorf("payload of %d bytes: header %v, want %v", c.n, got[4:4+len(c.head)], c.head)

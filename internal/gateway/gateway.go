@@ -149,6 +149,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(MaxFrameBytes)
 	s := &session{gw: g, conn: c}
+	// Pongs go through the session's queue: the flusher is then the connection's
+	// only writer until it is closed, and no other write changes its deadline.
+	c.SetPingHandler(func(data string) error {
+		s.push(outFrame{b: []byte(data), pong: true})
+		return nil
+	})
 	if !s.login(r.Context()) {
 		c.Close()
 		return
@@ -432,6 +438,7 @@ type session struct {
 type outFrame struct {
 	b       []byte
 	written chan struct{}
+	pong    bool // a pong control frame (b is its payload), else a text frame
 }
 
 func (f outFrame) done() {
@@ -817,11 +824,11 @@ const (
 
 var chunks = sync.Pool{New: func() any { b := make([]byte, 0, writeChunk+4<<10); return &b }}
 
-// writeFrames writes frames as WebSocket text frames, as many per write call as
-// fit in writeChunk bytes. It frames them itself, on the connection under the
+// writeFrames writes frames as WebSocket frames, as many per write call as fit
+// in writeChunk bytes. It frames them itself, on the connection under the
 // WebSocket library, so that several frames share one write call: only this
-// goroutine writes data frames (one flusher at a time), and the library's own
-// control frames (pong, close) are single write calls, which net.Conn and
+// goroutine writes data frames and pongs (one flusher at a time); the library
+// writes only the close frame, in a single write call, which net.Conn and
 // tls.Conn never interleave with another write call's bytes.
 func (s *session) writeFrames(frames []outFrame) error {
 	bp := chunks.Get().(*[]byte)
@@ -840,7 +847,11 @@ func (s *session) writeFrames(frames []outFrame) error {
 		return err
 	}
 	for _, f := range frames {
-		buf = appendTextFrame(buf, f.b)
+		op := byte(websocket.TextMessage)
+		if f.pong {
+			op = websocket.PongMessage
+		}
+		buf = appendFrame(buf, op, f.b)
 		if len(buf) >= writeChunk {
 			if err := write(); err != nil {
 				return err
@@ -853,17 +864,17 @@ func (s *session) writeFrames(frames []outFrame) error {
 	return write()
 }
 
-// appendTextFrame appends payload as one unmasked, final text frame (RFC 6455
-// section 5.2; a server's frames are not masked).
-func appendTextFrame(b, payload []byte) []byte {
-	const finText = 0x80 | websocket.TextMessage
+// appendFrame appends payload as one unmasked, final frame of opcode op (RFC
+// 6455 section 5.2; a server's frames are not masked).
+func appendFrame(b []byte, op byte, payload []byte) []byte {
+	const fin = 0x80
 	switch n := len(payload); {
 	case n < 126:
-		b = append(b, finText, byte(n))
+		b = append(b, fin|op, byte(n))
 	case n <= 0xFFFF:
-		b = append(b, finText, 126, byte(n>>8), byte(n))
+		b = append(b, fin|op, 126, byte(n>>8), byte(n))
 	default:
-		b = append(b, finText, 127)
+		b = append(b, fin|op, 127)
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
 	return append(b, payload...)
