@@ -161,6 +161,9 @@ func (c *Client) Close() error {
 
 // Send sends a one-to-one message and returns once it is durable. clientMsgID makes a
 // retry safe: a resend with the same id returns the original ack and stores nothing.
+// The message's entry in the user's log is delivered on Entries as well, in seq
+// order (the server puts it in the ack, not in a push of its own). Send may be called from many goroutines at once: the sends are
+// pipelined on the connection and answered by id.
 func (c *Client) Send(ctx context.Context, to, clientMsgID string, body json.RawMessage) (Ack, error) {
 	f, err := c.call(ctx, frame{Op: "send", To: to, ClientMsgID: clientMsgID, Body: body})
 	if err != nil {
@@ -324,6 +327,11 @@ func (c *Client) readLoop() {
 			c.err = &Error{Code: f.Code, Message: "kicked: " + f.Reason}
 			c.mu.Unlock()
 		default:
+			if f.Op == "send" && f.Code == 0 && f.Entry != nil {
+				// The sender's own copy comes in its ack, at its place in the
+				// stream: applied here, before the ack is handed to Send.
+				c.live(*f.Entry)
+			}
 			c.mu.Lock()
 			ch := c.pending[f.ID]
 			delete(c.pending, f.ID)

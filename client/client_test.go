@@ -198,3 +198,64 @@ func TestRefusedResyncReportsTheServersCode(t *testing.T) {
 		t.Fatalf("Err() = %v, want the server's 70020", err)
 	}
 }
+
+// The sender's own copy comes inside the send's ack: the client delivers it on
+// Entries and moves its position, so the next push (seq 2) follows without a
+// resync.
+func TestAckCarriesTheSendersEntry(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	syncs := make(chan struct{}, 10)
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			var f frame
+			if err := conn.ReadJSON(&f); err != nil {
+				return
+			}
+			r := frame{Op: f.Op, ID: f.ID}
+			switch f.Op {
+			case "sync":
+				syncs <- struct{}{}
+				r.Complete = true
+			case "send":
+				r.Seq, r.MsgKey, r.ClientMsgID = 1, "1_2_3", f.ClientMsgID
+				r.Entry = &Entry{Seq: 1, Kind: "msg", From: "u", To: f.To, Peer: f.To, MsgKey: "1_2_3", ClientMsgID: f.ClientMsgID}
+			}
+			if err := conn.WriteJSON(r); err != nil {
+				return
+			}
+			if f.Op == "send" {
+				conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 2, Kind: "msg", From: f.To, To: "u", Peer: f.To}})
+			}
+		}
+	}))
+	defer srv.Close()
+	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), Options{SDKAppID: 1, User: "u", UserSig: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ack, err := c.SendText(ctx, "v", "c-1", "hi")
+	if err != nil || ack.Seq != 1 || ack.MsgKey != "1_2_3" {
+		t.Fatalf("ack %+v, %v", ack, err)
+	}
+	for want := int64(1); want <= 2; want++ {
+		select {
+		case e := <-c.Entries():
+			if e.Seq != want {
+				t.Fatalf("entry seq %d, want %d", e.Seq, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("entry %d never came", want)
+		}
+	}
+	if len(syncs) != 1 {
+		t.Fatalf("%d syncs; want only the login's", len(syncs))
+	}
+}

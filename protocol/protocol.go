@@ -36,7 +36,7 @@ type Frame struct {
 	Limit    int     `json:"limit,omitempty"`
 	Entries  []Entry `json:"entries,omitempty"`
 	Complete bool    `json:"complete,omitempty"`
-	Entry    *Entry  `json:"entry,omitempty"`
+	Entry    *Entry  `json:"entry,omitempty"` // a pushed entry; in a send reply, the sender's copy
 	Reason   string  `json:"reason,omitempty"`
 }
 

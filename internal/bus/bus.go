@@ -24,6 +24,20 @@ type Delivery struct {
 	Kind   string
 	Entry  *store.Entry // KindEntry
 	Reason string       // KindKick
+	// Origin, when set, names the device whose request wrote Entry (the sender's
+	// copy of its own send): that device gets the entry inside the request's reply
+	// instead of as a push; the user's other devices get the push as usual.
+	Origin Origin
+}
+
+// Origin is the device and request a write came from. The zero value is none.
+// The origin device is connected to the node that wrote the entry, so a bus hands
+// such a delivery to that node's handler; if it is lost all the same, the gateway
+// answers the request without the entry and the device fills the gap by a sync.
+type Origin struct {
+	ConnID    string // the session's conn_id
+	RequestID string // the id of the device's request frame
+	Token     uint64 // the session's own number for the request
 }
 
 // Device is one connected device of a user.

@@ -5,6 +5,7 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,10 @@ const (
 	WriteTimeout   = 10 * time.Second
 	MaxFrameBytes  = 64 * 1024
 	MaxQueueFrames = 4096 // a device this far behind is disconnected and must resync
+	// MaxSendsInFlight bounds the sends of one session submitted and not yet
+	// answered: a device may pipeline this many; past it, the gateway reads the
+	// connection's next frame only once the oldest of them is answered.
+	MaxSendsInFlight = 256
 	// MaxSyncReplyBytes bounds one sync reply: a page stops before the entry that
 	// would pass it (complete false; one entry always fits), so a page of 500
 	// large messages comes in several replies.
@@ -144,6 +149,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(MaxFrameBytes)
 	s := &session{gw: g, conn: c}
+	// Pongs go through the session's queue: the flusher is then the connection's
+	// only writer until it is closed, and no other write changes its deadline.
+	c.SetPingHandler(func(data string) error {
+		s.push(outFrame{b: []byte(data), pong: true})
+		return nil
+	})
 	if !s.login(r.Context()) {
 		c.Close()
 		return
@@ -162,20 +173,35 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 		if len(sessions) == 0 {
 			continue
 		}
-		var frame []byte
 		switch d.Kind {
 		case bus.KindEntry:
-			e := wireEntry(d.Entry)
-			frame, _ = json.Marshal(Frame{Op: OpEntry, Entry: &e})
+			deliverEntry(d, sessions)
 		case bus.KindKick:
-			frame, _ = json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
-		}
-		for _, s := range sessions {
-			s.enqueue(frame)
-			if d.Kind == bus.KindKick {
+			frame, _ := json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
+			for _, s := range sessions {
+				s.enqueue(frame)
 				s.closeAfterFlush(websocket.ClosePolicyViolation, "kicked")
 			}
 		}
+	}
+}
+
+// deliverEntry encodes d's entry once and queues the same bytes for every device
+// of the user; the device the entry came from (d.Origin) gets it inside the reply
+// to its send instead, in the same place of its stream, so that it sees its log
+// in seq order.
+func deliverEntry(d *bus.Delivery, sessions []*session) {
+	entry := encodeEntry(d.Entry)
+	var push []byte
+	for _, s := range sessions {
+		if d.Origin.ConnID != "" && s.connID == d.Origin.ConnID {
+			s.acked(d.Origin.Token, sendAck(d.Origin.RequestID, d.Entry, entry))
+			continue
+		}
+		if push == nil {
+			push = entryFrame(entry)
+		}
+		s.enqueue(push)
 	}
 }
 
@@ -379,10 +405,20 @@ func (s *session) closeNow(code int, why string) {
 type session struct {
 	gw       *Gateway
 	conn     *websocket.Conn
-	app      store.App
+	app      store.App // refreshed by the read goroutine only
+	appID    int64
 	user     string
 	platform string
 	connID   string
+
+	// sends holds a token per send in flight (MaxSendsInFlight): taken by the
+	// read goroutine, given back when the writer answers. sendNo numbers the
+	// sends (read goroutine only); ackSent, under mu, has bit sendNo mod
+	// MaxSendsInFlight set while Deliver has answered that send and its writer
+	// callback has not yet run.
+	sends   chan struct{}
+	sendNo  uint64
+	ackSent [MaxSendsInFlight / 64]uint64
 
 	mu        sync.Mutex
 	queue     []outFrame
@@ -402,6 +438,7 @@ type session struct {
 type outFrame struct {
 	b       []byte
 	written chan struct{}
+	pong    bool // a pong control frame (b is its payload), else a text frame
 }
 
 func (f outFrame) done() {
@@ -413,7 +450,7 @@ func (f outFrame) done() {
 // run reads and handles the frames of a logged-in device until the connection ends.
 func (s *session) run(ctx context.Context) {
 	defer s.conn.Close()
-	key := userKey{s.app.SDKAppID, s.user}
+	key := userKey{s.appID, s.user}
 	defer func() {
 		if s.gw.hub.remove(key, s) {
 			s.gw.bus.Unsubscribe(key.app, key.user)
@@ -481,7 +518,7 @@ func (s *session) login(ctx context.Context) bool {
 	if err := s.gw.im.Login(ctx, app, f.User, f.UserSig); err != nil {
 		return fail(err)
 	}
-	s.app, s.user, s.platform, s.connID = app, f.User, f.Platform, newConnID()
+	s.app, s.appID, s.user, s.platform, s.connID = app, app.SDKAppID, f.User, f.Platform, newConnID()
 	key := userKey{app.SDKAppID, f.User}
 	// An edition without concurrent logins on one platform keeps only the newest device.
 	if !s.gw.im.AllowsSamePlatformDevices(app) {
@@ -517,7 +554,7 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	var err error
 	r := Frame{Op: f.Op, ID: f.ID}
 	// The app may have been suspended or deleted since the login.
-	if app, aerr := s.gw.apps.get(ctx, s.gw.tenants, s.app.SDKAppID); aerr == nil {
+	if app, aerr := s.gw.apps.get(ctx, s.gw.tenants, s.appID); aerr == nil {
 		s.app = app
 	} else if errors.Is(aerr, errs.ErrNotFound) {
 		s.app.Status = store.StatusDeleted
@@ -534,9 +571,8 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	case OpPing:
 		r.Op = OpPong
 	case OpSend:
-		var res im.SendResult
-		res, err = svc.Send(ctx, s.app, im.SendRequest{From: s.user, To: f.To, ClientID: f.ClientMsgID, Body: f.Body, CloudCustomData: f.CloudCustomData})
-		r.MsgKey, r.MsgTime, r.Seq, r.Duplicate, r.ClientMsgID = res.MsgKey, res.MsgTime, res.Seq, res.Duplicate, f.ClientMsgID
+		s.send(ctx, f)
+		return
 	case OpSync:
 		s.sync(ctx, f)
 		return
@@ -555,11 +591,58 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	s.reply(r)
 }
 
+// send submits a message without waiting for it to be durable, so the device's
+// next frames are read meanwhile; the reply comes by id once it is. A message
+// with a sender copy is answered by Deliver with that copy (sendAck), in the
+// device's stream where its push would have been; any other outcome (an error,
+// a duplicate) here.
+func (s *session) send(ctx context.Context, f Frame) {
+	if s.sends == nil { // made on the first send: an idle device does not pay for it
+		s.sends = make(chan struct{}, MaxSendsInFlight)
+	}
+	s.sends <- struct{}{}
+	s.sendNo++
+	id, clientID, token := f.ID, f.ClientMsgID, s.sendNo
+	req := im.SendRequest{From: s.user, To: f.To, ClientID: f.ClientMsgID, Body: f.Body, CloudCustomData: f.CloudCustomData}
+	s.gw.im.SendAsync(ctx, s.app, req, bus.Origin{ConnID: s.connID, RequestID: id, Token: token}, func(res im.SendResult, err error) {
+		answered := s.takeAcked(token)
+		<-s.sends // after takeAcked: the bit may then be reused
+		switch {
+		case err != nil:
+			s.reply(s.errFrame(OpSend, id, err))
+		case answered:
+		default: // a duplicate, no sender copy, or its delivery was lost
+			s.reply(Frame{Op: OpSend, ID: id, MsgKey: res.MsgKey, MsgTime: res.MsgTime, Seq: res.Seq, Duplicate: res.Duplicate, ClientMsgID: clientID})
+		}
+	})
+}
+
+// acked queues Deliver's answer to send number token and notes that it did.
+func (s *session) acked(token uint64, frame []byte) {
+	i := token % MaxSendsInFlight
+	s.mu.Lock()
+	s.ackSent[i/64] |= 1 << (i % 64)
+	s.mu.Unlock()
+	s.enqueue(frame)
+}
+
+// takeAcked reports whether Deliver answered send number token, and forgets it.
+// At most MaxSendsInFlight sends are in flight, so the bit is this send's.
+func (s *session) takeAcked(token uint64) bool {
+	i := token % MaxSendsInFlight
+	bit := uint64(1) << (i % 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was := s.ackSent[i/64]&bit != 0
+	s.ackSent[i/64] &^= bit
+	return was
+}
+
 // errFrame is the reply to a failed request. An internal failure is logged and
 // answered without its text, which may come from the storage layer.
 func (s *session) errFrame(op, id string, err error) Frame {
 	if errs.CodeOf(err) == errs.Internal {
-		s.gw.log.Error("device request failed", "op", op, "app", s.app.SDKAppID, "user", s.user, "err", err)
+		s.gw.log.Error("device request failed", "op", op, "app", s.appID, "user", s.user, "err", err)
 	}
 	return Frame{Op: op, ID: id, Code: errs.CodeOf(err), Message: errMessage(err)}
 }
@@ -623,20 +706,40 @@ func (s *session) sync(ctx context.Context, f Frame) {
 		s.reply(s.errFrame(f.Op, f.ID, err))
 		return
 	}
-	r := Frame{Op: f.Op, ID: f.ID, Complete: complete, Entries: make([]Entry, 0, len(entries))}
-	size := len(s.encode(r))
+	s.syncWritten = make(chan struct{})
+	s.push(outFrame{b: syncReply(f.ID, entries, complete), written: s.syncWritten})
+}
+
+// syncReply is the reply to sync request id: the bytes json.Marshal gives for
+// Frame{Op: OpSync, ID: id, Entries: ..., Complete: ...}, assembled from one
+// encoding of each entry. It holds at most MaxSyncReplyBytes (at least one
+// entry): when entries do not all fit, the reply says it is not complete.
+func syncReply(id string, entries []store.Entry, complete bool) []byte {
+	const tail = `],"complete":true}`
+	head, _ := json.Marshal(Frame{Op: OpSync, ID: id})
+	b := append([]byte(nil), head[:len(head)-1]...) // without its closing brace
+	n := 0
 	for i := range entries {
-		e := wireEntry(&entries[i])
-		b, _ := json.Marshal(e)
-		if len(r.Entries) > 0 && size+len(b)+1 > MaxSyncReplyBytes {
-			r.Complete = false
+		e := encodeEntry(&entries[i])
+		if n > 0 && len(b)+1+len(e)+len(tail) > MaxSyncReplyBytes {
+			complete = false
 			break
 		}
-		size += len(b) + 1 // and a comma
-		r.Entries = append(r.Entries, e)
+		if n == 0 {
+			b = append(b, `,"entries":[`...)
+		} else {
+			b = append(b, ',')
+		}
+		b = append(b, e...)
+		n++
 	}
-	s.syncWritten = make(chan struct{})
-	s.push(outFrame{b: s.encode(r), written: s.syncWritten})
+	if n > 0 {
+		b = append(b, ']')
+	}
+	if complete {
+		b = append(b, `,"complete":true`...)
+	}
+	return append(b, '}')
 }
 
 // refuse answers a failed login and closes the connection.
@@ -663,7 +766,7 @@ func (s *session) push(f outFrame) {
 		s.closing = true
 		s.mu.Unlock()
 		f.done()
-		s.gw.log.Warn("disconnecting slow device", "app", s.app.SDKAppID, "user", s.user, "err", errQueueFull)
+		s.gw.log.Warn("disconnecting slow device", "app", s.appID, "user", s.user, "err", errQueueFull)
 		// Not on the caller's goroutine: Deliver must not wait for a slow device.
 		go s.closeNow(websocket.CloseTryAgainLater, "too slow; reconnect and sync")
 		return
@@ -691,6 +794,9 @@ func (s *session) closeAfterFlush(code int, why string) {
 	}
 }
 
+// flush writes the queue until it is empty. Each round takes every frame queued
+// so far and writes them together (writeFrames), so a busy device costs one
+// write call per round, not one per frame.
 func (s *session) flush() {
 	var batch []outFrame
 	for {
@@ -706,34 +812,100 @@ func (s *session) flush() {
 		}
 		batch, s.queue = s.queue, batch[:0]
 		s.mu.Unlock()
-		for i, f := range batch {
-			// Only this goroutine writes data frames (one flusher at a time).
-			_ = s.conn.SetWriteDeadline(time.Now().Add(s.gw.limits.WriteTimeout))
-			err := s.conn.WriteMessage(websocket.TextMessage, f.b)
-			batch[i] = outFrame{}
-			s.written(f)
-			if err != nil {
-				s.mu.Lock()
-				dropped := append(append([]outFrame(nil), batch[i+1:]...), s.queue...)
-				s.queue, s.writing, s.closing = nil, false, true
-				s.mu.Unlock()
-				for _, d := range dropped {
-					s.written(d)
-				}
-				s.conn.Close()
-				return
-			}
+		err := s.writeFrames(batch)
+		s.written(batch)
+		clear(batch)
+		if err != nil {
+			s.mu.Lock()
+			dropped := s.queue
+			s.queue, s.writing, s.closing = nil, false, true
+			s.mu.Unlock()
+			s.written(dropped)
+			s.conn.Close()
+			return
 		}
 	}
 }
 
-// written accounts for f leaving the queue, written or dropped.
-func (s *session) written(f outFrame) {
+// Coalesced writes.
+const (
+	// writeChunk is how many bytes of frames writeFrames gathers before a write call.
+	writeChunk = 64 << 10
+	// maxPooledChunk: a buffer grown past this (by a large sync reply) is not kept.
+	maxPooledChunk = 256 << 10
+)
+
+var chunks = sync.Pool{New: func() any { b := make([]byte, 0, writeChunk+4<<10); return &b }}
+
+// writeFrames writes frames as WebSocket frames, as many per write call as fit
+// in writeChunk bytes. It frames them itself, on the connection under the
+// WebSocket library, so that several frames share one write call: only this
+// goroutine writes data frames and pongs (one flusher at a time); the library
+// writes only the close frame, in a single write call, which net.Conn and
+// tls.Conn never interleave with another write call's bytes.
+func (s *session) writeFrames(frames []outFrame) error {
+	bp := chunks.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= maxPooledChunk {
+			*bp = buf[:0]
+			chunks.Put(bp)
+		}
+	}()
+	nc := s.conn.NetConn()
+	write := func() error {
+		_ = nc.SetWriteDeadline(time.Now().Add(s.gw.limits.WriteTimeout))
+		_, err := nc.Write(buf)
+		buf = buf[:0]
+		return err
+	}
+	for _, f := range frames {
+		op := byte(websocket.TextMessage)
+		if f.pong {
+			op = websocket.PongMessage
+		}
+		buf = appendFrame(buf, op, f.b)
+		if len(buf) >= writeChunk {
+			if err := write(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(buf) == 0 {
+		return nil
+	}
+	return write()
+}
+
+// appendFrame appends payload as one unmasked, final frame of opcode op (RFC
+// 6455 section 5.2; a server's frames are not masked).
+func appendFrame(b []byte, op byte, payload []byte) []byte {
+	const fin = 0x80
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, fin|op, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, fin|op, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, fin|op, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
+}
+
+// written accounts for frames leaving the queue, written or dropped.
+func (s *session) written(frames []outFrame) {
+	n := 0
+	for _, f := range frames {
+		n += len(f.b)
+	}
 	s.mu.Lock()
-	s.queued -= len(f.b)
-	s.queuedBytes(-len(f.b))
+	s.queued -= n
+	s.queuedBytes(-n)
 	s.mu.Unlock()
-	f.done()
+	for _, f := range frames {
+		f.done()
+	}
 }
 
 func (s *session) queuedBytes(delta int) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -30,7 +31,7 @@ import (
 )
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	tenants *tenant.Service
 	lossy   *lossyBus
 	faults  *faultyStore // the messaging service's store
@@ -40,6 +41,7 @@ type env struct {
 	st      *sqlstore.Store
 	clock   *clock.Manual
 	gw      *gateway.Gateway
+	held    *heldStore // the writer's store
 }
 
 func newEnv(t *testing.T, edition string) *env {
@@ -49,6 +51,12 @@ func newEnv(t *testing.T, edition string) *env {
 
 // newEnvWith is newEnv with the gateway's limits and metrics hooks.
 func newEnvWith(t *testing.T, edition string, lim gateway.Limits, m gateway.Metrics) *env {
+	t.Helper()
+	return newEnvListening(t, edition, lim, m, nil)
+}
+
+// newEnvListening is newEnvWith whose server accepts through wrap (nil: as is).
+func newEnvListening(t testing.TB, edition string, lim gateway.Limits, m gateway.Metrics, wrap func(net.Listener) net.Listener) *env {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
@@ -67,7 +75,8 @@ func newEnvWith(t *testing.T, edition string, lim gateway.Limits, m gateway.Metr
 	}
 	app.Edition = edition // the gate reads the edition from the app the gateway loads
 	lossy := &lossyBus{Bus: bus.NewLocal()}
-	w := im.NewWriter(st, lossy, 64, nil)
+	held := &heldStore{Messages: st}
+	w := im.NewWriter(held, lossy, 64, nil)
 	faults := &faultyStore{Store: st}
 	svc := im.New(faults, c, &gate.Gate{MAU: st, Clock: c}, w, lossy)
 	gwTenants := tenants
@@ -75,12 +84,16 @@ func newEnvWith(t *testing.T, edition string, lim gateway.Limits, m gateway.Metr
 		gwTenants = &tenant.Service{Store: editionStore{st, edition}, Clock: c}
 	}
 	gw := gateway.New(gateway.Config{Tenants: gwTenants, IM: svc, Bus: lossy, Logger: slog.New(slog.DiscardHandler), Limits: lim, Metrics: m})
-	srv := httptest.NewServer(gw)
+	srv := httptest.NewUnstartedServer(gw)
+	if wrap != nil {
+		srv.Listener = wrap(srv.Listener)
+	}
+	srv.Start()
 	t.Cleanup(func() { gw.CloseAll(); srv.Close(); w.Close(); st.Close() })
 	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, tenants: tenants, lossy: lossy, faults: faults, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c, gw: gw}
+	return &env{t: t, tenants: tenants, lossy: lossy, faults: faults, url: "ws" + strings.TrimPrefix(srv.URL, "http"), app: app, svc: svc, st: st, clock: c, gw: gw, held: held}
 }
 
 // editionStore presents every app with the given edition (plans are bought in a later
@@ -120,7 +133,7 @@ func (e *env) raw() *websocket.Conn {
 	return c
 }
 
-func roundTrip(t *testing.T, c *websocket.Conn, frame string) gateway.Frame {
+func roundTrip(t testing.TB, c *websocket.Conn, frame string) gateway.Frame {
 	t.Helper()
 	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if err := c.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {

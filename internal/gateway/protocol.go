@@ -38,3 +38,32 @@ func wireEntry(e *store.Entry) Entry {
 	}
 	return w
 }
+
+// encodeEntry is the one JSON encoding of e shared by every frame that carries it.
+func encodeEntry(e *store.Entry) []byte {
+	b, _ := json.Marshal(wireEntry(e)) // strings, numbers and a checked body: cannot fail
+	return b
+}
+
+const entryPrefix = `{"op":"entry","code":0,"entry":`
+
+// entryFrame is the push of an encoded entry: the bytes json.Marshal gives for
+// Frame{Op: OpEntry, Entry: e}, without encoding e again.
+func entryFrame(entry []byte) []byte {
+	b := make([]byte, 0, len(entryPrefix)+len(entry)+1)
+	b = append(b, entryPrefix...)
+	b = append(b, entry...)
+	return append(b, '}')
+}
+
+// sendAck is the reply to the send request id that wrote e, the sender's copy,
+// carrying e (encoded as entry) so the device needs no push of its own message.
+func sendAck(id string, e *store.Entry, entry []byte) []byte {
+	head, _ := json.Marshal(Frame{Op: OpSend, ID: id, MsgKey: e.MsgKey, MsgTime: e.MsgTime, Seq: e.Seq, ClientMsgID: e.ClientID})
+	// head ends with the frame's closing brace: the entry goes before it.
+	b := make([]byte, 0, len(head)+len(`,"entry":`)+len(entry))
+	b = append(b, head[:len(head)-1]...)
+	b = append(b, `,"entry":`...)
+	b = append(b, entry...)
+	return append(b, '}')
+}

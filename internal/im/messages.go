@@ -290,6 +290,41 @@ func checkContent(req SendRequest) error {
 }
 
 func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (SendResult, error) {
+	res, err := s.writer.Do(ctx, s.sendOp(app, req))
+	return sendResult(req, res, err)
+}
+
+// SendAsync is Send without waiting for the message to be durable, for a device
+// that keeps several sends in flight. done is called once with what Send would
+// return: at once on the caller's goroutine when the request is refused before
+// it is written, else on the writer's goroutine after the commit (it must not
+// block). Sends are written in the order SendAsync is called.
+//
+// origin names the sending device's request: when the message has a sender copy
+// (the result's Seq > 0), that copy's delivery carries origin, and the gateway
+// answers the device with it (bus.Delivery.Origin) before done runs.
+// Online-only requests are refused (errs.InvalidParameters): they have no log
+// entry to answer with.
+func (s *Service) SendAsync(ctx context.Context, app store.App, req SendRequest, origin bus.Origin, done func(SendResult, error)) {
+	if err := s.gate.Active(app); err != nil {
+		done(SendResult{}, err)
+		return
+	}
+	if req.OnlineOnly {
+		done(SendResult{}, errs.New(errs.InvalidParameters, "an online-only message cannot be sent asynchronously"))
+		return
+	}
+	if err := s.checkSend(ctx, app, &req); err != nil {
+		done(SendResult{}, err)
+		return
+	}
+	s.writer.Submit(s.sendOp(app, req), origin, func(res store.OpResult, err error) {
+		done(sendResult(req, res, err))
+	})
+}
+
+// sendOp is the write operation of a checked one-to-one send.
+func (s *Service) sendOp(app store.App, req SendRequest) store.Op {
 	if req.Random == 0 {
 		req.Random = randomUint32()
 	}
@@ -297,12 +332,17 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 	if t == 0 || !req.Import {
 		t = s.clock.Now().Unix()
 	}
-	res, err := s.writer.Do(ctx, store.Op{
+	now := s.clock.Now()
+	return store.Op{
 		Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: req.To,
 		MsgSeq: req.MsgSeq, ClientID: req.ClientID, MsgRandom: req.Random, MsgTime: t, Body: req.Body,
 		CloudCustomData: req.CloudCustomData, OnlyReceiver: req.NoSenderCopy,
-		Unread: !req.NoUnread && (!req.Import || req.ImportUnread), At: s.clock.Now(), ExpiresAt: expiresAt(req, s.clock.Now()),
-	})
+		Unread: !req.NoUnread && (!req.Import || req.ImportUnread), At: now, ExpiresAt: expiresAt(req, now),
+	}
+}
+
+// sendResult is the caller's view of a send's write result.
+func sendResult(req SendRequest, res store.OpResult, err error) (SendResult, error) {
 	if err != nil {
 		return SendResult{}, err
 	}

@@ -28,11 +28,17 @@ type Writer struct {
 }
 
 type writeReq struct {
-	op   store.Op
-	res  store.OpResult
-	err  error
-	done chan struct{}
+	op     store.Op
+	origin bus.Origin
+	res    store.OpResult
+	err    error
+	done   chan struct{}
+	// then, when set, answers the request instead of done (Submit).
+	then func(store.OpResult, error)
 }
+
+// errClosed answers operations submitted after Close.
+func errClosed() error { return errs.New(errs.Internal, "server is shutting down") }
 
 // DefaultMaxBatch is the most operations of one group commit when NewWriter is
 // given no bound.
@@ -58,7 +64,7 @@ func (w *Writer) Do(ctx context.Context, op store.Op) (store.OpResult, error) {
 	if w.closed {
 		w.closeMu.RUnlock()
 		w.pool.Put(r)
-		return store.OpResult{}, errs.New(errs.Internal, "server is shutting down")
+		return store.OpResult{}, errClosed()
 	}
 	w.running()
 	w.reqs <- r
@@ -70,6 +76,29 @@ func (w *Writer) Do(ctx context.Context, op store.Op) (store.OpResult, error) {
 	r.res, r.err, r.op = store.OpResult{}, nil, store.Op{}
 	w.pool.Put(r)
 	return res, err
+}
+
+// Submit queues one operation without waiting for it: then is called once with
+// its result, on the writer's goroutine after the batch is committed and its
+// deliveries are published (or at once, on the caller's goroutine, after Close).
+// then must not block: it runs before the next batch is taken. Submit blocks only
+// while the writer's queue (4 × the batch bound) is full. Operations are committed
+// in the order they are submitted, as with Do.
+//
+// origin, when set, marks the delivery of the new entry owned by op.From (the
+// sender's copy) so that the gateway answers the sending device with it.
+func (w *Writer) Submit(op store.Op, origin bus.Origin, then func(store.OpResult, error)) {
+	w.closeMu.RLock()
+	if w.closed {
+		w.closeMu.RUnlock()
+		then(store.OpResult{}, errClosed())
+		return
+	}
+	r := w.pool.Get().(*writeReq)
+	r.op, r.origin, r.then = op, origin, then
+	w.running()
+	w.reqs <- r
+	w.closeMu.RUnlock()
 }
 
 // running starts the writer's goroutine once. Callers hold closeMu for
@@ -91,7 +120,7 @@ func (w *Writer) DoAll(ctx context.Context, ops []store.Op) ([]store.OpResult, [
 	if w.closed {
 		w.closeMu.RUnlock()
 		for i := range errors {
-			errors[i] = errs.New(errs.Internal, "server is shutting down")
+			errors[i] = errClosed()
 		}
 		return results, errors
 	}
@@ -154,14 +183,27 @@ func (w *Writer) run() {
 			if r.err != nil || r.res.Duplicate || r.res.Err != nil {
 				continue
 			}
+			origin := r.origin
 			for j := range r.res.Entries {
 				e := &r.res.Entries[j]
-				deliveries = append(deliveries, bus.Delivery{App: e.App, User: e.Owner, Kind: bus.KindEntry, Entry: e})
+				d := bus.Delivery{App: e.App, User: e.Owner, Kind: bus.KindEntry, Entry: e}
+				if e.Owner == r.op.From && origin != (bus.Origin{}) {
+					d.Origin, origin = origin, bus.Origin{} // the first copy of the sender's only
+				}
+				deliveries = append(deliveries, d)
 			}
 		}
 		w.bus.Publish(deliveries)
-		for _, r := range batch {
-			r.done <- struct{}{}
+		for i, r := range batch {
+			batch[i] = nil
+			if r.then == nil {
+				r.done <- struct{}{} // Do takes the result and puts r back
+				continue
+			}
+			then, res, err := r.then, r.res, r.err
+			*r = writeReq{done: r.done}
+			w.pool.Put(r)
+			then(res, err)
 		}
 	}
 }

@@ -204,3 +204,164 @@ func TestWriterIsolatesAFailingOp(t *testing.T) {
 		}
 	})
 }
+
+// recordingHandler keeps what was delivered, in order.
+type recordingHandler struct {
+	mu sync.Mutex
+	ds []bus.Delivery
+}
+
+func (h *recordingHandler) Deliver(ds []bus.Delivery) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, d := range ds {
+		e := *d.Entry
+		d.Entry = &e // the writer's results are not kept after Deliver
+		h.ds = append(h.ds, d)
+	}
+}
+func (h *recordingHandler) Devices(int64, string) []bus.Device { return nil }
+
+func (h *recordingHandler) len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.ds)
+}
+
+// Submit answers through its callback, in submission order, after the batch's
+// deliveries are published, without a goroutine per operation; the origin marks
+// the sender's copy only.
+func TestWriterSubmit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		gs := &gatedStore{Messages: open(t), entered: make(chan struct{}), release: make(chan struct{})}
+		h := &recordingHandler{}
+		w := NewWriter(gs, attached(h), 64, nil)
+		defer w.Close()
+		const n = 200
+		base := runtime.NumGoroutine()
+		var mu sync.Mutex
+		var order []int
+		var results []store.OpResult
+		answered := make(chan struct{}, n)
+		for i := range n {
+			op := store.Op{Kind: store.OpSend, App: 1, From: "alice", To: "bob", ClientID: fmt.Sprintf("c%d", i),
+				MsgRandom: uint32(i + 1), MsgTime: 1, Body: hello, Unread: true, At: time.Now()}
+			w.Submit(op, bus.Origin{ConnID: "conn", RequestID: fmt.Sprint(i), Token: uint64(i)}, func(res store.OpResult, err error) {
+				if err != nil {
+					t.Errorf("op %d: %v", i, err)
+				}
+				delivered := h.len()
+				mu.Lock()
+				order = append(order, i)
+				results = append(results, res)
+				mu.Unlock()
+				if delivered < 2*(i+1) {
+					t.Errorf("op %d answered after %d deliveries; its own were not published yet", i, delivered)
+				}
+				answered <- struct{}{}
+			})
+			if i == 0 {
+				<-gs.entered // the first batch is held: the others queue behind it
+			}
+		}
+		if g := runtime.NumGoroutine(); g > base+2 {
+			t.Errorf("%d goroutines with %d operations queued, %d before", g, n, base)
+		}
+		close(gs.release)
+		for range n {
+			<-answered
+		}
+		for i, got := range order {
+			if got != i {
+				t.Fatalf("answer %d was for op %d: not in submission order", i, got)
+			}
+			if seq := results[i].Entries[0].Seq; seq != int64(i+1) {
+				t.Fatalf("op %d: sender's seq %d, want %d", i, seq, i+1)
+			}
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, d := range h.ds {
+			want := bus.Origin{}
+			if d.User == "alice" {
+				want = bus.Origin{ConnID: "conn", RequestID: fmt.Sprint(d.Entry.Seq - 1), Token: uint64(d.Entry.Seq - 1)}
+			}
+			if d.Origin != want {
+				t.Fatalf("delivery to %s of seq %d has origin %+v, want %+v", d.User, d.Entry.Seq, d.Origin, want)
+			}
+		}
+	})
+}
+
+// After Close, Submit answers at once with an internal error.
+func TestWriterSubmitAfterClose(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w := NewWriter(st, attached(&countingHandler{}), 0, nil)
+	w.Close()
+	var got error
+	w.Submit(store.Op{Kind: store.OpSend, App: 1, From: "a", To: "b", Body: hello}, bus.Origin{}, func(_ store.OpResult, err error) { got = err })
+	if !errs.Is(got, errs.Internal) {
+		t.Fatalf("Submit after Close: %v", got)
+	}
+}
+
+// instantStore commits nothing and answers every send at once, so that a
+// benchmark measures the writer's own cost per operation.
+type instantStore struct {
+	store.Messages
+	seq int64
+}
+
+func (s *instantStore) Apply(_ context.Context, ops []store.Op) ([]store.OpResult, error) {
+	res := make([]store.OpResult, len(ops))
+	for i, op := range ops {
+		s.seq++
+		res[i].Entries = []store.Entry{{App: op.App, Owner: op.From, Seq: s.seq, Kind: store.KindMsg, From: op.From, To: op.To}}
+	}
+	return res, nil
+}
+
+// BenchmarkWriterOverhead compares the writer's cost per operation when 256
+// callers each wait in Do with one device pipelining through Submit (the store
+// takes no time).
+func BenchmarkWriterOverhead(b *testing.B) {
+	op := store.Op{Kind: store.OpSend, App: 1, From: "a", To: "b"}
+	b.Run("Do/256-callers", func(b *testing.B) {
+		w := NewWriter(&instantStore{}, attached(&countingHandler{}), 0, nil)
+		defer w.Close()
+		b.ReportAllocs()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range 256 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(b.N) {
+					if _, err := w.Do(context.Background(), op); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	})
+	b.Run("Submit/one-device", func(b *testing.B) {
+		w := NewWriter(&instantStore{}, attached(&countingHandler{}), 0, nil)
+		defer w.Close()
+		b.ReportAllocs()
+		inFlight := make(chan struct{}, 256)
+		var wg sync.WaitGroup
+		wg.Add(b.N)
+		then := func(store.OpResult, error) { <-inFlight; wg.Done() }
+		for range b.N {
+			inFlight <- struct{}{}
+			w.Submit(op, bus.Origin{ConnID: "c", RequestID: "1"}, then)
+		}
+		wg.Wait()
+	})
+}
