@@ -32,7 +32,8 @@ type serveConfig struct {
 	fakeClock       string // RFC3339 start of a manual clock; "" = the real clock
 	trialAutoExtend bool
 
-	sessionsPerUser, sessionsPerApp int // device sessions on this node
+	sessionsPerUser, sessionsPerApp int   // device sessions on this node
+	nodeQueueBytes                  int64 // bytes queued for all devices of this node
 
 	notifyFile, smtpAddr, smtpFrom, smtpUser, webhookURL, webhookSecret string
 
@@ -63,6 +64,7 @@ func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	fs.Var(secretFlag{&c.webhookSecret}, "notify-webhook-secret", "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature) with this `key`")
 	limitFlags(fs, &c.limits)
 	fs.IntVar(&c.sessionsPerUser, "max-sessions-per-user", gateway.DefaultSessionsPerUser, "device sessions one user may hold on this node; more logins are refused (60018)")
+	fs.Int64Var(&c.nodeQueueBytes, "max-queued-bytes", gateway.DefaultNodeQueueBytes, "bytes queued for all devices of this node together; a device whose frame would pass it is disconnected (1013) and resyncs")
 	fs.IntVar(&c.sessionsPerApp, "max-sessions-per-app", gateway.DefaultSessionsPerApp, "device sessions one app may hold on this node; more logins are refused (60011)")
 	return fs, setFromEnv(fs, limitEnv)
 }
@@ -105,8 +107,8 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	if l := c.limits; l.ReadTimeout < 0 || l.WriteTimeout < 0 || l.IdleTimeout < 0 || l.MaxBodyBytes < 0 || l.MaxConns < 0 {
 		return c, errors.New("--http-*-timeout, --max-body-bytes and --max-conns must not be negative")
 	}
-	if c.sessionsPerUser < 1 || c.sessionsPerApp < 1 {
-		return c, errors.New("--max-sessions-per-user and --max-sessions-per-app must be at least 1")
+	if c.sessionsPerUser < 1 || c.sessionsPerApp < 1 || c.nodeQueueBytes < 1 {
+		return c, errors.New("--max-sessions-per-user, --max-sessions-per-app and --max-queued-bytes must be at least 1")
 	}
 	if (c.smtpAddr == "") != (c.smtpFrom == "") {
 		return c, errors.New("--smtp-addr and --smtp-from go together")
@@ -127,6 +129,7 @@ func limitFlags(fs *flag.FlagSet, l *server.Limits) {
 var limitEnv = map[string]string{
 	"max-sessions-per-user": "CHATD_MAX_SESSIONS_PER_USER",
 	"max-sessions-per-app":  "CHATD_MAX_SESSIONS_PER_APP",
+	"max-queued-bytes":      "CHATD_MAX_QUEUED_BYTES",
 	"http-read-timeout":     "CHATD_HTTP_READ_TIMEOUT",
 	"http-write-timeout":    "CHATD_HTTP_WRITE_TIMEOUT",
 	"http-idle-timeout":     "CHATD_HTTP_IDLE_TIMEOUT",
@@ -239,7 +242,7 @@ func serve(c serveConfig, logger *slog.Logger) error {
 	}
 
 	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
-		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp}}
+		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp, NodeQueueBytes: c.nodeQueueBytes}}
 	if c.fakeClock != "" {
 		start, _ := time.Parse(time.RFC3339, c.fakeClock)
 		cfg.Manual = clock.NewManual(start)

@@ -31,3 +31,18 @@ func TestServeSessionCaps(t *testing.T) {
 		t.Fatal("CHATD_MAX_SESSIONS_PER_APP=lots accepted")
 	}
 }
+
+// The node's queued-bytes cap comes from its flag or CHATD_MAX_QUEUED_BYTES.
+func TestServeNodeQueueBytes(t *testing.T) {
+	c, err := parseServeFlags(nil)
+	if err != nil || c.nodeQueueBytes != gateway.DefaultNodeQueueBytes {
+		t.Fatalf("default: %d, %v", c.nodeQueueBytes, err)
+	}
+	t.Setenv("CHATD_MAX_QUEUED_BYTES", "1048576")
+	if c, err = parseServeFlags(nil); err != nil || c.nodeQueueBytes != 1<<20 {
+		t.Fatalf("from the environment: %d, %v", c.nodeQueueBytes, err)
+	}
+	if _, err := parseServeFlags([]string{"--max-queued-bytes", "0"}); err == nil {
+		t.Fatal("--max-queued-bytes 0 accepted")
+	}
+}

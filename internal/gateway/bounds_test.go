@@ -186,3 +186,30 @@ func TestSessionCaps(t *testing.T) {
 		t.Fatalf("carol after a session ended: %d", code)
 	}
 }
+
+// Slow devices of several users cannot together queue more than the node's cap,
+// though each stays under its own: the device whose frame would pass the node's
+// cap is disconnected.
+func TestSlowReadersAreBoundedPerNode(t *testing.T) {
+	const queueCap, nodeCap = 256 << 10, 300 << 10
+	m := newMeter()
+	e := newEnvWith(t, catalog.Trial, gateway.Limits{QueueBytes: queueCap, NodeQueueBytes: nodeCap}, m.metrics())
+	if err := e.svc.ImportAccounts(context.Background(), e.app, []store.User{{UserID: "carol"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.rawLogin("bob")
+	e.rawLogin("carol")
+	body := bigText(11000)
+	// 11 MB for each: more than the socket buffers hold.
+	for i := 1; i <= 1000; i++ {
+		for _, u := range []string{"bob", "carol"} {
+			e.gw.Deliver([]bus.Delivery{{App: e.app.SDKAppID, User: u, Kind: bus.KindEntry,
+				Entry: &store.Entry{Seq: int64(i), Kind: store.KindMsg, From: "alice", To: u, Peer: "alice", Body: body}}})
+		}
+	}
+	m.waitEnded(t, "first slow reader")
+	m.waitEnded(t, "second slow reader")
+	if p := m.peakBytes(); p > nodeCap {
+		t.Fatalf("%d bytes were queued on the node; its cap is %d", p, nodeCap)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -46,6 +47,7 @@ const (
 // Defaults of Limits.
 const (
 	DefaultQueueBytes      = 8 << 20 // a device this many bytes behind is disconnected and must resync
+	DefaultNodeQueueBytes  = 1 << 30 // all devices of this node together
 	DefaultSessionsPerUser = 32
 	DefaultSessionsPerApp  = 100_000
 )
@@ -73,6 +75,10 @@ type Limits struct {
 	// (sync replies and pushed entries); a device that passes it is disconnected
 	// with close code 1013 and resyncs. At least MaxSyncReplyBytes is sensible.
 	QueueBytes int
+	// NodeQueueBytes caps the bytes queued for all devices of this node together,
+	// so that many slow devices cannot add up what one may not: a frame that
+	// would pass it disconnects its device (close code 1013) instead.
+	NodeQueueBytes int64
 	// SessionsPerUser caps the sessions of one user on this node; a login
 	// beyond it is refused with 60018.
 	SessionsPerUser int
@@ -87,6 +93,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.QueueBytes <= 0 {
 		l.QueueBytes = DefaultQueueBytes
+	}
+	if l.NodeQueueBytes <= 0 {
+		l.NodeQueueBytes = DefaultNodeQueueBytes
 	}
 	if l.SessionsPerUser <= 0 {
 		l.SessionsPerUser = DefaultSessionsPerUser
@@ -121,6 +130,7 @@ type Gateway struct {
 	limits Limits
 	hub    hub
 	apps   appCache
+	queued atomic.Int64 // bytes queued for all devices of this node
 }
 
 // New returns a gateway attached to cfg.Bus. It panics when a required
@@ -754,7 +764,9 @@ func (s *session) refuse(f Frame) {
 func (s *session) enqueue(frame []byte) { s.push(outFrame{b: frame}) }
 
 // push queues f. A device with MaxQueueFrames frames or Limits.QueueBytes bytes
-// not yet written is disconnected (close code 1013): it reconnects and syncs.
+// not yet written, or whose frame would take the node past
+// Limits.NodeQueueBytes, is disconnected (close code 1013): it reconnects and
+// syncs.
 func (s *session) push(f outFrame) {
 	s.mu.Lock()
 	if s.closing {
@@ -762,7 +774,8 @@ func (s *session) push(f outFrame) {
 		f.done()
 		return
 	}
-	if len(s.queue) >= MaxQueueFrames || s.queued+len(f.b) > s.gw.limits.QueueBytes {
+	if len(s.queue) >= MaxQueueFrames || s.queued+len(f.b) > s.gw.limits.QueueBytes ||
+		s.gw.queued.Load()+int64(len(f.b)) > s.gw.limits.NodeQueueBytes {
 		s.closing = true
 		s.mu.Unlock()
 		f.done()
@@ -773,6 +786,7 @@ func (s *session) push(f outFrame) {
 	}
 	s.queue = append(s.queue, f)
 	s.queued += len(f.b)
+	s.gw.queued.Add(int64(len(f.b)))
 	s.queuedBytes(len(f.b))
 	start := !s.writing
 	s.writing = true
@@ -901,6 +915,7 @@ func (s *session) written(frames []outFrame) {
 	}
 	s.mu.Lock()
 	s.queued -= n
+	s.gw.queued.Add(int64(-n))
 	s.queuedBytes(-n)
 	s.mu.Unlock()
 	for _, f := range frames {
