@@ -119,3 +119,42 @@ func TestTwoNodesSameOwners(t *testing.T) {
 		}
 	}
 }
+
+// A value PostgreSQL refuses (a NUL in a text column) fails its whole batch
+// and leaves nothing behind: no entry, no Seq taken; the connection is rolled
+// back and reused, so the store keeps working (more failures than the pool
+// has connections), and the same ops without the bad one commit.
+func TestRefusedBatchLeavesNothing(t *testing.T) {
+	base, admin := testURL(t)
+	s, err := postgres.Open(context.Background(), freshSchema(t, base, admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Now()
+	op := func(from, custom string) store.Op {
+		return store.Op{Kind: store.OpSend, App: 1, From: from, To: "bob", ClientID: "c-" + from,
+			MsgRandom: 1, MsgTime: now.Unix(), Body: []byte(`[]`), CloudCustomData: custom, Unread: true, At: now}
+	}
+	for i := range 2 * postgres.MaxConns {
+		good := op(fmt.Sprintf("good%d", i), "fine")
+		bad := op("mallory", "bad\x00data") // refused when the entries are written
+		if i%2 == 1 {
+			bad = op("mal\x00lory", "") // refused when the counters are locked
+		}
+		if _, err := s.Apply(ctx, []store.Op{good, bad}); err == nil {
+			t.Fatal("a batch with a NUL in a text column committed")
+		}
+		if n, err := s.LastSeq(ctx, 1, "bob"); err != nil || n != int64(i) {
+			t.Fatalf("after the refused batch %d: bob's LastSeq %d, %v; want %d", i, n, err, i)
+		}
+		res, err := s.Apply(ctx, []store.Op{good})
+		if err != nil || res[0].Err != nil || res[0].Duplicate || res[0].Entries[1].Seq != int64(i+1) {
+			t.Fatalf("the good op alone: %+v, %v", res, err)
+		}
+	}
+	if n, err := s.LastSeq(ctx, 1, "mallory"); err != nil || n != 0 {
+		t.Fatalf("mallory's LastSeq %d, %v; want 0", n, err)
+	}
+}
