@@ -17,7 +17,7 @@ type Dialect struct {
 	// SerialWrites says that all writes go through one connection, one
 	// transaction at a time (SQLite), so rows need no locks. Otherwise
 	// transactions that read rows to update them lock them (SELECT ... FOR
-	// UPDATE) and create missing ones first so that there is a row to lock.
+	// UPDATE).
 	SerialWrites bool
 	// Pipeline says that Apply drives the connection through pgx (PostgreSQL):
 	// each batch is two pipelines of statements, two round trips whatever its
