@@ -126,14 +126,22 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 }
 
-// BenchmarkApplySend is the SQLite benchmark against PostgreSQL: one Apply of 256
-// sends between random pairs of 1000 users per op.
+// BenchmarkApplySend measures durable one-to-one sends as the group-commit
+// writer issues them: one Apply (one transaction, one commit) per batch of
+// sends between random pairs of 1000 users, each with a ClientID, for batches of
+// 1, 16 and 256 sends. One op is one batch; msgs/s counts sends.
 func BenchmarkApplySend(b *testing.B) {
-	const batch, users = 256, 1000
 	base := os.Getenv("CHATD_TEST_POSTGRES_URL")
 	if base == "" {
 		b.Skip("CHATD_TEST_POSTGRES_URL is not set")
 	}
+	for _, batch := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchApplySend(b, base, batch) })
+	}
+}
+
+func benchApplySend(b *testing.B, base string, batch int) {
+	const users = 1000
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		b.Fatal(err)
@@ -155,27 +163,34 @@ func BenchmarkApplySend(b *testing.B) {
 	defer s.Close()
 
 	ctx := context.Background()
+	rng := mrand.New(mrand.NewPCG(1, 2))
 	body := []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello, this is a benchmark message of ordinary length"}}]`)
 	now := time.Now()
 	n := 0
 	ops := make([]store.Op, batch)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for j := range ops {
-			from := mrand.IntN(users)
-			to := (from + 1 + mrand.IntN(users-1)) % users
+			from := rng.IntN(users)
+			to := (from + 1 + rng.IntN(users-1)) % users
 			n++
 			ops[j] = store.Op{Kind: store.OpSend, App: 1400000001,
 				From: fmt.Sprintf("user%04d", from), To: fmt.Sprintf("user%04d", to),
-				ClientID: fmt.Sprintf("c%d", n), MsgRandom: mrand.Uint32(), MsgTime: now.Unix(),
+				ClientID: fmt.Sprintf("c%d", n), MsgRandom: rng.Uint32(), MsgTime: now.Unix(),
 				Body: body, Unread: true, At: now}
 		}
-		if _, err := s.Apply(ctx, ops); err != nil {
+		res, err := s.Apply(ctx, ops)
+		if err != nil {
 			b.Fatal(err)
+		}
+		if len(res) != batch || res[0].Duplicate || res[0].Err != nil {
+			b.Fatalf("unexpected result %+v", res[0])
 		}
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/msg")
 }
 
 func randomHex() string {

@@ -2,45 +2,58 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
 
-// entryInsertCols are the columns Apply writes, in flush's argument order.
-const entryInsertCols = `app, owner, seq, kind, peer, from_user, to_user, msg_seq, msg_random,
-	msg_time, msg_key, client_id, body, cloud_custom_data, recalled, unread, read_time, created_at, expires_at`
-
-const entryInsertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
-// insertSizes are the row counts of the prepared INSERT statements, largest
-// first; a batch is written with as few statements as these sizes allow.
-var insertSizes = []int{64, 16, 4, 1}
-
-func sqlInsertEntries(d Dialect, rows int) string {
-	return d.BulkInsert + ` INTO entries (` + entryInsertCols + `) VALUES ` +
-		strings.TrimSuffix(strings.Repeat(entryInsertRow+", ", rows), ", ")
+// Apply implements store.Messages. Ops with a zero At get the current time. A
+// database error fails (and rolls back) the whole batch; per-op outcomes are in
+// OpResult.Err.
+//
+// A batch is one transaction of three steps, whatever its size:
+//
+//  1. load: lock the Seq counter of every owner the batch writes to, in (app,
+//     owner) order so that concurrent batches (also from other nodes) writing
+//     to one owner serialise without deadlocks; then read what the ops depend
+//     on: the last Seqs, the messages already sent with the batch's ClientIDs,
+//     the stored copies of the MsgKeys its recalls and explicit-MsgSeq sends
+//     name, and the read times its reads move;
+//  2. run the ops in order, in memory: Seqs are allocated from step 1, retries
+//     are answered from step 1 or from earlier ops of the batch;
+//  3. save: the new entries, the recalled copies, the read times and the new
+//     last Seqs.
+//
+// Every row the ops read or write belongs to a locked owner (the logs and read
+// states of From and To), so what step 1 read stays true until the commit. On
+// PostgreSQL (Dialect.Pipeline) steps 1 and 3 are one pipeline each: two round
+// trips per batch. Otherwise (SQLite) they are a few statements on the single
+// write connection.
+func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	a := newApplier(ops)
+	var results []store.OpResult
+	var err error
+	if s.d.Pipeline {
+		results, err = s.applyPipelined(ctx, a)
+	} else {
+		results, err = s.applySerial(ctx, a)
+	}
+	if err != nil {
+		return nil, wrap("apply", err)
+	}
+	return results, nil
 }
 
-const (
-	// sqlMarkRecalled recalls every copy of a MsgKey in one owner's log of a
-	// conversation: a database written before MsgKeys were kept once per
-	// conversation may hold two.
-	sqlMarkRecalled = `
-		UPDATE entries SET recalled = TRUE
-		WHERE app = ? AND owner = ? AND peer = ? AND msg_time = ? AND msg_key = ? AND kind = 'msg' AND NOT recalled`
-	// sqlUpsertRead moves the read time forward only and returns the effective one.
-	sqlUpsertRead = `
-		INSERT INTO reads (app, owner, peer, read_time) VALUES (?, ?, ?, ?)
-		ON CONFLICT (app, owner, peer) DO UPDATE SET read_time =
-			CASE WHEN excluded.read_time > reads.read_time THEN excluded.read_time ELSE reads.read_time END
-		RETURNING read_time`
-)
+// sqlLaterReadTime is what an upsert of reads keeps: the later read time. Apply
+// computes it under the owner's lock already; this keeps a read time from ever
+// moving back whatever else writes.
+const sqlLaterReadTime = `CASE WHEN excluded.read_time > reads.read_time THEN excluded.read_time ELSE reads.read_time END`
 
 type ownerKey struct {
 	app   int64
@@ -68,392 +81,212 @@ func convKeyOf(app int64, u, v, key string) convKey {
 	return convKey{app, u, v, key}
 }
 
-// pendingEntry is an entry to insert at the next flush.
+// keyRow is one log's copies of a MsgKey that load looks for.
+type keyRow struct {
+	app         int64
+	owner, peer string
+	msgTime     int64
+	key         string
+}
+
+// readKey identifies a read state: Owner read the conversation with Peer.
+type readKey struct {
+	app         int64
+	owner, peer string
+}
+
+// pendingEntry is an entry to insert at save.
 type pendingEntry struct {
 	e      store.Entry
 	unread bool
 }
 
-// applier is the state of one Apply transaction.
+// applier is the state of one Apply: what load must read (from the ops), what
+// it found, and what the ops produce for save.
 type applier struct {
-	ctx context.Context
-	tx  *sql.Tx
-	s   *Store
+	ops []store.Op
 
-	insert       map[int]*sql.Stmt // by rows; bound to tx on first use
-	markRecalled *sql.Stmt
-	upsertRead   *sql.Stmt
-	byKey        byKeyFunc
+	// To load, each sorted by app (owners also by owner: the lock order).
+	owners   []ownerKey
+	sendKeys []sendKey
+	keyRows  []keyRow
+	readKeys []readKey
 
-	last    map[ownerKey]int64        // last Seq allocated so far, per owner
-	sent    map[sendKey][]store.Entry // copies of the messages with a ClientID, the sender's first
-	keys    map[convKey][]store.Entry // copies of the messages the batch's explicit MsgKeys name, and of its sends
-	pending []pendingEntry
+	// Loaded, then moved by the ops.
+	need   map[ownerKey]int64        // entries the ops append to each owner's log if they all succeed
+	loaded map[ownerKey]int64        // last Seq per owner before the batch
+	last   map[ownerKey]int64        // last Seq allocated so far
+	sent   map[sendKey][]store.Entry // copies of the messages with a ClientID, the sender's first
+	stored map[convKey][]store.Entry // stored copies of the keyRows' messages, the sender's first
+	reads  map[readKey]int64         // read times
+
+	// Produced.
+	batchKeys  map[convKey][]store.Entry // copies of the batch's messages (when it has explicit MsgSeqs)
+	batchMsgs  map[convKey][]int         // their indices in pending (when it has recalls)
+	pending    []pendingEntry
+	recalled   []store.Entry // stored copies to mark recalled
+	readsSet   []readKey     // read states to save, once each
+	readsDirty map[readKey]bool
 }
 
-// Apply implements store.Messages. Ops with a zero At get the current time. A
-// database error fails (and rolls back) the whole batch; per-op outcomes are in
-// OpResult.Err.
-//
-// The batch is one transaction of few statements, whatever its size:
-//
-//  1. the last Seq of every owner the batch touches: one query per app (and
-//     maxInList owners), which on PostgreSQL also locks those rows so that
-//     concurrent batches writing to one owner serialise;
-//  2. the messages already sent with the batch's ClientIDs: one query per app
-//     (and maxInList ClientIDs), through the unique index; and those of the
-//     conversations with the MsgKeys of sends with an explicit MsgSeq, through
-//     the conversation index;
-//  3. the ops, in order, in memory: Seqs are allocated from step 1, retries are
-//     answered from step 2 or from earlier ops of the batch;
-//  4. the new entries: multi-row INSERTs of the prepared insertSizes;
-//  5. the new last Seqs: multi-row upserts.
-//
-// A recall looks the message up by primary key, so the entries pending before
-// it are inserted first; a read upserts the read state as it goes.
-func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, error) {
-	if len(ops) == 0 {
-		return nil, nil
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, wrap("apply", err)
-	}
-	results, err := s.apply(ctx, tx, ops)
-	if err != nil {
-		tx.Rollback()
-		return nil, wrap("apply", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, wrap("apply: commit", err)
-	}
-	return results, nil
-}
-
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []store.Op) ([]store.OpResult, error) {
+// newApplier collects what load must read for ops. Ops that will fail (no From
+// or To, unknown kind) read nothing.
+func newApplier(ops []store.Op) *applier {
 	a := &applier{
-		ctx:          ctx,
-		tx:           tx,
-		s:            s,
-		insert:       make(map[int]*sql.Stmt, len(insertSizes)),
-		markRecalled: tx.StmtContext(ctx, s.markRecalled),
-		upsertRead:   tx.StmtContext(ctx, s.upsertRead),
-		byKey:        byKeyWith(ctx, tx.StmtContext(ctx, s.entryByKey).QueryRowContext),
-		last:         make(map[ownerKey]int64),
+		ops:    ops,
+		need:   make(map[ownerKey]int64),
+		loaded: make(map[ownerKey]int64),
+		sent:   make(map[sendKey][]store.Entry),
+		stored: make(map[convKey][]store.Entry),
+		reads:  make(map[readKey]int64),
 	}
-
-	// 1. Seqs. Every op writes to the logs of From and To.
-	var owners []ownerKey
-	for _, op := range ops {
-		for _, o := range [2]string{op.From, op.To} {
-			k := ownerKey{op.App, o}
-			if _, ok := a.last[k]; !ok && o != "" {
-				a.last[k] = 0
-				owners = append(owners, k)
+	seenSend := make(map[sendKey]bool)
+	seenKey := make(map[keyRow]bool)
+	seenRead := make(map[readKey]bool)
+	addKey := func(app int64, from, to string, msgTime int64, key string) {
+		for _, r := range []keyRow{{app, from, to, msgTime, key}, {app, to, from, msgTime, key}} {
+			if !seenKey[r] {
+				seenKey[r] = true
+				a.keyRows = append(a.keyRows, r)
+			}
+			if from == to {
+				break
 			}
 		}
 	}
-	sort.Slice(owners, func(i, j int) bool {
-		if owners[i].app != owners[j].app {
-			return owners[i].app < owners[j].app
+	for _, op := range ops {
+		if op.From == "" || op.To == "" {
+			continue
 		}
-		return owners[i].owner < owners[j].owner
+		switch op.Kind {
+		case store.OpSend:
+			if op.ClientID != "" {
+				k := sendKey{op.App, op.From, op.ClientID}
+				if !seenSend[k] {
+					seenSend[k] = true
+					a.sendKeys = append(a.sendKeys, k)
+				}
+			}
+			if op.MsgSeq != 0 {
+				addKey(op.App, op.From, op.To, op.MsgTime, store.FormatMsgKey(op.MsgSeq, op.MsgRandom, op.MsgTime))
+				if a.batchKeys == nil {
+					a.batchKeys = make(map[convKey][]store.Entry)
+				}
+			}
+		case store.OpRecall:
+			if t, ok := msgKeyTime(op.MsgKey); ok {
+				addKey(op.App, op.From, op.To, t, op.MsgKey)
+			}
+			if a.batchMsgs == nil {
+				a.batchMsgs = make(map[convKey][]int)
+			}
+		case store.OpRead:
+			if a.readsDirty == nil {
+				a.readsDirty = make(map[readKey]bool)
+			}
+			k := readKey{op.App, op.From, op.To}
+			if !seenRead[k] {
+				seenRead[k] = true
+				a.readKeys = append(a.readKeys, k)
+			}
+		default:
+			continue
+		}
+		// Both are locked, even when one log gets nothing (OnlyReceiver): the
+		// lookups of From's ClientIDs and of the conversation's MsgKeys rely on it.
+		for _, o := range [2]string{op.From, op.To} {
+			k := ownerKey{op.App, o}
+			if _, ok := a.need[k]; !ok {
+				a.need[k] = 0
+				a.owners = append(a.owners, k)
+			}
+		}
+		for _, o := range appendsTo(op) {
+			a.need[ownerKey{op.App, o}]++
+		}
+	}
+	sort.Slice(a.owners, func(i, j int) bool {
+		if a.owners[i].app != a.owners[j].app {
+			return a.owners[i].app < a.owners[j].app
+		}
+		return a.owners[i].owner < a.owners[j].owner
 	})
-	if err := s.loadSeqs(ctx, tx, owners, a.last); err != nil {
-		return nil, err
-	}
-	first := make(map[ownerKey]int64, len(owners))
-	for k, v := range a.last {
-		first[k] = v
-	}
+	sort.SliceStable(a.sendKeys, func(i, j int) bool { return a.sendKeys[i].app < a.sendKeys[j].app })
+	sort.SliceStable(a.keyRows, func(i, j int) bool { return a.keyRows[i].app < a.keyRows[j].app })
+	sort.SliceStable(a.readKeys, func(i, j int) bool { return a.readKeys[i].app < a.readKeys[j].app })
+	return a
+}
 
-	// 2. Earlier sends with the batch's ClientIDs. On PostgreSQL the Seq rows
-	// of the senders are locked by now, so no other transaction can add one
-	// before this one commits.
-	var err error
-	if a.sent, err = s.loadSent(ctx, tx, ops); err != nil {
-		return nil, err
+// found records copies that load read: by sender and ClientID when byClientID,
+// else by conversation and MsgKey. Call sortCopies when all are in.
+func (a *applier) found(e store.Entry, byClientID bool) {
+	if byClientID {
+		k := sendKey{e.App, e.From, e.ClientID}
+		a.sent[k] = append(a.sent[k], e)
+		return
 	}
-	if a.keys, err = s.loadKeys(ctx, tx, ops); err != nil {
-		return nil, err
-	}
+	k := convKeyOf(e.App, e.From, e.To, e.MsgKey)
+	a.stored[k] = append(a.stored[k], e)
+}
 
-	// 3. The ops.
-	now := time.Now()
-	results := make([]store.OpResult, len(ops))
-	for i, op := range ops {
+// run runs the ops on the loaded state and returns their results; the writes
+// are left in pending, recalled, readsSet and last.
+func (a *applier) run(now time.Time) []store.OpResult {
+	for _, copies := range a.sent {
+		sortCopies(copies)
+	}
+	for _, copies := range a.stored {
+		sortCopies(copies)
+	}
+	a.last = make(map[ownerKey]int64, len(a.loaded))
+	for k, v := range a.loaded {
+		a.last[k] = v
+	}
+	results := make([]store.OpResult, len(a.ops))
+	for i, op := range a.ops {
 		if op.At.IsZero() {
 			op.At = now
 		}
-		var err error
 		switch {
 		case op.From == "" || op.To == "":
 			results[i].Err = fmt.Errorf("op %d: From and To are required", i)
 		case op.Kind == store.OpSend:
 			results[i] = a.send(op)
 		case op.Kind == store.OpRecall:
-			results[i], err = a.recall(op)
+			results[i] = a.recall(op)
 		case op.Kind == store.OpRead:
-			results[i], err = a.read(op)
+			results[i] = a.read(op)
 		default:
 			results[i].Err = fmt.Errorf("op %d: unknown kind %d", i, op.Kind)
 		}
-		if err != nil {
-			return nil, err
-		}
 	}
-
-	// 4. The entries.
-	if err := a.flush(); err != nil {
-		return nil, err
-	}
-
-	// 5. The Seqs.
-	var changed []ownerKey
-	for _, k := range owners {
-		if a.last[k] != first[k] {
-			changed = append(changed, k)
-		}
-	}
-	if err := s.saveSeqs(ctx, tx, changed, a.last); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return results
 }
 
-// loadSeqs reads the last Seq of owners (sorted by app and owner) into last: one
-// query per app and up to maxInList owners. Without SerialWrites it first creates
-// the missing rows and then locks them all, in that order, so that concurrent
-// batches writing to one owner serialise without deadlocks.
-func (s *Store) loadSeqs(ctx context.Context, tx *sql.Tx, owners []ownerKey, last map[ownerKey]int64) error {
-	for len(owners) > 0 {
-		n := 1
-		for n < len(owners) && n < maxInList && owners[n].app == owners[0].app {
-			n++
+// seqsToSave returns the owners whose counter save must write, in lock order:
+// those whose last Seq moved or, when load reserved the Seqs the ops need
+// (stored them already), those that did not use up their reservation.
+func (a *applier) seqsToSave(reserved bool) []ownerKey {
+	var out []ownerKey
+	for _, k := range a.owners {
+		stored := a.loaded[k]
+		if reserved {
+			stored += a.need[k]
 		}
-		part := owners[:n]
-		owners = owners[n:]
-		app := part[0].app
-
-		args := make([]any, 0, 2*len(part))
-		if !s.d.SerialWrites {
-			for _, k := range part {
-				args = append(args, k.app, k.owner)
-			}
-			if _, err := tx.ExecContext(ctx, s.q(`
-				INSERT INTO seqs (app, owner, last_seq)
-				VALUES `+rows(len(part), "(?, ?, 0)")+`
-				ON CONFLICT (app, owner) DO NOTHING`), args...); err != nil {
-				return fmt.Errorf("create seqs: %w", err)
-			}
-			args = args[:0]
-		}
-		args = append(args, app)
-		for _, k := range part {
-			args = append(args, k.owner)
-		}
-		rs, err := tx.QueryContext(ctx, s.q(`
-			SELECT owner, last_seq FROM seqs
-			WHERE app = ? AND owner IN (`+placeholders(len(part))+`)
-			ORDER BY owner`+s.d.forUpdate()), args...)
-		if err != nil {
-			return fmt.Errorf("read seqs: %w", err)
-		}
-		for rs.Next() {
-			var owner string
-			var seq int64
-			if err := rs.Scan(&owner, &seq); err != nil {
-				rs.Close()
-				return err
-			}
-			last[ownerKey{app, owner}] = seq
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return fmt.Errorf("read seqs: %w", err)
+		if a.last[k] != stored {
+			out = append(out, k)
 		}
 	}
-	return nil
+	return out
 }
 
-// saveSeqs stores the last Seq of owners.
-func (s *Store) saveSeqs(ctx context.Context, tx *sql.Tx, owners []ownerKey, last map[ownerKey]int64) error {
-	for _, part := range chunksOf(owners, maxInList) {
-		args := make([]any, 0, 3*len(part))
-		for _, k := range part {
-			args = append(args, k.app, k.owner, last[k])
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`
-			INSERT INTO seqs (app, owner, last_seq)
-			VALUES `+rows(len(part), "(?, ?, ?)")+`
-			ON CONFLICT (app, owner) DO UPDATE SET last_seq = excluded.last_seq`), args...); err != nil {
-			return fmt.Errorf("save seqs: %w", err)
-		}
+// appendsTo returns the logs a send, recall or read appends to when it
+// succeeds (a retry or a recall of a recalled message appends nothing).
+func appendsTo(op store.Op) []string {
+	if op.Kind == store.OpSend && op.OnlyReceiver && op.From != op.To {
+		return []string{op.To}
 	}
-	return nil
-}
-
-// loadSent returns the stored copies of the messages sent with the ClientIDs of
-// the batch's sends, by sender and ClientID: one query per app and up to
-// maxInList ClientIDs, through the unique index. (SQLite plans the row-value IN
-// well; PostgreSQL gets an array join that cannot fall back to scanning the app.)
-func (s *Store) loadSent(ctx context.Context, tx *sql.Tx, ops []store.Op) (map[sendKey][]store.Entry, error) {
-	sent := make(map[sendKey][]store.Entry)
-	var keys []sendKey
-	seen := make(map[sendKey]bool)
-	for _, op := range ops {
-		k := sendKey{op.App, op.From, op.ClientID}
-		if op.Kind == store.OpSend && op.ClientID != "" && !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].app < keys[j].app })
-	for len(keys) > 0 {
-		n := 1
-		for n < len(keys) && n < maxInList && keys[n].app == keys[0].app {
-			n++
-		}
-		part := keys[:n]
-		keys = keys[n:]
-		var rs *sql.Rows
-		var err error
-		if s.d.ArrayParams {
-			froms, ids := make([]string, len(part)), make([]string, len(part))
-			for i, k := range part {
-				froms[i], ids[i] = k.from, k.id
-			}
-			rs, err = tx.QueryContext(ctx, s.q(`
-				SELECT e.* FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS k (from_user, client_id)
-				CROSS JOIN LATERAL (
-					SELECT `+entryCols+` FROM entries
-					WHERE app = ? AND from_user = k.from_user AND client_id = k.client_id
-					  AND client_id <> '' AND kind = 'msg'
-					OFFSET 0 -- keeps the planner from flattening the join, which it may
-					         -- do badly while the table has no statistics yet
-				) AS e`), froms, ids, part[0].app)
-		} else {
-			args := make([]any, 0, 1+2*len(part))
-			args = append(args, part[0].app)
-			for _, k := range part {
-				args = append(args, k.from, k.id)
-			}
-			rs, err = tx.QueryContext(ctx, s.q(`
-				SELECT `+entryCols+` FROM entries
-				WHERE app = ? AND kind = 'msg' AND client_id <> ''
-				  AND (from_user, client_id) IN (VALUES `+rows(len(part), "(?, ?)")+`)`), args...)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read sent ClientIDs: %w", err)
-		}
-		for rs.Next() {
-			e, err := scanEntry(rs)
-			if err != nil {
-				rs.Close()
-				return nil, err
-			}
-			k := sendKey{e.App, e.From, e.ClientID}
-			sent[k] = append(sent[k], e)
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return nil, fmt.Errorf("read sent ClientIDs: %w", err)
-		}
-	}
-	for _, copies := range sent {
-		sortCopies(copies)
-	}
-	return sent, nil
-}
-
-// keyRow is one copy loadKeys looks for.
-type keyRow struct {
-	owner, peer string
-	msgTime     int64
-	key         string
-}
-
-// loadKeys returns the stored copies of the messages whose MsgKeys the batch's
-// sends with an explicit MsgSeq would write, by conversation and MsgKey: one
-// query per app and up to maxInList copies (each key is looked for in both
-// users' logs, as either may hold the only copy).
-func (s *Store) loadKeys(ctx context.Context, tx *sql.Tx, ops []store.Op) (map[convKey][]store.Entry, error) {
-	out := make(map[convKey][]store.Entry)
-	byApp := map[int64][]keyRow{}
-	var apps []int64
-	seen := make(map[convKey]bool)
-	for _, op := range ops {
-		if op.Kind != store.OpSend || op.MsgSeq == 0 || op.From == "" || op.To == "" {
-			continue
-		}
-		key := store.FormatMsgKey(op.MsgSeq, op.MsgRandom, op.MsgTime)
-		ck := convKeyOf(op.App, op.From, op.To, key)
-		if seen[ck] {
-			continue
-		}
-		seen[ck] = true
-		if _, ok := byApp[op.App]; !ok {
-			apps = append(apps, op.App)
-		}
-		byApp[op.App] = append(byApp[op.App], keyRow{op.From, op.To, op.MsgTime, key})
-		if op.From != op.To {
-			byApp[op.App] = append(byApp[op.App], keyRow{op.To, op.From, op.MsgTime, key})
-		}
-	}
-	for _, app := range apps {
-		for _, part := range chunksOf(byApp[app], maxInList) {
-			rs, err := s.queryKeys(ctx, tx, app, part)
-			if err != nil {
-				return nil, fmt.Errorf("read MsgKeys: %w", err)
-			}
-			for rs.Next() {
-				e, err := scanEntry(rs)
-				if err != nil {
-					rs.Close()
-					return nil, err
-				}
-				ck := convKeyOf(e.App, e.From, e.To, e.MsgKey)
-				out[ck] = append(out[ck], e)
-			}
-			rs.Close()
-			if err := rs.Err(); err != nil {
-				return nil, fmt.Errorf("read MsgKeys: %w", err)
-			}
-		}
-	}
-	for _, copies := range out {
-		sortCopies(copies)
-	}
-	return out, nil
-}
-
-// queryKeys selects the copies of rows of app (as loadSent, with an array join on PostgreSQL).
-func (s *Store) queryKeys(ctx context.Context, tx *sql.Tx, app int64, want []keyRow) (*sql.Rows, error) {
-	if s.d.ArrayParams {
-		n := len(want)
-		owners, peers, times, keys := make([]string, n), make([]string, n), make([]int64, n), make([]string, n)
-		for i, r := range want {
-			owners[i], peers[i], times[i], keys[i] = r.owner, r.peer, r.msgTime, r.key
-		}
-		return tx.QueryContext(ctx, s.q(`
-			SELECT e.* FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
-				AS k (owner, peer, msg_time, msg_key)
-			CROSS JOIN LATERAL (
-				SELECT `+entryCols+` FROM entries
-				WHERE app = ? AND owner = k.owner AND peer = k.peer AND msg_time = k.msg_time
-				  AND msg_key = k.msg_key AND kind = 'msg'
-				OFFSET 0 -- as in loadSent
-			) AS e`), owners, peers, times, keys, app)
-	}
-	args := make([]any, 0, 1+4*len(want))
-	args = append(args, app)
-	for _, r := range want {
-		args = append(args, r.owner, r.peer, r.msgTime, r.key)
-	}
-	return tx.QueryContext(ctx, s.q(`
-		SELECT `+entryCols+` FROM entries
-		WHERE app = ? AND kind = 'msg'
-		  AND (owner, peer, msg_time, msg_key) IN (VALUES `+rows(len(want), "(?, ?, ?, ?)")+`)`), args...)
+	return pair(op)
 }
 
 // sortCopies puts the sender's copy first, then the receiver's.
@@ -474,46 +307,11 @@ func (a *applier) next(app int64, owner string) int64 {
 }
 
 func (a *applier) add(e store.Entry, unread bool) {
-	a.pending = append(a.pending, pendingEntry{e: e, unread: unread})
-}
-
-// flush inserts the pending entries.
-func (a *applier) flush() error {
-	for len(a.pending) > 0 {
-		n := insertSizes[len(insertSizes)-1]
-		for _, size := range insertSizes {
-			if size <= len(a.pending) {
-				n = size
-				break
-			}
-		}
-		st, ok := a.insert[n]
-		if !ok {
-			st = a.tx.StmtContext(a.ctx, a.s.insertEntries[n])
-			a.insert[n] = st
-		}
-		args := make([]any, 0, 19*n)
-		for _, p := range a.pending[:n] {
-			e := p.e
-			args = append(args, e.App, e.Owner, e.Seq, e.Kind, e.Peer, e.From, e.To,
-				e.MsgSeq, int64(e.MsgRandom), e.MsgTime, e.MsgKey, e.ClientID, e.Body, e.CloudCustomData,
-				e.Recalled, p.unread, e.ReadTime, toMs(e.CreatedAt), toMs(e.ExpiresAt))
-		}
-		res, err := st.ExecContext(a.ctx, args...)
-		if err != nil {
-			return fmt.Errorf("insert entries: %w", err)
-		}
-		// Nothing can conflict: Seqs come from the (locked) counters and
-		// ClientIDs were checked after locking. A skipped row is a bug.
-		if got, err := res.RowsAffected(); err != nil {
-			return err
-		} else if got != int64(n) {
-			return fmt.Errorf("insert entries: %d of %d rows conflicted", int64(n)-got, n)
-		}
-		a.pending = a.pending[n:]
+	if a.batchMsgs != nil && e.Kind == store.KindMsg {
+		k := convKeyOf(e.App, e.From, e.To, e.MsgKey)
+		a.batchMsgs[k] = append(a.batchMsgs[k], len(a.pending))
 	}
-	a.pending = nil
-	return nil
+	a.pending = append(a.pending, pendingEntry{e: e, unread: unread})
 }
 
 func (a *applier) send(op store.Op) store.OpResult {
@@ -525,7 +323,10 @@ func (a *applier) send(op store.Op) store.OpResult {
 	}
 	if op.MsgSeq != 0 {
 		ck := convKeyOf(op.App, op.From, op.To, store.FormatMsgKey(op.MsgSeq, op.MsgRandom, op.MsgTime))
-		if copies, ok := a.keys[ck]; ok {
+		if copies, ok := a.stored[ck]; ok {
+			return store.OpResult{Entries: append([]store.Entry(nil), copies...), Duplicate: true}
+		}
+		if copies, ok := a.batchKeys[ck]; ok {
 			return store.OpResult{Entries: append([]store.Entry(nil), copies...), Duplicate: true}
 		}
 	}
@@ -565,7 +366,7 @@ func (a *applier) send(op store.Op) store.OpResult {
 	if !op.ExpiresAt.IsZero() {
 		base.ExpiresAt = op.ExpiresAt.UTC().Truncate(time.Millisecond)
 	}
-	var res store.OpResult
+	res := store.OpResult{Entries: make([]store.Entry, 0, 2)}
 	if hasSender {
 		e := base
 		e.Owner, e.Peer, e.Seq = op.From, op.To, senderSeq
@@ -578,53 +379,61 @@ func (a *applier) send(op store.Op) store.OpResult {
 		a.add(e, op.Unread)
 		res.Entries = append(res.Entries, e)
 	}
+	// The maps share res.Entries: a recall replaces their slices, never
+	// changes them (see markRecalled).
 	if op.ClientID != "" {
-		a.sent[key] = append([]store.Entry(nil), res.Entries...)
+		a.sent[key] = res.Entries
 	}
-	a.keys[convKeyOf(op.App, op.From, op.To, base.MsgKey)] = append([]store.Entry(nil), res.Entries...)
+	if a.batchKeys != nil {
+		a.batchKeys[convKeyOf(op.App, op.From, op.To, base.MsgKey)] = res.Entries
+	}
 	return res
 }
 
-func (a *applier) recall(op store.Op) (store.OpResult, error) {
-	// The message may be one of this batch.
-	if err := a.flush(); err != nil {
-		return store.OpResult{}, err
-	}
-	sender, receiver, err := findCopies(a.byKey, op.App, op.From, op.To, op.MsgKey)
-	if err != nil {
-		return store.OpResult{}, err
-	}
-	if sender == nil && receiver == nil {
-		return store.OpResult{Err: errs.ErrNotFound}, nil
+// recall marks every copy of op.MsgKey in the conversation recalled (stored
+// ones and the batch's) and, when one was not yet, appends KindRecall to both
+// logs.
+func (a *applier) recall(op store.Op) store.OpResult {
+	ck := convKeyOf(op.App, op.From, op.To, op.MsgKey)
+	stored, batch := a.stored[ck], a.batchMsgs[ck]
+	if _, ok := msgKeyTime(op.MsgKey); !ok || len(stored)+len(batch) == 0 {
+		return store.OpResult{Err: errs.ErrNotFound}
 	}
 	var msg store.Entry
 	recalledNow := false
-	for _, c := range []*store.Entry{sender, receiver} {
-		if c == nil {
-			continue
-		}
+	clientIDs := map[sendKey]bool{}
+	mark := func(c *store.Entry) {
 		msg = *c
-		res, err := a.markRecalled.ExecContext(a.ctx, c.App, c.Owner, c.Peer, c.MsgTime, c.MsgKey)
-		if err != nil {
-			return store.OpResult{}, err
+		if c.ClientID != "" {
+			clientIDs[sendKey{c.App, c.From, c.ClientID}] = true
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return store.OpResult{}, err
-		} else if n > 0 {
+		if !c.Recalled {
+			c.Recalled = true
 			recalledNow = true
 		}
 	}
+	for i := range stored {
+		if !stored[i].Recalled {
+			a.recalled = append(a.recalled, stored[i])
+		}
+		mark(&stored[i])
+	}
+	for _, i := range batch {
+		mark(&a.pending[i].e)
+	}
 	// Retries answered from memory later in the batch see the recall.
-	if msg.ClientID != "" {
-		for i := range a.sent[sendKey{msg.App, msg.From, msg.ClientID}] {
-			a.sent[sendKey{msg.App, msg.From, msg.ClientID}][i].Recalled = true
+	for k := range clientIDs {
+		if copies, ok := a.sent[k]; ok {
+			a.sent[k] = markRecalled(copies)
 		}
 	}
-	for i, copies := 0, a.keys[convKeyOf(msg.App, msg.From, msg.To, msg.MsgKey)]; i < len(copies); i++ {
-		copies[i].Recalled = true
+	if a.batchKeys != nil {
+		if copies, ok := a.batchKeys[ck]; ok {
+			a.batchKeys[ck] = markRecalled(copies)
+		}
 	}
 	if !recalledNow {
-		return store.OpResult{}, nil // recalled before: nothing new to tell
+		return store.OpResult{} // recalled before: nothing new to tell
 	}
 	var res store.OpResult
 	for _, owner := range pair(op) {
@@ -645,13 +454,30 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 		a.add(e, false)
 		res.Entries = append(res.Entries, e)
 	}
-	return res, nil
+	return res
 }
 
-func (a *applier) read(op store.Op) (store.OpResult, error) {
-	var readTime int64
-	if err := a.upsertRead.QueryRowContext(a.ctx, op.App, op.From, op.To, op.ReadTime).Scan(&readTime); err != nil {
-		return store.OpResult{}, err
+// markRecalled returns a recalled copy of copies (which may be an op's result).
+func markRecalled(copies []store.Entry) []store.Entry {
+	out := append([]store.Entry(nil), copies...)
+	for i := range out {
+		out[i].Recalled = true
+	}
+	return out
+}
+
+// read moves the read time of From's conversation with To forward (never back)
+// and appends KindRead, with the effective time, to both logs.
+func (a *applier) read(op store.Op) store.OpResult {
+	k := readKey{op.App, op.From, op.To}
+	t, ok := a.reads[k]
+	if !ok || op.ReadTime > t {
+		t = op.ReadTime
+		a.reads[k] = t
+		if !a.readsDirty[k] {
+			a.readsDirty[k] = true
+			a.readsSet = append(a.readsSet, k)
+		}
 	}
 	var res store.OpResult
 	for _, owner := range pair(op) {
@@ -663,13 +489,13 @@ func (a *applier) read(op store.Op) (store.OpResult, error) {
 			Peer:      other(owner, op.From, op.To),
 			From:      op.From,
 			To:        op.To,
-			ReadTime:  readTime,
+			ReadTime:  t,
 			CreatedAt: op.At.UTC().Truncate(time.Millisecond),
 		}
 		a.add(e, false)
 		res.Entries = append(res.Entries, e)
 	}
-	return res, nil
+	return res
 }
 
 // pair returns the logs an op appends to: From's, then To's unless it is the same.

@@ -17,18 +17,20 @@ type Dialect struct {
 	// SerialWrites says that all writes go through one connection, one
 	// transaction at a time (SQLite), so rows need no locks. Otherwise
 	// transactions that read rows to update them lock them (SELECT ... FOR
-	// UPDATE) and create missing ones first so that there is a row to lock.
+	// UPDATE).
 	SerialWrites bool
-	// BulkInsert is the verb of Apply's multi-row INSERT of entries. SQLite
-	// needs "INSERT OR IGNORE": a multi-row statement that may abort on a
-	// constraint makes SQLite copy every page it touches to a statement
-	// journal first, which costs a third of the throughput. Apply counts the
-	// rows inserted instead (a skipped row is a bug and fails the batch).
+	// Pipeline says that Apply drives the connection through pgx (PostgreSQL):
+	// each batch is two pipelines of statements, two round trips whatever its
+	// size. Without it Apply issues its statements one by one through
+	// database/sql, which needs SerialWrites.
+	Pipeline bool
+	// BulkInsert is the verb of the serial Apply's multi-row INSERT of
+	// entries. SQLite needs "INSERT OR IGNORE": a multi-row statement that may
+	// abort on a constraint makes SQLite copy every page it touches to a
+	// statement journal first, which costs a third of the throughput. Apply
+	// counts the rows inserted instead (a skipped row is a bug and fails the
+	// batch).
 	BulkInsert string
-	// ArrayParams says that the driver binds Go slices as SQL arrays
-	// (PostgreSQL). Apply then looks ClientIDs up by joining the index to an
-	// unnested array (LATERAL), a plan that does not depend on table statistics.
-	ArrayParams bool
 	// SchemaLock, when set, runs first in the schema transaction so that nodes
 	// starting at the same time do not race on CREATE TABLE IF NOT EXISTS.
 	SchemaLock string
@@ -45,12 +47,11 @@ var SQLite = Dialect{
 
 // Postgres is the dialect of PostgreSQL >= 12.
 var Postgres = Dialect{
-	Name:        "postgres",
-	Dollar:      true,
-	Blob:        "BYTEA",
-	BulkInsert:  "INSERT",
-	ArrayParams: true,
-	SchemaLock:  "SELECT pg_advisory_xact_lock(4300741)", // arbitrary key: "chatd schema"
+	Name:       "postgres",
+	Dollar:     true,
+	Blob:       "BYTEA",
+	Pipeline:   true,
+	SchemaLock: "SELECT pg_advisory_xact_lock(4300741)", // arbitrary key: "chatd schema"
 }
 
 // forUpdate is appended to a SELECT whose rows the transaction goes on to update.

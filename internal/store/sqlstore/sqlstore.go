@@ -19,13 +19,10 @@ type Store struct {
 	w *sql.DB // writes (for SQLite a single connection)
 	r *sql.DB // reads (may be the same as w)
 
-	// Statements of Apply, prepared once on w and bound to each transaction
-	// with Tx.StmtContext (database/sql then reuses the connection's prepared
-	// statement).
-	insertEntries map[int]*sql.Stmt // by rows, see insertSizes
-	entryByKey    *sql.Stmt
-	markRecalled  *sql.Stmt
-	upsertRead    *sql.Stmt
+	// The multi-row INSERTs of the serial Apply (see insertSizes), by rows,
+	// prepared once on w and bound to each transaction with Tx.StmtContext
+	// (database/sql then reuses the connection's prepared statement).
+	insertEntries map[int]*sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -33,6 +30,9 @@ var _ store.Store = (*Store)(nil)
 // New creates the schema if needed and returns a Store that writes through w and
 // reads through r (r may be w). The Store owns both and closes them in Close.
 func New(ctx context.Context, d Dialect, w, r *sql.DB) (*Store, error) {
+	if !d.Pipeline && !d.SerialWrites {
+		return nil, fmt.Errorf("sqlstore: dialect %s: Apply needs Pipeline or SerialWrites", d.Name)
+	}
 	if r == nil {
 		r = w
 	}
@@ -40,36 +40,16 @@ func New(ctx context.Context, d Dialect, w, r *sql.DB) (*Store, error) {
 	if err := migrate(ctx, w, d); err != nil {
 		return nil, fmt.Errorf("sqlstore: schema: %w", err)
 	}
-	prepare := func(dst **sql.Stmt, q string) error {
-		st, err := w.PrepareContext(ctx, d.rebind(q))
-		if err != nil {
-			if len(q) > 200 {
-				q = q[:200] + "..."
-			}
-			return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
-		}
-		*dst = st
-		return nil
-	}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		q   string
-	}{
-		{&s.entryByKey, sqlEntryByKey},
-		{&s.markRecalled, sqlMarkRecalled},
-		{&s.upsertRead, sqlUpsertRead},
-	} {
-		if err := prepare(p.dst, p.q); err != nil {
-			s.closeStmts()
-			return nil, err
-		}
+	if d.Pipeline {
+		return s, nil
 	}
 	s.insertEntries = make(map[int]*sql.Stmt, len(insertSizes))
 	for _, n := range insertSizes {
-		var st *sql.Stmt
-		if err := prepare(&st, sqlInsertEntries(d, n)); err != nil {
+		q := d.rebind(sqlInsertEntries(d, n))
+		st, err := w.PrepareContext(ctx, q)
+		if err != nil {
 			s.closeStmts()
-			return nil, err
+			return nil, fmt.Errorf("sqlstore: prepare the INSERT of %d entries: %w", n, err)
 		}
 		s.insertEntries[n] = st
 	}
@@ -86,11 +66,6 @@ func (s *Store) ReadDB() *sql.DB  { return s.r }
 func (s *Store) closeStmts() {
 	for _, st := range s.insertEntries {
 		st.Close()
-	}
-	for _, st := range []*sql.Stmt{s.entryByKey, s.markRecalled, s.upsertRead} {
-		if st != nil {
-			st.Close()
-		}
 	}
 }
 

@@ -812,3 +812,52 @@ func testRecallEveryCopyOfKey(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testSeqsGaplessAfterNoops: ops that append nothing (a retry, a recall of a
+// recalled message, a recall of an unknown key, an op without To) take no Seq,
+// also when they share a batch with ops that do, across apps; the next send
+// continues each log without a gap. Two reads of one conversation in a batch
+// keep the later read time.
+func testSeqsGaplessAfterNoops(t *testing.T, s store.Store) {
+	m := send("alice", "bob", 1, "m1")
+	k := applyOK(t, s, m)[0].Entries[0].MsgKey
+	applyOK(t, s, recall("alice", "bob", k, 2))
+	inApp2 := send("alice", "bob", 3, "m1")
+	inApp2.App = app2
+	noTo := send("alice", "", 4, "x")
+	res := apply(t, s,
+		m,                                  // retry: Duplicate
+		recall("alice", "bob", k, 5),       // recalled before: nothing
+		recall("alice", "bob", "9_9_9", 5), // unknown: ErrNotFound
+		noTo,                               // invalid
+		inApp2,                             // appends in app2 only
+		read("bob", "alice", m.MsgTime+10, 6),
+		read("bob", "alice", m.MsgTime+5, 7), // older: the later time stays
+	)
+	if !res[0].Duplicate || len(res[1].Entries) != 0 || res[1].Err != nil || !isErr(res[2].Err, errs.ErrNotFound) || res[3].Err == nil {
+		t.Fatalf("no-op results: %+v", res[:4])
+	}
+	if rt := res[6].Entries[0].ReadTime; rt != m.MsgTime+10 {
+		t.Fatalf("second read's ReadTime = %d, want %d", rt, m.MsgTime+10)
+	}
+	if rt, err := s.PeerReadTime(ctx, app1, "alice", "bob"); err != nil || rt != m.MsgTime+10 {
+		t.Fatalf("PeerReadTime = %d, %v; want %d", rt, err, m.MsgTime+10)
+	}
+	// alice: msg 1, recall 2, read 3, read 4; bob the same; app2: msg 1 each.
+	for _, c := range []struct {
+		app   int64
+		owner string
+		last  int64
+	}{{app1, "alice", 4}, {app1, "bob", 4}, {app2, "alice", 1}, {app2, "bob", 1}} {
+		if n := lastSeq(t, s, c.app, c.owner); n != c.last {
+			t.Fatalf("LastSeq(%d, %s) = %d, want %d", c.app, c.owner, n, c.last)
+		}
+	}
+	next := applyOK(t, s, send("bob", "alice", 8, "m2"))[0]
+	if next.Entries[0].Seq != 5 || next.Entries[1].Seq != 5 {
+		t.Fatalf("next send's Seqs = %d, %d; want 5, 5", next.Entries[0].Seq, next.Entries[1].Seq)
+	}
+	for _, owner := range []string{"alice", "bob"} {
+		equalSeqs(t, owner+"'s log", seqsOf(syncAll(t, s, app1, owner)), 1, 2, 3, 4, 5)
+	}
+}

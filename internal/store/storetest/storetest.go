@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExpiresAt", testExpiresAt},
 		{"SameMsgKeyConcurrent", testSameMsgKeyConcurrent},
 		{"RecallEveryCopyOfKey", testRecallEveryCopyOfKey},
+		{"SeqsGaplessAfterNoops", testSeqsGaplessAfterNoops},
 		{"AdmitMonthly", testAdmitMonthly},
 		{"AdmitMonthlyConcurrent", testAdmitMonthlyConcurrent},
 		{"SendConcurrentSameClientID", testSendConcurrentSameClientID},
