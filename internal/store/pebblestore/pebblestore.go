@@ -1,0 +1,387 @@
+// Package pebblestore implements store.Messages on Pebble (a WAL + LSM
+// key-value engine): one-to-one messages stored once, per-user sync logs as
+// small index keys pointing at them, and retention purged by range deletes.
+// The key layout is in docs/storage.md. Relational data stays in SQL; package
+// embedded composes the two.
+package pebblestore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// Store is the message engine. Apply runs one batch at a time (one fsync per
+// batch); reads run alongside it on the engine's consistent views.
+type Store struct {
+	db *pebble.DB
+
+	mu     sync.Mutex                 // serialises writers (Apply, PurgeBefore, DeleteApp, upgrade)
+	seqs   map[int64]map[string]int64 // last Seq per app and owner, filled from famSeq keys on first use
+	lastID uint64                     // last message/event id, recovered from metaID on open
+
+	marksMu sync.RWMutex
+	marks   map[int64]purgeMarks // per app, filled from famPurge on first use
+}
+
+// purgeMarks record what PurgeBefore removed, so that index keys of removed
+// messages (which are not rewritten by the purge) are skipped by readers that
+// do not fetch the message (unread counts).
+type purgeMarks struct {
+	before  int64 // Unix ms: records created before are gone
+	expired int64 // Unix ms: messages whose ExpiresAt is at or before are gone
+}
+
+// Open opens (creating if needed) the engine in dir.
+func Open(dir string) (*Store, error) {
+	opts := &pebble.Options{}
+	opts.EnsureDefaults()
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // ClientID and Seq lookups mostly miss
+	}
+	opts.Logger = quietLogger{}
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
+	}
+	s := &Store{db: db, seqs: map[int64]map[string]int64{}, marks: map[int64]purgeMarks{}}
+	v, closer, err := db.Get(appKey(0, metaID))
+	switch {
+	case err == nil:
+		if len(v) == 8 {
+			s.lastID = binary.BigEndian.Uint64(v)
+		}
+		closer.Close()
+	case !errors.Is(err, pebble.ErrNotFound):
+		db.Close()
+		return nil, fmt.Errorf("pebblestore: open: %w", err)
+	}
+	return s, nil
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}
+
+// Close closes the engine.
+func (s *Store) Close() error { return s.db.Close() }
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// reader is what point lookups and iterators run on: the engine or a batch.
+type reader = pebble.Reader
+
+// get returns a copy of the value at key, or nil when there is none.
+func get(r reader, key []byte) ([]byte, error) {
+	v, c, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte{}, v...)
+	c.Close()
+	return out, nil
+}
+
+func (s *Store) loadMessage(r reader, app int64, rf ref) (message, bool, error) {
+	v, err := get(r, rf.key(app))
+	if err != nil || v == nil {
+		return message{}, false, err
+	}
+	m, err := decodeMessage(rf, v)
+	return m, err == nil, err
+}
+
+func (s *Store) purgeMarks(app int64) (purgeMarks, error) {
+	s.marksMu.RLock()
+	m, ok := s.marks[app]
+	s.marksMu.RUnlock()
+	if ok {
+		return m, nil
+	}
+	v, err := get(s.db, appKey(app, famPurge))
+	if err != nil {
+		return m, err
+	}
+	if len(v) == 16 {
+		d := dec{b: v}
+		m.before, m.expired = d.i64(), d.i64()
+	}
+	s.marksMu.Lock()
+	s.marks[app] = m
+	s.marksMu.Unlock()
+	return m, nil
+}
+
+// liveFilter says whether a record created and expiring at the given Unix ms
+// is visible to a read with notBefore and now (zero: no bound).
+type liveFilter struct{ minCreated, expiredAt int64 }
+
+func (s *Store) filter(app int64, notBefore, now time.Time) (liveFilter, error) {
+	m, err := s.purgeMarks(app)
+	f := liveFilter{minCreated: math.MinInt64, expiredAt: m.expired}
+	if !notBefore.IsZero() {
+		f.minCreated = notBefore.UnixMilli()
+	}
+	if m.before > f.minCreated {
+		f.minCreated = m.before
+	}
+	if !now.IsZero() && now.UnixMilli() > f.expiredAt {
+		f.expiredAt = now.UnixMilli()
+	}
+	return f, err
+}
+
+func (f liveFilter) live(created, expires int64) bool {
+	return created >= f.minCreated && (expires == 0 || f.expiredAt == 0 || expires > f.expiredAt)
+}
+
+func (s *Store) iter(r reader, lower, upper []byte) (*pebble.Iterator, error) {
+	return r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+}
+
+// Sync implements store.Messages. limit <= 0 means no limit.
+func (s *Store) Sync(ctx context.Context, app int64, owner string, after int64, limit int, notBefore, now time.Time) ([]store.Entry, error) {
+	f, err := s.filter(app, notBefore, now)
+	if err != nil {
+		return nil, wrap("sync", err)
+	}
+	p := appKey(app, famSync).str(owner)
+	if after < 0 {
+		after = 0
+	}
+	it, err := s.iter(s.db, append(p[:len(p):len(p)], keyBuf(nil).u64(uint64(after)+1)...), prefixEnd(p))
+	if err != nil {
+		return nil, wrap("sync", err)
+	}
+	defer it.Close()
+	var out []store.Entry
+	for ok := it.First(); ok && (limit <= 0 || len(out) < limit); ok = it.Next() {
+		rf, exp, err := decodeSyncVal(it.Value())
+		if err != nil {
+			return nil, wrap("sync", err)
+		}
+		if !f.live(rf.created, exp) {
+			continue
+		}
+		e, found, err := s.entryOf(app, owner, rf)
+		if err != nil {
+			return nil, wrap("sync", err)
+		}
+		if found {
+			out = append(out, e)
+		}
+	}
+	return out, wrap("sync", it.Error())
+}
+
+// entryOf returns owner's entry of the record rf (found is false once purged).
+func (s *Store) entryOf(app int64, owner string, rf ref) (store.Entry, bool, error) {
+	if rf.fam == famMsg {
+		m, found, err := s.loadMessage(s.db, app, rf)
+		if !found || err != nil {
+			return store.Entry{}, false, err
+		}
+		return m.entry(app, owner), true, nil
+	}
+	v, err := get(s.db, rf.key(app))
+	if err != nil || v == nil {
+		return store.Entry{}, false, err
+	}
+	e, err := decodeEvent(app, rf, v)
+	return e, err == nil, err
+}
+
+// LastSeq implements store.Messages: the last Seq allocated, kept when old
+// entries are purged.
+func (s *Store) LastSeq(ctx context.Context, app int64, owner string) (int64, error) {
+	v, err := get(s.db, appKey(app, famSeq).str(owner))
+	if err != nil || len(v) != 8 {
+		return 0, wrap("last seq", err)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// History implements store.Messages. maxTime <= 0 means no upper bound; limit
+// <= 0 means no limit.
+func (s *Store) History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before store.Cursor, limit int, notBefore, now time.Time) ([]store.Entry, error) {
+	f, err := s.filter(app, notBefore, now)
+	if err != nil {
+		return nil, wrap("history", err)
+	}
+	p := appKey(app, famHist).str(owner).str(peer)
+	lower := append(p[:len(p):len(p)], keyBuf(nil).i64(minTime)...)
+	upper := prefixEnd(p)
+	if maxTime > 0 && maxTime < math.MaxInt64 {
+		upper = append(p[:len(p):len(p)], keyBuf(nil).i64(maxTime+1)...)
+	}
+	if before.Seq > 0 {
+		c := append(p[:len(p):len(p)], keyBuf(nil).i64(before.MsgTime).u64(uint64(before.Seq))...)
+		if string(c) < string(upper) {
+			upper = c
+		}
+	}
+	it, err := s.iter(s.db, lower, upper)
+	if err != nil {
+		return nil, wrap("history", err)
+	}
+	defer it.Close()
+	var out []store.Entry
+	for ok := it.Last(); ok && (limit <= 0 || len(out) < limit); ok = it.Prev() {
+		rf, exp, _, err := decodeHistVal(it.Value())
+		if err != nil {
+			return nil, wrap("history", err)
+		}
+		if !f.live(rf.created, exp) {
+			continue
+		}
+		e, found, err := s.entryOf(app, owner, rf)
+		if err != nil {
+			return nil, wrap("history", err)
+		}
+		if found {
+			out = append(out, e)
+		}
+	}
+	return out, wrap("history", it.Error())
+}
+
+// keyRefs returns the records of the messages with msgKey in the conversation
+// of a and b, oldest first.
+func (s *Store) keyRefs(r reader, app int64, a, b, msgKey string) ([]ref, error) {
+	if b < a {
+		a, b = b, a
+	}
+	p := appKey(app, famKey).str(a).str(b).str(msgKey)
+	it, err := s.iter(r, p, prefixEnd(p))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []ref
+	for ok := it.First(); ok; ok = it.Next() {
+		rf, _, err := decodeSyncVal(it.Value())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rf)
+	}
+	return out, it.Error()
+}
+
+// FindMessage implements store.Messages.
+func (s *Store) FindMessage(ctx context.Context, app int64, owner, peer, msgKey string) (store.Entry, error) {
+	refs, err := s.keyRefs(s.db, app, owner, peer, msgKey)
+	if err != nil {
+		return store.Entry{}, wrap("find message", err)
+	}
+	for _, rf := range refs {
+		m, found, err := s.loadMessage(s.db, app, rf)
+		if err != nil {
+			return store.Entry{}, wrap("find message", err)
+		}
+		if found && m.has(owner) && (m.from == peer || m.to == peer) {
+			return m.entry(app, owner), nil
+		}
+	}
+	return store.Entry{}, errs.ErrNotFound
+}
+
+// Unread implements store.Messages. Each conversation is counted from Owner's
+// read position on (the history index from the read time), so only the unread
+// part of it is read. With peers, every listed peer is in the result; without,
+// only peers with unread messages.
+func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []string, notBefore, now time.Time) (map[string]int, error) {
+	f, err := s.filter(app, notBefore, now)
+	if err != nil {
+		return nil, wrap("unread", err)
+	}
+	out := make(map[string]int, len(peers))
+	all := len(peers) == 0
+	if all {
+		p := appKey(app, famPeers).str(owner)
+		it, err := s.iter(s.db, p, prefixEnd(p))
+		if err != nil {
+			return nil, wrap("unread", err)
+		}
+		for ok := it.First(); ok; ok = it.Next() {
+			d := dec{b: it.Key()[len(p):]}
+			peers = append(peers, d.str())
+		}
+		if err := it.Close(); err != nil {
+			return nil, wrap("unread", err)
+		}
+	}
+	for _, peer := range peers {
+		n, err := s.unreadWith(app, owner, peer, f)
+		if err != nil {
+			return nil, wrap("unread", err)
+		}
+		if n > 0 || !all {
+			out[peer] = n
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) unreadWith(app int64, owner, peer string, f liveFilter) (int, error) {
+	p := appKey(app, famHist).str(owner).str(peer)
+	lower := p
+	v, err := get(s.db, appKey(app, famRead).str(owner).str(peer))
+	if err != nil {
+		return 0, err
+	}
+	if len(v) == 8 {
+		readTime := int64(binary.BigEndian.Uint64(v))
+		if readTime == math.MaxInt64 {
+			return 0, nil
+		}
+		lower = append(p[:len(p):len(p)], keyBuf(nil).i64(readTime+1)...)
+	}
+	it, err := s.iter(s.db, lower, prefixEnd(p))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		rf, exp, flags, err := decodeHistVal(it.Value())
+		if err != nil {
+			return 0, err
+		}
+		if flags&histCounts != 0 && flags&histRecalled == 0 && f.live(rf.created, exp) {
+			n++
+		}
+	}
+	return n, it.Error()
+}
+
+// PeerReadTime implements store.Messages (0 when Peer never read).
+func (s *Store) PeerReadTime(ctx context.Context, app int64, owner, peer string) (int64, error) {
+	v, err := get(s.db, appKey(app, famRead).str(peer).str(owner))
+	if err != nil || len(v) != 8 {
+		return 0, wrap("peer read time", err)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
