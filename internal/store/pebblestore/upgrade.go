@@ -118,4 +118,3 @@ func (s *Store) ImportSeq(app int64, owner string, last int64) error {
 func (s *Store) ImportRead(app int64, owner, peer string, readTime int64) error {
 	return s.db.Set(appKey(app, famRead).str(owner).str(peer), binary.BigEndian.AppendUint64(nil, uint64(readTime)), pebble.NoSync)
 }
-
