@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -12,27 +13,37 @@ import (
 	"github.com/chatd/chatd/internal/store"
 )
 
-// applier is the state of one Apply batch.
+// applier is the state of one Apply batch. The batch is write-only; what
+// later ops must see of earlier ones (messages, ClientIDs, MsgKeys, read
+// positions) is kept in the maps beside it.
 type applier struct {
 	s      *Store
-	b      *pebble.Batch // indexed: lookups see the batch's own writes
-	seqs   map[int64]map[string]int64
+	b      *pebble.Batch
+	seqs   map[int64]map[string]int64 // Seqs allocated by the batch
 	lastID uint64
+
+	msgs    map[ref]*message // records written (or rewritten) by the batch
+	clients map[string]ref   // famClient key -> message, from the engine and the batch
+	keys    map[string][]ref // famKey prefix (conversation, MsgKey) -> the batch's messages
+	reads   map[string]int64 // famRead key -> read time set by the batch
 }
 
 // Apply implements store.Messages. The batch is one Pebble batch committed
 // with one fsync; Seqs and ids come from counters cached in memory (recovered
-// from famSeq and metaID keys) and are published only once the commit is
-// durable. A storage error fails the whole batch; per-op outcomes are in
-// OpResult.Err. Ops with a zero At get the current time.
+// from the keys) and are published only once the commit is durable. A storage
+// error fails the whole batch; per-op outcomes are in OpResult.Err. Ops with a
+// zero At get the current time.
 func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, error) {
 	if len(ops) == 0 {
 		return nil, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := &applier{s: s, b: s.db.NewIndexedBatch(), seqs: map[int64]map[string]int64{}, lastID: s.lastID}
+	a := s.newApplier()
 	defer a.b.Close()
+	if err := a.loadClients(ops); err != nil {
+		return nil, wrap("apply", err)
+	}
 	now := time.Now()
 	results := make([]store.OpResult, len(ops))
 	for i, op := range ops {
@@ -56,20 +67,29 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, er
 			return nil, wrap("apply", err)
 		}
 	}
-	for app, owners := range a.seqs {
-		for owner, seq := range owners {
-			if err := a.b.Set(appKey(app, famSeq).str(owner), binary.BigEndian.AppendUint64(nil, uint64(seq)), nil); err != nil {
-				return nil, wrap("apply", err)
-			}
-		}
+	if err := a.commit(pebble.Sync); err != nil {
+		return nil, wrap("apply: commit", err)
 	}
+	return results, nil
+}
+
+func (s *Store) newApplier() *applier {
+	return &applier{
+		s: s, b: s.db.NewBatch(), seqs: map[int64]map[string]int64{}, lastID: s.lastID,
+		msgs: map[ref]*message{}, clients: map[string]ref{}, keys: map[string][]ref{}, reads: map[string]int64{},
+	}
+}
+
+// commit writes the id counter, commits the batch and publishes the counters.
+func (a *applier) commit(opts *pebble.WriteOptions) error {
+	s := a.s
 	if a.lastID != s.lastID {
 		if err := a.b.Set(appKey(0, metaID), binary.BigEndian.AppendUint64(nil, a.lastID), nil); err != nil {
-			return nil, wrap("apply", err)
+			return err
 		}
 	}
-	if err := a.b.Commit(pebble.Sync); err != nil {
-		return nil, wrap("apply: commit", err)
+	if err := a.b.Commit(opts); err != nil {
+		return err
 	}
 	s.lastID = a.lastID
 	for app, owners := range a.seqs {
@@ -82,7 +102,37 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, er
 			m[owner] = seq
 		}
 	}
-	return results, nil
+	return nil
+}
+
+// loadClients looks up the ClientIDs of the batch's sends, in key order on one
+// iterator (each a bloom-filtered prefix seek).
+func (a *applier) loadClients(ops []store.Op) error {
+	var keys []string
+	for _, op := range ops {
+		if op.Kind == store.OpSend && op.ClientID != "" {
+			keys = append(keys, string(appKey(op.App, famClient).str(op.From).str(op.ClientID)))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Strings(keys)
+	it, err := a.s.db.NewIter(nil)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if it.SeekPrefixGE([]byte(k)) && string(it.Key()) == k {
+			rf, _, err := decodeSyncVal(it.Value())
+			if err != nil {
+				it.Close()
+				return err
+			}
+			a.clients[k] = rf
+		}
+	}
+	return it.Close()
 }
 
 // next allocates owner's next Seq.
@@ -95,12 +145,9 @@ func (a *applier) next(app int64, owner string) (int64, error) {
 	seq, ok := m[owner]
 	if !ok {
 		if seq, ok = a.s.seqs[app][owner]; !ok {
-			v, err := get(a.s.db, appKey(app, famSeq).str(owner))
-			if err != nil {
+			var err error
+			if seq, err = a.s.lastSeq(app, owner); err != nil {
 				return 0, err
-			}
-			if len(v) == 8 {
-				seq = int64(binary.BigEndian.Uint64(v))
 			}
 		}
 	}
@@ -114,44 +161,51 @@ func (a *applier) newRef(fam byte, at time.Time) ref {
 	return ref{fam: fam, created: at.UTC().Truncate(time.Millisecond).UnixMilli(), id: a.lastID}
 }
 
-// existing returns the copies of the first stored message among refs.
-func (a *applier) existing(app int64, refs []ref) ([]store.Entry, bool, error) {
-	for _, rf := range refs {
-		m, found, err := a.s.loadMessage(a.b, app, rf)
-		if err != nil {
-			return nil, false, err
-		}
-		if found {
-			return m.copies(app), true, nil
-		}
+// message returns the record rf as the batch has it so far.
+func (a *applier) message(app int64, rf ref) (*message, error) {
+	if m, ok := a.msgs[rf]; ok {
+		return m, nil
 	}
-	return nil, false, nil
+	m, found, err := a.s.loadMessage(a.s.db, app, rf)
+	if !found || err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// keyMessages returns the messages with msgKey in the conversation of u and
+// v, as the batch has them so far.
+func (a *applier) keyMessages(app int64, u, v, msgKey string) ([]*message, error) {
+	return a.s.keyMessages(app, u, v, msgKey, func(rf ref) (*message, error) { return a.message(app, rf) },
+		a.keys[string(convKeyPrefix(app, u, v, msgKey))])
+}
+
+func convKeyPrefix(app int64, u, v, msgKey string) keyBuf {
+	if v < u {
+		u, v = v, u
+	}
+	return appKey(app, famKey).str(u).str(v).str(msgKey)
 }
 
 func (a *applier) send(op store.Op) (store.OpResult, error) {
-	clientKey := appKey(op.App, famClient).str(op.From).str(op.ClientID)
 	if op.ClientID != "" {
-		v, err := get(a.b, clientKey)
-		if err != nil {
-			return store.OpResult{}, err
-		}
-		if v != nil {
-			rf, _, err := decodeSyncVal(v)
+		if rf, ok := a.clients[string(appKey(op.App, famClient).str(op.From).str(op.ClientID))]; ok {
+			m, err := a.message(op.App, rf)
 			if err != nil {
 				return store.OpResult{}, err
 			}
-			if copies, ok, err := a.existing(op.App, []ref{rf}); err != nil || ok {
-				return store.OpResult{Entries: copies, Duplicate: true}, err
+			if m != nil { // else purged: the ClientID is free again
+				return store.OpResult{Entries: m.copies(op.App), Duplicate: true}, nil
 			}
 		}
 	}
 	if op.MsgSeq != 0 {
-		refs, err := a.s.keyRefs(a.b, op.App, op.From, op.To, store.FormatMsgKey(op.MsgSeq, op.MsgRandom, op.MsgTime))
+		msgs, err := a.keyMessages(op.App, op.From, op.To, store.FormatMsgKey(op.MsgSeq, op.MsgRandom, op.MsgTime))
 		if err != nil {
 			return store.OpResult{}, err
 		}
-		if copies, ok, err := a.existing(op.App, refs); err != nil || ok {
-			return store.OpResult{Entries: copies, Duplicate: true}, err
+		if len(msgs) > 0 {
+			return store.OpResult{Entries: msgs[0].copies(op.App), Duplicate: true}, nil
 		}
 	}
 	self := op.From == op.To
@@ -193,6 +247,7 @@ func (a *applier) send(op store.Op) (store.OpResult, error) {
 // writeMessage writes a new message and its index keys.
 func (a *applier) writeMessage(app int64, m *message) error {
 	b := a.b
+	a.msgs[m.ref] = m
 	sv := syncVal(m.ref, m.expires)
 	set := func(k, v []byte) error { return b.Set(k, v, nil) }
 	if err := set(m.key(app), m.encode()); err != nil {
@@ -216,19 +271,22 @@ func (a *applier) writeMessage(app int64, m *message) error {
 		if err := set(histKey(app, c.owner, c.peer, m.msgTime, c.seq), histVal(m.ref, m.expires, c.flags)); err != nil {
 			return err
 		}
-		if err := set(appKey(app, famPeers).str(c.owner).str(c.peer), nil); err != nil {
+	}
+	kp := convKeyPrefix(app, m.from, m.to, m.msgKey)
+	a.keys[string(kp)] = append(a.keys[string(kp)], m.ref)
+	// A MsgKey whose MsgSeq is the Seq of a copy is found through that copy's
+	// sync key; only the others need a key of their own.
+	bySync := (m.flags&msgHasSender != 0 && m.msgSeq == m.senderSeq) ||
+		(m.flags&msgHasReceiver != 0 && m.msgSeq == m.receiverSeq)
+	if !bySync {
+		if err := set(kp.u64(m.id), sv); err != nil {
 			return err
 		}
 	}
-	u, v := m.from, m.to
-	if v < u {
-		u, v = v, u
-	}
-	if err := set(appKey(app, famKey).str(u).str(v).str(m.msgKey).u64(m.id), sv); err != nil {
-		return err
-	}
 	if m.clientID != "" {
-		if err := set(appKey(app, famClient).str(m.from).str(m.clientID), sv); err != nil {
+		ck := appKey(app, famClient).str(m.from).str(m.clientID)
+		a.clients[string(ck)] = m.ref
+		if err := set(ck, sv); err != nil {
 			return err
 		}
 	}
@@ -257,26 +315,20 @@ func histFlagsOf(m *message) byte {
 }
 
 func (a *applier) recall(op store.Op) (store.OpResult, error) {
-	refs, err := a.s.keyRefs(a.b, op.App, op.From, op.To, op.MsgKey)
+	msgs, err := a.keyMessages(op.App, op.From, op.To, op.MsgKey)
 	if err != nil {
 		return store.OpResult{}, err
 	}
 	var msg message
 	found, recalledNow := false, false
-	for _, rf := range refs {
-		m, ok, err := a.s.loadMessage(a.b, op.App, rf)
-		if err != nil {
-			return store.OpResult{}, err
-		}
-		if !ok {
-			continue
-		}
-		found, msg = true, m
+	for _, m := range msgs {
+		found, msg = true, *m
 		if m.flags&msgRecalled != 0 {
 			continue
 		}
 		recalledNow = true
 		m.flags |= msgRecalled
+		a.msgs[m.ref] = m
 		if err := a.b.Set(m.key(op.App), m.encode(), nil); err != nil {
 			return store.OpResult{}, err
 		}
@@ -286,7 +338,7 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 			}
 		}
 		if m.flags&msgHasReceiver != 0 {
-			if err := a.b.Set(histKey(op.App, m.to, m.from, m.msgTime, m.receiverSeq), histVal(m.ref, m.expires, histFlagsOf(&m)), nil); err != nil {
+			if err := a.b.Set(histKey(op.App, m.to, m.from, m.msgTime, m.receiverSeq), histVal(m.ref, m.expires, histFlagsOf(m)), nil); err != nil {
 				return store.OpResult{}, err
 			}
 		}
@@ -304,16 +356,22 @@ func (a *applier) recall(op store.Op) (store.OpResult, error) {
 
 func (a *applier) read(op store.Op) (store.OpResult, error) {
 	k := appKey(op.App, famRead).str(op.From).str(op.To)
-	v, err := get(a.b, k)
-	if err != nil {
-		return store.OpResult{}, err
-	}
-	readTime := op.ReadTime
-	if len(v) == 8 {
-		if cur := int64(binary.BigEndian.Uint64(v)); cur > readTime {
-			readTime = cur // read positions only move forward
+	cur, ok := a.reads[string(k)]
+	if !ok {
+		v, err := get(a.s.db, k)
+		if err != nil {
+			return store.OpResult{}, err
+		}
+		ok = len(v) == 8
+		if ok {
+			cur = int64(binary.BigEndian.Uint64(v))
 		}
 	}
+	readTime := op.ReadTime
+	if ok && cur > readTime {
+		readTime = cur // read positions only move forward
+	}
+	a.reads[string(k)] = readTime
 	if err := a.b.Set(k, binary.BigEndian.AppendUint64(nil, uint64(readTime)), nil); err != nil {
 		return store.OpResult{}, err
 	}

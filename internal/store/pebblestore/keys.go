@@ -17,8 +17,7 @@ const (
 	famKey    = 'k' // app k a b msgkey id     -> created (the conversation's MsgKeys)
 	famClient = 'c' // app c from clientid     -> ref of the message sent with it
 	famRead   = 'r' // app r owner peer        -> read time (Unix seconds)
-	famSeq    = 'q' // app q owner             -> last Seq of owner's log
-	famPeers  = 'v' // app v owner peer        -> (empty) conversations of owner
+	famSeq    = 'q' // app q owner             -> floor of owner's last Seq (upgrades only)
 	famExpiry = 'x' // app x expires created id -> (empty) messages with an ExpiresAt
 	famPurge  = 'w' // app w                   -> purge marks (created before, expired at)
 

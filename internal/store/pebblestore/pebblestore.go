@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,9 +44,25 @@ type purgeMarks struct {
 	expired int64 // Unix ms: messages whose ExpiresAt is at or before are gone
 }
 
+// Memory the engine may use: the block cache (index, filter and data blocks of
+// the on-disk tables) and each memtable (new writes; up to two are in memory
+// while one flushes).
+const (
+	cacheBytes    = 64 << 20
+	memTableBytes = 32 << 20
+)
+
 // Open opens (creating if needed) the engine in dir.
 func Open(dir string) (*Store, error) {
-	opts := &pebble.Options{}
+	cache := pebble.NewCache(cacheBytes)
+	defer cache.Unref() // the engine holds its own reference
+	opts := &pebble.Options{
+		Cache:        cache,
+		MemTableSize: memTableBytes,
+		// Large memtables flush seldom; L0 may then hold a few before compacting.
+		L0CompactionThreshold: 4,
+		L0StopWritesThreshold: 24,
+	}
 	opts.EnsureDefaults()
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // ClientID and Seq lookups mostly miss
@@ -216,11 +234,34 @@ func (s *Store) entryOf(app int64, owner string, rf ref) (store.Entry, bool, err
 // LastSeq implements store.Messages: the last Seq allocated, kept when old
 // entries are purged.
 func (s *Store) LastSeq(ctx context.Context, app int64, owner string) (int64, error) {
+	seq, err := s.lastSeq(app, owner)
+	return seq, wrap("last seq", err)
+}
+
+// lastSeq recovers owner's last Seq from the keys: the last famSync key of the
+// log (purges leave the sync keys in place), or the famSeq floor an upgrade
+// wrote for a log whose entries SQL had purged, whichever is higher.
+func (s *Store) lastSeq(app int64, owner string) (int64, error) {
+	var seq int64
 	v, err := get(s.db, appKey(app, famSeq).str(owner))
-	if err != nil || len(v) != 8 {
-		return 0, wrap("last seq", err)
+	if err != nil {
+		return 0, err
 	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	if len(v) == 8 {
+		seq = int64(binary.BigEndian.Uint64(v))
+	}
+	p := appKey(app, famSync).str(owner)
+	it, err := s.iter(s.db, p, prefixEnd(p))
+	if err != nil {
+		return 0, err
+	}
+	if it.Last() {
+		d := dec{b: it.Key()[len(p):]}
+		if last := int64(d.u64()); last > seq {
+			seq = last
+		}
+	}
+	return seq, it.Close()
 }
 
 // History implements store.Messages. maxTime <= 0 means no upper bound; limit
@@ -267,41 +308,89 @@ func (s *Store) History(ctx context.Context, app int64, owner, peer string, minT
 	return out, wrap("history", it.Error())
 }
 
-// keyRefs returns the records of the messages with msgKey in the conversation
-// of a and b, oldest first.
-func (s *Store) keyRefs(r reader, app int64, a, b, msgKey string) ([]ref, error) {
-	if b < a {
-		a, b = b, a
-	}
-	p := appKey(app, famKey).str(a).str(b).str(msgKey)
-	it, err := s.iter(r, p, prefixEnd(p))
+// keyMessages returns the messages with msgKey in the conversation of a and
+// b. A MsgKey names its MsgSeq, which for most messages is the Seq of one of
+// the two copies: those are found through the sync keys, and only the others
+// (explicit MsgSeqs of imports) have a famKey key. load reads a record (nil
+// when gone); extra are candidates not yet in the engine.
+func (s *Store) keyMessages(app int64, a, b, msgKey string, load func(ref) (*message, error), extra []ref) ([]*message, error) {
+	p := convKeyPrefix(app, a, b, msgKey)
+	it, err := s.iter(s.db, p, prefixEnd(p))
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	var out []ref
+	refs := append([]ref(nil), extra...)
 	for ok := it.First(); ok; ok = it.Next() {
 		rf, _, err := decodeSyncVal(it.Value())
 		if err != nil {
+			it.Close()
 			return nil, err
 		}
-		out = append(out, rf)
+		refs = append(refs, rf)
 	}
-	return out, it.Error()
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	if seqText, _, ok := strings.Cut(msgKey, "_"); ok {
+		if seq, err := strconv.ParseInt(seqText, 10, 64); err == nil && seq > 0 {
+			owners := []string{a, b}
+			if a == b {
+				owners = owners[:1]
+			}
+			for _, owner := range owners {
+				v, err := get(s.db, appKey(app, famSync).str(owner).u64(uint64(seq)))
+				if err != nil {
+					return nil, err
+				}
+				if v != nil {
+					rf, _, err := decodeSyncVal(v)
+					if err != nil {
+						return nil, err
+					}
+					if rf.fam == famMsg {
+						refs = append(refs, rf)
+					}
+				}
+			}
+		}
+	}
+	var out []*message
+	seen := make(map[ref]bool, len(refs))
+	for _, rf := range refs {
+		if seen[rf] {
+			continue
+		}
+		seen[rf] = true
+		m, err := load(rf)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil && m.msgKey == msgKey && ((m.from == a && m.to == b) || (m.from == b && m.to == a)) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// loadFrom returns a loader of records from the engine.
+func (s *Store) loadFrom(app int64) func(ref) (*message, error) {
+	return func(rf ref) (*message, error) {
+		m, found, err := s.loadMessage(s.db, app, rf)
+		if !found || err != nil {
+			return nil, err
+		}
+		return &m, nil
+	}
 }
 
 // FindMessage implements store.Messages.
 func (s *Store) FindMessage(ctx context.Context, app int64, owner, peer, msgKey string) (store.Entry, error) {
-	refs, err := s.keyRefs(s.db, app, owner, peer, msgKey)
+	msgs, err := s.keyMessages(app, owner, peer, msgKey, s.loadFrom(app), nil)
 	if err != nil {
 		return store.Entry{}, wrap("find message", err)
 	}
-	for _, rf := range refs {
-		m, found, err := s.loadMessage(s.db, app, rf)
-		if err != nil {
-			return store.Entry{}, wrap("find message", err)
-		}
-		if found && m.has(owner) && (m.from == peer || m.to == peer) {
+	for _, m := range msgs {
+		if m.has(owner) {
 			return m.entry(app, owner), nil
 		}
 	}
@@ -320,16 +409,8 @@ func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []str
 	out := make(map[string]int, len(peers))
 	all := len(peers) == 0
 	if all {
-		p := appKey(app, famPeers).str(owner)
-		it, err := s.iter(s.db, p, prefixEnd(p))
-		if err != nil {
-			return nil, wrap("unread", err)
-		}
-		for ok := it.First(); ok; ok = it.Next() {
-			d := dec{b: it.Key()[len(p):]}
-			peers = append(peers, d.str())
-		}
-		if err := it.Close(); err != nil {
+		var err error
+		if peers, err = s.conversations(app, owner); err != nil {
 			return nil, wrap("unread", err)
 		}
 	}
@@ -343,6 +424,28 @@ func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []str
 		}
 	}
 	return out, nil
+}
+
+// conversations lists owner's peers from the history index, one seek per
+// conversation (past its last key), not one step per message.
+func (s *Store) conversations(app int64, owner string) ([]string, error) {
+	p := appKey(app, famHist).str(owner)
+	it, err := s.iter(s.db, p, prefixEnd(p))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var peers []string
+	for ok := it.First(); ok; {
+		d := dec{b: it.Key()[len(p):]}
+		peer := d.str()
+		if d.err != nil {
+			return nil, d.err
+		}
+		peers = append(peers, peer)
+		ok = it.SeekGE(prefixEnd(p.str(peer)))
+	}
+	return peers, it.Error()
 }
 
 func (s *Store) unreadWith(app int64, owner, peer string, f liveFilter) (int, error) {
