@@ -46,7 +46,7 @@ func (s *Store) FinishUpgrade() error {
 func (s *Store) Import(rows []Legacy) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := &applier{s: s, b: s.db.NewIndexedBatch(), seqs: map[int64]map[string]int64{}, lastID: s.lastID}
+	a := s.newApplier()
 	defer a.b.Close()
 	for i := 0; i < len(rows); i++ {
 		r := rows[i]
@@ -92,14 +92,7 @@ func (s *Store) Import(rows []Legacy) error {
 			return err
 		}
 	}
-	if err := a.b.Set(appKey(0, metaID), binary.BigEndian.AppendUint64(nil, a.lastID), nil); err != nil {
-		return err
-	}
-	if err := a.b.Commit(pebble.NoSync); err != nil {
-		return err
-	}
-	s.lastID = a.lastID
-	return nil
+	return a.commit(pebble.NoSync)
 }
 
 // sameMessage reports whether a and b are the two copies of one message.
