@@ -41,7 +41,7 @@ func Open(dbPath, msgDir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(msgDir, 0o700); err != nil {
+	if err := privateDir(msgDir); err != nil {
 		sq.Close()
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
@@ -61,6 +61,22 @@ func Open(dbPath, msgDir string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
 	return s, nil
+}
+
+// privateDir creates dir with mode 0700, or makes an existing one 0700: it
+// holds every message.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
 }
 
 // redoDeletions range-deletes the message data of every deleted app.
