@@ -19,6 +19,8 @@ import (
 type applier struct {
 	s      *Store
 	b      *pebble.Batch
+	kb     keyBuf                     // scratch key
+	vb     []byte                     // scratch value
 	seqs   map[int64]map[string]int64 // Seqs allocated by the batch
 	lastID uint64
 
@@ -246,11 +248,16 @@ func (a *applier) send(op store.Op) (store.OpResult, error) {
 
 // writeMessage writes a new message and its index keys.
 func (a *applier) writeMessage(app int64, m *message) error {
-	b := a.b
 	a.msgs[m.ref] = m
 	sv := syncVal(m.ref, m.expires)
-	set := func(k, v []byte) error { return b.Set(k, v, nil) }
-	if err := set(m.key(app), m.encode()); err != nil {
+	// Keys and values are built in scratch buffers: Set copies them.
+	set := func(k keyBuf, v []byte) error {
+		err := a.b.Set(k, v, nil)
+		a.kb = k[:0]
+		return err
+	}
+	a.vb = m.encodeTo(a.vb[:0])
+	if err := set(a.key(app, famMsg).i64(m.created).u64(m.id), a.vb); err != nil {
 		return err
 	}
 	for _, c := range [2]struct {
@@ -265,10 +272,11 @@ func (a *applier) writeMessage(app int64, m *message) error {
 		if !c.has {
 			continue
 		}
-		if err := set(appKey(app, famSync).str(c.owner).u64(uint64(c.seq)), sv); err != nil {
+		if err := set(a.key(app, famSync).str(c.owner).u64(uint64(c.seq)), sv); err != nil {
 			return err
 		}
-		if err := set(histKey(app, c.owner, c.peer, m.msgTime, c.seq), histVal(m.ref, m.expires, c.flags)); err != nil {
+		a.vb = appendHistVal(a.vb[:0], m.ref, m.expires, c.flags)
+		if err := set(a.key(app, famHist).str(c.owner).str(c.peer).i64(m.msgTime).u64(uint64(c.seq)), a.vb); err != nil {
 			return err
 		}
 	}
@@ -284,18 +292,23 @@ func (a *applier) writeMessage(app int64, m *message) error {
 		}
 	}
 	if m.clientID != "" {
-		ck := appKey(app, famClient).str(m.from).str(m.clientID)
+		ck := a.key(app, famClient).str(m.from).str(m.clientID)
 		a.clients[string(ck)] = m.ref
 		if err := set(ck, sv); err != nil {
 			return err
 		}
 	}
 	if m.expires != 0 {
-		if err := set(appKey(app, famExpiry).i64(m.expires).i64(m.created).u64(m.id), nil); err != nil {
+		if err := set(a.key(app, famExpiry).i64(m.expires).i64(m.created).u64(m.id), nil); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// key starts a key of app and fam in the applier's scratch buffer.
+func (a *applier) key(app int64, fam byte) keyBuf {
+	return append(binary.BigEndian.AppendUint64(a.kb[:0], uint64(app)), fam)
 }
 
 func histKey(app int64, owner, peer string, msgTime, seq int64) []byte {

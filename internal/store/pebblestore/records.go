@@ -29,8 +29,11 @@ type message struct {
 	expires                int64 // Unix ms, 0 = none
 }
 
-func (m *message) encode() []byte {
-	e := make(enc, 0, 64+len(m.from)+len(m.to)+len(m.msgKey)+len(m.clientID)+len(m.body)+len(m.cloudCustomData))
+func (m *message) encode() []byte { return m.encodeTo(nil) }
+
+// encodeTo appends the record's encoding to dst.
+func (m *message) encodeTo(dst []byte) []byte {
+	e := enc(dst)
 	e = append(e, m.flags)
 	e = e.str(m.from).str(m.to).varint(m.senderSeq).varint(m.receiverSeq).varint(m.msgSeq).
 		uvarint(uint64(m.msgRandom)).varint(m.msgTime).str(m.msgKey).str(m.clientID).
@@ -136,8 +139,11 @@ const (
 )
 
 func histVal(r ref, expires int64, flags byte) []byte {
-	v := make(enc, 0, 26)
-	v = append(v, keyBuf(nil).i64(r.created).u64(r.id)...)
+	return appendHistVal(make([]byte, 0, 28), r, expires, flags)
+}
+
+func appendHistVal(dst []byte, r ref, expires int64, flags byte) []byte {
+	v := enc(keyBuf(dst).i64(r.created).u64(r.id))
 	v = v.varint(expires)
 	return append(v, flags)
 }
