@@ -36,6 +36,10 @@ type applier struct {
 // error fails the whole batch; per-op outcomes are in OpResult.Err. Ops with a
 // zero At get the current time.
 func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
 	if len(ops) == 0 {
 		return nil, nil
 	}

@@ -28,6 +28,9 @@ import (
 type Store struct {
 	db *pebble.DB
 
+	closeMu sync.RWMutex // held for reading by every call, for writing by Close
+	closed  bool
+
 	mu     sync.Mutex                 // serialises writers (Apply, PurgeBefore, DeleteApp, upgrade)
 	seqs   map[int64]map[string]int64 // last Seq per app and owner, filled from famSeq keys on first use
 	lastID uint64                     // last message/event id, recovered from metaID on open
@@ -95,8 +98,31 @@ func (quietLogger) Fatalf(format string, args ...any) {
 	panic(fmt.Sprintf(format, args...))
 }
 
-// Close closes the engine.
-func (s *Store) Close() error { return s.db.Close() }
+// ErrClosed is returned by every method called after Close.
+var ErrClosed = errors.New("pebblestore: closed")
+
+// Close closes the engine once; later calls return nil. It waits for the
+// calls in progress.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}
+
+// enter admits a call unless the engine is closed (Pebble panics on use after
+// Close); the caller releases closeMu's read lock.
+func (s *Store) enter() error {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
 
 func wrap(op string, err error) error {
 	if err == nil {
@@ -181,6 +207,10 @@ func (s *Store) iter(r reader, lower, upper []byte) (*pebble.Iterator, error) {
 
 // Sync implements store.Messages. limit <= 0 means no limit.
 func (s *Store) Sync(ctx context.Context, app int64, owner string, after int64, limit int, notBefore, now time.Time) ([]store.Entry, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
 	f, err := s.filter(app, notBefore, now)
 	if err != nil {
 		return nil, wrap("sync", err)
@@ -234,6 +264,10 @@ func (s *Store) entryOf(app int64, owner string, rf ref) (store.Entry, bool, err
 // LastSeq implements store.Messages: the last Seq allocated, kept when old
 // entries are purged.
 func (s *Store) LastSeq(ctx context.Context, app int64, owner string) (int64, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
 	seq, err := s.lastSeq(app, owner)
 	return seq, wrap("last seq", err)
 }
@@ -267,6 +301,10 @@ func (s *Store) lastSeq(app int64, owner string) (int64, error) {
 // History implements store.Messages. maxTime <= 0 means no upper bound; limit
 // <= 0 means no limit.
 func (s *Store) History(ctx context.Context, app int64, owner, peer string, minTime, maxTime int64, before store.Cursor, limit int, notBefore, now time.Time) ([]store.Entry, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
 	f, err := s.filter(app, notBefore, now)
 	if err != nil {
 		return nil, wrap("history", err)
@@ -385,6 +423,10 @@ func (s *Store) loadFrom(app int64) func(ref) (*message, error) {
 
 // FindMessage implements store.Messages.
 func (s *Store) FindMessage(ctx context.Context, app int64, owner, peer, msgKey string) (store.Entry, error) {
+	if err := s.enter(); err != nil {
+		return store.Entry{}, err
+	}
+	defer s.closeMu.RUnlock()
 	msgs, err := s.keyMessages(app, owner, peer, msgKey, s.loadFrom(app), nil)
 	if err != nil {
 		return store.Entry{}, wrap("find message", err)
@@ -402,6 +444,10 @@ func (s *Store) FindMessage(ctx context.Context, app int64, owner, peer, msgKey 
 // part of it is read. With peers, every listed peer is in the result; without,
 // only peers with unread messages.
 func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []string, notBefore, now time.Time) (map[string]int, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
 	f, err := s.filter(app, notBefore, now)
 	if err != nil {
 		return nil, wrap("unread", err)
@@ -482,6 +528,10 @@ func (s *Store) unreadWith(app int64, owner, peer string, f liveFilter) (int, er
 
 // PeerReadTime implements store.Messages (0 when Peer never read).
 func (s *Store) PeerReadTime(ctx context.Context, app int64, owner, peer string) (int64, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
 	v, err := get(s.db, appKey(app, famRead).str(peer).str(owner))
 	if err != nil || len(v) != 8 {
 		return 0, wrap("peer read time", err)

@@ -16,6 +16,10 @@ import (
 // per log that holds it. Index keys of removed records stay; readers skip them
 // (a missing record, or the purge marks for unread counts).
 func (s *Store) PurgeBefore(ctx context.Context, app int64, t, now time.Time) (int64, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	marks, err := s.purgeMarks(app)
@@ -125,6 +129,10 @@ func (s *Store) countRange(app int64, fam byte, lower, upper []byte) (int64, err
 // SQL first and calls it again on start for every deleted app, so a crash in
 // between leaves nothing behind.
 func (s *Store) DeleteApp(ctx context.Context, app int64) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lower, upper := appKey(app, 0)[:8], appKey(app+1, 0)[:8]

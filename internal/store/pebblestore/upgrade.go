@@ -16,6 +16,10 @@ type Legacy struct {
 
 // Upgraded reports whether an upgrade finished (FinishUpgrade) on this engine.
 func (s *Store) Upgraded() (bool, error) {
+	if err := s.enter(); err != nil {
+		return false, err
+	}
+	defer s.closeMu.RUnlock()
 	v, err := get(s.db, appKey(0, metaUpgraded))
 	return v != nil, err
 }
@@ -24,6 +28,10 @@ func (s *Store) Upgraded() (bool, error) {
 // The upgrade then starts over from the SQL rows, which it deletes only after
 // FinishUpgrade.
 func (s *Store) BeginUpgrade() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seqs = map[int64]map[string]int64{}
@@ -37,6 +45,10 @@ func (s *Store) BeginUpgrade() error {
 
 // FinishUpgrade records durably that the upgrade is complete.
 func (s *Store) FinishUpgrade() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	return s.db.Set(appKey(0, metaUpgraded), []byte{1}, pebble.Sync)
 }
 
@@ -44,6 +56,10 @@ func (s *Store) FinishUpgrade() error {
 // syncs). Rows of one message (its sender's and its receiver's copy) must be
 // adjacent; they become one message record keeping both Seqs.
 func (s *Store) Import(rows []Legacy) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.newApplier()
@@ -104,10 +120,18 @@ func sameMessage(a, b Legacy) bool {
 
 // ImportSeq sets owner's last Seq and ImportRead a read position (upgrade only).
 func (s *Store) ImportSeq(app int64, owner string, last int64) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	return s.db.Set(appKey(app, famSeq).str(owner), binary.BigEndian.AppendUint64(nil, uint64(last)), pebble.NoSync)
 }
 
 // ImportRead sets owner's read time of the conversation with peer (upgrade only).
 func (s *Store) ImportRead(app int64, owner, peer string, readTime int64) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
 	return s.db.Set(appKey(app, famRead).str(owner).str(peer), binary.BigEndian.AppendUint64(nil, uint64(readTime)), pebble.NoSync)
 }
