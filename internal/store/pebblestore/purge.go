@@ -15,13 +15,17 @@ import (
 // it). The count is of log entries, as in the SQL store: a message counts once
 // per log that holds it. Index keys of removed records stay; readers skip them
 // (a missing record, or the purge marks for unread counts).
+//
+// Purges run one at a time, and alongside Apply: sends wait for nothing but
+// the final commit. (A record Apply writes between the count and the commit
+// with a creation time before t — a clock set back — goes uncounted.)
 func (s *Store) PurgeBefore(ctx context.Context, app int64, t, now time.Time) (int64, error) {
 	if err := s.enter(); err != nil {
 		return 0, err
 	}
 	defer s.closeMu.RUnlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
 	marks, err := s.purgeMarks(app)
 	if err != nil {
 		return 0, wrap("purge", err)
@@ -88,6 +92,8 @@ func (s *Store) PurgeBefore(ctx context.Context, app int64, t, now time.Time) (i
 	if err := b.Set(appKey(app, famPurge), keyBuf(nil).i64(marks.before).i64(marks.expired), nil); err != nil {
 		return 0, wrap("purge", err)
 	}
+	s.mu.Lock() // not across DeleteApp, which forgets the app's marks
+	defer s.mu.Unlock()
 	if err := b.Commit(pebble.Sync); err != nil {
 		return 0, wrap("purge", err)
 	}
