@@ -11,8 +11,9 @@ import (
 	"github.com/chatd/chatd/internal/store/sqlstore"
 )
 
-// importChunk is how many SQL rows go into one engine batch during an upgrade.
-const importChunk = 4096
+// importChunk is how many SQL rows go into one engine batch during an upgrade
+// (a variable for the tests of chunk boundaries).
+var importChunk = 4096
 
 // upgrade moves the messages, Seqs and read positions a SQLite database of
 // schema v2 or v3 kept (sqlite.Open has brought it to v3) into the engine.

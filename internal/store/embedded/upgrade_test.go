@@ -201,10 +201,13 @@ func findClient(es []store.Entry, clientID string) store.Entry {
 
 func TestUpgrade(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		v2   bool
-	}{{"v2", true}, {"v3", false}} {
+		name  string
+		v2    bool
+		chunk int
+	}{{"v2", true, 4096}, {"v3", false, 4096}, {"v3 in chunks of 2", false, 2}} {
 		t.Run(c.name, func(t *testing.T) {
+			defer func(n int) { importChunk = n }(importChunk)
+			importChunk = c.chunk
 			dir := t.TempDir()
 			legacyDB(t, dir, c.v2)
 			want := legacyView(t, dir)
