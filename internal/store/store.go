@@ -98,8 +98,9 @@ type Tenants interface {
 	// AllApps lists every app that is not deleted, of every account, by SDKAppID.
 	AllApps(ctx context.Context) ([]App, error)
 	// DeleteApp marks the app deleted at `at` and removes all of its data (users,
-	// messages, read state, MAU records) in one transaction. The app row stays as a
-	// tombstone so the SDKAppID is never reused.
+	// messages, read state, MAU records) in one transaction (the embedded store:
+	// SQLite's, then one range delete of the app's messages, redone on start). The
+	// app row stays as a tombstone so the SDKAppID is never reused.
 	DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error
 }
 
