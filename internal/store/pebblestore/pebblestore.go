@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -91,12 +92,16 @@ func Open(dir string) (*Store, error) {
 	return s, nil
 }
 
+// quietLogger drops Pebble's informational lines (one per flush and
+// compaction) and passes its errors to the process's log.
 type quietLogger struct{}
 
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	slog.Error("message engine: " + fmt.Sprintf(format, args...))
+}
 func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
+	panic("message engine: " + fmt.Sprintf(format, args...))
 }
 
 // ErrClosed is returned by every method called after Close.
