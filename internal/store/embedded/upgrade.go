@@ -17,16 +17,23 @@ var importChunk = 4096
 
 // upgrade moves the messages, Seqs and read positions a SQLite database of
 // schema v2 or v3 kept (sqlite.Open has brought it to v3) into the engine.
-// Order: copy all, record completion in the engine (synced), delete from SQLite.
-// A crash before completion is recorded makes the next start wipe the engine's
-// app keys and copy again; after it, only the deletion is redone.
+// Order: copy all, record in the engine (synced) that the copy completed up to
+// the last rowid, delete those rows from SQLite, record that too. A crash
+// before the first record makes the next start wipe the engine's app keys and
+// copy again; after it, only the deletion is redone. Rows SQLite holds once
+// the upgrade is done were written by an older chatd: chatd refuses to start
+// rather than delete or copy them twice.
 func upgrade(ctx context.Context, sq *sqlstore.Store, m *pebblestore.Store) error {
 	db := sq.WriteDB()
-	done, err := m.Upgraded()
+	st, err := m.Upgraded()
 	if err != nil {
 		return err
 	}
-	if !done {
+	if st == pebblestore.UpgradeNotDone {
+		var upTo int64
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM entries`).Scan(&upTo); err != nil {
+			return err
+		}
 		if err := m.BeginUpgrade(); err != nil {
 			return err
 		}
@@ -39,18 +46,20 @@ func upgrade(ctx context.Context, sq *sqlstore.Store, m *pebblestore.Store) erro
 		if err := copyReads(ctx, db, m); err != nil {
 			return fmt.Errorf("reads: %w", err)
 		}
-		if err := m.FinishUpgrade(); err != nil {
+		st = pebblestore.UpgradeState(upTo)
+		if err := m.SetUpgradeState(st); err != nil {
 			return err
 		}
 	}
-	var left int
-	if err := db.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM (SELECT 1 FROM entries LIMIT 1)) +
-		(SELECT COUNT(*) FROM (SELECT 1 FROM seqs LIMIT 1)) +
-		(SELECT COUNT(*) FROM (SELECT 1 FROM reads LIMIT 1))`).Scan(&left); err != nil {
+	var newer int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries WHERE rowid > ?`, int64(st)).Scan(&newer); err != nil {
 		return err
 	}
-	if left == 0 {
+	if newer > 0 {
+		return fmt.Errorf("SQLite holds %d message rows written after the messages moved to the message engine "+
+			"(by an older chatd?); they are left as they are and chatd does not start with them", newer)
+	}
+	if st == pebblestore.UpgradeDone {
 		return nil
 	}
 	tx, err := db.BeginTx(ctx, nil)
@@ -63,7 +72,10 @@ func upgrade(ctx context.Context, sq *sqlstore.Store, m *pebblestore.Store) erro
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	return m.SetUpgradeState(pebblestore.UpgradeDone)
 }
 
 // copyEntries streams the SQL logs in an order that puts the two copies of a

@@ -257,12 +257,16 @@ func TestUpgradeInterrupted(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := sq.WriteDB()
+		var upTo int64
+		if err := db.QueryRow(`SELECT MAX(rowid) FROM entries`).Scan(&upTo); err != nil {
+			t.Fatal(err)
+		}
 		for _, step := range []func() error{
 			m.BeginUpgrade,
 			func() error { return copyEntries(ctx, db, m) },
 			func() error { return copySeqs(ctx, db, m) },
 			func() error { return copyReads(ctx, db, m) },
-			m.FinishUpgrade,
+			func() error { return m.SetUpgradeState(pebblestore.UpgradeState(upTo)) },
 		} {
 			if err := step(); err != nil {
 				t.Fatal(err)
@@ -272,6 +276,34 @@ func TestUpgradeInterrupted(t *testing.T) {
 		sq.Close()
 		checkUpgraded(t, dir, want)
 	})
+}
+
+// TestUpgradeKeepsRowsOfOlderChatd: messages an older chatd wrote to SQLite
+// after the upgrade are neither deleted nor copied twice: chatd refuses to start.
+func TestUpgradeKeepsRowsOfOlderChatd(t *testing.T) {
+	dir := t.TempDir()
+	legacyDB(t, dir, false)
+	openDir(t, dir).Close() // the upgrade
+	sq, err := sqlite.Open(filepath.Join(dir, "chatd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sq.Apply(ctx, []store.Op{send(app1, "alice", "bob", 500, "old-binary")}); err != nil {
+		t.Fatal(err)
+	}
+	sq.Close()
+	if s, err := Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages")); err == nil {
+		s.Close()
+		t.Fatal("chatd started over message rows an older chatd wrote to SQLite")
+	}
+	sq, err = sqlite.Open(filepath.Join(dir, "chatd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sq.Close()
+	if es, err := sq.Sync(ctx, app1, "bob", 0, 0, time.Time{}, time.Time{}); err != nil || len(es) != 1 || es[0].ClientID != "old-binary" {
+		t.Fatalf("the older chatd's message in SQLite: %+v, %v", es, err)
+	}
 }
 
 // TestDeleteAppInterrupted: an app marked deleted in SQLite whose messages a

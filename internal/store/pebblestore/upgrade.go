@@ -14,19 +14,43 @@ type Legacy struct {
 	Unread bool // the row's unread flag (receiver copies)
 }
 
-// Upgraded reports whether an upgrade finished (FinishUpgrade) on this engine.
-func (s *Store) Upgraded() (bool, error) {
+// UpgradeState is what the engine recorded of the upgrade from SQLite.
+type UpgradeState int64
+
+const (
+	// UpgradeNotDone: the copy has not completed (or never started).
+	UpgradeNotDone UpgradeState = -2
+	// UpgradeDone: the copy completed and the SQLite rows were deleted.
+	UpgradeDone UpgradeState = -1
+	// A state >= 0 means the copy completed, of the SQLite rows up to that
+	// rowid, and their deletion from SQLite may not have.
+)
+
+// Upgraded returns the upgrade's state (SetUpgradeState).
+func (s *Store) Upgraded() (UpgradeState, error) {
 	if err := s.enter(); err != nil {
-		return false, err
+		return 0, err
 	}
 	defer s.closeMu.RUnlock()
 	v, err := get(s.db, appKey(0, metaUpgraded))
-	return v != nil, err
+	if err != nil || len(v) != 8 {
+		return UpgradeNotDone, err
+	}
+	return UpgradeState(binary.BigEndian.Uint64(v)), nil
+}
+
+// SetUpgradeState records st durably.
+func (s *Store) SetUpgradeState(st UpgradeState) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
+	return s.db.Set(appKey(0, metaUpgraded), binary.BigEndian.AppendUint64(nil, uint64(st)), pebble.Sync)
 }
 
 // BeginUpgrade removes every app's keys: what an interrupted upgrade wrote.
 // The upgrade then starts over from the SQL rows, which it deletes only after
-// FinishUpgrade.
+// recording that the copy completed.
 func (s *Store) BeginUpgrade() error {
 	if err := s.enter(); err != nil {
 		return err
@@ -43,16 +67,7 @@ func (s *Store) BeginUpgrade() error {
 	return s.db.DeleteRange(lower, upper, pebble.Sync)
 }
 
-// FinishUpgrade records durably that the upgrade is complete.
-func (s *Store) FinishUpgrade() error {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.closeMu.RUnlock()
-	return s.db.Set(appKey(0, metaUpgraded), []byte{1}, pebble.Sync)
-}
-
-// Import writes rows of SQL sync logs (one batch, not synced: FinishUpgrade
+// Import writes rows of SQL sync logs (one batch, not synced: SetUpgradeState
 // syncs). Rows of one message (its sender's and its receiver's copy) must be
 // adjacent; they become one message record keeping both Seqs.
 func (s *Store) Import(rows []Legacy) error {
