@@ -99,17 +99,27 @@ func (a *applier) commit(opts *pebble.WriteOptions) error {
 	}
 	s.lastID = a.lastID
 	for app, owners := range a.seqs {
+		if s.cachedSeqs+len(owners) > maxCachedSeqs {
+			// Start the cache over: a user's Seq is recovered from its keys.
+			s.seqs, s.cachedSeqs = map[int64]map[string]int64{}, 0
+		}
 		m := s.seqs[app]
 		if m == nil {
 			m = make(map[string]int64, len(owners))
 			s.seqs[app] = m
 		}
 		for owner, seq := range owners {
+			if _, ok := m[owner]; !ok {
+				s.cachedSeqs++
+			}
 			m[owner] = seq
 		}
 	}
 	return nil
 }
+
+// maxCachedSeqs bounds the Seq cache (users; about 80 bytes each).
+var maxCachedSeqs = 1 << 20
 
 // loadClients looks up the ClientIDs of the batch's sends, in key order on one
 // iterator (each a bloom-filtered prefix seek).

@@ -32,10 +32,11 @@ type Store struct {
 	closeMu sync.RWMutex // held for reading by every call, for writing by Close
 	closed  bool
 
-	mu      sync.Mutex                 // serialises commits (Apply, PurgeBefore's, DeleteApp, upgrade)
-	purgeMu sync.Mutex                 // serialises purges, which read without mu
-	seqs    map[int64]map[string]int64 // last Seq per app and owner, filled from famSeq keys on first use
-	lastID  uint64                     // last message/event id, recovered from metaID on open
+	mu         sync.Mutex                 // serialises commits (Apply, PurgeBefore's, DeleteApp, upgrade)
+	purgeMu    sync.Mutex                 // serialises purges, which read without mu
+	seqs       map[int64]map[string]int64 // last Seq per app and owner, recovered from the keys on first use
+	cachedSeqs int                        // entries in seqs, at most maxCachedSeqs
+	lastID     uint64                     // last message/event id, recovered from metaID on open
 
 	marksMu sync.RWMutex
 	marks   map[int64]purgeMarks // per app, filled from famPurge on first use

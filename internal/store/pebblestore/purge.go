@@ -155,6 +155,7 @@ func (s *Store) DeleteApp(ctx context.Context, app int64) error {
 			return wrap("delete app", err)
 		}
 	}
+	s.cachedSeqs -= len(s.seqs[app])
 	delete(s.seqs, app)
 	s.marksMu.Lock()
 	delete(s.marks, app)

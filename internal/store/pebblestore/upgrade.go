@@ -58,7 +58,7 @@ func (s *Store) BeginUpgrade() error {
 	defer s.closeMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seqs = map[int64]map[string]int64{}
+	s.seqs, s.cachedSeqs = map[int64]map[string]int64{}, 0
 	s.marksMu.Lock()
 	s.marks = map[int64]purgeMarks{}
 	s.marksMu.Unlock()
