@@ -21,8 +21,8 @@ import (
 	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/server"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/store/embedded"
 	"github.com/chatd/chatd/internal/store/postgres"
-	"github.com/chatd/chatd/internal/store/sqlite"
 )
 
 // serveConfig is what `chatd serve` is told by flags and CHATD_* variables.
@@ -47,7 +47,7 @@ func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	fs.SetOutput(io.Discard) // runServe reports errors and prints the help
 	fs.StringVar(&c.data, "data", env("CHATD_DATA", "./chatd-data"), "data directory (SQLite database, operator token)")
 	fs.StringVar(&c.addr, "addr", env("CHATD_ADDR", "127.0.0.1:8080"), "listen address for REST, WebSocket, operator API and metrics")
-	fs.StringVar(&c.storeKind, "store", env("CHATD_STORE", "sqlite"), "storage: sqlite (embedded) or postgres")
+	fs.StringVar(&c.storeKind, "store", env("CHATD_STORE", "sqlite"), "storage: sqlite (embedded: SQLite and a Pebble message engine) or postgres")
 	// Secrets are flag values that -h must not print as defaults taken from the environment.
 	c.postgresURL, c.webhookURL, c.webhookSecret = env("CHATD_POSTGRES_URL", ""), env("CHATD_NOTIFY_WEBHOOK", ""), env("CHATD_NOTIFY_WEBHOOK_SECRET", "")
 	fs.Var(secretFlag{&c.postgresURL}, "postgres-url", "PostgreSQL `URL` for --store postgres")
@@ -285,11 +285,11 @@ func openStore(ctx context.Context, c serveConfig, logger *slog.Logger) (store.S
 		}
 		return st, nil
 	default:
-		path := filepath.Join(c.data, "chatd.db")
-		logger.Info("storage", "kind", "sqlite", "path", path)
-		st, err := sqlite.Open(path)
+		path, msgs := filepath.Join(c.data, "chatd.db"), filepath.Join(c.data, "messages")
+		logger.Info("storage", "kind", "sqlite", "path", path, "messages", msgs)
+		st, err := embedded.Open(path, msgs)
 		if err != nil {
-			return nil, fmt.Errorf("opening the sqlite store: %w", err)
+			return nil, fmt.Errorf("opening the embedded store: %w", err)
 		}
 		return st, nil
 	}

@@ -3,6 +3,7 @@ package restapi_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,8 +27,7 @@ import (
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/restapi"
 	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlite"
-	"github.com/chatd/chatd/internal/store/sqlstore"
+	"github.com/chatd/chatd/internal/store/embedded"
 	"github.com/chatd/chatd/internal/tenant"
 	"github.com/chatd/chatd/internal/usersig"
 )
@@ -75,7 +75,7 @@ func (d *deliveries) all() []bus.Delivery {
 
 type env struct {
 	t       *testing.T
-	st      *sqlstore.Store
+	st      sqlStore
 	clock   *clock.Manual
 	tenants *tenant.Service
 	svc     *im.Service
@@ -91,7 +91,8 @@ var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "rest.db"))
+	dir := t.TempDir()
+	st, err := embedded.Open(filepath.Join(dir, "rest.db"), filepath.Join(dir, "messages"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,14 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvOn is newEnv on a given store (closed by the caller).
-func newEnvOn(t *testing.T, st *sqlstore.Store) *env {
+// sqlStore is a store with a SQL database underneath (the embedded store and
+// the SQL stores), which some tests change directly.
+type sqlStore interface {
+	store.Store
+	WriteDB() *sql.DB
+}
+
+func newEnvOn(t *testing.T, st sqlStore) *env {
 	t.Helper()
 	c := clock.NewManual(t0)
 	ctx := context.Background()

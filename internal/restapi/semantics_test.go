@@ -11,16 +11,15 @@ import (
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlstore"
 	"github.com/chatd/chatd/internal/testdb"
 )
 
 // eachStore runs fn on a REST stack over each store kind.
 func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
-		st, ok := open(t).(*sqlstore.Store)
+		st, ok := open(t).(sqlStore)
 		if !ok {
-			t.Fatal("the store is not a sqlstore")
+			t.Fatal("the store has no SQL database")
 		}
 		fn(t, newEnvOn(t, st))
 	})

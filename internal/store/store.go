@@ -1,6 +1,7 @@
 // Package store defines chatd's persistence contract. Two implementations satisfy it:
-// sqlite (embedded, the default) and postgres (scale-out). Both share one SQL core
-// (package sqlstore) and pass one conformance suite (package storetest).
+// embedded (the default: SQLite through package sqlite for relational data, the Pebble
+// engine of package pebblestore for messages) and postgres (scale-out). The SQL parts
+// share one core (package sqlstore); all pass one conformance suite (package storetest).
 package store
 
 import (
@@ -97,8 +98,9 @@ type Tenants interface {
 	// AllApps lists every app that is not deleted, of every account, by SDKAppID.
 	AllApps(ctx context.Context) ([]App, error)
 	// DeleteApp marks the app deleted at `at` and removes all of its data (users,
-	// messages, read state, MAU records) in one transaction. The app row stays as a
-	// tombstone so the SDKAppID is never reused.
+	// messages, read state, MAU records) in one transaction (the embedded store:
+	// SQLite's, then one range delete of the app's messages, redone on start). The
+	// app row stays as a tombstone so the SDKAppID is never reused.
 	DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error
 }
 
@@ -137,8 +139,9 @@ const (
 	KindRead   = "read"   // Owner or Peer read the conversation up to ReadTime
 )
 
-// Entry is one item of a user's sync log. A one-to-one message is stored twice: once
-// in the sender's log and once in the receiver's, each with that owner's Seq.
+// Entry is one item of a user's sync log. A one-to-one message is in two logs, the
+// sender's and the receiver's, each with that owner's Seq (the SQL stores keep a row
+// per copy; the embedded engine stores the message once and points at it from both).
 type Entry struct {
 	App   int64
 	Owner string // whose log this is

@@ -1,5 +1,5 @@
 // Package testdb opens fresh stores for tests of the packages above the store:
-// always an embedded SQLite store, and a PostgreSQL one (in a schema of its own,
+// always the embedded store (SQLite + the Pebble message engine), and a PostgreSQL one (in a schema of its own,
 // dropped at the end) when CHATD_TEST_POSTGRES_URL is set.
 package testdb
 
@@ -17,8 +17,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver for the admin connection
 
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/store/embedded"
 	"github.com/chatd/chatd/internal/store/postgres"
-	"github.com/chatd/chatd/internal/store/sqlite"
 )
 
 // Opener opens a fresh, empty store closed when the test ends.
@@ -42,10 +42,12 @@ func Each(t *testing.T, fn func(t *testing.T, open Opener)) {
 	})
 }
 
-// SQLite opens a fresh SQLite store in the test's temporary directory.
+// SQLite opens a fresh embedded store (SQLite and the Pebble message engine,
+// as chatd serve does by default) in the test's temporary directory.
 func SQLite(t *testing.T) store.Store {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "chatd.db"))
+	dir := t.TempDir()
+	s, err := embedded.Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -861,3 +861,44 @@ func testSeqsGaplessAfterNoops(t *testing.T, s store.Store) {
 		equalSeqs(t, owner+"'s log", seqsOf(syncAll(t, s, app1, owner)), 1, 2, 3, 4, 5)
 	}
 }
+
+// testPurgedGoneFromEveryRead: what PurgeBefore removed (by age or end of
+// life) is gone from every read, not only from Sync: history, the message
+// lookup, unread counts, and idempotency (a ClientID of a purged message may
+// be used again); the recall of a purged message finds nothing.
+func testPurgedGoneFromEveryRead(t *testing.T, s store.Store) {
+	old := send("alice", "bob", 0, "old")
+	short := send("alice", "bob", 3600, "short")
+	short.ExpiresAt = t0.Add(3610 * time.Second)
+	kept := send("alice", "bob", 3601, "kept")
+	res := applyOK(t, s, old, short, kept, read("bob", "alice", 0, 3602))
+	if _, err := s.PurgeBefore(ctx, app1, t0.Add(time.Hour), t0.Add(3610*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// Reads without bounds of their own: the purge alone hides.
+	h, err := s.History(ctx, app1, "bob", "alice", 0, 0, store.Cursor{}, 10, time.Time{}, time.Time{})
+	if err != nil || len(h) != 1 || h[0].ClientID != "kept" {
+		t.Fatalf("history after the purge: %+v, %v; want the kept message only", h, err)
+	}
+	u, err := s.Unread(ctx, app1, "bob", nil, time.Time{}, time.Time{})
+	if err != nil || !reflect.DeepEqual(u, map[string]int{"alice": 1}) {
+		t.Fatalf("unread after the purge: %v, %v; want alice: 1", u, err)
+	}
+	u, err = s.Unread(ctx, app1, "bob", []string{"alice"}, time.Time{}, time.Time{})
+	if err != nil || u["alice"] != 1 {
+		t.Fatalf("unread of alice after the purge: %v, %v; want 1", u, err)
+	}
+	for _, r := range res[:2] {
+		if _, err := s.FindMessage(ctx, app1, "bob", "alice", r.Entries[1].MsgKey); !isErr(err, errs.ErrNotFound) {
+			t.Fatalf("FindMessage of a purged message: %v, want not found", err)
+		}
+	}
+	rec := apply(t, s, recall("alice", "bob", res[0].Entries[0].MsgKey, 3700))
+	if !isErr(rec[0].Err, errs.ErrNotFound) {
+		t.Fatalf("recall of a purged message: %+v, want not found", rec[0])
+	}
+	again := applyOK(t, s, send("alice", "bob", 3800, "old"))
+	if again[0].Duplicate || again[0].Entries[0].Seq != 5 {
+		t.Fatalf("a purged message's ClientID sent again: %+v; want a new message with alice's Seq 5", again[0])
+	}
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FindMessage", testFindMessage},
 		{"Unread", testUnread},
 		{"PurgeBefore", testPurgeBefore},
+		{"PurgedGoneFromEveryRead", testPurgedGoneFromEveryRead},
 		{"SameMsgKeyOnce", testSameMsgKeyOnce},
 		{"ExpiresAt", testExpiresAt},
 		{"SameMsgKeyConcurrent", testSameMsgKeyConcurrent},
