@@ -52,9 +52,11 @@ type purgeMarks struct {
 
 // Memory the engine may use: the block cache (index, filter and data blocks of
 // the on-disk tables) and each memtable (new writes; up to two are in memory
-// while one flushes).
+// while one flushes). With 64 MiB of cache the filter blocks that every
+// ClientID lookup reads were evicted and read from disk again on each batch
+// (45,000 appends/s in BenchmarkApplySend); with 256 MiB they stay (93,000).
 const (
-	cacheBytes    = 64 << 20
+	cacheBytes    = 256 << 20
 	memTableBytes = 32 << 20
 )
 
