@@ -95,6 +95,15 @@ func ValidateBody(body json.RawMessage) error {
 	if err := input.JSON(trimmed); err != nil {
 		return errs.New(errs.MsgBodyInvalid, "MsgBody: %v", err)
 	}
+	if scanBody(trimmed) {
+		return nil
+	}
+	return decodeBody(trimmed)
+}
+
+// decodeBody checks the elements of a MsgBody (a JSON array, valid UTF-8) by
+// decoding them: the rules of ValidateBody, and its errors.
+func decodeBody(trimmed []byte) error {
 	var elems []struct {
 		MsgType    string          `json:"MsgType"`
 		MsgContent json.RawMessage `json:"MsgContent"`
