@@ -43,6 +43,47 @@ type inEntry struct {
 // field order); a frame that starts otherwise is decoded in full.
 var entryPrefix = []byte(`{"op":"entry"`)
 
+// decode decodes what the generator reads of frame into f (scratch: a buffer
+// for unread).
+func (c *conn) decode(frame []byte, scratch *[]byte, f *inFrame) bool {
+	if short := c.unread((*scratch)[:0], frame); short != nil {
+		*scratch = short
+		if json.Unmarshal(short, f) == nil {
+			return true
+		}
+		*f = inFrame{}
+	}
+	return json.Unmarshal(frame, f) == nil
+}
+
+// unread cuts from a frame what the generator does not read, so that it is not
+// decoded: the entry of a send reply (the sender's copy) and the body and what
+// follows it in a pushed entry. Both keys are found by their bytes: in valid
+// JSON, text with unescaped quotes is never inside a string, and the server
+// encodes the frame's and the entry's fields before these (protocol.Frame's
+// and protocol.Entry's field order). The result may be invalid JSON if the
+// server encodes otherwise; the caller then decodes the whole frame. The
+// result is built in dst; nil when there is nothing to cut.
+func (c *conn) unread(dst, frame []byte) []byte {
+	switch {
+	case c.sender && bytes.HasPrefix(frame, sendPrefix):
+		if i := bytes.Index(frame, entryKey); i > 0 {
+			return append(append(dst[:0], frame[:i]...), '}')
+		}
+	case !c.sender && bytes.HasPrefix(frame, entryPrefix):
+		if i := bytes.Index(frame, bodyKey); i > 0 {
+			return append(append(dst[:0], frame[:i]...), "}}"...)
+		}
+	}
+	return nil
+}
+
+var (
+	sendPrefix = []byte(`{"op":"send",`)
+	entryKey   = []byte(`,"entry":{`)
+	bodyKey    = []byte(`,"body":`)
+)
+
 // msgID is the client_msg_id of a sender's n-th message; msgNum reverses it.
 func msgID(buf []byte, n int) []byte { return strconv.AppendInt(append(buf, 'm'), int64(n), 10) }
 
@@ -279,6 +320,7 @@ func (c *conn) ping() {
 
 func (c *conn) read(ws *websocket.Conn) {
 	var buf bytes.Buffer // reused: one frame at a time
+	var cut []byte       // the part of it decoded
 	for {
 		_, rd, err := ws.NextReader()
 		if err != nil {
@@ -293,7 +335,7 @@ func (c *conn) read(ws *websocket.Conn) {
 		}
 		now := time.Now()
 		var f inFrame
-		if json.Unmarshal(buf.Bytes(), &f) != nil {
+		if !c.decode(buf.Bytes(), &cut, &f) {
 			continue
 		}
 		switch f.Op {
