@@ -14,6 +14,27 @@ var frameEntries = []store.Entry{
 	{Seq: 8, Kind: store.KindRecall, From: "bob", To: "alice", Peer: "bob", MsgKey: "7_9_100"},
 	{Seq: 9, Kind: store.KindMsg, From: "bob", To: "alice", Peer: "bob", Recalled: true, Body: []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"gone"}}]`)},
 	{Seq: 10, Kind: store.KindRead, From: "alice", Peer: "bob", ReadTime: 123},
+	// Plain text that needs no escape (written as it is), and the cases that do.
+	{Seq: 11, Kind: store.KindMsg, From: "alice", To: "bob", Peer: "alice", MsgKey: "11_4294967295_100", MsgSeq: 11, MsgRandom: 4294967295, MsgTime: 100,
+		ClientID: "m42", Body: []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"a \"quoted\" \\ text, {not} [json]"}}]`), CloudCustomData: "{\"k\":1}"},
+	{Seq: 12, Kind: store.KindMsg, From: "a", To: "b", Peer: "b", ClientID: "line\u2028sep\x7f",
+		Body: []byte("[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"x\u2029y\"}}]"), CloudCustomData: "\x01\n"},
+	{Seq: 13, Kind: store.KindMsg, From: "a", To: "b", Peer: "b",
+		Body: []byte("[{\"MsgType\" :\"TIMTextElem\",\n\t\"MsgContent\":{\"Text\":\"a\\\\\"} }]\r\n")},
+	{Seq: -1, Kind: store.KindMsg, MsgSeq: -5, MsgTime: -7, ReadTime: -9, Body: []byte(`{"a":"<&>"}`)},
+}
+
+// wireEntry is e as the protocol's Entry: what encodeEntry must encode.
+func wireEntry(e *store.Entry) Entry {
+	w := Entry{
+		Seq: e.Seq, Kind: e.Kind, Peer: e.Peer, From: e.From, To: e.To,
+		MsgKey: e.MsgKey, MsgSeq: e.MsgSeq, MsgRandom: e.MsgRandom, MsgTime: e.MsgTime,
+		ClientMsgID: e.ClientID, CloudCustomData: e.CloudCustomData, Recalled: e.Recalled, ReadTime: e.ReadTime,
+	}
+	if len(e.Body) > 0 && e.Kind == store.KindMsg && !e.Recalled {
+		w.Body = json.RawMessage(e.Body)
+	}
+	return w
 }
 
 // The frames assembled from one encoding of an entry are the bytes json.Marshal

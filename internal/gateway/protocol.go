@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/protocol"
@@ -27,22 +28,83 @@ const (
 	OpError  = protocol.OpError
 )
 
-func wireEntry(e *store.Entry) Entry {
-	w := Entry{
-		Seq: e.Seq, Kind: e.Kind, Peer: e.Peer, From: e.From, To: e.To,
-		MsgKey: e.MsgKey, MsgSeq: e.MsgSeq, MsgRandom: e.MsgRandom, MsgTime: e.MsgTime,
-		ClientMsgID: e.ClientID, CloudCustomData: e.CloudCustomData, Recalled: e.Recalled, ReadTime: e.ReadTime,
+// encodeEntry is the one JSON encoding of e shared by every frame that carries
+// it: the bytes json.Marshal gives for wireEntry(e), written without
+// reflection (TestAssembledFramesMatchMarshal).
+func encodeEntry(e *store.Entry) []byte {
+	b := make([]byte, 0, 192+len(e.Body)+len(e.CloudCustomData))
+	b = strconv.AppendInt(append(b, `{"seq":`...), e.Seq, 10)
+	b = appendString(append(b, `,"kind":`...), e.Kind)
+	b = appendString(append(b, `,"peer":`...), e.Peer)
+	b = appendString(append(b, `,"from":`...), e.From)
+	b = appendString(append(b, `,"to":`...), e.To)
+	if e.MsgKey != "" {
+		b = appendString(append(b, `,"msg_key":`...), e.MsgKey)
+	}
+	if e.MsgSeq != 0 {
+		b = strconv.AppendInt(append(b, `,"msg_seq":`...), e.MsgSeq, 10)
+	}
+	if e.MsgRandom != 0 {
+		b = strconv.AppendUint(append(b, `,"msg_random":`...), uint64(e.MsgRandom), 10)
+	}
+	if e.MsgTime != 0 {
+		b = strconv.AppendInt(append(b, `,"msg_time":`...), e.MsgTime, 10)
+	}
+	if e.ClientID != "" {
+		b = appendString(append(b, `,"client_msg_id":`...), e.ClientID)
 	}
 	if len(e.Body) > 0 && e.Kind == store.KindMsg && !e.Recalled {
-		w.Body = json.RawMessage(e.Body)
+		b = appendRaw(append(b, `,"body":`...), e.Body)
 	}
-	return w
+	if e.CloudCustomData != "" {
+		b = appendString(append(b, `,"cloud_custom_data":`...), e.CloudCustomData)
+	}
+	if e.Recalled {
+		b = append(b, `,"recalled":true`...)
+	}
+	if e.ReadTime != 0 {
+		b = strconv.AppendInt(append(b, `,"read_time":`...), e.ReadTime, 10)
+	}
+	return append(b, '}')
 }
 
-// encodeEntry is the one JSON encoding of e shared by every frame that carries it.
-func encodeEntry(e *store.Entry) []byte {
-	b, _ := json.Marshal(wireEntry(e)) // strings, numbers and a checked body: cannot fail
-	return b
+// appendString appends s as json.Marshal encodes it: as it is when it has only
+// printable ASCII that needs no escape (HTML's <, > and & included), otherwise
+// through json.Marshal.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			m, _ := json.Marshal(s) // a string: cannot fail
+			return append(b, m...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendRaw appends the JSON value v as json.Marshal encodes a RawMessage
+// (compacted, HTML characters and U+2028/U+2029 escaped): as it is when it has
+// no space outside its strings and none of those characters, otherwise through
+// json.Marshal.
+func appendRaw(b []byte, v []byte) []byte {
+	inString := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString:
+			i++ // the escaped character
+		case c == '<' || c == '>' || c == '&' || c == 0xe2, // 0xe2 starts U+2028 and U+2029
+			!inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			m, err := json.Marshal(json.RawMessage(v))
+			if err != nil {
+				return append(b, "null"...) // not reached: bodies are checked
+			}
+			return append(b, m...)
+		}
+	}
+	return append(b, v...)
 }
 
 const entryPrefix = `{"op":"entry","code":0,"entry":`
@@ -57,12 +119,28 @@ func entryFrame(entry []byte) []byte {
 }
 
 // sendAck is the reply to the send request id that wrote e, the sender's copy,
-// carrying e (encoded as entry) so the device needs no push of its own message.
+// carrying e (encoded as entry) so the device needs no push of its own message:
+// the bytes json.Marshal gives for Frame{Op: OpSend, ID: id, ClientMsgID,
+// MsgKey, MsgTime, Seq, Entry} (fields in Frame's order).
 func sendAck(id string, e *store.Entry, entry []byte) []byte {
-	head, _ := json.Marshal(Frame{Op: OpSend, ID: id, MsgKey: e.MsgKey, MsgTime: e.MsgTime, Seq: e.Seq, ClientMsgID: e.ClientID})
-	// head ends with the frame's closing brace: the entry goes before it.
-	b := make([]byte, 0, len(head)+len(`,"entry":`)+len(entry))
-	b = append(b, head[:len(head)-1]...)
+	b := make([]byte, 0, 96+len(id)+len(e.ClientID)+len(e.MsgKey)+len(entry))
+	b = append(b, `{"op":"send"`...)
+	if id != "" {
+		b = appendString(append(b, `,"id":`...), id)
+	}
+	b = append(b, `,"code":0`...)
+	if e.ClientID != "" {
+		b = appendString(append(b, `,"client_msg_id":`...), e.ClientID)
+	}
+	if e.MsgKey != "" {
+		b = appendString(append(b, `,"msg_key":`...), e.MsgKey)
+	}
+	if e.MsgTime != 0 {
+		b = strconv.AppendInt(append(b, `,"msg_time":`...), e.MsgTime, 10)
+	}
+	if e.Seq != 0 {
+		b = strconv.AppendInt(append(b, `,"seq":`...), e.Seq, 10)
+	}
 	b = append(b, `,"entry":`...)
 	b = append(b, entry...)
 	return append(b, '}')
