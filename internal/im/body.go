@@ -3,6 +3,8 @@ package im
 import (
 	"reflect"
 	"strings"
+
+	"github.com/chatd/chatd/internal/jsonscan"
 )
 
 // The common MsgBody (elements with MsgType first, plain keys, fields of the
@@ -52,100 +54,66 @@ var scanFields = func() map[string]map[string]fieldKind {
 // trailing space) is a MsgBody that ValidateBody's decoding path accepts. False
 // means only "not sure".
 func scanBody(body []byte) bool {
-	s := scanner{b: body}
-	if !s.next('[') {
+	s := &jsonscan.Scanner{B: body}
+	if !s.Next('[') {
 		return false
 	}
 	for {
-		if !s.element() {
+		if !scanElement(s) {
 			return false
 		}
-		s.ws()
-		if s.next(',') {
+		if s.Next(',') {
 			continue
 		}
-		if !s.next(']') {
-			return false
-		}
-		s.ws()
-		return s.i == len(s.b)
+		return s.Next(']') && s.End()
 	}
 }
 
-// scanner reads JSON strictly (RFC 8259 as encoding/json does).
-type scanner struct {
-	b []byte
-	i int
-}
-
-// maxScanDepth bounds the nesting the scan follows (encoding/json's is 10,000).
-const maxScanDepth = 32
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// next skips space and then c, if c is next.
-func (s *scanner) next(c byte) bool {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// element reads {"MsgType":"<known>","MsgContent":{...}} in that order.
-func (s *scanner) element() bool {
-	if !s.next('{') {
+// scanElement reads {"MsgType":"<known>","MsgContent":{...}} in that order.
+func scanElement(s *jsonscan.Scanner) bool {
+	if !s.Next('{') {
 		return false
 	}
-	if k, ok := s.plainString(); !ok || string(k) != "MsgType" || !s.next(':') {
+	if k, ok := s.PlainString(true); !ok || string(k) != "MsgType" || !s.Next(':') {
 		return false
 	}
-	typ, ok := s.plainString()
+	typ, ok := s.PlainString(true)
 	fields := scanFields[string(typ)]
-	if !ok || fields == nil || !s.next(',') {
+	if !ok || fields == nil || !s.Next(',') {
 		return false
 	}
-	if k, ok := s.plainString(); !ok || string(k) != "MsgContent" || !s.next(':') {
+	if k, ok := s.PlainString(true); !ok || string(k) != "MsgContent" || !s.Next(':') {
 		return false
 	}
-	return s.content(fields) && s.next('}')
+	return scanContent(s, fields) && s.Next('}')
 }
 
-// content reads a MsgContent object whose known fields have their kinds.
-func (s *scanner) content(fields map[string]fieldKind) bool {
-	if !s.next('{') {
+// scanContent reads a MsgContent object whose known fields have their kinds.
+func scanContent(s *jsonscan.Scanner, fields map[string]fieldKind) bool {
+	if !s.Next('{') {
 		return false
 	}
-	if s.next('}') {
+	if s.Next('}') {
 		return true
 	}
 	for {
-		k, ok := s.plainString()
-		if !ok || !s.next(':') {
+		k, ok := s.PlainString(true)
+		if !ok || !s.Next(':') {
 			return false
 		}
-		s.ws()
 		kind, known := fields[string(k)]
 		switch {
 		case known && kind == kindString:
-			if s.i >= len(s.b) || s.b[s.i] != '"' || !s.str() {
+			if !s.String() {
 				return false
 			}
-		case known && (kind == kindInt || kind == kindFloat):
-			start := s.i
-			frac, exp := s.num()
-			if n := s.i - start; n == 0 || exp || (kind == kindInt && (frac || n > 18)) || n > 30 {
+		case known && kind == kindInt:
+			if _, ok := s.Int(); !ok {
 				return false
+			}
+		case known && kind == kindFloat:
+			if text, _, exp := s.Number(); text == nil || exp || len(text) > 30 {
+				return false // an exponent may overflow float64
 			}
 		case known:
 			return false
@@ -155,158 +123,13 @@ func (s *scanner) content(fields map[string]fieldKind) bool {
 					return false // the decoder matches keys without case
 				}
 			}
-			if !s.value(0) {
+			if !s.Value(0) {
 				return false
 			}
 		}
-		if s.next(',') {
+		if s.Next(',') {
 			continue
 		}
-		return s.next('}')
-	}
-}
-
-// plainString reads a string without escapes or non-ASCII bytes.
-func (s *scanner) plainString() ([]byte, bool) {
-	if !s.next('"') {
-		return nil, false
-	}
-	start := s.i
-	for ; s.i < len(s.b); s.i++ {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			v := s.b[start:s.i]
-			s.i++
-			return v, true
-		case c < 0x20 || c == '\\' || c >= 0x80:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// str reads a string at s.i (a '"').
-func (s *scanner) str() bool {
-	for s.i++; s.i < len(s.b); s.i++ {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			s.i++
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			s.i++
-			if s.i >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if s.i+4 >= len(s.b) {
-					return false
-				}
-				for _, h := range s.b[s.i+1 : s.i+5] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return false
-					}
-				}
-				s.i += 4
-			default:
-				return false
-			}
-		}
-	}
-	return false
-}
-
-// num reads a number at s.i; nothing is read when there is none.
-func (s *scanner) num() (frac, exp bool) {
-	start := s.i
-	digits := func() int {
-		n := 0
-		for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
-			s.i++
-			n++
-		}
-		return n
-	}
-	fail := func() (bool, bool) { s.i = start; return false, false }
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
-	}
-	first := s.i
-	if n := digits(); n == 0 || (n > 1 && s.b[first] == '0') {
-		return fail()
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if digits() == 0 {
-			return fail()
-		}
-		frac = true
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if digits() == 0 {
-			return fail()
-		}
-		exp = true
-	}
-	return frac, exp
-}
-
-// value reads any JSON value after space.
-func (s *scanner) value(depth int) bool {
-	s.ws()
-	if s.i >= len(s.b) || depth > maxScanDepth {
-		return false
-	}
-	switch c := s.b[s.i]; {
-	case c == '"':
-		return s.str()
-	case c == '{':
-		s.i++
-		if s.next('}') {
-			return true
-		}
-		for {
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != '"' || !s.str() || !s.next(':') || !s.value(depth+1) {
-				return false
-			}
-			if s.next(',') {
-				continue
-			}
-			return s.next('}')
-		}
-	case c == '[':
-		s.i++
-		if s.next(']') {
-			return true
-		}
-		for {
-			if !s.value(depth + 1) {
-				return false
-			}
-			if s.next(',') {
-				continue
-			}
-			return s.next(']')
-		}
-	case c == '-' || '0' <= c && c <= '9':
-		start := s.i
-		s.num()
-		return s.i > start
-	default:
-		for _, lit := range [...]string{"true", "false", "null"} {
-			if end := s.i + len(lit); end <= len(s.b) && string(s.b[s.i:end]) == lit {
-				s.i += len(lit)
-				return true
-			}
-		}
-		return false
+		return s.Next('}')
 	}
 }
