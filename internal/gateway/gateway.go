@@ -669,6 +669,10 @@ func decodeFrame(data []byte) (Frame, *Frame) {
 	var f Frame
 	err := input.JSON(data)
 	if err == nil {
+		if scanFrame(data, &f) {
+			return f, nil
+		}
+		f = Frame{}
 		// Unmarshal goes on past a field of the wrong type, so op and id are read.
 		err = json.Unmarshal(data, &f)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/chatd/chatd/internal/jsonscan"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/protocol"
 )
@@ -144,4 +145,119 @@ func sendAck(id string, e *store.Entry, entry []byte) []byte {
 	b = append(b, `,"entry":`...)
 	b = append(b, entry...)
 	return append(b, '}')
+}
+
+// scanFrame decodes the common form of a device's frame (valid UTF-8 per
+// input.JSON) into f in one strict scan: known keys spelled exactly, strings
+// without escapes, integers of at most 18 digits, true and false, and a body of
+// any JSON value but null. It reports false for anything else, which
+// json.Unmarshal then decodes (or refuses); what it accepts, json.Unmarshal
+// decodes to the same Frame (FuzzScanFrame).
+func scanFrame(data []byte, f *Frame) bool {
+	s := &jsonscan.Scanner{B: data}
+	if !s.Next('{') {
+		return false
+	}
+	if s.Next('}') {
+		return s.End()
+	}
+	for {
+		k, ok := s.PlainString(true)
+		if !ok || !s.Next(':') {
+			return false
+		}
+		var str *string
+		var num *int64
+		var flag *bool
+		switch string(k) {
+		case "op":
+			str = &f.Op
+		case "id":
+			str = &f.ID
+		case "message":
+			str = &f.Message
+		case "user":
+			str = &f.User
+		case "usersig":
+			str = &f.UserSig
+		case "platform":
+			str = &f.Platform
+		case "conn_id":
+			str = &f.ConnID
+		case "to":
+			str = &f.To
+		case "peer":
+			str = &f.Peer
+		case "client_msg_id":
+			str = &f.ClientMsgID
+		case "cloud_custom_data":
+			str = &f.CloudCustomData
+		case "msg_key":
+			str = &f.MsgKey
+		case "reason":
+			str = &f.Reason
+		case "sdkappid":
+			num = &f.SDKAppID
+		case "msg_time":
+			num = &f.MsgTime
+		case "time":
+			num = &f.Time
+		case "seq":
+			num = &f.Seq
+		case "after":
+			num = &f.After
+		case "code", "limit":
+			n, ok := s.Int()
+			if !ok {
+				return false
+			}
+			if string(k) == "code" {
+				f.Code = int(n)
+			} else {
+				f.Limit = int(n)
+			}
+		case "duplicate":
+			flag = &f.Duplicate
+		case "complete":
+			flag = &f.Complete
+		case "body":
+			if s.Peek() == 'n' {
+				return false // null: left to the decoder
+			}
+			start := s.I
+			if !s.Value(0) {
+				return false
+			}
+			f.Body = append(json.RawMessage(nil), data[start:s.I]...)
+		default:
+			return false
+		}
+		switch {
+		case str != nil:
+			v, ok := s.PlainString(false)
+			if !ok {
+				return false
+			}
+			*str = string(v)
+		case num != nil:
+			n, ok := s.Int()
+			if !ok {
+				return false
+			}
+			*num = n
+		case flag != nil:
+			switch {
+			case s.Literal("true"):
+				*flag = true
+			case s.Literal("false"):
+				*flag = false
+			default:
+				return false
+			}
+		}
+		if s.Next(',') {
+			continue
+		}
+		return s.Next('}') && s.End()
+	}
 }
