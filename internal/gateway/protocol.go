@@ -33,7 +33,7 @@ const (
 // it: the bytes json.Marshal gives for wireEntry(e), written without
 // reflection (TestAssembledFramesMatchMarshal).
 func encodeEntry(e *store.Entry) []byte {
-	b := make([]byte, 0, 192+len(e.Body)+len(e.CloudCustomData))
+	b := make([]byte, 0, 200+len(e.Kind)+len(e.Peer)+len(e.From)+len(e.To)+len(e.MsgKey)+len(e.ClientID)+len(e.Body)+len(e.CloudCustomData))
 	b = strconv.AppendInt(append(b, `{"seq":`...), e.Seq, 10)
 	b = appendString(append(b, `,"kind":`...), e.Kind)
 	b = appendString(append(b, `,"peer":`...), e.Peer)
