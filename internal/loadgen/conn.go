@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/chatd/chatd/internal/jsonscan"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -46,14 +48,127 @@ var entryPrefix = []byte(`{"op":"entry"`)
 // decode decodes what the generator reads of frame into f (scratch: a buffer
 // for unread).
 func (c *conn) decode(frame []byte, scratch *[]byte, f *inFrame) bool {
+	b := frame
 	if short := c.unread((*scratch)[:0], frame); short != nil {
-		*scratch = short
-		if json.Unmarshal(short, f) == nil {
-			return true
-		}
-		*f = inFrame{}
+		*scratch, b = short, short
 	}
+	if scanFrame(b, f) {
+		return true
+	}
+	*f = inFrame{}
+	if len(b) < len(frame) && json.Unmarshal(b, f) == nil {
+		return true
+	}
+	*f = inFrame{}
 	return json.Unmarshal(frame, f) == nil
+}
+
+// scanFrame decodes the frames the generator reads most (send replies and
+// pushed entries, as the server writes them) in one strict scan. It reports
+// false for anything it does not read (escaped strings, a key that differs from
+// one of inFrame's only by case, sync replies), which json.Unmarshal then
+// decodes; what it accepts, json.Unmarshal decodes to the same inFrame when
+// the frame is valid UTF-8, as the server writes it (FuzzScanFrame).
+func scanFrame(b []byte, f *inFrame) bool {
+	s := &jsonscan.Scanner{B: b}
+	return scanObject(s, func(k []byte) bool {
+		switch string(k) {
+		case "op":
+			return scanString(s, &f.Op)
+		case "id":
+			return scanString(s, &f.ID)
+		case "message":
+			return scanString(s, &f.Message)
+		case "code":
+			n, ok := s.Int()
+			f.Code = int(n)
+			return ok
+		case "seq":
+			n, ok := s.Int()
+			f.Seq = n
+			return ok
+		case "duplicate":
+			return scanBool(s, &f.Duplicate)
+		case "complete":
+			return scanBool(s, &f.Complete)
+		case "entry":
+			if s.Peek() == 'n' {
+				return false
+			}
+			if f.Entry == nil { // a repeated key fills the same entry, as json.Unmarshal does
+				f.Entry = new(inEntry)
+			}
+			e := f.Entry
+			return scanObject(s, func(k []byte) bool {
+				switch string(k) {
+				case "seq":
+					n, ok := s.Int()
+					e.Seq = n
+					return ok
+				case "kind":
+					return scanString(s, &e.Kind)
+				case "from":
+					return scanString(s, &e.From)
+				case "to":
+					return scanString(s, &e.To)
+				case "client_msg_id":
+					return scanString(s, &e.ClientMsgID)
+				}
+				return skipOther(s, k, "seq", "kind", "from", "to", "client_msg_id")
+			})
+		}
+		return skipOther(s, k, "op", "id", "message", "code", "seq", "duplicate", "complete", "entry", "entries")
+	}) && s.End()
+}
+
+// scanObject reads an object, calling member for each key with the scanner at
+// its value; member reads the value.
+func scanObject(s *jsonscan.Scanner, member func(key []byte) bool) bool {
+	if !s.Next('{') {
+		return false
+	}
+	if s.Next('}') {
+		return true
+	}
+	for {
+		k, ok := s.PlainString(true)
+		if !ok || !s.Next(':') || !member(k) {
+			return false
+		}
+		if s.Next(',') {
+			continue
+		}
+		return s.Next('}')
+	}
+}
+
+func scanString(s *jsonscan.Scanner, dst *string) bool {
+	v, ok := s.PlainString(false)
+	*dst = string(v)
+	return ok
+}
+
+func scanBool(s *jsonscan.Scanner, dst *bool) bool {
+	switch {
+	case s.Literal("true"):
+		*dst = true
+	case s.Literal("false"):
+		*dst = false
+	default:
+		return false
+	}
+	return true
+}
+
+// skipOther skips the value of key k, a key the decoder would ignore unless it
+// matches one of known without case.
+func skipOther(s *jsonscan.Scanner, k []byte, known ...string) bool {
+	for _, name := range known {
+		if strings.EqualFold(name, string(k)) {
+			return false
+		}
+	}
+	return s.Value(0)
 }
 
 // unread cuts from a frame what the generator does not read, so that it is not

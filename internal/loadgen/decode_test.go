@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/chatd/chatd/protocol"
 )
@@ -62,4 +63,63 @@ func TestDecodeSkipsEntriesAndBodiesOnly(t *testing.T) {
 	if !c.decode(b, &scratch, &got) || got.Entry == nil || got.Entry.ClientMsgID != "m1" || got.Entry.Seq != 3 {
 		t.Errorf("decode(%s) = %+v", b, got)
 	}
+}
+
+// Frames scanFrame must read by itself, as the server writes them.
+var scannedFrames = []string{
+	`{"op":"send","id":"5","code":0,"client_msg_id":"m5","msg_key":"1_2_3","msg_time":3,"seq":7}`,
+	`{"op":"send","id":"6","code":0,"duplicate":true,"seq":8}`,
+	`{"op":"send","id":"7","code":20003,"message":"not allowed"}`,
+	`{"op":"entry","code":0,"entry":{"seq":7,"kind":"msg","peer":"aa","from":"aa","to":"bb","msg_key":"1_2_3","msg_seq":1,"msg_random":2,"msg_time":3,"client_msg_id":"m42"}}`,
+	`{"op":"entry","code":0,"entry":{"seq":7,"kind":"msg","from":"é","body":[{"a":[1,2.5,true,null]}],"cloud_custom_data":"x","recalled":true,"read_time":9}}`,
+	`{"op":"entry","entry":{"seq":1},"entry":{"kind":"msg"}}`,
+	`{"op":"pong","complete":false}`,
+}
+
+// Frames it must leave to json.Unmarshal.
+var unscannedFrames = []string{
+	`{"op":"sync","id":"s","code":0,"entries":[{"seq":1}],"complete":true}`,
+	`{"op":"send","id":"7","code":70500,"message":"a \"quoted\" text"}`,
+	`{"OP":"send"}`,
+	`{"op":"entry","entry":{"SEQ":1}}`,
+	`{"op":"entry","entry":null}`,
+	`{"op":"send","seq":1.5}`,
+	`{"op":"send"} x`,
+	`[1]`,
+}
+
+func TestScanFrame(t *testing.T) {
+	for _, b := range scannedFrames {
+		var got, want inFrame
+		if !scanFrame([]byte(b), &got) {
+			t.Errorf("scanFrame(%s) = false, want true", b)
+			continue
+		}
+		if err := json.Unmarshal([]byte(b), &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("scanFrame(%s) = %+v; json.Unmarshal = %+v, %v", b, got, want, err)
+		}
+	}
+	for _, b := range unscannedFrames {
+		var f inFrame
+		if scanFrame([]byte(b), &f) {
+			t.Errorf("scanFrame(%s) = true, want false", b)
+		}
+	}
+}
+
+// FuzzScanFrame: what scanFrame reads, json.Unmarshal decodes to the same inFrame.
+func FuzzScanFrame(f *testing.F) {
+	for _, b := range append(scannedFrames, unscannedFrames...) {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got inFrame
+		if !utf8.Valid(b) || !scanFrame(b, &got) {
+			return
+		}
+		var want inFrame
+		if err := json.Unmarshal(b, &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("scanFrame(%q) = %+v; json.Unmarshal = %+v, %v", b, got, want, err)
+		}
+	})
 }
