@@ -19,6 +19,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
@@ -74,6 +75,10 @@ func Open(dir string) (*Store, error) {
 	opts.EnsureDefaults()
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // ClientID and Seq lookups mostly miss
+		// Uncompressed tables: compressing every flush and compaction took CPU
+		// from the send path on two cores (open loop at 10,000 msg/s: p99
+		// 15-22 ms with Snappy, 6.4-15 ms without); disk is the cheaper resource.
+		opts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
 	}
 	opts.Logger = quietLogger{}
 	db, err := pebble.Open(dir, opts)
