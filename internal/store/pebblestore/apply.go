@@ -60,6 +60,9 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, er
 		switch {
 		case op.From == "" || op.To == "":
 			results[i].Err = fmt.Errorf("op %d: From and To are required", i)
+		case s.deleted[op.App]:
+			// DeleteApp ran (under mu): nothing may bring its keys back.
+			results[i].Err = errs.New(errs.AppNotFound, "SDKAppID %d was deleted", op.App)
 		case op.Kind == store.OpSend:
 			results[i], err = a.send(op)
 		case op.Kind == store.OpRecall:

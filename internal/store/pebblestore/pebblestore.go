@@ -34,6 +34,7 @@ type Store struct {
 	closed  bool
 
 	mu         sync.Mutex                 // serialises commits (Apply, PurgeBefore's, DeleteApp, upgrade)
+	deleted    map[int64]bool             // apps deleted (under mu): Apply refuses their ops
 	purgeMu    sync.Mutex                 // serialises purges, which read without mu
 	seqs       map[int64]map[string]int64 // last Seq per app and owner, recovered from the keys on first use
 	cachedSeqs int                        // entries in seqs, at most maxCachedSeqs

@@ -131,7 +131,8 @@ func (s *Store) countRange(app int64, fam byte, lower, upper []byte) (int64, err
 }
 
 // DeleteApp removes every key of the app with one range delete and forgets
-// its cached counters. It is idempotent; the caller marks the app deleted in
+// its cached counters; later Apply calls refuse the app's ops (70020), so a
+// send checked before the deletion cannot write after it. It is idempotent; the caller marks the app deleted in
 // SQL first and calls it again on start for every deleted app, so a crash in
 // between leaves nothing behind.
 func (s *Store) DeleteApp(ctx context.Context, app int64) error {
@@ -141,6 +142,10 @@ func (s *Store) DeleteApp(ctx context.Context, app int64) error {
 	defer s.closeMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deleted == nil {
+		s.deleted = map[int64]bool{}
+	}
+	s.deleted[app] = true
 	lower, upper := appKey(app, 0)[:8], appKey(app+1, 0)[:8]
 	it, err := s.iter(s.db, lower, upper)
 	if err != nil {

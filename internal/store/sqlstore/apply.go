@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -119,6 +120,11 @@ type applier struct {
 	sent   map[sendKey][]store.Entry // copies of the messages with a ClientID, the sender's first
 	stored map[convKey][]store.Entry // stored copies of the keyRows' messages, the sender's first
 	reads  map[readKey]int64         // read times
+	// deleted holds the batch's apps that are deleted: their ops fail. Load
+	// reads the apps' rows with a share lock, so a deletion (which locks the
+	// row first) either waits for this batch, whose entries it then removes,
+	// or comes first and is seen here.
+	deleted map[int64]bool
 
 	// Produced.
 	batchKeys  map[convKey][]store.Entry // copies of the batch's messages (when it has explicit MsgSeqs)
@@ -129,16 +135,35 @@ type applier struct {
 	readsDirty map[readKey]bool
 }
 
+// ErrAppDeleted is the result of an op of a deleted app: the app's data is
+// gone and no write may bring it back (70020, as for an unknown SDKAppID).
+func ErrAppDeleted(app int64) error {
+	return errs.New(errs.AppNotFound, "SDKAppID %d was deleted", app)
+}
+
+// apps returns the distinct apps of the batch's ops, ascending.
+func (a *applier) apps() []int64 {
+	var out []int64
+	for _, op := range a.ops {
+		if !slices.Contains(out, op.App) {
+			out = append(out, op.App)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // newApplier collects what load must read for ops. Ops that will fail (no From
 // or To, unknown kind) read nothing.
 func newApplier(ops []store.Op) *applier {
 	a := &applier{
-		ops:    ops,
-		need:   make(map[ownerKey]int64),
-		loaded: make(map[ownerKey]int64),
-		sent:   make(map[sendKey][]store.Entry),
-		stored: make(map[convKey][]store.Entry),
-		reads:  make(map[readKey]int64),
+		ops:     ops,
+		deleted: make(map[int64]bool),
+		need:    make(map[ownerKey]int64),
+		loaded:  make(map[ownerKey]int64),
+		sent:    make(map[sendKey][]store.Entry),
+		stored:  make(map[convKey][]store.Entry),
+		reads:   make(map[readKey]int64),
 	}
 	seenSend := make(map[sendKey]bool)
 	seenKey := make(map[keyRow]bool)
@@ -250,6 +275,8 @@ func (a *applier) run(now time.Time) []store.OpResult {
 		switch {
 		case op.From == "" || op.To == "":
 			results[i].Err = fmt.Errorf("op %d: From and To are required", i)
+		case a.deleted[op.App]:
+			results[i].Err = ErrAppDeleted(op.App)
 		case op.Kind == store.OpSend:
 			results[i] = a.send(op)
 		case op.Kind == store.OpRecall:

@@ -125,6 +125,20 @@ func pipelined(ctx context.Context, c *pgx.Conn, a *applier) ([]store.OpResult, 
 // queueLoad queues load: per app, lock and reserve the counters, then the
 // lookups, which run after the locks are held.
 func queueLoad(b *pgx.Batch, a *applier) {
+	// First the apps' rows, share-locked in order (see applier.deleted).
+	b.Queue(`SELECT sdkappid, status FROM apps WHERE sdkappid = ANY($1) ORDER BY sdkappid FOR SHARE`, a.apps()).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var app int64
+			var status string
+			if err := rows.Scan(&app, &status); err != nil {
+				return err
+			}
+			if status == store.StatusDeleted {
+				a.deleted[app] = true
+			}
+		}
+		return rows.Err()
+	})
 	appRuns(a.owners, func(k ownerKey) int64 { return k.app }, len(a.owners), func(app int64, part []ownerKey) error {
 		owners, need := make([]string, len(part)), make([]int64, len(part))
 		for i, k := range part {

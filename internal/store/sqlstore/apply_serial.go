@@ -82,6 +82,22 @@ func (s *Store) queryEach(ctx context.Context, tx *sql.Tx, query string, args []
 }
 
 func (s *Store) loadSerial(ctx context.Context, tx *sql.Tx, a *applier) error {
+	apps := a.apps()
+	args := make([]any, len(apps))
+	for i, app := range apps {
+		args[i] = app
+	}
+	if err := s.queryEach(ctx, tx, `SELECT sdkappid FROM apps WHERE status = 'deleted' AND sdkappid IN (`+placeholders(len(apps))+`)`,
+		args, func(rs *sql.Rows) error {
+			var app int64
+			if err := rs.Scan(&app); err != nil {
+				return err
+			}
+			a.deleted[app] = true
+			return nil
+		}); err != nil {
+		return err
+	}
 	err := appRuns(a.owners, func(k ownerKey) int64 { return k.app }, maxInList, func(app int64, part []ownerKey) error {
 		args := []any{app}
 		for _, k := range part {

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CreateAppMissingAccount", testCreateAppMissingAccount},
 		{"ListAppsExcludesDeleted", testListAppsExcludesDeleted},
 		{"DeleteAppRemovesOnlyItsData", testDeleteAppRemovesOnlyItsData},
+		{"DeletedAppRefusesWrites", testDeletedAppRefusesWrites},
 		{"ImportUsers", testImportUsers},
 		{"DeleteUsers", testDeleteUsers},
 		{"GetUsersOnlyExisting", testGetUsersOnlyExisting},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -280,5 +281,62 @@ func testDeleteAppRemovesOnlyItsData(t *testing.T, s store.Store) {
 	}
 	if got, err := s.GetApp(ctx, a1.SDKAppID); err != nil || got.Status != "deleted" {
 		t.Fatalf("GetApp(deleted) = %+v, %v", got, err)
+	}
+}
+
+// testDeletedAppRefusesWrites: sends racing an app's deletion leave nothing of
+// the app behind, whichever commits first, and every write after the deletion
+// is refused with 70020 (a session that passed its checks before the deletion
+// must not bring data back).
+func testDeletedAppRefusesWrites(t *testing.T, s store.Store) {
+	createAccount(t, s, "acc1")
+	a := createApp(t, s, "acc1", "doomed", 0)
+	other := createApp(t, s, "acc1", "kept", 0)
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		for i := 0; ; i++ {
+			m := send("alice", "bob", i, fmt.Sprintf("r%d", i))
+			m.App = a.SDKAppID
+			o := send("alice", "bob", i, fmt.Sprintf("o%d", i))
+			o.App = other.SDKAppID
+			res, err := s.Apply(ctx, []store.Op{m, o})
+			if err != nil {
+				t.Error(err)
+				break
+			}
+			if res[1].Err != nil {
+				t.Errorf("the other app's send failed: %v", res[1].Err)
+			}
+			n++
+			select {
+			case <-stop:
+				done <- n
+				return
+			default:
+			}
+		}
+		done <- n
+	}()
+	applyOK(t, s, send("carol", "dave", 1, "first"))
+	if err := s.DeleteApp(ctx, a.SDKAppID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	n := <-done
+	m := send("alice", "bob", 99999, "after")
+	m.App = a.SDKAppID
+	res := apply(t, s, m)
+	if !errs.Is(res[0].Err, errs.AppNotFound) || len(res[0].Entries) != 0 {
+		t.Fatalf("a send after the deletion: %+v, want 70020 and nothing written", res[0])
+	}
+	for _, u := range []string{"alice", "bob"} {
+		if got := syncAll(t, s, a.SDKAppID, u); len(got) != 0 {
+			t.Fatalf("%d entries of %s remain in the deleted app (after %d racing batches)", len(got), u, n)
+		}
+		if got := syncAll(t, s, other.SDKAppID, u); len(got) != n {
+			t.Fatalf("the other app's %s has %d entries, want %d", u, len(got), n)
+		}
 	}
 }
