@@ -688,6 +688,8 @@ func decodeFrame(data []byte) (Frame, *Frame) {
 	var syn *json.SyntaxError
 	msg := "frame: " + err.Error()
 	switch {
+	case errors.As(err, &typ) && typ.Field == "":
+		msg = fmt.Sprintf("a frame must be a JSON object, not %s", typ.Value)
 	case errors.As(err, &typ):
 		msg = fmt.Sprintf("frame field %s must be %s, not %s", typ.Field, input.JSONKind(typ.Type), typ.Value)
 	case errors.As(err, &syn):

@@ -115,4 +115,7 @@ func TestFramesWithWrongTypes(t *testing.T) {
 	if f := roundTrip(t, c, `{"op":"send","id":`); f.Code != errs.JSONParse || f.Op != "error" {
 		t.Errorf("not JSON: %+v", f)
 	}
+	if f := roundTrip(t, c, `[1,2]`); f.Code != errs.JSONParse || f.Op != "error" || !strings.Contains(f.Message, "must be a JSON object") {
+		t.Errorf("an array frame: %+v", f)
+	}
 }
