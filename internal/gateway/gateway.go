@@ -581,8 +581,10 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	case OpPing:
 		r.Op = OpPong
 	case OpSend:
-		s.send(ctx, f)
-		return
+		if err = im.DeviceClientID(f.ClientMsgID); err == nil {
+			s.send(ctx, f)
+			return
+		}
 	case OpSync:
 		s.sync(ctx, f)
 		return

@@ -78,6 +78,11 @@ func TestFramesWithBadStrings(t *testing.T) {
 	if f := roundTrip(t, c, `{"op":"send","id":"3","to":"bob","client_msg_id":" c1",`+body+`}`); f.Code != errs.InvalidParameters {
 		t.Errorf("client_msg_id with a leading space: %+v", f)
 	}
+	for _, id := range []string{"rs:bob:1:13106984ac99", "rb:7:aa", "ri:bob:1:bb"} {
+		if f := roundTrip(t, c, `{"op":"send","id":"4","to":"bob","client_msg_id":"`+id+`",`+body+`}`); f.Code != errs.InvalidParameters || f.ID != "4" {
+			t.Errorf("client_msg_id %q of the REST edge's form: %+v", id, f)
+		}
+	}
 	if seq, err := e.svc.LastSeq(context.Background(), e.app, "bob"); err != nil || seq != 0 {
 		t.Errorf("bob's log: seq %d, %v; want nothing stored", seq, err)
 	}

@@ -282,6 +282,22 @@ func checkMsgKey(field, key string) error {
 	return nil
 }
 
+// restKeyPrefixes start the idempotency keys the REST edge makes for sendmsg,
+// batchsendmsg and importmsg (they share the sender's ClientID space).
+var restKeyPrefixes = []string{"rs:", "rb:", "ri:"}
+
+// DeviceClientID checks a client_msg_id sent by a device: it may not start with
+// a prefix of the REST edge's keys, so a device can never match (and so replay
+// or block) a message the app backend sent in the same user's name (70402).
+func DeviceClientID(id string) error {
+	for _, p := range restKeyPrefixes {
+		if strings.HasPrefix(id, p) {
+			return errs.New(errs.InvalidParameters, "client_msg_id may not start with %q: reserved for messages sent through the REST API", p)
+		}
+	}
+	return nil
+}
+
 // checkContent checks what a message carries, whoever it goes to.
 func checkContent(req SendRequest) error {
 	if req.ClientID != "" {

@@ -84,6 +84,8 @@ func (f sendFields) apply(sr *im.SendRequest) error {
 // message. The content's hash keeps two different messages apart even when their
 // 32-bit MsgRandom values collide, which for a busy pair of users over a retention
 // window is not rare. At most 60 bytes, within the domain's client id limit.
+// The prefixes ("s:…", "b", "i:…" after the "r") are reserved for it: see
+// im.DeviceClientID.
 func retryKey(prefix string, random uint32, content ...[]byte) string {
 	h := sha256.New()
 	for _, c := range content {
