@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"testing"
@@ -162,35 +161,7 @@ func benchApplySend(b *testing.B, base string, batch int) {
 	}
 	defer s.Close()
 
-	ctx := context.Background()
-	rng := mrand.New(mrand.NewPCG(1, 2))
-	body := []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello, this is a benchmark message of ordinary length"}}]`)
-	now := time.Now()
-	n := 0
-	ops := make([]store.Op, batch)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for j := range ops {
-			from := rng.IntN(users)
-			to := (from + 1 + rng.IntN(users-1)) % users
-			n++
-			ops[j] = store.Op{Kind: store.OpSend, App: 1400000001,
-				From: fmt.Sprintf("user%04d", from), To: fmt.Sprintf("user%04d", to),
-				ClientID: fmt.Sprintf("c%d", n), MsgRandom: rng.Uint32(), MsgTime: now.Unix(),
-				Body: body, Unread: true, At: now}
-		}
-		res, err := s.Apply(ctx, ops)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(res) != batch || res[0].Duplicate || res[0].Err != nil {
-			b.Fatalf("unexpected result %+v", res[0])
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/msg")
+	storetest.BenchApplySend(b, s, batch)
 }
 
 func randomHex() string {

@@ -1,15 +1,11 @@
 package sqlite_test
 
 import (
-	"context"
-	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/storetest"
 )
 
 // BenchmarkApplySend measures durable one-to-one sends as the group-commit writer
@@ -20,47 +16,10 @@ import (
 // touched owner in each per-owner index: compare -benchtime 100x (the default's
 // usual N) with 400x.
 func BenchmarkApplySend(b *testing.B) {
-	const batch, users = 256, 1000
 	s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(1, 2))
-	body := []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello, this is a benchmark message of ordinary length"}}]`)
-	now := time.Now()
-	n := 0
-	ops := make([]store.Op, batch)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for j := range ops {
-			from := rng.IntN(users)
-			to := (from + 1 + rng.IntN(users-1)) % users
-			n++
-			ops[j] = store.Op{
-				Kind:      store.OpSend,
-				App:       1400000001,
-				From:      fmt.Sprintf("user%04d", from),
-				To:        fmt.Sprintf("user%04d", to),
-				ClientID:  fmt.Sprintf("c%d", n),
-				MsgRandom: rng.Uint32(),
-				MsgTime:   now.Unix(),
-				Body:      body,
-				Unread:    true,
-				At:        now,
-			}
-		}
-		res, err := s.Apply(ctx, ops)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(res) != batch || res[0].Duplicate || res[0].Err != nil {
-			b.Fatalf("unexpected result %+v", res[0])
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/msg")
+	storetest.BenchApplySend(b, s, 256)
 }

@@ -1,0 +1,49 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/internal/store"
+)
+
+// BenchApplySend measures durable one-to-one sends as the group-commit writer
+// issues them: one Apply (one transaction or engine batch, one sync) per batch
+// of sends between random pairs of 1,000 users, each with a ClientID. One op of
+// the benchmark is one batch; it reports msgs/s and ns/msg. Every store's
+// BenchmarkApplySend runs it, so their figures compare.
+func BenchApplySend(b *testing.B, s store.Messages, batch int) {
+	const users = 1000
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	body := []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello, this is a benchmark message of ordinary length"}}]`)
+	now := time.Now()
+	n := 0
+	ops := make([]store.Op, batch)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range ops {
+			from := rng.IntN(users)
+			to := (from + 1 + rng.IntN(users-1)) % users
+			n++
+			ops[j] = store.Op{Kind: store.OpSend, App: 1400000001,
+				From: fmt.Sprintf("user%04d", from), To: fmt.Sprintf("user%04d", to),
+				ClientID: fmt.Sprintf("c%d", n), MsgRandom: rng.Uint32(), MsgTime: now.Unix(),
+				Body: body, Unread: true, At: now}
+		}
+		res, err := s.Apply(ctx, ops)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res) != batch || res[0].Duplicate || res[0].Err != nil {
+			b.Fatalf("unexpected result %+v", res[0])
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/msg")
+}
