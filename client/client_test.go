@@ -12,10 +12,10 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// answerThenClose is a server that answers the login with loginCode (0: accepted,
-// then every sync as complete and every other request with 60020) and closes the
-// connection right after any refusal, as chatd does.
-func answerThenClose(t *testing.T, loginCode int) string {
+// fakeServer runs a WebSocket server that reads each frame of a connection and
+// hands it to serve, which writes what it wants and returns false to end the
+// connection. It returns the server's ws:// URL; the server closes with the test.
+func fakeServer(t *testing.T, serve func(conn *websocket.Conn, f frame) bool) string {
 	up := websocket.Upgrader{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := up.Upgrade(w, r, nil)
@@ -25,26 +25,35 @@ func answerThenClose(t *testing.T, loginCode int) string {
 		defer conn.Close()
 		for {
 			var f frame
-			if err := conn.ReadJSON(&f); err != nil {
-				return
-			}
-			r := frame{Op: f.Op, ID: f.ID}
-			switch {
-			case f.Op == "login":
-				r.Code = loginCode
-			case f.Op == "sync":
-				r.Complete = true
-			default:
-				r.Code = 60020
-			}
-			if err := conn.WriteJSON(r); err != nil || r.Code != 0 {
-				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "refused"))
+			if err := conn.ReadJSON(&f); err != nil || !serve(conn, f) {
 				return
 			}
 		}
 	}))
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// answerThenClose is a server that answers the login with loginCode (0: accepted,
+// then every sync as complete and every other request with 60020) and closes the
+// connection right after any refusal, as chatd does.
+func answerThenClose(t *testing.T, loginCode int) string {
+	return fakeServer(t, func(conn *websocket.Conn, f frame) bool {
+		r := frame{Op: f.Op, ID: f.ID}
+		switch {
+		case f.Op == "login":
+			r.Code = loginCode
+		case f.Op == "sync":
+			r.Complete = true
+		default:
+			r.Code = 60020
+		}
+		if err := conn.WriteJSON(r); err != nil || r.Code != 0 {
+			conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "refused"))
+			return false
+		}
+		return true
+	})
 }
 
 // The refusal the server sends before closing reaches the caller, never the bare
@@ -93,40 +102,28 @@ func TestOnlineOnlyEntry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	syncs := make(chan struct{}, 10)
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
+	url := fakeServer(t, func(conn *websocket.Conn, f frame) bool {
+		r := frame{Op: f.Op, ID: f.ID}
+		switch f.Op {
+		case "login":
+			r.Seq = 1
+		case "sync":
+			syncs <- struct{}{}
+			if f.After < 1 {
+				r.Entries = []Entry{{Seq: 1, Kind: "msg"}}
+			}
+			r.Complete = true
 		}
-		defer conn.Close()
-		for {
-			var f frame
-			if err := conn.ReadJSON(&f); err != nil {
-				return
-			}
-			r := frame{Op: f.Op, ID: f.ID}
-			switch f.Op {
-			case "login":
-				r.Seq = 1
-			case "sync":
-				syncs <- struct{}{}
-				if f.After < 1 {
-					r.Entries = []Entry{{Seq: 1, Kind: "msg"}}
-				}
-				r.Complete = true
-			}
-			if err := conn.WriteJSON(r); err != nil {
-				return
-			}
-			if f.Op == "sync" && len(syncs) == 1 {
-				conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 0, Kind: "msg", MsgKey: "online"}})
-				conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 2, Kind: "msg"}})
-			}
+		if err := conn.WriteJSON(r); err != nil {
+			return false
 		}
-	}))
-	defer srv.Close()
-	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), Options{SDKAppID: 1, User: "u", UserSig: "s", After: 0})
+		if f.Op == "sync" && len(syncs) == 1 {
+			conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 0, Kind: "msg", MsgKey: "online"}})
+			conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 2, Kind: "msg"}})
+		}
+		return true
+	})
+	c, err := Dial(ctx, url, Options{SDKAppID: 1, User: "u", UserSig: "s", After: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,30 +151,16 @@ func TestOnlineOnlyEntry(t *testing.T) {
 // after it with code, then sends "kicked" with that code and closes, as chatd does
 // when the app became inactive.
 func refuseAfterLogin(t *testing.T, code int) string {
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
+	return fakeServer(t, func(conn *websocket.Conn, f frame) bool {
+		if f.Op == "login" {
+			_ = conn.WriteJSON(frame{Op: f.Op, ID: f.ID})
+			return true
 		}
-		defer conn.Close()
-		for {
-			var f frame
-			if err := conn.ReadJSON(&f); err != nil {
-				return
-			}
-			if f.Op == "login" {
-				_ = conn.WriteJSON(frame{Op: f.Op, ID: f.ID})
-				continue
-			}
-			_ = conn.WriteJSON(frame{Op: f.Op, ID: f.ID, Code: code, Message: "refused"})
-			_ = conn.WriteJSON(frame{Op: "kicked", Code: code, Reason: "app inactive"})
-			conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "app inactive"))
-			return
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
+		_ = conn.WriteJSON(frame{Op: f.Op, ID: f.ID, Code: code, Message: "refused"})
+		_ = conn.WriteJSON(frame{Op: "kicked", Code: code, Reason: "app inactive"})
+		conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "app inactive"))
+		return false
+	})
 }
 
 // When the server refuses the login's background resync and ends the session, a
@@ -206,37 +189,25 @@ func TestAckCarriesTheSendersEntry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	syncs := make(chan struct{}, 10)
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
+	url := fakeServer(t, func(conn *websocket.Conn, f frame) bool {
+		r := frame{Op: f.Op, ID: f.ID}
+		switch f.Op {
+		case "sync":
+			syncs <- struct{}{}
+			r.Complete = true
+		case "send":
+			r.Seq, r.MsgKey, r.ClientMsgID = 1, "1_2_3", f.ClientMsgID
+			r.Entry = &Entry{Seq: 1, Kind: "msg", From: "u", To: f.To, Peer: f.To, MsgKey: "1_2_3", ClientMsgID: f.ClientMsgID}
 		}
-		defer conn.Close()
-		for {
-			var f frame
-			if err := conn.ReadJSON(&f); err != nil {
-				return
-			}
-			r := frame{Op: f.Op, ID: f.ID}
-			switch f.Op {
-			case "sync":
-				syncs <- struct{}{}
-				r.Complete = true
-			case "send":
-				r.Seq, r.MsgKey, r.ClientMsgID = 1, "1_2_3", f.ClientMsgID
-				r.Entry = &Entry{Seq: 1, Kind: "msg", From: "u", To: f.To, Peer: f.To, MsgKey: "1_2_3", ClientMsgID: f.ClientMsgID}
-			}
-			if err := conn.WriteJSON(r); err != nil {
-				return
-			}
-			if f.Op == "send" {
-				conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 2, Kind: "msg", From: f.To, To: "u", Peer: f.To}})
-			}
+		if err := conn.WriteJSON(r); err != nil {
+			return false
 		}
-	}))
-	defer srv.Close()
-	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), Options{SDKAppID: 1, User: "u", UserSig: "s"})
+		if f.Op == "send" {
+			conn.WriteJSON(frame{Op: "entry", Entry: &Entry{Seq: 2, Kind: "msg", From: f.To, To: "u", Peer: f.To}})
+		}
+		return true
+	})
+	c, err := Dial(ctx, url, Options{SDKAppID: 1, User: "u", UserSig: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
