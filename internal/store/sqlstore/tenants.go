@@ -161,6 +161,7 @@ func listApps(ctx context.Context, d Dialect, db queryer, where string, args ...
 var appTables = []struct{ table, col string }{
 	{"users", "app"}, {"entries", "app"}, {"seqs", "app"}, {"reads", "app"},
 	{"mau_users", "app"}, {"mau_counts", "app"}, {"usage", "sdkappid"}, {"user_kicks", "app"},
+	{"profile_fields", "app"}, {"user_mutes", "app"},
 }
 
 // DeleteApp implements store.Tenants. Deleting a deleted app again keeps the

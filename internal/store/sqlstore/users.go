@@ -71,9 +71,11 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 			for _, id := range part {
 				args = append(args, id)
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`
-				DELETE FROM users WHERE app = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
-				return err
+			for _, table := range []string{"users", "user_mutes"} {
+				if _, err := tx.ExecContext(ctx, s.q(`
+					DELETE FROM `+table+` WHERE app = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -75,6 +75,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Usage", testUsage},
 		{"DeleteAppDataKeepsOrders", testDeleteAppDataKeepsOrders},
 		{"CommerceConcurrent", testCommerceConcurrent},
+		{"ProfileFields", testProfileFields},
+		{"ProfileFieldsConcurrent", testProfileFieldsConcurrent},
+		{"Mutes", testMutes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
