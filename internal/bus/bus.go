@@ -19,11 +19,12 @@ const (
 
 // Delivery is one notification addressed to all devices of one user.
 type Delivery struct {
-	App    int64
-	User   string
-	Kind   string
-	Entry  *store.Entry // KindEntry
-	Reason string       // KindKick
+	App     int64
+	User    string
+	Kind    string
+	Entry   *store.Entry   // KindEntry
+	Reason  string         // KindKick
+	Profile *ProfileChange // KindProfile
 	// Origin, when set, names the device whose request wrote Entry (the sender's
 	// copy of its own send): that device gets the entry inside the request's reply
 	// instead of as a push; the user's other devices get the push as usual.

@@ -263,6 +263,11 @@ func TestRetentionHidesAndPurgesOldHistory(t *testing.T) {
 func TestProfiles(t *testing.T) {
 	f := newFixture(t, catalog.Trial)
 	ctx := context.Background()
+	for _, name := range []string{"team", "big"} {
+		if _, err := f.svc.DeclareProfileField(ctx, f.app.SDKAppID, name, ProfileString, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	good := []ProfileItem{
 		{Tag: TagNick, Value: json.RawMessage(`"Alice"`)},
 		{Tag: "Tag_Profile_IM_Gender", Value: json.RawMessage(`"Gender_Type_Female"`)},
@@ -287,7 +292,7 @@ func TestProfiles(t *testing.T) {
 	}
 	for _, b := range bad {
 		// A bad item next to a good one: nothing of the call is stored.
-		items := []ProfileItem{{Tag: TagNick, Value: json.RawMessage(`"Changed"`)}, b.item}
+		items := []ProfileItem{{Tag: TagSelfSignature, Value: json.RawMessage(`"Changed"`)}, b.item}
 		if err := f.svc.SetProfile(ctx, f.app, "alice", items); !errs.Is(err, b.code) {
 			t.Errorf("%s=%s: %v, want %d", b.item.Tag, b.item.Value, err, b.code)
 		}

@@ -856,6 +856,7 @@ func keysOf(p roamPage) []string {
 func TestPortrait(t *testing.T) {
 	e := newEnv(t)
 	e.importUsers(e.a, "alice")
+	e.declare(e.a, "Hobby", "string", 0)
 	e.call("profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{
 		{"Tag": "Tag_Profile_IM_Nick", "Value": "Alice"},
 		{"Tag": "Tag_Profile_IM_Gender", "Value": "Gender_Type_Female"},

@@ -262,7 +262,7 @@ func TestReferenceErrorCodes(t *testing.T) {
 			{"set number over uint32", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Level", "Value": json.RawMessage("9223372036854775808")}}}, 40610},
 			{"set birthday over uint32", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_BirthDay", "Value": int64(99999999999999)}}}, 40610},
 			{"set negative number", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Role", "Value": -1}}}, 40610},
-			{"set object value", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_Custom_a", "Value": M{}}}}, 40610},
+			{"set object value", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Location", "Value": M{}}}}, 40610},
 			{"set value outside the set", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Gender", "Value": "Robot"}}}, 40605},
 			{"set value over 500 bytes", "profile/portrait_set", M{"From_Account": "alice", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Nick", "Value": strings.Repeat("x", 501)}}}, 40601},
 			{"set unknown account", "profile/portrait_set", M{"From_Account": "ghost", "ProfileItem": []M{{"Tag": "Tag_Profile_IM_Nick", "Value": "x"}}}, 40003},
