@@ -224,6 +224,8 @@ func init() {
 			{"app delete", "--sdkappid N --confirm N", "", (*cli).appDelete},
 			{"app mau", "--sdkappid N [--month YYYY-MM]", "", (*cli).appMAU},
 			{"app extend-trial", "--sdkappid N", "", (*cli).appExtendTrial},
+			{"app profile-field add", "--sdkappid N --name X [--type string|integer] [--max-bytes N]", "declares Tag_Profile_Custom_X", (*cli).appProfileFieldAdd},
+			{"app profile-field list", "--sdkappid N", "", (*cli).appProfileFieldList},
 			{"usersig", "--sdkappid N --key K --user U [--expire SECONDS]", "computed here; needs no server", (*cli).userSig},
 		}},
 		{heading: "Money (amounts in USD, e.g. 100 or 99.50):",
@@ -371,6 +373,9 @@ func (c *cli) dispatch(args []string) error {
 		return err
 	}
 	cmd, ok := lookup(w + " " + w2)
+	if !ok && thirdWords(w+" "+w2) != "" {
+		return c.dispatchThird(w+" "+w2, rest)
+	}
 	if !ok {
 		return usagef("unknown command '%s %s' (%s)", w, w2, subs)
 	}

@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/period"
@@ -57,8 +59,13 @@ func startCLITestServer(t *testing.T, withCommerce bool) *cliTestServer {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := clock.NewManual(time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC))
+	g := &gate.Gate{MAU: st, Clock: c}
+	b := bus.NewLocal()
+	w := im.NewWriter(st, b, 64, nil)
+	t.Cleanup(w.Close)
 	cfg := operator.Config{
-		Tenants: &tenant.Service{Store: st, Clock: c}, Gate: &gate.Gate{MAU: st, Clock: c}, Clock: c, Token: token,
+		Tenants: &tenant.Service{Store: st, Clock: c}, Gate: g, Clock: c, Token: token,
+		IM: im.New(st, c, g, w, b),
 	}
 	if withCommerce {
 		cfg.Commerce = &commerce.Service{Store: st, Clock: c}

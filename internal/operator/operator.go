@@ -16,6 +16,8 @@
 //	GET    /operator/v1/apps/{sdkappid}           -> app
 //	DELETE /operator/v1/apps/{sdkappid}?confirm=N -> {"deleted":N}
 //	GET    /operator/v1/apps/{sdkappid}/mau?month=YYYY-MM -> {"sdkappid":N,"month":"…","mau":N}
+//	POST   /operator/v1/apps/{sdkappid}/profile-fields {name,type,max_bytes} -> 201 field
+//	GET    /operator/v1/apps/{sdkappid}/profile-fields -> {"fields":[field...]}
 //	POST   /operator/v1/apps/{sdkappid}/plan      {edition,months,auto_renew,voucher,accept_agreement,discount,non_refundable,request_id} -> 201 order
 //	POST   /operator/v1/apps/{sdkappid}/upgrade   {edition,voucher,request_id} -> 201 order
 //	PUT    /operator/v1/apps/{sdkappid}/auto-renew {on} -> app
@@ -82,6 +84,7 @@ import (
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/period"
@@ -106,6 +109,9 @@ type Config struct {
 	// clock routes. Without them those routes answer 503.
 	Commerce  *commerce.Service
 	Scheduler *lifecycle.Scheduler
+	// IM serves the apps' custom profile fields (profilefields.go); without it
+	// those routes answer 503.
+	IM *im.Service
 }
 
 // Account is the JSON form of a customer account.
@@ -204,6 +210,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("DELETE "+Prefix+"/apps/{sdkappid}", h.deleteApp)
 	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/mau", h.mau)
 	h.registerCommerce()
+	h.registerProfileFields()
 	return h
 }
 
