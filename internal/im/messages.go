@@ -250,6 +250,9 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	if !users[req.To] {
 		return errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", req.To)
 	}
+	if !req.Import {
+		return s.checkMuted(ctx, app, req.From)
+	}
 	return nil
 }
 
@@ -403,6 +406,9 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	}
 	if !users[req.From] && req.From != app.AdminUser {
 		return SendResult{}, nil, errs.New(errs.C2CSenderOrPeer, "sender %q is not an imported account", req.From)
+	}
+	if err := s.checkMuted(ctx, app, req.From); err != nil {
+		return SendResult{}, nil, err
 	}
 	if err := checkContent(req); err != nil {
 		return SendResult{}, nil, err

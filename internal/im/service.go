@@ -24,6 +24,7 @@ type Service struct {
 	bus    bus.Bus // deliveries and presence
 
 	users userCache
+	mutes muteCache // ends of one-to-one mutes (mute.go)
 }
 
 // New returns the messaging service over st. Writes of the message log go

@@ -51,6 +51,10 @@ func registry() map[string]*command {
 	// Profiles (§3.4).
 	add("profile/portrait_set", profileFamily, portraitSet)
 	add("profile/portrait_get", profileFamily, portraitGet)
+
+	// Global mute (§3.8).
+	add("openconfigsvr/setnospeaking", configFamily, setNoSpeaking)
+	add("openconfigsvr/getnospeaking", configFamily, getNoSpeaking)
 	return m
 }
 
