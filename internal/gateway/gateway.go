@@ -186,6 +186,8 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 		switch d.Kind {
 		case bus.KindEntry:
 			deliverEntry(d, sessions)
+		case bus.KindProfile:
+			deliverProfile(d, sessions)
 		case bus.KindKick:
 			frame, _ := json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
 			for _, s := range sessions {

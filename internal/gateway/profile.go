@@ -1,0 +1,27 @@
+package gateway
+
+import (
+	"encoding/json"
+
+	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/protocol"
+)
+
+// deliverProfile queues a profile push (protocol.OpProfile) for every device of
+// the delivery's user: the same bytes for each.
+func deliverProfile(d *bus.Delivery, sessions []*session) {
+	if d.Profile == nil {
+		return
+	}
+	n := &protocol.ProfileNotice{User: d.Profile.User, Items: make([]protocol.ProfileTag, len(d.Profile.Tags))}
+	for i, t := range d.Profile.Tags {
+		n.Items[i] = protocol.ProfileTag{Tag: t.Tag, Value: t.Value}
+	}
+	frame, err := json.Marshal(Frame{Op: protocol.OpProfile, Profile: n})
+	if err != nil {
+		return // not reached: the values are checked JSON
+	}
+	for _, s := range sessions {
+		s.enqueue(frame)
+	}
+}
