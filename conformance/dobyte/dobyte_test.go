@@ -196,6 +196,17 @@ func TestDobyteSDK(t *testing.T) {
 		app.AdminUser = "administrator"
 	}
 	t.Logf("app %d, admin %q", app.SDKAppID, app.AdminUser)
+	// The custom profile fields sdkrun sets (sdkrun/main.go, sdkrun/profile.go).
+	id := strconv.FormatInt(app.SDKAppID, 10)
+	for _, f := range [][]string{{"--name", "hobby"}, {"--name", "team", "--max-bytes", "8"}} {
+		var field struct {
+			Tag string `json:"tag"`
+		}
+		cli(&field, append([]string{"app", "profile-field", "add", "--sdkappid", id}, f...)...)
+		if field.Tag != "Tag_Profile_Custom_"+f[1] {
+			t.Fatalf("profile-field add %v returned %+v", f, field)
+		}
+	}
 
 	// The SDK run.
 	out, err := inNS(3*time.Minute, nil, sdkrun,
