@@ -42,7 +42,7 @@ type fixture struct {
 	bus   *recorder
 }
 
-func newFixture(t *testing.T, edition string) *fixture {
+func newFixture(t testing.TB, edition string) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "im.db"))
 	if err != nil {
