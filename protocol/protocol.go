@@ -38,6 +38,17 @@ type Frame struct {
 	Complete bool    `json:"complete,omitempty"`
 	Entry    *Entry  `json:"entry,omitempty"` // a pushed entry; in a send reply, the sender's copy
 	Reason   string  `json:"reason,omitempty"`
+
+	// login reply: the app's edition and its features (catalog names)
+	Edition  string   `json:"edition,omitempty"`
+	Features []string `json:"features,omitempty"`
+
+	// user status (status.go)
+	Users        []string      `json:"users,omitempty"`
+	Status       string        `json:"status,omitempty"`
+	CustomStatus string        `json:"custom_status,omitempty"`
+	Statuses     []UserStatus  `json:"statuses,omitempty"`
+	Failed       []UserFailure `json:"failed,omitempty"`
 }
 
 // Entry is one item of a user's sync log on the wire.
@@ -73,4 +84,4 @@ const (
 )
 
 // ClientOps lists the ops a device sends, the login first.
-var ClientOps = []string{OpLogin, OpSend, OpSync, OpRead, OpRecall, OpPing}
+var ClientOps = []string{OpLogin, OpSend, OpSync, OpRead, OpRecall, OpPing, OpSetStatus, OpSubscribe, OpUnsubscribe}

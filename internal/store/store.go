@@ -20,6 +20,7 @@ type Store interface {
 	Messages
 	MAU
 	Commerce
+	UserStatuses
 	Close() error
 }
 
