@@ -53,7 +53,8 @@ func (s *Store) SetCustomStatus(ctx context.Context, app int64, userID, text str
 }
 
 // CustomStatuses implements store.UserStatuses. A status whose user was deleted
-// is not returned.
+// is not returned, nor after the user is imported again (a status older than
+// the user's creation belongs to the deleted one).
 func (s *Store) CustomStatuses(ctx context.Context, app int64, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
 	for _, part := range chunksOf(ids, maxInList) {
@@ -64,7 +65,7 @@ func (s *Store) CustomStatuses(ctx context.Context, app int64, ids []string) (ma
 		}
 		rows, err := s.r.QueryContext(ctx, s.q(`
 			SELECT st.user_id, st.custom_status FROM user_status st
-			JOIN users u ON u.app = st.app AND u.user_id = st.user_id
+			JOIN users u ON u.app = st.app AND u.user_id = st.user_id AND st.updated_at >= u.created_at
 			WHERE st.app = ? AND st.user_id IN (`+placeholders(len(part))+`)`), args...)
 		if err != nil {
 			return nil, wrap("custom statuses", err)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
@@ -9,7 +10,7 @@ import (
 
 // testCustomStatus: a custom status is stored per app and user, replaced by a
 // later one, cleared by "", refused for a missing user, gone with its user and
-// with its app.
+// with its app (a re-imported user starts without one).
 func testCustomStatus(t *testing.T, s store.Store) {
 	createAccount(t, s, "acc1")
 	app1 := createApp(t, s, "acc1", "one", 0).SDKAppID
@@ -52,6 +53,12 @@ func testCustomStatus(t *testing.T, s store.Store) {
 	}
 	if got, _ := s.CustomStatuses(ctx, app2, []string{"bob"}); len(got) != 0 {
 		t.Fatalf("deleted user's status = %v", got)
+	}
+	if err := s.ImportUsers(ctx, app2, []store.User{{UserID: "bob", CreatedAt: t0.Add(time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.CustomStatuses(ctx, app2, []string{"bob"}); len(got) != 0 {
+		t.Fatalf("re-imported user got the deleted one's status: %v", got)
 	}
 	if err := s.SetCustomStatus(ctx, app1, "bob", "bye", t0); err != nil {
 		t.Fatal(err)
