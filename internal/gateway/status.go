@@ -363,3 +363,10 @@ func cleanClose(err error) bool {
 	var ce *websocket.CloseError
 	return errors.As(err, &ce) && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway)
 }
+
+// SubscriptionCount returns the status subscriptions held on this node.
+func (g *Gateway) SubscriptionCount() int {
+	g.status.mu.Lock()
+	defer g.status.mu.Unlock()
+	return g.status.total
+}

@@ -514,3 +514,59 @@ func TestConcurrentSamePlatformLogins(t *testing.T) {
 		})
 	}
 }
+
+// Concurrent subscribes from many users never take the node past its limit, and
+// every subscription ends with its subscriber's session.
+func TestConcurrentSubscriptionsBounded(t *testing.T) {
+	const users, targets, limit = 10, 60, 300
+	w := newStatusWorld(t, testdb.SQLite(t), catalog.Premium, gateway.Limits{NodeSubscriptions: limit})
+	var all []store.User
+	var ids []string
+	for i := 0; i < targets; i++ {
+		ids = append(ids, fmt.Sprintf("t%02d", i))
+		all = append(all, store.User{UserID: ids[i]})
+	}
+	for i := 0; i < users; i++ {
+		all = append(all, store.User{UserID: fmt.Sprintf("s%02d", i)})
+	}
+	if err := w.s.IM.ImportAccounts(context.Background(), w.app, all); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	accepted := make([]int, users)
+	clients := make([]*client.Client, users)
+	for i := 0; i < users; i++ {
+		clients[i] = w.dial(fmt.Sprintf("s%02d", i), "Web")
+	}
+	for i := 0; i < users; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < targets; j += 20 {
+				_, _, err := clients[i].SubscribeStatus(ctx5(), ids[j:j+20]...)
+				switch code(err) {
+				case 0:
+					accepted[i] += 20
+				case errs.SessionsPerApp:
+				default:
+					t.Errorf("subscribe: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	sum := 0
+	for i, n := range accepted {
+		if got := len(w.s.Gateway.Subscriptions(w.app.SDKAppID, fmt.Sprintf("s%02d", i))); got != n {
+			t.Errorf("s%02d holds %d subscriptions, %d accepted", i, got, n)
+		}
+		sum += n
+	}
+	if got := w.s.Gateway.SubscriptionCount(); got != sum || got > limit || got < limit-19 {
+		t.Fatalf("node holds %d subscriptions (accepted %d), limit %d", got, sum, limit)
+	}
+	for _, c := range clients {
+		c.Close()
+	}
+	waitFor(t, func() bool { return w.s.Gateway.SubscriptionCount() == 0 }, "subscriptions to end with their sessions")
+}
