@@ -75,6 +75,8 @@ type Client struct {
 	buffered []Entry // live entries that arrived during a sync
 	closed   bool    // Entries is closed
 	ConnID   string
+	caps     Capabilities    // from the login reply
+	statuses chan UserStatus // status notices (status.go)
 	// LoginSeq is the newest seq of the user's log when the login was accepted.
 	LoginSeq int64
 }
@@ -94,7 +96,8 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	}
 	resp.Body.Close()
 	conn.SetReadLimit(16 << 20) // sync pages can be large
-	c := &Client{conn: conn, entries: make(chan Entry, opts.Buffer), done: make(chan struct{}), pending: map[string]chan frame{}}
+	c := &Client{conn: conn, entries: make(chan Entry, opts.Buffer), done: make(chan struct{}), pending: map[string]chan frame{},
+		statuses: make(chan UserStatus, statusBuffer)}
 	reply := c.await("login")
 	c.syncing = true // hold live entries until the resync below has run
 	go c.readLoop()
@@ -112,6 +115,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 		return nil, &Error{Code: f.Code, Message: f.Message}
 	}
 	c.ConnID, c.LoginSeq = f.ConnID, f.Seq
+	c.caps = Capabilities{Edition: f.Edition, Features: f.Features}
 	after := opts.After
 	if after < 0 {
 		after = f.Seq
@@ -321,6 +325,8 @@ func (c *Client) readLoop() {
 			if f.Entry != nil {
 				c.live(*f.Entry)
 			}
+		case "status":
+			c.statusNotice(f)
 		case "kicked":
 			c.mu.Lock()
 			c.kicked = f.Reason

@@ -40,6 +40,16 @@ type Frame struct {
 	Reason   string  `json:"reason,omitempty"`
 
 	Profile *ProfileNotice `json:"profile,omitempty"` // a profile push (profile.go)
+	// login reply: the app's edition and its features (catalog names)
+	Edition  string   `json:"edition,omitempty"`
+	Features []string `json:"features,omitempty"`
+
+	// user status (status.go)
+	Users        []string      `json:"users,omitempty"`
+	Status       string        `json:"status,omitempty"`
+	CustomStatus string        `json:"custom_status,omitempty"`
+	Statuses     []UserStatus  `json:"statuses,omitempty"`
+	Failed       []UserFailure `json:"failed,omitempty"`
 }
 
 // Entry is one item of a user's sync log on the wire.
@@ -75,4 +85,4 @@ const (
 )
 
 // ClientOps lists the ops a device sends, the login first.
-var ClientOps = []string{OpLogin, OpSend, OpSync, OpRead, OpRecall, OpPing}
+var ClientOps = []string{OpLogin, OpSend, OpSync, OpRead, OpRecall, OpPing, OpSetStatus, OpSubscribe, OpUnsubscribe}

@@ -41,11 +41,17 @@ type Origin struct {
 	Token     uint64 // the session's own number for the request
 }
 
-// Device is one connected device of a user.
+// Device is one device of a user: connected (Status "", ConnID set) or, with
+// Status StatusPushOnline, a mobile device that lost its connection without
+// logging out (the reference's PushOnline).
 type Device struct {
 	Platform string
 	ConnID   string
+	Status   string
 }
+
+// StatusPushOnline marks a Device that is disconnected but not logged out.
+const StatusPushOnline = "PushOnline"
 
 // Handler is a node's delivery end (the gateway): it receives deliveries for users
 // connected to the node and reports their devices.

@@ -85,6 +85,9 @@ type Limits struct {
 	// SessionsPerApp caps the sessions of one app on this node; a login beyond
 	// it is refused with 60011.
 	SessionsPerApp int
+	// NodeSubscriptions caps the user status subscriptions held on this node
+	// (all users together); a subscribe beyond it is refused with 60011.
+	NodeSubscriptions int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -102,6 +105,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.SessionsPerApp <= 0 {
 		l.SessionsPerApp = DefaultSessionsPerApp
+	}
+	if l.NodeSubscriptions <= 0 {
+		l.NodeSubscriptions = DefaultNodeSubscriptions
 	}
 	return l
 }
@@ -129,6 +135,7 @@ type Gateway struct {
 
 	limits Limits
 	hub    hub
+	status statusHub
 	apps   appCache
 	queued atomic.Int64 // bytes queued for all devices of this node
 }
@@ -264,12 +271,19 @@ func (g *Gateway) WatchApps(ctx context.Context) {
 	}
 }
 
-// Devices reports the devices of a user connected to this node.
+// Devices reports the devices of a user connected to this node, and its
+// mobile devices disconnected without logging out (Status PushOnline, status.go).
 func (g *Gateway) Devices(app int64, user string) []bus.Device {
 	sessions := g.hub.get(userKey{app, user})
 	out := make([]bus.Device, 0, len(sessions))
 	for _, s := range sessions {
 		out = append(out, bus.Device{Platform: s.platform, ConnID: s.connID})
+	}
+	_, states := g.UserState(app, user)
+	for _, d := range states {
+		if d.Status == bus.StatusPushOnline {
+			out = append(out, bus.Device{Platform: d.Platform, Status: d.Status})
+		}
 	}
 	return out
 }
@@ -323,29 +337,36 @@ func (h *hub) get(k userKey) []*session {
 }
 
 // add registers s unless the user or the app has lim's number of sessions, and
-// reports whether it is the user's first session on this node.
-func (h *hub) add(k userKey, s *session, lim Limits) (bool, error) {
+// reports whether it is the user's first session on this node. With
+// replacePlatform, the user's sessions on s's platform are unregistered in the
+// same step and returned (the caller ends them): two concurrent logins on one
+// platform then leave exactly one session.
+func (h *hub) add(k userKey, s *session, lim Limits, replacePlatform bool) (bool, []*session, error) {
 	sh := h.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	old := sh.users[k]
+	var replaced []*session
+	if replacePlatform {
+		old, replaced = splitPlatform(old, s.platform)
+	}
 	if len(old) >= lim.SessionsPerUser {
-		return false, errs.New(errs.SessionsPerUser, "user %q has %d sessions, the most allowed; end one first", k.user, lim.SessionsPerUser)
+		return false, nil, errs.New(errs.SessionsPerUser, "user %q has %d sessions, the most allowed; end one first", k.user, lim.SessionsPerUser)
 	}
 	h.appsMu.Lock()
-	full := h.apps[k.app] >= lim.SessionsPerApp
+	full := h.apps[k.app]-len(replaced) >= lim.SessionsPerApp
 	if !full {
-		h.apps[k.app]++
+		h.apps[k.app] += 1 - len(replaced)
 	}
 	h.appsMu.Unlock()
 	if full {
-		return false, errs.New(errs.SessionsPerApp, "app %d has %d sessions on this node, the most allowed", k.app, lim.SessionsPerApp)
+		return false, nil, errs.New(errs.SessionsPerApp, "app %d has %d sessions on this node, the most allowed", k.app, lim.SessionsPerApp)
 	}
 	// Copy on write: Deliver iterates slices without holding the lock.
 	next := make([]*session, 0, len(old)+1)
 	next = append(next, old...)
 	sh.users[k] = append(next, s)
-	return len(old) == 0, nil
+	return len(old) == 0 && len(replaced) == 0, replaced, nil
 }
 
 // remove unregisters s and reports whether the user has no session left here.
@@ -373,17 +394,6 @@ func (h *hub) remove(k userKey, s *session) bool {
 	}
 	sh.users[k] = next
 	return false
-}
-
-// samePlatform returns the user's sessions on platform.
-func (h *hub) samePlatform(k userKey, platform string) []*session {
-	var out []*session
-	for _, s := range h.get(k) {
-		if s.platform == platform {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func newConnID() string {
@@ -463,10 +473,17 @@ func (f outFrame) done() {
 func (s *session) run(ctx context.Context) {
 	defer s.conn.Close()
 	key := userKey{s.appID, s.user}
+	var readErr error
 	defer func() {
-		if s.gw.hub.remove(key, s) {
+		last := s.gw.hub.remove(key, s)
+		if last {
 			s.gw.bus.Unsubscribe(key.app, key.user)
 		}
+		// A logout: the device closed, or the server ended the session on purpose.
+		s.mu.Lock()
+		clean := cleanClose(readErr) || s.closeCode != 0
+		s.mu.Unlock()
+		s.gw.status.loggedOut(s, last, clean)
 		if s.gw.metrics.Connections != nil {
 			s.gw.metrics.Connections(-1)
 		}
@@ -475,6 +492,7 @@ func (s *session) run(ctx context.Context) {
 		_ = s.conn.SetReadDeadline(time.Now().Add(IdleTimeout))
 		typ, data, err := s.conn.ReadMessage()
 		if err != nil {
+			readErr = err
 			return
 		}
 		if typ != websocket.TextMessage {
@@ -532,23 +550,18 @@ func (s *session) login(ctx context.Context) bool {
 	}
 	s.app, s.appID, s.user, s.platform, s.connID = app, app.SDKAppID, f.User, f.Platform, newConnID()
 	key := userKey{app.SDKAppID, f.User}
-	// An edition without concurrent logins on one platform keeps only the newest device.
-	if !s.gw.im.AllowsSamePlatformDevices(app) {
-		for _, old := range s.gw.hub.samePlatform(key, f.Platform) {
-			b, _ := json.Marshal(Frame{Op: OpKicked, Reason: "logged in on another " + f.Platform + " device"})
-			old.enqueue(b)
-			old.closeAfterFlush(websocket.ClosePolicyViolation, "replaced")
-			s.gw.hub.remove(key, old)
-		}
-	}
 	// Register before reading the newest seq so no entry falls between the two.
-	first, err := s.gw.hub.add(key, s, s.gw.limits)
+	// An edition without concurrent logins on one platform keeps only the newest
+	// device: the hub swaps it in for the older ones atomically (replace.go).
+	first, replaced, err := s.gw.hub.add(key, s, s.gw.limits, !s.gw.im.AllowsSamePlatformDevices(app))
 	if err != nil {
 		return fail(err)
 	}
+	endReplaced(replaced, f.Platform)
 	if first {
 		s.gw.bus.Subscribe(key.app, key.user)
 	}
+	s.gw.status.loggedIn(s, first)
 	if s.gw.metrics.Connections != nil {
 		s.gw.metrics.Connections(1)
 	}
@@ -557,7 +570,8 @@ func (s *session) login(ctx context.Context) bool {
 		s.reply(s.errFrame(OpLogin, f.ID, err))
 		return true
 	}
-	s.reply(Frame{Op: OpLogin, ID: f.ID, User: f.User, ConnID: s.connID, Seq: seq})
+	caps := s.gw.im.Capabilities(app)
+	s.reply(Frame{Op: OpLogin, ID: f.ID, User: f.User, ConnID: s.connID, Seq: seq, Edition: caps.Edition, Features: caps.Features})
 	return true
 }
 
@@ -594,6 +608,15 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		err = svc.MarkRead(ctx, s.app, s.user, f.Peer, f.Time)
 	case OpRecall:
 		err = svc.Recall(ctx, s.app, s.user, f.Peer, f.MsgKey, false)
+	case OpSetStatus:
+		err = s.setStatus(ctx, f)
+	case OpSubscribe:
+		if r, err = s.subscribeStatus(ctx, f); err == nil {
+			s.reply(r)
+			return
+		}
+	case OpUnsubscribe:
+		err = s.unsubscribeStatus(f)
 	case OpLogin:
 		err = errs.New(errs.InvalidParameters, "already logged in")
 	default:

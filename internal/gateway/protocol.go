@@ -27,6 +27,10 @@ const (
 	OpEntry  = protocol.OpEntry
 	OpKicked = protocol.OpKicked
 	OpError  = protocol.OpError
+
+	OpSetStatus   = protocol.OpSetStatus
+	OpSubscribe   = protocol.OpSubscribe
+	OpUnsubscribe = protocol.OpUnsubscribe
 )
 
 // encodeEntry is the one JSON encoding of e shared by every frame that carries

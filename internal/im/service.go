@@ -145,7 +145,7 @@ const MaxOnlineQuery = 500
 // queried (malformed id, not imported).
 type OnlineState struct {
 	User    string
-	Status  string // "Online" or "Offline"
+	Status  string // "Online", "PushOnline" (only disconnected mobile devices) or "Offline"
 	Devices []bus.Device
 	Err     error
 }
@@ -171,8 +171,12 @@ func (s *Service) OnlineStatus(ctx context.Context, app store.App, users []strin
 		if st.Err == nil {
 			st.Devices = s.bus.Devices(app.SDKAppID, u)
 		}
-		if len(st.Devices) > 0 {
-			st.Status = "Online"
+		for _, d := range st.Devices {
+			if d.Status != bus.StatusPushOnline {
+				st.Status = "Online"
+				break
+			}
+			st.Status = bus.StatusPushOnline
 		}
 		out = append(out, st)
 	}
@@ -207,3 +211,7 @@ func (s *Service) existing(ctx context.Context, app store.App, ids []string) (ma
 	}
 	return out, nil
 }
+
+// Capabilities returns the app's edition and feature flags, as the gate reads
+// them from the catalog, for the login reply.
+func (s *Service) Capabilities(app store.App) gate.Capabilities { return s.gate.Capabilities(app) }

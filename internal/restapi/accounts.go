@@ -198,22 +198,46 @@ func kick(c *call) (any, error) {
 }
 
 // openim/query_online_status (legacy: openim/querystate): {To_Account: [...],
-// IsNeedDetail} -> QueryResult [{To_Account, Status, State, Detail}], ErrorList.
+// IsNeedDetail, IsReturnCustomStatus} -> QueryResult [{To_Account, Status,
+// State, Detail, CustomStatus}], ErrorList.
 //
 // Each result carries the state under both names: "Status" (what dobyte reads) and
-// "State" (the documented samples and the legacy querystate clients). Accounts that
-// are malformed or not imported are in ErrorList (70402 / 70107), not in QueryResult.
+// "State" (the documented samples and the legacy querystate clients): Online,
+// PushOnline (only mobile devices that lost their connection without logging out)
+// or Offline. Detail (IsNeedDetail 1) lists each device's Platform (the
+// reference's names: iPhone, Android, iPad, Web, PC, Mac, ...) and Status.
+// CustomStatus (IsReturnCustomStatus 1) is the user status feature: refused with
+// errs.FeatureNotInEdition on an edition without it. Accounts that are malformed
+// or not imported are in ErrorList (70402 / 70107), not in QueryResult.
 func queryOnlineStatus(c *call) (any, error) {
 	var req struct {
-		To_Account   []string
-		IsNeedDetail int
+		To_Account           []string
+		IsNeedDetail         int
+		IsReturnCustomStatus int
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	if req.IsReturnCustomStatus == 1 {
+		if err := c.im().StatusAllowed(c.app); err != nil {
+			return nil, err
+		}
+	}
 	states, err := c.im().OnlineStatus(c.ctx, c.app, req.To_Account)
 	if err != nil {
 		return nil, err
+	}
+	var custom map[string]string
+	if req.IsReturnCustomStatus == 1 {
+		var found []string
+		for _, st := range states {
+			if st.Err == nil {
+				found = append(found, st.User)
+			}
+		}
+		if custom, err = c.im().CustomStatuses(c.ctx, c.app, found); err != nil {
+			return nil, err
+		}
 	}
 	type failure struct {
 		To_Account string
@@ -224,10 +248,11 @@ func queryOnlineStatus(c *call) (any, error) {
 		Status   string
 	}
 	type result struct {
-		To_Account string
-		Status     string
-		State      string
-		Detail     []detail `json:",omitempty"`
+		To_Account   string
+		Status       string
+		State        string
+		Detail       []detail `json:",omitempty"`
+		CustomStatus *string  `json:",omitempty"`
 	}
 	errorList := []failure{}
 	results := []result{}
@@ -239,8 +264,16 @@ func queryOnlineStatus(c *call) (any, error) {
 		r := result{To_Account: st.User, Status: st.Status, State: st.Status}
 		if req.IsNeedDetail == 1 {
 			for _, d := range st.Devices {
-				r.Detail = append(r.Detail, detail{Platform: d.Platform, Status: "Online"})
+				status := "Online"
+				if d.Status != "" {
+					status = d.Status
+				}
+				r.Detail = append(r.Detail, detail{Platform: referencePlatform(d.Platform), Status: status})
 			}
+		}
+		if custom != nil {
+			cs := custom[st.User]
+			r.CustomStatus = &cs
 		}
 		results = append(results, r)
 	}
@@ -248,4 +281,17 @@ func queryOnlineStatus(c *call) (any, error) {
 		QueryResult []result
 		ErrorList   []failure
 	}{results, errorList}, nil
+}
+
+// referencePlatform is the reference's name of a login platform in
+// query_online_status details: iPhone for iOS and PC for Windows; the others
+// as they are.
+func referencePlatform(p string) string {
+	switch p {
+	case "iOS":
+		return "iPhone"
+	case "Windows":
+		return "PC"
+	}
+	return p
 }

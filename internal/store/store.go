@@ -21,6 +21,7 @@ type Store interface {
 	MAU
 	Commerce
 	Profiles
+	UserStatuses
 	Close() error
 }
 

@@ -428,6 +428,7 @@ func (s *suite) run() {
 		return fmt.Errorf("never-imported %s not in ErrorList (got QueryResult %+v, ErrorList %+v); want ErrorList [{To_Account:%s ErrorCode:70107}]",
 			s.ghost, ret.Results, ret.Errors, s.ghost)
 	})
+	s.onlineStatusDetail()
 	c.check("kick", func() error {
 		if err := acc.KickAccount(s.alice); err != nil {
 			return failed("KickAccount", err)
