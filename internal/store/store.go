@@ -20,6 +20,7 @@ type Store interface {
 	Messages
 	MAU
 	Commerce
+	Push
 	Close() error
 }
 

@@ -161,6 +161,8 @@ func listApps(ctx context.Context, d Dialect, db queryer, where string, args ...
 var appTables = []struct{ table, col string }{
 	{"users", "app"}, {"entries", "app"}, {"seqs", "app"}, {"reads", "app"},
 	{"mau_users", "app"}, {"mau_counts", "app"}, {"usage", "sdkappid"}, {"user_kicks", "app"},
+	{"push_attr_names", "app"}, {"push_user_attrs", "app"}, {"push_user_tags", "app"},
+	{"push_tasks", "app"}, {"push_rate", "app"},
 }
 
 // DeleteApp implements store.Tenants. Deleting a deleted app again keeps the

@@ -75,6 +75,9 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 				DELETE FROM users WHERE app = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
 				return err
 			}
+			if err := deletePushUserData(ctx, s.d, tx, app, part); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

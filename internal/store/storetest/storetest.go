@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GetUsersOnlyExisting", testGetUsersOnlyExisting},
 		{"SetProfile", testSetProfile},
 		{"KickTime", testKickTime},
+		{"Push", testPush},
 		{"SendBothCopies", testSendBothCopies},
 		{"SendOnlyReceiver", testSendOnlyReceiver},
 		{"SendToSelf", testSendToSelf},
