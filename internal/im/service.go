@@ -23,7 +23,8 @@ type Service struct {
 	writer *Writer
 	bus    bus.Bus // deliveries and presence
 
-	users userCache
+	users  userCache
+	pushes pushRunner // im_push tasks of this process
 }
 
 // New returns the messaging service over st. Writes of the message log go

@@ -158,6 +158,9 @@ func (s *Server) Start() {
 			defer close(s.watchDone)
 			s.Gateway.WatchApps(ctx)
 		}()
+		if err := s.IM.ResumePushes(ctx); err != nil { // im_push tasks a stop interrupted
+			s.cfg.Logger.Error("resuming push tasks", "err", err)
+		}
 		s.ready.Store(true)
 	})
 }
@@ -253,6 +256,7 @@ func (s *Server) Close() {
 		<-s.lifecycleDone
 		<-s.watchDone
 	}
+	s.IM.StopPushes() // before the writer: a task finishes the page it is writing
 	s.Writer.Close()
 	if err := s.cfg.Store.Close(); err != nil {
 		s.cfg.Logger.Error("closing store", "err", err)
