@@ -223,6 +223,7 @@ func init() {
 			{"app show", "--sdkappid N", "", (*cli).appShow},
 			{"app delete", "--sdkappid N --confirm N", "", (*cli).appDelete},
 			{"app mau", "--sdkappid N [--month YYYY-MM]", "", (*cli).appMAU},
+			{"app push-task", "--sdkappid N --task TASKID", "progress of an im_push", (*cli).appPushTask},
 			{"app extend-trial", "--sdkappid N", "", (*cli).appExtendTrial},
 			{"usersig", "--sdkappid N --key K --user U [--expire SECONDS]", "computed here; needs no server", (*cli).userSig},
 		}},

@@ -106,6 +106,8 @@ type Config struct {
 	// clock routes. Without them those routes answer 503.
 	Commerce  *commerce.Service
 	Scheduler *lifecycle.Scheduler
+	// Pushes serves the progress of im_push tasks (push.go); without it that route answers 503.
+	Pushes PushTasks
 }
 
 // Account is the JSON form of a customer account.
@@ -204,6 +206,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("DELETE "+Prefix+"/apps/{sdkappid}", h.deleteApp)
 	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/mau", h.mau)
 	h.registerCommerce()
+	h.registerPush()
 	return h
 }
 
