@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatd/chatd/internal/bus"
@@ -27,6 +27,8 @@ const (
 	// keyset page, submitted to the writer together (it commits them in a few
 	// group commits, interleaved with other traffic).
 	PushPage = 500
+	// pushInFlight is how many pages of a task may wait in the writer at once.
+	pushInFlight = 2
 )
 
 // pushClientPrefix starts the idempotency key of a pushed copy, "rp:<TaskId>:<user>":
@@ -259,38 +261,67 @@ func (r *pushRunner) stop() {
 	r.wg.Wait()
 }
 
-// runPush walks the task's targets page by page from its cursor, writes each
-// page and records the progress after it, until no target is left or quit.
+// runPush walks the task's targets page by page from its cursor and writes each
+// page, until no target is left or quit. Stored pushes keep pushInFlight pages in
+// the writer's queue (the next page is selected while one commits); the cursor and
+// counts are recorded after each page is durable, in order, so the stored
+// progress never runs ahead of what was written.
 func (s *Service) runPush(t store.PushTask, quit <-chan struct{}) {
 	ctx := context.Background()
+	var pending []*pushPending
+	after := t.Cursor // the last target selected (t.Cursor: the last one written)
 	for {
 		select {
 		case <-quit:
-			return
+			return // pages in flight still commit; a resume rewrites them idempotently
 		default:
 		}
-		ids, err := s.store.PushTargets(ctx, t.App, t.Condition, t.Cursor, PushPage)
+		ids, err := s.store.PushTargets(ctx, t.App, t.Condition, after, PushPage)
 		if err != nil {
 			s.finishPush(ctx, t, store.PushFailed, "selecting targets failed: internal error")
 			return
 		}
-		delivered, err := s.pushPage(ctx, t, ids)
-		if err != nil {
-			s.finishPush(ctx, t, store.PushFailed, errs.Message(err))
-			return
-		}
+		last := len(ids) < PushPage
 		if len(ids) > 0 {
-			t.Cursor = ids[len(ids)-1]
+			after = ids[len(ids)-1]
+			if t.Lifetime == 0 {
+				pending = append(pending, s.pushOnline(t, ids))
+			} else {
+				pending = append(pending, s.submitPage(t, ids))
+			}
 		}
-		t.Targets += int64(len(ids))
-		t.Delivered += int64(delivered)
-		if len(ids) < PushPage {
+		for len(pending) > 0 && (len(pending) >= pushInFlight || last) {
+			p := pending[0]
+			<-p.done
+			pending = pending[1:]
+			if p.ok == 0 && p.err != nil {
+				s.finishPush(ctx, t, store.PushFailed, "writing the messages failed: "+errs.Message(p.err))
+				return
+			}
+			t.Cursor = p.ids[len(p.ids)-1]
+			t.Targets += int64(len(p.ids))
+			t.Delivered += p.ok
+			if len(pending) > 0 || !last {
+				t.UpdatedAt = s.clock.Now()
+				_ = s.store.UpdatePushProgress(ctx, t) // a lost update only repeats a page, idempotently
+			}
+		}
+		if last {
 			s.finishPush(ctx, t, store.PushDone, "")
 			return
 		}
-		t.UpdatedAt = s.clock.Now()
-		_ = s.store.UpdatePushProgress(ctx, t) // a lost update only repeats a page, idempotently
 	}
+}
+
+// pushPending is one page of a task being written.
+type pushPending struct {
+	ids  []string
+	left atomic.Int64 // operations not answered yet
+	ok   int64        // answered without error (read after done)
+	okN  atomic.Int64
+	err  error // one failure, if any (read after done)
+	mu   sync.Mutex
+	done chan struct{}
 }
 
 func (s *Service) finishPush(ctx context.Context, t store.PushTask, state, why string) {
@@ -300,52 +331,58 @@ func (s *Service) finishPush(ctx context.Context, t store.PushTask, state, why s
 	_ = s.store.UpdatePushProgress(ctx, t)
 }
 
-// pushPage writes (or, online-only, hands over) the task's message to one page of
-// targets and returns how many got it. It fails only when every target of a
-// non-empty page failed (the app deleted, say): the task stops there.
-func (s *Service) pushPage(ctx context.Context, t store.PushTask, ids []string) (int, error) {
-	if len(ids) == 0 {
-		return 0, nil
-	}
+// pushOnline hands the task's message to the online devices of one page of
+// targets (MsgLifeTime 0: nothing is stored); ok counts the users with a device.
+func (s *Service) pushOnline(t store.PushTask, ids []string) *pushPending {
+	p := &pushPending{ids: ids, done: make(chan struct{})}
 	key := store.FormatMsgKey(t.MsgSeq, t.MsgRandom, t.MsgTime)
-	if t.Lifetime == 0 {
-		now := s.clock.Now()
-		ds := make([]bus.Delivery, 0, len(ids))
-		n := 0
-		for _, u := range ids {
-			if len(s.bus.Devices(t.App, u)) == 0 {
-				continue
-			}
-			e := &store.Entry{App: t.App, Owner: u, Kind: store.KindMsg, Peer: t.From, From: t.From, To: u,
-				MsgSeq: t.MsgSeq, MsgRandom: t.MsgRandom, MsgTime: t.MsgTime, MsgKey: key, Body: t.Body, CreatedAt: now}
-			ds = append(ds, bus.Delivery{App: t.App, User: u, Kind: bus.KindEntry, Entry: e})
-			n++
+	now := s.clock.Now()
+	ds := make([]bus.Delivery, 0, len(ids))
+	for _, u := range ids {
+		if len(s.bus.Devices(t.App, u)) == 0 {
+			continue
 		}
-		s.bus.Publish(ds)
-		return n, nil
+		e := &store.Entry{App: t.App, Owner: u, Kind: store.KindMsg, Peer: t.From, From: t.From, To: u,
+			MsgSeq: t.MsgSeq, MsgRandom: t.MsgRandom, MsgTime: t.MsgTime, MsgKey: key, Body: t.Body, CreatedAt: now}
+		ds = append(ds, bus.Delivery{App: t.App, User: u, Kind: bus.KindEntry, Entry: e})
+		p.ok++
 	}
+	s.bus.Publish(ds)
+	close(p.done)
+	return p
+}
+
+// submitPage queues the task's copies for one page of targets in the writer
+// (receivers' copies only, one MsgKey, expiring Lifetime after the push) and
+// returns at once; done closes when every copy is answered. A copy already
+// written (a resumed page) is answered as a duplicate and counts as delivered.
+func (s *Service) submitPage(t store.PushTask, ids []string) *pushPending {
+	p := &pushPending{ids: ids, done: make(chan struct{})}
+	p.left.Store(int64(len(ids)))
 	now := s.clock.Now()
 	expires := time.Unix(t.MsgTime, 0).Add(t.Lifetime)
-	ops := make([]store.Op, len(ids))
-	for i, u := range ids {
-		ops[i] = store.Op{
+	for _, u := range ids {
+		op := store.Op{
 			Kind: store.OpSend, App: t.App, From: t.From, To: u, MsgSeq: t.MsgSeq,
 			ClientID: pushClientPrefix + t.ID + ":" + u, MsgRandom: t.MsgRandom, MsgTime: t.MsgTime,
 			Body: t.Body, OnlyReceiver: true, Unread: true, At: now, ExpiresAt: expires,
 		}
+		s.writer.Submit(op, bus.Origin{}, func(res store.OpResult, err error) {
+			if err == nil {
+				err = res.Err
+			}
+			if err == nil {
+				p.okN.Add(1)
+			} else {
+				p.mu.Lock()
+				p.err = err
+				p.mu.Unlock()
+			}
+			if p.left.Add(-1) == 0 {
+				p.ok = p.okN.Load()
+				close(p.done)
+			}
+		})
 	}
-	_, failures := s.writer.DoAll(ctx, ops)
-	n := 0
-	var last error
-	for _, err := range failures {
-		if err == nil {
-			n++
-		} else {
-			last = err
-		}
-	}
-	if n == 0 && last != nil {
-		return 0, fmt.Errorf("writing the messages failed: %w", errs.Hidden(last))
-	}
-	return n, nil
+	return p
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,7 +22,7 @@ import (
 
 // pushWorld is a node with one app and a few users, for the push tests.
 type pushWorld struct {
-	t   *testing.T
+	t   testing.TB
 	s   *Server
 	hs  *httptest.Server
 	st  store.Store
@@ -29,10 +30,15 @@ type pushWorld struct {
 	app store.App
 }
 
-func newPushWorld(t *testing.T, st store.Store, users ...string) *pushWorld {
+func newPushWorld(t testing.TB, st store.Store, users ...string) *pushWorld {
 	t.Helper()
 	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	s, hs := node(t, st, c)
+	s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler)
+	t.Cleanup(func() { hs.Close(); s.Close() })
 	ctx := context.Background()
 	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
 	if err != nil {
@@ -46,8 +52,10 @@ func newPushWorld(t *testing.T, st store.Store, users ...string) *pushWorld {
 	for _, u := range users {
 		us = append(us, store.User{UserID: u})
 	}
-	if err := s.IM.ImportAccounts(ctx, app, us); err != nil {
-		t.Fatal(err)
+	if len(us) > 0 {
+		if err := s.IM.ImportAccounts(ctx, app, us); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return &pushWorld{t: t, s: s, hs: hs, st: st, c: c, app: app}
 }
@@ -113,7 +121,7 @@ func (w *pushWorld) login(user string, after int64) *client.Client {
 }
 
 // next waits for the device's next entry.
-func next(t *testing.T, cl *client.Client) client.Entry {
+func next(t testing.TB, cl *client.Client) client.Entry {
 	t.Helper()
 	select {
 	case e := <-cl.Entries():
