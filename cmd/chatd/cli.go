@@ -223,6 +223,7 @@ func init() {
 			{"app show", "--sdkappid N", "", (*cli).appShow},
 			{"app delete", "--sdkappid N --confirm N", "", (*cli).appDelete},
 			{"app mau", "--sdkappid N [--month YYYY-MM]", "", (*cli).appMAU},
+			{"app push-task", "--sdkappid N --task TASKID", "progress of an im_push", (*cli).appPushTask},
 			{"app extend-trial", "--sdkappid N", "", (*cli).appExtendTrial},
 			{"app profile-field add", "--sdkappid N --name X [--type string|integer] [--max-bytes N]", "declares Tag_Profile_Custom_X", (*cli).appProfileFieldAdd},
 			{"app profile-field list", "--sdkappid N", "", (*cli).appProfileFieldList},

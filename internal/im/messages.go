@@ -287,7 +287,7 @@ func checkMsgKey(field, key string) error {
 
 // restKeyPrefixes start the idempotency keys the REST edge makes for sendmsg,
 // batchsendmsg and importmsg (they share the sender's ClientID space).
-var restKeyPrefixes = []string{"rs:", "rb:", "ri:"}
+var restKeyPrefixes = []string{"rs:", "rb:", "ri:", pushClientPrefix}
 
 // DeviceClientID checks a client_msg_id sent by a device: it may not start with
 // a prefix of the REST edge's keys, so a device can never match (and so replay

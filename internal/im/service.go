@@ -23,8 +23,9 @@ type Service struct {
 	writer *Writer
 	bus    bus.Bus // deliveries and presence
 
-	users userCache
-	mutes muteCache // ends of one-to-one mutes (mute.go)
+	users  userCache
+	mutes  muteCache  // ends of one-to-one mutes (mute.go)
+	pushes pushRunner // im_push tasks of this process
 }
 
 // New returns the messaging service over st. Writes of the message log go

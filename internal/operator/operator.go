@@ -112,6 +112,8 @@ type Config struct {
 	// IM serves the apps' custom profile fields (profilefields.go); without it
 	// those routes answer 503.
 	IM *im.Service
+	// Pushes serves the progress of im_push tasks (push.go); without it that route answers 503.
+	Pushes PushTasks
 }
 
 // Account is the JSON form of a customer account.
@@ -211,6 +213,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/mau", h.mau)
 	h.registerCommerce()
 	h.registerProfileFields()
+	h.registerPush()
 	return h
 }
 

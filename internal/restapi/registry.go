@@ -48,6 +48,9 @@ func registry() map[string]*command {
 	add("openim/admin_set_msg_read", messageFamily, adminSetMsgRead)
 	add("openim/get_c2c_unread_msg_num", messageFamily, getC2CUnreadMsgNum)
 
+	// Push to all users (§3.3; push.go).
+	registerPush(add)
+
 	// Profiles (§3.4).
 	add("profile/portrait_set", profileFamily, portraitSet)
 	add("profile/portrait_get", profileFamily, portraitGet)

@@ -125,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes}))
 	mux.Handle("/v1/ws", clearDeadlines(s.Gateway))
 	mux.Handle("/operator/v1/", operatorUnbounded(cfg.OperatorToken, operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
-		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM})))
+		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM})))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -158,6 +158,9 @@ func (s *Server) Start() {
 			defer close(s.watchDone)
 			s.Gateway.WatchApps(ctx)
 		}()
+		if err := s.IM.ResumePushes(ctx); err != nil { // im_push tasks a stop interrupted
+			s.cfg.Logger.Error("resuming push tasks", "err", err)
+		}
 		s.ready.Store(true)
 	})
 }
@@ -253,6 +256,7 @@ func (s *Server) Close() {
 		<-s.lifecycleDone
 		<-s.watchDone
 	}
+	s.IM.StopPushes() // before the writer: a task finishes the page it is writing
 	s.Writer.Close()
 	if err := s.cfg.Store.Close(); err != nil {
 		s.cfg.Logger.Error("closing store", "err", err)

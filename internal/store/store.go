@@ -22,6 +22,7 @@ type Store interface {
 	Commerce
 	Profiles
 	UserStatuses
+	Push
 	Close() error
 }
 

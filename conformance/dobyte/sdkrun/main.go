@@ -995,4 +995,5 @@ func (s *suite) run() {
 
 	s.profileFields()
 	s.globalMute()
+	s.push()
 }

@@ -162,6 +162,8 @@ var appTables = []struct{ table, col string }{
 	{"users", "app"}, {"entries", "app"}, {"seqs", "app"}, {"reads", "app"},
 	{"mau_users", "app"}, {"mau_counts", "app"}, {"usage", "sdkappid"}, {"user_kicks", "app"},
 	{"profile_fields", "app"}, {"user_mutes", "app"},
+	{"push_attr_names", "app"}, {"push_user_attrs", "app"}, {"push_user_tags", "app"},
+	{"push_tasks", "app"}, {"push_rate", "app"},
 }
 
 // DeleteApp implements store.Tenants. Deleting a deleted app again keeps the

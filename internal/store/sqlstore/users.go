@@ -77,6 +77,9 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 					return err
 				}
 			}
+			if err := deletePushUserData(ctx, s.d, tx, app, part); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetProfile", testSetProfile},
 		{"KickTime", testKickTime},
 		{"CustomStatus", testCustomStatus},
+		{"Push", testPush},
 		{"SendBothCopies", testSendBothCopies},
 		{"SendOnlyReceiver", testSendOnlyReceiver},
 		{"SendToSelf", testSendToSelf},

@@ -1,0 +1,240 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/testdb"
+	"github.com/chatd/chatd/internal/usersig"
+)
+
+// pushWorld is a node with one app and a few users, for the push tests.
+type pushWorld struct {
+	t   testing.TB
+	s   *Server
+	hs  *httptest.Server
+	st  store.Store
+	c   *clock.Manual
+	app store.App
+}
+
+func newPushWorld(t testing.TB, st store.Store, users ...string) *pushWorld {
+	t.Helper()
+	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler)
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	ctx := context.Background()
+	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := s.Tenants.CreateApp(ctx, acc.ID, "chat", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var us []store.User
+	for _, u := range users {
+		us = append(us, store.User{UserID: u})
+	}
+	if len(us) > 0 {
+		if err := s.IM.ImportAccounts(ctx, app, us); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &pushWorld{t: t, s: s, hs: hs, st: st, c: c, app: app}
+}
+
+// rest calls the REST API as the app's admin and returns the decoded answer.
+func (w *pushWorld) rest(cmd string, req any) map[string]any {
+	w.t.Helper()
+	sig, err := usersig.Gen(w.app.SDKAppID, w.app.SecretKey, w.app.AdminUser, 86400, w.c.Now())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	body, _ := json.Marshal(req)
+	url := fmt.Sprintf("%s/v4/all_member_push/%s?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json",
+		w.hs.URL, cmd, w.app.SDKAppID, w.app.AdminUser, sig)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		w.t.Fatal(err)
+	}
+	return out
+}
+
+// operator GETs an operator API path into v and returns the HTTP status.
+func (w *pushWorld) operator(path string, v any) int {
+	w.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, w.hs.URL+"/operator/v1"+path, nil)
+	req.Header.Set("Authorization", "Bearer secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func errorCode(m map[string]any) int { n, _ := m["ErrorCode"].(float64); return int(n) }
+
+// login connects a Web device of user, resuming after seq after.
+func (w *pushWorld) login(user string, after int64) *client.Client {
+	w.t.Helper()
+	sig, err := usersig.Gen(w.app.SDKAppID, w.app.SecretKey, user, 86400, w.c.Now())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl, err := client.Dial(ctx, "ws"+strings.TrimPrefix(w.hs.URL, "http")+"/v1/ws",
+		client.Options{SDKAppID: w.app.SDKAppID, User: user, UserSig: sig, Platform: "Web", After: after})
+	if err != nil {
+		w.t.Fatalf("login %s: %v", user, err)
+	}
+	w.t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// next waits for the device's next entry.
+func next(t testing.TB, cl *client.Client) client.Entry {
+	t.Helper()
+	select {
+	case e := <-cl.Entries():
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatal("no entry within 10 s")
+	case <-cl.Done():
+		t.Fatalf("session ended: %v", cl.Err())
+	}
+	return client.Entry{}
+}
+
+// setEdition changes the app's edition in the database (no placeholders: the
+// same SQL on both engines).
+func setEdition(t *testing.T, st store.Store, app int64, edition string) {
+	t.Helper()
+	db, ok := st.(interface{ WriteDB() *sql.DB })
+	if !ok {
+		t.Fatalf("store %T has no SQL database", st)
+	}
+	if _, err := db.WriteDB().Exec(fmt.Sprintf(`UPDATE apps SET edition = '%s' WHERE sdkappid = %d`, edition, app)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A Free Trial im_push by tag reaches only the tagged users: a tagged device
+// online gets it at once over WebSocket, a tagged user offline gets it by sync
+// after login, an untagged user online never has it.
+func TestPushByTagReachesOnlyTaggedUsers(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newPushWorld(t, open(t), "alice", "bob", "carol")
+		if c := errorCode(w.rest("im_add_tag", map[string]any{"UserTags": []map[string]any{
+			{"To_Account": "alice", "Tags": []string{"news"}}, {"To_Account": "bob", "Tags": []string{"news"}},
+		}})); c != 0 {
+			t.Fatalf("im_add_tag: %d", c)
+		}
+		alice := w.login("alice", 0)
+		carol := w.login("carol", 0)
+		out := w.rest("im_push", map[string]any{"MsgRandom": 5, "MsgLifeTime": 86400,
+			"MsgBody":   []map[string]any{{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "sale"}}},
+			"Condition": map[string]any{"TagsOr": []string{"news"}}})
+		if errorCode(out) != 0 || out["TaskId"] == "" {
+			t.Fatalf("im_push: %v", out)
+		}
+		e := next(t, alice)
+		if e.Kind != "msg" || e.From != w.app.AdminUser || e.Seq != 1 || !strings.Contains(string(e.Body), "sale") {
+			t.Fatalf("alice's entry %+v", e)
+		}
+		w.s.IM.WaitPushes()
+		task, err := w.s.IM.PushTask(context.Background(), w.app, out["TaskId"].(string))
+		if err != nil || task.State != store.PushDone || task.Targets != 2 || task.Delivered != 2 {
+			t.Fatalf("task %+v, %v", task, err)
+		}
+		// carol is not tagged: nothing in her log (a sync reads the store).
+		if es, _, err := carol.Sync(context.Background(), 0, 10); err != nil || len(es) != 0 {
+			t.Fatalf("carol's log: %v %v", es, err)
+		}
+		// The task's progress on the operator API; an unknown task is 404.
+		var op struct {
+			State              string
+			Targets, Delivered int64
+		}
+		if st := w.operator("/apps/"+fmt.Sprint(w.app.SDKAppID)+"/pushes/"+out["TaskId"].(string), &op); st != http.StatusOK ||
+			op.State != "done" || op.Targets != 2 || op.Delivered != 2 {
+			t.Fatalf("operator: HTTP %d %+v", st, op)
+		}
+		if st := w.operator("/apps/"+fmt.Sprint(w.app.SDKAppID)+"/pushes/nope", nil); st != http.StatusNotFound {
+			t.Fatalf("operator, unknown task: HTTP %d", st)
+		}
+		bob := w.login("bob", 0) // offline until now: the stored copy comes by sync
+		if b := next(t, bob); b.Kind != "msg" || b.MsgKey != e.MsgKey || b.From != w.app.AdminUser || !strings.Contains(string(b.Body), "sale") {
+			t.Fatalf("bob's entry %+v (alice's MsgKey %s)", b, e.MsgKey)
+		}
+	})
+}
+
+// A task left running by a stopped process resumes at start after its stored
+// cursor: targets before it are not written again, a target written before the
+// stop (progress not yet recorded) gets its copy once, and the rest get theirs.
+func TestPushResumesAfterRestart(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		w := newPushWorld(t, st, "u1", "u2", "u3", "u4", "u5")
+		ctx := context.Background()
+		now := w.c.Now()
+		task := store.PushTask{
+			ID: "resumeme0123456789abcdef", App: w.app.SDKAppID, From: w.app.AdminUser, MsgRandom: 3, MsgSeq: 42,
+			MsgTime: now.Unix(), Body: []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"again"}}]`),
+			Lifetime: time.Hour, CreatedAt: now,
+		}
+		if err := st.CreatePushTask(ctx, task, store.PushRate{MinInterval: time.Second, PerDay: 100}); err != nil {
+			t.Fatal(err)
+		}
+		task.State, task.Cursor, task.Targets, task.Delivered, task.UpdatedAt = store.PushRunning, "u2", 2, 2, now
+		if err := st.UpdatePushProgress(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		// u3's copy was written before the stop; its progress was not recorded.
+		if _, err := st.Apply(ctx, []store.Op{{Kind: store.OpSend, App: w.app.SDKAppID, From: w.app.AdminUser, To: "u3",
+			MsgSeq: 42, ClientID: "rp:" + task.ID + ":u3", MsgRandom: 3, MsgTime: now.Unix(), Body: task.Body,
+			OnlyReceiver: true, Unread: true, At: now, ExpiresAt: now.Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+		w.s.Start()
+		w.s.IM.WaitPushes()
+		got, err := w.s.IM.PushTask(ctx, w.app, task.ID)
+		if err != nil || got.State != store.PushDone || got.Targets != 5 || got.Delivered != 5 || got.DoneAt.IsZero() {
+			t.Fatalf("resumed task %+v, %v", got, err)
+		}
+		for u, want := range map[string]int64{"u1": 0, "u2": 0, "u3": 1, "u4": 1, "u5": 1} {
+			if n, err := st.LastSeq(ctx, w.app.SDKAppID, u); err != nil || n != want {
+				t.Errorf("%s has %d entries (%v), want %d", u, n, err, want)
+			}
+		}
+	})
+}
