@@ -20,6 +20,8 @@ type Store interface {
 	Messages
 	MAU
 	Commerce
+	SNS
+	AppSettings
 	Close() error
 }
 

@@ -276,6 +276,10 @@ CREATE TABLE IF NOT EXISTS request_keys (
 );
 `
 
+// extraSchemas are further CREATE ... IF NOT EXISTS statements of new tables,
+// appended by the files that own them (in init), run after schema.
+var extraSchemas []string
+
 // upgrades[v] turns a database of version v into version v+1. The schema above
 // already has every column, but CREATE TABLE IF NOT EXISTS leaves existing
 // tables as they are, so columns added later are added here too. (No index of
@@ -310,7 +314,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 			return err
 		}
 	}
-	ddl := stripComments(strings.ReplaceAll(schema, "{{BLOB}}", d.Blob))
+	ddl := stripComments(strings.ReplaceAll(strings.Join(append([]string{schema}, extraSchemas...), ";\n"), "{{BLOB}}", d.Blob))
 	for _, stmt := range strings.Split(ddl, ";") {
 		if strings.TrimSpace(stmt) == "" {
 			continue
