@@ -250,7 +250,10 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	if !users[req.To] {
 		return errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", req.To)
 	}
-	return nil
+	if req.Import {
+		return nil
+	}
+	return s.relationRule(ctx, app, req.From, req.To) // blocklist, friend-only (sns_send.go)
 }
 
 // checkImportTime bounds an imported message's time (Unix seconds): after 1970
@@ -429,6 +432,10 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		}
 		if !users[u] {
 			failed[u] = errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", u)
+			continue
+		}
+		if err := s.relationRule(ctx, app, req.From, u); err != nil {
+			failed[u] = err
 			continue
 		}
 		if req.OnlineOnly {

@@ -51,6 +51,9 @@ func registry() map[string]*command {
 	// Profiles (§3.4).
 	add("profile/portrait_set", profileFamily, portraitSet)
 	add("profile/portrait_get", profileFamily, portraitGet)
+
+	// Relationship chain (§3.5; sns.go).
+	addSNS(add)
 	return m
 }
 

@@ -93,7 +93,7 @@ func testSNSAddFriendsLimit(t *testing.T, s store.Store) {
 	if n, err := s.AddFriends(ctx, app1, both("b", "d", 4), 0); err != nil || n != 2 {
 		t.Fatalf("AddFriends b<->d = %d, %v", n, err)
 	}
-	want := map[string]store.Relation{"b": {true, true}, "c": {true, true}, "d": {}}
+	want := map[string]store.Relation{"b": {Mine: true, Theirs: true}, "c": {Mine: true, Theirs: true}, "d": {}}
 	if r := relOf(t, s, "a", "b", "c", "d"); !reflect.DeepEqual(r, want) {
 		t.Fatalf("relations of a = %+v, want %+v", r, want)
 	}
@@ -162,7 +162,7 @@ func testSNSDeleteFriends(t *testing.T, s store.Store) {
 	if err != nil || n != 1 {
 		t.Fatalf("DeleteAllFriends = %d, %v", n, err)
 	}
-	want := map[string]store.Relation{"b": {false, true}, "c": {}, "d": {}}
+	want := map[string]store.Relation{"b": {Mine: false, Theirs: true}, "c": {}, "d": {}}
 	if r := relOf(t, s, "a", "b", "c", "d"); !reflect.DeepEqual(r, want) {
 		t.Fatalf("after delete all = %+v, want %+v", r, want)
 	}
@@ -234,7 +234,7 @@ func testSNSBlocks(t *testing.T, s store.Store) {
 		t.Fatalf("AddBlocks over the limit = %v, %v", got, err)
 	}
 	rel, err := s.BlockRelations(ctx, app1, "a", []string{"b", "c", "d"})
-	want := map[string]store.Relation{"b": {true, true}, "c": {true, false}, "d": {}}
+	want := map[string]store.Relation{"b": {Mine: true, Theirs: true}, "c": {Mine: true, Theirs: false}, "d": {}}
 	if err != nil || !reflect.DeepEqual(rel, want) {
 		t.Fatalf("BlockRelations = %+v, %v; want %+v", rel, err, want)
 	}
