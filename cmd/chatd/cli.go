@@ -224,6 +224,7 @@ func init() {
 			{"app delete", "--sdkappid N --confirm N", "", (*cli).appDelete},
 			{"app mau", "--sdkappid N [--month YYYY-MM]", "", (*cli).appMAU},
 			{"app extend-trial", "--sdkappid N", "", (*cli).appExtendTrial},
+			{"app settings", "show|set --sdkappid N [--set KEY=VALUE ...]", "per-app settings; known: friend_only_c2c=on|off", (*cli).appSettings},
 			{"usersig", "--sdkappid N --key K --user U [--expire SECONDS]", "computed here; needs no server", (*cli).userSig},
 		}},
 		{heading: "Money (amounts in USD, e.g. 100 or 99.50):",

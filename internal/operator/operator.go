@@ -24,6 +24,8 @@
 //	POST   /operator/v1/apps/{sdkappid}/addons/{addon}/refund {reason,request_id} -> refund
 //	POST   /operator/v1/apps/{sdkappid}/extend-trial (no body, or {}) -> app
 //	POST   /operator/v1/renewals                  {sdkappids,months,voucher,request_id} -> 201 {"orders":[order...]}
+//	GET    /operator/v1/apps/{sdkappid}/settings  -> {"sdkappid":N,"settings":{key:value}}
+//	PUT    /operator/v1/apps/{sdkappid}/settings  {settings:{key:value}} -> the same (settings.go)
 //	GET    /operator/v1/catalog                   -> {"editions":[...],"addons":[...]}
 //	PUT    /operator/v1/addons/{addon}/promotion  {free_until} -> catalog ("" ends the promotion)
 //	POST   /operator/v1/vouchers                  {account,amount,expires,scope} -> 201 voucher
@@ -106,6 +108,8 @@ type Config struct {
 	// clock routes. Without them those routes answer 503.
 	Commerce  *commerce.Service
 	Scheduler *lifecycle.Scheduler
+	// Settings serves per-app settings (settings.go); without it those routes answer 503.
+	Settings AppSettingsService
 }
 
 // Account is the JSON form of a customer account.
@@ -204,6 +208,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("DELETE "+Prefix+"/apps/{sdkappid}", h.deleteApp)
 	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/mau", h.mau)
 	h.registerCommerce()
+	h.registerSettings()
 	return h
 }
 
