@@ -82,6 +82,11 @@ func init() {
 		struct{ table, col string }{"sns_friends", "app"}, struct{ table, col string }{"sns_blocks", "app"},
 		struct{ table, col string }{"sns_lists", "app"}, struct{ table, col string }{"sns_requests", "app"},
 		struct{ table, col string }{"app_settings", "app"})
+	// A deleted account leaves every list and request it was in.
+	for _, tc := range [][2]string{{"sns_friends", "owner"}, {"sns_friends", "peer"}, {"sns_blocks", "owner"}, {"sns_blocks", "peer"},
+		{"sns_lists", "owner"}, {"sns_requests", "from_user"}, {"sns_requests", "to_user"}} {
+		userTables = append(userTables, struct{ table, col string }{tc[0], tc[1]})
+	}
 }
 
 // lockUsers locks the users' rows (in a stable order, so that two transactions

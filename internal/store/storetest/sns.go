@@ -26,6 +26,7 @@ var snsTests = []struct {
 	{"SNSFriendRequests", testSNSFriendRequests},
 	{"SNSAddFriendsConcurrent", testSNSAddFriendsConcurrent},
 	{"SNSDeleteAppRemoves", testSNSDeleteAppRemoves},
+	{"SNSDeleteUsersRemoves", testSNSDeleteUsersRemoves},
 	{"AppSettings", testAppSettings},
 }
 
@@ -406,5 +407,36 @@ func testAppSettings(t *testing.T, s store.Store) {
 	}
 	if kv, _ := s.GetAppSettings(ctx, app2); len(kv) != 0 {
 		t.Fatalf("app2 settings = %v", kv)
+	}
+}
+
+// testSNSDeleteUsersRemoves: a deleted account leaves every list it was in.
+func testSNSDeleteUsersRemoves(t *testing.T, s store.Store) {
+	snsUsers(t, s, app1, "a", "b", "c")
+	if _, err := s.AddFriends(ctx, app1, append(both("a", "b", 1), fr("c", "a", 2)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddBlocks(ctx, app1, "c", []string{"b"}, t0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutFriendRequest(ctx, app1, store.FriendRequest{From: "b", To: "c", At: t0}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUsers(ctx, app1, []string{"b"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := relOf(t, s, "a", "b", "c"); !reflect.DeepEqual(r, map[string]store.Relation{"b": {}, "c": {Mine: false, Theirs: true}}) {
+		t.Fatalf("relations of a after deleting b = %+v", r)
+	}
+	if _, total, _ := s.ListBlocks(ctx, app1, "c", 0, 10); total != 0 {
+		t.Fatalf("c still blocks the deleted b: %d", total)
+	}
+	if rs, _ := s.FriendRequests(ctx, app1, "c", true); len(rs) != 0 {
+		t.Fatalf("requests of the deleted b: %+v", rs)
+	}
+	// Imported again, b starts with nothing.
+	snsUsers(t, s, app1, "b")
+	if _, total, _ := s.ListFriends(ctx, app1, "b", 0, 10); total != 0 {
+		t.Fatalf("re-imported b has %d friends", total)
 	}
 }
