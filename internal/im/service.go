@@ -23,7 +23,9 @@ type Service struct {
 	writer *Writer
 	bus    bus.Bus // deliveries and presence
 
-	users userCache
+	users     userCache
+	settings  settingsCache // per-app settings (settings.go)
+	blockList blockCache    // blocklists for the send path (sns_cache.go)
 }
 
 // New returns the messaging service over st. Writes of the message log go

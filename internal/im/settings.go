@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
@@ -47,11 +49,26 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 			return errs.New(errs.InvalidParameters, "setting %s must be one of %s", k, strings.Join(allowed, ", "))
 		}
 	}
-	return storageErrOrNil(s.store.SetAppSettings(ctx, app.SDKAppID, kv))
+	err := s.store.SetAppSettings(ctx, app.SDKAppID, kv)
+	s.settings.forget(app.SDKAppID)
+	return storageErrOrNil(err)
 }
 
-// AppSettings returns every known setting of app, defaults included.
+// AppSettings returns every known setting of app, defaults included. The send
+// path reads them through a cache of settingsTTL: a change made on this node
+// applies at once, one made on another node within settingsTTL.
 func (s *Service) AppSettings(ctx context.Context, app store.App) (map[string]string, error) {
+	if kv, ok := s.settings.get(app.SDKAppID); ok {
+		return kv, nil
+	}
+	kv, err := s.loadSettings(ctx, app)
+	if err == nil {
+		s.settings.put(app.SDKAppID, kv)
+	}
+	return kv, err
+}
+
+func (s *Service) loadSettings(ctx context.Context, app store.App) (map[string]string, error) {
 	stored, err := s.store.GetAppSettings(ctx, app.SDKAppID)
 	if err != nil {
 		return nil, storageErr(err)
@@ -64,4 +81,47 @@ func (s *Service) AppSettings(ctx context.Context, app store.App) (map[string]st
 		}
 	}
 	return out, nil
+}
+
+// settingsTTL is how long a node keeps an app's settings without reading them again.
+const settingsTTL = time.Second
+
+// settingsCache keeps apps' settings for settingsTTL of real time (a cache's age,
+// not a rule's time). The maps it returns are shared: callers only read them.
+type settingsCache struct {
+	mu sync.RWMutex
+	m  map[int64]cachedSettings
+}
+
+type cachedSettings struct {
+	kv map[string]string
+	at time.Time
+}
+
+func (c *settingsCache) get(app int64) (map[string]string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.m[app]
+	if !ok || time.Since(e.at) > settingsTTL {
+		return nil, false
+	}
+	return e.kv, true
+}
+
+func (c *settingsCache) put(app int64, kv map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[int64]cachedSettings{}
+	}
+	if len(c.m) > 100000 { // bounded: start again rather than grow without end
+		c.m = map[int64]cachedSettings{}
+	}
+	c.m[app] = cachedSettings{kv: kv, at: time.Now()}
+}
+
+func (c *settingsCache) forget(app int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, app)
 }

@@ -36,6 +36,7 @@ func (s *Service) AddBlocks(ctx context.Context, app store.App, from string, tos
 		return nil, storageErr(err)
 	}
 	got, err := s.store.AddBlocks(ctx, app.SDKAppID, from, peers, s.clock.Now(), MaxBlocks)
+	s.forgetBlocks(app.SDKAppID, from)
 	if err != nil {
 		return nil, storageErr(err)
 	}
@@ -74,6 +75,7 @@ func (s *Service) DeleteBlocks(ctx context.Context, app store.App, from string, 
 		return nil, err
 	}
 	had, err := s.store.DeleteBlocks(ctx, app.SDKAppID, from, tos)
+	s.forgetBlocks(app.SDKAppID, from)
 	if err != nil {
 		return nil, storageErr(err)
 	}

@@ -16,11 +16,11 @@ func (s *Service) relationRule(ctx context.Context, app store.App, from, to stri
 	if from == to || from == app.AdminUser {
 		return nil
 	}
-	blocks, err := s.store.BlockRelations(ctx, app.SDKAppID, from, []string{to})
+	blocked, err := s.blocks(ctx, app.SDKAppID, to, from)
 	if err != nil {
-		return storageErr(err)
+		return err
 	}
-	if blocks[to].Theirs {
+	if blocked {
 		return errs.New(errs.C2CBlocked, "%q is in the blocklist of %q", from, to)
 	}
 	settings, err := s.AppSettings(ctx, app)
