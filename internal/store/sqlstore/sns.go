@@ -253,6 +253,9 @@ func (s *Store) AddFriends(ctx context.Context, app int64, rows []store.Friend, 
 // UpdateFriend implements store.SNS.
 func (s *Store) UpdateFriend(ctx context.Context, app int64, f store.Friend) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockUsers(ctx, tx, app, f.Owner); err != nil { // the list count below
+			return err
+		}
 		if err := s.ensureLists(ctx, tx, app, f.Owner, f.Groups, MaxFriendLists); err != nil {
 			return err
 		}
