@@ -84,4 +84,23 @@ func TestSNSFriendLimitBlockAndFriendOnly(t *testing.T) {
 	if _, err := alice.SendText(ctx, "carol", "a-2", "hi carol"); !errors.As(err, &ce) || ce.Code != 20009 {
 		t.Fatalf("send between non-friends: %v, want 20009", err)
 	}
+
+	// A request confirmed by the target's device makes them friends; then they talk.
+	if c := codes(n.restOK(a, "sns/friend_add", map[string]any{"From_Account": "alice", "AddFriendItem": items("carol")})); c[0] != 30539 {
+		t.Fatalf("friend_add to a need-confirm user: %v, want 30539", c)
+	}
+	carol := n.mustLogin(a, "carol", "Web", 0)
+	reqs, err := carol.FriendRequests(ctx)
+	if err != nil || len(reqs) != 1 || reqs[0].From != "alice" {
+		t.Fatalf("carol's requests: %+v, %v", reqs, err)
+	}
+	if err := carol.AcceptFriend(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.AcceptFriend(ctx, "alice"); !errors.As(err, &ce) || ce.Code != 30614 {
+		t.Fatalf("accepting twice: %v, want 30614", err)
+	}
+	if _, err := alice.SendText(ctx, "carol", "a-3", "hi friend"); err != nil {
+		t.Fatalf("send between friends: %v", err)
+	}
 }
