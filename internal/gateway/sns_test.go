@@ -155,3 +155,19 @@ func TestFriendAcceptLimitOverWebSocket(t *testing.T) {
 		t.Fatalf("the request is gone after a refused accept: %+v", f)
 	}
 }
+
+// TestFriendDeleteAllNotice: friend_delete_all tells both sides of every friendship.
+func TestFriendDeleteAllNotice(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	ctx := context.Background()
+	if res, err := e.svc.AddFriends(ctx, e.app, "alice", []im.FriendItem{{To: "bob", AddSource: "AddSource_Type_T"}}, "", true); err != nil || res[0].Err != nil {
+		t.Fatalf("friend_add: %+v %v", res, err)
+	}
+	bob := e.loginRaw("bob")
+	if err := e.svc.DeleteAllFriends(ctx, e.app, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	if f := next(t, bob); f.Op != protocol.OpFriendDeleted || f.Peer != "alice" {
+		t.Fatalf("bob's notice = %+v", f)
+	}
+}

@@ -549,17 +549,40 @@ func deleteBoth(t string) (bool, error) {
 	return false, snsBad("DeleteType must be %s or %s", DeleteTypeBoth, DeleteTypeSingle)
 }
 
-// DeleteAllFriends is friend_delete_all.
+// DeleteAllFriends is friend_delete_all: every friend of From (with
+// Delete_Type_Both also From from their lists; the default is
+// Delete_Type_Single, as in the reference); each of them and From hear
+// friend_deleted.
 func (s *Service) DeleteAllFriends(ctx context.Context, app store.App, from, deleteType string) error {
 	if _, err := s.snsOwner(ctx, app, from); err != nil {
 		return err
+	}
+	if deleteType == "" {
+		deleteType = DeleteTypeSingle // the reference's default for friend_delete_all
 	}
 	both, err := deleteBoth(deleteType)
 	if err != nil {
 		return err
 	}
-	_, err = s.store.DeleteAllFriends(ctx, app.SDKAppID, from, both)
-	return storageErrOrNil(err)
+	// The friends to tell, read first (at most the edition's friends per user).
+	var peers []string
+	for off := 0; ; off += 1000 {
+		fs, total, err := s.store.ListFriends(ctx, app.SDKAppID, from, off, 1000)
+		if err != nil {
+			return storageErr(err)
+		}
+		for _, f := range fs {
+			peers = append(peers, f.Peer)
+		}
+		if len(fs) == 0 || off+len(fs) >= total {
+			break
+		}
+	}
+	if _, err = s.store.DeleteAllFriends(ctx, app.SDKAppID, from, both); err != nil {
+		return storageErr(err)
+	}
+	s.noticeFriendsDeleted(app, from, peers)
+	return nil
 }
 
 // Relation is one answer of friend_check or black_list_check.

@@ -467,3 +467,17 @@ func TestSNSFriendLimitTrial(t *testing.T) {
 		t.Fatalf("late vs hub = %v", r)
 	}
 }
+
+// friend_delete_all deletes one way unless told Delete_Type_Both (the reference's default).
+func TestSNSFriendDeleteAllDefault(t *testing.T) {
+	e := newEnv(t)
+	e.importUsers(e.a, "alice", "bob")
+	e.addFriends("alice", 1, "bob")
+	e.call("sns/friend_delete_all", M{"From_Account": "alice"}).wantOK()
+	if r := e.relations("alice", "bob"); r["bob"] != "BWithA" {
+		t.Fatalf("after the default delete all: %v", r)
+	}
+	if n := e.friendNum("bob"); n != 1 {
+		t.Fatalf("bob lost alice: %d friends", n)
+	}
+}
