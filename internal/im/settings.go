@@ -58,12 +58,13 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 // path reads them through a cache of settingsTTL: a change made on this node
 // applies at once, one made on another node within settingsTTL.
 func (s *Service) AppSettings(ctx context.Context, app store.App) (map[string]string, error) {
-	if kv, ok := s.settings.get(app.SDKAppID); ok {
+	kv, ok, gen := s.settings.get(app.SDKAppID)
+	if ok {
 		return kv, nil
 	}
 	kv, err := s.loadSettings(ctx, app)
 	if err == nil {
-		s.settings.put(app.SDKAppID, kv)
+		s.settings.put(app.SDKAppID, kv, gen)
 	}
 	return kv, err
 }
@@ -89,8 +90,9 @@ const settingsTTL = time.Second
 // settingsCache keeps apps' settings for settingsTTL of real time (a cache's age,
 // not a rule's time). The maps it returns are shared: callers only read them.
 type settingsCache struct {
-	mu sync.RWMutex
-	m  map[int64]cachedSettings
+	mu  sync.RWMutex
+	m   map[int64]cachedSettings
+	gen uint64 // moved by every forget: a load that began before it is not kept
 }
 
 type cachedSettings struct {
@@ -98,19 +100,24 @@ type cachedSettings struct {
 	at time.Time
 }
 
-func (c *settingsCache) get(app int64) (map[string]string, bool) {
+// get returns the cached settings, and the generation to hand to put after a load.
+func (c *settingsCache) get(app int64) (map[string]string, bool, uint64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	e, ok := c.m[app]
 	if !ok || time.Since(e.at) > settingsTTL {
-		return nil, false
+		return nil, false, c.gen
 	}
-	return e.kv, true
+	return e.kv, true, c.gen
 }
 
-func (c *settingsCache) put(app int64, kv map[string]string) {
+// put keeps kv unless a forget came since the load began (gen from get).
+func (c *settingsCache) put(app int64, kv map[string]string, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if c.m == nil {
 		c.m = map[int64]cachedSettings{}
 	}
@@ -124,4 +131,5 @@ func (c *settingsCache) forget(app int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, app)
+	c.gen++
 }

@@ -15,8 +15,9 @@ const blockCacheTTL = time.Second
 // message (20007) and would otherwise read the store for every send. Ages are
 // real time (a cache's, not a rule's).
 type blockCache struct {
-	mu sync.RWMutex
-	m  map[cacheKey]cachedBlocks
+	mu  sync.RWMutex
+	m   map[cacheKey]cachedBlocks
+	gen uint64 // moved by every forget: a load that began before it is not kept
 }
 
 type cachedBlocks struct {
@@ -30,6 +31,7 @@ func (s *Service) blocks(ctx context.Context, app int64, owner, peer string) (bo
 	c := &s.blockList
 	c.mu.RLock()
 	e, ok := c.m[k]
+	gen := c.gen
 	c.mu.RUnlock()
 	if ok && time.Since(e.at) <= blockCacheTTL {
 		return e.peers[peer], nil
@@ -46,7 +48,9 @@ func (s *Service) blocks(ctx context.Context, app int64, owner, peer string) (bo
 	if c.m == nil || len(c.m) > 100000 { // bounded: start again rather than grow without end
 		c.m = map[cacheKey]cachedBlocks{}
 	}
-	c.m[k] = e
+	if c.gen == gen { // no change since the read began: the list is current
+		c.m[k] = e
+	}
 	c.mu.Unlock()
 	return e.peers[peer], nil
 }
@@ -55,5 +59,6 @@ func (s *Service) blocks(ctx context.Context, app int64, owner, peer string) (bo
 func (s *Service) forgetBlocks(app int64, owner string) {
 	s.blockList.mu.Lock()
 	delete(s.blockList.m, cacheKey{app, owner})
+	s.blockList.gen++
 	s.blockList.mu.Unlock()
 }
