@@ -25,6 +25,7 @@ var snsTests = []struct {
 	{"SNSFriendLists", testSNSFriendLists},
 	{"SNSFriendRequests", testSNSFriendRequests},
 	{"SNSAddFriendsConcurrent", testSNSAddFriendsConcurrent},
+	{"SNSRequestsConcurrent", testSNSRequestsConcurrent},
 	{"SNSDeleteAppRemoves", testSNSDeleteAppRemoves},
 	{"SNSDeleteUsersRemoves", testSNSDeleteUsersRemoves},
 	{"AppSettings", testAppSettings},
@@ -438,5 +439,40 @@ func testSNSDeleteUsersRemoves(t *testing.T, s store.Store) {
 	snsUsers(t, s, app1, "b")
 	if _, total, _ := s.ListFriends(ctx, app1, "b", 0, 10); total != 0 {
 		t.Fatalf("re-imported b has %d friends", total)
+	}
+}
+
+// testSNSRequestsConcurrent: concurrent requests to one user never pass its limit.
+func testSNSRequestsConcurrent(t *testing.T, s store.Store) {
+	const max, n = 4, 12
+	ids := []string{"target"}
+	for i := 0; i < n; i++ {
+		ids = append(ids, fmt.Sprintf("r%d", i))
+	}
+	snsUsers(t, s, app1, ids...)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, full := 0, 0
+	for _, from := range ids[1:] {
+		wg.Add(1)
+		go func(from string) {
+			defer wg.Done()
+			err := s.PutFriendRequest(ctx, app1, store.FriendRequest{From: from, To: "target", AddType: "Add_Type_Both", At: t0}, max)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, errs.ErrLimit):
+				full++
+			default:
+				t.Errorf("PutFriendRequest: %v", err)
+			}
+		}(from)
+	}
+	wg.Wait()
+	in, err := s.FriendRequests(ctx, app1, "target", true)
+	if err != nil || ok != max || full != n-max || len(in) != max {
+		t.Fatalf("ok %d full %d pending %d (%v), want %d %d %d", ok, full, len(in), err, max, n-max, max)
 	}
 }
