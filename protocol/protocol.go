@@ -50,6 +50,20 @@ type Frame struct {
 	CustomStatus string        `json:"custom_status,omitempty"`
 	Statuses     []UserStatus  `json:"statuses,omitempty"`
 	Failed       []UserFailure `json:"failed,omitempty"`
+	// friend requests (docs/protocol.md "Friends"): the friend_requests reply and
+	// the friend_request push
+	FriendRequests []FriendRequest `json:"friend_requests,omitempty"`
+	Request        *FriendRequest  `json:"request,omitempty"`
+}
+
+// FriendRequest is a pending friend request of From to To (Time: Unix seconds).
+type FriendRequest struct {
+	From       string `json:"from"`
+	To         string `json:"to"`
+	AddType    string `json:"add_type"`
+	AddSource  string `json:"add_source,omitempty"`
+	AddWording string `json:"add_wording,omitempty"`
+	Time       int64  `json:"time"`
 }
 
 // Entry is one item of a user's sync log on the wire.
@@ -82,7 +96,16 @@ const (
 	OpEntry  = "entry"  // server push: a new entry of the user's log
 	OpKicked = "kicked" // server push: the session ends
 	OpError  = "error"  // server push: a frame could not be understood
+
+	// Friends (docs/protocol.md "Friends").
+	OpFriendRequests = "friend_requests" // list the pending requests sent to the user
+	OpFriendAccept   = "friend_accept"   // accept the request of peer
+	OpFriendRefuse   = "friend_refuse"   // refuse the request of peer
+	OpFriendRequest  = "friend_request"  // server push: a request arrived (request)
+	OpFriendAdded    = "friend_added"    // server push: a friendship with peer was made
+	OpFriendDeleted  = "friend_deleted"  // server push: the friendship with peer ended
+	OpFriendRefused  = "friend_refused"  // server push: peer refused the user's request
 )
 
 // ClientOps lists the ops a device sends, the login first.
-var ClientOps = []string{OpLogin, OpSend, OpSync, OpRead, OpRecall, OpPing, OpSetStatus, OpSubscribe, OpUnsubscribe}
+var ClientOps = []string{OpLogin, OpSend, OpSync, OpRead, OpRecall, OpPing, OpSetStatus, OpSubscribe, OpUnsubscribe, OpFriendRequests, OpFriendAccept, OpFriendRefuse}

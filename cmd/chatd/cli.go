@@ -227,6 +227,7 @@ func init() {
 			{"app extend-trial", "--sdkappid N", "", (*cli).appExtendTrial},
 			{"app profile-field add", "--sdkappid N --name X [--type string|integer] [--max-bytes N]", "declares Tag_Profile_Custom_X", (*cli).appProfileFieldAdd},
 			{"app profile-field list", "--sdkappid N", "", (*cli).appProfileFieldList},
+			{"app settings", "show|set --sdkappid N [--set KEY=VALUE ...]", "per-app settings; known: friend_only_c2c=on|off", (*cli).appSettings},
 			{"usersig", "--sdkappid N --key K --user U [--expire SECONDS]", "computed here; needs no server", (*cli).userSig},
 		}},
 		{heading: "Money (amounts in USD, e.g. 100 or 99.50):",

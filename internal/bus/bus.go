@@ -15,7 +15,16 @@ import (
 const (
 	KindEntry = "entry" // a new entry of the user's sync log; Seq 0: an online-only message, not in the log
 	KindKick  = "kick"  // the user's sessions must end
+	// KindNotice is an event for the user's devices that is not in the sync log
+	// (e.g. a friend request arrived): the gateway writes Notice as a frame.
+	KindNotice = "notice"
 )
+
+// Notice is a KindNotice event: the frame's op and its JSON fields.
+type Notice struct {
+	Op     string
+	Fields any // marshalled into the frame beside op (a struct or map)
+}
 
 // Delivery is one notification addressed to all devices of one user.
 type Delivery struct {
@@ -25,6 +34,7 @@ type Delivery struct {
 	Entry   *store.Entry   // KindEntry
 	Reason  string         // KindKick
 	Profile *ProfileChange // KindProfile
+	Notice  *Notice        // KindNotice
 	// Origin, when set, names the device whose request wrote Entry (the sender's
 	// copy of its own send): that device gets the entry inside the request's reply
 	// instead of as a push; the user's other devices get the push as usual.

@@ -195,6 +195,8 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 			deliverEntry(d, sessions)
 		case bus.KindProfile:
 			deliverProfile(d, sessions)
+		case bus.KindNotice:
+			deliverNotice(d, sessions)
 		case bus.KindKick:
 			frame, _ := json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
 			for _, s := range sessions {
@@ -620,6 +622,10 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	case OpLogin:
 		err = errs.New(errs.InvalidParameters, "already logged in")
 	default:
+		if sr, ok := s.handleSNS(ctx, f); ok { // friend requests (sns.go)
+			s.reply(sr)
+			return
+		}
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
 	}
 	if err != nil {

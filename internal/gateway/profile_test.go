@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -64,5 +65,29 @@ func TestProfileChangeReachesDevices(t *testing.T) {
 		if f := roundTrip(t, c, `{"op":"ping","id":"p"}`); f.Op != protocol.OpPong {
 			t.Fatalf("next frame is %+v, want the pong (no push)", f)
 		}
+	}
+}
+
+// TestProfileChangeReachesFriends: a friend of the user hears of a profile change
+// (profileAudience lists the user's friends); a user who is not a friend does not.
+func TestProfileChangeReachesFriends(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	ctx := context.Background()
+	if err := e.svc.ImportAccounts(ctx, e.app, []store.User{{UserID: "carol"}}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.svc.ImportFriends(ctx, e.app, "alice", []im.FriendItem{{To: "bob", AddSource: "AddSource_Type_Test"}}); err != nil || res[0].Err != nil {
+		t.Fatalf("import friend: %+v, %v", res, err)
+	}
+	bob, carol := e.login("bob", "Web"), e.login("carol", "Web")
+	if err := e.svc.SetProfile(ctx, e.app, "alice", []im.ProfileItem{{Tag: im.TagNick, Value: json.RawMessage(`"Al"`)}}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"op":"profile","code":0,"profile":{"user":"alice","items":[{"tag":"Tag_Profile_IM_Nick","value":"Al"}]}}`
+	if got := next(t, bob); got != want {
+		t.Fatalf("friend's push = %s, want %s", got, want)
+	}
+	if f := roundTrip(t, carol, `{"op":"ping","id":"p"}`); f.Op != protocol.OpPong {
+		t.Fatalf("a non-friend's next frame is %+v, want the pong (no push)", f)
 	}
 }

@@ -250,10 +250,13 @@ func (s *Service) checkSend(ctx context.Context, app store.App, req *SendRequest
 	if !users[req.To] {
 		return errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", req.To)
 	}
-	if !req.Import {
-		return s.checkMuted(ctx, app, req.From)
+	if req.Import {
+		return nil
 	}
-	return nil
+	if err := s.checkMuted(ctx, app, req.From); err != nil {
+		return err
+	}
+	return s.relationRule(ctx, app, req.From, req.To) // blocklist, friend-only (sns_send.go)
 }
 
 // checkImportTime bounds an imported message's time (Unix seconds): after 1970
@@ -435,6 +438,10 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		}
 		if !users[u] {
 			failed[u] = errs.New(errs.MsgPeerNotFound, "receiver %q is not an imported account", u)
+			continue
+		}
+		if err := s.relationRule(ctx, app, req.From, u); err != nil {
+			failed[u] = err
 			continue
 		}
 		if req.OnlineOnly {

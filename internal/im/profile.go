@@ -368,9 +368,22 @@ func (s *Service) publishProfile(ctx context.Context, app store.App, user string
 	s.bus.Publish(ds)
 }
 
-// profileAudience lists the users, besides user itself, whose online devices
-// hear of user's profile changes. For now none: the relationship chain adds
-// user's friends here.
+// profileAudience lists the users whose online devices hear of user's profile
+// changes: user and user's friends (at most the edition's friends per user,
+// read in pages).
 func (s *Service) profileAudience(ctx context.Context, app store.App, user string) ([]string, error) {
-	return []string{user}, nil
+	out := []string{user}
+	const page = 1000
+	for offset := 0; ; offset += page {
+		friends, total, err := s.store.ListFriends(ctx, app.SDKAppID, user, offset, page)
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		for _, f := range friends {
+			out = append(out, f.Peer)
+		}
+		if len(friends) < page || offset+page >= total {
+			return out, nil
+		}
+	}
 }

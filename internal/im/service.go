@@ -23,9 +23,11 @@ type Service struct {
 	writer *Writer
 	bus    bus.Bus // deliveries and presence
 
-	users  userCache
-	mutes  muteCache  // ends of one-to-one mutes (mute.go)
-	pushes pushRunner // im_push tasks of this process
+	users     userCache
+	mutes     muteCache     // ends of one-to-one mutes (mute.go)
+	pushes    pushRunner    // im_push tasks of this process
+	settings  settingsCache // per-app settings (settings.go)
+	blockList blockCache    // blocklists for the send path (sns_cache.go)
 }
 
 // New returns the messaging service over st. Writes of the message log go

@@ -26,6 +26,8 @@
 //	POST   /operator/v1/apps/{sdkappid}/addons/{addon}/refund {reason,request_id} -> refund
 //	POST   /operator/v1/apps/{sdkappid}/extend-trial (no body, or {}) -> app
 //	POST   /operator/v1/renewals                  {sdkappids,months,voucher,request_id} -> 201 {"orders":[order...]}
+//	GET    /operator/v1/apps/{sdkappid}/settings  -> {"sdkappid":N,"settings":{key:value}}
+//	PUT    /operator/v1/apps/{sdkappid}/settings  {settings:{key:value}} -> the same (settings.go)
 //	GET    /operator/v1/catalog                   -> {"editions":[...],"addons":[...]}
 //	PUT    /operator/v1/addons/{addon}/promotion  {free_until} -> catalog ("" ends the promotion)
 //	POST   /operator/v1/vouchers                  {account,amount,expires,scope} -> 201 voucher
@@ -114,6 +116,8 @@ type Config struct {
 	IM *im.Service
 	// Pushes serves the progress of im_push tasks (push.go); without it that route answers 503.
 	Pushes PushTasks
+	// Settings serves per-app settings (settings.go); without it those routes answer 503.
+	Settings AppSettingsService
 }
 
 // Account is the JSON form of a customer account.
@@ -214,6 +218,7 @@ func New(cfg Config) http.Handler {
 	h.registerCommerce()
 	h.registerProfileFields()
 	h.registerPush()
+	h.registerSettings()
 	return h
 }
 

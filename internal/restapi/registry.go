@@ -58,6 +58,8 @@ func registry() map[string]*command {
 	// Global mute (§3.8).
 	add("openconfigsvr/setnospeaking", configFamily, setNoSpeaking)
 	add("openconfigsvr/getnospeaking", configFamily, getNoSpeaking)
+	// Relationship chain (§3.5; sns.go).
+	addSNS(add)
 	return m
 }
 

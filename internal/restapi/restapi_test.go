@@ -1043,7 +1043,7 @@ func TestEnvelopeErrors(t *testing.T) {
 	q := e.query(e.a)
 
 	e.call("openim/nope", M{}).wantErr(60009, "v4/openim/nope")
-	e.call("sns/friend_add", M{}).wantErr(60009, "command not supported by this server")
+	e.call("follow/follow_add", M{}).wantErr(60009, "command not supported by this server")
 	e.call("im_msg_audit_mgr/anything", M{}).wantErr(60009, "command not supported by this server")
 	e.call("Openim/sendmsg", M{}).wantErr(60009) // paths are case-sensitive
 	for _, p := range []string{"/v4/openim", "/v4/openim/sendmsg/extra", "/v4//sendmsg", "/v3/openim/sendmsg"} {

@@ -23,6 +23,8 @@ type Store interface {
 	Profiles
 	UserStatuses
 	Push
+	SNS
+	AppSettings
 	Close() error
 }
 
@@ -121,7 +123,8 @@ type Users interface {
 	// ImportUsers creates the users that do not exist and updates Nick/FaceURL of
 	// those that do (when the new value is non-empty). One transaction.
 	ImportUsers(ctx context.Context, app int64, users []User) error
-	// DeleteUsers removes users, their profiles and their mutes. Missing users are ignored.
+	// DeleteUsers removes users, their profiles, their mutes and their relationship chain
+	// (friends both ways, blocklist entries both ways, friend lists, requests). Missing users are ignored.
 	DeleteUsers(ctx context.Context, app int64, ids []string) error
 	// GetUsers returns the users that exist, keyed by UserID.
 	GetUsers(ctx context.Context, app int64, ids []string) (map[string]User, error)

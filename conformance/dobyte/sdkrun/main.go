@@ -951,6 +951,8 @@ func (s *suite) run() {
 		return fmt.Errorf("never-imported %s neither refused nor in UserProfileItem", s.ghost)
 	})
 
+	s.sns() // relationship chain (sns.go)
+
 	// --- deleting accounts ----------------------------------------------------------------------
 	c.check("account_delete", func() error {
 		res, err := acc.DeleteAccounts(s.dave)

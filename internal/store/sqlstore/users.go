@@ -80,11 +80,21 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 			if err := deletePushUserData(ctx, s.d, tx, app, part); err != nil {
 				return err
 			}
+			for _, t := range userTables { // the users' rows of other tables (e.g. sns.go)
+				if _, err := tx.ExecContext(ctx, s.q(`
+					DELETE FROM `+t.table+` WHERE app = ? AND `+t.col+` IN (`+placeholders(len(part))+`)`), args...); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
 	return wrap("delete users", err)
 }
+
+// userTables are the tables holding rows of a user, and the column naming the
+// user, emptied for the users DeleteUsers deletes (appended by their files).
+var userTables []struct{ table, col string }
 
 // GetUsers implements store.Users. Profile is never nil.
 func (s *Store) GetUsers(ctx context.Context, app int64, ids []string) (map[string]store.User, error) {

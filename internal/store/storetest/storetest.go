@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProfileFieldsConcurrent", testProfileFieldsConcurrent},
 		{"Mutes", testMutes},
 	}
+	tests = append(tests, snsTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))

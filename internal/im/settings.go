@@ -1,0 +1,135 @@
+package im
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// App settings: per-app switches an operator sets (chatd app settings set). Each
+// known key has its allowed values and default; the store keeps strings.
+const (
+	// SettingFriendOnlyC2C: "on" lets users send one-to-one messages only to
+	// friends (refusals 20009, 20010, 20011); "off" (default) lets anyone.
+	SettingFriendOnlyC2C = "friend_only_c2c"
+)
+
+// settingDefs maps each known setting to its allowed values; the first is the default.
+var settingDefs = map[string][]string{
+	SettingFriendOnlyC2C: {"off", "on"},
+}
+
+// SettingKeys lists the known settings, sorted.
+func SettingKeys() []string {
+	ks := make([]string, 0, len(settingDefs))
+	for k := range settingDefs {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// SetAppSettings validates and stores settings of app; an unknown key or a value
+// outside its set is refused (70402) and nothing changes.
+func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[string]string) error {
+	if len(kv) == 0 {
+		return errs.New(errs.InvalidParameters, "no setting given; known settings: %s", strings.Join(SettingKeys(), ", "))
+	}
+	for k, v := range kv {
+		allowed, ok := settingDefs[k]
+		if !ok {
+			return errs.New(errs.InvalidParameters, "unknown setting %.64q; known settings: %s", k, strings.Join(SettingKeys(), ", "))
+		}
+		if !slices.Contains(allowed, v) {
+			return errs.New(errs.InvalidParameters, "setting %s must be one of %s", k, strings.Join(allowed, ", "))
+		}
+	}
+	err := s.store.SetAppSettings(ctx, app.SDKAppID, kv)
+	s.settings.forget(app.SDKAppID)
+	return storageErrOrNil(err)
+}
+
+// AppSettings returns every known setting of app, defaults included. The send
+// path reads them through a cache of settingsTTL: a change made on this node
+// applies at once, one made on another node within settingsTTL.
+func (s *Service) AppSettings(ctx context.Context, app store.App) (map[string]string, error) {
+	kv, ok, gen := s.settings.get(app.SDKAppID)
+	if ok {
+		return kv, nil
+	}
+	kv, err := s.loadSettings(ctx, app)
+	if err == nil {
+		s.settings.put(app.SDKAppID, kv, gen)
+	}
+	return kv, err
+}
+
+func (s *Service) loadSettings(ctx context.Context, app store.App) (map[string]string, error) {
+	stored, err := s.store.GetAppSettings(ctx, app.SDKAppID)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	out := make(map[string]string, len(settingDefs))
+	for k, allowed := range settingDefs {
+		out[k] = allowed[0]
+		if v, ok := stored[k]; ok && slices.Contains(allowed, v) {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// settingsTTL is how long a node keeps an app's settings without reading them again.
+const settingsTTL = time.Second
+
+// settingsCache keeps apps' settings for settingsTTL of real time (a cache's age,
+// not a rule's time). The maps it returns are shared: callers only read them.
+type settingsCache struct {
+	mu  sync.RWMutex
+	m   map[int64]cachedSettings
+	gen uint64 // moved by every forget: a load that began before it is not kept
+}
+
+type cachedSettings struct {
+	kv map[string]string
+	at time.Time
+}
+
+// get returns the cached settings, and the generation to hand to put after a load.
+func (c *settingsCache) get(app int64) (map[string]string, bool, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.m[app]
+	if !ok || time.Since(e.at) > settingsTTL {
+		return nil, false, c.gen
+	}
+	return e.kv, true, c.gen
+}
+
+// put keeps kv unless a forget came since the load began (gen from get).
+func (c *settingsCache) put(app int64, kv map[string]string, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.m == nil {
+		c.m = map[int64]cachedSettings{}
+	}
+	if len(c.m) > 100000 { // bounded: start again rather than grow without end
+		c.m = map[int64]cachedSettings{}
+	}
+	c.m[app] = cachedSettings{kv: kv, at: time.Now()}
+}
+
+func (c *settingsCache) forget(app int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, app)
+	c.gen++
+}

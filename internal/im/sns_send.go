@@ -1,0 +1,46 @@
+package im
+
+import (
+	"context"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// relationRule applies the relationship chain to a one-to-one message of from to
+// to: 20007 when from is in to's blocklist (a block is one-way: to's messages to
+// from still go); with the app setting friend_only_c2c "on", 20009 when neither
+// has the other as a friend, 20010 when from is not in to's friend list, 20011
+// when to is not in from's. The admin identity and messages to oneself pass.
+func (s *Service) relationRule(ctx context.Context, app store.App, from, to string) error {
+	if from == to || from == app.AdminUser {
+		return nil
+	}
+	blocked, err := s.blocks(ctx, app.SDKAppID, to, from)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return errs.New(errs.C2CBlocked, "%q is in the blocklist of %q", from, to)
+	}
+	settings, err := s.AppSettings(ctx, app)
+	if err != nil {
+		return err
+	}
+	if settings[SettingFriendOnlyC2C] != "on" {
+		return nil
+	}
+	rels, err := s.store.FriendRelations(ctx, app.SDKAppID, from, []string{to})
+	if err != nil {
+		return storageErr(err)
+	}
+	switch r := rels[to]; {
+	case !r.Mine && !r.Theirs:
+		return errs.New(errs.C2CNotFriends, "%q and %q are not friends; this app allows messages only between friends", from, to)
+	case !r.Theirs:
+		return errs.New(errs.C2CSenderNotFriend, "%q is not in the friend list of %q; this app allows messages only between friends", from, to)
+	case !r.Mine:
+		return errs.New(errs.C2CPeerNotFriend, "%q is not in the friend list of %q; this app allows messages only between friends", to, from)
+	}
+	return nil
+}
