@@ -138,4 +138,3 @@ func BenchmarkSNSFriendGet(b *testing.B) {
 		}
 	})
 }
-
