@@ -237,6 +237,9 @@ func queueSave(b *pgx.Batch, a *applier) {
 			return nil
 		})
 	}
+	if args := convLastArgs(a); args != nil { // conversations.go
+		b.Queue(pgSaveConvLast, args...)
+	}
 	for _, c := range a.recalled {
 		b.Queue(pgRecall, c.App, c.Owner, c.Seq)
 	}

@@ -310,7 +310,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 			return err
 		}
 	}
-	ddl := stripComments(strings.ReplaceAll(schema, "{{BLOB}}", d.Blob))
+	ddl := stripComments(strings.ReplaceAll(schema+convSchema, "{{BLOB}}", d.Blob)) // convSchema: conversations.go
 	for _, stmt := range strings.Split(ddl, ";") {
 		if strings.TrimSpace(stmt) == "" {
 			continue

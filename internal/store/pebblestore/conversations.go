@@ -1,0 +1,162 @@
+package pebblestore
+
+import (
+	"context"
+	"encoding/binary"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/chatd/chatd/internal/store"
+)
+
+// The conversation list (docs/storage.md, "Conversations"):
+//
+//	app │ v │ owner │ type │ peer → msg_time │ seq │ from │ msg_key
+//
+// Every copy of a message sets its owner's key in the message's batch, without
+// reading it first: the last message written is the conversation's last
+// message. type is one byte (1 one-to-one, 2 group: peer is then the GroupId),
+// so a user's one-to-one and group conversations share one prefix scan.
+
+// convKey appends (owner, type, peer) to k, a famConv key start.
+func convKey(k keyBuf, owner string, typ int, peer string) keyBuf {
+	k = k.str(owner)
+	k = append(k, byte(typ))
+	return k.str(peer)
+}
+
+func appendConvVal(dst []byte, m *message, seq int64) []byte {
+	v := enc(keyBuf(dst).i64(m.msgTime).u64(uint64(seq)))
+	return v.str(m.from).str(m.msgKey)
+}
+
+// Conversations implements store.ConvIndex: one prefix scan of the owner's
+// famConv keys.
+func (s *Store) Conversations(ctx context.Context, app int64, owner string) ([]store.ConvLast, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.closeMu.RUnlock()
+	p := appKey(app, famConv).str(owner)
+	it, err := s.iter(s.db, p, prefixEnd(p))
+	if err != nil {
+		return nil, wrap("conversations", err)
+	}
+	defer it.Close()
+	var out []store.ConvLast
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()[len(p):]
+		if len(k) < 1 {
+			return nil, wrap("conversations", errCorrupt)
+		}
+		d := dec{b: k[1:]}
+		c := store.ConvLast{ConvID: store.ConvID{Type: int(k[0]), Peer: d.str()}}
+		v := dec{b: it.Value()}
+		c.MsgTime, c.Seq = v.i64(), int64(v.u64())
+		c.From, c.MsgKey = v.str(), v.str()
+		if d.err != nil || v.err != nil {
+			return nil, wrap("conversations", errCorrupt)
+		}
+		out = append(out, c)
+	}
+	return out, wrap("conversations", it.Error())
+}
+
+// DeleteConversation implements store.ConvIndex (the engine's part: the last
+// message and, with clearHistory, the owner's copies). It runs under the
+// writer's lock, in one synced batch. Clearing a one-to-one history deletes
+// the owner's history and sync keys of the conversation and takes the owner's
+// copy off each record (a record left with no copy is deleted, so its ClientID
+// is free again, as in the SQL stores); a record whose MsgKey was found
+// through the removed copy's sync key gets a MsgKey key of its own; the owner's
+// Seq floor is written so that Seqs never go back.
+func (s *Store) DeleteConversation(ctx context.Context, app int64, owner string, c store.ConvID, clearHistory bool, at time.Time) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.closeMu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Delete(convKey(appKey(app, famConv), owner, c.Type, c.Peer), nil); err != nil {
+		return wrap("delete conversation", err)
+	}
+	if clearHistory && c.Type == store.ConvC2C {
+		if err := s.clearHistory(b, app, owner, c.Peer); err != nil {
+			return wrap("delete conversation", err)
+		}
+	}
+	return wrap("delete conversation", b.Commit(pebble.Sync))
+}
+
+func (s *Store) clearHistory(b *pebble.Batch, app int64, owner, peer string) error {
+	p := appKey(app, famHist).str(owner).str(peer)
+	it, err := s.iter(s.db, p, prefixEnd(p))
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	cleared := false
+	for ok := it.First(); ok; ok = it.Next() {
+		cleared = true
+		d := dec{b: it.Key()[len(p):]}
+		d.i64()
+		seq := int64(d.u64())
+		rf, _, _, err := decodeHistVal(it.Value())
+		if d.err != nil || err != nil {
+			return errCorrupt
+		}
+		if err := b.Delete(appKey(app, famSync).str(owner).u64(uint64(seq)), nil); err != nil {
+			return err
+		}
+		m, found, err := s.loadMessage(s.db, app, rf)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue // purged: only its index keys were left
+		}
+		foundBySync := (m.flags&msgHasSender != 0 && m.msgSeq == m.senderSeq) ||
+			(m.flags&msgHasReceiver != 0 && m.msgSeq == m.receiverSeq)
+		if owner == m.from {
+			m.flags &^= msgHasSender
+		}
+		if owner == m.to {
+			m.flags &^= msgHasReceiver
+		}
+		if m.flags&(msgHasSender|msgHasReceiver) == 0 {
+			if err := b.Delete(m.key(app), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.Set(m.key(app), m.encode(), nil); err != nil {
+			return err
+		}
+		stillBySync := (m.flags&msgHasSender != 0 && m.msgSeq == m.senderSeq) ||
+			(m.flags&msgHasReceiver != 0 && m.msgSeq == m.receiverSeq)
+		if foundBySync && !stillBySync {
+			if err := b.Set(convKeyPrefix(app, m.from, m.to, m.msgKey).u64(m.id), syncVal(m.ref, m.expires), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if !cleared {
+		return nil
+	}
+	seq, ok := s.seqs[app][owner]
+	if !ok {
+		if seq, err = s.lastSeq(app, owner); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(appKey(app, famSeq).str(owner), binary.BigEndian.AppendUint64(nil, uint64(seq)), nil); err != nil {
+		return err
+	}
+	return b.DeleteRange(p, prefixEnd(p), nil)
+}
