@@ -51,6 +51,9 @@ func registry() map[string]*command {
 	// Profiles (§3.4).
 	add("profile/portrait_set", profileFamily, portraitSet)
 	add("profile/portrait_get", profileFamily, portraitGet)
+
+	// Recent contacts and conversation groups (§3.6, conversations.go).
+	registerConversations(add)
 	return m
 }
 

@@ -7,7 +7,7 @@ import (
 
 // Conversation types (the reference's SessionItem Type, rest-api.md 3.6).
 const (
-	ConvC2C   = 1 // one-to-one: Peer is the other UserID
+	ConvC2C       = 1 // one-to-one: Peer is the other UserID
 	ConvGroupChat = 2 // group: Peer is the GroupId (group conversations are written by the group engine)
 )
 
