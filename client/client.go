@@ -66,8 +66,9 @@ type Client struct {
 	mu      sync.Mutex
 	nextID  uint64
 	pending map[string]chan frame
-	err     error  // why the connection ended
-	kicked  string // reason, when the server kicked this device
+	err     error           // why the connection ended
+	kicked  string          // reason, when the server kicked this device
+	convCh  chan ConvChange // conv_changed pushes (conversations.go)
 
 	applyMu  sync.Mutex
 	applied  int64 // highest seq delivered on Entries
@@ -321,6 +322,8 @@ func (c *Client) readLoop() {
 			if f.Entry != nil {
 				c.live(*f.Entry)
 			}
+		case protocol.OpConvChanged:
+			c.convPush(f) // conversations.go
 		case "kicked":
 			c.mu.Lock()
 			c.kicked = f.Reason

@@ -38,6 +38,8 @@ type Frame struct {
 	Complete bool    `json:"complete,omitempty"`
 	Entry    *Entry  `json:"entry,omitempty"` // a pushed entry; in a send reply, the sender's copy
 	Reason   string  `json:"reason,omitempty"`
+
+	ConvFields // conversation ops (conversations.go)
 }
 
 // Entry is one item of a user's sync log on the wire.

@@ -186,6 +186,8 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 		switch d.Kind {
 		case bus.KindEntry:
 			deliverEntry(d, sessions)
+		case bus.KindConv:
+			deliverConv(d, sessions) // conversations.go
 		case bus.KindKick:
 			frame, _ := json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
 			for _, s := range sessions {
@@ -595,6 +597,9 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	case OpLogin:
 		err = errs.New(errs.InvalidParameters, "already logged in")
 	default:
+		if s.handleConv(ctx, f) { // conversations.go
+			return
+		}
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
 	}
 	if err != nil {

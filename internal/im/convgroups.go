@@ -71,6 +71,9 @@ func checkMarkOp(op MarkOp) (set, clear uint64, custom *string, err error) {
 	if op.OptType < 1 || op.OptType > 3 {
 		return 0, 0, nil, errs.New(errs.ConvBadParams, "OptType must be 1, 2 or 3, not %d", op.OptType)
 	}
+	if len(op.Set) > 64 || len(op.Clear) > 64 {
+		return 0, 0, nil, errs.New(errs.ConvBadParams, "SetMark and ClearMark list at most 64 bits each")
+	}
 	if op.OptType&1 != 0 {
 		if set, err = bitsOf(op.Set); err != nil {
 			return
