@@ -66,9 +66,10 @@ type Client struct {
 	mu      sync.Mutex
 	nextID  uint64
 	pending map[string]chan frame
-	err     error           // why the connection ended
-	kicked  string          // reason, when the server kicked this device
-	convCh  chan ConvChange // conv_changed pushes (conversations.go)
+	err     error  // why the connection ended
+	kicked  string // reason, when the server kicked this device
+
+	convCh chan ConvChange // conv_changed pushes (conversations.go), under mu
 
 	applyMu  sync.Mutex
 	applied  int64 // highest seq delivered on Entries

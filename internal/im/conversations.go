@@ -164,22 +164,26 @@ func (s *Service) conversationItems(ctx context.Context, app store.App, owner st
 	if err != nil {
 		return nil, storageErr(err)
 	}
-	idx := make(map[store.ConvID]int, len(lasts))
-	items := make([]ConvItem, 0, len(lasts))
-	for _, l := range lasts {
-		idx[l.ConvID] = len(items)
-		items = append(items, ConvItem{ConvID: l.ConvID, MsgTime: l.MsgTime, MsgKey: l.MsgKey, From: l.From, Seq: l.Seq})
+	// The states are few (pins, marks, groups); the conversations many.
+	byID := make(map[store.ConvID]*store.ConvState, len(states))
+	for i := range states {
+		byID[states[i].ConvID] = &states[i]
 	}
-	for _, st := range states {
-		i, ok := idx[st.ConvID]
-		if !ok {
-			if !withEmpty {
-				continue
-			}
-			i = len(items)
-			items = append(items, ConvItem{ConvID: st.ConvID})
+	items := make([]ConvItem, 0, len(lasts)+len(states))
+	for _, l := range lasts {
+		it := ConvItem{ConvID: l.ConvID, MsgTime: l.MsgTime, MsgKey: l.MsgKey, From: l.From, Seq: l.Seq}
+		if st := byID[l.ConvID]; st != nil {
+			it.Pinned, it.Marks, it.Custom, it.Groups = st.Pinned, st.Marks, st.CustomMark, st.Groups
+			delete(byID, l.ConvID)
 		}
-		items[i].Pinned, items[i].Marks, items[i].Custom, items[i].Groups = st.Pinned, st.Marks, st.CustomMark, st.Groups
+		items = append(items, it)
+	}
+	if withEmpty {
+		for _, st := range states {
+			if byID[st.ConvID] != nil {
+				items = append(items, ConvItem{ConvID: st.ConvID, Pinned: st.Pinned, Marks: st.Marks, Custom: st.CustomMark, Groups: st.Groups})
+			}
+		}
 	}
 	sort.Slice(items, func(i, j int) bool {
 		a, b := items[i], items[j]

@@ -54,7 +54,16 @@ func (s *Store) Conversations(ctx context.Context, app int64, owner string) ([]s
 		c := store.ConvLast{ConvID: store.ConvID{Type: int(k[0]), Peer: d.str()}}
 		v := dec{b: it.Value()}
 		c.MsgTime, c.Seq = v.i64(), int64(v.u64())
-		c.From, c.MsgKey = v.str(), v.str()
+		from := v.bytes()
+		switch { // the sender is the owner or the peer: no new string
+		case string(from) == owner:
+			c.From = owner
+		case string(from) == c.Peer:
+			c.From = c.Peer
+		default:
+			c.From = string(from)
+		}
+		c.MsgKey = v.str()
 		if d.err != nil || v.err != nil {
 			return nil, wrap("conversations", errCorrupt)
 		}
