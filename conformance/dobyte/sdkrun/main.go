@@ -991,4 +991,6 @@ func (s *suite) run() {
 		_, err := priv.SendMessage(msg)
 		return wantCode("SendMessage to a deleted account", err, 90012)
 	})
+
+	s.recentContacts() // recentcontact.go
 }
