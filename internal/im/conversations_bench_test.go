@@ -71,7 +71,7 @@ func BenchmarkConversationList(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if _, err := st.SetMarks(ctx, app.SDKAppID, "owner", conv, 1, 0, nil, 1000, c.Now()); err != nil {
+		if _, _, err := st.SetMarks(ctx, app.SDKAppID, "owner", []store.MarkChange{{Conv: conv, Set: 1}}, 1000, c.Now()); err != nil {
 			b.Fatal(err)
 		}
 	}

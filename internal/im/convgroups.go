@@ -106,25 +106,37 @@ func (s *Service) MarkConversations(ctx context.Context, app store.App, owner st
 	if err := s.convOwner(ctx, app, owner); err != nil {
 		return nil, nil, err
 	}
-	states := make([]store.ConvState, len(ops))
 	results := make([]error, len(ops))
+	var changes []store.MarkChange
+	var at []int // index in ops of each change
 	for i, op := range ops {
 		set, clear, custom, err := checkMarkOp(op)
 		if err != nil {
 			results[i] = err
 			continue
 		}
-		st, err := s.store.SetMarks(ctx, app.SDKAppID, owner, op.Conv, set, clear, custom, gate.MaxMarkedConvs, s.clock.Now())
-		switch {
-		case errors.Is(err, errs.ErrLimit):
-			results[i] = errs.New(errs.ConvLimit, "at most %d conversations of a user may have marks", gate.MaxMarkedConvs)
-		case err != nil:
-			return nil, nil, storageErr(err)
-		default:
-			states[i] = st
-			s.notifyConv(app, owner, &bus.ConvChange{Conv: &st})
-		}
+		changes = append(changes, store.MarkChange{Conv: op.Conv, Set: set, Clear: clear, Custom: custom})
+		at = append(at, i)
 	}
+	states := make([]store.ConvState, len(ops))
+	if len(changes) == 0 {
+		return states, results, nil
+	}
+	got, res, err := s.store.SetMarks(ctx, app.SDKAppID, owner, changes, gate.MaxMarkedConvs, s.clock.Now())
+	if err != nil {
+		return nil, nil, storageErr(err)
+	}
+	var ds []bus.Delivery
+	for k, i := range at {
+		if errors.Is(res[k], errs.ErrLimit) {
+			results[i] = errs.New(errs.ConvLimit, "at most %d conversations of a user may have marks", gate.MaxMarkedConvs)
+			continue
+		}
+		states[i] = got[k]
+		st := got[k]
+		ds = append(ds, bus.Delivery{App: app.SDKAppID, User: owner, Kind: bus.KindConv, Conv: &bus.ConvChange{Conv: &st}})
+	}
+	s.bus.Publish(ds)
 	return states, results, nil
 }
 

@@ -39,6 +39,14 @@ type ConvState struct {
 	UpdatedAt  time.Time
 }
 
+// MarkChange sets then clears mark bits of Conv, and sets its CustomMark when
+// Custom is not nil.
+type MarkChange struct {
+	Conv       ConvID
+	Set, Clear uint64
+	Custom     *string
+}
+
 // ConvGroup is a conversation group (folder) of an owner.
 type ConvGroup struct {
 	ID   int64 // 1, 2, ... per owner
@@ -65,11 +73,12 @@ type ConvStates interface {
 	ConvStates(ctx context.Context, app int64, owner string) ([]ConvState, []ConvGroup, error)
 	// SetPinned pins or unpins c.
 	SetPinned(ctx context.Context, app int64, owner string, c ConvID, pinned bool, at time.Time) error
-	// SetMarks sets then clears the mark bits of c, and sets its CustomMark
-	// when custom is not nil. A conversation that had neither marks nor a
-	// CustomMark and would get one fails with errs.ErrLimit when maxMarked
-	// conversations of Owner already have some (nothing changes).
-	SetMarks(ctx context.Context, app int64, owner string, c ConvID, set, clear uint64, custom *string, maxMarked int, at time.Time) (ConvState, error)
+	// SetMarks applies mark changes in order, in one transaction, and returns
+	// each conversation's state after its change and one result per change:
+	// nil, or errs.ErrLimit when a conversation that had neither marks nor a
+	// CustomMark would get one while maxMarked conversations of Owner already
+	// have some (that change is not made; the others are).
+	SetMarks(ctx context.Context, app int64, owner string, changes []MarkChange, maxMarked int, at time.Time) ([]ConvState, []error, error)
 	// CreateConvGroup creates a group named name holding convs. errs.ErrExists
 	// when the name is taken; errs.ErrLimit when Owner has maxGroups groups or
 	// convs has more than maxConvs conversations.

@@ -313,59 +313,78 @@ func (s *Store) SetPinned(ctx context.Context, app int64, owner string, c store.
 }
 
 // SetMarks implements store.ConvStates.
-func (s *Store) SetMarks(ctx context.Context, app int64, owner string, c store.ConvID, set, clear uint64, custom *string, maxMarked int, at time.Time) (store.ConvState, error) {
-	var out store.ConvState
+func (s *Store) SetMarks(ctx context.Context, app int64, owner string, changes []store.MarkChange, maxMarked int, at time.Time) ([]store.ConvState, []error, error) {
+	var out []store.ConvState
+	var results []error
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out, results = make([]store.ConvState, len(changes)), make([]error, len(changes))
 		if err := s.lockConvOwner(ctx, tx, app, owner); err != nil {
 			return err
 		}
-		var marks int64
-		var cm string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT marks, custom_mark FROM conv_state WHERE app = ? AND owner = ? AND type = ? AND peer = ?`),
-			app, owner, c.Type, c.Peer).Scan(&marks, &cm)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var marked int
+		if err := tx.QueryRowContext(ctx, s.q(`
+			SELECT COUNT(*) FROM conv_state WHERE app = ? AND owner = ? AND (marks <> 0 OR custom_mark <> '')`),
+			app, owner).Scan(&marked); err != nil {
 			return err
 		}
-		newMarks := (uint64(marks) | set) &^ clear
-		newCM := cm
-		if custom != nil {
-			newCM = *custom
-		}
-		wasMarked := marks != 0 || cm != ""
-		if !wasMarked && (newMarks != 0 || newCM != "") {
-			var n int
-			if err := tx.QueryRowContext(ctx, s.q(`
-				SELECT COUNT(*) FROM conv_state WHERE app = ? AND owner = ? AND (marks <> 0 OR custom_mark <> '')`),
-				app, owner).Scan(&n); err != nil {
+		touched := map[store.ConvID]int{}
+		for i, ch := range changes {
+			c := ch.Conv
+			var marks int64
+			var cm string
+			err := tx.QueryRowContext(ctx, s.q(`SELECT marks, custom_mark FROM conv_state WHERE app = ? AND owner = ? AND type = ? AND peer = ?`),
+				app, owner, c.Type, c.Peer).Scan(&marks, &cm)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			if n >= maxMarked {
-				return errs.ErrLimit
+			newMarks := (uint64(marks) | ch.Set) &^ ch.Clear
+			newCM := cm
+			if ch.Custom != nil {
+				newCM = *ch.Custom
 			}
+			was, now := marks != 0 || cm != "", newMarks != 0 || newCM != ""
+			if !was && now && marked >= maxMarked {
+				results[i] = errs.ErrLimit
+				continue
+			}
+			switch {
+			case !was && now:
+				marked++
+			case was && !now:
+				marked--
+			}
+			if err := s.touchState(ctx, tx, app, owner, c, at); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`
+				UPDATE conv_state SET marks = ?, custom_mark = ? WHERE app = ? AND owner = ? AND type = ? AND peer = ?`),
+				int64(newMarks), newCM, app, owner, c.Type, c.Peer); err != nil {
+				return err
+			}
+			touched[c] = i
 		}
-		if err := s.touchState(ctx, tx, app, owner, c, at); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`
-			UPDATE conv_state SET marks = ?, custom_mark = ? WHERE app = ? AND owner = ? AND type = ? AND peer = ?`),
-			int64(newMarks), newCM, app, owner, c.Type, c.Peer); err != nil {
-			return err
+		if len(touched) == 0 {
+			return nil
 		}
 		states, err := s.convStates(ctx, tx, app, owner)
 		if err != nil {
 			return err
 		}
 		for _, st := range states {
-			if st.ConvID == c {
-				out = st
+			if _, ok := touched[st.ConvID]; ok {
+				for i, ch := range changes {
+					if ch.Conv == st.ConvID && results[i] == nil {
+						out[i] = st
+					}
+				}
 			}
 		}
 		return nil
 	})
-	if err != nil && !isSentinel(err) {
-		err = wrap("mark", err)
+	if err != nil {
+		return nil, nil, wrap("mark", err)
 	}
-	return out, err
+	return out, results, nil
 }
 
 // CreateConvGroup implements store.ConvStates.

@@ -158,12 +158,21 @@ func testConvClear(t *testing.T, s store.Store) {
 	wantLast(t, convs(t, s, app1, "a3"), "b3", r[0].Entries[1])
 }
 
+// mark1 is SetMarks of one change.
+func mark1(s store.Store, owner string, c store.ConvID, set, clear uint64, custom *string, maxMarked int, at time.Time) (store.ConvState, error) {
+	st, res, err := s.SetMarks(ctx, app1, owner, []store.MarkChange{{Conv: c, Set: set, Clear: clear, Custom: custom}}, maxMarked, at)
+	if err != nil {
+		return store.ConvState{}, err
+	}
+	return st[0], res[0]
+}
+
 func testConvPinsMarks(t *testing.T, s store.Store) {
 	at := t0.Add(time.Hour)
 	if err := s.SetPinned(ctx, app1, "a4", c2c("b4"), true, at); err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.SetMarks(ctx, app1, "a4", c2c("b4"), 1<<0|1<<3|1<<40, 0, nil, 2, at)
+	st, err := mark1(s, "a4", c2c("b4"), 1<<0|1<<3|1<<40, 0, nil, 2, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,22 +180,45 @@ func testConvPinsMarks(t *testing.T, s store.Store) {
 		t.Fatalf("state = %+v", st)
 	}
 	cm := "abcd"
-	if st, err = s.SetMarks(ctx, app1, "a4", c2c("b4"), 1<<1, 1<<3, &cm, 2, at); err != nil || st.Marks != 1|1<<1|1<<40 || st.CustomMark != "abcd" {
+	if st, err = mark1(s, "a4", c2c("b4"), 1<<1, 1<<3, &cm, 2, at); err != nil || st.Marks != 1|1<<1|1<<40 || st.CustomMark != "abcd" {
 		t.Fatalf("state = %+v, %v", st, err)
 	}
-	if _, err := s.SetMarks(ctx, app1, "a4", c2c("c4"), 0, 0, &cm, 2, at); err != nil {
+	if _, err := mark1(s, "a4", c2c("c4"), 0, 0, &cm, 2, at); err != nil {
 		t.Fatal(err)
 	}
 	// A third marked conversation is over the limit of 2: nothing changes.
-	if _, err := s.SetMarks(ctx, app1, "a4", c2c("d4"), 1, 0, nil, 2, at); !isErr(err, errs.ErrLimit) {
+	if _, err := mark1(s, "a4", c2c("d4"), 1, 0, nil, 2, at); !isErr(err, errs.ErrLimit) {
 		t.Fatalf("third marked conversation: %v, want ErrLimit", err)
 	}
 	// Clearing a conversation's marks makes room.
 	empty := ""
-	if _, err := s.SetMarks(ctx, app1, "a4", c2c("c4"), 0, 0, &empty, 2, at); err != nil {
+	if _, err := mark1(s, "a4", c2c("c4"), 0, 0, &empty, 2, at); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetMarks(ctx, app1, "a4", c2c("d4"), 1, 0, nil, 2, at); err != nil {
+	if _, err := mark1(s, "a4", c2c("d4"), 1, 0, nil, 2, at); err != nil {
+		t.Fatal(err)
+	}
+	// In one call: a change over the limit fails alone; one that clears a
+	// conversation's marks makes room for the next.
+	st3, res, err := s.SetMarks(ctx, app1, "a4", []store.MarkChange{
+		{Conv: c2c("e4"), Set: 1},      // b4 and d4 are marked: over 2
+		{Conv: c2c("d4"), Clear: 1},    // d4 unmarked
+		{Conv: c2c("e4"), Set: 1 << 2}, // now fits
+		{Conv: c2c("f4"), Set: 1},      // over again
+	}, 2, at)
+	if err != nil || !isErr(res[0], errs.ErrLimit) || res[1] != nil || res[2] != nil || !isErr(res[3], errs.ErrLimit) {
+		t.Fatalf("batch: %v, %v", res, err)
+	}
+	if st3[2].Peer != "e4" || st3[2].Marks != 1<<2 {
+		t.Fatalf("batch states %+v", st3)
+	}
+	if _, err := mark1(s, "a4", c2c("d4"), 1, 0, nil, 2, at); !isErr(err, errs.ErrLimit) {
+		t.Fatalf("d4 again: %v", err)
+	}
+	if _, err := mark1(s, "a4", c2c("e4"), 0, 1<<2, nil, 2, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mark1(s, "a4", c2c("d4"), 1, 0, nil, 2, at); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetPinned(ctx, app1, "a4", c2c("b4"), false, at); err != nil {
@@ -200,7 +232,7 @@ func testConvPinsMarks(t *testing.T, s store.Store) {
 	for _, st := range states {
 		got[st.Peer] = st
 	}
-	if len(got) != 3 || got["b4"].Pinned || got["b4"].Marks != 1|1<<1|1<<40 || got["c4"].Marks != 0 || got["d4"].Marks != 1 {
+	if len(got) != 4 || got["e4"].Marks != 0 || got["b4"].Pinned || got["b4"].Marks != 1|1<<1|1<<40 || got["c4"].Marks != 0 || got["d4"].Marks != 1 {
 		t.Fatalf("states = %+v", states)
 	}
 }
