@@ -73,56 +73,96 @@ func (s *Store) Conversations(ctx context.Context, app int64, owner string) ([]s
 }
 
 // DeleteConversation implements store.ConvIndex (the engine's part: the last
-// message and, with clearHistory, the owner's copies). It runs under the
-// writer's lock, in one synced batch. Clearing a one-to-one history deletes
-// the owner's history and sync keys of the conversation and takes the owner's
-// copy off each record (a record left with no copy is deleted, so its ClientID
-// is free again, as in the SQL stores); a record whose MsgKey was found
-// through the removed copy's sync key gets a MsgKey key of its own; the owner's
-// Seq floor is written so that Seqs never go back.
+// message and, with clearHistory, the owner's copies), in synced batches
+// under the writer's lock. Clearing a one-to-one history deletes the owner's
+// history and sync keys of the conversation and takes the owner's copy off each
+// record (a record left with no copy is deleted, so its ClientID is free
+// again, as in the SQL stores); a record whose MsgKey was found through the
+// removed copy's sync key gets a MsgKey key of its own; the owner's Seq floor
+// is written so that Seqs never go back. A long history is cleared
+// clearChunk messages per batch, the lock released in between, so sends wait
+// for one chunk at most.
 func (s *Store) DeleteConversation(ctx context.Context, app int64, owner string, c store.ConvID, clearHistory bool, at time.Time) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.closeMu.RUnlock()
+	var from []byte // the next history key to clear
+	for first := true; first || from != nil; first = false {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		if from, err = s.deleteConvChunk(app, owner, c, clearHistory && c.Type == store.ConvC2C, first, from); err != nil {
+			return wrap("delete conversation", err)
+		}
+	}
+	return nil
+}
+
+// clearChunk bounds the messages one batch of a history clear handles.
+var clearChunk = 1024
+
+// deleteConvChunk runs one batch of DeleteConversation and returns where the
+// next starts (nil: done).
+func (s *Store) deleteConvChunk(app int64, owner string, c store.ConvID, clear, first bool, from []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.db.NewBatch()
 	defer b.Close()
-	if err := b.Delete(convKey(appKey(app, famConv), owner, c.Type, c.Peer), nil); err != nil {
-		return wrap("delete conversation", err)
-	}
-	if clearHistory && c.Type == store.ConvC2C {
-		if err := s.clearHistory(b, app, owner, c.Peer); err != nil {
-			return wrap("delete conversation", err)
+	if first {
+		if err := b.Delete(convKey(appKey(app, famConv), owner, c.Type, c.Peer), nil); err != nil {
+			return nil, err
 		}
 	}
-	return wrap("delete conversation", b.Commit(pebble.Sync))
+	var next []byte
+	if clear {
+		var err error
+		if next, err = s.clearHistory(b, app, owner, c.Peer, from); err != nil {
+			return nil, err
+		}
+	}
+	return next, b.Commit(pebble.Sync)
 }
 
-func (s *Store) clearHistory(b *pebble.Batch, app int64, owner, peer string) error {
+// clearHistory adds to b the clearing of at most clearChunk messages of
+// owner's history with peer from key from (nil: the start), and returns the
+// key after them (nil when none is left).
+func (s *Store) clearHistory(b *pebble.Batch, app int64, owner, peer string, from []byte) ([]byte, error) {
 	p := appKey(app, famHist).str(owner).str(peer)
-	it, err := s.iter(s.db, p, prefixEnd(p))
+	lower := from
+	if lower == nil {
+		lower = p
+	}
+	it, err := s.iter(s.db, lower, prefixEnd(p))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer it.Close()
-	cleared := false
+	n := 0
+	var next []byte
 	for ok := it.First(); ok; ok = it.Next() {
-		cleared = true
+		if n == clearChunk {
+			next = append([]byte(nil), it.Key()...)
+			break
+		}
+		n++
 		d := dec{b: it.Key()[len(p):]}
 		d.i64()
 		seq := int64(d.u64())
 		rf, _, _, err := decodeHistVal(it.Value())
 		if d.err != nil || err != nil {
-			return errCorrupt
+			return nil, errCorrupt
+		}
+		if err := b.Delete(it.Key(), nil); err != nil {
+			return nil, err
 		}
 		if err := b.Delete(appKey(app, famSync).str(owner).u64(uint64(seq)), nil); err != nil {
-			return err
+			return nil, err
 		}
 		m, found, err := s.loadMessage(s.db, app, rf)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !found {
 			continue // purged: only its index keys were left
@@ -137,35 +177,35 @@ func (s *Store) clearHistory(b *pebble.Batch, app int64, owner, peer string) err
 		}
 		if m.flags&(msgHasSender|msgHasReceiver) == 0 {
 			if err := b.Delete(m.key(app), nil); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if err := b.Set(m.key(app), m.encode(), nil); err != nil {
-			return err
+			return nil, err
 		}
 		stillBySync := (m.flags&msgHasSender != 0 && m.msgSeq == m.senderSeq) ||
 			(m.flags&msgHasReceiver != 0 && m.msgSeq == m.receiverSeq)
 		if foundBySync && !stillBySync {
 			if err := b.Set(convKeyPrefix(app, m.from, m.to, m.msgKey).u64(m.id), syncVal(m.ref, m.expires), nil); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if err := it.Error(); err != nil {
-		return err
+		return nil, err
 	}
-	if !cleared {
-		return nil
+	if n == 0 {
+		return nil, nil
 	}
 	seq, ok := s.seqs[app][owner]
 	if !ok {
 		if seq, err = s.lastSeq(app, owner); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := b.Set(appKey(app, famSeq).str(owner), binary.BigEndian.AppendUint64(nil, uint64(seq)), nil); err != nil {
-		return err
+		return nil, err
 	}
-	return b.DeleteRange(p, prefixEnd(p), nil)
+	return next, nil
 }
