@@ -113,49 +113,66 @@ func (s *Service) ListConversations(ctx context.Context, app store.App, req Conv
 	if err := s.convOwner(ctx, app, req.Owner); err != nil {
 		return ConvPage{}, err
 	}
-	items, err := s.conversationItems(ctx, app, req.Owner, req.AssistFlags&ConvFlagEmpty != 0)
+	rows, err := s.conversationRows(ctx, app, req.Owner, req.AssistFlags&ConvFlagEmpty != 0)
 	if err != nil {
 		return ConvPage{}, err
 	}
-	var pinned, normal []ConvItem
-	for _, it := range items {
-		if it.Pinned && req.AssistFlags&ConvFlagPinned != 0 {
-			pinned = append(pinned, it)
+	var pinned, normal []convRow
+	for _, r := range rows {
+		if r.st != nil && r.st.Pinned && req.AssistFlags&ConvFlagPinned != 0 {
+			pinned = append(pinned, r)
 		} else {
-			it.Pinned = false
-			normal = append(normal, it)
+			normal = append(normal, r)
 		}
 	}
 	page := ConvPage{Normal: req.Normal, Top: req.Top}
+	var out []convRow
 	room := ConvPageSize
 	topDone := true
 	switch {
 	case req.AssistFlags&ConvFlagPinnedPaged != 0:
-		var part []ConvItem
+		var part []convRow
 		part, page.Top, topDone = pageOf(pinned, req.Top, room)
-		page.Items = append(page.Items, part...)
+		out = append(out, part...)
 		room -= len(part)
 	case req.Normal == (ConvCursor{}): // the first page holds every pinned one
-		page.Items = append(page.Items, pinned...)
+		out = append(out, pinned...)
 	}
+	nPinned := len(out)
 	normalDone := true
 	if topDone {
-		var part []ConvItem
+		var part []convRow
 		part, page.Normal, normalDone = pageOf(normal, req.Normal, max(room, 0))
-		page.Items = append(page.Items, part...)
+		out = append(out, part...)
 	} else {
 		_, _, normalDone = pageOf(normal, req.Normal, 0)
 	}
 	page.Complete = topDone && normalDone
+	page.Items = make([]ConvItem, len(out))
+	for i, r := range out {
+		it := ConvItem{ConvID: r.last.ConvID, MsgTime: r.last.MsgTime, MsgKey: r.last.MsgKey, From: r.last.From, Seq: r.last.Seq}
+		if r.st != nil {
+			it.Marks, it.Custom, it.Groups = r.st.Marks, r.st.CustomMark, r.st.Groups
+		}
+		it.Pinned = i < nPinned
+		page.Items[i] = it
+	}
 	if err := s.fillUnread(ctx, app, req.Owner, page.Items); err != nil {
 		return ConvPage{}, err
 	}
 	return page, nil
 }
 
-// conversationItems merges the engine's last messages with the conversation
+// convRow is a conversation while a list is cut: its last message (MsgTime 0
+// for an empty conversation) and its state, if any.
+type convRow struct {
+	last *store.ConvLast
+	st   *store.ConvState
+}
+
+// conversationRows merges the engine's last messages with the conversation
 // states, newest first (then by type and peer).
-func (s *Service) conversationItems(ctx context.Context, app store.App, owner string, withEmpty bool) ([]ConvItem, error) {
+func (s *Service) conversationRows(ctx context.Context, app store.App, owner string, withEmpty bool) ([]convRow, error) {
 	lasts, err := s.store.Conversations(ctx, app.SDKAppID, owner)
 	if err != nil {
 		return nil, storageErr(err)
@@ -169,24 +186,24 @@ func (s *Service) conversationItems(ctx context.Context, app store.App, owner st
 	for i := range states {
 		byID[states[i].ConvID] = &states[i]
 	}
-	items := make([]ConvItem, 0, len(lasts)+len(states))
-	for _, l := range lasts {
-		it := ConvItem{ConvID: l.ConvID, MsgTime: l.MsgTime, MsgKey: l.MsgKey, From: l.From, Seq: l.Seq}
-		if st := byID[l.ConvID]; st != nil {
-			it.Pinned, it.Marks, it.Custom, it.Groups = st.Pinned, st.Marks, st.CustomMark, st.Groups
-			delete(byID, l.ConvID)
+	rows := make([]convRow, 0, len(lasts)+len(states))
+	for i := range lasts {
+		r := convRow{last: &lasts[i]}
+		if st := byID[lasts[i].ConvID]; st != nil {
+			r.st = st
+			delete(byID, lasts[i].ConvID)
 		}
-		items = append(items, it)
+		rows = append(rows, r)
 	}
 	if withEmpty {
-		for _, st := range states {
-			if byID[st.ConvID] != nil {
-				items = append(items, ConvItem{ConvID: st.ConvID, Pinned: st.Pinned, Marks: st.Marks, Custom: st.CustomMark, Groups: st.Groups})
+		for i := range states {
+			if byID[states[i].ConvID] != nil {
+				rows = append(rows, convRow{last: &store.ConvLast{ConvID: states[i].ConvID}, st: &states[i]})
 			}
 		}
 	}
-	sort.Slice(items, func(i, j int) bool {
-		a, b := items[i], items[j]
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i].last, rows[j].last
 		if a.MsgTime != b.MsgTime {
 			return a.MsgTime > b.MsgTime
 		}
@@ -195,24 +212,24 @@ func (s *Service) conversationItems(ctx context.Context, app store.App, owner st
 		}
 		return a.Peer < b.Peer
 	})
-	return items, nil
+	return rows, nil
 }
 
-// pageOf returns at most n items of sorted (newest first) from cursor c, the
-// cursor after them, and whether no item is left after them.
-func pageOf(sorted []ConvItem, c ConvCursor, n int) ([]ConvItem, ConvCursor, bool) {
+// pageOf returns at most n rows of sorted (newest first) from cursor c, the
+// cursor after them, and whether no row is left after them.
+func pageOf(sorted []convRow, c ConvCursor, n int) ([]convRow, ConvCursor, bool) {
 	start := 0
 	if c != (ConvCursor{}) {
-		start = sort.Search(len(sorted), func(i int) bool { return sorted[i].MsgTime <= c.Time })
-		for k := int64(0); k < c.Index && start < len(sorted) && sorted[start].MsgTime == c.Time; k++ {
+		start = sort.Search(len(sorted), func(i int) bool { return sorted[i].last.MsgTime <= c.Time })
+		for k := int64(0); k < c.Index && start < len(sorted) && sorted[start].last.MsgTime == c.Time; k++ {
 			start++
 		}
 	}
 	end := min(start+n, len(sorted))
 	next := c
 	if end > start {
-		t := sorted[end-1].MsgTime
-		first := sort.Search(len(sorted), func(i int) bool { return sorted[i].MsgTime <= t })
+		t := sorted[end-1].last.MsgTime
+		first := sort.Search(len(sorted), func(i int) bool { return sorted[i].last.MsgTime <= t })
 		next = ConvCursor{Time: t, Index: int64(end - first)}
 	}
 	return sorted[start:end], next, end == len(sorted)
