@@ -173,18 +173,21 @@ func (s *Store) DeleteConversation(ctx context.Context, app int64, owner string,
 		if err := s.lockConvOwner(ctx, tx, app, owner); err != nil {
 			return err
 		}
+		// The owner's entries before its conv_last row: the order in which a
+		// batch of Apply (a recall, then a send) takes them, so the two never
+		// wait for each other in a cycle.
+		if clearHistory && c.Type == store.ConvC2C {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM entries WHERE app = ? AND owner = ? AND peer = ? AND kind = 'msg'`),
+				app, owner, c.Peer); err != nil {
+				return err
+			}
+		}
 		for _, q := range []string{
 			`DELETE FROM conv_last WHERE app = ? AND owner = ? AND type = ? AND peer = ?`,
 			`DELETE FROM conv_state WHERE app = ? AND owner = ? AND type = ? AND peer = ?`,
 			`DELETE FROM conv_group_members WHERE app = ? AND owner = ? AND type = ? AND peer = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, s.q(q), app, owner, c.Type, c.Peer); err != nil {
-				return err
-			}
-		}
-		if clearHistory && c.Type == store.ConvC2C {
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM entries WHERE app = ? AND owner = ? AND peer = ? AND kind = 'msg'`),
-				app, owner, c.Peer); err != nil {
 				return err
 			}
 		}
