@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ func testConversations(t *testing.T, s store.Store) {
 	t.Run("PinsAndMarks", func(t *testing.T) { testConvPinsMarks(t, s) })
 	t.Run("Groups", func(t *testing.T) { testConvGroups(t, s) })
 	t.Run("OtherAppUntouched", func(t *testing.T) { testConvOtherApp(t, s) })
+	t.Run("LimitsConcurrent", func(t *testing.T) { testConvLimitsConcurrent(t, s) })
 }
 
 func c2c(peer string) store.ConvID { return store.ConvID{Type: store.ConvC2C, Peer: peer} }
@@ -335,5 +338,43 @@ func testConvOtherApp(t *testing.T, s store.Store) {
 	}
 	if st, _, _ := s.ConvStates(ctx, app1, "a6"); len(st) != 0 {
 		t.Fatalf("state leaks across apps: %+v", st)
+	}
+}
+
+// Concurrent creations and marks keep the per-user limits exactly (the
+// owner's lock row serialises them, also across nodes).
+func testConvLimitsConcurrent(t *testing.T, s store.Store) {
+	const n, limit = 12, 5
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created, marked := 0, 0
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, gerr := s.CreateConvGroup(ctx, app1, "a7", fmt.Sprintf("g%d", i), nil, limit, 10, t0)
+			_, merr := mark1(s, "a7", c2c(fmt.Sprintf("p%d", i)), 1, 0, nil, limit, t0)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range []struct {
+				err error
+				n   *int
+			}{{gerr, &created}, {merr, &marked}} {
+				switch {
+				case e.err == nil:
+					*e.n++
+				case !isErr(e.err, errs.ErrLimit):
+					t.Errorf("unexpected error %v", e.err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	states, groups, err := s.ConvStates(ctx, app1, "a7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created != limit || len(groups) != limit || marked != limit || len(states) != limit {
+		t.Fatalf("created %d (%d stored), marked %d (%d stored), want %d each", created, len(groups), marked, len(states), limit)
 	}
 }
