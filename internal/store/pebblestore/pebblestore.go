@@ -519,8 +519,14 @@ func (s *Store) conversations(app int64, owner string) ([]string, error) {
 func (s *Store) unreadWith(it *pebble.Iterator, app int64, owner, peer string, f liveFilter) (int, error) {
 	p := appKey(app, famHist).str(owner).str(peer)
 	lower := p
-	v, err := get(s.db, appKey(app, famRead).str(owner).str(peer))
-	if err != nil {
+	// The read position through the same iterator (a Get makes one of its own).
+	rk := appKey(app, famRead).str(owner).str(peer)
+	it.SetBounds(rk, prefixEnd(rk))
+	var v []byte
+	if it.First() && len(it.Key()) == len(rk) {
+		v = it.Value()
+	}
+	if err := it.Error(); err != nil {
 		return 0, err
 	}
 	if len(v) == 8 {
