@@ -138,6 +138,14 @@ func TestConvWebSocketTwoDevices(t *testing.T) {
 				t.Fatal("carol still listed")
 			}
 		}
+		// A change through REST reaches the devices too.
+		if code := e.rest(t, "recentcontact/delete", `{"From_Account":"alice","Type":1,"To_Account":"dave"}`, nil); code != 0 {
+			t.Fatalf("REST delete: %d", code)
+		}
+		if ch := nextChange(t, a2); ch.Conv == nil || ch.Conv.Peer != "dave" || !ch.Conv.Deleted {
+			t.Fatalf("REST delete push %+v", ch)
+		}
+		convs, _, _, _ = a2.Conversations(ctx, nil, 1)
 		// Each change was pushed once.
 		select {
 		case ch := <-a2changes:
