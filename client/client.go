@@ -69,6 +69,8 @@ type Client struct {
 	err     error  // why the connection ended
 	kicked  string // reason, when the server kicked this device
 
+	convCh chan ConvChange // conv_changed pushes (conversations.go), under mu
+
 	applyMu  sync.Mutex
 	applied  int64 // highest seq delivered on Entries
 	syncing  bool
@@ -327,6 +329,8 @@ func (c *Client) readLoop() {
 			}
 		case "status":
 			c.statusNotice(f)
+		case protocol.OpConvChanged:
+			c.convPush(f) // conversations.go
 		case "kicked":
 			c.mu.Lock()
 			c.kicked = f.Reason

@@ -35,6 +35,7 @@ type Delivery struct {
 	Reason  string         // KindKick
 	Profile *ProfileChange // KindProfile
 	Notice  *Notice        // KindNotice
+	Conv    *ConvChange    // KindConv (conversations.go)
 	// Origin, when set, names the device whose request wrote Entry (the sender's
 	// copy of its own send): that device gets the entry inside the request's reply
 	// instead of as a push; the user's other devices get the push as usual.

@@ -21,17 +21,17 @@ func (g *Gate) PushToAll(app store.App) error {
 	if ed.Has(catalog.PushToAll) {
 		return nil
 	}
-	return errs.New(errs.PushNotEnabled, "push to all users is not in the %s edition; it is in the %s edition", ed.Name, editionsWith(catalog.PushToAll))
+	return errs.New(errs.PushNotEnabled, "push to all users is not in the %s edition; it is in the %s edition", ed.Name, editionsWith(catalog.PushToAll, " or "))
 }
 
-// editionsWith names the editions that have feature f ("Free Trial", or "Free
-// Trial or Premium").
-func editionsWith(f catalog.Feature) string {
+// editionsWith names the editions that have feature f, joined by sep ("Free
+// Trial", or "Free Trial and Premium").
+func editionsWith(f catalog.Feature, sep string) string {
 	var names []string
 	for _, e := range catalog.Editions() {
 		if e.Has(f) {
 			names = append(names, e.Name)
 		}
 	}
-	return strings.Join(names, " or ")
+	return strings.Join(names, sep)
 }

@@ -2,7 +2,6 @@ package gate
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/errs"
@@ -49,11 +48,5 @@ func feature(app store.App, f catalog.Feature, name string) error {
 	if ed.Has(f) {
 		return nil
 	}
-	var with []string
-	for _, e := range catalog.Editions() {
-		if e.Has(f) {
-			with = append(with, e.Name)
-		}
-	}
-	return errs.New(errs.FeatureNotInEdition, "%s is not part of the %s edition; it is in %s", name, ed.Name, strings.Join(with, " and "))
+	return errs.New(errs.FeatureNotInEdition, "%s is not part of the %s edition; it is in %s", name, ed.Name, editionsWith(f, " and "))
 }

@@ -197,6 +197,8 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 			deliverProfile(d, sessions)
 		case bus.KindNotice:
 			deliverNotice(d, sessions)
+		case bus.KindConv:
+			deliverConv(d, sessions) // conversations.go
 		case bus.KindKick:
 			frame, _ := json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
 			for _, s := range sessions {
@@ -624,6 +626,9 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	default:
 		if sr, ok := s.handleSNS(ctx, f); ok { // friend requests (sns.go)
 			s.reply(sr)
+			return
+		}
+		if s.handleConv(ctx, f) { // conversations.go
 			return
 		}
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)

@@ -60,6 +60,8 @@ func registry() map[string]*command {
 	add("openconfigsvr/getnospeaking", configFamily, getNoSpeaking)
 	// Relationship chain (§3.5; sns.go).
 	addSNS(add)
+	// Recent contacts and conversation groups (§3.6, conversations.go).
+	registerConversations(add)
 	return m
 }
 

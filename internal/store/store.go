@@ -18,6 +18,8 @@ type Store interface {
 	Tenants
 	Users
 	Messages
+	ConvIndex  // conversations.go
+	ConvStates // conversations.go
 	MAU
 	Commerce
 	Profiles

@@ -998,4 +998,5 @@ func (s *suite) run() {
 	s.profileFields()
 	s.globalMute()
 	s.push()
+	s.recentContacts() // recentcontact.go
 }

@@ -296,6 +296,11 @@ func (a *applier) writeMessage(app int64, m *message) error {
 		if err := set(a.key(app, famHist).str(c.owner).str(c.peer).i64(m.msgTime).u64(uint64(c.seq)), a.vb); err != nil {
 			return err
 		}
+		// The conversation's last message: a blind write, no read (conversations.go).
+		a.vb = appendConvVal(a.vb[:0], m, c.seq)
+		if err := set(convKey(a.key(app, famConv), c.owner, store.ConvC2C, c.peer), a.vb); err != nil {
+			return err
+		}
 	}
 	kp := convKeyPrefix(app, m.from, m.to, m.msgKey)
 	a.keys[string(kp)] = append(a.keys[string(kp)], m.ref)

@@ -20,6 +20,7 @@ const (
 	famSeq    = 'q' // app q owner             -> floor of owner's last Seq (upgrades only)
 	famExpiry = 'x' // app x expires created id -> (empty) messages with an ExpiresAt
 	famPurge  = 'w' // app w                   -> purge marks (created before, expired at)
+	famConv   = 'v' // app v owner type peer   -> the conversation's last message (conversations.go)
 
 	metaID       = 'i' // 0 i -> last message/event id
 	metaUpgraded = 'u' // 0 u -> set once the SQLite messages were moved here

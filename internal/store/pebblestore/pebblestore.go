@@ -475,8 +475,15 @@ func (s *Store) Unread(ctx context.Context, app int64, owner string, peers []str
 			return nil, wrap("unread", err)
 		}
 	}
+	// One iterator, re-bounded per conversation (conversation lists ask for
+	// a page of them at once).
+	it, err := s.iter(s.db, nil, nil)
+	if err != nil {
+		return nil, wrap("unread", err)
+	}
+	defer it.Close()
 	for _, peer := range peers {
-		n, err := s.unreadWith(app, owner, peer, f)
+		n, err := s.unreadWith(it, app, owner, peer, f)
 		if err != nil {
 			return nil, wrap("unread", err)
 		}
@@ -509,11 +516,17 @@ func (s *Store) conversations(app int64, owner string) ([]string, error) {
 	return peers, it.Error()
 }
 
-func (s *Store) unreadWith(app int64, owner, peer string, f liveFilter) (int, error) {
+func (s *Store) unreadWith(it *pebble.Iterator, app int64, owner, peer string, f liveFilter) (int, error) {
 	p := appKey(app, famHist).str(owner).str(peer)
 	lower := p
-	v, err := get(s.db, appKey(app, famRead).str(owner).str(peer))
-	if err != nil {
+	// The read position through the same iterator (a Get makes one of its own).
+	rk := appKey(app, famRead).str(owner).str(peer)
+	it.SetBounds(rk, prefixEnd(rk))
+	var v []byte
+	if it.First() && len(it.Key()) == len(rk) {
+		v = it.Value()
+	}
+	if err := it.Error(); err != nil {
 		return 0, err
 	}
 	if len(v) == 8 {
@@ -523,11 +536,7 @@ func (s *Store) unreadWith(app int64, owner, peer string, f liveFilter) (int, er
 		}
 		lower = append(p[:len(p):len(p)], keyBuf(nil).i64(readTime+1)...)
 	}
-	it, err := s.iter(s.db, lower, prefixEnd(p))
-	if err != nil {
-		return 0, err
-	}
-	defer it.Close()
+	it.SetBounds(lower, prefixEnd(p))
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		rf, exp, flags, err := decodeHistVal(it.Value())

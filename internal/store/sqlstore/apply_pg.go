@@ -240,6 +240,10 @@ func queueSave(b *pgx.Batch, a *applier) {
 	for _, c := range a.recalled {
 		b.Queue(pgRecall, c.App, c.Owner, c.Seq)
 	}
+	// After the recalls: entries, then conv_last, as DeleteConversation takes them.
+	if args := convLastArgs(a); args != nil { // conversations.go
+		b.Queue(pgSaveConvLast, args...)
+	}
 	if n := len(a.readsSet); n > 0 {
 		apps, owners, peers, times := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n)
 		for i, k := range a.readsSet {

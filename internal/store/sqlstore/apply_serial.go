@@ -187,6 +187,9 @@ func (s *Store) saveSerial(ctx context.Context, tx *sql.Tx, a *applier) error {
 	if err := s.insertSerial(ctx, tx, a.pending); err != nil {
 		return err
 	}
+	if err := s.saveConvLast(ctx, tx, a); err != nil { // conversations.go
+		return err
+	}
 	for _, c := range a.recalled {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE entries SET recalled = TRUE WHERE app = ? AND owner = ? AND seq = ?`),
 			c.App, c.Owner, c.Seq); err != nil {

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SharedMsgSeq", testSharedMsgSeq},
 		{"FindMessage", testFindMessage},
 		{"Unread", testUnread},
+		{"Conversations", testConversations}, // conversations.go
 		{"PurgeBefore", testPurgeBefore},
 		{"PurgedGoneFromEveryRead", testPurgedGoneFromEveryRead},
 		{"SameMsgKeyOnce", testSameMsgKeyOnce},
