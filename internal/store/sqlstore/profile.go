@@ -33,7 +33,10 @@ CREATE TABLE IF NOT EXISTS user_mutes (
 );
 `
 
-func init() { extraSchemas = append(extraSchemas, profileSchema) }
+func init() {
+	extraSchemas = append(extraSchemas, profileSchema)
+	userTables = append(userTables, struct{ table, col string }{"user_mutes", "user_id"}) // a mute goes with the user
+}
 
 // AddProfileField implements store.Profiles. The app's row is locked so that
 // concurrent declarations of one app count one after the other.

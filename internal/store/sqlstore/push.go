@@ -76,25 +76,6 @@ CREATE TABLE IF NOT EXISTS push_rate (
 );
 `
 
-// pushUserTables hold per-user push data, removed with the user (DeleteUsers).
-var pushUserTables = []string{"push_user_attrs", "push_user_tags"}
-
-// deletePushUserData removes the push attributes and tags of users (a part of
-// DeleteUsers' list, at most maxInList).
-func deletePushUserData(ctx context.Context, d Dialect, tx *sql.Tx, app int64, users []string) error {
-	args := make([]any, 0, len(users)+1)
-	args = append(args, app)
-	for _, u := range users {
-		args = append(args, u)
-	}
-	for _, t := range pushUserTables {
-		if _, err := tx.ExecContext(ctx, d.rebind(`DELETE FROM `+t+` WHERE app = ? AND user_id IN (`+placeholders(len(users))+`)`), args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // SetPushAttrNames implements store.Push.
 func (s *Store) SetPushAttrNames(ctx context.Context, app int64, names map[int]string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -484,4 +465,8 @@ func (s *Store) RunningPushTasks(ctx context.Context) ([]store.PushTask, error) 
 	return out, wrap("running push tasks", rows.Err())
 }
 
-func init() { extraSchemas = append(extraSchemas, pushSchema) }
+func init() {
+	extraSchemas = append(extraSchemas, pushSchema)
+	// per-user push data goes with the user (DeleteUsers)
+	userTables = append(userTables, struct{ table, col string }{"push_user_attrs", "user_id"}, struct{ table, col string }{"push_user_tags", "user_id"})
+}

@@ -71,16 +71,11 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 			for _, id := range part {
 				args = append(args, id)
 			}
-			for _, table := range []string{"users", "user_mutes"} {
-				if _, err := tx.ExecContext(ctx, s.q(`
-					DELETE FROM `+table+` WHERE app = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
-					return err
-				}
-			}
-			if err := deletePushUserData(ctx, s.d, tx, app, part); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`
+				DELETE FROM users WHERE app = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
 				return err
 			}
-			for _, t := range userTables { // the users' rows of other tables (e.g. sns.go)
+			for _, t := range userTables { // the users' rows of other tables (mutes, push data, relations)
 				if _, err := tx.ExecContext(ctx, s.q(`
 					DELETE FROM `+t.table+` WHERE app = ? AND `+t.col+` IN (`+placeholders(len(part))+`)`), args...); err != nil {
 					return err
