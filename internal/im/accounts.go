@@ -58,7 +58,7 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 	var kicks []bus.Delivery
 	for _, id := range ids {
 		s.users.forget(cacheKey{app.SDKAppID, id})
-		s.mutes.forget(cacheKey{app.SDKAppID, id})
+		s.mutes.changed(cacheKey{app.SDKAppID, id}, nil, s.clock.Now())
 		if found[id] {
 			kicks = append(kicks, bus.Delivery{App: app.SDKAppID, User: id, Kind: bus.KindKick, Reason: "account deleted"})
 		}

@@ -2,7 +2,6 @@ package im
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/errs"
@@ -60,7 +59,7 @@ func (s *Service) SetNoSpeaking(ctx context.Context, app store.App, user string,
 	if err := s.store.SetMute(ctx, app.SDKAppID, user, m); err != nil {
 		return storageErr(err)
 	}
-	s.mutes.put(cacheKey{app.SDKAppID, user}, m.C2CUntil, now)
+	s.mutes.changed(cacheKey{app.SDKAppID, user}, &m.C2CUntil, now)
 	return nil
 }
 
@@ -111,14 +110,14 @@ func (s *Service) checkMuteUser(ctx context.Context, app store.App, user string)
 func (s *Service) checkMuted(ctx context.Context, app store.App, from string) error {
 	now := s.clock.Now()
 	k := cacheKey{app.SDKAppID, from}
-	until, ok := s.mutes.get(k, now)
+	until, ok, gen := s.mutes.get(k, now)
 	if !ok {
 		m, err := s.store.GetMute(ctx, app.SDKAppID, from)
 		if err != nil {
 			return storageErr(err)
 		}
 		until = m.C2CUntil
-		s.mutes.put(k, until, now)
+		s.mutes.store(k, until, now, gen)
 	}
 	if until == 0 || until <= now.UnixMilli() {
 		return nil
@@ -129,42 +128,5 @@ func (s *Service) checkMuted(ctx context.Context, app store.App, from string) er
 	return errs.New(errs.SenderMuted, "%s is muted for one-to-one messages until %s", from, time.UnixMilli(until).UTC().Format(time.RFC3339))
 }
 
-// muteCache remembers the end of users' one-to-one mutes for muteCacheTTL, so
-// that a send does not read the store each time.
-type muteCache struct {
-	mu sync.Mutex
-	m  map[cacheKey]muteEntry
-}
-
-type muteEntry struct {
-	until   int64 // C2CUntil
-	expires time.Time
-}
-
-// maxMuteCache bounds the cache; a full cache starts over.
+// maxMuteCache bounds the mute cache; a full cache starts over.
 const maxMuteCache = 1 << 16
-
-func (c *muteCache) get(k cacheKey, now time.Time) (int64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	if !ok || !now.Before(e.expires) {
-		return 0, false
-	}
-	return e.until, true
-}
-
-func (c *muteCache) put(k cacheKey, until int64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxMuteCache {
-		c.m = make(map[cacheKey]muteEntry)
-	}
-	c.m[k] = muteEntry{until: until, expires: now.Add(muteCacheTTL)}
-}
-
-func (c *muteCache) forget(k cacheKey) {
-	c.mu.Lock()
-	delete(c.m, k)
-	c.mu.Unlock()
-}

@@ -24,10 +24,10 @@ type Service struct {
 	bus    bus.Bus // deliveries and presence
 
 	users     userCache
-	mutes     muteCache     // ends of one-to-one mutes (mute.go)
-	pushes    pushRunner    // im_push tasks of this process
-	settings  settingsCache // per-app settings (settings.go)
-	blockList blockCache    // blocklists for the send path (sns_cache.go)
+	mutes     *ttlCache[cacheKey, int64]           // ends of one-to-one mutes (mute.go)
+	pushes    pushRunner                           // im_push tasks of this process
+	settings  *ttlCache[int64, map[string]string]  // per-app settings (settings.go)
+	blockList *ttlCache[cacheKey, map[string]bool] // blocklists for the send path (sns_cache.go)
 }
 
 // New returns the messaging service over st. Writes of the message log go
@@ -37,7 +37,11 @@ func New(st store.Store, clk clock.Clock, g *gate.Gate, w *Writer, b bus.Bus) *S
 	if st == nil || clk == nil || g == nil || w == nil || b == nil {
 		panic("im.New: store, clock, gate, writer and bus are required")
 	}
-	return &Service{store: st, clock: clk, gate: g, writer: w, bus: b}
+	return &Service{store: st, clock: clk, gate: g, writer: w, bus: b,
+		mutes:     newTTLCache[cacheKey, int64](muteCacheTTL, maxMuteCache),
+		settings:  newTTLCache[int64, map[string]string](settingsTTL, maxCachedApps),
+		blockList: newTTLCache[cacheKey, map[string]bool](blockCacheTTL, maxCachedBlocklists),
+	}
 }
 
 // AppActive reports why the app refuses service now (the gate's 60020), or nil.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/errs"
@@ -50,7 +49,7 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 		}
 	}
 	err := s.store.SetAppSettings(ctx, app.SDKAppID, kv)
-	s.settings.forget(app.SDKAppID)
+	s.settings.changed(app.SDKAppID, nil, time.Now())
 	return storageErrOrNil(err)
 }
 
@@ -58,13 +57,13 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 // path reads them through a cache of settingsTTL: a change made on this node
 // applies at once, one made on another node within settingsTTL.
 func (s *Service) AppSettings(ctx context.Context, app store.App) (map[string]string, error) {
-	kv, ok, gen := s.settings.get(app.SDKAppID)
+	kv, ok, gen := s.settings.get(app.SDKAppID, time.Now())
 	if ok {
 		return kv, nil
 	}
 	kv, err := s.loadSettings(ctx, app)
 	if err == nil {
-		s.settings.put(app.SDKAppID, kv, gen)
+		s.settings.store(app.SDKAppID, kv, time.Now(), gen)
 	}
 	return kv, err
 }
@@ -87,49 +86,5 @@ func (s *Service) loadSettings(ctx context.Context, app store.App) (map[string]s
 // settingsTTL is how long a node keeps an app's settings without reading them again.
 const settingsTTL = time.Second
 
-// settingsCache keeps apps' settings for settingsTTL of real time (a cache's age,
-// not a rule's time). The maps it returns are shared: callers only read them.
-type settingsCache struct {
-	mu  sync.RWMutex
-	m   map[int64]cachedSettings
-	gen uint64 // moved by every forget: a load that began before it is not kept
-}
-
-type cachedSettings struct {
-	kv map[string]string
-	at time.Time
-}
-
-// get returns the cached settings, and the generation to hand to put after a load.
-func (c *settingsCache) get(app int64) (map[string]string, bool, uint64) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	e, ok := c.m[app]
-	if !ok || time.Since(e.at) > settingsTTL {
-		return nil, false, c.gen
-	}
-	return e.kv, true, c.gen
-}
-
-// put keeps kv unless a forget came since the load began (gen from get).
-func (c *settingsCache) put(app int64, kv map[string]string, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
-	if c.m == nil {
-		c.m = map[int64]cachedSettings{}
-	}
-	if len(c.m) > 100000 { // bounded: start again rather than grow without end
-		c.m = map[int64]cachedSettings{}
-	}
-	c.m[app] = cachedSettings{kv: kv, at: time.Now()}
-}
-
-func (c *settingsCache) forget(app int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, app)
-	c.gen++
-}
+// maxCachedApps bounds the settings cache (apps); a full cache starts over.
+const maxCachedApps = 100000
