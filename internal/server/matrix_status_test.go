@@ -85,8 +85,10 @@ func (w *statusWorld) newApp(edition string, users ...string) store.App {
 	for _, u := range users {
 		us = append(us, store.User{UserID: u})
 	}
-	if err := w.s.IM.ImportAccounts(ctx, app, us); err != nil {
-		t.Fatal(err)
+	if len(us) > 0 {
+		if err := w.s.IM.ImportAccounts(ctx, app, us); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return app
 }
