@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/catalog"
@@ -17,7 +15,6 @@ import (
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/testdb"
-	"github.com/chatd/chatd/internal/usersig"
 )
 
 // The edition matrix (product.md section 3, issue 9): every gated feature and
@@ -41,7 +38,7 @@ type outcome map[string]int
 // edApp is one app on one edition of the matrix's node, fresh for each row.
 type edApp struct {
 	t   *testing.T
-	w   *statusWorld
+	w   *world
 	ed  catalog.Edition
 	app store.App
 }
@@ -50,18 +47,8 @@ type edApp struct {
 // decoded answer.
 func (a *edApp) rest(cmd, body string) (int, string, map[string]any) {
 	a.t.Helper()
-	sig, err := usersig.Gen(a.app.SDKAppID, a.app.SecretKey, a.app.AdminUser, 86400, a.w.c.Now())
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	url := fmt.Sprintf("%s/v4/%s?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json", a.w.hs.URL, cmd, a.app.SDKAppID, a.app.AdminUser, sig)
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.Unmarshal(adminCall(a.t, a.w.hs.URL, a.app, a.w.c.Now(), cmd, []byte(body)), &out); err != nil {
 		a.t.Fatalf("%s: %v", cmd, err)
 	}
 	info, _ := out["ErrorInfo"].(string)
@@ -79,13 +66,7 @@ func (a *edApp) restOK(cmd, body string) map[string]any {
 }
 
 func (a *edApp) login(user, platform string) (*client.Client, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cl, err := client.Dial(ctx, a.w.url(), client.Options{SDKAppID: a.app.SDKAppID, User: user, UserSig: a.w.sig(a.app, user), Platform: platform})
-	if err == nil {
-		a.t.Cleanup(func() { cl.Close() })
-	}
-	return cl, err
+	return dialUser(a.t, a.w.hs.URL, a.app, a.w.c.Now(), user, platform, 0)
 }
 
 func (a *edApp) dial(user, platform string) *client.Client {
@@ -95,18 +76,6 @@ func (a *edApp) dial(user, platform string) *client.Client {
 		a.t.Fatalf("login %s on %s: %v", user, platform, err)
 	}
 	return cl
-}
-
-// clientErr is a WebSocket reply's code and message.
-func clientErr(err error) (int, string) {
-	var ce *client.Error
-	if errors.As(err, &ce) {
-		return ce.Code, ce.Message
-	}
-	if err != nil {
-		return -1, err.Error()
-	}
-	return 0, ""
 }
 
 // matrixRow is one gated command on one edge.
@@ -141,7 +110,7 @@ func TestEditionMatrix(t *testing.T) {
 	rows := append(append(append(snsRows(), statusRows()...), convRows()...), pushRows()...)
 	rows = append(rows, mauRow())
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
-		w := newStatusWorld(t, open(t), catalog.Trial, gateway.Limits{})
+		w := newWorld(t, open(t), catalog.Trial, gateway.Limits{})
 		for _, r := range rows {
 			t.Run(r.edge+"/"+r.name, func(t *testing.T) {
 				for _, ed := range catalog.Editions() {
