@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
@@ -12,55 +11,27 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/catalog"
-	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/testdb"
 )
 
-// convEnv is a server with one app of a chosen edition and imported users.
+// convEnv is a node (started) with one app of a chosen edition and imported
+// users.
 type convEnv struct {
-	s   *Server
-	st  store.Store
-	c   *clock.Manual
-	hs  *httptest.Server
-	app store.App
+	*world
+	st store.Store
 }
 
 func newConvEnv(t *testing.T, open testdb.Opener, edition string, users ...string) *convEnv {
 	t.Helper()
 	st := open(t)
-	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	s, hs := node(t, st, c)
-	s.Start()
-	ctx := context.Background()
-	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := s.Tenants.CreateApp(ctx, acc.ID, "chat", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if edition != catalog.Trial {
-		app.Edition = edition
-		if err := st.InCommerceTx(ctx, func(tx store.CommerceTx) error { return tx.UpdateApp(ctx, app) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	us := make([]store.User, len(users))
-	for i, u := range users {
-		us[i] = store.User{UserID: u}
-	}
-	for len(us) > 0 {
-		k := min(len(us), 100)
-		if err := s.IM.ImportAccounts(ctx, app, us[:k]); err != nil {
-			t.Fatal(err)
-		}
-		us = us[k:]
-	}
-	return &convEnv{s: s, st: st, c: c, hs: hs, app: app}
+	w := newNode(t, st, gateway.Limits{})
+	w.s.Start()
+	w.app = w.newApp(edition, users...)
+	return &convEnv{world: w, st: st}
 }
 
 // rest posts body to /v4/cmd as the app's admin and decodes the answer into out

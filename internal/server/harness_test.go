@@ -19,6 +19,7 @@ import (
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/gateway"
+	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/usersig"
 )
@@ -67,11 +68,10 @@ func dialUser(t testing.TB, base string, app store.App, now time.Time, user, pla
 }
 
 // world is one node (a real Server behind an httptest server) with one
-// account; app is an app of it on a given edition (bought through commerce,
-// as a customer would) with the users alice, bob and carol, and newApp adds
-// more.
+// account. app is the app the world's helpers act on: newWorld makes it on a
+// given edition with the users alice, bob and carol; newApp adds more apps.
 type world struct {
-	t   *testing.T
+	t   testing.TB
 	s   *Server
 	hs  *httptest.Server
 	c   *clock.Manual
@@ -79,7 +79,8 @@ type world struct {
 	acc string
 }
 
-func newWorld(t *testing.T, st store.Store, edition string, lim gateway.Limits) *world {
+// newNode is a world without an app yet.
+func newNode(t testing.TB, st store.Store, lim gateway.Limits) *world {
 	t.Helper()
 	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour, Sessions: lim})
@@ -88,12 +89,16 @@ func newWorld(t *testing.T, st store.Store, edition string, lim gateway.Limits) 
 	}
 	hs := httptest.NewServer(s.Handler)
 	t.Cleanup(func() { hs.Close(); s.Close() })
-	ctx := context.Background()
-	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
+	acc, err := s.Tenants.CreateAccount(context.Background(), "Acme", "ops@acme.example", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, s: s, hs: hs, c: c, acc: acc.ID}
+	return &world{t: t, s: s, hs: hs, c: c, acc: acc.ID}
+}
+
+func newWorld(t testing.TB, st store.Store, edition string, lim gateway.Limits) *world {
+	t.Helper()
+	w := newNode(t, st, lim)
 	w.app = w.newApp(edition, "alice", "bob", "carol")
 	return w
 }
@@ -123,10 +128,12 @@ func (w *world) newApp(edition string, users ...string) store.App {
 	for _, u := range users {
 		us = append(us, store.User{UserID: u})
 	}
-	if len(us) > 0 {
-		if err := w.s.IM.ImportAccounts(ctx, app, us); err != nil {
+	for len(us) > 0 {
+		k := min(len(us), im.MaxBatchAccounts)
+		if err := w.s.IM.ImportAccounts(ctx, app, us[:k]); err != nil {
 			t.Fatal(err)
 		}
+		us = us[k:]
 	}
 	return app
 }

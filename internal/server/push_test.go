@@ -4,57 +4,30 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/client"
-	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/testdb"
 )
 
-// pushWorld is a node with one app and a few users, for the push tests.
+// pushWorld is a node with one Free Trial app and a few users, for the push
+// tests.
 type pushWorld struct {
-	t   testing.TB
-	s   *Server
-	hs  *httptest.Server
-	st  store.Store
-	c   *clock.Manual
-	app store.App
+	*world
+	st store.Store
 }
 
 func newPushWorld(t testing.TB, st store.Store, users ...string) *pushWorld {
 	t.Helper()
-	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler)
-	t.Cleanup(func() { hs.Close(); s.Close() })
-	ctx := context.Background()
-	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := s.Tenants.CreateApp(ctx, acc.ID, "chat", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var us []store.User
-	for _, u := range users {
-		us = append(us, store.User{UserID: u})
-	}
-	if len(us) > 0 {
-		if err := s.IM.ImportAccounts(ctx, app, us); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &pushWorld{t: t, s: s, hs: hs, st: st, c: c, app: app}
+	w := newNode(t, st, gateway.Limits{})
+	w.app = w.newApp(catalog.Trial, users...)
+	return &pushWorld{world: w, st: st}
 }
 
 // rest calls the REST API as the app's admin and returns the decoded answer.
