@@ -106,6 +106,8 @@ var (
 	onlyTrialPushes   = outcome{catalog.Trial: ok, catalog.Standard: errs.PushNotEnabled, catalog.Premium: errs.PushNotEnabled}
 )
 
+// TestEditionMatrix runs every row on every edition (a fresh app bought
+// through commerce) of one node per store.
 func TestEditionMatrix(t *testing.T) {
 	rows := append(append(append(snsRows(), statusRows()...), convRows()...), pushRows()...)
 	rows = append(rows, mauRow())
@@ -119,7 +121,7 @@ func TestEditionMatrix(t *testing.T) {
 						if !found {
 							t.Fatalf("no expected outcome for %s", ed.ID)
 						}
-						w.t = t
+						w.t = t // the rows run one at a time
 						a := &edApp{t: t, w: w, ed: ed, app: w.newApp(ed.ID, r.users...)}
 						got, msg := r.run(a)
 						if got != want {
