@@ -142,3 +142,31 @@ func TestConvWebSocketTwoDevices(t *testing.T) {
 		}
 	})
 }
+
+// Bad input to the mark and group ops over WebSocket is refused with
+// ConvBadParams and changes nothing.
+func TestConvMarksAndGroupsWebSocketBadInput(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		e := newConvEnv(t, open, catalog.Premium, "alice", "bob")
+		ctx := tctx(t)
+		a1 := e.dial(t, "alice", "Web")
+		bob := client.ConvRef{Type: 1, Peer: "bob"}
+		custom := "vip"
+		if _, err := a1.MarkConversation(ctx, bob, []int{0, 5}, nil, &custom); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a1.MarkConversation(ctx, bob, []int{64}, nil, nil); code(err) != errs.ConvBadParams {
+			t.Fatalf("bit 64: %v", err)
+		}
+		if _, err := a1.CreateConvGroup(ctx, "", nil); code(err) != errs.ConvBadParams {
+			t.Fatalf("empty group name: %v", err)
+		}
+		if _, err := a1.RenameConvGroup(ctx, "none", "x"); code(err) != errs.ConvBadParams {
+			t.Fatalf("rename a missing group: %v", err)
+		}
+		convs, groups, _, complete, err := a1.ConvGroups(ctx, 0)
+		if err != nil || !complete || len(groups) != 0 || len(convs) != 1 || convs[0].Marks != "100001" || convs[0].CustomMark != "vip" {
+			t.Fatalf("conv_groups: %+v %+v %v", convs, groups, err)
+		}
+	})
+}
