@@ -1,82 +1,41 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/client"
-	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/testdb"
-	"github.com/chatd/chatd/internal/usersig"
 )
 
-// pushWorld is a node with one app and a few users, for the push tests.
+// pushWorld is a node with one Free Trial app and a few users, for the push
+// tests.
 type pushWorld struct {
-	t   testing.TB
-	s   *Server
-	hs  *httptest.Server
-	st  store.Store
-	c   *clock.Manual
-	app store.App
+	*world
+	st store.Store
 }
 
 func newPushWorld(t testing.TB, st store.Store, users ...string) *pushWorld {
 	t.Helper()
-	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler)
-	t.Cleanup(func() { hs.Close(); s.Close() })
-	ctx := context.Background()
-	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := s.Tenants.CreateApp(ctx, acc.ID, "chat", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var us []store.User
-	for _, u := range users {
-		us = append(us, store.User{UserID: u})
-	}
-	if len(us) > 0 {
-		if err := s.IM.ImportAccounts(ctx, app, us); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &pushWorld{t: t, s: s, hs: hs, st: st, c: c, app: app}
+	w := newNode(t, st, gateway.Limits{})
+	w.app = w.newApp(catalog.Trial, users...)
+	return &pushWorld{world: w, st: st}
 }
 
 // rest calls the REST API as the app's admin and returns the decoded answer.
 func (w *pushWorld) rest(cmd string, req any) map[string]any {
 	w.t.Helper()
-	sig, err := usersig.Gen(w.app.SDKAppID, w.app.SecretKey, w.app.AdminUser, 86400, w.c.Now())
-	if err != nil {
-		w.t.Fatal(err)
-	}
 	body, _ := json.Marshal(req)
-	url := fmt.Sprintf("%s/v4/all_member_push/%s?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json",
-		w.hs.URL, cmd, w.app.SDKAppID, w.app.AdminUser, sig)
-	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.Unmarshal(adminCall(w.t, w.hs.URL, w.app, w.c.Now(), "all_member_push/"+cmd, body), &out); err != nil {
 		w.t.Fatal(err)
 	}
 	return out
@@ -105,18 +64,10 @@ func errorCode(m map[string]any) int { n, _ := m["ErrorCode"].(float64); return 
 // login connects a Web device of user, resuming after seq after.
 func (w *pushWorld) login(user string, after int64) *client.Client {
 	w.t.Helper()
-	sig, err := usersig.Gen(w.app.SDKAppID, w.app.SecretKey, user, 86400, w.c.Now())
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cl, err := client.Dial(ctx, "ws"+strings.TrimPrefix(w.hs.URL, "http")+"/v1/ws",
-		client.Options{SDKAppID: w.app.SDKAppID, User: user, UserSig: sig, Platform: "Web", After: after})
+	cl, err := dialUser(w.t, w.hs.URL, w.app, w.c.Now(), user, "Web", after)
 	if err != nil {
 		w.t.Fatalf("login %s: %v", user, err)
 	}
-	w.t.Cleanup(func() { cl.Close() })
 	return cl
 }
 
@@ -132,19 +83,6 @@ func next(t testing.TB, cl *client.Client) client.Entry {
 		t.Fatalf("session ended: %v", cl.Err())
 	}
 	return client.Entry{}
-}
-
-// setEdition changes the app's edition in the database (no placeholders: the
-// same SQL on both engines).
-func setEdition(t *testing.T, st store.Store, app int64, edition string) {
-	t.Helper()
-	db, ok := st.(interface{ WriteDB() *sql.DB })
-	if !ok {
-		t.Fatalf("store %T has no SQL database", st)
-	}
-	if _, err := db.WriteDB().Exec(fmt.Sprintf(`UPDATE apps SET edition = '%s' WHERE sdkappid = %d`, edition, app)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A Free Trial im_push by tag reaches only the tagged users: a tagged device

@@ -1,12 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
@@ -14,84 +11,43 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/catalog"
-	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/testdb"
-	"github.com/chatd/chatd/internal/usersig"
 )
 
-// convEnv is a server with one app of a chosen edition and imported users.
+// convEnv is a node (started) with one app of a chosen edition and imported
+// users.
 type convEnv struct {
-	s   *Server
-	st  store.Store
-	c   *clock.Manual
-	hs  *httptest.Server
-	app store.App
+	*world
+	st store.Store
 }
 
 func newConvEnv(t *testing.T, open testdb.Opener, edition string, users ...string) *convEnv {
 	t.Helper()
 	st := open(t)
-	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	s, hs := node(t, st, c)
-	s.Start()
-	ctx := context.Background()
-	acc, err := s.Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := s.Tenants.CreateApp(ctx, acc.ID, "chat", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if edition != catalog.Trial {
-		app.Edition = edition
-		if err := st.InCommerceTx(ctx, func(tx store.CommerceTx) error { return tx.UpdateApp(ctx, app) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	us := make([]store.User, len(users))
-	for i, u := range users {
-		us[i] = store.User{UserID: u}
-	}
-	for len(us) > 0 {
-		k := min(len(us), 100)
-		if err := s.IM.ImportAccounts(ctx, app, us[:k]); err != nil {
-			t.Fatal(err)
-		}
-		us = us[k:]
-	}
-	return &convEnv{s: s, st: st, c: c, hs: hs, app: app}
+	w := newNode(t, st, gateway.Limits{})
+	w.s.Start()
+	w.app = w.newApp(edition, users...)
+	return &convEnv{world: w, st: st}
 }
 
 // rest posts body to /v4/cmd as the app's admin and decodes the answer into out
 // (when not nil); it returns ErrorCode.
 func (e *convEnv) rest(t *testing.T, cmd, body string, out any) int {
 	t.Helper()
-	sig, err := usersig.Gen(e.app.SDKAppID, e.app.SecretKey, e.app.AdminUser, 86400, e.c.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := fmt.Sprintf("%s/v4/%s?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json",
-		e.hs.URL, cmd, e.app.SDKAppID, e.app.AdminUser, sig)
-	resp, err := http.Post(url, "application/json", bytes.NewReader([]byte(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var raw bytes.Buffer
-	raw.ReadFrom(resp.Body)
+	raw := adminCall(t, e.hs.URL, e.app, e.c.Now(), cmd, []byte(body))
 	var env struct {
 		ErrorCode int
 		ErrorInfo string
 	}
-	if err := json.Unmarshal(raw.Bytes(), &env); err != nil {
-		t.Fatalf("%s: %v: %s", cmd, err, raw.String())
+	if err := json.Unmarshal(raw, &env); err != nil {
+		t.Fatalf("%s: %v: %s", cmd, err, raw)
 	}
 	if out != nil && env.ErrorCode == 0 {
-		if err := json.Unmarshal(raw.Bytes(), out); err != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("%s: %v", cmd, err)
 		}
 	}
@@ -359,68 +315,6 @@ func TestConvDeleteAndEmpty(t *testing.T) {
 			t.Fatalf("bob after a new message: %+v", got)
 		}
 	})
-}
-
-// Conversation marks and groups on all three editions through REST: Standard
-// refuses each command with 60030 naming the feature and the editions; Free
-// Trial and Premium serve them.
-func TestConvEditionMatrixREST(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
-		cmds := []struct{ cmd, body, feature string }{
-			{"recentcontact/mark_contact", `{"From_Account":"alice","MarkItem":[{"OptType":1,"ContactItem":{"Type":1,"To_Account":"bob"},"SetMark":[0]}]}`, "conversation marks"},
-			{"recentcontact/create_contact_group", `{"From_Account":"alice","GroupContactItem":[{"GroupName":"work","ContactItem":[{"Type":1,"To_Account":"bob"}]}]}`, "conversation groups"},
-			{"recentcontact/update_contact_group", `{"From_Account":"alice","UpdateType":1,"UpdateGroup":{"UpdateGroupType":1,"OldGroupName":"work","NewGroupName":"job"}}`, "conversation groups"},
-			{"recentcontact/get_contact_group", `{"From_Account":"alice","StartIndex":0}`, "conversation groups"},
-			{"recentcontact/search_contact_group", `{"From_Account":"alice","ContactItem":[{"Type":1,"To_Account":"bob"}]}`, "conversation groups"},
-			{"recentcontact/del_contact_group", `{"From_Account":"alice","GroupName":["job"]}`, "conversation groups"},
-		}
-		for _, ed := range []string{catalog.Trial, catalog.Standard, catalog.Premium} {
-			t.Run(ed, func(t *testing.T) {
-				e := newConvEnv(t, open, ed, "alice", "bob")
-				for _, c := range cmds {
-					var out struct{ ErrorInfo string }
-					code := e.rest(t, c.cmd, c.body, nil)
-					if ed == catalog.Standard {
-						if code != errs.FeatureNotInEdition {
-							t.Fatalf("%s on Standard: %d, want %d", c.cmd, code, errs.FeatureNotInEdition)
-						}
-						info := e.restInfo(t, c.cmd, c.body)
-						if !strings.Contains(info, c.feature) || !strings.Contains(info, "Free Trial and Premium") {
-							t.Fatalf("%s on Standard: ErrorInfo %q does not name %q and the editions", c.cmd, info, c.feature)
-						}
-						continue
-					}
-					if code != 0 {
-						t.Fatalf("%s on %s: %d %s", c.cmd, ed, code, out.ErrorInfo)
-					}
-				}
-				st, groups, err := e.st.ConvStates(context.Background(), e.app.SDKAppID, "alice")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if ed == catalog.Standard && (len(st) != 0 || len(groups) != 0) {
-					t.Fatalf("Standard stored state: %+v %+v", st, groups)
-				}
-				if ed != catalog.Standard && (len(st) != 1 || st[0].Marks != 1 || len(groups) != 0) {
-					t.Fatalf("%s: state %+v groups %+v", ed, st, groups)
-				}
-			})
-		}
-	})
-}
-
-func (e *convEnv) restInfo(t *testing.T, cmd, body string) string {
-	t.Helper()
-	sig, _ := usersig.Gen(e.app.SDKAppID, e.app.SecretKey, e.app.AdminUser, 86400, e.c.Now())
-	url := fmt.Sprintf("%s/v4/%s?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json", e.hs.URL, cmd, e.app.SDKAppID, e.app.AdminUser, sig)
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var env struct{ ErrorInfo string }
-	json.NewDecoder(resp.Body).Decode(&env)
-	return env.ErrorInfo
 }
 
 // Mark bits, CustomMark, get/search_contact_group, the limits (20 groups,

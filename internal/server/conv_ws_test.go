@@ -1,10 +1,7 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,23 +9,14 @@ import (
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/testdb"
-	"github.com/chatd/chatd/internal/usersig"
 )
 
 func (e *convEnv) dial(t *testing.T, user, platform string) *client.Client {
 	t.Helper()
-	sig, err := usersig.Gen(e.app.SDKAppID, e.app.SecretKey, user, 86400, e.c.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cl, err := client.Dial(ctx, "ws"+strings.TrimPrefix(e.hs.URL, "http")+"/v1/ws",
-		client.Options{SDKAppID: e.app.SDKAppID, User: user, UserSig: sig, Platform: platform})
+	cl, err := dialUser(t, e.hs.URL, e.app, e.c.Now(), user, platform, 0)
 	if err != nil {
 		t.Fatalf("login %s on %s: %v", user, platform, err)
 	}
-	t.Cleanup(func() { cl.Close() })
 	return cl
 }
 
@@ -41,23 +29,6 @@ func nextChange(t *testing.T, cl *client.Client) client.ConvChange {
 		t.Fatal("no conv_changed push")
 	}
 	return client.ConvChange{}
-}
-
-func codeOf(err error) int {
-	var ce *client.Error
-	if errors.As(err, &ce) {
-		return ce.Code
-	}
-	if err == nil {
-		return 0
-	}
-	return -1
-}
-
-func tctx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // End to end over real WebSocket clients: alice on two devices sends from
@@ -161,7 +132,7 @@ func TestConvWebSocketTwoDevices(t *testing.T) {
 			{a1.DeleteConversation(ctx, client.ConvRef{Type: 1, Peer: " bob"}, true), errs.ConvBadParams},
 			{func() error { _, _, _, err := a1.Conversations(ctx, &client.ConvCursor{Time: -1}, 0); return err }(), errs.ConvBadParams},
 		} {
-			if codeOf(tc.err) != tc.code {
+			if code(tc.err) != tc.code {
 				t.Errorf("bad input: %v, want %d", tc.err, tc.code)
 			}
 		}
@@ -172,73 +143,30 @@ func TestConvWebSocketTwoDevices(t *testing.T) {
 	})
 }
 
-// Marks and groups over WebSocket on all three editions: Standard refuses
-// with 60030 and stores nothing; Free Trial and Premium serve them and push
-// the change to the user's other device.
-func TestConvEditionMatrixWebSocket(t *testing.T) {
+// Bad input to the mark and group ops over WebSocket is refused with
+// ConvBadParams and changes nothing.
+func TestConvMarksAndGroupsWebSocketBadInput(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
-		for _, ed := range []string{catalog.Trial, catalog.Standard, catalog.Premium} {
-			t.Run(ed, func(t *testing.T) {
-				e := newConvEnv(t, open, ed, "alice", "bob")
-				ctx := tctx(t)
-				a1, a2 := e.dial(t, "alice", "Web"), e.dial(t, "alice", "Android")
-				bob := client.ConvRef{Type: 1, Peer: "bob"}
-				custom := "vip"
-				_, markErr := a1.MarkConversation(ctx, bob, []int{0, 5}, nil, &custom)
-				_, createErr := a1.CreateConvGroup(ctx, "work", []client.ConvRef{bob})
-				_, renameErr := a1.RenameConvGroup(ctx, "work", "job")
-				codes, updateErr := a1.UpdateConvGroup(ctx, "job", nil, []client.ConvRef{bob})
-				_, _, _, _, getErr := a1.ConvGroups(ctx, 0)
-				deleteErr := a1.DeleteConvGroup(ctx, "job")
-				all := []error{markErr, createErr, renameErr, updateErr, getErr, deleteErr}
-				if ed == catalog.Standard {
-					for i, err := range all {
-						if codeOf(err) != errs.FeatureNotInEdition || !strings.Contains(err.Error(), "Free Trial and Premium") {
-							t.Fatalf("op %d on Standard: %v", i, err)
-						}
-					}
-					st, gs, _ := e.st.ConvStates(context.Background(), e.app.SDKAppID, "alice")
-					if len(st) != 0 || len(gs) != 0 {
-						t.Fatalf("Standard stored %+v %+v", st, gs)
-					}
-					// Pins are in every edition.
-					if err := a1.PinConversation(ctx, bob, true); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				for i, err := range all {
-					if err != nil {
-						t.Fatalf("op %d on %s: %v", i, ed, err)
-					}
-				}
-				if len(codes) != 1 || codes[0] != 0 {
-					t.Fatalf("update codes %v", codes)
-				}
-				// a2 saw: the mark, then four group changes.
-				if ch := nextChange(t, a2); ch.Conv == nil || ch.Conv.Marks != "100001" || ch.Conv.CustomMark != "vip" {
-					t.Fatalf("mark push %+v", ch)
-				}
-				for i := range 4 {
-					if ch := nextChange(t, a2); ch.Conv != nil {
-						t.Fatalf("group push %d: %+v", i, ch)
-					}
-				}
-				// Bad input.
-				if _, err := a1.MarkConversation(ctx, bob, []int{64}, nil, nil); codeOf(err) != errs.ConvBadParams {
-					t.Fatalf("bit 64: %v", err)
-				}
-				if _, err := a1.CreateConvGroup(ctx, "", nil); codeOf(err) != errs.ConvBadParams {
-					t.Fatalf("empty group name: %v", err)
-				}
-				if _, err := a1.RenameConvGroup(ctx, "none", "x"); codeOf(err) != errs.ConvBadParams {
-					t.Fatalf("rename a missing group: %v", err)
-				}
-				convs, groups, _, complete, err := a1.ConvGroups(ctx, 0)
-				if err != nil || !complete || len(groups) != 0 || len(convs) != 1 || convs[0].Marks != "100001" {
-					t.Fatalf("conv_groups: %+v %+v %v", convs, groups, err)
-				}
-			})
+		e := newConvEnv(t, open, catalog.Premium, "alice", "bob")
+		ctx := tctx(t)
+		a1 := e.dial(t, "alice", "Web")
+		bob := client.ConvRef{Type: 1, Peer: "bob"}
+		custom := "vip"
+		if _, err := a1.MarkConversation(ctx, bob, []int{0, 5}, nil, &custom); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a1.MarkConversation(ctx, bob, []int{64}, nil, nil); code(err) != errs.ConvBadParams {
+			t.Fatalf("bit 64: %v", err)
+		}
+		if _, err := a1.CreateConvGroup(ctx, "", nil); code(err) != errs.ConvBadParams {
+			t.Fatalf("empty group name: %v", err)
+		}
+		if _, err := a1.RenameConvGroup(ctx, "none", "x"); code(err) != errs.ConvBadParams {
+			t.Fatalf("rename a missing group: %v", err)
+		}
+		convs, groups, _, complete, err := a1.ConvGroups(ctx, 0)
+		if err != nil || !complete || len(groups) != 0 || len(convs) != 1 || convs[0].Marks != "100001" || convs[0].CustomMark != "vip" {
+			t.Fatalf("conv_groups: %+v %+v %v", convs, groups, err)
 		}
 	})
 }
