@@ -60,7 +60,11 @@ type PushRequest struct {
 // MsgBody; 90026 Lifetime; 90039 tags with attributes; 90032 over 10 tags in a
 // list; 90040/90020 a bad tag; 90022 a tag in TagsAnd and TagsOr; 90033 an unknown
 // attribute or a bad value; 90024 less than PushMinInterval after the app's last
-// push; 90047 PushPerDay pushes today.
+// push; 90047 PushPerDay pushes today; 20012 a From whose global mute runs.
+// A From other than the admin reaches only the targets a one-to-one message of
+// it could reach (pushReachable: not those that block it, and under the app's
+// friend_only_c2c only its friends both ways); the others count as targets, not
+// as delivered.
 func (s *Service) Push(ctx context.Context, app store.App, req PushRequest) (string, error) {
 	if err := s.gate.PushToAll(app); err != nil {
 		return "", err
@@ -88,6 +92,9 @@ func (s *Service) Push(ctx context.Context, app store.App, req PushRequest) (str
 		}
 		if !users[req.From] {
 			return "", errs.New(errs.AccountNotFound, "From_Account %q is not an imported account", req.From)
+		}
+		if err := s.checkMuted(ctx, app, req.From); err != nil {
+			return "", err // 20012, as on the other sends of a muted user
 		}
 	}
 	now := s.clock.Now()
@@ -268,6 +275,11 @@ func (r *pushRunner) stop() {
 // progress never runs ahead of what was written.
 func (s *Service) runPush(t store.PushTask, quit <-chan struct{}) {
 	ctx := context.Background()
+	app, err := s.store.GetApp(ctx, t.App)
+	if err != nil {
+		s.finishPush(ctx, t, store.PushFailed, "reading the app failed: internal error")
+		return
+	}
 	var pending []*pushPending
 	after := t.Cursor // the last target selected (t.Cursor: the last one written)
 	for {
@@ -284,10 +296,15 @@ func (s *Service) runPush(t store.PushTask, quit <-chan struct{}) {
 		last := len(ids) < PushPage
 		if len(ids) > 0 {
 			after = ids[len(ids)-1]
+			to, err := s.pushReachable(ctx, app, t.From, ids)
+			if err != nil {
+				s.finishPush(ctx, t, store.PushFailed, "checking blocklists failed: "+errs.Message(err))
+				return
+			}
 			if t.Lifetime == 0 {
-				pending = append(pending, s.pushOnline(t, ids))
+				pending = append(pending, s.pushOnline(t, ids, to))
 			} else {
-				pending = append(pending, s.submitPage(t, ids))
+				pending = append(pending, s.submitPage(t, ids, to))
 			}
 		}
 		for len(pending) > 0 && (len(pending) >= pushInFlight || last) {
@@ -331,14 +348,15 @@ func (s *Service) finishPush(ctx context.Context, t store.PushTask, state, why s
 	_ = s.store.UpdatePushProgress(ctx, t)
 }
 
-// pushOnline hands the task's message to the online devices of one page of
-// targets (MsgLifeTime 0: nothing is stored); ok counts the users with a device.
-func (s *Service) pushOnline(t store.PushTask, ids []string) *pushPending {
-	p := &pushPending{ids: ids, done: make(chan struct{})}
+// pushOnline hands the task's message to the online devices of the users to of
+// one page of targets (MsgLifeTime 0: nothing is stored); ok counts the users
+// with a device.
+func (s *Service) pushOnline(t store.PushTask, page, to []string) *pushPending {
+	p := &pushPending{ids: page, done: make(chan struct{})}
 	key := store.FormatMsgKey(t.MsgSeq, t.MsgRandom, t.MsgTime)
 	now := s.clock.Now()
-	ds := make([]bus.Delivery, 0, len(ids))
-	for _, u := range ids {
+	ds := make([]bus.Delivery, 0, len(to))
+	for _, u := range to {
 		if len(s.bus.Devices(t.App, u)) == 0 {
 			continue
 		}
@@ -352,16 +370,21 @@ func (s *Service) pushOnline(t store.PushTask, ids []string) *pushPending {
 	return p
 }
 
-// submitPage queues the task's copies for one page of targets in the writer
-// (receivers' copies only, one MsgKey, expiring Lifetime after the push) and
-// returns at once; done closes when every copy is answered. A copy already
-// written (a resumed page) is answered as a duplicate and counts as delivered.
-func (s *Service) submitPage(t store.PushTask, ids []string) *pushPending {
-	p := &pushPending{ids: ids, done: make(chan struct{})}
-	p.left.Store(int64(len(ids)))
+// submitPage queues the task's copies for the users to of one page of targets
+// in the writer (receivers' copies only, one MsgKey, expiring Lifetime after the
+// push) and returns at once; done closes when every copy is answered. A copy
+// already written (a resumed page) is answered as a duplicate and counts as
+// delivered.
+func (s *Service) submitPage(t store.PushTask, page, to []string) *pushPending {
+	p := &pushPending{ids: page, done: make(chan struct{})}
+	if len(to) == 0 {
+		close(p.done)
+		return p
+	}
+	p.left.Store(int64(len(to)))
 	now := s.clock.Now()
 	expires := time.Unix(t.MsgTime, 0).Add(t.Lifetime)
-	for _, u := range ids {
+	for _, u := range to {
 		op := store.Op{
 			Kind: store.OpSend, App: t.App, From: t.From, To: u, MsgSeq: t.MsgSeq,
 			ClientID: pushClientPrefix + t.ID + ":" + u, MsgRandom: t.MsgRandom, MsgTime: t.MsgTime,

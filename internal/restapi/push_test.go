@@ -529,3 +529,56 @@ func TestImPushOnlineOnly(t *testing.T) {
 		t.Fatalf("another app reads the task: %v", err)
 	}
 }
+
+// TestImPushKeepsSendRules: a push from a user follows the rules of that user's
+// one-to-one sends: a muted sender's push is refused (20012); a target that
+// blocks the sender, or, with friend_only_c2c on, is not its friend both ways,
+// gets nothing (counted as a target, not as delivered); the admin's pushes reach
+// everyone.
+func TestImPushKeepsSendRules(t *testing.T) {
+	e := newEnv(t)
+	e.importUsers(e.a, "alice", "bob", "carol", "sender")
+	e.call("sns/black_list_add", M{"From_Account": "alice", "To_Account": []string{"sender"}}).wantOK("ResultItem", "Fail_Account")
+	req := M{"From_Account": "sender", "MsgRandom": 1, "MsgBody": hello, "MsgLifeTime": 3600}
+	id := e.push(req)
+	if task := e.pushTask(id); task.State != store.PushDone || task.Targets != 4 || task.Delivered != 3 {
+		t.Fatalf("task %+v, want 4 targets and 3 delivered (alice blocks sender)", task)
+	}
+	for u, want := range map[string]int64{"alice": 0, "bob": 1, "carol": 1} {
+		if got := e.lastSeq(e.a, u); got != want {
+			t.Errorf("%s has %d entries, want %d", u, got, want)
+		}
+	}
+
+	// friend_only_c2c: only bob, sender's friend both ways, gets the next push.
+	if err := e.svc.SetAppSettings(context.Background(), e.a, map[string]string{"friend_only_c2c": "on"}); err != nil {
+		t.Fatal(err)
+	}
+	e.call("sns/friend_import", M{"From_Account": "sender", "AddFriendItem": []M{{"To_Account": "bob", "AddSource": "AddSource_Type_Test"}}}).wantOK("ResultItem", "Fail_Account")
+	e.call("sns/friend_import", M{"From_Account": "bob", "AddFriendItem": []M{{"To_Account": "sender", "AddSource": "AddSource_Type_Test"}}}).wantOK("ResultItem", "Fail_Account")
+	e.call("sns/friend_import", M{"From_Account": "carol", "AddFriendItem": []M{{"To_Account": "sender", "AddSource": "AddSource_Type_Test"}}}).wantOK("ResultItem", "Fail_Account")
+	e.clock.Advance(time.Second)
+	req["MsgRandom"] = 2
+	e.push(req)
+	e.svc.WaitPushes()
+	for u, want := range map[string]int64{"alice": 0, "bob": 2, "carol": 1} {
+		if got := e.lastSeq(e.a, u); got != want {
+			t.Errorf("after a friend-only push, %s has %d entries, want %d", u, got, want)
+		}
+	}
+	// The admin's push reaches everyone, friend or not.
+	e.clock.Advance(time.Second)
+	e.push(M{"MsgRandom": 3, "MsgBody": hello, "MsgLifeTime": 3600})
+	e.svc.WaitPushes()
+	for u, want := range map[string]int64{"alice": 1, "bob": 3, "carol": 2} {
+		if got := e.lastSeq(e.a, u); got != want {
+			t.Errorf("after the admin's push, %s has %d entries, want %d", u, got, want)
+		}
+	}
+
+	// A muted sender's push is refused before anything is stored.
+	e.call("openconfigsvr/setnospeaking", M{"Set_Account": "sender", "C2CmsgNospeakingTime": 60}).wantOK()
+	e.clock.Advance(time.Second)
+	req["MsgRandom"] = 4
+	e.call(pushSvc+"im_push", req).wantErr(errs.SenderMuted)
+}
