@@ -88,3 +88,23 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatalf("only %d expected outputs in the quick start", checked)
 	}
 }
+
+// TestDocsHaveNoMergeMarkers: a merge conflict left in a Markdown file breaks
+// its tables without failing any build.
+func TestDocsHaveNoMergeMarkers(t *testing.T) {
+	files, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, "../README.md", "../conformance/README.md")
+	marker := regexp.MustCompile(`(?m)^(<<<<<<< |=======$|>>>>>>> )`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := marker.FindIndex(b); loc != nil {
+			t.Errorf("%s: merge conflict marker at line %d", f, 1+strings.Count(string(b[:loc[0]]), "\n"))
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -729,11 +730,26 @@ func decodeFrame(data []byte) (Frame, *Frame) {
 	case errors.As(err, &typ) && typ.Field == "":
 		msg = fmt.Sprintf("a frame must be a JSON object, not %s", typ.Value)
 	case errors.As(err, &typ):
-		msg = fmt.Sprintf("frame field %s must be %s, not %s", typ.Field, input.JSONKind(typ.Type), typ.Value)
+		msg = fmt.Sprintf("frame field %s must be %s, not %s", wireField(typ.Field), input.JSONKind(typ.Type), typ.Value)
 	case errors.As(err, &syn):
 		msg = fmt.Sprintf("frame is not valid JSON (at byte %d)", syn.Offset)
 	}
 	return Frame{}, &Frame{Op: f.Op, ID: f.ID, Code: errs.JSONParse, Message: msg}
+}
+
+// wireField is a field path of an UnmarshalTypeError as the frame spells it:
+// encoding/json puts the Go names of embedded structs in the path (e.g.
+// "ConvFields.set_mark"); the wire names are all lower case.
+func wireField(path string) string {
+	parts := strings.Split(path, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" && p[0] >= 'A' && p[0] <= 'Z' {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ".")
 }
 
 func (s *session) reply(f Frame) {

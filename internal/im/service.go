@@ -64,11 +64,11 @@ func ValidUserID(id string) error {
 		return errs.New(errs.InvalidParameters, "UserID is empty or blank")
 	}
 	if len(id) > MaxUserIDLen {
-		return errs.New(errs.InvalidParameters, "UserID %q is longer than %d bytes", id, MaxUserIDLen)
+		return errs.New(errs.InvalidParameters, "UserID %.40q… is longer than %d bytes", id, MaxUserIDLen)
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x20 || id[i] > 0x7e {
-			return errs.New(errs.InvalidParameters, "UserID %q has a character outside printable ASCII", id)
+			return errs.New(errs.InvalidParameters, "UserID %.40q has a character outside printable ASCII", id)
 		}
 	}
 	if id[0] == ' ' || id[len(id)-1] == ' ' {
