@@ -11,6 +11,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Error is a failure with a stable numeric code and a human-readable message.
@@ -53,9 +54,27 @@ func Message(err error) string {
 	return "internal error"
 }
 
-// New returns an *Error with the given code and message.
+// New returns an *Error with the given code and message. Messages often quote
+// what a caller sent; they are cut to MaxMessageBytes, so that an oversized
+// field is never echoed back whole.
 func New(code int, format string, args ...any) *Error {
-	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Msg: Clip(fmt.Sprintf(format, args...))}
+}
+
+// MaxMessageBytes bounds the text of an error answered to a client.
+const MaxMessageBytes = 512
+
+// Clip cuts s to at most MaxMessageBytes bytes on a UTF-8 boundary, marking the
+// cut with "…".
+func Clip(s string) string {
+	if len(s) <= MaxMessageBytes {
+		return s
+	}
+	cut := MaxMessageBytes - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // CodeOf returns the code of err, or Internal when err carries none.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Hidden keeps a cause out of the client's text and in the log's.
@@ -38,5 +39,19 @@ func TestKind(t *testing.T) {
 	}
 	if CodeOf(err) != Internal || Message(err) != "internal error" {
 		t.Fatal("a kind carries no code and no client text")
+	}
+}
+
+// TestMessagesAreClipped: an error quoting an oversized input is cut to
+// MaxMessageBytes on a rune boundary.
+func TestMessagesAreClipped(t *testing.T) {
+	long := strings.Repeat("é", 2000)
+	for _, msg := range []string{New(70402, "AddSource %q is bad", long).Msg, Kind(ErrInvalid, long).Error()} {
+		if len(msg) > MaxMessageBytes || !utf8.ValidString(msg) || !strings.HasSuffix(msg, "…") {
+			t.Fatalf("message of %d bytes (valid UTF-8 %v): %.40q…", len(msg), utf8.ValidString(msg), msg)
+		}
+	}
+	if got := New(70402, "short %q", "x").Msg; got != `short "x"` {
+		t.Fatalf("a short message changed: %q", got)
 	}
 }

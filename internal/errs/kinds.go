@@ -23,7 +23,7 @@ var (
 // Kind returns an error with its own text that is of the given kind
 // (errors.Is(err, kind) is true): a domain error that keeps its name while the
 // edges map its kind.
-func Kind(kind error, text string) error { return &kinded{text: text, kind: kind} }
+func Kind(kind error, text string) error { return &kinded{text: Clip(text), kind: kind} }
 
 type kinded struct {
 	text string
