@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
@@ -172,6 +173,9 @@ func (s *Service) AddFriends(ctx context.Context, app store.App, from string, it
 		res := ItemResult{User: it.To}
 		target, ok := targets[it.To]
 		rel := rels[it.To]
+		if slices.Contains(made, it.To) { // listed again: an earlier item of this call made it
+			rel.Mine, rel.Theirs = true, rel.Theirs || addType == AddTypeBoth
+		}
 		switch {
 		case it.To == from:
 			res.Err = snsBad("a user cannot add itself as a friend")

@@ -103,6 +103,13 @@ func TestSNSFriendAddItemObject(t *testing.T) {
 		if it := out.ResultItem[0]; it.ResultCode != 30001 || it.ResultInfo != "Err_SNS_FriendAdd_Friend_Exist" {
 			t.Fatalf("adding a friend again = %+v", it)
 		}
+		// One user listed twice in one call: the second item finds the friendship
+		// the first made.
+		e.importUsers(e.a, "carol")
+		out = e.addFriends("alice", 1, "carol", "carol")
+		if a, b := out.ResultItem[0], out.ResultItem[1]; a.ResultCode != 0 || b.ResultCode != 30001 || b.ResultInfo != "Err_SNS_FriendAdd_Friend_Exist" {
+			t.Fatalf("carol listed twice = %+v, %+v", a, b)
+		}
 	})
 }
 
