@@ -377,6 +377,9 @@ func sendResult(req SendRequest, res store.OpResult, err error) (SendResult, err
 	if err != nil {
 		return SendResult{}, err
 	}
+	if res.Err != nil { // the op's own outcome, e.g. 70020 for an app deleted meanwhile
+		return SendResult{}, storageErr(res.Err)
+	}
 	if len(res.Entries) == 0 {
 		return SendResult{}, errs.New(errs.Internal, "message was not stored")
 	}

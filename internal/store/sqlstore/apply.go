@@ -292,10 +292,14 @@ func (a *applier) run(now time.Time) []store.OpResult {
 
 // seqsToSave returns the owners whose counter save must write, in lock order:
 // those whose last Seq moved or, when load reserved the Seqs the ops need
-// (stored them already), those that did not use up their reservation.
+// (stored them already), those that did not use up their reservation. A
+// deleted app's counters are never written (load reserved nothing for them).
 func (a *applier) seqsToSave(reserved bool) []ownerKey {
 	var out []ownerKey
 	for _, k := range a.owners {
+		if a.deleted[k.app] {
+			continue
+		}
 		stored := a.loaded[k]
 		if reserved {
 			stored += a.need[k]

@@ -23,10 +23,15 @@ const (
 	// pgReserveSeqs locks the counters of an app's owners one after the
 	// other in owner order (creating missing ones), and moves each forward by
 	// the Seqs the batch needs in that log: one write per counter. It returns
-	// the new last Seqs.
+	// the new last Seqs. Nothing is reserved, and no row created, for a
+	// deleted app: the pipeline queues this before load's first answer (the
+	// app's status) is read, so the statement checks the status itself, which
+	// the share lock taken just before keeps as it is until the commit.
 	pgReserveSeqs = `
 		INSERT INTO seqs (app, owner, last_seq)
-		SELECT $1, k.owner, k.n FROM unnest($2::text[], $3::bigint[]) AS k (owner, n) ORDER BY k.owner
+		SELECT $1, k.owner, k.n FROM unnest($2::text[], $3::bigint[]) AS k (owner, n)
+		WHERE NOT EXISTS (SELECT 1 FROM apps WHERE sdkappid = $1 AND status = 'deleted')
+		ORDER BY k.owner
 		ON CONFLICT (app, owner) DO UPDATE SET last_seq = seqs.last_seq + excluded.last_seq
 		RETURNING owner, last_seq`
 	pgSent = `

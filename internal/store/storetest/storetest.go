@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListAppsExcludesDeleted", testListAppsExcludesDeleted},
 		{"DeleteAppRemovesOnlyItsData", testDeleteAppRemovesOnlyItsData},
 		{"DeletedAppRefusesWrites", testDeletedAppRefusesWrites},
+		{"DeleteAppDuringBatches", testDeleteAppDuringBatches}, // appdelete.go
 		{"ImportUsers", testImportUsers},
 		{"DeleteUsers", testDeleteUsers},
 		{"GetUsersOnlyExisting", testGetUsersOnlyExisting},
