@@ -166,6 +166,18 @@ var appTables = []struct{ table, col string }{
 	{"push_tasks", "app"}, {"push_rate", "app"},
 }
 
+// liveApp confirms that the app exists and is not deleted, locking its row with
+// lock (forShare or forUpdate) so that DeleteApp waits until tx commits (and
+// then deletes what tx wrote); errs.ErrNotFound for a missing or deleted app.
+func (s *Store) liveApp(ctx context.Context, tx *sql.Tx, app int64, lock string) error {
+	var status string
+	err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+lock), app).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && status == store.StatusDeleted) {
+		return errs.ErrNotFound
+	}
+	return err
+}
+
 // DeleteApp implements store.Tenants. Deleting a deleted app again keeps the
 // first DeletedAt (and finds no data left).
 func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error {
