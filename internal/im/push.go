@@ -182,7 +182,9 @@ func (s *Service) SetUserPushAttrs(ctx context.Context, app store.App, items []U
 			failed = append(failed, PushItemError{it.User, err})
 			continue
 		}
-		if err := s.store.SetUserPushAttrs(ctx, app.SDKAppID, it.User, bySlot[i]); err != nil {
+		if err := s.store.SetUserPushAttrs(ctx, app.SDKAppID, it.User, bySlot[i]); errors.Is(err, errs.ErrNotFound) {
+			failed = append(failed, PushItemError{it.User, accountGone(err, errs.AccountNotFound, it.User)})
+		} else if err != nil {
 			return failed, storageErr(err)
 		}
 	}
@@ -303,6 +305,9 @@ func (s *Service) AddUserPushTags(ctx context.Context, app store.App, items []Us
 		err := s.store.AddUserPushTags(ctx, app.SDKAppID, u, tags, MaxPushTagsPerUser)
 		if errors.Is(err, errs.ErrLimit) {
 			return errs.New(errs.PushTooManyTags, "%q would have more than %d tags; remove some first", u, MaxPushTagsPerUser)
+		}
+		if errors.Is(err, errs.ErrNotFound) {
+			return accountGone(err, errs.AccountNotFound, u)
 		}
 		return err
 	})
