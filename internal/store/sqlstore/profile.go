@@ -43,7 +43,7 @@ func init() {
 // deleted app is errs.ErrNotFound.
 func (s *Store) AddProfileField(ctx context.Context, app int64, f store.ProfileField, max int) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.liveApp(ctx, tx, app, s.d.forUpdate()); err != nil {
+		if err := s.liveApp(ctx, tx, app, s.d.forUpdate(), true); err != nil {
 			return err
 		}
 		var n int

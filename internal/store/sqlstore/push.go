@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS push_rate (
 // SetPushAttrNames implements store.Push.
 func (s *Store) SetPushAttrNames(ctx context.Context, app int64, names map[int]string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.liveApp(ctx, tx, app, s.d.forShare()); err != nil {
+		if err := s.liveApp(ctx, tx, app, s.d.forShare(), false); err != nil {
 			return err
 		}
 		for slot, name := range names {
@@ -369,7 +369,7 @@ func (s *Store) CreatePushTask(ctx context.Context, t store.PushTask, rate store
 	at := toMs(t.CreatedAt)
 	day := t.CreatedAt.UTC().Format("2006-01-02")
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.liveApp(ctx, tx, t.App, s.d.forShare()); err != nil {
+		if err := s.liveApp(ctx, tx, t.App, s.d.forShare(), false); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`

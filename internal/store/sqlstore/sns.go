@@ -787,7 +787,7 @@ func (s *Store) SetAppSettings(ctx context.Context, app int64, kv map[string]str
 	}
 	slices.Sort(keys)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.liveApp(ctx, tx, app, s.d.forShare()); err != nil {
+		if err := s.liveApp(ctx, tx, app, s.d.forShare(), false); err != nil {
 			return err
 		}
 		for _, k := range keys {
