@@ -78,7 +78,11 @@ func (s *Service) SetPushAttrNames(ctx context.Context, app store.App, names map
 		}
 		seen[name] = slot
 	}
-	return storageErrOrNil(s.store.SetPushAttrNames(ctx, app.SDKAppID, slots))
+	err = s.store.SetPushAttrNames(ctx, app.SDKAppID, slots)
+	if errors.Is(err, errs.ErrNotFound) { // deleted meanwhile
+		return errs.New(errs.AppNotFound, "app %d does not exist", app.SDKAppID)
+	}
+	return storageErrOrNil(err)
 }
 
 // PushAttrNames returns the app's attribute names keyed "0".."9" (im_get_attr_name).
