@@ -269,7 +269,7 @@ func (s *Service) DeleteConversation(ctx context.Context, app store.App, owner s
 		return err
 	}
 	if err := s.store.DeleteConversation(ctx, app.SDKAppID, owner, c, clearHistory, s.clock.Now()); err != nil {
-		return storageErr(err)
+		return accountGone(err, errs.ConvAccountNotFound, owner)
 	}
 	s.notifyConv(app, owner, &bus.ConvChange{Conv: &store.ConvState{ConvID: c}, Deleted: true})
 	return nil
@@ -285,7 +285,7 @@ func (s *Service) PinConversation(ctx context.Context, app store.App, owner stri
 		return err
 	}
 	if err := s.store.SetPinned(ctx, app.SDKAppID, owner, c, pinned, s.clock.Now()); err != nil {
-		return storageErr(err)
+		return accountGone(err, errs.ConvAccountNotFound, owner)
 	}
 	return s.notifyConvState(ctx, app, owner, c)
 }

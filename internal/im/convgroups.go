@@ -124,7 +124,7 @@ func (s *Service) MarkConversations(ctx context.Context, app store.App, owner st
 	}
 	got, res, err := s.store.SetMarks(ctx, app.SDKAppID, owner, changes, gate.MaxMarkedConvs, s.clock.Now())
 	if err != nil {
-		return nil, nil, storageErr(err)
+		return nil, nil, accountGone(err, errs.ConvAccountNotFound, owner)
 	}
 	var ds []bus.Delivery
 	for k, i := range at {
@@ -176,7 +176,7 @@ func (s *Service) CreateConvGroup(ctx context.Context, app store.App, owner, nam
 	case errors.Is(err, errs.ErrLimit):
 		return g, errs.New(errs.ConvLimit, "a user has at most %d conversation groups of at most %d conversations", gate.MaxConvGroups, gate.MaxConvsPerGroup)
 	case err != nil:
-		return g, storageErr(err)
+		return g, accountGone(err, errs.ConvAccountNotFound, owner)
 	}
 	return g, s.notifyGroups(ctx, app, owner)
 }
@@ -265,7 +265,7 @@ func (s *Service) DeleteConvGroups(ctx context.Context, app store.App, owner str
 	}
 	gone, err := s.store.DeleteConvGroups(ctx, app.SDKAppID, owner, names)
 	if err != nil {
-		return nil, storageErr(err)
+		return nil, accountGone(err, errs.ConvAccountNotFound, owner)
 	}
 	return gone, s.notifyGroups(ctx, app, owner)
 }

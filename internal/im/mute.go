@@ -57,7 +57,7 @@ func (s *Service) SetNoSpeaking(ctx context.Context, app store.App, user string,
 		m.GroupUntil = until(*group)
 	}
 	if err := s.store.SetMute(ctx, app.SDKAppID, user, m); err != nil {
-		return storageErr(err)
+		return accountGone(err, errs.AccountNotFound, user)
 	}
 	s.mutes.changed(cacheKey{app.SDKAppID, user}, &m.C2CUntil, now)
 	return nil

@@ -78,7 +78,11 @@ func (s *Service) SetPushAttrNames(ctx context.Context, app store.App, names map
 		}
 		seen[name] = slot
 	}
-	return storageErrOrNil(s.store.SetPushAttrNames(ctx, app.SDKAppID, slots))
+	err = s.store.SetPushAttrNames(ctx, app.SDKAppID, slots)
+	if errors.Is(err, errs.ErrNotFound) { // deleted meanwhile
+		return errs.New(errs.AppNotFound, "app %d does not exist", app.SDKAppID)
+	}
+	return storageErrOrNil(err)
 }
 
 // PushAttrNames returns the app's attribute names keyed "0".."9" (im_get_attr_name).
@@ -182,7 +186,9 @@ func (s *Service) SetUserPushAttrs(ctx context.Context, app store.App, items []U
 			failed = append(failed, PushItemError{it.User, err})
 			continue
 		}
-		if err := s.store.SetUserPushAttrs(ctx, app.SDKAppID, it.User, bySlot[i]); err != nil {
+		if err := s.store.SetUserPushAttrs(ctx, app.SDKAppID, it.User, bySlot[i]); errors.Is(err, errs.ErrNotFound) {
+			failed = append(failed, PushItemError{it.User, accountGone(err, errs.AccountNotFound, it.User)})
+		} else if err != nil {
 			return failed, storageErr(err)
 		}
 	}
@@ -303,6 +309,9 @@ func (s *Service) AddUserPushTags(ctx context.Context, app store.App, items []Us
 		err := s.store.AddUserPushTags(ctx, app.SDKAppID, u, tags, MaxPushTagsPerUser)
 		if errors.Is(err, errs.ErrLimit) {
 			return errs.New(errs.PushTooManyTags, "%q would have more than %d tags; remove some first", u, MaxPushTagsPerUser)
+		}
+		if errors.Is(err, errs.ErrNotFound) {
+			return accountGone(err, errs.AccountNotFound, u)
 		}
 		return err
 	})

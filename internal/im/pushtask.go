@@ -109,6 +109,8 @@ func (s *Service) Push(ctx context.Context, app store.App, req PushRequest) (str
 		return "", errs.New(errs.PushTooFrequent, "pushes of an app must be more than %s apart", PushMinInterval)
 	case errors.Is(err, errs.ErrLimit):
 		return "", errs.New(errs.PushDailyLimit, "the app has pushed %d times today (UTC); the limit is %d a day", PushPerDay, PushPerDay)
+	case errors.Is(err, errs.ErrNotFound): // deleted meanwhile
+		return "", errs.New(errs.AppNotFound, "app %d does not exist", app.SDKAppID)
 	case err != nil:
 		return "", storageErr(err)
 	}

@@ -2,6 +2,8 @@ package im
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +52,9 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 	}
 	err := s.store.SetAppSettings(ctx, app.SDKAppID, kv)
 	s.settings.changed(app.SDKAppID, nil, time.Now())
+	if errors.Is(err, errs.ErrNotFound) { // deleted meanwhile
+		return errs.Kind(errs.ErrNotFound, fmt.Sprintf("app %d does not exist", app.SDKAppID))
+	}
 	return storageErrOrNil(err)
 }
 

@@ -38,7 +38,7 @@ func (s *Service) AddBlocks(ctx context.Context, app store.App, from string, tos
 	got, err := s.store.AddBlocks(ctx, app.SDKAppID, from, peers, s.clock.Now(), MaxBlocks)
 	s.forgetBlocks(app.SDKAppID, from)
 	if err != nil {
-		return nil, storageErr(err)
+		return nil, accountGone(err, errs.SNSNoAccount, from)
 	}
 	out := make([]ItemResult, 0, len(tos))
 	var ended []string

@@ -75,6 +75,11 @@ func init() {
 	appTables = append(appTables, []struct{ table, col string }{
 		{"conv_last", "app"}, {"conv_owners", "app"}, {"conv_state", "app"}, {"conv_groups", "app"}, {"conv_group_members", "app"},
 	}...)
+	// A deleted account's pins, marks and groups go with it; conv_last stays
+	// with the messages (docs/decisions.md).
+	userTables = append(userTables, []struct{ table, col string }{
+		{"conv_owners", "owner"}, {"conv_state", "owner"}, {"conv_groups", "owner"}, {"conv_group_members", "owner"},
+	}...)
 }
 
 // convLastRows returns the batch's last message per (owner, peer), in
@@ -196,8 +201,13 @@ func (s *Store) DeleteConversation(ctx context.Context, app int64, owner string,
 	}))
 }
 
-// lockConvOwner serialises owner's conversation state changes.
+// lockConvOwner serialises owner's conversation state changes; errs.ErrNotFound
+// when the owner does not exist (its user row stays locked until tx commits, so
+// DeleteUsers deletes what tx writes).
 func (s *Store) lockConvOwner(ctx context.Context, tx *sql.Tx, app int64, owner string) error {
+	if err := s.shareUser(ctx, tx, app, owner); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO conv_owners (app, owner) VALUES (?, ?) ON CONFLICT (app, owner) DO NOTHING`), app, owner); err != nil {
 		return err
 	}

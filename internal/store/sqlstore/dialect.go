@@ -62,6 +62,16 @@ func (d Dialect) forUpdate() string {
 	return " FOR UPDATE"
 }
 
+// forShare is appended to a SELECT that confirms a row exists for the rest of
+// the transaction: the row cannot be deleted (nor updated) until it commits, and
+// a concurrent DELETE makes it wait and then see the row gone.
+func (d Dialect) forShare() string {
+	if d.SerialWrites {
+		return ""
+	}
+	return " FOR SHARE"
+}
+
 // rebind turns the shared query's "?" placeholders into the dialect's style. The
 // shared queries never contain a literal question mark.
 func (d Dialect) rebind(q string) string {

@@ -39,15 +39,11 @@ func init() {
 }
 
 // AddProfileField implements store.Profiles. The app's row is locked so that
-// concurrent declarations of one app count one after the other.
+// concurrent declarations of one app count one after the other; a missing or
+// deleted app is errs.ErrNotFound.
 func (s *Store) AddProfileField(ctx context.Context, app int64, f store.ProfileField, max int) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT sdkappid FROM apps WHERE sdkappid = ?`+s.d.forUpdate()), app).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.ErrNotFound
-		}
-		if err != nil {
+		if err := s.liveApp(ctx, tx, app, s.d.forUpdate(), true); err != nil {
 			return err
 		}
 		var n int
@@ -64,7 +60,7 @@ func (s *Store) AddProfileField(ctx context.Context, app int64, f store.ProfileF
 		if max > 0 && n >= max {
 			return errs.ErrLimit
 		}
-		_, err = tx.ExecContext(ctx, s.q(`
+		_, err := tx.ExecContext(ctx, s.q(`
 			INSERT INTO profile_fields (app, name, type, max_bytes, created_at) VALUES (?, ?, ?, ?, ?)`),
 			app, f.Name, f.Type, f.MaxBytes, toMs(f.CreatedAt))
 		return err
@@ -88,18 +84,27 @@ func (s *Store) ProfileFields(ctx context.Context, app int64) ([]store.ProfileFi
 		}, app)
 }
 
-// SetMute implements store.Profiles.
+// SetMute implements store.Profiles. Setting a mute of a user that does not
+// exist is errs.ErrNotFound.
 func (s *Store) SetMute(ctx context.Context, app int64, user string, m store.Mute) error {
-	var err error
 	if m.C2CUntil == 0 && m.GroupUntil == 0 {
-		_, err = s.w.ExecContext(ctx, s.q(`DELETE FROM user_mutes WHERE app = ? AND user_id = ?`), app, user)
-	} else {
-		_, err = s.w.ExecContext(ctx, s.q(`
+		_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM user_mutes WHERE app = ? AND user_id = ?`), app, user)
+		return wrap("set mute", err)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.shareUser(ctx, tx, app, user); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`
 			INSERT INTO user_mutes (app, user_id, c2c_until, group_until) VALUES (?, ?, ?, ?)
 			ON CONFLICT (app, user_id) DO UPDATE SET c2c_until = excluded.c2c_until, group_until = excluded.group_until`),
 			app, user, m.C2CUntil, m.GroupUntil)
+		return err
+	})
+	if err != nil && !isSentinel(err) {
+		return wrap("set mute", err)
 	}
-	return wrap("set mute", err)
+	return err
 }
 
 // GetMute implements store.Profiles.

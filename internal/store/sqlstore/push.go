@@ -79,6 +79,9 @@ CREATE TABLE IF NOT EXISTS push_rate (
 // SetPushAttrNames implements store.Push.
 func (s *Store) SetPushAttrNames(ctx context.Context, app int64, names map[int]string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.liveApp(ctx, tx, app, s.d.forShare(), false); err != nil {
+			return err
+		}
 		for slot, name := range names {
 			if _, err := tx.ExecContext(ctx, s.q(`
 				INSERT INTO push_attr_names (app, slot, name) VALUES (?, ?, ?)
@@ -88,7 +91,10 @@ func (s *Store) SetPushAttrNames(ctx context.Context, app int64, names map[int]s
 		}
 		return nil
 	})
-	return wrap("set push attribute names", err)
+	if err != nil && !isSentinel(err) {
+		return wrap("set push attribute names", err)
+	}
+	return err
 }
 
 // PushAttrNames implements store.Push.
@@ -113,6 +119,9 @@ func (s *Store) PushAttrNames(ctx context.Context, app int64) (map[int]string, e
 // SetUserPushAttrs implements store.Push.
 func (s *Store) SetUserPushAttrs(ctx context.Context, app int64, user string, attrs map[int]string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.shareUser(ctx, tx, app, user); err != nil {
+			return err
+		}
 		for slot, v := range attrs {
 			if _, err := tx.ExecContext(ctx, s.q(`
 				INSERT INTO push_user_attrs (app, user_id, slot, value) VALUES (?, ?, ?, ?)
@@ -122,7 +131,10 @@ func (s *Store) SetUserPushAttrs(ctx context.Context, app int64, user string, at
 		}
 		return nil
 	})
-	return wrap("set user push attributes", err)
+	if err != nil && !isSentinel(err) {
+		return wrap("set user push attributes", err)
+	}
+	return err
 }
 
 // RemoveUserPushAttrs implements store.Push.
@@ -169,6 +181,9 @@ func (s *Store) UserPushAttrs(ctx context.Context, app int64, users []string) (m
 // AddUserPushTags implements store.Push.
 func (s *Store) AddUserPushTags(ctx context.Context, app int64, user string, tags []string, max int) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.shareUser(ctx, tx, app, user); err != nil {
+			return err
+		}
 		for _, tag := range tags {
 			if _, err := tx.ExecContext(ctx, s.q(`
 				INSERT INTO push_user_tags (app, user_id, tag) VALUES (?, ?, ?)
@@ -354,6 +369,9 @@ func (s *Store) CreatePushTask(ctx context.Context, t store.PushTask, rate store
 	at := toMs(t.CreatedAt)
 	day := t.CreatedAt.UTC().Format("2006-01-02")
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.liveApp(ctx, tx, t.App, s.d.forShare(), false); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`
 			INSERT INTO push_rate (app, last_at, day, n) VALUES (?, 0, '', 0)
 			ON CONFLICT (app) DO NOTHING`), t.App); err != nil {

@@ -94,18 +94,60 @@ func init() {
 // Transactions that count a user's relations lock the user first, so the count
 // stays true until they commit (SQLite serialises writes instead).
 func (s *Store) lockUsers(ctx context.Context, tx *sql.Tx, app int64, users ...string) error {
-	us := slices.Clone(users)
+	missing, err := s.lockUserRows(ctx, tx, app, users, nil)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return errs.ErrNotFound
+	}
+	return nil
+}
+
+// lockUserRows locks, in one stable order (so that two transactions never wait
+// on each other), the users' rows of update FOR UPDATE and those of share FOR
+// SHARE (a user in both is locked FOR UPDATE), and answers which of them do not
+// exist. Either lock makes DeleteUsers wait until the transaction commits, so a
+// row the transaction writes naming a user it found is deleted with the user.
+func (s *Store) lockUserRows(ctx context.Context, tx *sql.Tx, app int64, update, share []string) (map[string]bool, error) {
+	excl := make(map[string]bool, len(update))
+	for _, u := range update {
+		excl[u] = true
+	}
+	us := append(slices.Clone(update), share...)
 	slices.Sort(us)
 	us = slices.Compact(us)
+	var missing map[string]bool
 	for _, u := range us {
+		lock := s.d.forShare()
+		if excl[u] {
+			lock = s.d.forUpdate()
+		}
 		var id string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT user_id FROM users WHERE app = ? AND user_id = ?`+s.d.forUpdate()), app, u).Scan(&id)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT user_id FROM users WHERE app = ? AND user_id = ?`+lock), app, u).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errs.ErrNotFound
+			if missing == nil {
+				missing = map[string]bool{}
+			}
+			missing[u] = true
+			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
+	}
+	return missing, nil
+}
+
+// shareUser confirms that the user exists and keeps it until tx commits (see
+// lockUserRows); errs.ErrNotFound when it does not exist.
+func (s *Store) shareUser(ctx context.Context, tx *sql.Tx, app int64, user string) error {
+	missing, err := s.lockUserRows(ctx, tx, app, nil, []string{user})
+	if err != nil {
+		return err
+	}
+	if missing[user] {
+		return errs.ErrNotFound
 	}
 	return nil
 }
@@ -441,8 +483,14 @@ func (s *Store) AddBlocks(ctx context.Context, app int64, owner string, peers []
 	var out map[string]error
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = make(map[string]error, len(peers))
-		if err := s.lockUsers(ctx, tx, app, owner); err != nil {
+		// The owner for the count, the peers so that none is deleted before
+		// this commits (DeleteUsers then deletes the new rows with it).
+		missing, err := s.lockUserRows(ctx, tx, app, []string{owner}, peers)
+		if err != nil {
 			return err
+		}
+		if missing[owner] {
+			return errs.ErrNotFound
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM sns_blocks WHERE app = ? AND owner = ?`), app, owner).Scan(&n); err != nil {
@@ -452,17 +500,12 @@ func (s *Store) AddBlocks(ctx context.Context, app int64, owner string, peers []
 			if _, done := out[p]; done {
 				continue
 			}
-			var id string
-			err := tx.QueryRowContext(ctx, s.q(`SELECT user_id FROM users WHERE app = ? AND user_id = ?`), app, p).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
+			if missing[p] {
 				out[p] = errs.ErrNotFound
 				continue
 			}
-			if err != nil {
-				return err
-			}
 			var one int
-			err = tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM sns_blocks WHERE app = ? AND owner = ? AND peer = ?`), app, owner, p).Scan(&one)
+			err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM sns_blocks WHERE app = ? AND owner = ? AND peer = ?`), app, owner, p).Scan(&one)
 			if err == nil {
 				out[p] = errs.ErrExists
 				continue
@@ -744,6 +787,9 @@ func (s *Store) SetAppSettings(ctx context.Context, app int64, kv map[string]str
 	}
 	slices.Sort(keys)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.liveApp(ctx, tx, app, s.d.forShare(), false); err != nil {
+			return err
+		}
 		for _, k := range keys {
 			var err error
 			if kv[k] == "" {
@@ -758,7 +804,10 @@ func (s *Store) SetAppSettings(ctx context.Context, app int64, kv map[string]str
 		}
 		return nil
 	})
-	return wrap("set app settings", err)
+	if err != nil && !isSentinel(err) {
+		return wrap("set app settings", err)
+	}
+	return err
 }
 
 // GetAppSettings implements store.AppSettings.

@@ -24,24 +24,20 @@ CREATE TABLE IF NOT EXISTS user_status (
 func init() {
 	extraSchemas = append(extraSchemas, statusSchema)
 	appTables = append(appTables, struct{ table, col string }{"user_status", "app"})
+	userTables = append(userTables, struct{ table, col string }{"user_status", "user_id"}) // a status goes with the user
 }
 
 // SetCustomStatus implements store.UserStatuses.
 func (s *Store) SetCustomStatus(ctx context.Context, app int64, userID, text string, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM users WHERE app = ? AND user_id = ?`), app, userID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.ErrNotFound
-		}
-		if err != nil {
+		if err := s.shareUser(ctx, tx, app, userID); err != nil {
 			return err
 		}
 		if text == "" {
-			_, err = tx.ExecContext(ctx, s.q(`DELETE FROM user_status WHERE app = ? AND user_id = ?`), app, userID)
+			_, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_status WHERE app = ? AND user_id = ?`), app, userID)
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`
+		_, err := tx.ExecContext(ctx, s.q(`
 			INSERT INTO user_status (app, user_id, custom_status, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (app, user_id) DO UPDATE SET custom_status = excluded.custom_status, updated_at = excluded.updated_at`),
 			app, userID, text, toMs(at))

@@ -166,6 +166,26 @@ var appTables = []struct{ table, col string }{
 	{"push_tasks", "app"}, {"push_rate", "app"},
 }
 
+// liveApp refuses a deleted app with errs.ErrNotFound, locking its row with
+// lock (forShare or forUpdate) so that DeleteApp waits until tx commits (and
+// then deletes what tx wrote). A deleted app keeps its row (its tombstone), so
+// every deleted app is seen; an id with no row at all is refused only when
+// needRow.
+func (s *Store) liveApp(ctx context.Context, tx *sql.Tx, app int64, lock string, needRow bool) error {
+	var status string
+	err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM apps WHERE sdkappid = ?`+lock), app).Scan(&status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if needRow {
+			return errs.ErrNotFound
+		}
+		return nil
+	case err == nil && status == store.StatusDeleted:
+		return errs.ErrNotFound
+	}
+	return err
+}
+
 // DeleteApp implements store.Tenants. Deleting a deleted app again keeps the
 // first DeletedAt (and finds no data left).
 func (s *Store) DeleteApp(ctx context.Context, sdkappid int64, at time.Time) error {

@@ -15,6 +15,9 @@ import (
 // testConversations runs the conversation tests (store.ConvIndex and
 // store.ConvStates), each with users of its own on one store.
 func testConversations(t *testing.T, s store.Store) {
+	// Conversation state is kept for imported accounts only.
+	importUsers(t, s, app1, "a2", "a3", "a4", "a5", "a7")
+	importUsers(t, s, app2, "a6")
 	t.Run("LastMessageFollowsSends", func(t *testing.T) { testConvLast(t, s) })
 	t.Run("DeleteAndComeBack", func(t *testing.T) { testConvDelete(t, s) })
 	t.Run("DeleteClearsHistory", func(t *testing.T) { testConvClear(t, s) })

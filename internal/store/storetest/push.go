@@ -48,6 +48,8 @@ func testPushAttrNames(t *testing.T, s store.Store) {
 
 func testPushUserAttrs(t *testing.T, s store.Store) {
 	const app = 1400000102
+	importUsers(t, s, app, "alice", "bob")
+	importUsers(t, s, app+1, "alice")
 	must(t, s.SetUserPushAttrs(ctx, app, "alice", map[int]string{0: "f", 1: "Paris"}))
 	must(t, s.SetUserPushAttrs(ctx, app, "alice", map[int]string{1: "Lyon", 2: "gold"}))
 	must(t, s.SetUserPushAttrs(ctx, app, "bob", map[int]string{0: "m"}))
@@ -64,7 +66,9 @@ func testPushUserAttrs(t *testing.T, s store.Store) {
 }
 
 func testPushUserTags(t *testing.T, s store.Store) {
-	const app = 1400000103
+	const app, other = 1400000103, 1400000113 // other: no other test's app
+	importUsers(t, s, app, "alice", "bob")
+	importUsers(t, s, other, "alice")
 	must(t, s.AddUserPushTags(ctx, app, "alice", []string{"b", "a"}, 3))
 	must(t, s.AddUserPushTags(ctx, app, "alice", []string{"a", "c"}, 3)) // "a" again: still 3
 	// A fourth tag passes the limit: nothing of the call is added.
@@ -72,7 +76,7 @@ func testPushUserTags(t *testing.T, s store.Store) {
 		t.Fatalf("over the limit: %v, want ErrLimit", err)
 	}
 	must(t, s.AddUserPushTags(ctx, app, "bob", []string{"a"}, 3))
-	must(t, s.AddUserPushTags(ctx, app+1, "alice", []string{"z"}, 3))
+	must(t, s.AddUserPushTags(ctx, other, "alice", []string{"z"}, 3))
 	got, err := s.UserPushTags(ctx, app, []string{"alice", "bob", "carol"})
 	if err != nil {
 		t.Fatal(err)
@@ -86,9 +90,9 @@ func testPushUserTags(t *testing.T, s store.Store) {
 	if want := map[string][]string{"alice": {"a", "c"}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after removal: %v, want %v", got, want)
 	}
-	other, _ := s.UserPushTags(ctx, app+1, []string{"alice"})
-	if !reflect.DeepEqual(other, map[string][]string{"alice": {"z"}}) {
-		t.Fatalf("the other app's tags changed: %v", other)
+	otherTags, _ := s.UserPushTags(ctx, other, []string{"alice"})
+	if !reflect.DeepEqual(otherTags, map[string][]string{"alice": {"z"}}) {
+		t.Fatalf("the other app's tags changed: %v", otherTags)
 	}
 }
 
