@@ -54,7 +54,7 @@ type Frame struct {
 	// the friend_request push
 	FriendRequests []FriendRequest `json:"friend_requests,omitempty"`
 	Request        *FriendRequest  `json:"request,omitempty"`
-	ConvFields // conversation ops (conversations.go)
+	ConvFields                     // conversation ops (conversations.go)
 }
 
 // FriendRequest is a pending friend request of From to To (Time: Unix seconds).
