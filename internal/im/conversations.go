@@ -105,7 +105,7 @@ func (s *Service) convOwner(ctx context.Context, app store.App, owner string) er
 // query time from the read positions, for the page's one-to-one items only.
 func (s *Service) ListConversations(ctx context.Context, app store.App, req ConvListRequest) (ConvPage, error) {
 	if req.Normal.Time < 0 || req.Normal.Index < 0 || req.Top.Time < 0 || req.Top.Index < 0 {
-		return ConvPage{}, errs.New(errs.ConvBadParams, "TimeStamp, StartIndex, TopTimeStamp and TopStartIndex must not be negative")
+		return ConvPage{}, errs.New(errs.ConvBadParams, "the paging cursor must not be negative (REST: TimeStamp, StartIndex, TopTimeStamp, TopStartIndex; WebSocket: cursor.time, index, top_time, top_index)")
 	}
 	if req.AssistFlags < 0 || req.AssistFlags > 1<<31-1 {
 		return ConvPage{}, errs.New(errs.ConvBadParams, "AssistFlags must be a 32-bit flag set, not %d", req.AssistFlags)
