@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/postgres"
+	"github.com/chatd/chatd/internal/store/sqlstore"
 	"github.com/chatd/chatd/internal/store/storetest"
 )
 
@@ -140,17 +141,23 @@ func BenchmarkApplySend(b *testing.B) {
 }
 
 func benchApplySend(b *testing.B, base string, batch int) {
-	const users = 1000
+	storetest.BenchApplySend(b, benchStore(b, base), batch)
+}
+
+// benchStore opens a store in a fresh schema of the PostgreSQL at base, dropped
+// (and the store closed) when the benchmark ends.
+func benchStore(b *testing.B, base string) *sqlstore.Store {
+	b.Helper()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer admin.Close()
+	b.Cleanup(func() { admin.Close() })
 	schema := "chatd_bench_" + randomHex()
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		b.Fatal(err)
 	}
-	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	b.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
 	u, _ := url.Parse(base)
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -159,9 +166,8 @@ func benchApplySend(b *testing.B, base string, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
-
-	storetest.BenchApplySend(b, s, batch)
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 func randomHex() string {

@@ -1,13 +1,9 @@
 package postgres_test
 
 import (
-	"context"
-	"database/sql"
-	"net/url"
 	"os"
 	"testing"
 
-	"github.com/chatd/chatd/internal/store/postgres"
 	"github.com/chatd/chatd/internal/store/storetest"
 )
 
@@ -18,24 +14,5 @@ func BenchmarkSNS(b *testing.B) {
 	if base == "" {
 		b.Skip("CHATD_TEST_POSTGRES_URL is not set")
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	schema := "chatd_bench_" + randomHex()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := postgres.Open(context.Background(), u.String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	storetest.BenchSNS(b, s)
+	storetest.BenchSNS(b, benchStore(b, base))
 }
