@@ -7,9 +7,9 @@ import (
 )
 
 // pushReachable returns the targets of one page of a push from `from` that a
-// one-to-one message of from may reach: relationRule's rules, batched (one
-// query for the page's blocks, one for its friendships when the app's
-// friend_only_c2c setting is on). Targets that block from, or that are not its
+// one-to-one message of from may reach: relationRule's verdict (relationErr),
+// batched (one query for the page's blocks, one for its friendships when the
+// app's friend_only_c2c setting is on). Targets that block from, or that are not its
 // friends both ways under friend_only_c2c, are left out. The admin identity
 // reaches everyone.
 func (s *Service) pushReachable(ctx context.Context, app store.App, from string, ids []string) ([]string, error) {
@@ -24,25 +24,18 @@ func (s *Service) pushReachable(ctx context.Context, app store.App, from string,
 	if err != nil {
 		return nil, err
 	}
+	friendOnly := settings[SettingFriendOnlyC2C] == "on"
 	var friends map[string]store.Relation
-	if settings[SettingFriendOnlyC2C] == "on" {
+	if friendOnly {
 		if friends, err = s.store.FriendRelations(ctx, app.SDKAppID, from, ids); err != nil {
 			return nil, storageErr(err)
 		}
 	}
 	out := ids[:0:0]
 	for _, u := range ids {
-		if u == from {
+		if u == from || relationErr(from, u, blocks[u].Theirs, friendOnly, friends[u]) == nil {
 			out = append(out, u)
-			continue
 		}
-		if blocks[u].Theirs {
-			continue // u has from in its blocklist (20007 on a one-to-one send)
-		}
-		if friends != nil && !(friends[u].Mine && friends[u].Theirs) {
-			continue // 20009/20010/20011 on a one-to-one send
-		}
-		out = append(out, u)
 	}
 	return out, nil
 }

@@ -20,26 +20,36 @@ func (s *Service) relationRule(ctx context.Context, app store.App, from, to stri
 	if err != nil {
 		return err
 	}
-	if blocked {
-		return errs.New(errs.C2CBlocked, "%q is in the blocklist of %q", from, to)
-	}
 	settings, err := s.AppSettings(ctx, app)
 	if err != nil {
 		return err
 	}
-	if settings[SettingFriendOnlyC2C] != "on" {
+	friendOnly := settings[SettingFriendOnlyC2C] == "on"
+	var rel store.Relation
+	if friendOnly && !blocked {
+		rels, err := s.store.FriendRelations(ctx, app.SDKAppID, from, []string{to})
+		if err != nil {
+			return storageErr(err)
+		}
+		rel = rels[to]
+	}
+	return relationErr(from, to, blocked, friendOnly, rel)
+}
+
+// relationErr is relationRule's verdict on a message of from to to, given
+// whether to blocks from, whether the app is friend-only and, then, their
+// friendship (Mine: from has to; Theirs: to has from).
+func relationErr(from, to string, blocked, friendOnly bool, rel store.Relation) error {
+	switch {
+	case blocked:
+		return errs.New(errs.C2CBlocked, "%q is in the blocklist of %q", from, to)
+	case !friendOnly:
 		return nil
-	}
-	rels, err := s.store.FriendRelations(ctx, app.SDKAppID, from, []string{to})
-	if err != nil {
-		return storageErr(err)
-	}
-	switch r := rels[to]; {
-	case !r.Mine && !r.Theirs:
+	case !rel.Mine && !rel.Theirs:
 		return errs.New(errs.C2CNotFriends, "%q and %q are not friends; this app allows messages only between friends", from, to)
-	case !r.Theirs:
+	case !rel.Theirs:
 		return errs.New(errs.C2CSenderNotFriend, "%q is not in the friend list of %q; this app allows messages only between friends", from, to)
-	case !r.Mine:
+	case !rel.Mine:
 		return errs.New(errs.C2CPeerNotFriend, "%q is not in the friend list of %q; this app allows messages only between friends", to, from)
 	}
 	return nil
