@@ -27,3 +27,18 @@ func TestLocalAttach(t *testing.T) {
 		t.Fatalf("devices: %v", d)
 	}
 }
+
+// TestEncodedOnce: deliveries sharing a value encode it once.
+func TestEncodedOnce(t *testing.T) {
+	var e Encoded
+	calls := 0
+	enc := func() []byte { calls++; return []byte("frame") }
+	for range 3 {
+		if got := string(e.Get(enc)); got != "frame" {
+			t.Fatalf("Get = %q", got)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("encoded %d times, want once", calls)
+	}
+}
