@@ -50,7 +50,7 @@ type Group struct {
 	// (UpdateGroup, ChangeGroupOwner); LastInfoTime is when it last changed.
 	InfoSeq      int64
 	LastInfoTime time.Time
-	MemberNum    int  // members now (kept by the store)
+	MemberNum    int   // members now (kept by the store)
 	Serial       int64 // the group's creation order within the app, 1, 2, ... (get_appid_group_list's Next)
 }
 
