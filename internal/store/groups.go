@@ -84,6 +84,9 @@ type GroupQuota struct {
 	// Day is the UTC day ("2006-01-02") of the change: creations count against
 	// it and a disbanding frees it when the group was created that same day.
 	Day string
+	// At is when the change happens (LastInfoTime of an ownership that passes
+	// when its owner leaves).
+	At time.Time
 }
 
 // Names of the limits a GroupLimitError reports (the same strings as gate.Limit*).

@@ -27,6 +27,7 @@ type Store interface {
 	Push
 	SNS
 	AppSettings
+	Groups // groups.go
 	Close() error
 }
 
