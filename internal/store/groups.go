@@ -134,11 +134,11 @@ type GroupMemberUpdate struct {
 	AppMemberDefinedData    map[string]string
 }
 
-// MemberPage selects a page of members: Role filters ("" all); with After (or
+// MemberPage selects a page of members: Roles filters (none: all); with After (or
 // ByUserID) members come ordered by UserID after After, else ordered by
 // (JoinTime, UserID) from Offset. Limit > 0.
 type MemberPage struct {
-	Role     string
+	Roles    []string
 	Offset   int
 	After    string
 	ByUserID bool
@@ -218,7 +218,7 @@ type Groups interface {
 	// the group does not exist.
 	GroupMemberIDs(ctx context.Context, app int64, groupID string) ([]string, error)
 	// ListGroupMembers returns a page of members (see MemberPage) and how many
-	// members match the Role filter in all.
+	// members match the Roles filter in all.
 	ListGroupMembers(ctx context.Context, app int64, groupID string, p MemberPage) ([]GroupMember, int, error)
 	// UpdateGroupMember changes a member and returns it; errs.ErrNotFound when
 	// not a member.

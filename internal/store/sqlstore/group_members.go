@@ -298,8 +298,11 @@ func (s *Store) ListGroupMembers(ctx context.Context, app int64, groupID string,
 		return nil, 0, err
 	}
 	where, args := `app = ? AND group_id = ?`, []any{app, groupID}
-	if p.Role != "" {
-		where, args = where+` AND role = ?`, append(args, p.Role)
+	if len(p.Roles) > 0 {
+		where += ` AND role IN (` + placeholders(len(p.Roles)) + `)`
+		for _, r := range p.Roles {
+			args = append(args, r)
+		}
 	}
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM im_group_members WHERE `+where), args...).Scan(&total); err != nil {

@@ -239,8 +239,11 @@ func testGroupMembers(t *testing.T, s store.Store) {
 	if ids, _ := page(store.MemberPage{Limit: 10, After: "c"}); !reflect.DeepEqual(ids, []string{"d", "o"}) {
 		t.Fatalf("after c = %v", ids)
 	}
-	if ids, total := page(store.MemberPage{Limit: 10, Role: store.RoleAdmin}); total != 1 || !reflect.DeepEqual(ids, []string{"b"}) {
+	if ids, total := page(store.MemberPage{Limit: 10, Roles: []string{store.RoleAdmin}}); total != 1 || !reflect.DeepEqual(ids, []string{"b"}) {
 		t.Fatalf("admins = %v %d", ids, total)
+	}
+	if _, total := page(store.MemberPage{Limit: 10, Roles: []string{store.RoleAdmin, store.RoleOwner}}); total != 2 {
+		t.Fatalf("owner and admins: %d", total)
 	}
 	if _, _, err := s.ListGroupMembers(ctx, app1, "none", store.MemberPage{Limit: 1}); !isErr(err, errs.ErrNotFound) {
 		t.Fatalf("members of no group: %v", err)
