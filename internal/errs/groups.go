@@ -17,6 +17,7 @@ const (
 	GroupNoAccount           = 10019 // a requested account does not exist (not imported, or not a member)
 	GroupIDInUse             = 10021 // create_group with a GroupId already in use
 	GroupSendTooFrequent     = 10023 // message send frequency limit of the group
+	GroupRequestHandled      = 10024 // the application or invitation was already handled (none is pending)
 	GroupRecallNotFound      = 10030 // recall: no message with that MsgSeq
 	GroupRecallNotAllowed    = 10033 // recall: the group type does not allow recall (live rooms)
 	GroupDeleteNotAllowed    = 10035 // live rooms keep no messages to delete

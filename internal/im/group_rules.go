@@ -42,6 +42,9 @@ func isManager(role string) bool { return role == store.RoleOwner || role == sto
 // membership (nil when not a member) and target the member acted on (nil when
 // none).
 func groupAllow(g store.Group, a Actor, me *store.GroupMember, act string, target *store.GroupMember) error {
+	if act == actInvite && g.Type == gate.GroupAVChatRoom { // not even the admin: users join live rooms themselves
+		return noPermission("members of a live room cannot be added; users join it themselves")
+	}
 	if a.Admin {
 		return nil
 	}
@@ -65,9 +68,6 @@ func groupAllow(g store.Group, a Actor, me *store.GroupMember, act string, targe
 		}
 		return noPermission("a %s may not %s of a %s group", role, act, g.Type)
 	case actInvite:
-		if g.Type == gate.GroupAVChatRoom {
-			return noPermission("members of a live room cannot be invited; users join it themselves")
-		}
 		return nil // every member of the other types may invite
 	case actKick:
 		switch g.Type {
