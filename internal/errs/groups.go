@@ -9,6 +9,7 @@ const (
 	GroupNoPermission        = 10007 // the operator may not do this (not a member, not owner/admin, kicking an admin)
 	GroupOwnerCannotQuit     = 10009 // the owner may not quit this group type
 	GroupNotFound            = 10010 // the group does not exist or was disbanded
+	GroupJSONParse           = 10011 // the request body is not valid JSON (a group command)
 	GroupOperatorInvalid     = 10012 // the operator's UserID is invalid
 	GroupAlreadyMember       = 10013 // the invitee is already a member
 	GroupFull                = 10014 // the group has its MaxMemberNum members
