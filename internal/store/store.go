@@ -21,6 +21,7 @@ type Store interface {
 	ConvIndex  // conversations.go
 	ConvStates // conversations.go
 	MAU
+	GroupBans // groupbans.go
 	Commerce
 	Profiles
 	UserStatuses

@@ -452,7 +452,7 @@ func (s *Store) disband(ctx context.Context, tx *sql.Tx, app int64, g store.Grou
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT created_day FROM im_groups WHERE app = ? AND group_id = ?`), app, g.GroupID).Scan(&createdDay); err != nil {
 		return err
 	}
-	for _, t := range []string{"im_group_members", "im_group_requests", "im_groups"} {
+	for _, t := range []string{"im_group_members", "im_group_requests", "im_group_bans", "im_groups"} {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t+` WHERE app = ? AND group_id = ?`), app, g.GroupID); err != nil {
 			return err
 		}
