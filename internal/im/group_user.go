@@ -15,7 +15,8 @@ import (
 // freely (Meeting, Community, AVChatRoom; a Public group whose ApplyJoinOption is
 // FreeAccess), else (Public, NeedPermission) by a pending application for the
 // owner and admins to decide: joined reports which. Refusals: 10010, 10013
-// already a member, 10007 (Work groups, DisableApply), 10004, and the limits
+// already a member, 10007 (Work groups, DisableApply, a user banned from the
+// live room: BanMembers), 10004, and the limits
 // (10014, 10037, 10038).
 func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, wording string) (joined bool, err error) {
 	if err := checkGroupUser("user", user); err != nil {
@@ -44,6 +45,9 @@ func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, w
 			return false, storageErr(err)
 		}
 		return false, nil
+	}
+	if err := s.checkNotBanned(ctx, app.SDKAppID, g, user); err != nil {
+		return false, err
 	}
 	return true, s.addOne(ctx, app, g, user, user)
 }

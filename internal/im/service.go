@@ -24,6 +24,7 @@ type Service struct {
 	bus    bus.Bus // deliveries and presence
 
 	users     userCache
+	live      liveRooms                            // live-room state of this process (liveroom.go)
 	mutes     *ttlCache[cacheKey, int64]           // ends of one-to-one mutes (mute.go)
 	pushes    pushRunner                           // im_push tasks of this process
 	settings  *ttlCache[int64, map[string]string]  // per-app settings (settings.go)
