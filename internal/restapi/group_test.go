@@ -504,3 +504,84 @@ func (d *deliveries) noticesOf(op string) int {
 	}
 	return n
 }
+
+// TestGroupBadInputEveryCommand: on every group command, a field of the wrong
+// JSON type, an unknown group, another app's group and a malformed body get
+// the reference's code, and nothing changes.
+func TestGroupBadInputEveryCommand(t *testing.T) {
+	e := newEnv(t)
+	e.importUsers(e.a, "o", "m")
+	e.importUsers(e.b, "o", "m")
+	e.createGroup(M{"Type": "Public", "Name": "g", "GroupId": "g", "Owner_Account": "o", "MemberList": memberList("m")})
+	snapshot := func() string {
+		var info, members struct{ GroupInfo, MemberList any }
+		e.call(gsvc+"get_group_info", M{"GroupIdList": []string{"g"}}).into(&info)
+		e.call(gsvc+"get_group_member_info", M{"GroupId": "g"}).into(&members)
+		return fmt.Sprint(info.GroupInfo, members.MemberList, e.appGroups())
+	}
+	before := snapshot()
+	// A valid body of each command that names group "g" (GroupId).
+	valid := map[string]M{
+		"modify_group_base_info":          {"Name": "x"},
+		"destroy_group":                   {},
+		"change_group_owner":              {"NewOwner_Account": "m"},
+		"add_group_member":                {"MemberList": memberList("o")},
+		"delete_group_member":             {"MemberToDel_Account": []string{"m"}},
+		"modify_group_member_info":        {"Member_Account": "m", "NameCard": "c"},
+		"get_group_member_info":           {},
+		"get_specified_group_member_info": {"Member_List_Account": []string{"m"}},
+		"get_role_in_group":               {"User_Account": []string{"m"}},
+		"forbid_send_msg":                 {"Members_Account": []string{"m"}, "MuteTime": 60},
+		"get_group_muted_account":         {},
+		"get_group_shutted_uin":           {},
+		"import_group_member":             {"MemberList": memberList("o")},
+	}
+	for cmd, req := range valid {
+		with := func(id any) M {
+			m := M{"GroupId": id}
+			for k, v := range req {
+				m[k] = v
+			}
+			return m
+		}
+		e.call(gsvc+cmd, with(5)).wantErr(errs.GroupBadParams, "GroupId")
+		e.call(gsvc+cmd, with("nope")).wantErr(errs.GroupNotFound)
+		e.callApp(e.b, gsvc+cmd, with("g")).wantErr(errs.GroupNotFound)
+		e.call(gsvc+cmd, with(strings.Repeat("g", 49))).wantErr(errs.GroupIDInvalid)
+		e.call(gsvc+cmd, `{"GroupId":"g",`).wantErr(errs.GroupJSONParse)
+		e.call(gsvc+cmd, `["g"]`).wantErr(errs.GroupJSONParse)
+	}
+	for _, bad := range []struct {
+		cmd string
+		req M
+	}{
+		{"create_group", M{"Type": "Work", "Name": 5}},
+		{"import_group", M{"Type": "Work", "Name": "x", "CreateTime": "yesterday"}},
+		{"get_appid_group_list", M{"Limit": "10"}},
+		{"get_group_info", M{"GroupIdList": []any{5}}},
+		{"get_joined_group_list", M{"Member_Account": 5}},
+		{"modify_group_base_info", M{"GroupId": "g", "MaxMemberNum": "10"}},
+		{"modify_group_base_info", M{"GroupId": "g", "Introduction": strings.Repeat("i", 401)}},
+		{"modify_group_base_info", M{"GroupId": "g", "AppDefinedData": []M{{"Key": strings.Repeat("k", 33), "Value": "v"}}}},
+		{"add_group_member", M{"GroupId": "g", "Silence": "yes", "MemberList": memberList("o")}},
+		{"delete_group_member", M{"GroupId": "g", "MemberToDel_Account": "m"}},
+		{"delete_group_member", M{"GroupId": "g", "Reason": strings.Repeat("r", 301), "MemberToDel_Account": []string{"m"}}},
+		{"modify_group_member_info", M{"GroupId": "g", "Member_Account": "m", "MuteTime": "60"}},
+		{"modify_group_member_info", M{"GroupId": "g", "Member_Account": "m", "Role": "Owner"}},
+		{"get_group_member_info", M{"GroupId": "g", "Limit": -1}},
+		{"get_group_member_info", M{"GroupId": "g", "MemberRoleFilter": []string{"King"}}},
+		{"forbid_send_msg", M{"GroupId": "g", "Members_Account": []string{"m"}}},
+		{"import_group_member", M{"GroupId": "g", "MemberList": []M{{"Member_Account": "m", "Role": "Owner"}}}},
+		{"change_group_owner", M{"GroupId": "g", "NewOwner_Account": ""}},
+	} {
+		if r := e.call(gsvc+bad.cmd, bad.req); r.code() != errs.GroupBadParams {
+			t.Fatalf("%s %v: %s", bad.cmd, bad.req, r.raw)
+		}
+	}
+	e.call(gsvc+"delete_group_member", M{"GroupId": "g", "MemberToDel_Account": users("u", 501)}).wantErr(errs.GroupTooManyAccounts)
+	e.call(gsvc+"forbid_send_msg", M{"GroupId": "g", "Members_Account": users("u", 501), "MuteTime": 5}).wantErr(errs.GroupTooManyAccounts)
+	e.call(gsvc+"import_group_member", M{"GroupId": "g", "MemberList": memberList(users("u", 301)...)}).wantErr(errs.GroupTooManyAccounts)
+	if after := snapshot(); after != before {
+		t.Fatalf("refused calls changed the group:\n%s\n%s", before, after)
+	}
+}
