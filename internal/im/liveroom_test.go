@@ -99,13 +99,6 @@ func (f *liveFixture) join(t testing.TB, id string, users ...string) {
 	}
 }
 
-func wantCode(t testing.TB, what string, err error, code int) {
-	t.Helper()
-	if errs.CodeOf(err) != code {
-		t.Fatalf("%s: %v; want code %d", what, err, code)
-	}
-}
-
 func TestLiveRoomMembers(t *testing.T) {
 	ctx := context.Background()
 	f := newLiveFixture(t, catalog.Premium, "u1", "u2", "u3", "u4")
