@@ -133,21 +133,6 @@ func (s *Service) LiveRoomMembers(ctx context.Context, app store.App, groupID st
 	return out, next, nil
 }
 
-// OnlineMemberNum answers get_online_member_num: how many members of the
-// group have a connected device (every group type, every edition).
-// Refusals: 10010, 10015.
-func (s *Service) OnlineMemberNum(ctx context.Context, app store.App, groupID string) (int, error) {
-	if err := s.gate.Active(app); err != nil {
-		return 0, err
-	}
-	g, err := s.loadGroup(ctx, app.SDKAppID, groupID)
-	if err != nil {
-		return 0, err
-	}
-	online, err := s.onlineMemberIDs(ctx, app.SDKAppID, g.GroupID, 0)
-	return len(online), err
-}
-
 // newestOnline returns up to limit online members of g, newest joined first
 // (ties by UserID, descending). It reads the members by (JoinTime, UserID)
 // from the end, liveScanPage at a time, and stops once it has limit.

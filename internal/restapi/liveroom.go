@@ -1,10 +1,9 @@
 package restapi
 
 // registerLiveRooms registers the live-room commands (reference rest-api.md
-// §3.7: the online member list and count, banning; im/liveroom_*.go).
+// §3.7: the online member list, banning; im/liveroom_*.go).
 func registerLiveRooms(add func(path string, fam *family, run func(*call) (any, error), legacy ...string)) {
 	add("group_open_avchatroom_http_svc/get_members", groupFamily, getLiveMembers)
-	add("group_open_http_svc/get_online_member_num", groupFamily, getOnlineMemberNum)
 	add("group_open_http_svc/ban_group_member", groupFamily, banGroupMember)
 	add("group_open_http_svc/unban_group_member", groupFamily, unbanGroupMember)
 	add("group_open_http_svc/get_group_ban_member", groupFamily, getGroupBanMember)
@@ -41,19 +40,6 @@ func getLiveMembers(c *call) (any, error) {
 		MemberList    []item
 		NextTimestamp int64
 	}{out, next}, nil
-}
-
-// group_open_http_svc/get_online_member_num: {GroupId} -> OnlineMemberNum.
-func getOnlineMemberNum(c *call) (any, error) {
-	var req struct{ GroupId string }
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	n, err := c.im().OnlineMemberNum(c.ctx, c.app, req.GroupId)
-	if err != nil {
-		return nil, err
-	}
-	return struct{ OnlineMemberNum int }{n}, nil
 }
 
 // group_open_http_svc/ban_group_member: {GroupId, Members_Account[] (≤ 20),

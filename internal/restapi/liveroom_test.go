@@ -43,18 +43,11 @@ func TestLiveRoomMembersREST(t *testing.T) {
 	if len(out.MemberList) != 2 || out.MemberList[0].Member_Account != "v3" || out.MemberList[1].Member_Account != "v1" || out.NextTimestamp != 0 || out.MemberList[0].JoinTime == 0 {
 		t.Fatalf("get_members = %+v", out)
 	}
-	var num struct{ OnlineMemberNum int }
-	e.call(gsvc+"get_online_member_num", M{"GroupId": "live"}).wantOK("OnlineMemberNum").into(&num)
-	if num.OnlineMemberNum != 2 {
-		t.Fatalf("OnlineMemberNum = %d", num.OnlineMemberNum)
-	}
 	e.call(avsvc+"get_members", M{"GroupId": "work", "Timestamp": 0}).wantErr(errs.GroupNoPermission)
 	e.call(avsvc+"get_members", M{"GroupId": "nope", "Timestamp": 0}).wantErr(errs.GroupNotFound)
 	e.call(avsvc+"get_members", M{"GroupId": "live", "Timestamp": "x"}).wantErr(errs.GroupBadParams)
 	e.call(avsvc+"get_members", M{"GroupId": "live", "Timestamp": -1}).wantErr(errs.GroupBadParams)
 	e.call(avsvc+"get_members", M{"GroupId": "live", "Mark": -1}).wantErr(errs.GroupBadParams)
-	e.call(gsvc+"get_online_member_num", M{"GroupId": "nope"}).wantErr(errs.GroupNotFound)
-	e.call(gsvc+"get_online_member_num", M{"GroupId": 5}).wantErr(errs.GroupBadParams)
 	e.setEdition(e.a, "standard")
 	e.call(avsvc+"get_members", M{"GroupId": "live", "Timestamp": 0}).wantErr(errs.GroupFeatureNotInEdition, "online members")
 }
