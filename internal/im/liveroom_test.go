@@ -300,3 +300,47 @@ func TestBroadcastingLimit(t *testing.T) {
 		t.Fatalf("a non-live group: %v", err)
 	}
 }
+
+// TestBroadcastingLimitConcurrent: messages to twice the limit of rooms at
+// once admit exactly gate.MaxBroadcastingLiveRooms rooms.
+func TestBroadcastingLimitConcurrent(t *testing.T) {
+	ctx := context.Background()
+	n := 2 * gate.MaxBroadcastingLiveRooms
+	var users []string
+	for i := range n {
+		users = append(users, fmt.Sprintf("v%d", i))
+	}
+	f := newLiveFixture(t, catalog.Premium, users...)
+	rooms := make([]store.Group, n)
+	for i := range n {
+		id := fmt.Sprintf("live%d", i)
+		f.room(t, id, "AVChatRoom")
+		f.join(t, id, users[i])
+		rooms[i], _ = f.st.GetGroup(ctx, f.app.SDKAppID, id)
+	}
+	f.p.set(true, users...)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted, refused := 0, 0
+	for _, g := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := f.svc.admitLiveMessage(ctx, f.app, g)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				admitted++
+			case errs.CodeOf(err) == errs.GroupBroadcastLimit:
+				refused++
+			default:
+				t.Errorf("%s: %v", g.GroupID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted != gate.MaxBroadcastingLiveRooms || refused != n-admitted {
+		t.Fatalf("%d admitted, %d refused", admitted, refused)
+	}
+}
