@@ -36,8 +36,9 @@ func attrs(kv ...string) []M {
 	return out
 }
 
-func TestGroupAttrs(t *testing.T) {
-	e := newEnv(t)
+func TestGroupAttrs(t *testing.T) { newEnvEach(t, testGroupAttrs) }
+
+func testGroupAttrs(t *testing.T, e *env) {
 	e.importUsers(e.a, "o")
 	g := e.createGroup(M{"Type": "Public", "Name": "p", "Owner_Account": "o"})
 	live := e.createGroup(M{"Type": "AVChatRoom", "Name": "live", "Owner_Account": "o"})
@@ -143,8 +144,9 @@ func (e *env) updateCounters(group, mode string, kv ...any) []counter {
 	return out.GroupCounter
 }
 
-func TestGroupCounters(t *testing.T) {
-	e := newEnv(t)
+func TestGroupCounters(t *testing.T) { newEnvEach(t, testGroupCounters) }
+
+func testGroupCounters(t *testing.T, e *env) {
 	e.importUsers(e.a, "o")
 	g := e.createGroup(M{"Type": "AVChatRoom", "Name": "live", "Owner_Account": "o"})
 	comm := e.createGroup(M{"Type": "Community", "Name": "c"})
@@ -221,8 +223,9 @@ func counterList(n int) []M {
 }
 
 // Concurrent Increase and Decrease through the REST API are exact.
-func TestGroupCountersConcurrent(t *testing.T) {
-	e := newEnv(t)
+func TestGroupCountersConcurrent(t *testing.T) { newEnvEach(t, testGroupCountersConcurrent) }
+
+func testGroupCountersConcurrent(t *testing.T, e *env) {
 	g := e.createGroup(M{"Type": "Public", "Name": "p"})
 	const n, each = 8, 5
 	var wg sync.WaitGroup

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
 )
 
 const tsvc = "million_group_open_http_svc/"
@@ -28,14 +29,24 @@ func (e *env) topics(group, self string, ids ...string) []topicView {
 	return out.TopicAndSelfInfo
 }
 
+// setEditionSQL changes app's edition directly, in SQL both engines take
+// (the values are the test's own constants).
+func (e *env) setEditionSQL(app store.App, edition string) {
+	e.t.Helper()
+	if _, err := e.st.WriteDB().Exec(fmt.Sprintf(`UPDATE apps SET edition = '%s' WHERE sdkappid = %d`, edition, app.SDKAppID)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // topicState is the community's topics as text (fmt prints maps sorted by key).
 func (e *env) topicState(group string) string {
 	e.t.Helper()
 	return fmt.Sprint(e.topics(group, ""))
 }
 
-func TestTopics(t *testing.T) {
-	e := newEnv(t)
+func TestTopics(t *testing.T) { newEnvEach(t, testTopics) }
+
+func testTopics(t *testing.T, e *env) {
 	e.importUsers(e.a, "o", "m")
 	c := e.createGroup(M{"Type": "Community", "Name": "c", "GroupId": "@TGS#_c", "SupportTopic": 1, "Owner_Account": "o"})
 	e.createGroup(M{"Type": "Community", "Name": "plain", "GroupId": "plain"})
@@ -165,7 +176,7 @@ func TestTopics(t *testing.T) {
 
 	// Standard has no communities: no new topics (10059); the existing ones are
 	// still read, changed and destroyed.
-	e.setEdition(e.a, "standard")
+	e.setEditionSQL(e.a, "standard")
 	e.call(tsvc+"create_topic", M{"GroupId": c, "TopicName": "x"}).wantErr(errs.GroupFeatureNotInEdition)
 	e.call(gsvc+"import_topic", M{"GroupId": c, "TopicName": "x"}).wantErr(errs.GroupFeatureNotInEdition)
 	e.call(tsvc+"modify_topic", M{"GroupId": c, "TopicId": news, "TopicName": "std"}).wantOK()
@@ -173,7 +184,7 @@ func TestTopics(t *testing.T) {
 	if n := len(e.topics(c, "")); n != 98 {
 		t.Fatalf("%d topics on Standard", n)
 	}
-	e.setEdition(e.a, "trial")
+	e.setEditionSQL(e.a, "trial")
 
 	// Disbanding the community removes its topics; a new one of the same id has none.
 	e.call(gsvc+"destroy_group", M{"GroupId": c}).wantOK()
