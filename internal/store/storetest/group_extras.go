@@ -23,6 +23,7 @@ func init() {
 		{"GroupCounters", testGroupCounters},
 		{"GroupCountersConcurrent", testGroupCountersConcurrent},
 		{"GroupExtrasGoWithGroup", testGroupExtrasGoWithGroup},
+		{"GroupExtrasGoWithApp", testGroupExtrasGoWithApp},
 	}...)
 }
 
@@ -238,5 +239,56 @@ func testGroupExtrasGoWithGroup(t *testing.T, s store.Store) {
 	counters, _ := s.GroupCounters(ctx, app1, "@TGS#_c", nil)
 	if len(topics)+len(attrs)+len(counters) != 0 {
 		t.Fatalf("a recreated group inherits %v %v %v", topics, attrs, counters)
+	}
+}
+
+// testGroupExtrasGoWithApp: deleting an app removes its topics, attributes and
+// counters (and no other app's).
+func testGroupExtrasGoWithApp(t *testing.T, s store.Store) {
+	createAccount(t, s, "acc1")
+	fill := func(app int64) {
+		snsUsers(t, s, app, "o")
+		c := newGroup("@TGS#_c", store.GroupCommunity, "o")
+		c.App, c.SupportTopic = app, true
+		mustCreate(t, s, c, noQuota)
+		tp := newTopic("@TGS#_c", "a")
+		tp.App = app
+		if _, err := s.CreateTopic(ctx, tp, 0); err != nil {
+			t.Fatal(err)
+		}
+		must(t, s.PutGroupAttrs(ctx, app, "@TGS#_c", map[string]string{"k": "v"}, false, store.AttrBounds{}))
+		if _, err := s.UpdateGroupCounters(ctx, app, "@TGS#_c", store.CounterSet, map[string]int64{"k": 1}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doomed, kept := createApp(t, s, "acc1", "doomed", 0), createApp(t, s, "acc1", "kept", 0)
+	fill(doomed.SDKAppID)
+	fill(kept.SDKAppID)
+	r, ok := s.(appRowser)
+	if ok {
+		rows, err := r.AppRows(ctx, doomed.SDKAppID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range []string{"im_group_topics", "im_group_attrs", "im_group_counters"} {
+			if rows[tb] != 1 {
+				t.Fatalf("AppRows does not count %s: %v", tb, rows)
+			}
+		}
+	}
+	must(t, s.DeleteApp(ctx, doomed.SDKAppID, t0))
+	if _, err := s.GetTopic(ctx, doomed.SDKAppID, "@TGS#_c@TOPIC#_a"); !isErr(err, errs.ErrNotFound) {
+		t.Fatalf("topic survives its app: %v", err)
+	}
+	if ok {
+		if rows, err := r.AppRows(ctx, doomed.SDKAppID); err != nil || len(rows) != 0 {
+			t.Fatalf("rows of the deleted app remain: %v, %v", rows, err)
+		}
+	}
+	if _, err := s.GetTopic(ctx, kept.SDKAppID, "@TGS#_c@TOPIC#_a"); err != nil {
+		t.Fatalf("the other app's topic: %v", err)
+	}
+	if got, err := s.GroupCounters(ctx, kept.SDKAppID, "@TGS#_c", nil); err != nil || got["k"] != 1 {
+		t.Fatalf("the other app's counters: %v, %v", got, err)
 	}
 }
