@@ -22,8 +22,8 @@ import (
 const TopicSep = "@TOPIC#_"
 
 // Bounds of topics, in bytes (or items). The reference states none of them
-// (docs/decisions.md): MaxTopicsPerCommunity follows the reference's console
-// default, the text bounds those of a group's profile.
+// (docs/decisions.md): MaxTopicsPerCommunity is chatd's choice, the text
+// bounds are those of a group's profile.
 const (
 	MaxTopicsPerCommunity  = 100
 	MaxTopicSuffixBytes    = 48
