@@ -27,7 +27,8 @@ type Store interface {
 	Push
 	SNS
 	AppSettings
-	Groups // groups.go
+	Groups      // groups.go
+	GroupExtras // group_extras.go
 	Close() error
 }
 
