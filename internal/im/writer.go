@@ -35,6 +35,8 @@ type writeReq struct {
 	done   chan struct{}
 	// then, when set, answers the request instead of done (Submit).
 	then func(store.OpResult, error)
+	// group, for a group op, is the audience of its entry (SubmitGroup).
+	group *bus.GroupDelivery
 }
 
 // errClosed answers operations submitted after Close.
@@ -184,6 +186,13 @@ func (w *Writer) run() {
 				continue
 			}
 			origin := r.origin
+			if r.group != nil { // one delivery per group entry (group_fanout.go)
+				for j := range r.res.Entries {
+					deliveries = append(deliveries, groupDelivery(&r.res.Entries[j], r.group, origin))
+					r.group = nil // a second entry would need an Encoded of its own
+				}
+				continue
+			}
 			for j := range r.res.Entries {
 				e := &r.res.Entries[j]
 				d := bus.Delivery{App: e.App, User: e.Owner, Kind: bus.KindEntry, Entry: e}
