@@ -175,7 +175,7 @@ func (g *gapplier) entry(ctx context.Context, app int64, group string, where str
 
 func (g *gapplier) send(ctx context.Context, op store.Op) (store.OpResult, error) {
 	if op.ClientID != "" {
-		e, found, err := g.entry(ctx, op.App, op.Group, `from_user = ? AND client_id = ? AND kind = 'msg' ORDER BY seq LIMIT 1`, op.From, op.ClientID)
+		e, found, err := g.entry(ctx, op.App, op.Group, `from_user = ? AND client_id = ? AND kind = 'msg' LIMIT 1`, op.From, op.ClientID)
 		if err != nil {
 			return store.OpResult{}, err
 		}
@@ -185,7 +185,8 @@ func (g *gapplier) send(ctx context.Context, op store.Op) (store.OpResult, error
 	}
 	at := op.At.UTC().Truncate(time.Millisecond)
 	if op.RandomWindow > 0 {
-		e, found, err := g.entry(ctx, op.App, op.Group, `from_user = ? AND msg_random = ? AND kind = 'msg' AND created_at >= ? ORDER BY seq DESC LIMIT 1`,
+		// "+created_at": the index on (app, created_at) is not the way here.
+		e, found, err := g.entry(ctx, op.App, op.Group, `from_user = ? AND msg_random = ? AND kind = 'msg' AND +created_at >= ? LIMIT 1`,
 			op.From, int64(op.MsgRandom), at.Add(-op.RandomWindow).UnixMilli())
 		if err != nil {
 			return store.OpResult{}, err
