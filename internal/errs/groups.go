@@ -9,6 +9,7 @@ const (
 	GroupNoPermission        = 10007 // the operator may not do this (not a member, not owner/admin, kicking an admin)
 	GroupOwnerCannotQuit     = 10009 // the owner may not quit this group type
 	GroupNotFound            = 10010 // the group does not exist or was disbanded
+	GroupJSONParse           = 10011 // the request body is not valid JSON (a group command)
 	GroupOperatorInvalid     = 10012 // the operator's UserID is invalid
 	GroupAlreadyMember       = 10013 // the invitee is already a member
 	GroupFull                = 10014 // the group has its MaxMemberNum members
@@ -17,6 +18,7 @@ const (
 	GroupNoAccount           = 10019 // a requested account does not exist (not imported, or not a member)
 	GroupIDInUse             = 10021 // create_group with a GroupId already in use
 	GroupSendTooFrequent     = 10023 // message send frequency limit of the group
+	GroupRequestHandled      = 10024 // the application or invitation was already handled (none is pending)
 	GroupRecallNotFound      = 10030 // recall: no message with that MsgSeq
 	GroupRecallNotAllowed    = 10033 // recall: the group type does not allow recall (live rooms)
 	GroupDeleteNotAllowed    = 10035 // live rooms keep no messages to delete

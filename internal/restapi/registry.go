@@ -62,6 +62,8 @@ func registry() map[string]*command {
 	addSNS(add)
 	// Recent contacts and conversation groups (§3.6, conversations.go).
 	registerConversations(add)
+	// Groups (§3.7; group.go, group_members.go).
+	registerGroups(add)
 	return m
 }
 

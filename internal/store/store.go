@@ -28,6 +28,7 @@ type Store interface {
 	SNS
 	AppSettings
 	GroupLog // grouplog.go
+	Groups   // groups.go
 	Close() error
 }
 

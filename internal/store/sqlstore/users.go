@@ -75,6 +75,11 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 				DELETE FROM users WHERE app = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
 				return err
 			}
+			for _, hook := range userDeleteHooks { // before the rows go (groups: ownership, counts)
+				if err := hook(ctx, s, tx, app, part); err != nil {
+					return err
+				}
+			}
 			for _, t := range userTables { // the users' rows of other tables (mutes, push data, relations)
 				if _, err := tx.ExecContext(ctx, s.q(`
 					DELETE FROM `+t.table+` WHERE app = ? AND `+t.col+` IN (`+placeholders(len(part))+`)`), args...); err != nil {
@@ -90,6 +95,10 @@ func (s *Store) DeleteUsers(ctx context.Context, app int64, ids []string) error 
 // userTables are the tables holding rows of a user, and the column naming the
 // user, emptied for the users DeleteUsers deletes (appended by their files).
 var userTables []struct{ table, col string }
+
+// userDeleteHooks run in DeleteUsers' transaction, for each part of the ids,
+// before the users' rows are deleted (appended by their files).
+var userDeleteHooks []func(ctx context.Context, s *Store, tx *sql.Tx, app int64, ids []string) error
 
 // GetUsers implements store.Users. Profile is never nil.
 func (s *Store) GetUsers(ctx context.Context, app int64, ids []string) (map[string]store.User, error) {

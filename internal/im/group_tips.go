@@ -1,0 +1,75 @@
+package im
+
+import (
+	"context"
+
+	"github.com/chatd/chatd/internal/bus"
+)
+
+// The seams between group management and the group message log: every
+// membership or profile event goes through groupTips, every committed change of
+// membership calls groupMembersChanged, and the group's message counters are
+// read through groupNextMsgSeq and groupLastMsgTime.
+
+// Types of GroupTip.
+const (
+	TipJoin    = "join"    // Users joined (added, imported, approved, free join)
+	TipQuit    = "quit"    // Users left of their own accord
+	TipKick    = "kick"    // Users were removed by Operator
+	TipMute    = "mute"    // Users were muted (MuteTime > 0) or unmuted (MuteTime 0)
+	TipRole    = "role"    // Users' Role changed
+	TipInfo    = "info"    // the group's profile changed (Changed names the fields)
+	TipOwner   = "owner"   // ownership passed to Users[0]
+	TipDisband = "disband" // the group was disbanded
+)
+
+// NoticeGroupTips is the op of the notice a group tip is published as.
+const NoticeGroupTips = "group_tips"
+
+// GroupTip is one membership or profile event of a group.
+type GroupTip struct {
+	Type     string   `json:"type"`               // Tip*
+	GroupID  string   `json:"group_id"`           // set by groupTips
+	Operator string   `json:"operator,omitempty"` // who did it; "" the app's admin
+	Users    []string `json:"users,omitempty"`    // whom it concerns
+	// Changed profile fields (TipInfo), by their REST names (Name, Introduction,
+	// Notification, FaceUrl, MaxMemberNum, ApplyJoinOption, InviteJoinOption,
+	// MuteAllMember, AppDefinedData), and the new values as strings.
+	Changed  map[string]string `json:"changed,omitempty"`
+	Role     string            `json:"role,omitempty"`      // TipRole: the new role
+	MuteTime int64             `json:"mute_time,omitempty"` // TipMute: seconds; 0 unmuted
+	// To are the users the tip is for: the members after the change, and the
+	// users it removed (kick, quit) or the members before a disband. Set by the
+	// caller; not sent.
+	To []string `json:"-"`
+}
+
+// groupTips publishes tip to tip.To as a notice (op "group_tips"). The one
+// place group events leave the domain: the group message log stores them
+// instead once it exists.
+func (s *Service) groupTips(ctx context.Context, app int64, groupID string, tip GroupTip) {
+	_ = ctx
+	tip.GroupID = groupID
+	if len(tip.To) == 0 {
+		return
+	}
+	ds := make([]bus.Delivery, 0, len(tip.To))
+	n := &bus.Notice{Op: NoticeGroupTips, Fields: tip}
+	for _, u := range tip.To {
+		ds = append(ds, bus.Delivery{App: app, User: u, Kind: bus.KindNotice, Notice: n})
+	}
+	s.bus.Publish(ds)
+}
+
+// groupMembersChanged is called after every committed change of a group's
+// membership (add, delete, quit, join, import, destroy, owner change): the
+// cache of member lists of the group message path forgets the group here.
+func (s *Service) groupMembersChanged(app int64, groupID string) {}
+
+// groupNextMsgSeq is the seq the group's next message will get (get_group_info's
+// NextMsgSeq): 1 until the group message log exists.
+func (s *Service) groupNextMsgSeq(ctx context.Context, app int64, groupID string) int64 { return 1 }
+
+// groupLastMsgTime is the Unix second of the group's last message, 0 when it
+// has none (get_joined_group_list's WithNoActiveGroups treats 0 as inactive).
+func (s *Service) groupLastMsgTime(ctx context.Context, app int64, groupID string) int64 { return 0 }
