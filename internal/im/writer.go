@@ -195,6 +195,9 @@ func (w *Writer) run() {
 			}
 			for j := range r.res.Entries {
 				e := &r.res.Entries[j]
+				if e.Group != "" {
+					continue // a group entry without an audience (an import): nobody to tell
+				}
 				d := bus.Delivery{App: e.App, User: e.Owner, Kind: bus.KindEntry, Entry: e}
 				if e.Owner == r.op.From && origin != (bus.Origin{}) {
 					d.Origin, origin = origin, bus.Origin{} // the first copy of the sender's only
