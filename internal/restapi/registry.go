@@ -64,6 +64,7 @@ func registry() map[string]*command {
 	registerConversations(add)
 	// Groups (§3.7; group.go, group_members.go).
 	registerGroups(add)
+	registerGroupMsgs(add) // group messages (group_msgs.go)
 	return m
 }
 
