@@ -640,6 +640,9 @@ func (s *session) handle(ctx context.Context, f Frame) {
 		if s.handleConv(ctx, f) { // conversations.go
 			return
 		}
+		if s.handleGroup(ctx, f) { // group_ops.go
+			return
+		}
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
 	}
 	if err != nil {
