@@ -66,6 +66,7 @@ func registry() map[string]*command {
 	registerGroups(add)
 	// Topics, group attributes and counters (§3.7; group_topics.go, group_attrs.go).
 	registerGroupExtras(add)
+	registerGroupMsgs(add) // group messages (group_msgs.go)
 	return m
 }
 

@@ -84,8 +84,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Mutes", testMutes},
 	}
 	tests = append(tests, snsTests...)
-	tests = append(tests, userDelTests...) // userdel.go
-	tests = append(tests, groupTests...)   // groups.go
+	tests = append(tests, userDelTests...)  // userdel.go
+	tests = append(tests, groupTests...)    // groups.go
+	tests = append(tests, groupLogTests...) // grouplog.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
