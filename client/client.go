@@ -69,7 +69,8 @@ type Client struct {
 	err     error  // why the connection ended
 	kicked  string // reason, when the server kicked this device
 
-	convCh chan ConvChange // conv_changed pushes (conversations.go), under mu
+	convCh  chan ConvChange // conv_changed pushes (conversations.go), under mu
+	groupFn func(Entry)     // group entry handler (groups.go), under mu
 
 	applyMu  sync.Mutex
 	applied  int64 // highest seq delivered on Entries
@@ -331,6 +332,8 @@ func (c *Client) readLoop() {
 			c.statusNotice(f)
 		case protocol.OpConvChanged:
 			c.convPush(f) // conversations.go
+		case protocol.OpGroupEntry:
+			c.groupEntry(f.Entry) // groups.go
 		case "kicked":
 			c.mu.Lock()
 			c.kicked = f.Reason
@@ -341,6 +344,9 @@ func (c *Client) readLoop() {
 				// The sender's own copy comes in its ack, at its place in the
 				// stream: applied here, before the ack is handed to Send.
 				c.live(*f.Entry)
+			}
+			if f.Op == protocol.OpGroupSend && f.Code == 0 && f.Entry != nil {
+				c.groupEntry(f.Entry) // the device's own group message (groups.go)
 			}
 			c.mu.Lock()
 			ch := c.pending[f.ID]

@@ -55,6 +55,7 @@ type Frame struct {
 	FriendRequests []FriendRequest `json:"friend_requests,omitempty"`
 	Request        *FriendRequest  `json:"request,omitempty"`
 	ConvFields                     // conversation ops (conversations.go)
+	GroupFields                    // group ops (groups.go)
 }
 
 // FriendRequest is a pending friend request of From to To (Time: Unix seconds).
@@ -83,6 +84,11 @@ type Entry struct {
 	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
 	Recalled        bool            `json:"recalled,omitempty"`
 	ReadTime        int64           `json:"read_time,omitempty"`
+	// Group log entries (group_entry, group_sync, group_send): the group, and
+	// a targeted message's receivers and read-receipt request.
+	Group       string   `json:"group,omitempty"`
+	Targets     []string `json:"targets,omitempty"`
+	NeedReceipt bool     `json:"need_receipt,omitempty"`
 }
 
 // Protocol ops.

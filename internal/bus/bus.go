@@ -36,6 +36,7 @@ type Delivery struct {
 	Profile *ProfileChange // KindProfile
 	Notice  *Notice        // KindNotice
 	Conv    *ConvChange    // KindConv (conversations.go)
+	Group   *GroupDelivery // KindGroup (group.go): the audience of Entry
 	// Origin, when set, names the device whose request wrote Entry (the sender's
 	// copy of its own send): that device gets the entry inside the request's reply
 	// instead of as a push; the user's other devices get the push as usual.

@@ -66,6 +66,9 @@ type Metrics struct {
 	// QueuedBytes reports changes of the bytes queued for devices and not yet
 	// written. It is called with the session's lock held: keep it cheap.
 	QueuedBytes func(delta int)
+	// LiveRoomDropped counts live-room frames dropped for a device that is
+	// behind (groups.go). Called with the session's lock held: keep it cheap.
+	LiveRoomDropped func()
 }
 
 // Limits bound what devices may cost this node. Zero fields take the defaults.
@@ -187,6 +190,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) Deliver(ds []bus.Delivery) {
 	for i := range ds {
 		d := &ds[i]
+		if d.Kind == bus.KindGroup {
+			g.deliverGroup(d) // one delivery for all its recipients (groups.go)
+			continue
+		}
 		sessions := g.hub.get(userKey{d.App, d.User})
 		if len(sessions) == 0 {
 			continue
@@ -466,6 +473,7 @@ type outFrame struct {
 	b       []byte
 	written chan struct{}
 	pong    bool // a pong control frame (b is its payload), else a text frame
+	live    bool // a live-room frame: dropped when the device is behind (groups.go)
 }
 
 func (f outFrame) done() {
@@ -630,6 +638,9 @@ func (s *session) handle(ctx context.Context, f Frame) {
 			return
 		}
 		if s.handleConv(ctx, f) { // conversations.go
+			return
+		}
+		if s.handleGroup(ctx, f) { // group_ops.go
 			return
 		}
 		err = errs.New(errs.InvalidParameters, "unknown op %q", f.Op)
@@ -832,6 +843,13 @@ func (s *session) push(f outFrame) {
 	if s.closing {
 		s.mu.Unlock()
 		f.done()
+		return
+	}
+	if f.live && (len(s.queue) >= MaxLiveQueueFrames || s.queued+len(f.b) > s.gw.limits.QueueBytes/2) {
+		if s.gw.metrics.LiveRoomDropped != nil {
+			s.gw.metrics.LiveRoomDropped()
+		}
+		s.mu.Unlock()
 		return
 	}
 	if len(s.queue) >= MaxQueueFrames || s.queued+len(f.b) > s.gw.limits.QueueBytes ||

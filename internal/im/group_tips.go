@@ -2,8 +2,11 @@ package im
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/store"
 )
 
 // The seams between group management and the group message log: every
@@ -44,12 +47,35 @@ type GroupTip struct {
 	To []string `json:"-"`
 }
 
-// groupTips publishes tip to tip.To as a notice (op "group_tips"). The one
-// place group events leave the domain: the group message log stores them
-// instead once it exists.
+// groupTips records tip in the group's log as a tips entry (one seq of the
+// group, like a message) and delivers it to tip.To as one group_entry push
+// (group_fanout: bus.KindGroup); it waits for the commit, so tips and
+// messages keep their order. A disbanding deletes the log (its seqs are not
+// reused) and is published as a notice (op "group_tips"); so are the tips of
+// live rooms, which store nothing. A failed write loses the tip, as a lost
+// notice would: the change it reports is committed.
 func (s *Service) groupTips(ctx context.Context, app int64, groupID string, tip GroupTip) {
-	_ = ctx
 	tip.GroupID = groupID
+	stored := tip.Type != TipDisband
+	if stored {
+		if g, err := s.store.GetGroup(ctx, app, groupID); err != nil || g.Type == gate.GroupAVChatRoom {
+			stored = false
+		}
+	} else {
+		_ = s.store.DeleteGroupLog(ctx, app, groupID)
+	}
+	if stored {
+		body, err := json.Marshal(tip)
+		if err != nil {
+			return
+		}
+		done := make(chan struct{})
+		now := s.clock.Now()
+		op := store.Op{Kind: store.OpGroupTips, App: app, Group: groupID, From: tip.Operator, Body: body, MsgTime: now.Unix(), At: now}
+		s.writer.SubmitGroup(op, tip.To, bus.Origin{}, func(store.OpResult, error) { close(done) })
+		<-done
+		return
+	}
 	if len(tip.To) == 0 {
 		return
 	}
@@ -64,12 +90,26 @@ func (s *Service) groupTips(ctx context.Context, app int64, groupID string, tip 
 // groupMembersChanged is called after every committed change of a group's
 // membership (add, delete, quit, join, import, destroy, owner change): the
 // cache of member lists of the group message path forgets the group here.
-func (s *Service) groupMembersChanged(app int64, groupID string) {}
+func (s *Service) groupMembersChanged(app int64, groupID string) {
+	s.groupMembers.forget(groupKey{app, groupID})
+}
 
 // groupNextMsgSeq is the seq the group's next message will get (get_group_info's
 // NextMsgSeq): 1 until the group message log exists.
-func (s *Service) groupNextMsgSeq(ctx context.Context, app int64, groupID string) int64 { return 1 }
+func (s *Service) groupNextMsgSeq(ctx context.Context, app int64, groupID string) int64 {
+	last, err := s.store.GroupLast(ctx, app, groupID)
+	if err != nil {
+		return 1
+	}
+	return last.Seq + 1
+}
 
 // groupLastMsgTime is the Unix second of the group's last message, 0 when it
 // has none (get_joined_group_list's WithNoActiveGroups treats 0 as inactive).
-func (s *Service) groupLastMsgTime(ctx context.Context, app int64, groupID string) int64 { return 0 }
+func (s *Service) groupLastMsgTime(ctx context.Context, app int64, groupID string) int64 {
+	last, err := s.store.GroupLast(ctx, app, groupID)
+	if err != nil {
+		return 0
+	}
+	return last.MsgTime
+}

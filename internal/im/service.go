@@ -29,6 +29,9 @@ type Service struct {
 	pushes    pushRunner                           // im_push tasks of this process
 	settings  *ttlCache[int64, map[string]string]  // per-app settings (settings.go)
 	blockList *ttlCache[cacheKey, map[string]bool] // blocklists for the send path (sns_cache.go)
+
+	groupMembers memberCache // member lists of the group send path (group_membercache.go)
+	liveSeqs     liveSeqs    // seqs of live-room messages (group_send.go)
 }
 
 // New returns the messaging service over st. Writes of the message log go

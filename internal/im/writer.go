@@ -35,6 +35,8 @@ type writeReq struct {
 	done   chan struct{}
 	// then, when set, answers the request instead of done (Submit).
 	then func(store.OpResult, error)
+	// group, for a group op, is the audience of its entry (SubmitGroup).
+	group *bus.GroupDelivery
 }
 
 // errClosed answers operations submitted after Close.
@@ -184,8 +186,18 @@ func (w *Writer) run() {
 				continue
 			}
 			origin := r.origin
+			if r.group != nil { // one delivery per group entry (group_fanout.go)
+				for j := range r.res.Entries {
+					deliveries = append(deliveries, groupDelivery(&r.res.Entries[j], r.group, origin))
+					r.group = nil // a second entry would need an Encoded of its own
+				}
+				continue
+			}
 			for j := range r.res.Entries {
 				e := &r.res.Entries[j]
+				if e.Group != "" {
+					continue // a group entry without an audience (an import): nobody to tell
+				}
 				d := bus.Delivery{App: e.App, User: e.Owner, Kind: bus.KindEntry, Entry: e}
 				if e.Owner == r.op.From && origin != (bus.Origin{}) {
 					d.Origin, origin = origin, bus.Origin{} // the first copy of the sender's only

@@ -28,7 +28,9 @@ type Store interface {
 	Push
 	SNS
 	AppSettings
-	Groups // groups.go
+	GroupLog    // grouplog.go
+	Groups      // groups.go
+	GroupExtras // group_extras.go
 	Close() error
 }
 
@@ -174,6 +176,13 @@ type Entry struct {
 	// ExpiresAt ends a message's offline life (sendmsg's MsgLifeTime): from then on
 	// reads skip it and PurgeBefore deletes it. Zero: it lives for the retention window.
 	ExpiresAt time.Time
+
+	// Group log entries (grouplog.go): the GroupId or TopicId, the receivers
+	// of a targeted message (empty: every member), and whether the sender asked
+	// for read receipts.
+	Group       string
+	Targets     []string
+	NeedReceipt bool
 }
 
 // FormatMsgKey formats a MsgKey: "<MsgSeq>_<MsgRandom>_<MsgTime>".
@@ -215,6 +224,15 @@ type Op struct {
 
 	// OpRead
 	ReadTime int64
+
+	// Group ops (grouplog.go): the group log, the targets of a targeted
+	// message, read receipts, and the window in which a repeated MsgRandom of
+	// the same sender is a duplicate (0: none). OpGroupRecall names the
+	// message by MsgSeq.
+	Group        string
+	Targets      []string
+	NeedReceipt  bool
+	RandomWindow time.Duration
 
 	At time.Time // when the operation happens (CreatedAt of new entries)
 }

@@ -28,6 +28,7 @@ type applier struct {
 	clients map[string]ref   // famClient key -> message, from the engine and the batch
 	keys    map[string][]ref // famKey prefix (conversation, MsgKey) -> the batch's messages
 	reads   map[string]int64 // famRead key -> read time set by the batch
+	g       *gstate          // group ops' state (groupapply.go), nil without them
 }
 
 // Apply implements store.Messages. The batch is one Pebble batch committed
@@ -58,6 +59,16 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, er
 		}
 		var err error
 		switch {
+		case isGroupOp(op.Kind) && (op.Group == "" || (op.Kind == store.OpGroupSend && op.From == "")):
+			results[i].Err = fmt.Errorf("op %d: Group (and a send's From) are required", i)
+		case s.deleted[op.App] && isGroupOp(op.Kind):
+			results[i].Err = errs.New(errs.AppNotFound, "SDKAppID %d was deleted", op.App)
+		case op.Kind == store.OpGroupSend:
+			results[i], err = a.groupSend(op)
+		case op.Kind == store.OpGroupRecall:
+			results[i], err = a.groupRecall(op)
+		case op.Kind == store.OpGroupTips:
+			results[i], err = a.groupTips(op)
 		case op.From == "" || op.To == "":
 			results[i].Err = fmt.Errorf("op %d: From and To are required", i)
 		case s.deleted[op.App]:

@@ -49,6 +49,11 @@ func (s *Store) PurgeBefore(ctx context.Context, app int64, t, now time.Time) (i
 				}
 			}
 		}
+		c, err := s.purgeGroups(b, app, cut)
+		if err != nil {
+			return 0, wrap("purge", err)
+		}
+		n += c
 		if cut > marks.before {
 			marks.before = cut
 		}

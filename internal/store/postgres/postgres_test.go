@@ -140,6 +140,17 @@ func BenchmarkApplySend(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyGroupSend: storetest.BenchApplyGroupSend, batches of 1 and 256.
+func BenchmarkApplyGroupSend(b *testing.B) {
+	base := os.Getenv("CHATD_TEST_POSTGRES_URL")
+	if base == "" {
+		b.Skip("CHATD_TEST_POSTGRES_URL is not set")
+	}
+	for _, batch := range []int{1, 256} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { storetest.BenchApplyGroupSend(b, benchStore(b, base), batch) })
+	}
+}
+
 func benchApplySend(b *testing.B, base string, batch int) {
 	storetest.BenchApplySend(b, benchStore(b, base), batch)
 }

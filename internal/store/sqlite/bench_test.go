@@ -23,3 +23,13 @@ func BenchmarkApplySend(b *testing.B) {
 	defer s.Close()
 	storetest.BenchApplySend(b, s, 256)
 }
+
+// BenchmarkApplyGroupSend: storetest.BenchApplyGroupSend, batches of 256.
+func BenchmarkApplyGroupSend(b *testing.B) {
+	s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchApplyGroupSend(b, s, 256)
+}

@@ -180,7 +180,7 @@ func newApplier(ops []store.Op) *applier {
 		}
 	}
 	for _, op := range ops {
-		if op.From == "" || op.To == "" {
+		if isGroupOp(op.Kind) || op.From == "" || op.To == "" {
 			continue
 		}
 		switch op.Kind {
@@ -273,6 +273,7 @@ func (a *applier) run(now time.Time) []store.OpResult {
 			op.At = now
 		}
 		switch {
+		case isGroupOp(op.Kind): // applyGroups runs them (groupapply.go)
 		case op.From == "" || op.To == "":
 			results[i].Err = fmt.Errorf("op %d: From and To are required", i)
 		case a.deleted[op.App]:

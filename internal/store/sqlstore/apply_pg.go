@@ -110,7 +110,12 @@ func pipelined(ctx context.Context, c *pgx.Conn, a *applier) ([]store.OpResult, 
 	if err := c.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	results := a.run(time.Now())
+	now := time.Now()
+	results := a.run(now)
+	// Group ops (groupapply.go): statements of their own, in the open transaction.
+	if err := applyGroups(ctx, pgxGtx{c}, a, results, now); err != nil {
+		return nil, err
+	}
 	b = &pgx.Batch{}
 	queueSave(b, a)
 	committed := false

@@ -39,7 +39,12 @@ func (s *Store) applySerial(ctx context.Context, a *applier) ([]store.OpResult, 
 		tx.Rollback()
 		return nil, err
 	}
-	results := a.run(time.Now())
+	now := time.Now()
+	results := a.run(now)
+	if err := applyGroups(ctx, sqlGtx{s.d, tx}, a, results, now); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
 	if err := s.saveSerial(ctx, tx, a); err != nil {
 		tx.Rollback()
 		return nil, err

@@ -237,7 +237,11 @@ func (s *Store) PurgeBefore(ctx context.Context, app int64, t, now time.Time) (i
 		return 0, wrap("purge", err)
 	}
 	n, err := res.RowsAffected()
-	return n, wrap("purge", err)
+	if err != nil {
+		return 0, wrap("purge", err)
+	}
+	g, err := s.purgeGroupLogs(ctx, app, t, now) // grouplog.go
+	return n + g, wrap("purge", err)
 }
 
 func limitOf(limit int) int64 {

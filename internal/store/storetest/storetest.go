@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, snsTests...)
 	tests = append(tests, userDelTests...)  // userdel.go
 	tests = append(tests, groupTests...)    // groups.go
+	tests = append(tests, groupLogTests...) // grouplog.go
 	tests = append(tests, groupBanTests...) // groupbans.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

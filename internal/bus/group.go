@@ -1,0 +1,44 @@
+package bus
+
+// KindGroup is a new entry of a group log (Delivery.Entry, with Group set) for
+// the group's members: ONE delivery per entry whatever the group's size
+// (Delivery.User is empty). The edge encodes the entry once (Group.Frame) and
+// queues the same bytes for every connected device of the recipients; the
+// device named by Delivery.Origin gets it in its request's reply instead.
+const KindGroup = "group"
+
+// GroupDelivery is the audience of a KindGroup delivery.
+type GroupDelivery struct {
+	// Members is the group's member list when the entry was written: an
+	// immutable snapshot shared by every delivery of the group (never copied
+	// per message, never modified; a membership change makes a new one).
+	Members []string
+	// LiveRoom marks an AVChatRoom message (online only, not stored): a
+	// device that does not keep up drops it instead of being disconnected.
+	LiveRoom bool
+	// Frame keeps the edge's one encoding of the entry's push.
+	Frame Encoded
+}
+
+// Recipients calls fn for each user the entry reaches: every member, or for a
+// targeted message (Entry.Targets, members when it was sent) its targets and
+// its sender only.
+func (d *Delivery) Recipients(fn func(user string)) {
+	if d.Group == nil || d.Entry == nil {
+		return
+	}
+	if len(d.Entry.Targets) == 0 {
+		for _, m := range d.Group.Members {
+			fn(m)
+		}
+		return
+	}
+	sent := false
+	for _, t := range d.Entry.Targets {
+		sent = sent || t == d.Entry.From
+		fn(t)
+	}
+	if !sent && d.Entry.From != "" {
+		fn(d.Entry.From)
+	}
+}
