@@ -332,38 +332,49 @@ func TestMutedMember(t *testing.T) {
 		return bob.call(t, "group_send", map[string]any{"group": g, "body": textBody("hello"), "client_msg_id": id})
 	}
 
-	n.grestOK(t, a, "group_open_http_svc/forbid_send_msg", map[string]any{"GroupId": g, "Members_Account": []string{"bob"}, "MuteTime": 60})
-	now := time.Date(2027, 1, 31, 10, 0, 0, 0, time.UTC).Unix()
-	list := muted()
-	if len(list) != 1 {
-		t.Fatalf("MutedAccountList %v, want bob", list)
+	forbid := func(seconds int64) {
+		n.grestOK(t, a, "group_open_http_svc/forbid_send_msg", map[string]any{"GroupId": g, "Members_Account": []string{"bob"}, "MuteTime": seconds})
 	}
-	if m := list[0].(map[string]any); m["Member_Account"] != "bob" || m["MutedUntil"].(float64) < float64(now+60) || m["MutedUntil"].(float64) > float64(now+70) {
-		t.Fatalf("MutedAccountList %v, want bob until the fake clock + 60 s (%d)", list, now+60)
-	}
-	if f := send("mu-1"); f.Code != 10017 {
-		t.Fatalf("a muted member's group_send: %d %s, want 10017", f.Code, f.Message)
-	}
-	wantCode(t, "a muted member's send_group_msg", n.rest(a, "group_open_http_svc/send_group_msg",
-		map[string]any{"GroupId": g, "Random": 5, "From_Account": "bob", "MsgBody": textBody("hello")}), 10017)
-	n.cli("clock", "advance", "61s")
-	if f := send("mu-2"); f.Code != 0 {
-		t.Fatalf("after the mute's 60 s: %d %s, want 0", f.Code, f.Message)
+	mutedUntil := func() float64 {
+		list := muted()
+		if len(list) != 1 || list[0].(map[string]any)["Member_Account"] != "bob" {
+			t.Fatalf("MutedAccountList %v, want bob only", list)
+		}
+		return list[0].(map[string]any)["MutedUntil"].(float64)
 	}
 
-	n.grestOK(t, a, "group_open_http_svc/forbid_send_msg", map[string]any{"GroupId": g, "Members_Account": []string{"bob"}, "MuteTime": 4294967295})
-	if list := muted(); len(list) != 1 || list[0].(map[string]any)["MutedUntil"] != float64(4294967295) {
-		t.Fatalf("muted for ever: %v, want MutedUntil 4294967295", list)
+	// REST alone first (the group management commands).
+	now := time.Date(2027, 1, 31, 10, 0, 0, 0, time.UTC).Unix()
+	forbid(60)
+	if until := mutedUntil(); until < float64(now+60) || until > float64(now+70) {
+		t.Fatalf("MutedUntil %v, want the fake clock + 60 s (%d)", until, now+60)
+	}
+	forbid(4294967295)
+	if until := mutedUntil(); until != 4294967295 {
+		t.Fatalf("muted for ever: MutedUntil %v, want 4294967295", until)
 	}
 	old := n.grestOK(t, a, "group_open_http_svc/get_group_shutted_uin", map[string]any{"GroupId": g})
 	if l, _ := old["ShuttedUinList"].([]any); len(l) != 1 || l[0].(map[string]any)["ShuttedUntil"] != float64(4294967295) {
 		t.Fatalf("get_group_shutted_uin: %v, want ShuttedUntil 4294967295", old)
 	}
+
+	// Sending while muted, over WebSocket and REST; the mute ends with its time.
+	forbid(60)
+	if f := send("mu-1"); f.Code != 10017 {
+		t.Fatalf("a muted member's group_send: %d %s, want 10017", f.Code, f.Message)
+	}
+	wantCode(t, "a muted member's send_group_msg", n.grest(t, a, "group_open_http_svc/send_group_msg",
+		map[string]any{"GroupId": g, "Random": 5, "From_Account": "bob", "MsgBody": textBody("hello")}), 10017)
+	n.cli("clock", "advance", "61s")
+	if f := send("mu-2"); f.Code != 0 {
+		t.Fatalf("after the mute's 60 s: %d %s, want 0", f.Code, f.Message)
+	}
+	forbid(4294967295)
 	n.cli("clock", "advance", "24h")
 	if f := send("mu-3"); f.Code != 10017 {
 		t.Fatalf("muted for ever, a day later: %d %s, want 10017", f.Code, f.Message)
 	}
-	n.grestOK(t, a, "group_open_http_svc/forbid_send_msg", map[string]any{"GroupId": g, "Members_Account": []string{"bob"}, "MuteTime": 0})
+	forbid(0)
 	if list := muted(); len(list) != 0 {
 		t.Fatalf("after MuteTime 0: %v, want none", list)
 	}
