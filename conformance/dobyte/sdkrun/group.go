@@ -76,10 +76,19 @@ type rawMsg struct {
 	MsgSeq     int    `json:"MsgSeq"`
 	MsgRandom  uint32 `json:"MsgRandom"`
 	MsgTime    int64  `json:"MsgTimeStamp"`
-	MsgBody    []struct {
+	MsgBody    json.RawMessage `json:"MsgBody"`
+}
+
+// text returns the text of a one-element TIMTextElem MsgBody, or a description of it.
+func (m rawMsg) text() string {
+	var body []struct {
 		MsgType    string
 		MsgContent struct{ Text string }
-	} `json:"MsgBody"`
+	}
+	if json.Unmarshal(m.MsgBody, &body) != nil || len(body) != 1 || body[0].MsgType != "TIMTextElem" {
+		return fmt.Sprintf("<MsgBody %s: not one TIMTextElem>", m.MsgBody)
+	}
+	return body[0].MsgContent.Text
 }
 
 // groupHistory reads a group's newest n messages, newest first, with
@@ -507,7 +516,7 @@ func (s *suite) groups() {
 			return err
 		}
 		if len(h) != 2 || h[0].MsgSeq != seqs[2] || h[1].MsgSeq != seqs[1] || h[0].From != s.admin && h[0].From != "" ||
-			h[1].From != s.bob || len(h[1].MsgBody) != 1 || h[1].MsgBody[0].MsgContent.Text != "group message 2" || !nearNow(h[1].MsgTime) {
+			h[1].From != s.bob || h[1].text() != "group message 2" || !nearNow(h[1].MsgTime) {
 			return fmt.Errorf("RspMsgList %+v, want seqs %d (from the admin), %d (bob: group message 2), newest first", h, seqs[2], seqs[1])
 		}
 		if ret.NextSeq != seqs[1]-1 || !ret.HasMore {
@@ -604,7 +613,7 @@ func (s *suite) groups() {
 	})
 
 	c.check("group/group_msg_recall", func() error {
-		if len(seqs) < 4 {
+		if len(seqs) < 3 {
 			return skipError{"needs an earlier check that did not pass: the messages were not sent"}
 		}
 		if err := g.RevokeMessage(work, seqs[0]); err != nil {
@@ -757,7 +766,7 @@ func (s *suite) groups() {
 			return err
 		}
 		if len(h) != 2 || h[0].MsgSeq != 2 || h[0].From != s.bob || h[0].MsgRandom != 1001 || h[0].MsgTime != joined.Unix()+120 ||
-			len(h[0].MsgBody) != 1 || h[0].MsgBody[0].MsgContent.Text != "old 2" {
+			h[0].text() != "old 2" {
 			return fmt.Errorf("imported history %+v", h)
 		}
 		return nil
