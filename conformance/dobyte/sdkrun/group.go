@@ -71,11 +71,11 @@ func (s *suite) raw(path string, body any) (map[string]any, error) {
 
 // rawMsg is one item of group_msg_get_simple's RspMsgList.
 type rawMsg struct {
-	From       string `json:"From_Account"`
-	IsPlaceMsg int    `json:"IsPlaceMsg"`
-	MsgSeq     int    `json:"MsgSeq"`
-	MsgRandom  uint32 `json:"MsgRandom"`
-	MsgTime    int64  `json:"MsgTimeStamp"`
+	From       string          `json:"From_Account"`
+	IsPlaceMsg int             `json:"IsPlaceMsg"`
+	MsgSeq     int             `json:"MsgSeq"`
+	MsgRandom  uint32          `json:"MsgRandom"`
+	MsgTime    int64           `json:"MsgTimeStamp"`
 	MsgBody    json.RawMessage `json:"MsgBody"`
 }
 
