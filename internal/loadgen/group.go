@@ -51,6 +51,7 @@ type GroupRun struct {
 	deliveredInWindow               atomic.Int64 // receptions during the measured phase
 	dupDeliveries, gapSeqs, synced  atomic.Int64
 	disconnects, unsupportedReplies atomic.Int64
+	gapBase, syncBase               int64 // gapSeqs and synced when Run started
 	lat, ackLat, lag                Histogram
 	finished                        chan struct{}
 	finishOnce                      sync.Once
@@ -116,20 +117,21 @@ func ConnectGroup(ctx context.Context, users *GroupUsers, cfg GroupConfig) (*Gro
 				mu.Lock()
 				firstErr = cmpOr(firstErr, err)
 				mu.Unlock()
+				return
 			}
+			// Read from now on: the joins of the others push tips to this
+			// member, which a member that does not read would hold up.
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				m.read(m.ws)
+			}()
 		}()
 	}
 	wg.Wait()
 	if firstErr != nil {
 		r.Close()
 		return nil, firstErr
-	}
-	for _, m := range r.members {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			m.read(m.ws)
-		}()
 	}
 	return r, nil
 }
@@ -163,6 +165,10 @@ func (m *member) connect(ctx context.Context) error {
 	return nil
 }
 
+// joinTimeout bounds the wait for the reply to a set-up request (a live
+// room's join: each pushes a tip to the members already in).
+const joinTimeout = 60 * time.Second
+
 // call writes a request and reads frames until its reply (before the reader
 // goroutine starts).
 func (m *member) call(req []byte, id string) (groupFrame, error) {
@@ -170,7 +176,7 @@ func (m *member) call(req []byte, id string) (groupFrame, error) {
 	if err := m.ws.WriteMessage(websocket.TextMessage, req); err != nil {
 		return groupFrame{}, err
 	}
-	_ = m.ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_ = m.ws.SetReadDeadline(time.Now().Add(joinTimeout))
 	defer m.ws.SetReadDeadline(time.Time{})
 	for {
 		_, b, err := m.ws.ReadMessage()
@@ -393,6 +399,8 @@ func (r *GroupRun) Run(ctx context.Context) (GroupReport, error) {
 	if cfg.Rate <= 0 || cfg.Duration <= 0 || len(r.members) < 2 {
 		return GroupReport{}, fmt.Errorf("loadgen: need a positive rate and duration and at least 2 members")
 	}
+	// What the set-up pushed (join tips, and their gaps) is not the load's.
+	r.gapBase, r.syncBase = r.gapSeqs.Load(), r.synced.Load()
 	r.period = float64(time.Second) / cfg.Rate
 	r.t0 = time.Now().Add(50 * time.Millisecond)
 	r.mStart = r.t0.Add(cfg.Warmup)
@@ -407,13 +415,13 @@ func (r *GroupRun) Run(ctx context.Context) (GroupReport, error) {
 		bg.Add(1)
 		go func() {
 			defer bg.Done()
-			use.sample(runCtx, cfg.Usage, r.mStart, r.mEnd)
+			use.sample(ctx, cfg.Usage, r.mStart, r.mEnd)
 		}()
 	}
 	bg.Add(1)
 	go func() {
 		defer bg.Done()
-		self.sample(runCtx, ProcUsage(os.Getpid), r.mStart, r.mEnd)
+		self.sample(ctx, ProcUsage(os.Getpid), r.mStart, r.mEnd)
 	}()
 	bg.Add(1)
 	go func() { // members send nothing: keep them within the server's idle limit
@@ -523,7 +531,7 @@ func (r *GroupRun) report(drained time.Duration) GroupReport {
 		WarmupS: r.cfg.Warmup.Seconds(), DurationS: secs, DrainS: math.Round(drained.Seconds()*100) / 100,
 		Scheduled: r.total, Sent: r.sent.Load(), Acked: r.acked.Load(), Refused: r.refused.Load(),
 		Delivered: r.delivered.Load(), Latency: summary(&r.lat), AckLatency: summary(&r.ackLat), SendLag: summary(&r.lag),
-		GapSeqs: r.gapSeqs.Load(), Synced: r.synced.Load(), DupDeliveries: r.dupDeliveries.Load(),
+		GapSeqs: r.gapSeqs.Load() - r.gapBase, Synced: r.synced.Load() - r.syncBase, DupDeliveries: r.dupDeliveries.Load(),
 		Disconnects: r.disconnects.Load(), ServerCPUCores: -1,
 	}
 	if r.users != nil && r.users.LiveRoom {
@@ -550,7 +558,7 @@ func (rep GroupReport) JSON() string {
 // Text returns the report for people.
 func (rep GroupReport) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s fan-out: %d members online, one sender at %.0f msg/s, %.0fs warm-up, %.0fs measured, drain %.2fs\n",
+	fmt.Fprintf(&b, "%s fan-out: %d members online, one sender at %.0f msg/s, %.1fs warm-up, %.1fs measured, drain %.2fs\n",
 		rep.Mode, rep.Members, rep.OfferedPerS, rep.WarmupS, rep.DurationS, rep.DrainS)
 	fmt.Fprintf(&b, "sent %d  deliveries expected %d, received %d, undelivered %d (%.2f%%)  deliveries/s %.0f\n",
 		rep.Sent, rep.ExpectedDeliveries, rep.Delivered, rep.Undelivered, rep.UndeliveredPct, rep.DeliveriesPerS)
