@@ -630,7 +630,9 @@ func (s *suite) groups() {
 		if err != nil {
 			return err
 		}
-		// The reference marks recalled messages with IsPlaceMsg 2 (the SDK's MsgStatusRevoked).
+		// A recalled message is a place message without body: IsPlaceMsg 1 (the
+		// reference's "deleted") or 2 (the SDK's MsgStatusRevoked); the reference
+		// does not say which.
 		found := 0
 		for _, m := range h {
 			if !slices.Contains(seqs, m.MsgSeq) {
@@ -638,8 +640,9 @@ func (s *suite) groups() {
 			}
 			found++
 			recalled := m.MsgSeq == seqs[0] || m.MsgSeq == seqs[1]
-			if recalled != (m.IsPlaceMsg == int(group.MsgStatusRevoked)) {
-				return fmt.Errorf("after recalling %d and %d: message %d has IsPlaceMsg %d", seqs[0], seqs[1], m.MsgSeq, m.IsPlaceMsg)
+			placed := (m.IsPlaceMsg == 1 || m.IsPlaceMsg == int(group.MsgStatusRevoked)) && (len(m.MsgBody) == 0 || string(m.MsgBody) == "null")
+			if recalled != placed || (!recalled && m.IsPlaceMsg != 0) {
+				return fmt.Errorf("after recalling %d and %d: message %d has IsPlaceMsg %d, MsgBody %s", seqs[0], seqs[1], m.MsgSeq, m.IsPlaceMsg, m.MsgBody)
 			}
 		}
 		if found != len(seqs) {
