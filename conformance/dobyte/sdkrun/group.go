@@ -258,6 +258,30 @@ func (s *suite) groups() {
 		}
 		return nil
 	})
+	c.check("group/get_group_info/ResponseFilter", func() error {
+		f := &group.Filter{}
+		f.AddBaseInfoFilter(group.BaseFieldName)
+		f.AddBaseInfoFilter(group.BaseFieldMemberNum)
+		f.AddMemberInfoFilter(group.MemberFieldUserId)
+		f.AddMemberInfoFilter(group.MemberFieldRole)
+		w, err := g.GetGroup(work, f)
+		if err != nil {
+			return gfailed("GetGroup with a filter", err)
+		}
+		if w == nil {
+			return fmt.Errorf("GetGroup(%s) with a filter: no group", work)
+		}
+		roles := map[string]string{}
+		for _, m := range w.GetMembers() {
+			roles[m.GetUserId()] = m.GetRole()
+		}
+		want := map[string]string{s.alice: "Owner", s.bob: "Member"}
+		if w.GetName() != "Team" || w.GetMemberNum() != 2 || w.GetOwner() != "" || fmt.Sprint(roles) != fmt.Sprint(want) {
+			return fmt.Errorf("filtered to Name, MemberNum, members' ids and roles: Name %q MemberNum %d Owner %q (not asked) members %v, want Team, 2, \"\", %v",
+				w.GetName(), w.GetMemberNum(), w.GetOwner(), roles, want)
+		}
+		return nil
+	})
 	c.check("group/get_group_info/unknown-group-ErrorCode", func() error {
 		// The SDK drops a group with a non-zero ErrorCode: GetGroup answers nil, nil.
 		grp, err := g.GetGroup(s.alice + "-no-such-group")
@@ -835,6 +859,27 @@ func (s *suite) groups() {
 			if ret.Total != 1 || !slices.Equal(ret.List, []string{live}) {
 				return fmt.Errorf("Type AVChatRoom: TotalCount %d %v, want only %s", ret.Total, ret.List, live)
 			}
+		}
+		return nil
+	})
+	c.check("group/get_appid_group_list/FetchGroups", func() error {
+		// FetchGroups = get_appid_group_list then get_group_info of the page.
+		ret, err := g.FetchGroups(10, 0) // the Type filter is checked above
+		if err != nil {
+			return gfailed("FetchGroups", err)
+		}
+		names := map[string]string{}
+		for _, x := range ret.List {
+			names[x.GetGroupId()] = x.GetName()
+		}
+		want := map[string]string{work: "Team 2"}
+		for id, name := range map[string]string{public: "Lobby", live: "Stage", imported: "Archive"} {
+			if id != "" {
+				want[id] = name
+			}
+		}
+		if fmt.Sprint(names) != fmt.Sprint(want) || ret.Total != len(want) || ret.HasMore {
+			return fmt.Errorf("FetchGroups: Total %d HasMore %v %v, want %v", ret.Total, ret.HasMore, names, want)
 		}
 		return nil
 	})
