@@ -285,8 +285,11 @@ func (s *suite) groups() {
 	c.check("group/get_group_info/unknown-group-ErrorCode", func() error {
 		// The SDK drops a group with a non-zero ErrorCode: GetGroup answers nil, nil.
 		grp, err := g.GetGroup(s.alice + "-no-such-group")
-		if err != nil || grp != nil {
-			return gfailed("GetGroup of an unknown group", fmt.Errorf("%v, %v; want nil, nil", grp, err))
+		if err != nil {
+			return gfailed("GetGroup of an unknown group", err)
+		}
+		if grp != nil {
+			return fmt.Errorf("GetGroup of an unknown group: %+v, want nil (dropped for its ErrorCode)", grp)
 		}
 		raw, err := s.rawGroupInfo(s.alice + "-no-such-group")
 		if err != nil {
