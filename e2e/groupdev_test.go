@@ -108,7 +108,7 @@ func (n *node) dialGroup(a app, user string) (*gdev, error) {
 		break
 	}
 	_ = ws.SetReadDeadline(time.Time{})
-	d := &gdev{user: user, ws: ws, waiting: map[string]chan gFrame{}, entries: make(chan gEntry, 4096), done: make(chan struct{})}
+	d := &gdev{user: user, ws: ws, waiting: map[string]chan gFrame{}, entries: make(chan gEntry, 512), done: make(chan struct{})}
 	go d.read()
 	return d, nil
 }
