@@ -2,9 +2,11 @@ package im
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
@@ -57,9 +59,16 @@ func (f *fixture) drainTips() map[string][]string {
 	for {
 		select {
 		case d := <-f.bus.got:
-			if d.Notice != nil && d.Notice.Op == NoticeGroupTips {
+			switch {
+			case d.Notice != nil && d.Notice.Op == NoticeGroupTips:
 				tip := d.Notice.Fields.(GroupTip)
 				out[tip.Type] = append(out[tip.Type], d.User)
+			case d.Kind == bus.KindGroup && d.Entry != nil && d.Entry.Kind == store.KindGroupTips:
+				var tip GroupTip // a tip stored in the group log reaches its recipients
+				if err := json.Unmarshal(d.Entry.Body, &tip); err != nil {
+					panic(err)
+				}
+				d.Recipients(func(u string) { out[tip.Type] = append(out[tip.Type], u) })
 			}
 		default:
 			return out

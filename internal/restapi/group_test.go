@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
 )
 
 const gsvc = "group_open_http_svc/"
@@ -498,8 +500,11 @@ func (d *deliveries) reset() {
 func (d *deliveries) noticesOf(op string) int {
 	n := 0
 	for _, x := range d.all() {
-		if x.Notice != nil && x.Notice.Op == op {
+		switch {
+		case x.Notice != nil && x.Notice.Op == op:
 			n++
+		case op == "group_tips" && x.Kind == bus.KindGroup && x.Entry != nil && x.Entry.Kind == store.KindGroupTips:
+			n++ // a tip stored in the group log
 		}
 	}
 	return n
