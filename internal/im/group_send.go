@@ -202,6 +202,10 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 	}
 	now := s.clock.Now()
 	if g.Type == gate.GroupAVChatRoom || req.OnlineOnly {
+		if err := s.admitLiveMessage(ctx, app, g); err != nil { // the broadcasting limit (liveroom_broadcasting.go)
+			done(GroupSendResult{}, err)
+			return
+		}
 		e := &store.Entry{App: app.SDKAppID, Group: g.GroupID, Kind: store.KindMsg, From: req.From, MsgRandom: req.Random,
 			MsgTime: now.Unix(), ClientID: req.ClientID, Body: req.Body, CloudCustomData: req.CloudCustomData,
 			Targets: req.Targets, NeedReceipt: req.NeedReceipt, CreatedAt: now}
@@ -211,6 +215,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 		e.MsgSeq = e.Seq
 		s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e, Origin: origin,
 			Group: &bus.GroupDelivery{Members: members, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
+		s.keepLiveHistory(app, g, e) // for members who join later (liveroom_history.go)
 		done(GroupSendResult{Seq: e.Seq, MsgTime: e.MsgTime, Random: e.MsgRandom}, nil)
 		return
 	}

@@ -49,7 +49,11 @@ func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, w
 	if err := s.checkNotBanned(ctx, app.SDKAppID, g, user); err != nil {
 		return false, err
 	}
-	return true, s.addOne(ctx, app, g, user, user)
+	if err := s.addOne(ctx, app, g, user, user); err != nil {
+		return true, err
+	}
+	s.sendLiveHistory(app, g, user) // a live room's recent messages (liveroom_history.go)
+	return true, nil
 }
 
 // addOne adds user to g (operator for the tip) and sends the join tip.

@@ -15,7 +15,8 @@ import (
 // Online members of live rooms (reference rest-api.md §3.7
 // group_open_avchatroom_http_svc/get_members, get_online_member_num). A member
 // is online while one of its devices is connected (bus.Devices, Status "").
-// Nothing is indexed: a call reads the room's member IDs once and asks the bus
+// Nothing is indexed: a call takes the room's member IDs (the send path's
+// cached list) and asks the bus
 // about each (a hash look-up). get_members then reads the rows of the online
 // ones when they are few (≤ 2 × MaxLiveMembers), else the rows newest joined
 // first until it has MaxLiveMembers online (newestOnline).
@@ -48,7 +49,9 @@ func (s *Service) userOnline(app int64, user string) bool {
 // onlineMemberIDs returns the group's members with a connected device (stop:
 // at most that many, 0 all).
 func (s *Service) onlineMemberIDs(ctx context.Context, app int64, groupID string, stop int) ([]string, error) {
-	ids, err := s.store.GroupMemberIDs(ctx, app, groupID)
+	ids, err := s.groupMembers.get(groupKey{app, groupID}, func() ([]string, error) {
+		return s.store.GroupMemberIDs(ctx, app, groupID) // the send path's cache (group_membercache.go)
+	})
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, groupNotFound(groupID)
 	}
