@@ -2,8 +2,10 @@ package im
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,9 +24,27 @@ import (
 type presence struct {
 	mu     sync.Mutex
 	online map[string]bool
+	groups []bus.Delivery // the KindGroup deliveries
 }
 
-func (p *presence) Deliver([]bus.Delivery) {}
+func (p *presence) Deliver(ds []bus.Delivery) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range ds {
+		if d.Kind == bus.KindGroup {
+			p.groups = append(p.groups, d)
+		}
+	}
+}
+
+// taken returns and forgets the KindGroup deliveries so far.
+func (p *presence) taken() []bus.Delivery {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.groups
+	p.groups = nil
+	return out
+}
 func (p *presence) Devices(_ int64, user string) []bus.Device {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -343,4 +363,128 @@ func TestBroadcastingLimitConcurrent(t *testing.T) {
 	if admitted != gate.MaxBroadcastingLiveRooms || refused != n-admitted {
 		t.Fatalf("%d admitted, %d refused", admitted, refused)
 	}
+}
+
+func (f *liveFixture) send(t testing.TB, group, text string) (GroupSendResult, error) {
+	t.Helper()
+	body := json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":` + strconv.Quote(text) + `}}]`)
+	return f.svc.SendGroupMsg(context.Background(), f.app, GroupSendRequest{Group: group, Admin: true, Body: body})
+}
+
+// TestLiveRoomHistory: a member joining a live room gets its newest
+// LiveHistoryMessages messages where the edition has the feature.
+func TestLiveRoomHistory(t *testing.T) {
+	for _, c := range []struct {
+		edition string
+		want    int
+	}{{catalog.Trial, LiveHistoryMessages}, {catalog.Premium, LiveHistoryMessages}, {catalog.Standard, 0}} {
+		t.Run(c.edition, func(t *testing.T) {
+			f := newLiveFixture(t, c.edition, "u1", "u2")
+			f.room(t, "live", "AVChatRoom")
+			f.join(t, "live", "u1")
+			for i := range LiveHistoryMessages + 5 {
+				if _, err := f.send(t, "live", fmt.Sprint("m", i+1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.p.taken()
+			f.join(t, "live", "u2")
+			var got []int64
+			for _, d := range f.p.taken() {
+				if len(d.Group.Members) == 1 && d.Group.Members[0] == "u2" && d.Group.LiveRoom && d.Entry.Group == "live" {
+					got = append(got, d.Entry.Seq)
+				}
+			}
+			if len(got) != c.want {
+				t.Fatalf("u2 got %d messages of history, want %d", len(got), c.want)
+			}
+			if c.want > 0 && (got[0] != 6 || got[len(got)-1] != LiveHistoryMessages+5) {
+				t.Fatalf("history seqs %v", got)
+			}
+		})
+	}
+}
+
+// TestBroadcastingLimitOnSend: the live send path applies the limit.
+func TestBroadcastingLimitOnSend(t *testing.T) {
+	n := gate.MaxBroadcastingLiveRooms + 1
+	var users []string
+	for i := range n {
+		users = append(users, fmt.Sprintf("v%d", i))
+	}
+	f := newLiveFixture(t, catalog.Premium, users...)
+	for i := range n {
+		f.room(t, fmt.Sprint("live", i), "AVChatRoom")
+		f.join(t, fmt.Sprint("live", i), users[i])
+	}
+	f.p.set(true, users...)
+	for i := range n - 1 {
+		if _, err := f.send(t, fmt.Sprint("live", i), "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.p.taken()
+	_, err := f.send(t, fmt.Sprint("live", n-1), "hi")
+	wantCode(t, "the sixth room's message", err, errs.GroupBroadcastLimit)
+	if len(f.p.taken()) != 0 {
+		t.Fatal("a refused message was delivered")
+	}
+	f.clock.Advance(gate.BroadcastIdle)
+	if _, err := f.send(t, fmt.Sprint("live", n-1), "hi"); err != nil {
+		t.Fatalf("after the others went idle: %v", err)
+	}
+}
+
+func TestSendBroadcast(t *testing.T) {
+	ctx := context.Background()
+	f := newLiveFixture(t, catalog.Trial, "u1", "u2")
+	for _, id := range []string{"l1", "l2", "l3"} {
+		f.room(t, id, "AVChatRoom")
+	}
+	f.room(t, "work", "Work")
+	f.join(t, "l1", "u1")
+	f.join(t, "l2", "u2")
+	body := json.RawMessage(`[{"MsgType":"TIMCustomElem","MsgContent":{"Data":"x"}}]`)
+	seq, err := f.svc.SendBroadcast(ctx, f.app, BroadcastRequest{From: "u1", Random: 7, Body: body, CloudCustomData: "cc"})
+	if err != nil || seq != 1 {
+		t.Fatalf("broadcast = %d, %v", seq, err)
+	}
+	rooms := map[string][]string{}
+	for _, d := range f.p.taken() {
+		if !d.Group.LiveRoom || d.Entry.From != "u1" || d.Entry.CloudCustomData != "cc" || d.Entry.Seq == 0 {
+			t.Fatalf("delivery %+v", d.Entry)
+		}
+		rooms[d.Entry.Group] = d.Group.Members
+	}
+	if len(rooms) != 3 || fmt.Sprint(rooms["l1"]) != "[owner u1]" || fmt.Sprint(rooms["l2"]) != "[owner u2]" {
+		t.Fatalf("broadcast reached %v", rooms)
+	}
+	// The same Random within the window is the same message.
+	if seq, err := f.svc.SendBroadcast(ctx, f.app, BroadcastRequest{From: "u1", Random: 7, Body: body}); err != nil || seq != 1 || len(f.p.taken()) != 0 {
+		t.Fatalf("duplicate = %d, %v", seq, err)
+	}
+	f.clock.Advance(RandomDupWindow)
+	if seq, err := f.svc.SendBroadcast(ctx, f.app, BroadcastRequest{Random: 7, Body: body}); err != nil || seq != 2 || len(f.p.taken()) != 3 {
+		t.Fatalf("after the window = %d, %v", seq, err)
+	}
+	for _, c := range []struct {
+		what string
+		req  BroadcastRequest
+		code int
+	}{
+		{"a face element", BroadcastRequest{Body: json.RawMessage(`[{"MsgType":"TIMFaceElem","MsgContent":{"Index":1}}]`)}, errs.GroupBadParams},
+		{"no body", BroadcastRequest{}, errs.CodeOf(ValidateBody(nil))},
+		{"bad From", BroadcastRequest{From: "bad\x00", Body: body}, errs.GroupBadParams},
+		{"From not imported", BroadcastRequest{From: "ghost", Body: body}, errs.GroupNoAccount},
+	} {
+		_, err := f.svc.SendBroadcast(ctx, f.app, c.req)
+		wantCode(t, c.what, err, c.code)
+	}
+	if len(f.p.taken()) != 0 {
+		t.Fatal("a refused broadcast was delivered")
+	}
+	s := newLiveFixture(t, catalog.Standard)
+	s.room(t, "l1", "AVChatRoom")
+	_, err = s.svc.SendBroadcast(ctx, s.app, BroadcastRequest{Body: body})
+	wantCode(t, "Standard", err, errs.GroupFeatureNotInEdition)
 }
