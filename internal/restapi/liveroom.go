@@ -1,12 +1,19 @@
 package restapi
 
+import (
+	"encoding/json"
+
+	"github.com/chatd/chatd/internal/im"
+)
+
 // registerLiveRooms registers the live-room commands (reference rest-api.md
-// §3.7: the online member list, banning; im/liveroom_*.go).
+// §3.7: the online member list, banning, broadcast messages; im/liveroom_*.go).
 func registerLiveRooms(add func(path string, fam *family, run func(*call) (any, error), legacy ...string)) {
 	add("group_open_avchatroom_http_svc/get_members", groupFamily, getLiveMembers)
 	add("group_open_http_svc/ban_group_member", groupFamily, banGroupMember)
 	add("group_open_http_svc/unban_group_member", groupFamily, unbanGroupMember)
 	add("group_open_http_svc/get_group_ban_member", groupFamily, getGroupBanMember)
+	add("group_open_http_svc/send_broadcast_msg", groupFamily, sendBroadcastMsg)
 }
 
 // group_open_avchatroom_http_svc/get_members: {GroupId, Timestamp (0 first),
@@ -96,4 +103,25 @@ func getGroupBanMember(c *call) (any, error) {
 		BannedAccountList []item
 		NextOffset        int
 	}{out, next}, nil
+}
+
+// group_open_http_svc/send_broadcast_msg: {From_Account (optional), Random,
+// MsgBody, CloudCustomData} -> MsgSeq. To every live room of the app, online
+// members only.
+func sendBroadcastMsg(c *call) (any, error) {
+	var req struct {
+		From_Account    string
+		Random          uint32
+		MsgBody         json.RawMessage
+		CloudCustomData string
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	seq, err := c.im().SendBroadcast(c.ctx, c.app, im.BroadcastRequest{From: req.From_Account, Random: req.Random,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData})
+	if err != nil {
+		return nil, err
+	}
+	return struct{ MsgSeq int64 }{seq}, nil
 }

@@ -132,3 +132,51 @@ func TestLiveRoomBansREST(t *testing.T) {
 	e.call(gsvc+"unban_group_member", M{"GroupId": "live", "Members_Account": []string{"v2"}}).wantErr(errs.GroupFeatureNotInEdition)
 	e.call(gsvc+"get_group_ban_member", M{"GroupId": "live"}).wantErr(errs.GroupFeatureNotInEdition)
 }
+
+func TestSendBroadcastREST(t *testing.T) {
+	e := newEnv(t)
+	e.importUsers(e.a, "o", "v1", "v2")
+	e.createGroup(M{"Type": "AVChatRoom", "Name": "l", "GroupId": "l1", "Owner_Account": "o"})
+	e.createGroup(M{"Type": "AVChatRoom", "Name": "l", "GroupId": "l2", "Owner_Account": "o"})
+	e.createGroup(M{"Type": "Work", "Name": "w", "GroupId": "work", "Owner_Account": "o"})
+	e.joinLive("l1", "v1")
+	e.joinLive("l2", "v2")
+	body := []M{{"MsgType": "TIMTextElem", "MsgContent": M{"Text": "to every room"}}}
+	groupsReached := func() map[string]bool {
+		out := map[string]bool{}
+		for _, d := range e.bus.all() {
+			if d.Kind == bus.KindGroup && d.Group != nil && d.Group.LiveRoom {
+				out[d.Entry.Group] = true
+			}
+		}
+		return out
+	}
+	// Bad input changes nothing (no delivery).
+	e.bus.reset()
+	for _, c := range []struct {
+		req  any
+		code int
+	}{
+		{`[1,2]`, errs.GroupJSONParse},
+		{M{"MsgBody": body, "Random": "r"}, errs.GroupBadParams},
+		{M{"MsgBody": body, "Random": -1}, errs.GroupBadParams},
+		{M{"MsgBody": []M{{"MsgType": "TIMFileElem", "MsgContent": M{"Url": "u"}}}}, errs.GroupBadParams},
+		{M{"MsgBody": body, "From_Account": "ghost"}, errs.GroupNoAccount},
+		{M{"MsgBody": body, "From_Account": 7}, errs.GroupBadParams},
+	} {
+		e.call(gsvc+"send_broadcast_msg", c.req).wantErr(c.code)
+	}
+	if len(groupsReached()) != 0 {
+		t.Fatal("a refused broadcast was delivered")
+	}
+	var out struct{ MsgSeq int64 }
+	e.call(gsvc+"send_broadcast_msg", M{"From_Account": "o", "Random": 99, "MsgBody": body, "CloudCustomData": "cc"}).wantOK("MsgSeq").into(&out)
+	if out.MsgSeq != 1 {
+		t.Fatalf("MsgSeq %d", out.MsgSeq)
+	}
+	if r := groupsReached(); len(r) != 2 || !r["l1"] || !r["l2"] {
+		t.Fatalf("reached %v", r)
+	}
+	e.setEdition(e.a, "standard")
+	e.call(gsvc+"send_broadcast_msg", M{"MsgBody": body}).wantErr(errs.GroupFeatureNotInEdition, "broadcast")
+}
