@@ -17,8 +17,9 @@ import (
 // Broadcast messages to every live room of an app (reference rest-api.md
 // §3.7 send_broadcast_msg; edition feature catalog.BroadcastLiveRooms). Like
 // every live-room message it is delivered to the devices online and stored
-// nowhere. It is the app's own message, not a room's: the broadcasting limit
-// does not apply to it.
+// nowhere (each room keeps it for new members as its own messages). It is
+// the app's own message, not a room's: the broadcasting limit does not apply
+// to it.
 
 // broadcastPage is how many live rooms one step of a broadcast reads.
 const broadcastPage = 500
@@ -150,6 +151,7 @@ func (s *Service) SendBroadcast(ctx context.Context, app store.App, req Broadcas
 			e.MsgSeq = e.Seq
 			ds = append(ds, bus.Delivery{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e,
 				Group: &bus.GroupDelivery{Members: members, LiveRoom: true}})
+			s.keepLiveHistory(app, g, e)
 		}
 		s.bus.Publish(ds)
 		if len(gs) < broadcastPage {

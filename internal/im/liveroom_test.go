@@ -459,6 +459,11 @@ func TestSendBroadcast(t *testing.T) {
 	if len(rooms) != 3 || fmt.Sprint(rooms["l1"]) != "[owner u1]" || fmt.Sprint(rooms["l2"]) != "[owner u2]" {
 		t.Fatalf("broadcast reached %v", rooms)
 	}
+	// A member who joins later gets it as the room's history (Free Trial).
+	f.join(t, "l3", "u1")
+	if h := f.p.taken(); len(h) != 1 || h[0].Entry.Group != "l3" || h[0].Entry.CloudCustomData != "cc" {
+		t.Fatalf("history after a broadcast: %d deliveries", len(h))
+	}
 	// The same Random within the window is the same message.
 	if seq, err := f.svc.SendBroadcast(ctx, f.app, BroadcastRequest{From: "u1", Random: 7, Body: body}); err != nil || seq != 1 || len(f.p.taken()) != 0 {
 		t.Fatalf("duplicate = %d, %v", seq, err)
