@@ -8,6 +8,14 @@
 //
 //	chatd-load --server http://127.0.0.1:8080 --data ./chatd-data --conns 1000 --rate 20000 --duration 20s --server-pid $(pgrep -nx chatd)
 //
+// --mode group sends from one member to a Premium group of --members members, all
+// online, at --rate messages per second (open loop), and measures each delivery
+// from the message's due time; --mode liveroom does the same in a live room the
+// members join over WebSocket (a live room drops pushes for slow readers: drops
+// are reported apart):
+//
+//	chatd-load --mode group --members 2000 --rate 20 --duration 20s
+//
 // --kill9-after kills the server (--server-pid) with SIGKILL during the run, starts it
 // again with the same command line, and checks afterwards that every acknowledged
 // message is in the logs once. --mode closed is the older closed loop (each sender
@@ -39,9 +47,10 @@ func main() {
 	server := flag.String("server", "http://127.0.0.1:8080", "chatd base URL")
 	data := flag.String("data", "./chatd-data", "chatd data dir (for the operator token)")
 	token := flag.String("token", os.Getenv("CHATD_TOKEN"), "operator token (default: read from --data)")
-	mode := flag.String("mode", "open", "open (fixed offered rate) or closed (next send after the ack)")
+	mode := flag.String("mode", "open", "open (fixed offered rate), closed (next send after the ack), group (one sender to a group of --members) or liveroom (the same in a live room)")
+	members := flag.Int("members", 200, "group, liveroom: members online, the sender included (a group holds at most 2000)")
 	nconns := flag.Int("conns", 1000, "open: connections, half senders, half their receivers")
-	rate := flag.Float64("rate", 5000, "open: messages per second offered by all senders together")
+	rate := flag.Float64("rate", 5000, "open: messages per second offered by all senders together; group, liveroom: messages per second from the one sender (default there 20)")
 	warmup := flag.Duration("warmup", 2*time.Second, "open: sent before the measured phase, not measured")
 	drain := flag.Duration("drain", 10*time.Second, "open: after the last send, wait at most this long for deliveries (default 30s with --kill9-after)")
 	senders := flag.Int("senders", 4, "open: goroutines walking the send schedule")
@@ -77,6 +86,16 @@ func main() {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("load-%d", time.Now().UnixNano())
+	if *mode == "group" || *mode == "liveroom" {
+		rateSet := false
+		flag.Visit(func(f *flag.Flag) { rateSet = rateSet || f.Name == "rate" })
+		if !rateSet {
+			*rate = 20
+		}
+		groupLoad(ctx, *server, *token, name, *mode == "liveroom", *members,
+			loadgen.GroupConfig{Rate: *rate, Warmup: *warmup, Duration: *duration, Drain: *drain}, *pid)
+		return
+	}
 	if *mode == "open" && !*idle {
 		if *nconns < 2 || *nconns%2 != 0 {
 			fail("--conns must be even and at least 2")
@@ -101,7 +120,7 @@ func main() {
 		return
 	}
 	if *mode != "closed" && !*idle {
-		fail("--mode is open or closed")
+		fail("--mode is open, closed, group or liveroom")
 	}
 
 	users, err := loadgen.Setup(ctx, *server, *token, name, *pairs, nil, nil)

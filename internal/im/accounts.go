@@ -52,8 +52,15 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 	if err != nil {
 		return nil, err
 	}
+	groups, err := s.groupsOfUsers(ctx, app.SDKAppID, ids)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.store.DeleteUsers(ctx, app.SDKAppID, ids); err != nil {
 		return nil, storageErr(err)
+	}
+	for _, g := range groups { // the deleted users left their groups
+		s.groupMembersChanged(app.SDKAppID, g)
 	}
 	var kicks []bus.Delivery
 	for _, id := range ids {

@@ -181,7 +181,10 @@ func (s *Service) DeleteGroupMembers(ctx context.Context, app store.App, a Actor
 type MemberChange struct {
 	Role, NameCard, MsgFlag *string
 	MuteTime                *int64 // seconds; 0 lifts; 4294967295 for ever
-	AppMemberDefinedData    []KeyValue
+	// MuteUntil is the end of the mute as a Unix second (the dobyte SDK's
+	// ShutUpUntil): at or before now lifts it; 4294967295 for ever. MuteTime wins.
+	MuteUntil            *int64
+	AppMemberDefinedData []KeyValue
 }
 
 // ModifyGroupMember changes a member (modify_group_member_info). Refusals:
@@ -251,6 +254,13 @@ func (s *Service) ModifyGroupMember(ctx context.Context, app store.App, a Actor,
 			return groupBad("AppMemberDefinedData would have %d keys; at most %d", len(merged), MaxAppDataKeys)
 		}
 		u.AppMemberDefinedData = data
+	}
+	if c.MuteTime == nil && c.MuteUntil != nil {
+		sec := max(*c.MuteUntil-s.clock.Now().Unix(), 0)
+		if *c.MuteUntil == store.MutedForever {
+			sec = store.MutedForever
+		}
+		c.MuteTime = &sec
 	}
 	if c.MuteTime != nil {
 		if err := checkMuteTime(*c.MuteTime); err != nil {

@@ -626,3 +626,20 @@ func (s *Service) ChangeGroupOwner(ctx context.Context, app store.App, a Actor, 
 	s.tipMembers(ctx, app.SDKAppID, groupID, GroupTip{Type: TipOwner, Operator: a.User, Users: []string{newOwner}}, nil)
 	return nil
 }
+
+// groupsOfUsers returns the groups the users are members of, sorted, once
+// each (account deletion: they leave them all).
+func (s *Service) groupsOfUsers(ctx context.Context, app int64, users []string) ([]string, error) {
+	var out []string
+	for _, u := range users {
+		ms, err := s.store.UserGroups(ctx, app, u)
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		for _, m := range ms {
+			out = append(out, m.GroupID)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}

@@ -250,7 +250,11 @@ type conn struct {
 
 // dial connects and logs in. A refused login is an error carrying the server's code.
 func (c *conn) dial(ctx context.Context) (*websocket.Conn, int64, error) {
-	u := c.r.users
+	return dialUser(ctx, c.r.users, c.user)
+}
+
+// dialUser connects user i of u and logs in; it returns the login's seq.
+func dialUser(ctx context.Context, u *Users, i int) (*websocket.Conn, int64, error) {
 	d := websocket.Dialer{TLSClientConfig: u.TLS, HandshakeTimeout: 10 * time.Second}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -260,8 +264,8 @@ func (c *conn) dial(ctx context.Context) (*websocket.Conn, int64, error) {
 	}
 	resp.Body.Close()
 	ws.SetReadLimit(16 << 20)
-	a := u.App(c.user)
-	login, _ := json.Marshal(protocol.Frame{Op: protocol.OpLogin, ID: "login", SDKAppID: a.ID, User: c.self, UserSig: u.Sig(c.user), Platform: "Web"})
+	a := u.App(i)
+	login, _ := json.Marshal(protocol.Frame{Op: protocol.OpLogin, ID: "login", SDKAppID: a.ID, User: u.Names[i], UserSig: u.Sig(i), Platform: "Web"})
 	_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if err := ws.WriteMessage(websocket.TextMessage, login); err != nil {
 		ws.Close()
@@ -280,7 +284,7 @@ func (c *conn) dial(ctx context.Context) (*websocket.Conn, int64, error) {
 		}
 		if f.Code != 0 {
 			ws.Close()
-			return nil, 0, fmt.Errorf("login %s: %d %s", c.self, f.Code, f.Message)
+			return nil, 0, fmt.Errorf("login %s: %d %s", u.Names[i], f.Code, f.Message)
 		}
 		_ = ws.SetReadDeadline(time.Time{})
 		return ws, f.Seq, nil

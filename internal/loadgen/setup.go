@@ -39,8 +39,13 @@ type Users struct {
 	HTTP   *http.Client
 }
 
-// App returns the app of user i.
-func (u *Users) App(i int) App { return u.Apps[i/(2*PairsPerApp)] }
+// App returns the app of user i (the only app when there is one).
+func (u *Users) App(i int) App {
+	if len(u.Apps) == 1 {
+		return u.Apps[0]
+	}
+	return u.Apps[i/(2*PairsPerApp)]
+}
 
 // Sig returns a UserSig for user i, valid for a day.
 func (u *Users) Sig(i int) string {
@@ -115,23 +120,43 @@ func (u *Users) operator(ctx context.Context, token, path string, body, out any)
 
 // REST calls /v4/<path> as the app's administrator and fails unless ErrorCode is 0.
 func (u *Users) REST(ctx context.Context, a App, path string, body any) error {
+	_, err := u.rest(ctx, a, path, body)
+	return err
+}
+
+// restError is a REST answer with a non-zero ErrorCode.
+type restError struct {
+	path string
+	code float64
+	v    map[string]any
+}
+
+func (e *restError) Error() string { return fmt.Sprintf("%s: %v", e.path, e.v) }
+
+// rest calls /v4/<path> as the app's administrator and returns the answer; a
+// non-zero ErrorCode is a *restError.
+func (u *Users) rest(ctx context.Context, a App, path string, body any) ([]byte, error) {
 	sig, _ := usersig.Gen(a.ID, a.Key, "administrator", 3600, time.Now())
 	b, _ := json.Marshal(body)
 	url := fmt.Sprintf("%s/v4/%s?sdkappid=%d&identifier=administrator&usersig=%s&random=%d&contenttype=json", u.Server, path, a.ID, sig, time.Now().UnixNano()%1e9)
 	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := u.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	var v map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&v)
-	if v["ErrorCode"] != float64(0) {
-		return fmt.Errorf("%s: %v", path, v)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return nil
+	var v map[string]any
+	_ = json.Unmarshal(raw, &v)
+	if code, _ := v["ErrorCode"].(float64); v["ErrorCode"] != float64(0) {
+		return nil, &restError{path, code, v}
+	}
+	return raw, nil
 }

@@ -119,9 +119,13 @@ func getAppIDGroupList(c *call) (any, error) {
 		Limit     int
 		Next      int64
 		GroupType string
+		Type      string // the dobyte SDK's name for GroupType
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
+	}
+	if req.GroupType == "" {
+		req.GroupType = req.Type
 	}
 	ids, total, next, err := c.im().AppGroups(c.ctx, c.app, req.GroupType, req.Next, req.Limit)
 	if err != nil {
@@ -188,7 +192,7 @@ func baseInfo(g store.Group, nextSeq, lastMsg int64, f groupFilter, out map[stri
 		"LastInfoTime": unixOrZero(g.LastInfoTime.Unix(), g.LastInfoTime.IsZero()), "LastMsgTime": lastMsg,
 		"NextMsgSeq": nextSeq, "MemberNum": g.MemberNum, "MaxMemberNum": g.MaxMemberNum,
 		"ApplyJoinOption": g.ApplyJoinOption, "InviteJoinOption": g.InviteJoinOption,
-		"MuteAllMember": onOff(g.MuteAllMember), "SupportTopic": boolInt(g.SupportTopic),
+		"MuteAllMember": onOff(g.MuteAllMember), "ShutUpAllMember": onOff(g.MuteAllMember), "SupportTopic": boolInt(g.SupportTopic),
 	}
 	for k, v := range fields {
 		if wants(f.GroupBaseInfoFilter, k) {
@@ -289,10 +293,14 @@ func modifyGroupBaseInfo(c *call) (any, error) {
 		ApplyJoinOption  *string
 		InviteJoinOption *string
 		MuteAllMember    *string
+		ShutUpAllMember  *string // the dobyte SDK's name for MuteAllMember
 		AppDefinedData   []im.KeyValue
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
+	}
+	if req.MuteAllMember == nil {
+		req.MuteAllMember = req.ShutUpAllMember
 	}
 	return nil, c.im().ModifyGroup(c.ctx, c.app, im.AdminActor, req.GroupId, im.GroupChange{Name: req.Name,
 		Introduction: req.Introduction, Notification: req.Notification, FaceURL: req.FaceUrl, MaxMemberNum: req.MaxMemberNum,

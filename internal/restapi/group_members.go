@@ -66,13 +66,15 @@ func modifyGroupMemberInfo(c *call) (any, error) {
 		MsgFlag              *string
 		NameCard             *string
 		MuteTime             *int64
+		ShutUpUntil          *int64 // the dobyte SDK: the end of the mute, a Unix second
 		AppMemberDefinedData []im.KeyValue
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
 	return nil, c.im().ModifyGroupMember(c.ctx, c.app, im.AdminActor, req.GroupId, req.Member_Account, im.MemberChange{
-		Role: req.Role, NameCard: req.NameCard, MsgFlag: req.MsgFlag, MuteTime: req.MuteTime, AppMemberDefinedData: req.AppMemberDefinedData})
+		Role: req.Role, NameCard: req.NameCard, MsgFlag: req.MsgFlag, MuteTime: req.MuteTime, MuteUntil: req.ShutUpUntil,
+		AppMemberDefinedData: req.AppMemberDefinedData})
 }
 
 // group_open_http_svc/get_group_member_info: {GroupId, MemberInfoFilter,
@@ -141,12 +143,16 @@ func getJoinedGroupList(c *call) (any, error) {
 		Limit              int
 		Offset             int
 		GroupType          string
+		Type               string // the dobyte SDK's name for GroupType
 		WithHugeGroups     flag
 		WithNoActiveGroups flag
 		ResponseFilter     *groupFilter
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
+	}
+	if req.GroupType == "" {
+		req.GroupType = req.Type
 	}
 	gs, total, err := c.im().JoinedGroups(c.ctx, c.app, req.Member_Account, im.JoinedQuery{Type: req.GroupType,
 		Limit: req.Limit, Offset: req.Offset, WithHuge: bool(req.WithHugeGroups), WithNoActive: bool(req.WithNoActiveGroups)})
@@ -211,9 +217,13 @@ func forbidSendMsg(c *call) (any, error) {
 		GroupId         string
 		Members_Account []string
 		MuteTime        *int64
+		ShutUpTime      *int64 // the dobyte SDK's name for MuteTime
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
+	}
+	if req.MuteTime == nil {
+		req.MuteTime = req.ShutUpTime
 	}
 	if req.MuteTime == nil {
 		return nil, c.bad("MuteTime is required")

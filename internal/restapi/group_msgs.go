@@ -65,6 +65,18 @@ func sendGroupSystemNotification(c *call) (any, error) {
 	return nil, c.im().GroupSystemNotification(c.ctx, c.app, req.GroupId, req.ToMembers_Account, req.Content)
 }
 
+// tipsBody is a tip's object as a message body, an array as MsgBody always is
+// (SDKs decode it as one): one TIMCustomElem whose Data is the tip's JSON and
+// whose Desc is "group_tips".
+func tipsBody(tip []byte) json.RawMessage {
+	b, err := json.Marshal([]any{map[string]any{"MsgType": "TIMCustomElem",
+		"MsgContent": map[string]string{"Data": string(tip), "Desc": "group_tips"}}})
+	if err != nil {
+		return nil // not reached: a map of strings
+	}
+	return b
+}
+
 // groupMsgItem is one message of group_msg_get_simple's RspMsgList.
 type groupMsgItem struct {
 	From_Account string
@@ -116,7 +128,7 @@ func groupMsgGetSimple(c *call) (any, error) {
 		case e.Recalled || e.Kind == store.KindRecall:
 			it.IsPlaceMsg = 1
 		case e.Kind == store.KindGroupTips:
-			it.IsSystemMsg, it.MsgBody = 1, e.Body
+			it.IsSystemMsg, it.MsgBody = 1, tipsBody(e.Body)
 		default:
 			it.MsgBody = e.Body
 		}

@@ -64,6 +64,8 @@ func registry() map[string]*command {
 	registerConversations(add)
 	// Groups (§3.7; group.go, group_members.go).
 	registerGroups(add)
+	// Topics, group attributes and counters (§3.7; group_topics.go, group_attrs.go).
+	registerGroupExtras(add)
 	registerGroupMsgs(add) // group messages (group_msgs.go)
 	return m
 }

@@ -111,6 +111,7 @@ var (
 func TestEditionMatrix(t *testing.T) {
 	rows := append(append(append(snsRows(), statusRows()...), convRows()...), pushRows()...)
 	rows = append(rows, mauRow())
+	rows = append(rows, groupRows()...) // matrix_groups_test.go
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		w := newWorld(t, open(t), catalog.Trial, gateway.Limits{})
 		for _, r := range rows {

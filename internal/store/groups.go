@@ -194,7 +194,8 @@ type Groups interface {
 	// ChangeGroupOwner makes newOwner (a member: else errs.ErrNotFound) the
 	// owner; the old owner stays a RoleMember. Bumps InfoSeq.
 	ChangeGroupOwner(ctx context.Context, app int64, groupID, newOwner string, at time.Time) error
-	// DeleteGroup disbands the group (members and requests go with it) and
+	// DeleteGroup disbands the group (members, requests, and the GroupExtras:
+	// topics, attributes, counters go with it) and
 	// returns the members it had, sorted. A group created on q.Day frees one of
 	// that day's net increase.
 	DeleteGroup(ctx context.Context, app int64, groupID string, q GroupQuota) ([]string, error)

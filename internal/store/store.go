@@ -27,8 +27,9 @@ type Store interface {
 	Push
 	SNS
 	AppSettings
-	GroupLog // grouplog.go
-	Groups   // groups.go
+	GroupLog    // grouplog.go
+	Groups      // groups.go
+	GroupExtras // group_extras.go
 	Close() error
 }
 

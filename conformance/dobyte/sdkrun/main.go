@@ -10,8 +10,9 @@
 //	sdkrun -sdkappid N -key SECRET [-admin administrator] [-wait 30s]
 //	sdkrun wait [-timeout 30s]      wait until https://console.tim.qq.com/healthz answers
 //
-// sdkrun prints one line per check, "PASS name" or "FAIL name: reason", and exits 1 if
-// any check failed (2 on bad usage or when the server never became reachable).
+// sdkrun prints one line per check, "PASS name", "FAIL name: reason" or "SKIP name:
+// reason" (the server answered 60009: it lacks the command), and exits 1 if any check
+// failed (2 on bad usage or when the server never became reachable).
 package main
 
 import (
@@ -97,7 +98,7 @@ func waitCmd(args []string) int {
 
 // checker runs named checks and reports each on one line.
 type checker struct {
-	failed int
+	failed, skipped int
 }
 
 // check runs fn; an error or a panic (the SDK's getters panic on unexpected types)
@@ -111,6 +112,12 @@ func (c *checker) check(name string, fn func() error) (ok bool) {
 		}
 	}()
 	if err := fn(); err != nil {
+		var sk skipError
+		if errors.As(err, &sk) {
+			c.skipped++
+			fmt.Printf("SKIP %s: %s\n", name, oneLine(sk.reason))
+			return false
+		}
 		c.failed++
 		fmt.Printf("FAIL %s: %s\n", name, oneLine(err.Error()))
 		return false
@@ -999,4 +1006,5 @@ func (s *suite) run() {
 	s.globalMute()
 	s.push()
 	s.recentContacts() // recentcontact.go
+	s.groups()         // group.go
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/internal/errs"
@@ -445,14 +446,15 @@ func (s *Store) DeleteGroup(ctx context.Context, app int64, groupID string, q st
 	return members, groupWrap("delete group", err)
 }
 
-// disband deletes the locked group g, its members and requests, and gives back
+// disband deletes the locked group g, its members and requests, its topics,
+// attributes and counters (groupOwnedTables), and gives back
 // its counts (the day's net increase when it was created on day).
 func (s *Store) disband(ctx context.Context, tx *sql.Tx, app int64, g store.Group, day string) error {
 	var createdDay string
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT created_day FROM im_groups WHERE app = ? AND group_id = ?`), app, g.GroupID).Scan(&createdDay); err != nil {
 		return err
 	}
-	for _, t := range []string{"im_group_members", "im_group_requests", "im_groups"} {
+	for _, t := range slices.Concat(groupOwnedTables, []string{"im_group_members", "im_group_requests", "im_groups"}) {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t+` WHERE app = ? AND group_id = ?`), app, g.GroupID); err != nil {
 			return err
 		}

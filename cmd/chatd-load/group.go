@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chatd/chatd/internal/loadgen"
+)
+
+// groupLoad sets up a group (or live room) of members, runs the fan-out load
+// and prints the report as text, then as one JSON line.
+func groupLoad(ctx context.Context, server, token, name string, liveRoom bool, members int, cfg loadgen.GroupConfig, pid int) {
+	if pid != 0 {
+		cfg.Usage = loadgen.ProcUsage(func() int { return pid })
+	} else {
+		cfg.Usage = loadgen.MetricsUsage(nil, server)
+	}
+	users, err := loadgen.SetupGroup(ctx, server, token, name, members, liveRoom, nil, nil)
+	if err != nil {
+		fail("setup: %v", err)
+	}
+	run, err := loadgen.ConnectGroup(ctx, users, cfg)
+	if err != nil {
+		fail("connect: %v", err)
+	}
+	fmt.Printf("%d members online in %s; one sender at %.0f msg/s for %s + %s measured\n", members, users.Group, cfg.Rate, cfg.Warmup, cfg.Duration)
+	rep, err := run.Run(ctx)
+	run.Close()
+	if err != nil {
+		fail("%v", err)
+	}
+	fmt.Print(rep.Text())
+	fmt.Println(rep.JSON())
+}
