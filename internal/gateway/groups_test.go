@@ -135,11 +135,14 @@ func BenchmarkGroupFanOut(b *testing.B) {
 	importUsers(b, e, ids...)
 	var target atomic.Int64
 	reached := make(chan struct{}, members)
+	lost := make(chan error, members)
 	for _, id := range ids {
 		c := e.rawLogin(id)
+		_ = c.SetReadDeadline(time.Time{}) // the login's deadline is for the login
 		go func() {
 			for n := int64(1); ; n++ {
 				if _, _, err := c.NextReader(); err != nil {
+					lost <- err // a session ended: fail rather than wait for ever
 					return
 				}
 				if n == target.Load() {
@@ -169,7 +172,11 @@ func BenchmarkGroupFanOut(b *testing.B) {
 			e.gw.Deliver(ds[:m])
 		}
 		for range members {
-			<-reached
+			select {
+			case <-reached:
+			case err := <-lost:
+				b.Fatalf("a member's connection ended: %v", err)
+			}
 		}
 		sent += n
 	}

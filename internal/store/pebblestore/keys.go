@@ -26,6 +26,16 @@ const (
 	metaUpgraded = 'u' // 0 u -> set once the SQLite messages were moved here
 )
 
+// Key families of group logs (every key starts with the app; docs/storage.md).
+const (
+	famGLog    = 'g' // app g group seq             -> group entry record (stored once)
+	famGIdx    = 'j' // app j group seq             -> gidx: flags, created, expires, from, targets
+	famGAge    = 'a' // app a created group seq     -> (empty) group entries by creation time (purge)
+	famGClient = 'l' // app l group from clientid   -> seq of the message sent with it
+	famGRandom = 'n' // app n group from random     -> seq, created (duplicate Random within a window)
+	famGHead   = 'p' // app p group                 -> last seq, last message time (never deleted but with the app)
+)
+
 var errCorrupt = errors.New("pebblestore: malformed record")
 
 type keyBuf []byte

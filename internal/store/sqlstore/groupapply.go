@@ -122,6 +122,11 @@ func applyGroups(ctx context.Context, tx gtx, a *applier, results []store.OpResu
 		start[k] = *h
 	}
 	g := &gapplier{tx: tx, heads: heads}
+	if pc, ok := tx.(pgxGtx); ok {
+		if err := g.preload(ctx, pc, a.ops, results, now); err != nil { // grouppg.go
+			return fmt.Errorf("group look-ups: %w", err)
+		}
+	}
 	for i, op := range a.ops {
 		if !isGroupOp(op.Kind) || results[i].Err != nil {
 			continue
@@ -132,7 +137,7 @@ func applyGroups(ctx context.Context, tx gtx, a *applier, results []store.OpResu
 		var err error
 		switch op.Kind {
 		case store.OpGroupSend:
-			results[i], err = g.send(ctx, op)
+			results[i], err = g.send(ctx, op, i)
 		case store.OpGroupRecall:
 			results[i], err = g.recall(ctx, op)
 		case store.OpGroupTips:
@@ -141,6 +146,9 @@ func applyGroups(ctx context.Context, tx gtx, a *applier, results []store.OpResu
 		if err != nil {
 			return fmt.Errorf("group op %d: %w", i, err)
 		}
+	}
+	if err := g.flush(ctx); err != nil {
+		return fmt.Errorf("group entries: %w", err)
 	}
 	for _, k := range keys {
 		if h := heads[k]; *h != start[k] {
@@ -154,8 +162,9 @@ func applyGroups(ctx context.Context, tx gtx, a *applier, results []store.OpResu
 }
 
 type gapplier struct {
-	tx    gtx
-	heads map[groupKey]*ghead
+	tx       gtx
+	heads    map[groupKey]*ghead
+	*pgBatch // PostgreSQL: look-ups loaded at once, inserts sent at once (grouppg.go)
 }
 
 // entry returns the group's first entry matching where (found false when none).
@@ -173,7 +182,10 @@ func (g *gapplier) entry(ctx context.Context, app int64, group string, where str
 	return e, true, nil
 }
 
-func (g *gapplier) send(ctx context.Context, op store.Op) (store.OpResult, error) {
+func (g *gapplier) send(ctx context.Context, op store.Op, i int) (store.OpResult, error) {
+	if g.pgBatch != nil {
+		return g.sendBatched(op, i)
+	}
 	if op.ClientID != "" {
 		e, found, err := g.entry(ctx, op.App, op.Group, `from_user = ? AND client_id = ? AND kind = 'msg' LIMIT 1`, op.From, op.ClientID)
 		if err != nil {
@@ -212,7 +224,7 @@ func (g *gapplier) send(ctx context.Context, op store.Op) (store.OpResult, error
 	return store.OpResult{Entries: []store.Entry{e}}, nil
 }
 
-// append gives e the group's next seq and inserts it.
+// append gives e the group's next seq and inserts it (or, batched, queues it).
 func (g *gapplier) append(ctx context.Context, e *store.Entry) error {
 	h := g.heads[groupKey{e.App, e.Group}]
 	h.seq++
@@ -227,17 +239,26 @@ func (g *gapplier) append(ctx context.Context, e *store.Entry) error {
 		h.msgTime = e.MsgTime
 	}
 	e.MsgKey = store.FormatMsgKey(e.MsgSeq, e.MsgRandom, e.MsgTime)
-	targets := ""
-	if len(e.Targets) > 0 {
-		b, err := json.Marshal(e.Targets)
-		if err != nil {
-			return err
-		}
-		targets = string(b)
+	if g.pgBatch != nil {
+		g.queue(*e)
+		return nil
+	}
+	targets, err := targetsText(e.Targets)
+	if err != nil {
+		return err
 	}
 	return g.tx.exec(ctx, `INSERT INTO group_msgs (app, grp, `+groupMsgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.App, e.Group, e.Seq, e.Kind, b2i(e.Recalled), b2i(e.NeedReceipt), e.From, e.MsgSeq, int64(e.MsgRandom), e.MsgTime,
 		e.ClientID, e.Body, e.CloudCustomData, targets, toMs(e.CreatedAt), toMs(e.ExpiresAt))
+}
+
+// targetsText is the targets column: a JSON array, or "" for none.
+func targetsText(ts []string) (string, error) {
+	if len(ts) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(ts)
+	return string(b), err
 }
 
 func b2i(b bool) int64 {
@@ -248,6 +269,9 @@ func b2i(b bool) int64 {
 }
 
 func (g *gapplier) recall(ctx context.Context, op store.Op) (store.OpResult, error) {
+	if err := g.flush(ctx); err != nil { // the message may be one of the batch's
+		return store.OpResult{}, err
+	}
 	m, found, err := g.entry(ctx, op.App, op.Group, `seq = ? AND kind = 'msg'`, op.MsgSeq)
 	if err != nil {
 		return store.OpResult{}, err
