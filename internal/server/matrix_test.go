@@ -113,6 +113,7 @@ func TestEditionMatrix(t *testing.T) {
 	rows = append(rows, mauRow())
 	rows = append(rows, groupRows()...)    // matrix_groups_test.go
 	rows = append(rows, liveRoomRows()...) // matrix_liveroom_test.go
+	rows = append(rows, groupMsgRows()...) // matrix_groupmsg_test.go
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		w := newWorld(t, open(t), catalog.Trial, gateway.Limits{})
 		for _, r := range rows {
