@@ -196,6 +196,11 @@ func TestLiveRoomOnlineOnlyNoVideo(t *testing.T) {
 		}
 	}
 	dave.ok(t, "group_join", map[string]any{"group": room})
+	// Premium keeps a live room's recent messages for new members: dave's join
+	// brings seq 1 first (carol, already a member, gets no history).
+	if e := dave.nextGroupMsg(t); e.Seq != r1.Seq || bodyText(e.Body) != "live 1" {
+		t.Fatalf("dave's history on join: %+v, want seq %d", e, r1.Seq)
+	}
 	r2 := alice.ok(t, "group_send", map[string]any{"group": room, "body": textBody("live 2"), "client_msg_id": "l-2"})
 	for _, d := range []*gdev{bob, carol2, dave} {
 		if e := d.nextGroupMsg(t); e.Seq != r2.Seq || bodyText(e.Body) != "live 2" {
