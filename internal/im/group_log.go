@@ -415,16 +415,31 @@ func (s *Service) SetGroupUnread(ctx context.Context, app store.App, groupID, us
 	if n > cur {
 		return errs.New(errs.GroupBadParams, "UnreadMsgNum %d is more than the member's %d unread messages: the read position only moves forward", n, cur)
 	}
-	// Walk the log back from its end to the n-th unread message.
-	last, err := s.store.GroupLast(ctx, app.SDKAppID, g.GroupID)
+	target, err := s.readSeqForUnread(ctx, app, g.GroupID, user, read, n)
 	if err != nil {
-		return storageErr(err)
+		return err
 	}
+	if err := s.store.SetGroupReadSeq(ctx, app.SDKAppID, g.GroupID, user, target); err != nil {
+		return storageErr(fmt.Errorf("set read seq: %w", err))
+	}
+	return nil
+}
+
+// readSeqForUnread returns the read position of user in the group log that
+// leaves n messages unread (counted as store.GroupLog.GroupUnread counts
+// them) after read: the seq before its n-th newest unread message, walking
+// the log back from its end; read when fewer than n are there.
+func (s *Service) readSeqForUnread(ctx context.Context, app store.App, log, user string, read int64, n int) (int64, error) {
+	last, err := s.store.GroupLast(ctx, app.SDKAppID, log)
+	if err != nil {
+		return 0, storageErr(err)
+	}
+	now := s.clock.Now()
 	target, counted, from := last.Seq, 0, last.Seq
 	for counted < n && from > read {
-		es, err := s.store.GroupHistory(ctx, app.SDKAppID, g.GroupID, from, MaxSyncPage, s.gate.RetentionStart(app), now)
+		es, err := s.store.GroupHistory(ctx, app.SDKAppID, log, from, MaxSyncPage, s.gate.RetentionStart(app), now)
 		if err != nil {
-			return storageErr(err)
+			return 0, storageErr(err)
 		}
 		if len(es) == 0 {
 			break
@@ -433,15 +448,15 @@ func (s *Service) SetGroupUnread(ctx context.Context, app store.App, groupID, us
 			if e.Seq <= read || counted == n {
 				break
 			}
-			if e.Kind == store.KindMsg && !e.Recalled && e.From != user && (len(e.Targets) == 0 || e.VisibleTo(user)) {
+			if e.Kind == store.KindMsg && !e.Recalled && e.From != user && e.VisibleTo(user) {
 				counted++
 				target = e.Seq - 1
 			}
 		}
 		from = es[len(es)-1].Seq - 1
 	}
-	if err := s.store.SetGroupReadSeq(ctx, app.SDKAppID, g.GroupID, user, target); err != nil {
-		return storageErr(fmt.Errorf("set read seq: %w", err))
+	if counted < n {
+		target = read
 	}
-	return nil
+	return max(target, read), nil
 }

@@ -52,6 +52,9 @@ type GroupLog interface {
 	GroupSync(ctx context.Context, app int64, group string, after int64, limit int, notBefore, now time.Time) ([]Entry, error)
 	// GroupLast returns the group's last seq and last message time.
 	GroupLast(ctx context.Context, app int64, group string) (GroupLast, error)
+	// GroupLasts returns the heads of many groups at once (a conversation
+	// list), by group; groups without a log are left out.
+	GroupLasts(ctx context.Context, app int64, groups []string) (map[string]GroupLast, error)
 	// GroupHistory returns the group's entries with seq <= from (from <= 0:
 	// from the last), newest first, at most limit. Recalled messages are
 	// returned with Recalled set.

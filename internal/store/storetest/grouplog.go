@@ -77,6 +77,13 @@ func testGroupSendSeqs(t *testing.T, s store.Store) {
 	if last, err := s.GroupLast(ctx, app1, "none"); err != nil || last != (store.GroupLast{}) {
 		t.Fatalf("GroupLast of no group = %+v, %v", last, err)
 	}
+	lasts, err := s.GroupLasts(ctx, app1, []string{"G1", "none"})
+	if err != nil || len(lasts) != 1 || lasts["G1"] != last {
+		t.Fatalf("GroupLasts = %+v, %v", lasts, err)
+	}
+	if lasts, err := s.GroupLasts(ctx, app2, []string{"G1"}); err != nil || len(lasts) != 0 {
+		t.Fatalf("GroupLasts of another app = %+v, %v", lasts, err)
+	}
 	// Group ops do not touch one-to-one logs.
 	if n, err := s.LastSeq(ctx, app1, "alice"); err != nil || n != 0 {
 		t.Fatalf("alice's LastSeq = %d, %v", n, err)
