@@ -52,9 +52,10 @@ func (s *Service) storedGroup(ctx context.Context, app store.App, groupID string
 // GroupSync returns user's view of the group's entries with seq > after
 // (from the member's JoinSeq at the earliest), oldest first, at most limit
 // (≤ MaxSyncPage), and whether the page reaches the end. Targeted messages
-// for others are left out. Refusals: 10010, 10007, 10004 for a live room.
+// for others are left out. groupID may be a TopicId (the topic's log, read
+// by the community's members). Refusals: 10010, 10007, 10004 for a live room.
 func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID string, after int64, limit int) ([]store.Entry, bool, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
+	g, log, err := s.storedLog(ctx, app, groupID, "", errs.GroupBadParams)
 	if err != nil {
 		return nil, false, err
 	}
@@ -65,10 +66,10 @@ func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID st
 	if limit <= 0 || limit > MaxSyncPage {
 		limit = MaxSyncPage
 	}
-	if after < m.JoinSeq-1 {
+	if after < m.JoinSeq-1 && log == g.GroupID { // a topic's log: the community's members read all of it
 		after = m.JoinSeq - 1
 	}
-	es, err := s.store.GroupSync(ctx, app.SDKAppID, g.GroupID, after, limit+1, s.gate.RetentionStart(app), s.clock.Now())
+	es, err := s.store.GroupSync(ctx, app.SDKAppID, log, after, limit+1, s.gate.RetentionStart(app), s.clock.Now())
 	if err != nil {
 		return nil, false, storageErr(err)
 	}
@@ -169,9 +170,10 @@ func (s *Service) GroupList(ctx context.Context, app store.App, user string) ([]
 // GroupHistory answers group_msg_get_simple: at most n (≤ MaxGroupHistory)
 // entries with seq ≤ from (0: the newest), newest first, and whether the
 // log's start was reached. Recall entries are not listed; recalled messages
-// are, flagged. Refusals: 10010, 10004 (live rooms).
-func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID string, from int64, n int) ([]store.Entry, bool, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
+// are, flagged. topicID ("" none) reads a community topic's log.
+// Refusals: 10010, 10004 (live rooms; TopicId on a group without topics), 10015.
+func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID, topicID string, from int64, n int) ([]store.Entry, bool, error) {
+	_, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupBadParams)
 	if err != nil {
 		return nil, false, err
 	}
@@ -179,13 +181,13 @@ func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID strin
 		n = MaxGroupHistory
 	}
 	if from <= 0 {
-		last, err := s.store.GroupLast(ctx, app.SDKAppID, g.GroupID)
+		last, err := s.store.GroupLast(ctx, app.SDKAppID, log)
 		if err != nil {
 			return nil, false, storageErr(err)
 		}
 		from = last.Seq
 	}
-	es, err := s.store.GroupHistory(ctx, app.SDKAppID, g.GroupID, from, n, s.gate.RetentionStart(app), s.clock.Now())
+	es, err := s.store.GroupHistory(ctx, app.SDKAppID, log, from, n, s.gate.RetentionStart(app), s.clock.Now())
 	if err != nil {
 		return nil, false, storageErr(err)
 	}
@@ -199,9 +201,10 @@ func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID strin
 
 // RecallGroupMsgs recalls messages by seq (group_msg_recall, at most
 // MaxGroupRecall): per seq 0, or 10030 when the group has no such message.
-// Refusals of the whole call: 10010, 10033 (live rooms), 10005.
-func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID string, seqs []int64) ([]int, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupRecallNotAllowed)
+// topicID ("" none) names a community topic's log. Refusals of the whole
+// call: 10010, 10033 (live rooms), 10005, 10004 and 10015 (TopicId).
+func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID, topicID string, seqs []int64) ([]int, error) {
+	g, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupRecallNotAllowed)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +221,7 @@ func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID st
 	done := make(chan struct{}, len(seqs))
 	now := s.clock.Now()
 	for i, seq := range seqs {
-		op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: g.GroupID, From: app.AdminUser, MsgSeq: seq, MsgTime: now.Unix(), At: now}
+		op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: log, From: app.AdminUser, MsgSeq: seq, MsgTime: now.Unix(), At: now}
 		s.writer.SubmitGroup(op, members, bus.Origin{}, func(res store.OpResult, err error) {
 			switch {
 			case err == nil && res.Err == nil:
@@ -254,9 +257,11 @@ const (
 // ImportGroupMsgs stores messages from another system (import_group_msg, at
 // most MaxGroupImport) without delivering them: per item its seq, time and
 // Result (0 ok, 1 failed, 2 duplicate: the same sender and Random within
-// RandomDupWindow). Refusals: 10010, 10004 (live rooms), 10005.
-func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID string, msgs []ImportedGroupMsg) ([]GroupSendResult, []int, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
+// RandomDupWindow). topicID ("" none) names a community topic's log.
+// Refusals: 10010, 10004 (live rooms; TopicId on a group without topics),
+// 10005, 10015.
+func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID, topicID string, msgs []ImportedGroupMsg) ([]GroupSendResult, []int, error) {
+	_, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupBadParams)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -278,7 +283,7 @@ func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID st
 		if random == 0 {
 			random = randomUint32()
 		}
-		ops = append(ops, store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: g.GroupID, From: m.From, MsgRandom: random,
+		ops = append(ops, store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: log, From: m.From, MsgRandom: random,
 			MsgTime: m.SendTime, Body: m.Body, RandomWindow: RandomDupWindow, At: now})
 		idx = append(idx, i)
 	}
@@ -298,27 +303,30 @@ func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID st
 }
 
 // DeleteGroupMsgsBySender deletes the sender's messages of the group
-// (delete_group_msg_by_sender). Refusals: 10010, 10035 (live rooms), 10004.
-func (s *Service) DeleteGroupMsgsBySender(ctx context.Context, app store.App, groupID, sender string) error {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupDeleteNotAllowed)
+// (delete_group_msg_by_sender), of a community topic's log with topicID.
+// Refusals: 10010, 10035 (live rooms), 10004, 10015.
+func (s *Service) DeleteGroupMsgsBySender(ctx context.Context, app store.App, groupID, topicID, sender string) error {
+	_, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupDeleteNotAllowed)
 	if err != nil {
 		return err
 	}
 	if err := ValidUserID(sender); err != nil {
 		return errs.New(errs.GroupBadParams, "Sender_Account: %s", errs.Message(err))
 	}
-	_, err = s.store.DeleteGroupMsgsBySender(ctx, app.SDKAppID, g.GroupID, sender)
+	_, err = s.store.DeleteGroupMsgsBySender(ctx, app.SDKAppID, log, sender)
 	return storageErrOrNil(err)
 }
 
 // GroupSystemNotification sends a system notification (send_group_system_notification):
 // to every member, stored as a tips entry of type "system"; to the listed
 // members only (not for live rooms: 10004), delivered online and not stored.
-func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, groupID string, to []string, content string) error {
+// With topicID, the entry is the community topic's (its log, the
+// community's members).
+func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, groupID, topicID string, to []string, content string) error {
 	if err := s.gate.Active(app); err != nil {
 		return err
 	}
-	g, err := s.loadGroup(ctx, app.SDKAppID, groupID)
+	g, log, err := s.groupLog(ctx, app.SDKAppID, groupID, topicID)
 	if err != nil {
 		return err
 	}
@@ -339,7 +347,7 @@ func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, gr
 		}
 		done := make(chan error, 1)
 		now := s.clock.Now()
-		s.writer.SubmitGroup(store.Op{Kind: store.OpGroupTips, App: app.SDKAppID, Group: g.GroupID, Body: body, MsgTime: now.Unix(), At: now},
+		s.writer.SubmitGroup(store.Op{Kind: store.OpGroupTips, App: app.SDKAppID, Group: log, Body: body, MsgTime: now.Unix(), At: now},
 			members, bus.Origin{}, func(res store.OpResult, err error) { done <- errors.Join(err, res.Err) })
 		if err := <-done; err != nil {
 			return storageErr(err)
@@ -357,7 +365,7 @@ func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, gr
 		return errs.New(errs.GroupTooManyAccounts, "ToMembers_Account has %d accounts; at most 500", len(to))
 	}
 	now := s.clock.Now()
-	e := &store.Entry{App: app.SDKAppID, Group: g.GroupID, Kind: store.KindGroupTips, Body: body, MsgTime: now.Unix(), CreatedAt: now}
+	e := &store.Entry{App: app.SDKAppID, Group: log, Kind: store.KindGroupTips, Body: body, MsgTime: now.Unix(), CreatedAt: now}
 	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e,
 		Group: &bus.GroupDelivery{Members: to, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
 	return nil
