@@ -1,7 +1,10 @@
 package im
 
 import (
+	"cmp"
 	"context"
+	"sync"
+	"time"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
@@ -54,15 +57,15 @@ func (s *Service) groupConvRows(ctx context.Context, app store.App, owner string
 	if err != nil {
 		return nil, nil, storageErr(err)
 	}
-	gs, err := s.store.GetGroups(ctx, app.SDKAppID, withMsg)
+	types, err := s.groupTypes.of(ctx, s, app.SDKAppID, withMsg)
 	if err != nil {
-		return nil, nil, storageErr(err)
+		return nil, nil, err
 	}
 	out := make([]store.ConvLast, 0, len(withMsg))
 	for _, id := range withMsg {
-		g, ok := gs[id]
+		typ, ok := types[id]
 		l := lasts[id]
-		if !ok || g.Type == gate.GroupAVChatRoom {
+		if !ok || typ == gate.GroupAVChatRoom {
 			continue
 		}
 		if h, ok := hidden[id]; ok && l.Seq <= h {
@@ -74,25 +77,27 @@ func (s *Service) groupConvRows(ctx context.Context, app store.App, owner string
 }
 
 // fillGroupItems sets the group items' unread counts (from the member's read
-// position, store.GroupLog.GroupUnread) and their last message's sender and
+// position, one batched store.GroupLog.GroupUnreads) and their last message's sender and
 // seq (the newest message the owner may read among the log's last
-// MaxGroupHistory entries; Seq stays the log's last seq when none is).
+// MaxGroupHistory entries; Seq stays the log's last seq when none is). The
+// items are read convGroupReaders at a time.
 func (s *Service) fillGroupItems(ctx context.Context, app store.App, owner string, items []ConvItem, ms map[string]store.GroupMember) error {
 	notBefore, now := s.gate.RetentionStart(app), s.clock.Now()
-	for i := range items {
-		it := &items[i]
-		if it.Type != store.ConvGroupChat || it.MsgTime == 0 {
-			continue
+	reads := map[string]int64{}
+	for _, it := range items {
+		if m, ok := ms[it.Peer]; ok && it.Type == store.ConvGroupChat && it.MsgTime != 0 {
+			reads[it.Peer] = max(m.ReadSeq, m.JoinSeq-1)
 		}
-		m, ok := ms[it.Peer]
-		if !ok {
-			continue
-		}
-		n, err := s.store.GroupUnread(ctx, app.SDKAppID, it.Peer, owner, max(m.ReadSeq, m.JoinSeq-1), notBefore, now)
-		if err != nil {
-			return storageErr(err)
-		}
-		it.Unread = n
+	}
+	if len(reads) == 0 {
+		return nil
+	}
+	unread, err := s.store.GroupUnreads(ctx, app.SDKAppID, owner, reads, notBefore, now)
+	if err != nil {
+		return storageErr(err)
+	}
+	fill := func(it *ConvItem) error {
+		it.Unread = unread[it.Peer]
 		es, err := s.store.GroupHistory(ctx, app.SDKAppID, it.Peer, it.Seq, MaxGroupHistory, notBefore, now)
 		if err != nil {
 			return storageErr(err)
@@ -103,9 +108,35 @@ func (s *Service) fillGroupItems(ctx context.Context, app store.App, owner strin
 				break
 			}
 		}
+		return nil
 	}
-	return nil
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	sem := make(chan struct{}, convGroupReaders)
+	for i := range items {
+		it := &items[i]
+		if _, ok := reads[it.Peer]; !ok || it.Type != store.ConvGroupChat {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fill(it); err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
+
+// convGroupReaders bounds the store reads one list page makes at once for its
+// group items.
+const convGroupReaders = 8
 
 // hideGroupConv keeps group's conversation out of owner's list until the
 // group's log passes its last seq now (as the reference hides a deleted group
@@ -122,4 +153,48 @@ func (s *Service) hideGroupConv(ctx context.Context, app store.App, owner, group
 		return accountGone(err, errs.ConvAccountNotFound, owner)
 	}
 	return nil
+}
+
+// groupTypes caches group types for the conversation list: a group's type
+// never changes, so an entry is only wrong when a GroupId is disbanded and
+// created again with another type, for at most groupTypeTTL. The zero value
+// is ready.
+type groupTypes struct {
+	once sync.Once
+	c    *ttlCache[groupKey, string]
+}
+
+const (
+	groupTypeTTL       = time.Minute
+	maxCachedGroupType = 1 << 18
+)
+
+// of returns the types of the groups among ids that exist, by GroupId,
+// reading the profiles of the ones not cached (one batched read).
+func (t *groupTypes) of(ctx context.Context, s *Service, app int64, ids []string) (map[string]string, error) {
+	t.once.Do(func() { t.c = newTTLCache[groupKey, string](groupTypeTTL, maxCachedGroupType) })
+	now := s.clock.Now()
+	out := make(map[string]string, len(ids))
+	var miss []string
+	var gen uint64
+	for _, id := range ids {
+		typ, ok, g := t.c.get(groupKey{app, id}, now)
+		if ok {
+			out[id] = typ
+		} else {
+			miss, gen = append(miss, id), g
+		}
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	gs, err := s.store.GetGroups(ctx, app, miss)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	for id, g := range gs {
+		out[id] = g.Type
+		t.c.store(groupKey{app, id}, g.Type, now, gen)
+	}
+	return out, nil
 }

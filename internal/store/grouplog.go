@@ -65,6 +65,11 @@ type GroupLog interface {
 	// per message, never a body, and at most MaxGroupUnreadScan of them (the
 	// newest): the count is at most that bound.
 	GroupUnread(ctx context.Context, app int64, group, member string, readSeq int64, notBefore, now time.Time) (int, error)
+	// GroupUnreads is GroupUnread for many groups of one member at once (a
+	// conversation list page): reads maps each GroupId to the member's read
+	// seq; the counts come back by GroupId (groups without unread messages may
+	// be left out).
+	GroupUnreads(ctx context.Context, app int64, member string, reads map[string]int64, notBefore, now time.Time) (map[string]int, error)
 	// DeleteGroupMsgsBySender removes the group's messages sent by sender (not
 	// their seqs) and returns how many.
 	DeleteGroupMsgsBySender(ctx context.Context, app int64, group, sender string) (int64, error)

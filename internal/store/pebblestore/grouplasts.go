@@ -2,6 +2,7 @@ package pebblestore
 
 import (
 	"context"
+	"time"
 
 	"github.com/chatd/chatd/internal/store"
 )
@@ -26,6 +27,20 @@ func (s *Store) GroupLasts(ctx context.Context, app int64, groups []string) (map
 		}
 		d := dec{b: v}
 		out[g] = store.GroupLast{Seq: int64(d.u64()), MsgTime: d.i64()}
+	}
+	return out, nil
+}
+
+// GroupUnreads implements store.GroupLog: GroupUnread per group (each an
+// in-process index scan).
+func (s *Store) GroupUnreads(ctx context.Context, app int64, member string, reads map[string]int64, notBefore, now time.Time) (map[string]int, error) {
+	out := make(map[string]int, len(reads))
+	for g, read := range reads {
+		n, err := s.GroupUnread(ctx, app, g, member, read, notBefore, now)
+		if err != nil {
+			return nil, err
+		}
+		out[g] = n
 	}
 	return out, nil
 }

@@ -209,6 +209,7 @@ func testGroupUnread(t *testing.T, s store.Store) {
 		gsend("G", "alice", 7, ""), // 7
 	)
 	applyOK(t, s, store.Op{Kind: store.OpGroupRecall, App: app1, Group: "G", MsgSeq: 6, At: t0}) // 8
+	applyOK(t, s, gsend("H", "erin", 1, ""))
 	for _, c := range []struct {
 		member string
 		read   int64
@@ -218,9 +219,19 @@ func testGroupUnread(t *testing.T, s store.Store) {
 		if err != nil || n != c.want {
 			t.Errorf("unread of %s after %d = %d, %v; want %d", c.member, c.read, n, err, c.want)
 		}
+		ns, err := s.GroupUnreads(ctx, app1, c.member, map[string]int64{"G": c.read, "H": 0, "none": 0}, time.Time{}, time.Time{})
+		if err != nil || ns["G"] != c.want || ns["H"] != 1 || ns["none"] != 0 {
+			t.Errorf("GroupUnreads of %s after %d = %v, %v; want G %d, H 1", c.member, c.read, ns, err, c.want)
+		}
 	}
 	if n, _ := s.GroupUnread(ctx, app1, "G", "dave", 0, t0.Add(time.Second), time.Time{}); n != 0 {
 		t.Errorf("unread before notBefore = %d", n)
+	}
+	if ns, _ := s.GroupUnreads(ctx, app1, "dave", map[string]int64{"G": 0}, t0.Add(time.Second), time.Time{}); ns["G"] != 0 {
+		t.Errorf("GroupUnreads before notBefore = %v", ns)
+	}
+	if ns, err := s.GroupUnreads(ctx, app2, "dave", map[string]int64{"G": 0}, time.Time{}, time.Time{}); err != nil || ns["G"] != 0 {
+		t.Errorf("GroupUnreads of another app = %v, %v", ns, err)
 	}
 }
 
