@@ -79,7 +79,7 @@ func (s *Service) groupConvRows(ctx context.Context, app store.App, owner string
 // fillGroupItems sets the group items' unread counts (from the member's read
 // position, one batched store.GroupLog.GroupUnreads) and their last message's sender and
 // seq (the newest message the owner may read among the log's last
-// MaxGroupHistory entries; Seq stays the log's last seq when none is). The
+// convLastScan entries; Seq stays the log's last seq when none is). The
 // items are read convGroupReaders at a time.
 func (s *Service) fillGroupItems(ctx context.Context, app store.App, owner string, items []ConvItem, ms map[string]store.GroupMember) error {
 	notBefore, now := s.gate.RetentionStart(app), s.clock.Now()
@@ -98,7 +98,7 @@ func (s *Service) fillGroupItems(ctx context.Context, app store.App, owner strin
 	}
 	fill := func(it *ConvItem) error {
 		it.Unread = unread[it.Peer]
-		es, err := s.store.GroupHistory(ctx, app.SDKAppID, it.Peer, it.Seq, MaxGroupHistory, notBefore, now)
+		es, err := s.store.GroupHistory(ctx, app.SDKAppID, it.Peer, it.Seq, convLastScan, notBefore, now)
 		if err != nil {
 			return storageErr(err)
 		}
@@ -133,6 +133,10 @@ func (s *Service) fillGroupItems(ctx context.Context, app store.App, owner strin
 	wg.Wait()
 	return first
 }
+
+// convLastScan is how many of a group log's last entries are read for its
+// item's last sender (tips and messages targeted at others are skipped).
+const convLastScan = 5
 
 // convGroupReaders bounds the store reads one list page makes at once for its
 // group items.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
@@ -87,8 +88,12 @@ func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID st
 }
 
 // MarkGroupRead records that user read the group up to seq (never back; at
-// most the group's last seq). Refusals: 10010, 10007.
+// most the group's last seq). Refusals: 10010, 10007, 10004 a TopicId (read
+// positions are kept per group).
 func (s *Service) MarkGroupRead(ctx context.Context, app store.App, user, groupID string, seq int64) error {
+	if strings.Contains(groupID, TopicSep) {
+		return groupBad("read positions are kept per group, not per community topic: name the community")
+	}
 	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
 	if err != nil {
 		return err

@@ -99,6 +99,9 @@ func TestTopicMessages(t *testing.T) {
 			t.Fatalf("an unknown topic over the WebSocket: %v", err)
 		}
 
+		if err := bob.GroupRead(ctx, t1, 1); code(err) != errs.GroupBadParams {
+			t.Fatalf("group_read of a topic: %v", err)
+		}
 		before := history(`,"TopicId":"` + t1 + `"`)
 		msg := `"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]`
 		for _, tc := range []struct {
