@@ -10,15 +10,20 @@ import (
 	"github.com/chatd/chatd/internal/store"
 )
 
-// GroupLasts implements store.GroupLog: one query per maxInList groups.
+// GroupLasts implements store.GroupLog: one query per maxInList groups (on
+// PostgreSQL the GroupIds travel as one array).
 func (s *Store) GroupLasts(ctx context.Context, app int64, groups []string) (map[string]store.GroupLast, error) {
 	out := make(map[string]store.GroupLast, len(groups))
 	for _, part := range chunksOf(groups, maxInList) {
-		args := []any{app}
-		for _, g := range part {
-			args = append(args, g)
+		query, args := `SELECT grp, last_seq, last_msg_time FROM group_heads WHERE app = ? AND grp IN (`+placeholders(len(part))+`)`, []any{app}
+		if s.d.Pipeline { // PostgreSQL: one array parameter, one statement text whatever the count
+			query, args = `SELECT grp, last_seq, last_msg_time FROM group_heads WHERE app = ? AND grp = ANY(?::text[])`, []any{app, part}
+		} else {
+			for _, g := range part {
+				args = append(args, g)
+			}
 		}
-		rows, err := s.r.QueryContext(ctx, s.q(`SELECT grp, last_seq, last_msg_time FROM group_heads WHERE app = ? AND grp IN (`+placeholders(len(part))+`)`), args...)
+		rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 		if err != nil {
 			return nil, wrap("group lasts", err)
 		}
