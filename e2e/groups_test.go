@@ -254,6 +254,18 @@ func TestCommunityTopic(t *testing.T) {
 		if e := bob.nextGroupMsg(t); e.Group != topic || e.Seq != r.Seq || bodyText(e.Body) != "in the topic" {
 			t.Fatalf("bob got %+v, want the topic's seq %d", e, r.Seq)
 		}
+		// REST: TopicId on send_group_msg and group_msg_get_simple (the topic's own log).
+		sent := n.grestOK(t, a, "group_open_http_svc/send_group_msg", map[string]any{"GroupId": g, "TopicId": topic, "From_Account": "bob",
+			"Random": 7, "MsgBody": textBody("over REST")})
+		if sent["MsgSeq"] != float64(r.Seq+1) {
+			t.Fatalf("send_group_msg with TopicId: %v, want MsgSeq %d", sent, r.Seq+1)
+		}
+		hist := n.grestOK(t, a, "group_open_http_svc/group_msg_get_simple", map[string]any{"GroupId": g, "TopicId": topic, "ReqMsgNumber": 10})
+		if l, _ := hist["RspMsgList"].([]any); len(l) != 2 {
+			t.Fatalf("group_msg_get_simple with TopicId: %v", hist)
+		}
+		wantCode(t, "an unknown topic", n.rest(a, "group_open_http_svc/send_group_msg", map[string]any{"GroupId": g, "TopicId": g + "@TOPIC#_nope",
+			"From_Account": "bob", "MsgBody": textBody("x")}), 10010)
 	})
 }
 

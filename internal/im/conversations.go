@@ -113,7 +113,7 @@ func (s *Service) ListConversations(ctx context.Context, app store.App, req Conv
 	if err := s.convOwner(ctx, app, req.Owner); err != nil {
 		return ConvPage{}, err
 	}
-	rows, err := s.conversationRows(ctx, app, req.Owner, req.AssistFlags&ConvFlagEmpty != 0)
+	rows, memberships, err := s.conversationRows(ctx, app, req.Owner, req.AssistFlags&ConvFlagEmpty != 0)
 	if err != nil {
 		return ConvPage{}, err
 	}
@@ -160,6 +160,9 @@ func (s *Service) ListConversations(ctx context.Context, app store.App, req Conv
 	if err := s.fillUnread(ctx, app, req.Owner, page.Items); err != nil {
 		return ConvPage{}, err
 	}
+	if err := s.fillGroupItems(ctx, app, req.Owner, page.Items, memberships); err != nil {
+		return ConvPage{}, err
+	}
 	return page, nil
 }
 
@@ -170,16 +173,23 @@ type convRow struct {
 	st   *store.ConvState
 }
 
-// conversationRows merges the engine's last messages with the conversation
-// states, newest first (then by type and peer).
-func (s *Service) conversationRows(ctx context.Context, app store.App, owner string, withEmpty bool) ([]convRow, error) {
+// conversationRows merges the engine's last messages and the owner's group
+// conversations (conversations_groups.go) with the conversation states,
+// newest first (then by type and peer); it returns the owner's group
+// memberships too.
+func (s *Service) conversationRows(ctx context.Context, app store.App, owner string, withEmpty bool) ([]convRow, map[string]store.GroupMember, error) {
 	lasts, err := s.store.Conversations(ctx, app.SDKAppID, owner)
 	if err != nil {
-		return nil, storageErr(err)
+		return nil, nil, storageErr(err)
 	}
+	groupLasts, memberships, err := s.groupConvRows(ctx, app, owner)
+	if err != nil {
+		return nil, nil, err
+	}
+	lasts = append(lasts, groupLasts...)
 	states, _, err := s.store.ConvStates(ctx, app.SDKAppID, owner)
 	if err != nil {
-		return nil, storageErr(err)
+		return nil, nil, storageErr(err)
 	}
 	// The states are few (pins, marks, groups); the conversations many.
 	byID := make(map[store.ConvID]*store.ConvState, len(states))
@@ -212,7 +222,7 @@ func (s *Service) conversationRows(ctx context.Context, app store.App, owner str
 		}
 		return a.Peer < b.Peer
 	})
-	return rows, nil
+	return rows, memberships, nil
 }
 
 // pageOf returns at most n rows of sorted (newest first) from cursor c, the
@@ -260,7 +270,9 @@ func (s *Service) fillUnread(ctx context.Context, app store.App, owner string, i
 
 // DeleteConversation removes conversation c from Owner's list (recentcontact/
 // delete); with clearHistory (ClearRamble 1) Owner's copies of its messages go
-// too. The owner's devices get a conversation-changed notice.
+// too (a group's log is shared: nothing of it goes). A group conversation
+// stays out of the list until the group's next entry (hideGroupConv). The
+// owner's devices get a conversation-changed notice.
 func (s *Service) DeleteConversation(ctx context.Context, app store.App, owner string, c store.ConvID, clearHistory bool) error {
 	if err := ValidConvID(c); err != nil {
 		return err
@@ -270,6 +282,11 @@ func (s *Service) DeleteConversation(ctx context.Context, app store.App, owner s
 	}
 	if err := s.store.DeleteConversation(ctx, app.SDKAppID, owner, c, clearHistory, s.clock.Now()); err != nil {
 		return accountGone(err, errs.ConvAccountNotFound, owner)
+	}
+	if c.Type == store.ConvGroupChat {
+		if err := s.hideGroupConv(ctx, app, owner, c.Peer); err != nil {
+			return err
+		}
 	}
 	s.notifyConv(app, owner, &bus.ConvChange{Conv: &store.ConvState{ConvID: c}, Deleted: true})
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
@@ -52,9 +53,10 @@ func (s *Service) storedGroup(ctx context.Context, app store.App, groupID string
 // GroupSync returns user's view of the group's entries with seq > after
 // (from the member's JoinSeq at the earliest), oldest first, at most limit
 // (≤ MaxSyncPage), and whether the page reaches the end. Targeted messages
-// for others are left out. Refusals: 10010, 10007, 10004 for a live room.
+// for others are left out. groupID may be a TopicId (the topic's log, read
+// by the community's members). Refusals: 10010, 10007, 10004 for a live room.
 func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID string, after int64, limit int) ([]store.Entry, bool, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
+	g, log, err := s.storedLog(ctx, app, groupID, "", errs.GroupBadParams)
 	if err != nil {
 		return nil, false, err
 	}
@@ -65,10 +67,10 @@ func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID st
 	if limit <= 0 || limit > MaxSyncPage {
 		limit = MaxSyncPage
 	}
-	if after < m.JoinSeq-1 {
+	if after < m.JoinSeq-1 && log == g.GroupID { // a topic's log: the community's members read all of it
 		after = m.JoinSeq - 1
 	}
-	es, err := s.store.GroupSync(ctx, app.SDKAppID, g.GroupID, after, limit+1, s.gate.RetentionStart(app), s.clock.Now())
+	es, err := s.store.GroupSync(ctx, app.SDKAppID, log, after, limit+1, s.gate.RetentionStart(app), s.clock.Now())
 	if err != nil {
 		return nil, false, storageErr(err)
 	}
@@ -86,8 +88,12 @@ func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID st
 }
 
 // MarkGroupRead records that user read the group up to seq (never back; at
-// most the group's last seq). Refusals: 10010, 10007.
+// most the group's last seq). Refusals: 10010, 10007, 10004 a TopicId (read
+// positions are kept per group).
 func (s *Service) MarkGroupRead(ctx context.Context, app store.App, user, groupID string, seq int64) error {
+	if strings.Contains(groupID, TopicSep) {
+		return groupBad("read positions are kept per group, not per community topic: name the community")
+	}
 	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
 	if err != nil {
 		return err
@@ -169,9 +175,10 @@ func (s *Service) GroupList(ctx context.Context, app store.App, user string) ([]
 // GroupHistory answers group_msg_get_simple: at most n (≤ MaxGroupHistory)
 // entries with seq ≤ from (0: the newest), newest first, and whether the
 // log's start was reached. Recall entries are not listed; recalled messages
-// are, flagged. Refusals: 10010, 10004 (live rooms).
-func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID string, from int64, n int) ([]store.Entry, bool, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
+// are, flagged. topicID ("" none) reads a community topic's log.
+// Refusals: 10010, 10004 (live rooms; TopicId on a group without topics), 10015.
+func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID, topicID string, from int64, n int) ([]store.Entry, bool, error) {
+	_, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupBadParams)
 	if err != nil {
 		return nil, false, err
 	}
@@ -179,13 +186,13 @@ func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID strin
 		n = MaxGroupHistory
 	}
 	if from <= 0 {
-		last, err := s.store.GroupLast(ctx, app.SDKAppID, g.GroupID)
+		last, err := s.store.GroupLast(ctx, app.SDKAppID, log)
 		if err != nil {
 			return nil, false, storageErr(err)
 		}
 		from = last.Seq
 	}
-	es, err := s.store.GroupHistory(ctx, app.SDKAppID, g.GroupID, from, n, s.gate.RetentionStart(app), s.clock.Now())
+	es, err := s.store.GroupHistory(ctx, app.SDKAppID, log, from, n, s.gate.RetentionStart(app), s.clock.Now())
 	if err != nil {
 		return nil, false, storageErr(err)
 	}
@@ -199,9 +206,10 @@ func (s *Service) GroupHistory(ctx context.Context, app store.App, groupID strin
 
 // RecallGroupMsgs recalls messages by seq (group_msg_recall, at most
 // MaxGroupRecall): per seq 0, or 10030 when the group has no such message.
-// Refusals of the whole call: 10010, 10033 (live rooms), 10005.
-func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID string, seqs []int64) ([]int, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupRecallNotAllowed)
+// topicID ("" none) names a community topic's log. Refusals of the whole
+// call: 10010, 10033 (live rooms), 10005, 10004 and 10015 (TopicId).
+func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID, topicID string, seqs []int64) ([]int, error) {
+	g, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupRecallNotAllowed)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +226,7 @@ func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID st
 	done := make(chan struct{}, len(seqs))
 	now := s.clock.Now()
 	for i, seq := range seqs {
-		op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: g.GroupID, From: app.AdminUser, MsgSeq: seq, MsgTime: now.Unix(), At: now}
+		op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: log, From: app.AdminUser, MsgSeq: seq, MsgTime: now.Unix(), At: now}
 		s.writer.SubmitGroup(op, members, bus.Origin{}, func(res store.OpResult, err error) {
 			switch {
 			case err == nil && res.Err == nil:
@@ -254,9 +262,11 @@ const (
 // ImportGroupMsgs stores messages from another system (import_group_msg, at
 // most MaxGroupImport) without delivering them: per item its seq, time and
 // Result (0 ok, 1 failed, 2 duplicate: the same sender and Random within
-// RandomDupWindow). Refusals: 10010, 10004 (live rooms), 10005.
-func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID string, msgs []ImportedGroupMsg) ([]GroupSendResult, []int, error) {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupBadParams)
+// RandomDupWindow). topicID ("" none) names a community topic's log.
+// Refusals: 10010, 10004 (live rooms; TopicId on a group without topics),
+// 10005, 10015.
+func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID, topicID string, msgs []ImportedGroupMsg) ([]GroupSendResult, []int, error) {
+	_, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupBadParams)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -278,7 +288,7 @@ func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID st
 		if random == 0 {
 			random = randomUint32()
 		}
-		ops = append(ops, store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: g.GroupID, From: m.From, MsgRandom: random,
+		ops = append(ops, store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: log, From: m.From, MsgRandom: random,
 			MsgTime: m.SendTime, Body: m.Body, RandomWindow: RandomDupWindow, At: now})
 		idx = append(idx, i)
 	}
@@ -298,27 +308,30 @@ func (s *Service) ImportGroupMsgs(ctx context.Context, app store.App, groupID st
 }
 
 // DeleteGroupMsgsBySender deletes the sender's messages of the group
-// (delete_group_msg_by_sender). Refusals: 10010, 10035 (live rooms), 10004.
-func (s *Service) DeleteGroupMsgsBySender(ctx context.Context, app store.App, groupID, sender string) error {
-	g, err := s.storedGroup(ctx, app, groupID, errs.GroupDeleteNotAllowed)
+// (delete_group_msg_by_sender), of a community topic's log with topicID.
+// Refusals: 10010, 10035 (live rooms), 10004, 10015.
+func (s *Service) DeleteGroupMsgsBySender(ctx context.Context, app store.App, groupID, topicID, sender string) error {
+	_, log, err := s.storedLog(ctx, app, groupID, topicID, errs.GroupDeleteNotAllowed)
 	if err != nil {
 		return err
 	}
 	if err := ValidUserID(sender); err != nil {
 		return errs.New(errs.GroupBadParams, "Sender_Account: %s", errs.Message(err))
 	}
-	_, err = s.store.DeleteGroupMsgsBySender(ctx, app.SDKAppID, g.GroupID, sender)
+	_, err = s.store.DeleteGroupMsgsBySender(ctx, app.SDKAppID, log, sender)
 	return storageErrOrNil(err)
 }
 
 // GroupSystemNotification sends a system notification (send_group_system_notification):
 // to every member, stored as a tips entry of type "system"; to the listed
 // members only (not for live rooms: 10004), delivered online and not stored.
-func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, groupID string, to []string, content string) error {
+// With topicID, the entry is the community topic's (its log, the
+// community's members).
+func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, groupID, topicID string, to []string, content string) error {
 	if err := s.gate.Active(app); err != nil {
 		return err
 	}
-	g, err := s.loadGroup(ctx, app.SDKAppID, groupID)
+	g, log, err := s.groupLog(ctx, app.SDKAppID, groupID, topicID)
 	if err != nil {
 		return err
 	}
@@ -339,7 +352,7 @@ func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, gr
 		}
 		done := make(chan error, 1)
 		now := s.clock.Now()
-		s.writer.SubmitGroup(store.Op{Kind: store.OpGroupTips, App: app.SDKAppID, Group: g.GroupID, Body: body, MsgTime: now.Unix(), At: now},
+		s.writer.SubmitGroup(store.Op{Kind: store.OpGroupTips, App: app.SDKAppID, Group: log, Body: body, MsgTime: now.Unix(), At: now},
 			members, bus.Origin{}, func(res store.OpResult, err error) { done <- errors.Join(err, res.Err) })
 		if err := <-done; err != nil {
 			return storageErr(err)
@@ -357,7 +370,7 @@ func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, gr
 		return errs.New(errs.GroupTooManyAccounts, "ToMembers_Account has %d accounts; at most 500", len(to))
 	}
 	now := s.clock.Now()
-	e := &store.Entry{App: app.SDKAppID, Group: g.GroupID, Kind: store.KindGroupTips, Body: body, MsgTime: now.Unix(), CreatedAt: now}
+	e := &store.Entry{App: app.SDKAppID, Group: log, Kind: store.KindGroupTips, Body: body, MsgTime: now.Unix(), CreatedAt: now}
 	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e,
 		Group: &bus.GroupDelivery{Members: to, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
 	return nil
@@ -415,16 +428,31 @@ func (s *Service) SetGroupUnread(ctx context.Context, app store.App, groupID, us
 	if n > cur {
 		return errs.New(errs.GroupBadParams, "UnreadMsgNum %d is more than the member's %d unread messages: the read position only moves forward", n, cur)
 	}
-	// Walk the log back from its end to the n-th unread message.
-	last, err := s.store.GroupLast(ctx, app.SDKAppID, g.GroupID)
+	target, err := s.readSeqForUnread(ctx, app, g.GroupID, user, read, n)
 	if err != nil {
-		return storageErr(err)
+		return err
 	}
+	if err := s.store.SetGroupReadSeq(ctx, app.SDKAppID, g.GroupID, user, target); err != nil {
+		return storageErr(fmt.Errorf("set read seq: %w", err))
+	}
+	return nil
+}
+
+// readSeqForUnread returns the read position of user in the group log that
+// leaves n messages unread (counted as store.GroupLog.GroupUnread counts
+// them) after read: the seq before its n-th newest unread message, walking
+// the log back from its end; read when fewer than n are there.
+func (s *Service) readSeqForUnread(ctx context.Context, app store.App, log, user string, read int64, n int) (int64, error) {
+	last, err := s.store.GroupLast(ctx, app.SDKAppID, log)
+	if err != nil {
+		return 0, storageErr(err)
+	}
+	now := s.clock.Now()
 	target, counted, from := last.Seq, 0, last.Seq
 	for counted < n && from > read {
-		es, err := s.store.GroupHistory(ctx, app.SDKAppID, g.GroupID, from, MaxSyncPage, s.gate.RetentionStart(app), now)
+		es, err := s.store.GroupHistory(ctx, app.SDKAppID, log, from, MaxSyncPage, s.gate.RetentionStart(app), now)
 		if err != nil {
-			return storageErr(err)
+			return 0, storageErr(err)
 		}
 		if len(es) == 0 {
 			break
@@ -433,15 +461,15 @@ func (s *Service) SetGroupUnread(ctx context.Context, app store.App, groupID, us
 			if e.Seq <= read || counted == n {
 				break
 			}
-			if e.Kind == store.KindMsg && !e.Recalled && e.From != user && (len(e.Targets) == 0 || e.VisibleTo(user)) {
+			if e.Kind == store.KindMsg && !e.Recalled && e.From != user && e.VisibleTo(user) {
 				counted++
 				target = e.Seq - 1
 			}
 		}
 		from = es[len(es)-1].Seq - 1
 	}
-	if err := s.store.SetGroupReadSeq(ctx, app.SDKAppID, g.GroupID, user, target); err != nil {
-		return storageErr(fmt.Errorf("set read seq: %w", err))
+	if counted < n {
+		target = read
 	}
-	return nil
+	return max(target, read), nil
 }

@@ -631,7 +631,15 @@ func (s *Service) ImportGroupMembers(ctx context.Context, app store.App, groupID
 		if jt == 0 {
 			jt = now
 		}
-		add = append(add, store.GroupMember{UserID: m.UserID, Role: role, JoinTime: unixTime(jt), JoinSeq: s.joinSeq(ctx, app.SDKAppID, g)})
+		gm := store.GroupMember{UserID: m.UserID, Role: role, JoinTime: unixTime(jt), JoinSeq: s.joinSeq(ctx, app.SDKAppID, g)}
+		// UnreadMsgNum: the read position that leaves that many of the log's
+		// messages unread (fewer when the log has fewer); the member may read
+		// those.
+		if gm.ReadSeq, err = s.readSeqForUnread(ctx, app, g.GroupID, m.UserID, 0, int(min(m.UnreadMsgNum, store.MaxGroupUnreadScan))); err != nil {
+			return nil, err
+		}
+		gm.JoinSeq = min(gm.JoinSeq, gm.ReadSeq+1)
+		add = append(add, gm)
 	}
 	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, groupID, add, s.groupQuota(app))
 	if errors.Is(err, errs.ErrNotFound) {

@@ -28,7 +28,8 @@ var liveRoomElems = map[string]bool{"TIMTextElem": true, "TIMImageElem": true, "
 
 // GroupSendRequest is a group message to send.
 type GroupSendRequest struct {
-	Group string
+	Group string // a GroupId, or a TopicId (a device's group_send)
+	Topic string // REST TopicId: a topic of the Community Group
 	// From is the sender. Admin (the REST API) may send as any member, or as
 	// the app's admin identity when From is empty; a device sends as itself.
 	From            string
@@ -40,6 +41,8 @@ type GroupSendRequest struct {
 	Targets         []string // a targeted message (≤ store.MaxGroupTargets members)
 	NeedReceipt     bool
 	OnlineOnly      bool // OnlineOnlyFlag: delivered to the devices online, not stored (no seq)
+
+	log string // the log written: Group, or the topic's id (set by checkGroupSend)
 }
 
 // GroupSendResult is what a group send produced.
@@ -51,7 +54,8 @@ type GroupSendResult struct {
 }
 
 // checkGroupSend applies the send rules and returns the group and the
-// audience snapshot. Refusals: 10010 no group, 10015 bad GroupId, 10007 not
+// audience snapshot (a topic's: its community's members, mutes and rules).
+// Refusals: 10010 no group or topic, 10015 bad GroupId or TopicId, 10007 not
 // a member, 10017 muted, 10004 bad targets or an element a live room does
 // not take, 10059 targets or receipts on an edition without them, and the
 // body's codes (ValidateBody).
@@ -73,10 +77,11 @@ func (s *Service) checkGroupSend(ctx context.Context, app store.App, req *GroupS
 	if err := checkContent(SendRequest{Body: req.Body, CloudCustomData: req.CloudCustomData}); err != nil {
 		return store.Group{}, nil, err
 	}
-	g, err := s.loadGroup(ctx, app.SDKAppID, req.Group)
+	g, log, err := s.groupLog(ctx, app.SDKAppID, req.Group, req.Topic)
 	if err != nil {
 		return g, nil, err
 	}
+	req.log = log
 	live := g.Type == gate.GroupAVChatRoom
 	if live {
 		if err := liveRoomBody(req.Body); err != nil {
@@ -206,7 +211,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 			done(GroupSendResult{}, err)
 			return
 		}
-		e := &store.Entry{App: app.SDKAppID, Group: g.GroupID, Kind: store.KindMsg, From: req.From, MsgRandom: req.Random,
+		e := &store.Entry{App: app.SDKAppID, Group: req.log, Kind: store.KindMsg, From: req.From, MsgRandom: req.Random,
 			MsgTime: now.Unix(), ClientID: req.ClientID, Body: req.Body, CloudCustomData: req.CloudCustomData,
 			Targets: req.Targets, NeedReceipt: req.NeedReceipt, CreatedAt: now}
 		if g.Type == gate.GroupAVChatRoom {
@@ -219,7 +224,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 		done(GroupSendResult{Seq: e.Seq, MsgTime: e.MsgTime, Random: e.MsgRandom}, nil)
 		return
 	}
-	op := store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: g.GroupID, From: req.From, ClientID: req.ClientID,
+	op := store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: req.log, From: req.From, ClientID: req.ClientID,
 		MsgRandom: req.Random, MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData,
 		Targets: req.Targets, NeedReceipt: req.NeedReceipt, RandomWindow: window, At: now}
 	s.writer.SubmitGroup(op, members, origin, func(res store.OpResult, err error) {

@@ -29,7 +29,7 @@ type MemberSpec struct {
 	Role                 string
 	AppMemberDefinedData []KeyValue
 	JoinTime             int64 // import: Unix seconds; 0 now
-	UnreadMsgNum         int64 // import_group_member: accepted, not kept until the group message log exists
+	UnreadMsgNum         int64 // import_group_member: the member's unread messages (its read position)
 }
 
 // GroupSpec is a group to create (create_group) or import (import_group).

@@ -211,15 +211,19 @@ func getRoleInGroup(c *call) (any, error) {
 }
 
 // group_open_http_svc/forbid_send_msg: {GroupId, Members_Account[], MuteTime
-// (seconds; 0 lifts; 4294967295 for ever)} -> envelope.
+// (seconds; 0 lifts; 4294967295 for ever), TopicId (refused: 10004)} -> envelope.
 func forbidSendMsg(c *call) (any, error) {
 	var req struct {
 		GroupId         string
 		Members_Account []string
 		MuteTime        *int64
 		ShutUpTime      *int64 // the dobyte SDK's name for MuteTime
+		TopicId         string
 	}
 	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := c.im().RefuseTopicMutes(c.ctx, c.app, req.GroupId, req.TopicId); err != nil {
 		return nil, err
 	}
 	if req.MuteTime == nil {
@@ -232,15 +236,19 @@ func forbidSendMsg(c *call) (any, error) {
 }
 
 func mutedList(c *call) (string, []store.GroupMember, error) {
-	var req struct{ GroupId string }
+	var req struct{ GroupId, TopicId string }
 	if err := c.decode(&req); err != nil {
+		return "", nil, err
+	}
+	if err := c.im().RefuseTopicMutes(c.ctx, c.app, req.GroupId, req.TopicId); err != nil {
 		return "", nil, err
 	}
 	ms, err := c.im().MutedMembers(c.ctx, c.app, req.GroupId)
 	return req.GroupId, ms, err
 }
 
-// group_open_http_svc/get_group_muted_account: {GroupId} -> GroupId,
+// group_open_http_svc/get_group_muted_account: {GroupId, TopicId (refused:
+// 10004)} -> GroupId,
 // MutedAccountList[{Member_Account, MutedUntil}].
 func getGroupMutedAccount(c *call) (any, error) {
 	id, ms, err := mutedList(c)

@@ -23,7 +23,8 @@ func registerGroupMsgs(add func(path string, fam *family, run func(*call) (any, 
 
 // group_open_http_svc/send_group_msg: {GroupId, Random, MsgBody, From_Account,
 // OnlineOnlyFlag, To_Account[] (targeted), CloudCustomData, NeedReceipt
-// (NeedReadReceipt), GroupAtInfo (accepted)} -> {MsgTime, MsgSeq}.
+// (NeedReadReceipt), GroupAtInfo (accepted), TopicId (a community topic's
+// log)} -> {MsgTime, MsgSeq}.
 func sendGroupMsg(c *call) (any, error) {
 	var req struct {
 		GroupId         string
@@ -35,11 +36,12 @@ func sendGroupMsg(c *call) (any, error) {
 		CloudCustomData string
 		NeedReadReceipt flag
 		GroupAtInfo     json.RawMessage
+		TopicId         string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	res, err := c.im().SendGroupMsg(c.ctx, c.app, im.GroupSendRequest{Group: req.GroupId, From: req.From_Account, Admin: true,
+	res, err := c.im().SendGroupMsg(c.ctx, c.app, im.GroupSendRequest{Group: req.GroupId, Topic: req.TopicId, From: req.From_Account, Admin: true,
 		Random: req.Random, Body: req.MsgBody, CloudCustomData: req.CloudCustomData, Targets: req.To_Account,
 		NeedReceipt: bool(req.NeedReadReceipt), OnlineOnly: req.OnlineOnlyFlag == 1})
 	if err != nil {
@@ -52,17 +54,18 @@ func sendGroupMsg(c *call) (any, error) {
 }
 
 // group_open_http_svc/send_group_system_notification: {GroupId,
-// ToMembers_Account[], Content} -> envelope.
+// ToMembers_Account[], Content, TopicId} -> envelope.
 func sendGroupSystemNotification(c *call) (any, error) {
 	var req struct {
 		GroupId           string
 		ToMembers_Account []string
 		Content           string
+		TopicId           string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	return nil, c.im().GroupSystemNotification(c.ctx, c.app, req.GroupId, req.ToMembers_Account, req.Content)
+	return nil, c.im().GroupSystemNotification(c.ctx, c.app, req.GroupId, req.TopicId, req.ToMembers_Account, req.Content)
 }
 
 // tipsBody is a tip's object as a message body, an array as MsgBody always is
@@ -90,7 +93,7 @@ type groupMsgItem struct {
 }
 
 // group_open_http_svc/group_msg_get_simple: {GroupId, ReqMsgSeq (0 the
-// newest), ReqMsgNumber (≤ 20)} -> {GroupId, IsFinished, RspMsgList} newest
+// newest), ReqMsgNumber (≤ 20), TopicId} -> {GroupId, IsFinished, RspMsgList} newest
 // first; recalled, expired or deleted messages are IsPlaceMsg 1, tips
 // IsSystemMsg 1. Continue with the smallest MsgSeq − 1.
 func groupMsgGetSimple(c *call) (any, error) {
@@ -98,6 +101,7 @@ func groupMsgGetSimple(c *call) (any, error) {
 		GroupId      string
 		ReqMsgSeq    int64
 		ReqMsgNumber int
+		TopicId      string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
@@ -106,7 +110,7 @@ func groupMsgGetSimple(c *call) (any, error) {
 	if n <= 0 || n > im.MaxGroupHistory {
 		n = im.MaxGroupHistory
 	}
-	es, finished, err := c.im().GroupHistory(c.ctx, c.app, req.GroupId, req.ReqMsgSeq, n)
+	es, finished, err := c.im().GroupHistory(c.ctx, c.app, req.GroupId, req.TopicId, req.ReqMsgSeq, n)
 	if err != nil {
 		return nil, err
 	}
@@ -146,13 +150,14 @@ func groupMsgGetSimple(c *call) (any, error) {
 	}{req.GroupId, isFinished, out}, nil
 }
 
-// group_open_http_svc/group_msg_recall: {GroupId, MsgSeqList[{MsgSeq}]} ->
+// group_open_http_svc/group_msg_recall: {GroupId, MsgSeqList[{MsgSeq}], TopicId} ->
 // RecallRetList[{MsgSeq, RetCode}] (and Results, the name the dobyte SDK
 // reads; reference §10).
 func groupMsgRecall(c *call) (any, error) {
 	var req struct {
 		GroupId    string
 		MsgSeqList []struct{ MsgSeq int64 }
+		TopicId    string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
@@ -161,7 +166,7 @@ func groupMsgRecall(c *call) (any, error) {
 	for i, s := range req.MsgSeqList {
 		seqs[i] = s.MsgSeq
 	}
-	codes, err := c.im().RecallGroupMsgs(c.ctx, c.app, req.GroupId, seqs)
+	codes, err := c.im().RecallGroupMsgs(c.ctx, c.app, req.GroupId, req.TopicId, seqs)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +185,7 @@ func groupMsgRecall(c *call) (any, error) {
 }
 
 // group_open_http_svc/import_group_msg: {GroupId, MsgList[{From_Account,
-// SendTime, Random, MsgBody}]} -> ImportMsgResult[{MsgSeq, MsgTime, Result}].
+// SendTime, Random, MsgBody}], TopicId} -> ImportMsgResult[{MsgSeq, MsgTime, Result}].
 func importGroupMsg(c *call) (any, error) {
 	var req struct {
 		GroupId string
@@ -190,6 +195,7 @@ func importGroupMsg(c *call) (any, error) {
 			Random       uint32
 			MsgBody      json.RawMessage
 		}
+		TopicId string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
@@ -198,7 +204,7 @@ func importGroupMsg(c *call) (any, error) {
 	for i, m := range req.MsgList {
 		msgs[i] = im.ImportedGroupMsg{From: m.From_Account, SendTime: m.SendTime, Random: m.Random, Body: m.MsgBody}
 	}
-	res, codes, err := c.im().ImportGroupMsgs(c.ctx, c.app, req.GroupId, msgs)
+	res, codes, err := c.im().ImportGroupMsgs(c.ctx, c.app, req.GroupId, req.TopicId, msgs)
 	if err != nil {
 		return nil, err
 	}
@@ -214,16 +220,17 @@ func importGroupMsg(c *call) (any, error) {
 	return struct{ ImportMsgResult []item }{out}, nil
 }
 
-// group_open_http_svc/delete_group_msg_by_sender: {GroupId, Sender_Account} -> envelope.
+// group_open_http_svc/delete_group_msg_by_sender: {GroupId, Sender_Account, TopicId} -> envelope.
 func deleteGroupMsgBySender(c *call) (any, error) {
 	var req struct {
 		GroupId        string
 		Sender_Account string
+		TopicId        string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	return nil, c.im().DeleteGroupMsgsBySender(c.ctx, c.app, req.GroupId, req.Sender_Account)
+	return nil, c.im().DeleteGroupMsgsBySender(c.ctx, c.app, req.GroupId, req.TopicId, req.Sender_Account)
 }
 
 // group_open_http_svc/set_unread_msg_num: {GroupId, Member_Account,

@@ -92,4 +92,10 @@ type ConvStates interface {
 	UpdateConvGroup(ctx context.Context, app int64, owner, name string, add, remove []ConvID, maxConvs int, at time.Time) (ConvGroup, []error, error)
 	// DeleteConvGroups deletes the named groups and returns those that existed.
 	DeleteConvGroups(ctx context.Context, app int64, owner string, names []string) ([]ConvGroup, error)
+	// HideGroupConv hides owner's group conversation (Type 2) group until its
+	// log's last seq passes seq (recentcontact/delete of a Type 2 item).
+	HideGroupConv(ctx context.Context, app int64, owner, group string, seq int64, at time.Time) error
+	// HiddenGroupConvs returns owner's hidden group conversations: the seq each
+	// is hidden up to, by GroupId.
+	HiddenGroupConvs(ctx context.Context, app int64, owner string) (map[string]int64, error)
 }

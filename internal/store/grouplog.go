@@ -52,6 +52,9 @@ type GroupLog interface {
 	GroupSync(ctx context.Context, app int64, group string, after int64, limit int, notBefore, now time.Time) ([]Entry, error)
 	// GroupLast returns the group's last seq and last message time.
 	GroupLast(ctx context.Context, app int64, group string) (GroupLast, error)
+	// GroupLasts returns the heads of many groups at once (a conversation
+	// list), by group; groups without a log are left out.
+	GroupLasts(ctx context.Context, app int64, groups []string) (map[string]GroupLast, error)
 	// GroupHistory returns the group's entries with seq <= from (from <= 0:
 	// from the last), newest first, at most limit. Recalled messages are
 	// returned with Recalled set.
@@ -62,6 +65,11 @@ type GroupLog interface {
 	// per message, never a body, and at most MaxGroupUnreadScan of them (the
 	// newest): the count is at most that bound.
 	GroupUnread(ctx context.Context, app int64, group, member string, readSeq int64, notBefore, now time.Time) (int, error)
+	// GroupUnreads is GroupUnread for many groups of one member at once (a
+	// conversation list page): reads maps each GroupId to the member's read
+	// seq; the counts come back by GroupId (groups without unread messages may
+	// be left out).
+	GroupUnreads(ctx context.Context, app int64, member string, reads map[string]int64, notBefore, now time.Time) (map[string]int, error)
 	// DeleteGroupMsgsBySender removes the group's messages sent by sender (not
 	// their seqs) and returns how many.
 	DeleteGroupMsgsBySender(ctx context.Context, app int64, group, sender string) (int64, error)

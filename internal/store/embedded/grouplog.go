@@ -32,3 +32,11 @@ func (s *Store) DeleteGroupMsgsBySender(ctx context.Context, app int64, group, s
 func (s *Store) DeleteGroupLog(ctx context.Context, app int64, group string) error {
 	return s.msgs.DeleteGroupLog(ctx, app, group)
 }
+
+func (s *Store) GroupLasts(ctx context.Context, app int64, groups []string) (map[string]store.GroupLast, error) {
+	return s.msgs.GroupLasts(ctx, app, groups)
+}
+
+func (s *Store) GroupUnreads(ctx context.Context, app int64, member string, reads map[string]int64, notBefore, now time.Time) (map[string]int, error) {
+	return s.msgs.GroupUnreads(ctx, app, member, reads, notBefore, now)
+}

@@ -77,6 +77,13 @@ func testGroupSendSeqs(t *testing.T, s store.Store) {
 	if last, err := s.GroupLast(ctx, app1, "none"); err != nil || last != (store.GroupLast{}) {
 		t.Fatalf("GroupLast of no group = %+v, %v", last, err)
 	}
+	lasts, err := s.GroupLasts(ctx, app1, []string{"G1", "none"})
+	if err != nil || len(lasts) != 1 || lasts["G1"] != last {
+		t.Fatalf("GroupLasts = %+v, %v", lasts, err)
+	}
+	if lasts, err := s.GroupLasts(ctx, app2, []string{"G1"}); err != nil || len(lasts) != 0 {
+		t.Fatalf("GroupLasts of another app = %+v, %v", lasts, err)
+	}
 	// Group ops do not touch one-to-one logs.
 	if n, err := s.LastSeq(ctx, app1, "alice"); err != nil || n != 0 {
 		t.Fatalf("alice's LastSeq = %d, %v", n, err)
@@ -202,6 +209,7 @@ func testGroupUnread(t *testing.T, s store.Store) {
 		gsend("G", "alice", 7, ""), // 7
 	)
 	applyOK(t, s, store.Op{Kind: store.OpGroupRecall, App: app1, Group: "G", MsgSeq: 6, At: t0}) // 8
+	applyOK(t, s, gsend("H", "erin", 1, ""))
 	for _, c := range []struct {
 		member string
 		read   int64
@@ -211,9 +219,19 @@ func testGroupUnread(t *testing.T, s store.Store) {
 		if err != nil || n != c.want {
 			t.Errorf("unread of %s after %d = %d, %v; want %d", c.member, c.read, n, err, c.want)
 		}
+		ns, err := s.GroupUnreads(ctx, app1, c.member, map[string]int64{"G": c.read, "H": 0, "none": 0}, time.Time{}, time.Time{})
+		if err != nil || ns["G"] != c.want || ns["H"] != 1 || ns["none"] != 0 {
+			t.Errorf("GroupUnreads of %s after %d = %v, %v; want G %d, H 1", c.member, c.read, ns, err, c.want)
+		}
 	}
 	if n, _ := s.GroupUnread(ctx, app1, "G", "dave", 0, t0.Add(time.Second), time.Time{}); n != 0 {
 		t.Errorf("unread before notBefore = %d", n)
+	}
+	if ns, _ := s.GroupUnreads(ctx, app1, "dave", map[string]int64{"G": 0}, t0.Add(time.Second), time.Time{}); ns["G"] != 0 {
+		t.Errorf("GroupUnreads before notBefore = %v", ns)
+	}
+	if ns, err := s.GroupUnreads(ctx, app2, "dave", map[string]int64{"G": 0}, time.Time{}, time.Time{}); err != nil || ns["G"] != 0 {
+		t.Errorf("GroupUnreads of another app = %v, %v", ns, err)
 	}
 }
 
