@@ -31,6 +31,7 @@ type Store interface {
 	Groups      // groups.go
 	GroupExtras // group_extras.go
 	Close() error
+	GroupReceipts // group_receipts.go
 }
 
 // Statuses of accounts and apps.
