@@ -67,6 +67,8 @@ func registry() map[string]*command {
 	// Topics, group attributes and counters (§3.7; group_topics.go, group_attrs.go).
 	registerGroupExtras(add)
 	registerGroupMsgs(add) // group messages (group_msgs.go)
+	// Read receipts of group messages (§3.7; group_receipts.go).
+	registerGroupReceipts(add)
 	return m
 }
 
