@@ -97,9 +97,6 @@ func (s *Store) MarkGroupReceipts(ctx context.Context, app int64, group, reader 
 			return err
 		}
 		for _, m := range msgs {
-			if err := s.ensureReceipt(ctx, tx, app, group, m, at); err != nil {
-				return err
-			}
 			res, err := tx.ExecContext(ctx, s.q(`
 				INSERT INTO im_group_receipt_reads (app, group_id, seq, user_id, at) VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (app, group_id, seq, user_id) DO NOTHING`), app, group, m.Seq, reader, toMs(at))
@@ -112,10 +109,21 @@ func (s *Store) MarkGroupReceipts(ctx context.Context, app int64, group, reader 
 				}
 				continue
 			}
+			// The counter; the message's row is made (its audience counted,
+			// once) when this is its first read.
 			var audience, read int64
-			if err := tx.QueryRowContext(ctx, s.q(`
-				UPDATE im_group_receipts SET read_num = read_num + 1 WHERE app = ? AND group_id = ? AND seq = ?
-				RETURNING audience, read_num`), app, group, m.Seq).Scan(&audience, &read); err != nil {
+			bump := func() error {
+				return tx.QueryRowContext(ctx, s.q(`
+					UPDATE im_group_receipts SET read_num = read_num + 1 WHERE app = ? AND group_id = ? AND seq = ?
+					RETURNING audience, read_num`), app, group, m.Seq).Scan(&audience, &read)
+			}
+			err = bump()
+			if errors.Is(err, sql.ErrNoRows) {
+				if err = s.ensureReceipt(ctx, tx, app, group, m, at); err == nil {
+					err = bump()
+				}
+			}
+			if err != nil {
 				return err
 			}
 			out = append(out, receiptOf(m.Seq, audience, read))
