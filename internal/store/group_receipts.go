@@ -51,4 +51,8 @@ type GroupReceipts interface {
 	// UserID after after, at most limit (1..MaxReceiptPage), and whether the
 	// list ends with this page.
 	GroupReceiptReaders(ctx context.Context, app int64, group string, msg ReceiptMsg, read bool, after string, limit int) ([]string, bool, error)
+	// PurgeGroupReceipts deletes the app's message rows made and reader rows
+	// written before before (the retention start: their messages were sent
+	// before it, so are purged too) and returns how many.
+	PurgeGroupReceipts(ctx context.Context, app int64, before time.Time) (int64, error)
 }

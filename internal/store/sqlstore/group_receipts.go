@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS im_group_receipts (
 	created_at BIGINT NOT NULL,
 	PRIMARY KEY (app, group_id, seq)
 );
+CREATE INDEX IF NOT EXISTS im_group_receipts_by_time ON im_group_receipts (app, created_at);
 
 CREATE TABLE IF NOT EXISTS im_group_receipt_reads (
 	app      BIGINT NOT NULL,
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS im_group_receipt_reads (
 	at       BIGINT NOT NULL,
 	PRIMARY KEY (app, group_id, seq, user_id)
 );
-CREATE INDEX IF NOT EXISTS im_group_receipt_reads_by_user ON im_group_receipt_reads (app, user_id)`
+CREATE INDEX IF NOT EXISTS im_group_receipt_reads_by_user ON im_group_receipt_reads (app, user_id);
+CREATE INDEX IF NOT EXISTS im_group_receipt_reads_by_time ON im_group_receipt_reads (app, at)`
 
 func init() {
 	extraSchemas = append(extraSchemas, groupReceiptsSchema)
@@ -230,4 +232,26 @@ func (s *Store) GroupReceiptReaders(ctx context.Context, app int64, group string
 		return ids[:limit], false, nil
 	}
 	return ids, true, nil
+}
+
+// PurgeGroupReceipts implements store.GroupReceipts.
+func (s *Store) PurgeGroupReceipts(ctx context.Context, app int64, before time.Time) (int64, error) {
+	var total int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		total = 0
+		for _, q := range []string{`DELETE FROM im_group_receipts WHERE app = ? AND created_at < ?`,
+			`DELETE FROM im_group_receipt_reads WHERE app = ? AND at < ?`} {
+			res, err := tx.ExecContext(ctx, s.q(q), app, toMs(before))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	return total, wrap("purge group receipts", err)
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
@@ -19,6 +20,7 @@ func init() {
 		{"GroupReceipts", testGroupReceipts},
 		{"GroupReceiptsConcurrent", testGroupReceiptsConcurrent},
 		{"GroupReceiptsGoWithGroupAndUser", testGroupReceiptsGo},
+		{"GroupReceiptsPurge", testGroupReceiptsPurge},
 	}...)
 }
 
@@ -161,5 +163,29 @@ func testGroupReceiptsGo(t *testing.T, s store.Store) {
 	}
 	if r := readers(t, s, "@TGS#_g", msg, true, 10); len(r) != 0 {
 		t.Fatalf("readers of a re-created group = %v", r)
+	}
+}
+
+// testGroupReceiptsPurge: rows made before the retention start go; later
+// ones stay.
+func testGroupReceiptsPurge(t *testing.T, s store.Store) {
+	snsUsers(t, s, app1, "o", "a", "b")
+	mustCreate(t, s, newGroup("@TGS#_p", store.GroupWork, "o"), noQuota, "a", "b")
+	old, young := store.ReceiptMsg{Seq: 1, Sender: "o"}, store.ReceiptMsg{Seq: 2, Sender: "o"}
+	if _, err := s.MarkGroupReceipts(ctx, app1, "@TGS#_p", "a", []store.ReceiptMsg{old}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkGroupReceipts(ctx, app1, "@TGS#_p", "a", []store.ReceiptMsg{young}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeGroupReceipts(ctx, app1, t0.Add(time.Minute)); err != nil || n != 2 {
+		t.Fatalf("PurgeGroupReceipts = %d, %v; want 2 rows", n, err)
+	}
+	if r := readers(t, s, "@TGS#_p", old, true, 10); len(r) != 0 {
+		t.Fatalf("readers of a purged message: %v", r)
+	}
+	got, err := s.GroupReceipts(ctx, app1, "@TGS#_p", []store.ReceiptMsg{young}, t0.Add(time.Hour))
+	if err != nil || got[0] != (store.GroupReceipt{Seq: 2, ReadNum: 1, UnreadNum: 1}) {
+		t.Fatalf("kept receipt = %+v, %v", got, err)
 	}
 }
