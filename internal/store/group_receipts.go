@@ -41,8 +41,8 @@ const MaxReceiptPage = 200
 type GroupReceipts interface {
 	// MarkGroupReceipts records that reader read msgs (the caller checked that
 	// the reader is in each message's audience) at at, and returns the new
-	// state of each message whose ReadNum changed, in the order of msgs; a
-	// message read before by the reader changes nothing. One transaction.
+	// state of each message whose ReadNum changed, by seq; a message read
+	// before by the reader changes nothing. One transaction.
 	MarkGroupReceipts(ctx context.Context, app int64, group, reader string, msgs []ReceiptMsg, at time.Time) ([]GroupReceipt, error)
 	// GroupReceipts returns the state of each of msgs, in order.
 	GroupReceipts(ctx context.Context, app int64, group string, msgs []ReceiptMsg, at time.Time) ([]GroupReceipt, error)

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +94,10 @@ func receiptOf(seq, audience, read int64) store.GroupReceipt {
 
 // MarkGroupReceipts implements store.GroupReceipts.
 func (s *Store) MarkGroupReceipts(ctx context.Context, app int64, group, reader string, msgs []store.ReceiptMsg, at time.Time) ([]store.GroupReceipt, error) {
+	// Messages by seq: two readers' transactions lock the counters in the
+	// same order (no deadlock on PostgreSQL).
+	msgs = slices.Clone(msgs)
+	slices.SortFunc(msgs, func(a, b store.ReceiptMsg) int { return cmp.Compare(a.Seq, b.Seq) })
 	var out []store.GroupReceipt
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = nil

@@ -21,6 +21,7 @@ func init() {
 		{"GroupReceiptsConcurrent", testGroupReceiptsConcurrent},
 		{"GroupReceiptsGoWithGroupAndUser", testGroupReceiptsGo},
 		{"GroupReceiptsPurge", testGroupReceiptsPurge},
+		{"GroupReceiptsConcurrentOrders", testGroupReceiptsOrders},
 	}...)
 }
 
@@ -187,5 +188,44 @@ func testGroupReceiptsPurge(t *testing.T, s store.Store) {
 	got, err := s.GroupReceipts(ctx, app1, "@TGS#_p", []store.ReceiptMsg{young}, t0.Add(time.Hour))
 	if err != nil || got[0] != (store.GroupReceipt{Seq: 2, ReadNum: 1, UnreadNum: 1}) {
 		t.Fatalf("kept receipt = %+v, %v", got, err)
+	}
+}
+
+// testGroupReceiptsOrders: readers marking the same messages in opposite
+// orders at once all succeed and are all counted.
+func testGroupReceiptsOrders(t *testing.T, s store.Store) {
+	const n = 40
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("v%02d", i)
+	}
+	snsUsers(t, s, app1, append([]string{"o"}, ids...)...)
+	mustCreate(t, s, newGroup("@TGS#_o", store.GroupWork, "o"), noQuota, ids...)
+	m1, m2, m3 := store.ReceiptMsg{Seq: 1, Sender: "o"}, store.ReceiptMsg{Seq: 2, Sender: "o"}, store.ReceiptMsg{Seq: 3, Sender: "o"}
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	for i, id := range ids {
+		msgs := []store.ReceiptMsg{m1, m2, m3}
+		if i%2 == 1 {
+			msgs = []store.ReceiptMsg{m3, m2, m1}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.MarkGroupReceipts(ctx, app1, "@TGS#_o", id, msgs, t0)
+			errc <- err
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GroupReceipts(ctx, app1, "@TGS#_o", []store.ReceiptMsg{m1, m2, m3}, t0)
+	want := []store.GroupReceipt{{Seq: 1, ReadNum: n}, {Seq: 2, ReadNum: n}, {Seq: 3, ReadNum: n}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("GroupReceipts = %+v, %v; want %+v", got, err, want)
 	}
 }
