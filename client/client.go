@@ -72,6 +72,8 @@ type Client struct {
 	convCh  chan ConvChange // conv_changed pushes (conversations.go), under mu
 	groupFn func(Entry)     // group entry handler (groups.go), under mu
 
+	receiptFn func(string, []GroupReceipt) // group_receipt_update handler (group_receipts.go), under mu
+
 	applyMu  sync.Mutex
 	applied  int64 // highest seq delivered on Entries
 	syncing  bool
@@ -334,6 +336,8 @@ func (c *Client) readLoop() {
 			c.convPush(f) // conversations.go
 		case protocol.OpGroupEntry:
 			c.groupEntry(f.Entry) // groups.go
+		case protocol.OpGroupReceiptUpdate:
+			c.groupReceipts(f) // group_receipts.go
 		case "kicked":
 			c.mu.Lock()
 			c.kicked = f.Reason

@@ -56,6 +56,8 @@ type Frame struct {
 	Request        *FriendRequest  `json:"request,omitempty"`
 	ConvFields                     // conversation ops (conversations.go)
 	GroupFields                    // group ops (groups.go)
+
+	GroupReceiptFields // group read receipts (group_receipts.go)
 }
 
 // FriendRequest is a pending friend request of From to To (Time: Unix seconds).

@@ -32,6 +32,8 @@ func (s *session) handleGroup(ctx context.Context, f Frame) bool {
 		if joined, err = svc.JoinGroup(ctx, s.app, s.user, f.Group, f.Message); err == nil && !joined {
 			r.Reason = "pending"
 		}
+	case protocol.OpGroupReceipt: // group_receipts.go of im
+		err = svc.MarkGroupReceipts(ctx, s.app, s.user, f.Group, f.Seqs)
 	case protocol.OpGroupQuit:
 		err = svc.QuitGroup(ctx, s.app, s.user, f.Group)
 	case protocol.OpGroupList:

@@ -22,6 +22,9 @@ func (s *Service) PurgeExpired(ctx context.Context, apps []store.App) (int64, er
 			return total, err
 		}
 		total += n
+		if _, err := s.store.PurgeGroupReceipts(ctx, app.SDKAppID, s.gate.RetentionStart(app)); err != nil { // group_receipts.go
+			return total, err
+		}
 	}
 	return total, nil
 }

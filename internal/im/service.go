@@ -33,6 +33,7 @@ type Service struct {
 	groupMembers memberCache // member lists of the group send path (group_membercache.go)
 	liveSeqs     liveSeqs    // seqs of live-room messages (group_send.go)
 	groupTypes   groupTypes  // group types of the conversation list (conversations_groups.go)
+	receipts     rcptPusher  // read-receipt pushes (group_receipts_push.go)
 }
 
 // New returns the messaging service over st. Writes of the message log go

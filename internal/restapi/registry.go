@@ -68,6 +68,8 @@ func registry() map[string]*command {
 	registerGroupExtras(add)
 	registerGroupMsgs(add) // group messages (group_msgs.go)
 	registerLiveRooms(add) // live rooms (§3.7; liveroom.go)
+	// Read receipts of group messages (§3.7; group_receipts.go).
+	registerGroupReceipts(add)
 	return m
 }
 

@@ -1,16 +1,10 @@
 package server
 
-import (
-	"github.com/chatd/chatd/internal/catalog"
-	"github.com/chatd/chatd/internal/errs"
-)
-
 // The group message features of the edition matrix through REST (product.md
 // §3): targeted group messages and read receipts are Free Trial and Premium
 // only (10059 on Standard). A refused send writes nothing: the group's
 // NextMsgSeq does not move.
 func groupMsgRows() []matrixRow {
-	onlyStandard := outcome{catalog.Trial: ok, catalog.Standard: errs.GroupFeatureNotInEdition, catalog.Premium: ok}
 	send := func(extra string) func(a *edApp) (int, string) {
 		return func(a *edApp) (int, string) {
 			a.restOK(gsvc+"create_group", `{"Type":"Work","Name":"w","GroupId":"w","Owner_Account":"o","MemberList":[{"Member_Account":"m1"},{"Member_Account":"m2"}]}`)
@@ -28,9 +22,9 @@ func groupMsgRows() []matrixRow {
 		}
 	}
 	return []matrixRow{
-		{name: "send_group_msg To_Account (targeted)", edge: "REST", want: onlyStandard, users: []string{"o", "m1", "m2"},
+		{name: "send_group_msg To_Account (targeted)", edge: "REST", want: onlyStandardLacksGroup, users: []string{"o", "m1", "m2"},
 			says: namesFeature("targeted group messages"), run: send(`,"To_Account":["m1"]`)},
-		{name: "send_group_msg NeedReadReceipt", edge: "REST", want: onlyStandard, users: []string{"o", "m1", "m2"},
+		{name: "send_group_msg NeedReadReceipt", edge: "REST", want: onlyStandardLacksGroup, users: []string{"o", "m1", "m2"},
 			says: namesFeature("read receipts for group messages"), run: send(`,"NeedReadReceipt":1`)},
 	}
 }

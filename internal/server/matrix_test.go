@@ -114,6 +114,8 @@ func TestEditionMatrix(t *testing.T) {
 	rows = append(rows, groupRows()...)    // matrix_groups_test.go
 	rows = append(rows, liveRoomRows()...) // matrix_liveroom_test.go
 	rows = append(rows, groupMsgRows()...) // matrix_groupmsg_test.go
+	// The group ops of devices (matrix_group_ws_test.go).
+	rows = append(rows, groupWSRows()...)
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		w := newWorld(t, open(t), catalog.Trial, gateway.Limits{})
 		for _, r := range rows {

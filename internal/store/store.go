@@ -32,6 +32,7 @@ type Store interface {
 	Groups      // groups.go
 	GroupExtras // group_extras.go
 	Close() error
+	GroupReceipts // group_receipts.go
 }
 
 // Statuses of accounts and apps.
