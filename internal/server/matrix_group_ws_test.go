@@ -163,4 +163,3 @@ func groupWSRows() []matrixRow {
 			}},
 	}
 }
-
