@@ -2,6 +2,7 @@ package restapi
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
@@ -107,8 +108,14 @@ func groupMsgGetSimple(c *call) (any, error) {
 		return nil, err
 	}
 	n := req.ReqMsgNumber
-	if n <= 0 || n > im.MaxGroupHistory {
+	if n < 0 || n > im.MaxGroupHistory {
+		return nil, c.bad("ReqMsgNumber must be 1 to %d (0 or absent: %d), not %d", im.MaxGroupHistory, im.MaxGroupHistory, n)
+	}
+	if n == 0 {
 		n = im.MaxGroupHistory
+	}
+	if req.ReqMsgSeq < 0 {
+		return nil, c.bad("ReqMsgSeq must not be negative, not %d", req.ReqMsgSeq)
 	}
 	es, finished, err := c.im().GroupHistory(c.ctx, c.app, req.GroupId, req.TopicId, req.ReqMsgSeq, n)
 	if err != nil {
@@ -129,7 +136,9 @@ func groupMsgGetSimple(c *call) (any, error) {
 		}
 		it := groupMsgItem{From_Account: e.From, MsgRandom: e.MsgRandom, MsgSeq: e.Seq, MsgTimeStamp: e.MsgTime}
 		switch {
-		case e.Recalled || e.Kind == store.KindRecall:
+		case e.Kind == store.KindRecall: // the log's record that the message MsgSeq was recalled
+			it.IsSystemMsg, it.MsgBody = 1, tipsBody(append(strconv.AppendInt([]byte(`{"type":"recall","msg_seq":`), e.MsgSeq, 10), '}'))
+		case e.Recalled:
 			it.IsPlaceMsg = 1
 		case e.Kind == store.KindGroupTips:
 			it.IsSystemMsg, it.MsgBody = 1, tipsBody(e.Body)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,6 +139,18 @@ func TestGroupMessagesEndToEnd(t *testing.T) {
 		}
 		if m := list[2].(map[string]any); int64(m["MsgSeq"].(float64)) != first || m["IsPlaceMsg"].(float64) != 1 {
 			t.Fatalf("recalled message in history: %v", m)
+		}
+		// The recall itself is the newest entry: a system message, not a second place message.
+		r = w.rest("group_open_http_svc/group_msg_get_simple", map[string]any{"GroupId": "G1", "ReqMsgNumber": 1})
+		if m := r["RspMsgList"].([]any)[0].(map[string]any); m["IsSystemMsg"].(float64) != 1 || m["IsPlaceMsg"].(float64) != 0 ||
+			!strings.Contains(fmt.Sprint(m["MsgBody"]), fmt.Sprintf(`{"type":"recall","msg_seq":%d}`, first)) {
+			t.Fatalf("the recall in history: %v", m)
+		}
+		for _, n := range []int{-1, 21} {
+			r = w.rest("group_open_http_svc/group_msg_get_simple", map[string]any{"GroupId": "G1", "ReqMsgNumber": n})
+			if restCode(r) != errs.GroupBadParams {
+				t.Fatalf("ReqMsgNumber %d: %v", n, r)
+			}
 		}
 		// Mutes.
 		if r := w.rest("group_open_http_svc/forbid_send_msg", map[string]any{"GroupId": "G1", "Members_Account": []string{"bob"}, "MuteTime": 60}); restCode(r) != 0 {
