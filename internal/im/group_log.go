@@ -156,7 +156,10 @@ func (s *Service) GroupList(ctx context.Context, app store.App, user string) ([]
 			continue
 		}
 		st := GroupState{Group: g, ReadSeq: m.ReadSeq}
-		if g.Type != gate.GroupAVChatRoom {
+		if g.Type == gate.GroupAVChatRoom { // numbered in memory; no unread counts (§4)
+			h := s.liveSeqs.last(groupKey{app.SDKAppID, g.GroupID})
+			st.LastSeq, st.LastMsgTime = h.seq, h.time
+		} else {
 			last, err := s.store.GroupLast(ctx, app.SDKAppID, g.GroupID)
 			if err != nil {
 				return nil, storageErr(err)

@@ -215,7 +215,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 			MsgTime: now.Unix(), ClientID: req.ClientID, Body: req.Body, CloudCustomData: req.CloudCustomData,
 			Targets: req.Targets, NeedReceipt: req.NeedReceipt, CreatedAt: now}
 		if g.Type == gate.GroupAVChatRoom {
-			e.Seq = s.liveSeqs.next(groupKey{app.SDKAppID, g.GroupID})
+			e.Seq = s.liveSeqs.next(groupKey{app.SDKAppID, g.GroupID}, e.MsgTime)
 		}
 		e.MsgSeq = e.Seq
 		s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e, Origin: origin,
@@ -251,17 +251,31 @@ func groupSendResult(res store.OpResult, err error) (GroupSendResult, error) {
 // rooms the counters start over.
 type liveSeqs struct {
 	mu sync.Mutex
-	m  map[groupKey]int64
+	m  map[groupKey]liveHead
 }
+
+// liveHead is a live room's last seq and the Unix second of its last message.
+type liveHead struct{ seq, time int64 }
 
 const maxLiveRooms = 1 << 20
 
-func (l *liveSeqs) next(k groupKey) int64 {
+// next numbers a live-room message sent at Unix second t.
+func (l *liveSeqs) next(k groupKey, t int64) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil || len(l.m) >= maxLiveRooms {
-		l.m = map[groupKey]int64{}
+		l.m = map[groupKey]liveHead{}
 	}
-	l.m[k]++
+	h := l.m[k]
+	h.seq++
+	h.time = t
+	l.m[k] = h
+	return h.seq
+}
+
+// last is the room's last seq and message time (zero before any message).
+func (l *liveSeqs) last(k groupKey) liveHead {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.m[k]
 }

@@ -147,7 +147,7 @@ func (s *Service) SendBroadcast(ctx context.Context, app store.App, req Broadcas
 			}
 			e := &store.Entry{App: app.SDKAppID, Group: g.GroupID, Kind: store.KindMsg, From: req.From, MsgRandom: random,
 				MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData, CreatedAt: now}
-			e.Seq = s.liveSeqs.next(k)
+			e.Seq = s.liveSeqs.next(k, e.MsgTime)
 			e.MsgSeq = e.Seq
 			ds = append(ds, bus.Delivery{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e,
 				Group: &bus.GroupDelivery{Members: members, LiveRoom: true}})

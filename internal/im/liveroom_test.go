@@ -493,3 +493,22 @@ func TestSendBroadcast(t *testing.T) {
 	_, err = s.svc.SendBroadcast(ctx, s.app, BroadcastRequest{Body: body})
 	wantCode(t, "Standard", err, errs.GroupFeatureNotInEdition)
 }
+
+// A live room is numbered in memory: group_list reports its last seq and
+// message time (and no unread count), not the zeros of an empty log.
+func TestLiveRoomInGroupList(t *testing.T) {
+	ctx := context.Background()
+	f := newLiveFixture(t, catalog.Premium, "u1", "u2")
+	f.room(t, "live", "AVChatRoom")
+	f.join(t, "live", "u1", "u2")
+	for i := 0; i < 3; i++ {
+		if _, err := f.svc.SendGroupMsg(ctx, f.app, GroupSendRequest{Group: "live", From: "u1",
+			Body: json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gs, err := f.svc.GroupList(ctx, f.app, "u2")
+	if err != nil || len(gs) != 1 || gs[0].LastSeq != 3 || gs[0].LastMsgTime != f.svc.clock.Now().Unix() || gs[0].Unread != 0 {
+		t.Fatalf("group_list: %+v %v", gs, err)
+	}
+}
