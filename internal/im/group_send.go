@@ -103,6 +103,15 @@ func (s *Service) checkGroupSend(ctx context.Context, app store.App, req *GroupS
 		if g.MuteAllMember && m.Role == store.RoleMember {
 			return g, nil, errs.New(errs.GroupMuted, "group %q mutes all members", g.GroupID)
 		}
+		if log != g.GroupID && m.Role == store.RoleMember { // a topic may mute all of the community's members
+			t, err := s.store.GetTopic(ctx, app.SDKAppID, log)
+			if err != nil {
+				return g, nil, storageErr(err) // resolved just before: a topic destroyed meanwhile is rare
+			}
+			if t.MuteAllMember {
+				return g, nil, errs.New(errs.GroupMuted, "topic %q mutes all members", log)
+			}
+		}
 	}
 	if len(req.Targets) > 0 {
 		if err := s.checkTargets(ctx, app, g, req); err != nil {

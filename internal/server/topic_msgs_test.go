@@ -55,6 +55,12 @@ func TestTopicMessages(t *testing.T) {
 		if err != nil || ack.Seq != 2 {
 			t.Fatalf("group_send to the topic: %+v %v", ack, err)
 		}
+		// A topic that mutes all members refuses a plain member, not the owner.
+		ok("million_group_open_http_svc/modify_topic", `{"GroupId":"@TGS#_C1","TopicId":"`+t1+`","MuteAllMember":"On"}`)
+		if _, err := bob.GroupSend(ctx, t1, "c-muted", textBody("muted"), client.GroupSendOptions{}); code(err) != errs.GroupMuted {
+			t.Fatalf("a member's send to a topic muting all: %v", err)
+		}
+		ok("million_group_open_http_svc/modify_topic", `{"GroupId":"@TGS#_C1","TopicId":"`+t1+`","MuteAllMember":"Off"}`)
 		es, _, err := bob.GroupSync(ctx, t1, 0, 100)
 		if err != nil || len(es) != 2 || es[0].Group != t1 {
 			t.Fatalf("group_sync of the topic: %+v %v", es, err)
