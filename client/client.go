@@ -72,7 +72,8 @@ type Client struct {
 	convCh  chan ConvChange // conv_changed pushes (conversations.go), under mu
 	groupFn func(Entry)     // group entry handler (groups.go), under mu
 
-	receiptFn func(string, []GroupReceipt) // group_receipt_update handler (group_receipts.go), under mu
+	receiptFn      func(string, []GroupReceipt) // group_receipt_update handler (group_receipts.go), under mu
+	groupRequestFn func(GroupRequest)           // group_requests.go
 
 	applyMu  sync.Mutex
 	applied  int64 // highest seq delivered on Entries
@@ -338,6 +339,8 @@ func (c *Client) readLoop() {
 			c.groupEntry(f.Entry) // groups.go
 		case protocol.OpGroupReceiptUpdate:
 			c.groupReceipts(f) // group_receipts.go
+		case "group_application", "group_invitation":
+			c.groupRequest(f) // group_requests.go
 		case "kicked":
 			c.mu.Lock()
 			c.kicked = f.Reason

@@ -14,7 +14,7 @@ import (
 	"github.com/tencentyun/tls-sig-api-v2-golang/tencentyun"
 )
 
-// The group tests speak the WebSocket group ops of GROUP-PROTOCOL.md
+// The group tests speak the WebSocket group ops of docs/protocol.md ("Groups")
 // (docs/protocol.md once merged) frame by frame: the Go client does not know
 // them yet, and the tests read every field of what the server sends.
 

@@ -1,18 +1,24 @@
 package protocol
 
-// Group ops (GROUP-PROTOCOL: docs/protocol.md "Groups").
+// Group ops (docs/protocol.md "Groups").
 const (
-	OpGroupSend  = "group_send"  // send a message to a group: group, body, client_msg_id, cloud_custom_data, targets, need_receipt
-	OpGroupSync  = "group_sync"  // a group's entries with seq > after, oldest first: group, after, limit
-	OpGroupRead  = "group_read"  // the member read the group up to seq
-	OpGroupJoin  = "group_join"  // join (or apply to join) a group: group, message
-	OpGroupQuit  = "group_quit"  // leave a group
-	OpGroupList  = "group_list"  // the user's groups with their heads and unread counts (group_states)
-	OpGroupEntry = "group_entry" // server push: a new entry of a group's log
+	OpGroupSend = "group_send" // send a message to a group: group, body, client_msg_id, cloud_custom_data, targets, need_receipt
+	OpGroupSync = "group_sync" // a group's entries with seq > after, oldest first: group, after, limit
+	OpGroupRead = "group_read" // the member read the group up to seq
+	OpGroupJoin = "group_join" // join (or apply to join) a group: group, message
+	OpGroupQuit = "group_quit" // leave a group
+	OpGroupList = "group_list" // the user's groups with their heads and unread counts (group_states)
+
+	OpGroupApprove = "group_approve" // the owner or an admin approves user's application to group
+	OpGroupRefuse  = "group_refuse"  // the owner or an admin refuses user's application to group
+	OpGroupAccept  = "group_accept"  // the device's user accepts its invitation to group
+	OpGroupDecline = "group_decline" // the device's user declines its invitation to group
+	OpGroupEntry   = "group_entry"   // server push: a new entry of a group's log
 )
 
 // GroupOps are the client ops of groups.
-var GroupOps = []string{OpGroupSend, OpGroupSync, OpGroupRead, OpGroupJoin, OpGroupQuit, OpGroupList}
+var GroupOps = []string{OpGroupSend, OpGroupSync, OpGroupRead, OpGroupJoin, OpGroupQuit, OpGroupList,
+	OpGroupApprove, OpGroupRefuse, OpGroupAccept, OpGroupDecline}
 
 func init() { ClientOps = append(ClientOps, GroupOps...) }
 

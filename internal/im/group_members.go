@@ -56,6 +56,7 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 	}
 	out := make([]MemberResult, len(users))
 	var add []store.GroupMember
+	var invited []string
 	idx := map[string]int{}
 	now := s.clock.Now()
 	for i, u := range users {
@@ -73,12 +74,18 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 			}
 			if err == nil {
 				out[i].Result = AddPending
+				invited = append(invited, u)
 			}
 		default:
 			idx[u] = i
 			add = append(add, store.GroupMember{UserID: u, Role: store.RoleMember, JoinTime: now, JoinSeq: s.joinSeq(ctx, app.SDKAppID, g)})
 		}
 	}
+	operator := a.User
+	if operator == "" {
+		operator = app.AdminUser
+	}
+	s.noticeInvitation(app.SDKAppID, groupID, operator, invited)
 	if len(add) == 0 {
 		return out, nil
 	}

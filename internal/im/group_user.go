@@ -44,6 +44,7 @@ func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, w
 		if err != nil {
 			return false, storageErr(err)
 		}
+		s.noticeApplication(ctx, app.SDKAppID, g, user, wording)
 		return false, nil
 	}
 	if err := s.checkNotBanned(ctx, app.SDKAppID, g, user); err != nil {

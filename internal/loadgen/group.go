@@ -86,7 +86,7 @@ func (r *GroupRun) measured(n int) bool {
 }
 
 // receivers is how many members get each message: all but the sender, whose
-// message comes back in its group_send reply (GROUP-PROTOCOL.md).
+// message comes back in its group_send reply (docs/protocol.md ("Groups")).
 func (r *GroupRun) receivers() int64 { return int64(len(r.members) - 1) }
 
 // ConnectGroup logs every member in (64 at a time); in a live room each then

@@ -8,7 +8,7 @@ import (
 )
 
 // groupEntryFrames are group_entry pushes in the shapes a server may encode
-// them (GROUP-PROTOCOL.md): field orders, tips with object bodies, recalls,
+// them (docs/protocol.md ("Groups")): field orders, tips with object bodies, recalls,
 // texts that look like keys, foreign tags.
 func groupEntryFrames() []string {
 	body := `[{"MsgType":"TIMTextElem","MsgContent":{"Text":"say \"seq\":9 and \"cloud_custom_data\":\"lg:7\""}}]`

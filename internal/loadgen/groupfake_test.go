@@ -14,7 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// fakeGroupServer speaks the group ops of GROUP-PROTOCOL.md as chatd encodes
+// fakeGroupServer speaks the group ops of docs/protocol.md ("Groups") as chatd encodes
 // them (gateway groups.go): login, group_join, group_sync (nothing stored) and
 // group_send, answered to the sender with its entry and pushed once to every
 // other connection. dropEvery > 0 skips the push of every dropEvery-th seq to

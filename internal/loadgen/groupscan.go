@@ -9,7 +9,7 @@ import (
 // The group load tags each message with cloud_custom_data "lg:<n>" (n: the
 // message's number in the schedule), so that a member finds the message's
 // due time in the pushed entry itself (group entries carry no client_msg_id;
-// GROUP-PROTOCOL.md, group_entry).
+// docs/protocol.md ("Groups"), group_entry).
 
 var (
 	groupEntryPrefix = []byte(`{"op":"group_entry"`)
