@@ -107,6 +107,9 @@ func checkCustomGroupID(id, typ string, topics bool) error {
 	if err := checkGroupID(id); err != nil {
 		return err
 	}
+	if strings.Contains(id, TopicSep) { // a topic's id: the two name spaces must not meet
+		return errs.New(errs.GroupIDInvalid, "a GroupId may not contain %q (topic ids do)", TopicSep)
+	}
 	if typ == gate.GroupCommunity && topics && !strings.HasPrefix(id, topicGroupPrefix) {
 		return errs.New(errs.GroupIDInvalid, "the GroupId of a Community with topics must start with %q", topicGroupPrefix)
 	}

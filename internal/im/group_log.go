@@ -56,6 +56,9 @@ func (s *Service) storedGroup(ctx context.Context, app store.App, groupID string
 // for others are left out. groupID may be a TopicId (the topic's log, read
 // by the community's members). Refusals: 10010, 10007, 10004 for a live room.
 func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID string, after int64, limit int) ([]store.Entry, bool, error) {
+	if after < 0 || limit < 0 {
+		return nil, false, groupBad("after and limit must not be negative (after %d, limit %d)", after, limit)
+	}
 	g, log, err := s.storedLog(ctx, app, groupID, "", errs.GroupBadParams)
 	if err != nil {
 		return nil, false, err
@@ -91,6 +94,9 @@ func (s *Service) GroupSync(ctx context.Context, app store.App, user, groupID st
 // most the group's last seq). Refusals: 10010, 10007, 10004 a TopicId (read
 // positions are kept per group).
 func (s *Service) MarkGroupRead(ctx context.Context, app store.App, user, groupID string, seq int64) error {
+	if seq < 0 {
+		return groupBad("seq must not be negative, not %d", seq)
+	}
 	if strings.Contains(groupID, TopicSep) {
 		return groupBad("read positions are kept per group, not per community topic: name the community")
 	}

@@ -62,7 +62,7 @@ func (s *Service) groupTips(ctx context.Context, app int64, groupID string, tip 
 			stored = false
 		}
 	} else {
-		_ = s.store.DeleteGroupLog(ctx, app, groupID)
+		s.deleteGroupLog(ctx, app, groupID)
 	}
 	if stored {
 		body, err := json.Marshal(tip)
@@ -112,4 +112,21 @@ func (s *Service) groupLastMsgTime(ctx context.Context, app int64, groupID strin
 		return 0
 	}
 	return last.MsgTime
+}
+
+// deleteGroupLog removes a disbanded group's log after every group write
+// queued before it: a last tip goes through the writer first (to nobody), so
+// that messages admitted before the disband and still in the writer's queue
+// are written before the log is deleted, not after it (where they would
+// outlive the group and show in a new group of the same GroupId). A send that
+// passes its membership check in the instant between the disband and this
+// barrier can still land after it; such a straggler is purged with the
+// retention window. A failed delete leaves the log to that purge too.
+func (s *Service) deleteGroupLog(ctx context.Context, app int64, groupID string) {
+	done := make(chan struct{})
+	now := s.clock.Now()
+	op := store.Op{Kind: store.OpGroupTips, App: app, Group: groupID, Body: []byte(`{"type":"disband"}`), MsgTime: now.Unix(), At: now}
+	s.writer.SubmitGroup(op, nil, bus.Origin{}, func(store.OpResult, error) { close(done) })
+	<-done
+	_ = s.store.DeleteGroupLog(ctx, app, groupID)
 }

@@ -123,6 +123,15 @@ func TestGroupMessagesEndToEnd(t *testing.T) {
 		if gs, _ := carol.GroupList(ctx); gs[0].Unread != 1 || gs[0].ReadSeq != first+1 {
 			t.Fatalf("after group_read: %+v", gs)
 		}
+		if err := carol.GroupRead(ctx, "G1", -5); code(err) != errs.GroupBadParams {
+			t.Fatalf("group_read of a negative seq: %v", err)
+		}
+		if _, _, err := carol.GroupSync(ctx, "G1", -1, 10); code(err) != errs.GroupBadParams {
+			t.Fatalf("group_sync after a negative seq: %v", err)
+		}
+		if r := w.rest("group_open_http_svc/create_group", map[string]any{"Type": "Community", "Name": "c", "GroupId": "@TGS#_C@TOPIC#_t1"}); restCode(r) != errs.GroupIDInvalid {
+			t.Fatalf("a GroupId in the topics' name space: %v", r)
+		}
 		// History, recall, place messages.
 		r = w.rest("group_open_http_svc/group_msg_recall", map[string]any{"GroupId": "G1", "MsgSeqList": []map[string]any{{"MsgSeq": first}, {"MsgSeq": 999}}})
 		if list := r["RecallRetList"].([]any); restCode(r) != 0 || int(list[0].(map[string]any)["RetCode"].(float64)) != 0 ||

@@ -108,9 +108,10 @@ func New(cfg Config) (*Server, error) {
 	s.IM = im.New(cfg.Store, cfg.Clock, g, s.Writer, s.Bus)
 	s.Gateway = gateway.New(gateway.Config{Tenants: s.Tenants, IM: s.IM, Bus: s.Bus, Logger: cfg.Logger,
 		Limits: cfg.Sessions, Metrics: gateway.Metrics{
-			Connections: func(d int) { m.connections.Add(float64(d)) },
-			Frames:      func(op string) { m.frames.WithLabelValues(op).Inc() },
-			QueuedBytes: func(d int) { m.queuedBytes.Add(float64(d)) },
+			Connections:     func(d int) { m.connections.Add(float64(d)) },
+			Frames:          func(op string) { m.frames.WithLabelValues(op).Inc() },
+			QueuedBytes:     func(d int) { m.queuedBytes.Add(float64(d)) },
+			LiveRoomDropped: m.liveDropped.Inc,
 		}})
 	s.Commerce = &commerce.Service{Store: cfg.Store, Clock: cfg.Clock, Log: cfg.Logger}
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Store: cfg.Store, Clock: cfg.Clock, Manual: cfg.Manual,
@@ -284,6 +285,7 @@ type metrics struct {
 	commitSeconds prometheus.Histogram
 	lifecycleJobs *prometheus.CounterVec
 	notices       *prometheus.CounterVec
+	liveDropped   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -304,6 +306,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Open connections on the HTTP port (device sessions included)."})
 	m.httpRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "chatd_http_connections_refused_total",
 		Help: "Connections closed at once because the connection limit was reached."})
-	reg.MustRegister(m.httpConns, m.httpRefused, m.connections, m.queuedBytes, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
+	m.liveDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "chatd_live_room_frames_dropped_total",
+		Help: "Live-room frames dropped for devices that did not keep up (live rooms drop instead of queueing)."})
+	reg.MustRegister(m.liveDropped, m.httpConns, m.httpRefused, m.connections, m.queuedBytes, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
 	return m
 }

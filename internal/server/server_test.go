@@ -111,6 +111,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		{"/healthz", "", 200, "ok"},
 		{"/readyz", "", 200, "ready"},
 		{"/metrics", "", 200, "chatd_write_batch_size"},
+		{"/metrics", "", 200, "chatd_live_room_frames_dropped_total"},
 		{"/debug/pprof/", "", 401, ""},
 		{"/debug/pprof/", "wrong", 401, ""},
 		{"/debug/pprof/", "secret", 200, "goroutine"},
