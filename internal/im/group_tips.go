@@ -59,7 +59,11 @@ func (s *Service) liveTips(app int64, groupID string, tip GroupTip) {
 	if len(tip.To) == 0 {
 		return
 	}
-	if (tip.Type == TipJoin || tip.Type == TipQuit) && len(tip.To) > LiveTipsMaxMembers {
+	limit := s.liveTipsMax
+	if limit == 0 {
+		limit = LiveTipsMaxMembers
+	}
+	if (tip.Type == TipJoin || tip.Type == TipQuit) && len(tip.To) > limit {
 		return
 	}
 	body, err := json.Marshal(tip)

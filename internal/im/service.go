@@ -32,6 +32,7 @@ type Service struct {
 
 	groupMembers memberCache // member lists of the group send path (group_membercache.go)
 	liveSeqs     liveSeqs    // seqs of live-room messages (group_send.go)
+	liveTipsMax  int         // LiveTipsMaxMembers when 0 (tests lower it)
 }
 
 // New returns the messaging service over st. Writes of the message log go
