@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/chatd/chatd/internal/loadgen"
 )
@@ -19,10 +20,13 @@ func groupLoad(ctx context.Context, server, token, name string, liveRoom bool, m
 	if err != nil {
 		fail("setup: %v", err)
 	}
+	start := time.Now()
 	run, err := loadgen.ConnectGroup(ctx, users, cfg)
 	if err != nil {
 		fail("connect: %v", err)
 	}
+	took := time.Since(start)
+	fmt.Printf("connected (and, in a live room, joined) %d members in %.1fs: %.0f members/s\n", members, took.Seconds(), float64(members)/took.Seconds())
 	fmt.Printf("%d members online in %s; one sender at %.0f msg/s for %s + %s measured\n", members, users.Group, cfg.Rate, cfg.Warmup, cfg.Duration)
 	rep, err := run.Run(ctx)
 	run.Close()

@@ -89,14 +89,20 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 	if len(add) == 0 {
 		return out, nil
 	}
-	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, groupID, add, s.groupQuota(app))
-	if errors.Is(err, errs.ErrNotFound) {
-		return nil, groupNotFound(groupID)
+	names := make([]string, len(add))
+	for j, m := range add {
+		names[j] = m.UserID
 	}
+	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, names)
+	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, groupID, add, s.groupQuota(app))
 	if err != nil {
+		s.groupMembers.abort(ch)
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil, groupNotFound(groupID)
+		}
 		return nil, storageErr(err)
 	}
-	var added []string
+	var added, members []string // added by this call; members: members now
 	var full error
 	for j, m := range add {
 		i := idx[m.UserID]
@@ -104,8 +110,10 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 		case e == nil:
 			out[i].Result = AddAdded
 			added = append(added, m.UserID)
+			members = append(members, m.UserID)
 		case errors.Is(e, errs.ErrExists):
 			out[i].Result = AddAlready
+			members = append(members, m.UserID)
 		default:
 			var l *store.GroupLimitError
 			if errors.As(e, &l) && (l.Limit == store.LimitFull || l.Limit == store.LimitMembers) && full == nil {
@@ -114,11 +122,11 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 			out[i].Result = AddFailed
 		}
 	}
+	s.groupMembers.end(ch, members, nil) // the member list in place (group_membercache.go)
 	if len(added) == 0 && full != nil {
 		return nil, full
 	}
 	if len(added) > 0 {
-		s.groupMembersChanged(app.SDKAppID, groupID)
 		if !silence {
 			s.tipMembers(ctx, app.SDKAppID, groupID, GroupTip{Type: TipJoin, Operator: a.User, Users: added}, nil)
 		}
@@ -164,7 +172,13 @@ func (s *Service) DeleteGroupMembers(ctx context.Context, app store.App, a Actor
 			return err
 		}
 	}
+	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, users)
 	r, err := s.store.RemoveGroupMembers(ctx, app.SDKAppID, groupID, users, s.groupQuota(app))
+	if err != nil || r.Disbanded {
+		s.groupMembers.abort(ch)
+	} else {
+		s.groupMembers.end(ch, nil, r.Removed) // the member list in place (group_membercache.go)
+	}
 	if errors.Is(err, errs.ErrNotFound) {
 		return groupNotFound(groupID)
 	}
@@ -172,7 +186,6 @@ func (s *Service) DeleteGroupMembers(ctx context.Context, app store.App, a Actor
 		return storageErr(err)
 	}
 	if len(r.Removed) > 0 {
-		s.groupMembersChanged(app.SDKAppID, groupID)
 		if !silence {
 			tip := GroupTip{Type: TipKick, Operator: a.User, Users: r.Removed}
 			if reason != "" {

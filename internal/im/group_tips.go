@@ -43,26 +43,72 @@ type GroupTip struct {
 	MuteTime int64             `json:"mute_time,omitempty"` // TipMute: seconds; 0 unmuted
 	// To are the users the tip is for: the members after the change, and the
 	// users it removed (kick, quit) or the members before a disband. Set by the
-	// caller; not sent.
+	// caller; not sent; never modified (it may be the cached member list).
 	To []string `json:"-"`
+	// Live marks a live room's tip when the caller knows it (a disbanding,
+	// whose group is gone when the tip goes); not sent.
+	Live bool `json:"-"`
 }
+
+// liveTips delivers a live room's tip as one live bus.KindGroup delivery
+// (an entry of kind "tips" with seq 0: it takes no place in the numbering of
+// the room's messages, whose gaps are the drops; not kept in the room's
+// history) to tip.To; join and quit tips only while tip.To has
+// at most LiveTipsMaxMembers users.
+func (s *Service) liveTips(app int64, groupID string, tip GroupTip) {
+	if len(tip.To) == 0 {
+		return
+	}
+	limit := s.liveTipsMax
+	if limit == 0 {
+		limit = LiveTipsMaxMembers
+	}
+	if (tip.Type == TipJoin || tip.Type == TipQuit) && len(tip.To) > limit {
+		return
+	}
+	body, err := json.Marshal(tip)
+	if err != nil {
+		return
+	}
+	now := s.clock.Now()
+	e := &store.Entry{App: app, Group: groupID, Kind: store.KindGroupTips, From: tip.Operator, Body: body,
+		MsgTime: now.Unix(), CreatedAt: now}
+	s.bus.Publish([]bus.Delivery{{App: app, Kind: bus.KindGroup, Entry: e,
+		Group: &bus.GroupDelivery{Members: tip.To, LiveRoom: true}}})
+}
+
+// LiveTipsMaxMembers: a live room (AVChatRoom) with more members than this
+// gets no join and quit tips (the reference does not promise per-member
+// enter and leave notifications in large live rooms; each would be one frame
+// per member, N² frames to fill a room). Its other tips always go.
+const LiveTipsMaxMembers = 1000
 
 // groupTips records tip in the group's log as a tips entry (one seq of the
 // group, like a message) and delivers it to tip.To as one group_entry push
 // (group_fanout: bus.KindGroup); it waits for the commit, so tips and
 // messages keep their order. A disbanding deletes the log (its seqs are not
-// reused) and is published as a notice (op "group_tips"); so are the tips of
-// live rooms, which store nothing. A failed write loses the tip, as a lost
-// notice would: the change it reports is committed.
+// reused) and is published as a notice (op "group_tips"). A live room
+// stores nothing: its tips (a disbanding included) go as one live
+// group_entry push of kind "tips" (seq 0), encoded once
+// and dropped for a device that is behind (liveTips). A failed write loses
+// the tip, as a lost notice would: the change it reports is committed.
 func (s *Service) groupTips(ctx context.Context, app int64, groupID string, tip GroupTip) {
 	tip.GroupID = groupID
 	stored := tip.Type != TipDisband
-	if stored {
+	live := tip.Live
+	if stored && !live {
 		if g, err := s.store.GetGroup(ctx, app, groupID); err != nil || g.Type == gate.GroupAVChatRoom {
-			stored = false
+			stored, live = false, err == nil
 		}
-	} else {
+	}
+	if tip.Type == TipDisband && live {
+		_ = s.store.DeleteGroupLog(ctx, app, groupID) // a live room has no writes queued
+	} else if tip.Type == TipDisband {
 		s.deleteGroupLog(ctx, app, groupID)
+	}
+	if live {
+		s.liveTips(app, groupID, tip)
+		return
 	}
 	if stored {
 		body, err := json.Marshal(tip)

@@ -59,26 +59,32 @@ func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, w
 
 // addOne adds user to g (operator for the tip) and sends the join tip.
 func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user, operator string) error {
+	joinSeq := s.joinSeq(ctx, app.SDKAppID, g)
+	ch := s.groupMembers.begin(groupKey{app.SDKAppID, g.GroupID}, []string{user})
 	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, g.GroupID,
-		[]store.GroupMember{{UserID: user, Role: store.RoleMember, JoinTime: s.clock.Now(), JoinSeq: s.joinSeq(ctx, app.SDKAppID, g)}}, s.groupQuota(app))
-	if errors.Is(err, errs.ErrNotFound) {
-		return groupNotFound(g.GroupID)
-	}
+		[]store.GroupMember{{UserID: user, Role: store.RoleMember, JoinTime: s.clock.Now(), JoinSeq: joinSeq}}, s.groupQuota(app))
 	if err != nil {
+		s.groupMembers.abort(ch)
+		if errors.Is(err, errs.ErrNotFound) {
+			return groupNotFound(g.GroupID)
+		}
 		return storageErr(err)
 	}
 	switch e := res[0]; {
 	case errors.Is(e, errs.ErrExists):
+		s.groupMembers.end(ch, []string{user}, nil)
 		return errs.New(errs.GroupAlreadyMember, "%q is already a member of group %q", user, g.GroupID)
 	case errors.Is(e, errs.ErrNotFound):
+		s.groupMembers.end(ch, nil, nil)
 		return notImported(user)
 	case e != nil:
+		s.groupMembers.abort(ch)
 		if le, ok := s.groupLimitErr(app, e); ok {
 			return le
 		}
 		return storageErr(e)
 	}
-	s.groupMembersChanged(app.SDKAppID, g.GroupID)
+	s.groupMembers.end(ch, []string{user}, nil) // the member list in place (group_membercache.go)
 	s.tipMembers(ctx, app.SDKAppID, g.GroupID, GroupTip{Type: TipJoin, Operator: operator, Users: []string{user}}, nil)
 	return nil
 }
@@ -157,7 +163,13 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 	if me.Role == store.RoleOwner && !ownerMayQuit(g.Type) {
 		return errs.New(errs.GroupOwnerCannotQuit, "the owner may not quit a %s group; transfer the ownership or disband it", g.Type)
 	}
+	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, []string{user})
 	r, err := s.store.RemoveGroupMembers(ctx, app.SDKAppID, groupID, []string{user}, s.groupQuota(app))
+	if err != nil || r.Disbanded {
+		s.groupMembers.abort(ch)
+	} else {
+		s.groupMembers.end(ch, nil, r.Removed) // the member list in place (group_membercache.go)
+	}
 	if errors.Is(err, errs.ErrNotFound) {
 		return groupNotFound(groupID)
 	}
@@ -167,7 +179,6 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 	if len(r.Removed) == 0 {
 		return nil
 	}
-	s.groupMembersChanged(app.SDKAppID, groupID)
 	if r.Disbanded {
 		s.groupTips(ctx, app.SDKAppID, groupID, GroupTip{Type: TipDisband, Operator: user, To: []string{user}})
 		return nil

@@ -569,21 +569,29 @@ func mergeKV(m, upd map[string]string) {
 	}
 }
 
-// tipMembers sends tip to the group's members now and to extra.
+// tipMembers sends tip to the group's members now (the send path's cached
+// list, group_membercache.go: no store read when it is cached) and to extra.
 func (s *Service) tipMembers(ctx context.Context, app int64, groupID string, tip GroupTip, extra []string) {
-	ids, err := s.store.GroupMemberIDs(ctx, app, groupID)
+	ids, err := s.groupMembers.get(groupKey{app, groupID}, func() ([]string, error) {
+		return s.store.GroupMemberIDs(ctx, app, groupID)
+	})
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return // the change is committed; tips are notices, a failed read loses them
 	}
-	to := append(ids, extra...)
-	slices.Sort(to)
-	tip.To = slices.Compact(to)
+	tip.To = ids // shared: never modified
+	if len(extra) > 0 {
+		to := make([]string, 0, len(ids)+len(extra))
+		to = append(append(to, ids...), extra...)
+		slices.Sort(to)
+		tip.To = slices.Compact(to)
+	}
 	s.groupTips(ctx, app, groupID, tip)
 }
 
 // DestroyGroup disbands the group (destroy_group). Refusals: 10010, 10007.
 func (s *Service) DestroyGroup(ctx context.Context, app store.App, a Actor, groupID string) error {
-	if _, _, err := s.loadForAction(ctx, app, a, groupID, actDisband); err != nil {
+	g, _, err := s.loadForAction(ctx, app, a, groupID, actDisband)
+	if err != nil {
 		return err
 	}
 	members, err := s.store.DeleteGroup(ctx, app.SDKAppID, groupID, s.groupQuota(app))
@@ -594,7 +602,7 @@ func (s *Service) DestroyGroup(ctx context.Context, app store.App, a Actor, grou
 		return storageErr(err)
 	}
 	s.groupMembersChanged(app.SDKAppID, groupID)
-	s.groupTips(ctx, app.SDKAppID, groupID, GroupTip{Type: TipDisband, Operator: a.User, To: members})
+	s.groupTips(ctx, app.SDKAppID, groupID, GroupTip{Type: TipDisband, Operator: a.User, To: members, Live: g.Type == gate.GroupAVChatRoom})
 	return nil
 }
 

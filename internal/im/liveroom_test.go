@@ -24,14 +24,18 @@ import (
 type presence struct {
 	mu     sync.Mutex
 	online map[string]bool
-	groups []bus.Delivery // the KindGroup deliveries
+	groups []bus.Delivery // the KindGroup deliveries of messages
+	tips   []bus.Delivery // the KindGroup deliveries of tips
 }
 
 func (p *presence) Deliver(ds []bus.Delivery) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, d := range ds {
-		if d.Kind == bus.KindGroup {
+		switch {
+		case d.Kind == bus.KindGroup && d.Entry.Kind == store.KindGroupTips:
+			p.tips = append(p.tips, d)
+		case d.Kind == bus.KindGroup:
 			p.groups = append(p.groups, d)
 		}
 	}

@@ -34,6 +34,7 @@ type Service struct {
 	liveSeqs     liveSeqs    // seqs of live-room messages (group_send.go)
 	groupTypes   groupTypes  // group types of the conversation list (conversations_groups.go)
 	receipts     rcptPusher  // read-receipt pushes (group_receipts_push.go)
+	liveTipsMax  int         // LiveTipsMaxMembers when 0 (tests lower it)
 }
 
 // New returns the messaging service over st. Writes of the message log go

@@ -66,11 +66,12 @@ type member struct {
 	buf []byte
 
 	// Owned by the reader goroutine.
-	got      bitset // message numbers received
-	lastSeq  int64  // the highest seq seen
-	syncing  bool   // a group_sync is in flight (stored groups)
-	syncTo   int64  // the gap being synced ends here
-	settled  bitset // sender: replies received
+	got      bitset      // message numbers received
+	lastSeq  int64       // the highest seq seen
+	syncing  bool        // a group_sync is in flight (stored groups)
+	syncTo   int64       // the gap being synced ends here
+	settled  bitset      // sender: replies received
+	ready    atomic.Bool // connected (and joined): writes go through write
 	scratch  []byte
 	readBuf  bytes.Buffer
 	isSender bool
@@ -103,6 +104,26 @@ func ConnectGroup(ctx context.Context, users *GroupUsers, cfg GroupConfig) (*Gro
 	for i := range r.members {
 		r.members[i] = &member{r: r, i: i, isSender: i == 0}
 	}
+	// A large room takes minutes to fill: keep the members connected first
+	// within the server's idle limit.
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-t.C:
+				for _, m := range r.members {
+					if m.ready.Load() {
+						m.write([]byte(`{"op":"ping","id":"ping"}`))
+					}
+				}
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
@@ -121,6 +142,7 @@ func ConnectGroup(ctx context.Context, users *GroupUsers, cfg GroupConfig) (*Gro
 			}
 			// Read from now on: the joins of the others push tips to this
 			// member, which a member that does not read would hold up.
+			m.ready.Store(true)
 			r.wg.Add(1)
 			go func() {
 				defer r.wg.Done()

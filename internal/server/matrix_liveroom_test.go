@@ -151,7 +151,9 @@ func liveRoomRows() []matrixRow {
 				a.restOK(gsvc+"send_group_msg", `{"GroupId":"live","Random":9,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"after"}}]}`)
 				history := 0
 				for e := nextEntry(a, got); !strings.Contains(string(e.Body), "after"); e = nextEntry(a, got) {
-					history++
+					if e.Kind != "tips" { // the join's own tip (a live group_entry of kind tips)
+						history++
+					}
 				}
 				want := 0
 				if a.ed.Has(catalog.LiveRoomHistory) {
