@@ -87,12 +87,7 @@ func encodeGroupEntry(e *store.Entry) []byte {
 const groupEntryPrefix = `{"op":"` + protocol.OpGroupEntry + `","code":0,"entry":`
 
 // groupEntryFrame is the push of an encoded group entry.
-func groupEntryFrame(entry []byte) []byte {
-	b := make([]byte, 0, len(groupEntryPrefix)+len(entry)+1)
-	b = append(b, groupEntryPrefix...)
-	b = append(b, entry...)
-	return append(b, '}')
-}
+func groupEntryFrame(entry []byte) []byte { return pushFrame(groupEntryPrefix, entry) }
 
 // groupSendAck is the reply to the group_send request id that wrote e.
 func groupSendAck(id string, e *store.Entry, entry []byte) []byte {

@@ -116,9 +116,13 @@ const entryPrefix = `{"op":"entry","code":0,"entry":`
 
 // entryFrame is the push of an encoded entry: the bytes json.Marshal gives for
 // Frame{Op: OpEntry, Entry: e}, without encoding e again.
-func entryFrame(entry []byte) []byte {
-	b := make([]byte, 0, len(entryPrefix)+len(entry)+1)
-	b = append(b, entryPrefix...)
+func entryFrame(entry []byte) []byte { return pushFrame(entryPrefix, entry) }
+
+// pushFrame is a push frame: prefix (`{"op":…,"code":0,"entry":`), the
+// encoded entry and the closing brace.
+func pushFrame(prefix string, entry []byte) []byte {
+	b := make([]byte, 0, len(prefix)+len(entry)+1)
+	b = append(b, prefix...)
 	b = append(b, entry...)
 	return append(b, '}')
 }

@@ -153,18 +153,12 @@ func (s *Service) DeleteGroupMembers(ctx context.Context, app store.App, a Actor
 	if err != nil {
 		return err
 	}
-	ms, err := s.store.GroupMembers(ctx, app.SDKAppID, groupID, users)
-	if errors.Is(err, errs.ErrNotFound) {
-		return groupNotFound(groupID)
-	}
+	ms, err := s.requireMembers(ctx, app.SDKAppID, groupID, users)
 	if err != nil {
-		return storageErr(err)
+		return err
 	}
 	for _, u := range users {
-		m, ok := ms[u]
-		if !ok {
-			return notMember(u, groupID)
-		}
+		m := ms[u]
 		if m.Role == store.RoleOwner {
 			return noPermission("the owner %q cannot be removed; change the owner or disband the group", u)
 		}
@@ -545,18 +539,12 @@ func (s *Service) ForbidSend(ctx context.Context, app store.App, a Actor, groupI
 	if err != nil {
 		return err
 	}
-	ms, err := s.store.GroupMembers(ctx, app.SDKAppID, groupID, users)
-	if errors.Is(err, errs.ErrNotFound) {
-		return groupNotFound(groupID)
-	}
+	ms, err := s.requireMembers(ctx, app.SDKAppID, groupID, users)
 	if err != nil {
-		return storageErr(err)
+		return err
 	}
 	for _, u := range users {
-		m, ok := ms[u]
-		if !ok {
-			return notMember(u, groupID)
-		}
+		m := ms[u]
 		if err := groupAllow(g, a, me, actMute, &m); err != nil {
 			return err
 		}
@@ -693,4 +681,23 @@ func (s *Service) ImportGroupMembers(ctx context.Context, app store.App, groupID
 		s.groupMembersChanged(app.SDKAppID, groupID)
 	}
 	return out, nil
+}
+
+// requireMembers returns the members among users of the group, keyed by
+// UserID: 10010 when the group does not exist, 10019 naming the first of
+// users that is not a member.
+func (s *Service) requireMembers(ctx context.Context, app int64, groupID string, users []string) (map[string]store.GroupMember, error) {
+	ms, err := s.store.GroupMembers(ctx, app, groupID, users)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, groupNotFound(groupID)
+	}
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	for _, u := range users {
+		if _, ok := ms[u]; !ok {
+			return nil, notMember(u, groupID)
+		}
+	}
+	return ms, nil
 }
