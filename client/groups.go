@@ -105,3 +105,13 @@ func (c *Client) GroupList(ctx context.Context) ([]GroupState, error) {
 	}
 	return r.GroupStates, nil
 }
+
+// GroupRecall recalls the message seq of group: the device's user sent it, or
+// is the group's owner or an admin (10007 otherwise; 10030 no such message).
+// Every member then gets a "recall" entry naming it (msg_seq).
+func (c *Client) GroupRecall(ctx context.Context, group string, seq int64) error {
+	f := frame{Op: protocol.OpGroupRecall, Seq: seq}
+	f.Group = group
+	_, err := c.call(ctx, f)
+	return err
+}

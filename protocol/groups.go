@@ -9,6 +9,7 @@ const (
 	OpGroupQuit = "group_quit" // leave a group
 	OpGroupList = "group_list" // the user's groups with their heads and unread counts (group_states)
 
+	OpGroupRecall  = "group_recall"  // recall the message seq of group (its sender, the owner or an admin)
 	OpGroupApprove = "group_approve" // the owner or an admin approves user's application to group
 	OpGroupRefuse  = "group_refuse"  // the owner or an admin refuses user's application to group
 	OpGroupAccept  = "group_accept"  // the device's user accepts its invitation to group
@@ -18,7 +19,7 @@ const (
 
 // GroupOps are the client ops of groups.
 var GroupOps = []string{OpGroupSend, OpGroupSync, OpGroupRead, OpGroupJoin, OpGroupQuit, OpGroupList,
-	OpGroupApprove, OpGroupRefuse, OpGroupAccept, OpGroupDecline}
+	OpGroupRecall, OpGroupApprove, OpGroupRefuse, OpGroupAccept, OpGroupDecline}
 
 func init() { ClientOps = append(ClientOps, GroupOps...) }
 

@@ -36,6 +36,8 @@ func (s *session) handleGroup(ctx context.Context, f Frame) bool {
 		err = svc.MarkGroupReceipts(ctx, s.app, s.user, f.Group, f.Seqs)
 	case protocol.OpGroupQuit:
 		err = svc.QuitGroup(ctx, s.app, s.user, f.Group)
+	case protocol.OpGroupRecall:
+		err = svc.RecallGroupMsg(ctx, s.app, s.user, f.Group, f.Seq)
 	case protocol.OpGroupApprove, protocol.OpGroupRefuse:
 		err = svc.DecideApplication(ctx, s.app, im.Actor{User: s.user}, f.Group, f.User, f.Op == protocol.OpGroupApprove)
 	case protocol.OpGroupAccept, protocol.OpGroupDecline:

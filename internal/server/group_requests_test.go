@@ -94,3 +94,50 @@ func TestGroupApplicationsAndInvitations(t *testing.T) {
 		}
 	})
 }
+
+// A device recalls a group message: its own, or any as the owner; a plain
+// member may not recall another's (10007); an unknown seq is 10030; every
+// member gets the recall entry.
+func TestGroupRecallByDevice(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open(t), catalog.Premium, gateway.Limits{})
+		ctx := tctx(t)
+		if r := w.rest("group_open_http_svc/create_group", map[string]any{"Owner_Account": "alice", "Type": "Work", "GroupId": "W",
+			"Name": "w", "MemberList": []map[string]any{{"Member_Account": "bob"}, {"Member_Account": "carol"}}}); restCode(r) != 0 {
+			t.Fatalf("create_group: %v", r)
+		}
+		alice, bob, carol := w.dial("alice", "Web"), w.dial("bob", "Web"), w.dial("carol", "Web")
+		ci := inbox(carol)
+		b1, err := bob.GroupSend(ctx, "W", "b1", textBody("one"), client.GroupSendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b2, err := bob.GroupSend(ctx, "W", "b2", textBody("two"), client.GroupSendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci.next(t, "b1")
+		ci.next(t, "b2")
+		if err := carol.GroupRecall(ctx, "W", b1.Seq); code(err) != errs.GroupNoPermission {
+			t.Fatalf("a member recalls another's message: %v", err)
+		}
+		if err := bob.GroupRecall(ctx, "W", b1.Seq); err != nil {
+			t.Fatalf("the sender recalls: %v", err)
+		}
+		if e := ci.next(t, "recall of b1"); e.Kind != "recall" || e.MsgSeq != b1.Seq {
+			t.Fatalf("carol's recall entry: %+v", e)
+		}
+		if err := alice.GroupRecall(ctx, "W", b2.Seq); err != nil {
+			t.Fatalf("the owner recalls: %v", err)
+		}
+		if e := ci.next(t, "recall of b2"); e.Kind != "recall" || e.MsgSeq != b2.Seq {
+			t.Fatalf("carol's recall entry: %+v", e)
+		}
+		if err := alice.GroupRecall(ctx, "W", 999); code(err) != errs.GroupRecallNotFound {
+			t.Fatalf("an unknown seq: %v", err)
+		}
+		if err := alice.GroupRecall(ctx, "W", 0); code(err) != errs.GroupBadParams {
+			t.Fatalf("seq 0: %v", err)
+		}
+	})
+}
