@@ -47,12 +47,9 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 	if err != nil {
 		return nil, err
 	}
-	existing, err := s.store.GroupMembers(ctx, app.SDKAppID, groupID, users)
-	if errors.Is(err, errs.ErrNotFound) {
-		return nil, groupNotFound(groupID)
-	}
+	existing, err := s.membersAmong(ctx, app.SDKAppID, groupID, users)
 	if err != nil {
-		return nil, storageErr(err)
+		return nil, err
 	}
 	out := make([]MemberResult, len(users))
 	var add []store.GroupMember
@@ -375,12 +372,9 @@ func (s *Service) SpecifiedMembers(ctx context.Context, app store.App, a Actor, 
 	if _, _, err := s.loadForAction(ctx, app, a, groupID, ""); err != nil {
 		return nil, err
 	}
-	ms, err := s.store.GroupMembers(ctx, app.SDKAppID, groupID, users)
-	if errors.Is(err, errs.ErrNotFound) {
-		return nil, groupNotFound(groupID)
-	}
+	ms, err := s.membersAmong(ctx, app.SDKAppID, groupID, users)
 	if err != nil {
-		return nil, storageErr(err)
+		return nil, err
 	}
 	out := make([]store.GroupMember, 0, len(ms))
 	for _, u := range users {
@@ -498,12 +492,9 @@ func (s *Service) RolesInGroup(ctx context.Context, app store.App, groupID strin
 	if _, _, err := s.loadForAction(ctx, app, AdminActor, groupID, ""); err != nil {
 		return nil, err
 	}
-	ms, err := s.store.GroupMembers(ctx, app.SDKAppID, groupID, users)
-	if errors.Is(err, errs.ErrNotFound) {
-		return nil, groupNotFound(groupID)
-	}
+	ms, err := s.membersAmong(ctx, app.SDKAppID, groupID, users)
 	if err != nil {
-		return nil, storageErr(err)
+		return nil, err
 	}
 	out := make([]MemberRole, len(users))
 	for i, u := range users {
@@ -687,17 +678,27 @@ func (s *Service) ImportGroupMembers(ctx context.Context, app store.App, groupID
 // UserID: 10010 when the group does not exist, 10019 naming the first of
 // users that is not a member.
 func (s *Service) requireMembers(ctx context.Context, app int64, groupID string, users []string) (map[string]store.GroupMember, error) {
+	ms, err := s.membersAmong(ctx, app, groupID, users)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if _, ok := ms[u]; !ok {
+			return nil, notMember(u, groupID)
+		}
+	}
+	return ms, nil
+}
+
+// membersAmong returns the members among users of the group, keyed by
+// UserID (non-members left out): 10010 when the group does not exist.
+func (s *Service) membersAmong(ctx context.Context, app int64, groupID string, users []string) (map[string]store.GroupMember, error) {
 	ms, err := s.store.GroupMembers(ctx, app, groupID, users)
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, groupNotFound(groupID)
 	}
 	if err != nil {
 		return nil, storageErr(err)
-	}
-	for _, u := range users {
-		if _, ok := ms[u]; !ok {
-			return nil, notMember(u, groupID)
-		}
 	}
 	return ms, nil
 }
