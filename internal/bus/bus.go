@@ -72,6 +72,10 @@ type Handler interface {
 	Deliver(ds []Delivery)
 	// Devices reports the devices of a user connected here.
 	Devices(app int64, user string) []Device
+	// RemoteDevicesChanged tells the handler that user's devices on other
+	// nodes changed (a cluster bus calls it; Local never does), so that status
+	// watchers here learn of it. It must not block.
+	RemoteDevicesChanged(app int64, user string)
 }
 
 // Bus is the seam between the messaging domain and delivery: im publishes to it
@@ -82,13 +86,28 @@ type Bus interface {
 	Attach(h Handler)
 	// Publish sends a batch of deliveries. It never blocks on slow devices.
 	Publish(ds []Delivery)
-	// Devices reports the connected devices of a user (none when no handler is
-	// attached).
+	// Devices reports the devices of a user: those of this node (the handler's;
+	// none when no handler is attached) and, on a cluster bus, those of the
+	// other live nodes.
 	Devices(app int64, user string) []Device
 	// Subscribe and Unsubscribe tell the bus that this node has (or no longer has) a
 	// device of the user, so that a multi-node bus routes only what a node needs.
+	// Subscribe returns once deliveries for the user (and for the groups it is a
+	// member of) reach this node: the caller reads the user's newest seq after it.
 	Subscribe(app int64, user string)
 	Unsubscribe(app int64, user string)
+	// DevicesChanged tells the bus that user's devices on this node changed (a
+	// login, a logout, a mobile device dropped or its PushOnline ending): a
+	// cluster bus tells the other nodes. It must not block.
+	DevicesChanged(app int64, user string)
+	// Invalidate tells the other nodes that state they may cache changed here
+	// (invalidation.go); this node has updated its own caches already. A
+	// cluster bus also keeps its group routes by InvGroupMembers. Never blocks.
+	Invalidate(invs ...Invalidation)
+	// OnInvalidate registers fn to receive the invalidations of other nodes,
+	// and InvAll when some may have been missed (after a reconnect). fn must
+	// not block. Local never calls it.
+	OnInvalidate(fn func(Invalidation))
 	Close() error
 }
 
@@ -121,6 +140,15 @@ func (l *Local) Subscribe(int64, string) {}
 
 // Unsubscribe is a no-op.
 func (l *Local) Unsubscribe(int64, string) {}
+
+// DevicesChanged is a no-op: there is no other node to tell.
+func (l *Local) DevicesChanged(int64, string) {}
+
+// Invalidate is a no-op: there is no other node to tell.
+func (l *Local) Invalidate(...Invalidation) {}
+
+// OnInvalidate keeps nothing: no other node sends invalidations.
+func (l *Local) OnInvalidate(func(Invalidation)) {}
 
 // Close is a no-op.
 func (l *Local) Close() error { return nil }

@@ -4,7 +4,8 @@ import "testing"
 
 type node struct{ got []Delivery }
 
-func (n *node) Deliver(ds []Delivery) { n.got = append(n.got, ds...) }
+func (n *node) Deliver(ds []Delivery)              { n.got = append(n.got, ds...) }
+func (n *node) RemoteDevicesChanged(int64, string) {}
 func (n *node) Devices(_ int64, user string) []Device {
 	return []Device{{Platform: "Web", ConnID: user}}
 }

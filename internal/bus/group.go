@@ -13,6 +13,13 @@ type GroupDelivery struct {
 	// immutable snapshot shared by every delivery of the group (never copied
 	// per message, never modified; a membership change makes a new one).
 	Members []string
+	// Group, when set, says that Members is the whole membership of this
+	// group (the community, for a topic's entry), as the sender's node knew it:
+	// a cluster bus then routes the delivery by the group, and each node
+	// delivers it to its own connected members. Empty: Members is a chosen
+	// audience (tips to some members, history to a joining member), routed
+	// to each of them.
+	Group string
 	// LiveRoom marks an AVChatRoom message (online only, not stored): a
 	// device that does not keep up drops it instead of being disconnected.
 	LiveRoom bool

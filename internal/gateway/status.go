@@ -370,3 +370,7 @@ func (g *Gateway) SubscriptionCount() int {
 	defer g.status.mu.Unlock()
 	return g.status.total
 }
+
+// RemoteDevicesChanged is called by a cluster bus when user's devices on
+// other nodes changed. Single-node buses never call it.
+func (g *Gateway) RemoteDevicesChanged(app int64, user string) {}

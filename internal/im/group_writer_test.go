@@ -23,6 +23,7 @@ func (h *groupRecorder) Deliver(ds []bus.Delivery) {
 	h.mu.Unlock()
 }
 func (h *groupRecorder) Devices(int64, string) []bus.Device { return nil }
+func (h *groupRecorder) RemoteDevicesChanged(int64, string) {}
 
 // Many goroutines send to one group through the Writer: the seqs are exactly
 // 1..N, and each entry is published once, as one delivery sharing the

@@ -21,6 +21,7 @@ import (
 type recorder struct{ got chan bus.Delivery }
 
 func (r *recorder) Devices(int64, string) []bus.Device { return nil }
+func (r *recorder) RemoteDevicesChanged(int64, string) {}
 
 // attached returns a local bus with h attached.
 func attached(h bus.Handler) *bus.Local {

@@ -49,6 +49,8 @@ func (p *presence) taken() []bus.Delivery {
 	p.groups = nil
 	return out
 }
+func (p *presence) RemoteDevicesChanged(int64, string) {}
+
 func (p *presence) Devices(_ int64, user string) []bus.Device {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -23,6 +23,7 @@ type countingHandler struct{ n atomic.Int64 }
 
 func (h *countingHandler) Deliver(ds []bus.Delivery)          { h.n.Add(int64(len(ds))) }
 func (h *countingHandler) Devices(int64, string) []bus.Device { return nil }
+func (h *countingHandler) RemoteDevicesChanged(int64, string) {}
 
 // Concurrent operations are committed together (group commit), each caller gets its
 // own result, and every new entry is published once, after the commit.
@@ -221,6 +222,7 @@ func (h *recordingHandler) Deliver(ds []bus.Delivery) {
 	}
 }
 func (h *recordingHandler) Devices(int64, string) []bus.Device { return nil }
+func (h *recordingHandler) RemoteDevicesChanged(int64, string) {}
 
 func (h *recordingHandler) len() int {
 	h.mu.Lock()

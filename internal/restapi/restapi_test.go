@@ -45,6 +45,8 @@ type deliveries struct {
 	devices map[string][]bus.Device
 }
 
+func (d *deliveries) RemoteDevicesChanged(int64, string) {}
+
 func (d *deliveries) Devices(_ int64, user string) []bus.Device {
 	d.mu.Lock()
 	defer d.mu.Unlock()
