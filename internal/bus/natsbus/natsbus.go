@@ -1,0 +1,301 @@
+// Package natsbus is the bus of several chatd nodes: deliveries, presence and
+// invalidations travel between the nodes over NATS core subjects. The store
+// stays the source of truth: a delivery lost between nodes (NATS down, a slow
+// node, a node that just subscribed) is recovered by the device's resync from
+// its last seq, so nothing here needs JetStream (docs/operations.md).
+//
+// Subjects (hex is the lower-case hex of the id's bytes, so that any UserID or
+// GroupId is one subject token):
+//
+//	chatd.u.<app>.<hex UserID>   deliveries for one user; a node subscribes
+//	                             while it has a device of the user
+//	chatd.g.<app>.<hex GroupId>  entries of one group (topics: the community's);
+//	                             a node subscribes while one of its users online
+//	                             is a member, and delivers to those users
+//	chatd.presence               each node's device changes, numbered
+//	chatd.hb                     each node's heartbeat (its last change number)
+//	chatd.snap.<node>            a node's devices, asked for after a gap
+//	chatd.inval                  invalidations of cached state
+//
+// The connection uses NoEcho: a node hands its own deliveries to its own
+// gateway in process and never receives them back.
+package natsbus
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/chatd/chatd/internal/bus"
+)
+
+// Bounds of one node's NATS traffic.
+const (
+	// inboxCap is the messages of user and group subjects waiting for this
+	// node's dispatcher; past it NATS drops them (Metrics.Dropped) and the
+	// devices concerned resync.
+	inboxCap = 65536
+	// MaxMessageBytes bounds one published message; NATS's own default
+	// max_payload is 1 MiB. A delivery larger than this is not sent (the
+	// device resyncs); a batch is split below it.
+	MaxMessageBytes = 512 << 10
+	// snapChunkBytes bounds one message of a presence snapshot.
+	snapChunkBytes = 256 << 10
+	// snapTimeout bounds the wait for a whole snapshot.
+	snapTimeout = 5 * time.Second
+	// readTimeout bounds a membership read from the store.
+	readTimeout = 5 * time.Second
+	// flushTimeout bounds the wait for the server to confirm subscriptions.
+	flushTimeout = 2 * time.Second
+)
+
+const (
+	subjPresence = "chatd.presence"
+	subjHB       = "chatd.hb"
+	subjInval    = "chatd.inval"
+	prefixSnap   = "chatd.snap."
+	prefixUser   = "chatd.u."
+	prefixGroup  = "chatd.g."
+)
+
+var validNodeID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+type userKey struct {
+	app  int64
+	user string
+}
+
+type groupKey struct {
+	app   int64
+	group string
+}
+
+// Bus is a NATS bus. New connects it; Close ends it.
+type Bus struct {
+	cfg      Config
+	nc       *nats.Conn
+	instance string // this process's own id: a restarted node is a new instance
+	h        atomic.Pointer[bus.Handler]
+	in       chan *nats.Msg // user and group subjects, for the dispatcher
+	stop     chan struct{}
+	done     sync.WaitGroup
+
+	invalMu sync.RWMutex
+	onInval []func(bus.Invalidation)
+
+	routes routes
+	pres   presence
+}
+
+// New connects to NATS and starts the node's heartbeat and dispatcher. It
+// fails on a bad Config; a NATS server that is down is retried in the
+// background (Ready reports it), so nodes and NATS may start in any order.
+func New(cfg Config) (*Bus, error) {
+	if cfg.URL == "" || cfg.Groups == nil || cfg.Logger == nil {
+		return nil, errors.New("natsbus: URL, Groups and Logger are required")
+	}
+	if !validNodeID.MatchString(cfg.NodeID) {
+		return nil, fmt.Errorf("natsbus: node id %q must be 1 to 64 letters, digits, _ or -", cfg.NodeID)
+	}
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = DefaultHeartbeatEvery
+	}
+	if cfg.NodeTimeout <= 0 {
+		cfg.NodeTimeout = DefaultNodeTimeout
+	}
+	if cfg.NodeTimeout < 2*cfg.HeartbeatEvery {
+		cfg.NodeTimeout = 2 * cfg.HeartbeatEvery
+	}
+	b := &Bus{cfg: cfg, in: make(chan *nats.Msg, inboxCap), stop: make(chan struct{}),
+		instance: cfg.NodeID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	b.routes.init()
+	b.pres.init()
+	nc, err := nats.Connect(cfg.URL,
+		nats.Name("chatd "+cfg.NodeID),
+		nats.NoEcho(),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectBufSize(8<<20),
+		nats.PingInterval(5*time.Second),
+		nats.MaxPingsOutstanding(2),
+		nats.ConnectHandler(func(*nats.Conn) { b.connected("connected") }),
+		nats.ReconnectHandler(func(*nats.Conn) { b.connected("reconnected") }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			cfg.Logger.Warn("nats: disconnected", "err", err)
+			if cfg.Metrics.Connected != nil {
+				cfg.Metrics.Connected(false)
+			}
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.dropped()
+				return
+			}
+			cfg.Logger.Warn("nats: error", "err", err)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: %w", err)
+	}
+	b.nc = nc
+	for subj, fn := range map[string]nats.MsgHandler{
+		subjPresence: b.onDelta, subjHB: b.onHeartbeat, subjInval: b.onInvalidation,
+		prefixSnap + cfg.NodeID: b.onSnapshotRequest,
+	} {
+		if _, err := nc.Subscribe(subj, fn); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("natsbus: subscribing %s: %w", subj, err)
+		}
+	}
+	b.done.Add(2)
+	go b.dispatch()
+	go b.heartbeats()
+	if nc.IsConnected() {
+		b.connected("connected")
+	} else {
+		cfg.Logger.Warn("nats: not reachable yet; retrying", "url", redact(cfg.URL))
+	}
+	return b, nil
+}
+
+// redact drops credentials from a NATS URL list before it is logged.
+var userinfo = regexp.MustCompile(`//[^@/]*@`)
+
+func redact(u string) string { return userinfo.ReplaceAllString(u, "//") }
+
+// connected runs on every (re)connection: the node's caches and routes may
+// have missed invalidations, and the others learn of it at once.
+func (b *Bus) connected(how string) {
+	b.cfg.Logger.Info("nats: "+how, "url", redact(b.nc.ConnectedUrlRedacted()), "node", b.cfg.NodeID)
+	if b.cfg.Metrics.Connected != nil {
+		b.cfg.Metrics.Connected(true)
+	}
+	b.heartbeat()
+	if how == "reconnected" {
+		b.invalidateLocal(bus.Invalidation{Kind: bus.InvAll})
+		go b.reloadAllRoutes()
+	}
+}
+
+// Ready reports whether the node is connected to NATS.
+func (b *Bus) Ready() error {
+	if b.nc == nil || !b.nc.IsConnected() {
+		return errors.New("not connected to NATS")
+	}
+	return nil
+}
+
+// NodeID is this node's id.
+func (b *Bus) NodeID() string { return b.cfg.NodeID }
+
+// Attach makes h this node's delivery end.
+func (b *Bus) Attach(h bus.Handler) { b.h.Store(&h) }
+
+func (b *Bus) handler() bus.Handler {
+	if h := b.h.Load(); h != nil {
+		return *h
+	}
+	return nil
+}
+
+// OnInvalidate registers fn for the invalidations of other nodes.
+func (b *Bus) OnInvalidate(fn func(bus.Invalidation)) {
+	b.invalMu.Lock()
+	b.onInval = append(b.onInval, fn)
+	b.invalMu.Unlock()
+}
+
+func (b *Bus) invalidateLocal(inv bus.Invalidation) {
+	b.invalMu.RLock()
+	fns := b.onInval
+	b.invalMu.RUnlock()
+	for _, fn := range fns {
+		fn(inv)
+	}
+}
+
+// Close stops the node's work and closes the connection (its subscriptions
+// end with it, and the other nodes drop its devices after NodeTimeout).
+func (b *Bus) Close() error {
+	select {
+	case <-b.stop:
+		return nil
+	default:
+	}
+	close(b.stop)
+	b.nc.Close()
+	b.done.Wait()
+	return nil
+}
+
+func (b *Bus) dropped() {
+	if b.cfg.Metrics.Dropped != nil {
+		b.cfg.Metrics.Dropped()
+	}
+}
+
+func (b *Bus) published(n int) {
+	if b.cfg.Metrics.Published != nil && n > 0 {
+		b.cfg.Metrics.Published(n)
+	}
+}
+
+// publish sends one message; a failure (too large, the reconnect buffer
+// full, the connection closed) is counted and logged, never blocking: the
+// store has the state and devices resync.
+func (b *Bus) publish(subj string, data []byte) {
+	if len(data) > MaxMessageBytes {
+		b.dropped()
+		b.cfg.Logger.Warn("nats: message too large, not sent", "subject", subj, "bytes", len(data))
+		return
+	}
+	if err := b.nc.Publish(subj, data); err != nil {
+		b.dropped()
+		b.cfg.Logger.Debug("nats: publish failed", "subject", subj, "err", err)
+		return
+	}
+	b.published(1)
+}
+
+func userSubject(app int64, user string) string {
+	return prefixUser + strconv.FormatInt(app, 10) + "." + hex.EncodeToString([]byte(user))
+}
+
+func groupSubject(app int64, group string) string {
+	return prefixGroup + strconv.FormatInt(app, 10) + "." + hex.EncodeToString([]byte(group))
+}
+
+// parseSubject reads the app and id of a user or group subject.
+func parseSubject(subj, prefix string) (int64, string, bool) {
+	if len(subj) <= len(prefix) || subj[:len(prefix)] != prefix {
+		return 0, "", false
+	}
+	rest := subj[len(prefix):]
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '.' {
+			app, err := strconv.ParseInt(rest[:i], 10, 64)
+			if err != nil {
+				return 0, "", false
+			}
+			id, err := hex.DecodeString(rest[i+1:])
+			if err != nil || len(id) == 0 {
+				return 0, "", false
+			}
+			return app, string(id), true
+		}
+	}
+	return 0, "", false
+}
+
+func ctxTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
