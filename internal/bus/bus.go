@@ -90,6 +90,10 @@ type Bus interface {
 	// none when no handler is attached) and, on a cluster bus, those of the
 	// other live nodes.
 	Devices(app int64, user string) []Device
+	// RemoteDevices reports the devices of a user on the other live nodes
+	// (Local: none). A handler that adds them to its own must not call
+	// Devices, which asks it back.
+	RemoteDevices(app int64, user string) []Device
 	// Subscribe and Unsubscribe tell the bus that this node has (or no longer has) a
 	// device of the user, so that a multi-node bus routes only what a node needs.
 	// Subscribe returns once deliveries for the user (and for the groups it is a
@@ -134,6 +138,9 @@ func (l *Local) Devices(app int64, user string) []Device {
 	}
 	return nil
 }
+
+// RemoteDevices is empty: there is no other node.
+func (l *Local) RemoteDevices(int64, string) []Device { return nil }
 
 // Subscribe is a no-op: one process sees every user.
 func (l *Local) Subscribe(int64, string) {}
