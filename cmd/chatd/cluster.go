@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"strings"
 	"log/slog"
+	"strings"
 
 	"github.com/chatd/chatd/internal/bus/natsbus"
 	"github.com/chatd/chatd/internal/server"

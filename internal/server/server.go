@@ -277,7 +277,7 @@ func (s *Server) Close() {
 		<-s.pushesDone
 	}
 	s.IM.StopPushes() // before the writer: a task finishes the page it is writing
-	s.Writer.Close() // publishes to the bus while it flushes: the bus closes after it
+	s.Writer.Close()  // publishes to the bus while it flushes: the bus closes after it
 	if err := s.Bus.Close(); err != nil {
 		s.cfg.Logger.Error("closing bus", "err", err)
 	}
