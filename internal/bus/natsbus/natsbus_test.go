@@ -403,3 +403,28 @@ func TestSubjects(t *testing.T) {
 		}
 	}
 }
+
+// An Unsubscribe that arrives after the user's next login (the gateway's
+// calls of one user may cross) leaves the routes of the device there.
+func TestUnsubscribeAfterRelogin(t *testing.T) {
+	c := newCluster(t)
+	b, nb := c.start("b")
+	b.Subscribe(c.app, "bob")
+	nb.setDevices(c.app, "bob", bus.Device{Platform: "Web", ConnID: "new"})
+	b.Subscribe(c.app, "bob") // the new session's, before the old one's Unsubscribe
+	b.Unsubscribe(c.app, "bob")
+	b.routes.mu.Lock()
+	_, ok := b.routes.users[userKey{c.app, "bob"}]
+	b.routes.mu.Unlock()
+	if !ok {
+		t.Fatal("the route of a connected user was dropped")
+	}
+	nb.setDevices(c.app, "bob", bus.Device{Platform: "iOS", Status: bus.StatusPushOnline})
+	b.Unsubscribe(c.app, "bob")
+	b.routes.mu.Lock()
+	_, ok = b.routes.users[userKey{c.app, "bob"}]
+	b.routes.mu.Unlock()
+	if ok {
+		t.Fatal("a user with only a PushOnline device kept its route")
+	}
+}

@@ -112,12 +112,22 @@ func (b *Bus) Subscribe(app int64, user string) {
 	}
 }
 
-// Unsubscribe ends the routes of a user without devices here.
+// Unsubscribe ends the routes of a user without devices here. A device that
+// logged in meanwhile keeps them: the gateway's Subscribe and Unsubscribe of
+// one user may arrive in either order, so the handler is asked under the
+// routes' lock.
 func (b *Bus) Unsubscribe(app int64, user string) {
 	k := userKey{app, user}
 	r := &b.routes
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if h := b.handler(); h != nil {
+		for _, d := range h.Devices(app, user) {
+			if d.Status == "" {
+				return // connected here again
+			}
+		}
+	}
 	if j := r.loading[k]; j != nil {
 		j.canceled = true
 		delete(r.loading, k)
