@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/internal/testdb"
 )
@@ -35,7 +36,8 @@ func startNATS(t *testing.T) string {
 }
 
 // Two nodes on one PostgreSQL database linked by NATS: a message sent by a
-// device on node A reaches the receiver's device on node B at once.
+// device on node A reaches the receiver's device on node B at once, and a
+// kick through node A's REST API ends the session on node B.
 func TestTwoNodesOverNATS(t *testing.T) {
 	testdb.SkipWithoutPostgres(t)
 	nats := startNATS(t)
@@ -53,5 +55,11 @@ func TestTwoNodesOverNATS(t *testing.T) {
 	}
 	if e := nextMsg(t, bob); text(e) != "hello from node a" || e.MsgKey != ack.MsgKey {
 		t.Fatalf("bob on node b got %+v", e)
+	}
+	a.restOK(ap, "im_open_login_svc/kick", map[string]any{"UserID": "bob"})
+	select {
+	case <-bob.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a kick on node a did not end bob's session on node b")
 	}
 }
