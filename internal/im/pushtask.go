@@ -319,6 +319,8 @@ func (s *Service) runClaimed(t store.PushTask, quit <-chan struct{}) {
 		return // another node runs it (or the store failed: the next scan tries again)
 	}
 	lost := make(chan struct{})
+	var lostOnce sync.Once
+	markLost := func() { lostOnce.Do(func() { close(lost) }) }
 	stopRenew, renewed := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(renewed)
@@ -332,7 +334,7 @@ func (s *Service) runClaimed(t store.PushTask, quit <-chan struct{}) {
 			}
 			ok, err := s.store.ClaimPushTask(ctx, t.App, t.ID, node, time.Now(), lease)
 			if err == nil && !ok { // the lease ran out and another node took the task
-				close(lost)
+				markLost()
 				return
 			}
 		}
@@ -350,7 +352,21 @@ func (s *Service) runClaimed(t store.PushTask, quit <-chan struct{}) {
 	if err != nil || cur.State != store.PushRunning {
 		return
 	}
-	s.runPush(cur, quit, lost)
+	// holds renews the claim now: false once another node took the task (a
+	// storage error is not a loss: the background renewal tries again).
+	holds := func() bool {
+		select {
+		case <-lost:
+			return false
+		default:
+		}
+		if ok, err := s.store.ClaimPushTask(ctx, t.App, t.ID, node, time.Now(), lease); err == nil && !ok {
+			markLost()
+			return false
+		}
+		return true
+	}
+	s.runPush(cur, quit, holds)
 }
 
 // runPush walks the task's targets page by page from its cursor and writes each
@@ -358,8 +374,9 @@ func (s *Service) runClaimed(t store.PushTask, quit <-chan struct{}) {
 // the writer's queue (the next page is selected while one commits); the cursor and
 // counts are recorded after each page is durable, in order, so the stored
 // progress never runs ahead of what was written.
-// It stops, like on quit, when lost closes: another node took the task over.
-func (s *Service) runPush(t store.PushTask, quit, lost <-chan struct{}) {
+// Before it writes a page or ends the task it asks holds, and stops, like on
+// quit, when another node took the task over.
+func (s *Service) runPush(t store.PushTask, quit <-chan struct{}, holds func() bool) {
 	ctx := context.Background()
 	app, err := s.store.GetApp(ctx, t.App)
 	if err != nil {
@@ -372,8 +389,6 @@ func (s *Service) runPush(t store.PushTask, quit, lost <-chan struct{}) {
 		select {
 		case <-quit:
 			return // pages in flight still commit; a resume rewrites them idempotently
-		case <-lost:
-			return
 		default:
 		}
 		ids, err := s.store.PushTargets(ctx, t.App, t.Condition, after, PushPage)
@@ -388,6 +403,9 @@ func (s *Service) runPush(t store.PushTask, quit, lost <-chan struct{}) {
 			if err != nil {
 				s.finishPush(ctx, t, store.PushFailed, "checking blocklists failed: "+errs.Message(err))
 				return
+			}
+			if !holds() {
+				return // another node runs it now; pages in flight still commit
 			}
 			if t.Lifetime == 0 {
 				pending = append(pending, s.pushOnline(t, ids, to))
@@ -412,7 +430,9 @@ func (s *Service) runPush(t store.PushTask, quit, lost <-chan struct{}) {
 			}
 		}
 		if last {
-			s.finishPush(ctx, t, store.PushDone, "")
+			if holds() {
+				s.finishPush(ctx, t, store.PushDone, "")
+			}
 			return
 		}
 	}
