@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -60,6 +61,7 @@ func (s *Service) SetNoSpeaking(ctx context.Context, app store.App, user string,
 		return accountGone(err, errs.AccountNotFound, user)
 	}
 	s.mutes.changed(cacheKey{app.SDKAppID, user}, &m.C2CUntil, now)
+	s.invalidate(userInvalidation(bus.InvMute, app.SDKAppID, user))
 	return nil
 }
 

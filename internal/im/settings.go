@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -52,6 +53,7 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 	}
 	err := s.store.SetAppSettings(ctx, app.SDKAppID, kv)
 	s.settings.changed(app.SDKAppID, nil, time.Now())
+	s.invalidate(bus.Invalidation{Kind: bus.InvApp, App: app.SDKAppID})
 	if errors.Is(err, errs.ErrNotFound) { // deleted meanwhile
 		return errs.Kind(errs.ErrNotFound, fmt.Sprintf("app %d does not exist", app.SDKAppID))
 	}

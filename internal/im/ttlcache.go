@@ -65,6 +65,14 @@ func (c *ttlCache[K, V]) changed(k K, v *V, now time.Time) {
 	}
 }
 
+// clear forgets every entry; loads in flight are not kept.
+func (c *ttlCache[K, V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.m = nil
+}
+
 func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {
 	if c.m == nil || len(c.m) >= c.max {
 		c.m = make(map[K]ttlEntry[V])
