@@ -15,7 +15,7 @@ const MuteForeverSeconds = 4294967295
 
 // muteCacheTTL bounds how long a node trusts what it read of a user's mute: a
 // mute set through this node applies at once; one set through another node
-// within this time.
+// at once by its invalidation (bus.InvMute), within this time if that is lost.
 const muteCacheTTL = 5 * time.Second
 
 // SetNoSpeaking sets the user's global mute (openconfigsvr/setnospeaking): c2c

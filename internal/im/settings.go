@@ -62,7 +62,8 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 
 // AppSettings returns every known setting of app, defaults included. The send
 // path reads them through a cache of settingsTTL: a change made on this node
-// applies at once, one made on another node within settingsTTL.
+// applies at once, one made on another node at once by its invalidation
+// (bus.InvApp), within settingsTTL if that is lost.
 func (s *Service) AppSettings(ctx context.Context, app store.App) (map[string]string, error) {
 	kv, ok, gen := s.settings.get(app.SDKAppID, time.Now())
 	if ok {

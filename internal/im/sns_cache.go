@@ -9,8 +9,8 @@ import (
 
 // blockCacheTTL is how long a node keeps a user's blocklist for the send path
 // without reading it again. A change made on this node applies at once (the
-// cache entry is dropped), one made on another node within blockCacheTTL.
-// An invalidation from that node (bus.InvBlocklist) drops it at once.
+// cache entry is dropped), one made on another node at once by its
+// invalidation (bus.InvBlocklist), within blockCacheTTL if that is lost.
 const blockCacheTTL = time.Second
 
 // The blocklist cache holds at most maxCachedBlocklists users' lists of at most

@@ -11,7 +11,8 @@ import (
 // (bounded memory). A value loaded before a change made through this node is
 // never kept: every change moves the generation, and store refuses a value
 // whose load began in an older one. Changes made through another node apply
-// within ttl.
+// when its invalidation arrives (changed, clear: invalidation.go), and within
+// ttl when that is lost.
 type ttlCache[K comparable, V any] struct {
 	ttl time.Duration
 	max int
