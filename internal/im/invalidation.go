@@ -85,6 +85,9 @@ func (s *Service) abortMembers(ch *memberChange) {
 // group's first members, imported members): the group is forgotten here.
 func (s *Service) membersAdded(app int64, groupID string, added []string) {
 	s.groupMembers.forget(groupKey{app, groupID})
+	if len(added) == 0 {
+		return
+	}
 	added = slices.Compact(slices.Sorted(slices.Values(added)))
 	s.invalidate(bus.GroupMembersChanged(app, groupID, added, nil, false))
 }
