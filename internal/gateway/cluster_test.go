@@ -351,3 +351,46 @@ func TestRemoteDevicesChangedRace(t *testing.T) {
 	e.gw.RemoteDevicesChanged(e.app.SDKAppID, "bob")
 	wantNotice(t, alice, "bob", protocol.StatusOnline)
 }
+
+// A notice goes only when the status a subscriber knows changes: a user
+// online on another node logging in and out here sends none.
+func TestStatusNoticesOnlyOnChange(t *testing.T) {
+	cb := newClusterBus()
+	e := newEnvOn(t, catalog.Trial, gateway.Limits{}, gateway.Metrics{}, nil, cb)
+	ctx := context.Background()
+	alice, err := e.dial("alice", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	if _, _, err := alice.SubscribeStatus(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	next := func() client.UserStatus {
+		t.Helper()
+		select {
+		case n := <-alice.StatusNotices():
+			return n
+		case <-time.After(5 * time.Second):
+			t.Fatal("no status notice")
+			return client.UserStatus{}
+		}
+	}
+	cb.setRemote("bob", bus.Device{Platform: "Android", ConnID: "r"})
+	e.gw.RemoteDevicesChanged(e.app.SDKAppID, "bob")
+	if n := next(); n.User != "bob" || n.Status != protocol.StatusOnline {
+		t.Fatalf("notice %+v, want bob Online", n)
+	}
+	bob, err := e.dial("bob", "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb.waitChanged(t, "bob", "bob's login here")
+	bob.Close()
+	cb.waitChanged(t, "bob", "bob's logout here") // after its notice, if any
+	cb.setRemote("bob")
+	e.gw.RemoteDevicesChanged(e.app.SDKAppID, "bob")
+	if n := next(); n.User != "bob" || n.Status != protocol.StatusOffline {
+		t.Fatalf("notice %+v, want bob Offline (no repeated Online)", n)
+	}
+}

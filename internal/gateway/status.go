@@ -52,7 +52,14 @@ type statusHub struct {
 	watchers map[userKey]map[string]struct{} // target -> subscribers (same app)
 	total    int
 	gone     map[userKey][]goneDevice
+	// told is the last notice sent to a watched user's subscribers: a change
+	// that leaves it the same (a device of a user online on another node
+	// logging in here) sends none. Kept while the user is watched; a new
+	// subscription forgets it (its reply may say otherwise).
+	told map[userKey]toldStatus
 }
+
+type toldStatus struct{ status, custom string }
 
 type goneDevice struct {
 	platform string
@@ -71,6 +78,7 @@ func (h *statusHub) init() {
 		h.subs = map[userKey][]string{}
 		h.watchers = map[userKey]map[string]struct{}{}
 		h.gone = map[userKey][]goneDevice{}
+		h.told = map[userKey]toldStatus{}
 	}
 }
 
@@ -178,6 +186,7 @@ func (st *statusHub) unwatch(target userKey, subscriber string) {
 	delete(w, subscriber)
 	if len(w) == 0 {
 		delete(st.watchers, target)
+		delete(st.told, target)
 	}
 }
 
@@ -214,6 +223,7 @@ func (st *statusHub) subscribe(k userKey, targets []string, limit int) error {
 	for _, t := range add {
 		if !containsStr(dropped, t) {
 			tk := userKey{k.app, t}
+			delete(st.told, tk)
 			if st.watchers[tk] == nil {
 				st.watchers[tk] = map[string]struct{}{}
 			}
@@ -295,6 +305,14 @@ func (g *Gateway) notifyStatus(ctx context.Context, app store.App, k userKey, se
 	g.status.mu.Lock()
 	defer g.status.mu.Unlock()
 	status, _ := g.userStateLocked(k, remote)
+	g.status.init()
+	told := toldStatus{status, custom}
+	if !self && g.status.told[k] == told {
+		return // the subscribers know it already
+	}
+	if len(g.status.watchers[k]) > 0 {
+		g.status.told[k] = told
+	}
 	frame, _ := json.Marshal(Frame{Op: protocol.OpStatus, User: k.user, Status: status, CustomStatus: custom})
 	for sub := range g.status.watchers[k] {
 		for _, o := range g.hub.get(userKey{k.app, sub}) {
