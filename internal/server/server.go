@@ -136,8 +136,9 @@ func New(cfg Config) (*Server, error) {
 			LiveRoomDropped: m.liveDropped.Inc,
 		}})
 	s.Commerce = &commerce.Service{Store: cfg.Store, Clock: cfg.Clock, Log: cfg.Logger}
+	s.Tenants.OnAppChanged, s.Commerce.OnAppChanged = s.appChanged, s.appChanged
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Store: cfg.Store, Clock: cfg.Clock, Manual: cfg.Manual,
-		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend,
+		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend, OnAppChanged: s.appChanged,
 		Metrics: lifecycle.Metrics{
 			Job:    func(kind string) { m.lifecycleJobs.WithLabelValues(kind).Inc() },
 			Notice: func(status string) { m.notices.WithLabelValues(status).Inc() },
@@ -162,6 +163,14 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = m
 
 	return s, nil
+}
+
+// appChanged is called after an app's status, edition or add-ons changed
+// here (tenant, commerce, lifecycle): its sessions on this node end at once
+// when it no longer serves, and the other nodes are told (bus.InvApp).
+func (s *Server) appChanged(app int64) {
+	s.Gateway.AppChanged(context.Background(), app)
+	s.Bus.Invalidate(bus.Invalidation{Kind: bus.InvApp, App: app})
 }
 
 // Start starts the background work: the retention purge, the lifecycle
