@@ -68,25 +68,6 @@ func startNATS(t *testing.T) string {
 	return fmt.Sprintf("nats://127.0.0.1:%d", port)
 }
 
-// groupReader is the store's membership for natsbus.
-type groupReader struct{ st store.Store }
-
-func (g groupReader) UserGroupIDs(ctx context.Context, app int64, user string) ([]string, error) {
-	ms, err := g.st.UserGroups(ctx, app, user)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.GroupID
-	}
-	return ids, nil
-}
-
-func (g groupReader) GroupMemberIDs(ctx context.Context, app int64, group string) ([]string, error) {
-	return g.st.GroupMemberIDs(ctx, app, group)
-}
-
 type twoNode struct {
 	svc *im.Service
 	gw  *gateway.Gateway
@@ -99,7 +80,7 @@ var nodeSeq atomic.Int64
 func startTwoNode(t *testing.T, st store.Store, c *clock.Manual, tenants *tenant.Service, natsURL string) *twoNode {
 	t.Helper()
 	b, err := natsbus.New(natsbus.Config{URL: natsURL, NodeID: fmt.Sprintf("n%d-%d", os.Getpid(), nodeSeq.Add(1)),
-		Groups: groupReader{st}, Logger: slog.New(slog.DiscardHandler), HeartbeatEvery: 100 * time.Millisecond})
+		Groups: natsbus.StoreGroups(st), Logger: slog.New(slog.DiscardHandler), HeartbeatEvery: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

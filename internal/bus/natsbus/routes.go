@@ -94,13 +94,7 @@ func (b *Bus) Subscribe(app int64, user string) {
 		for _, g := range groups {
 			b.joinLocked(k, ur, g)
 		}
-		for _, op := range j.ops {
-			if op.in {
-				b.joinLocked(k, ur, op.group)
-			} else {
-				b.leaveLocked(k, ur, op.group)
-			}
-		}
+		b.replayLocked(k, ur, j)
 	}
 	b.routeMetrics()
 	r.mu.Unlock()
@@ -325,6 +319,13 @@ func (b *Bus) reloadUser(k userKey) {
 	for g := range want {
 		b.joinLocked(k, ur, g)
 	}
+	b.replayLocked(k, ur, j)
+	b.routeMetrics()
+}
+
+// replayLocked applies the changes journaled while the user's groups were
+// read, in order (r.mu held).
+func (b *Bus) replayLocked(k userKey, ur *userRoute, j *journal) {
 	for _, op := range j.ops {
 		if op.in {
 			b.joinLocked(k, ur, op.group)
@@ -332,7 +333,6 @@ func (b *Bus) reloadUser(k userKey) {
 			b.leaveLocked(k, ur, op.group)
 		}
 	}
-	b.routeMetrics()
 }
 
 // routeMetrics reports the route counts (r.mu held).
