@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -428,5 +429,48 @@ func TestUnsubscribeAfterRelogin(t *testing.T) {
 	b.routes.mu.Unlock()
 	if ok {
 		t.Fatal("a user with only a PushOnline device kept its route")
+	}
+}
+
+// Every field of a store.Entry crosses the wire: the test sets each field
+// (by reflection, so a field added later is covered) and compares.
+func TestEntryWireRoundTrip(t *testing.T) {
+	e := &store.Entry{}
+	v := reflect.ValueOf(e).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("s" + v.Type().Field(i).Name)
+		case reflect.Int64, reflect.Int:
+			f.SetInt(int64(1000 + i))
+		case reflect.Uint32:
+			f.SetUint(uint64(2000 + i))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			if f.Type().Elem().Kind() == reflect.Uint8 {
+				f.SetBytes([]byte(`[{"x":1}]`))
+			} else {
+				f.Set(reflect.ValueOf([]string{"a", "b"}))
+			}
+		case reflect.Struct:
+			f.Set(reflect.ValueOf(time.Unix(1_800_000_000, int64(i)).UTC()))
+		default:
+			t.Fatalf("field %s of kind %s: teach this test and the wire", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	data, err := json.Marshal(toWireEntry(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w wireEntry
+	if err := json.Unmarshal(data, &w); err != nil {
+		t.Fatal(err)
+	}
+	got := w.entry(e.App)
+	got.CreatedAt, got.ExpiresAt = got.CreatedAt.UTC(), got.ExpiresAt.UTC()
+	if !reflect.DeepEqual(got, e) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, e)
 	}
 }

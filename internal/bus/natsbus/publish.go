@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -14,12 +15,73 @@ import (
 // shared encodings). Its user, or its group, is in the subject.
 type wire struct {
 	Kind    string          `json:"k"`
-	Entry   *store.Entry    `json:"e,omitempty"`
+	Entry   *wireEntry      `json:"e,omitempty"`
 	Reason  string          `json:"r,omitempty"`
 	Profile *wireProfile    `json:"p,omitempty"`
 	Notice  *wireNotice     `json:"n,omitempty"`
 	Conv    *bus.ConvChange `json:"c,omitempty"`
 	Group   *wireGroup      `json:"g,omitempty"`
+}
+
+// wireEntry is a store.Entry with short names and no empty fields; its
+// times in Unix nanoseconds (0: zero).
+type wireEntry struct {
+	Owner           string   `json:"o,omitempty"`
+	Seq             int64    `json:"s,omitempty"`
+	Kind            string   `json:"k,omitempty"`
+	Peer            string   `json:"p,omitempty"`
+	From            string   `json:"f,omitempty"`
+	To              string   `json:"t,omitempty"`
+	MsgSeq          int64    `json:"ms,omitempty"`
+	MsgRandom       uint32   `json:"mr,omitempty"`
+	MsgTime         int64    `json:"mt,omitempty"`
+	MsgKey          string   `json:"mk,omitempty"`
+	ClientID        string   `json:"c,omitempty"`
+	Body            []byte   `json:"b,omitempty"`
+	CloudCustomData string   `json:"cd,omitempty"`
+	Recalled        bool     `json:"rc,omitempty"`
+	ReadTime        int64    `json:"rt,omitempty"`
+	CreatedAt       int64    `json:"ca,omitempty"`
+	ExpiresAt       int64    `json:"ea,omitempty"`
+	Group           string   `json:"g,omitempty"`
+	Targets         []string `json:"tg,omitempty"`
+	NeedReceipt     bool     `json:"nr,omitempty"`
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+func toWireEntry(e *store.Entry) *wireEntry {
+	if e == nil {
+		return nil
+	}
+	return &wireEntry{Owner: e.Owner, Seq: e.Seq, Kind: e.Kind, Peer: e.Peer, From: e.From, To: e.To,
+		MsgSeq: e.MsgSeq, MsgRandom: e.MsgRandom, MsgTime: e.MsgTime, MsgKey: e.MsgKey, ClientID: e.ClientID,
+		Body: e.Body, CloudCustomData: e.CloudCustomData, Recalled: e.Recalled, ReadTime: e.ReadTime,
+		CreatedAt: unixNano(e.CreatedAt), ExpiresAt: unixNano(e.ExpiresAt), Group: e.Group, Targets: e.Targets,
+		NeedReceipt: e.NeedReceipt}
+}
+
+func (w *wireEntry) entry(app int64) *store.Entry {
+	if w == nil {
+		return nil
+	}
+	return &store.Entry{App: app, Owner: w.Owner, Seq: w.Seq, Kind: w.Kind, Peer: w.Peer, From: w.From, To: w.To,
+		MsgSeq: w.MsgSeq, MsgRandom: w.MsgRandom, MsgTime: w.MsgTime, MsgKey: w.MsgKey, ClientID: w.ClientID,
+		Body: w.Body, CloudCustomData: w.CloudCustomData, Recalled: w.Recalled, ReadTime: w.ReadTime,
+		CreatedAt: fromUnixNano(w.CreatedAt), ExpiresAt: fromUnixNano(w.ExpiresAt), Group: w.Group, Targets: w.Targets,
+		NeedReceipt: w.NeedReceipt}
 }
 
 type wireProfile struct {
@@ -129,7 +191,7 @@ func (p *publisher) encode(d *bus.Delivery) []byte {
 			return enc
 		}
 	}
-	w := wire{Kind: d.Kind, Entry: d.Entry, Reason: d.Reason, Conv: d.Conv}
+	w := wire{Kind: d.Kind, Entry: toWireEntry(d.Entry), Reason: d.Reason, Conv: d.Conv}
 	switch d.Kind {
 	case bus.KindProfile:
 		if d.Profile == nil {
@@ -241,7 +303,7 @@ func (b *Bus) decode(m *nats.Msg, ds []bus.Delivery) []bus.Delivery {
 
 // toDelivery turns a wire delivery back into a Delivery (ok false: unusable).
 func toDelivery(w *wire, app int64) (bus.Delivery, bool) {
-	d := bus.Delivery{App: app, Kind: w.Kind, Entry: w.Entry, Reason: w.Reason, Conv: w.Conv}
+	d := bus.Delivery{App: app, Kind: w.Kind, Entry: w.Entry.entry(app), Reason: w.Reason, Conv: w.Conv}
 	switch w.Kind {
 	case bus.KindEntry:
 		if w.Entry == nil {
@@ -268,9 +330,6 @@ func toDelivery(w *wire, app int64) (bus.Delivery, bool) {
 		d.Group = &bus.GroupDelivery{Group: w.Group.Group, LiveRoom: w.Group.Live}
 	default:
 		return d, false
-	}
-	if w.Entry != nil {
-		w.Entry.App = app
 	}
 	return d, true
 }
