@@ -20,6 +20,9 @@ type GroupDelivery struct {
 	// audience (tips to some members, history to a joining member), routed
 	// to each of them.
 	Group string
+	// Only, when set, limits the delivery to this one user (a cluster bus
+	// sets it for an entry routed to one recipient's node by its user).
+	Only string
 	// LiveRoom marks an AVChatRoom message (online only, not stored): a
 	// device that does not keep up drops it instead of being disconnected.
 	LiveRoom bool
@@ -32,6 +35,10 @@ type GroupDelivery struct {
 // its sender only.
 func (d *Delivery) Recipients(fn func(user string)) {
 	if d.Group == nil || d.Entry == nil {
+		return
+	}
+	if d.Group.Only != "" {
+		fn(d.Group.Only)
 		return
 	}
 	if len(d.Entry.Targets) == 0 {

@@ -12,8 +12,8 @@
 //	chatd.g.<app>.<hex GroupId>  entries of one group (topics: the community's);
 //	                             a node subscribes while one of its users online
 //	                             is a member, and delivers to those users
-//	chatd.presence               each node's device changes, numbered
-//	chatd.hb                     each node's heartbeat (its last change number)
+//	chatd.p.change               each node's device changes, numbered
+//	chatd.p.hb                   each node's heartbeat (its last change number)
 //	chatd.snap.<node>            a node's devices, asked for after a gap
 //	chatd.inval                  invalidations of cached state
 //
@@ -58,8 +58,9 @@ const (
 )
 
 const (
-	subjPresence = "chatd.presence"
-	subjHB       = "chatd.hb"
+	subjPresence = "chatd.p.change"
+	subjHB       = "chatd.p.hb"
+	subjPresAll  = "chatd.p.*" // one subscription: changes and heartbeats stay in order
 	subjInval    = "chatd.inval"
 	prefixSnap   = "chatd.snap."
 	prefixUser   = "chatd.u."
@@ -85,6 +86,7 @@ type Bus struct {
 	instance string // this process's own id: a restarted node is a new instance
 	h        atomic.Pointer[bus.Handler]
 	in       chan *nats.Msg // user and group subjects, for the dispatcher
+	events   chan string    // "connected", "reconnected": handled by the heartbeat loop
 	stop     chan struct{}
 	done     sync.WaitGroup
 
@@ -114,7 +116,7 @@ func New(cfg Config) (*Bus, error) {
 	if cfg.NodeTimeout < 2*cfg.HeartbeatEvery {
 		cfg.NodeTimeout = 2 * cfg.HeartbeatEvery
 	}
-	b := &Bus{cfg: cfg, in: make(chan *nats.Msg, inboxCap), stop: make(chan struct{}),
+	b := &Bus{cfg: cfg, in: make(chan *nats.Msg, inboxCap), stop: make(chan struct{}), events: make(chan string, 8),
 		instance: cfg.NodeID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	b.routes.init()
 	b.pres.init()
@@ -127,8 +129,8 @@ func New(cfg Config) (*Bus, error) {
 		nats.ReconnectBufSize(8<<20),
 		nats.PingInterval(5*time.Second),
 		nats.MaxPingsOutstanding(2),
-		nats.ConnectHandler(func(*nats.Conn) { b.connected("connected") }),
-		nats.ReconnectHandler(func(*nats.Conn) { b.connected("reconnected") }),
+		nats.ConnectHandler(func(*nats.Conn) { b.event("connected") }),
+		nats.ReconnectHandler(func(*nats.Conn) { b.event("reconnected") }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			cfg.Logger.Warn("nats: disconnected", "err", err)
 			if cfg.Metrics.Connected != nil {
@@ -148,7 +150,7 @@ func New(cfg Config) (*Bus, error) {
 	}
 	b.nc = nc
 	for subj, fn := range map[string]nats.MsgHandler{
-		subjPresence: b.onDelta, subjHB: b.onHeartbeat, subjInval: b.onInvalidation,
+		subjPresAll: b.onPresence, subjInval: b.onInvalidation,
 		prefixSnap + cfg.NodeID: b.onSnapshotRequest,
 	} {
 		if _, err := nc.Subscribe(subj, fn); err != nil {
@@ -160,7 +162,11 @@ func New(cfg Config) (*Bus, error) {
 	go b.dispatch()
 	go b.heartbeats()
 	if nc.IsConnected() {
-		b.connected("connected")
+		// The node's own subscriptions are in place before it serves.
+		if err := nc.FlushTimeout(flushTimeout); err != nil {
+			cfg.Logger.Warn("nats: flush after subscribing", "err", err)
+		}
+		b.event("connected")
 	} else {
 		cfg.Logger.Warn("nats: not reachable yet; retrying", "url", redact(cfg.URL))
 	}
@@ -171,6 +177,15 @@ func New(cfg Config) (*Bus, error) {
 var userinfo = regexp.MustCompile(`//[^@/]*@`)
 
 func redact(u string) string { return userinfo.ReplaceAllString(u, "//") }
+
+// event hands a connection event to the heartbeat loop (never blocking: a
+// burst keeps the first eight, which is enough).
+func (b *Bus) event(how string) {
+	select {
+	case b.events <- how:
+	default:
+	}
+}
 
 // connected runs on every (re)connection: the node's caches and routes may
 // have missed invalidations, and the others learn of it at once.
