@@ -28,7 +28,7 @@ const clusterStart = "2027-01-31T10:00:00Z"
 // nodes, and a node killed with SIGKILL under a steady load.
 func TestCluster(t *testing.T) {
 	pg := sharedPostgres(t)
-	ns := startNATS(t)
+	ns := startNATSServer(t)
 	start := time.Now()
 	cl := startCluster(t, 3, pg, ns.url(), "--fake-clock", clusterStart)
 	t.Logf("3 nodes ready in %s", time.Since(start).Round(time.Millisecond))
@@ -423,9 +423,9 @@ func loadSetup(t *testing.T, cl *cluster) (a app, senders, receivers []*dev) {
 // fill what they missed by their resync).
 func TestClusterNATSRestart(t *testing.T) {
 	pg := sharedPostgres(t)
-	ns := startNATS(t)
+	ns := startNATSServer(t)
 	cl := startCluster(t, 3, pg, ns.url())
-	_, senders, receivers := loadSetup(t, cl)
+	a, senders, receivers := loadSetup(t, cl)
 	l := startLoad(t, senders, receivers, 50*time.Millisecond)
 	l.waitAcked(100, 20*time.Second)
 
@@ -433,6 +433,8 @@ func TestClusterNATSRestart(t *testing.T) {
 	down := time.Now()
 	// PostgreSQL is up: sends go on being acknowledged while NATS is down.
 	l.waitAcked(40, 10*time.Second)
+	st := cl.nodes[0].restOK(a, "openim/query_online_status", map[string]any{"To_Account": []string{"r0"}})["QueryResult"].([]any)[0].(map[string]any)["Status"]
+	t.Logf("NATS down: r0 (on node 2) through node 1 is %v; /readyz of node 1: %d", st, readyz(cl.nodes[0]))
 	outage := time.Since(down)
 	ns.start()
 	t.Logf("NATS down for %s (%d acknowledged meanwhile), then started again", outage.Round(time.Millisecond), l.acked.Load())
@@ -461,7 +463,7 @@ func TestClusterNATSRestart(t *testing.T) {
 // sends succeed again, and no acknowledged message is lost.
 func TestClusterPostgresRestart(t *testing.T) {
 	pg := startPrivatePostgres(t)
-	ns := startNATS(t)
+	ns := startNATSServer(t)
 	cl := startCluster(t, 3, pg.url(), ns.url())
 	_, senders, receivers := loadSetup(t, cl)
 	l := startLoad(t, senders, receivers, 50*time.Millisecond)
@@ -471,6 +473,9 @@ func TestClusterPostgresRestart(t *testing.T) {
 	stopped := time.Now()
 	failedBefore := len(l.failed())
 	eventually(t, 15*time.Second, "sends refused while PostgreSQL is down", func() bool { return len(l.failed()) >= failedBefore+12 })
+	for i, n := range cl.nodes {
+		eventually(t, 10*time.Second, fmt.Sprintf("node %d not ready while PostgreSQL is down", i+1), func() bool { return readyz(n) != 200 })
+	}
 	ackedDown, failedDown := l.acked.Load(), len(l.failed())
 	eventually(t, 15*time.Second, "more sends refused", func() bool { return len(l.failed()) >= failedDown+12 })
 	if n := l.acked.Load() - ackedDown; n > 0 {
@@ -480,6 +485,9 @@ func TestClusterPostgresRestart(t *testing.T) {
 	t.Logf("PostgreSQL down for %s", time.Since(stopped).Round(time.Millisecond))
 	recovered := l.waitAcked(1, 30*time.Second)
 	t.Logf("first acknowledged send %s after PostgreSQL started again", recovered.Round(time.Millisecond))
+	for i, n := range cl.nodes {
+		eventually(t, 10*time.Second, fmt.Sprintf("node %d ready again", i+1), func() bool { return readyz(n) == 200 })
+	}
 	l.waitAcked(150, 30*time.Second)
 	fails := l.failed()[failedBefore:]
 	kinds := map[string]int{}
@@ -501,6 +509,16 @@ func TestClusterPostgresRestart(t *testing.T) {
 			t.Errorf("%s logged in again %d times: a PostgreSQL restart should not end device sessions", d.user, n)
 		}
 	}
+}
+
+// readyz returns the status code of the node's /readyz (0 when it does not answer).
+func readyz(n *node) int {
+	resp, err := n.http.Get(n.url("/readyz"))
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // storageText returns the part of msg that names the storage, or "".

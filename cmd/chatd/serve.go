@@ -29,6 +29,8 @@ import (
 type serveConfig struct {
 	data, addr, storeKind, postgresURL, tlsCert, tlsKey, logLevel string
 
+	natsURL, nodeID string // the cluster: NATS between nodes, this node's name
+
 	fakeClock       string // RFC3339 start of a manual clock; "" = the real clock
 	trialAutoExtend bool
 
@@ -51,6 +53,9 @@ func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	// Secrets are flag values that -h must not print as defaults taken from the environment.
 	c.postgresURL, c.webhookURL, c.webhookSecret = env("CHATD_POSTGRES_URL", ""), env("CHATD_NOTIFY_WEBHOOK", ""), env("CHATD_NOTIFY_WEBHOOK_SECRET", "")
 	fs.Var(secretFlag{&c.postgresURL}, "postgres-url", "PostgreSQL `URL` for --store postgres")
+	c.natsURL = env("CHATD_NATS_URL", "") // may hold a NATS user and password
+	fs.Var(secretFlag{&c.natsURL}, "nats-url", "NATS server `URL`s (comma-separated) linking the nodes of a cluster; needs --store postgres (without it: one node)")
+	fs.StringVar(&c.nodeID, "node-id", env("CHATD_NODE_ID", ""), "this node's `ID` in the cluster, unique, 1 to 64 of A-Z a-z 0-9 _ - (default: host name and listen port)")
 	fs.StringVar(&c.tlsCert, "tls-cert", env("CHATD_TLS_CERT", ""), "serve HTTPS/WSS with this certificate (PEM)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("CHATD_TLS_KEY", ""), "private key for --tls-cert (PEM)")
 	fs.StringVar(&c.logLevel, "log-level", env("CHATD_LOG_LEVEL", "info"), "debug, info, warn or error")
@@ -96,6 +101,14 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	if c.storeKind == "postgres" && c.postgresURL == "" {
 		return c, errors.New("--store postgres needs --postgres-url")
 	}
+	if c.natsURL != "" && c.storeKind != "postgres" {
+		return c, errors.New("--nats-url needs --store postgres: the embedded store belongs to one node")
+	}
+	if c.nodeID == "" {
+		c.nodeID = defaultNodeID(c.addr)
+	} else if !validNodeID(c.nodeID) {
+		return c, fmt.Errorf("--node-id must be 1 to 64 letters, digits, _ or -, not %.80q", c.nodeID)
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together")
 	}
@@ -114,6 +127,53 @@ func parseServeFlags(args []string) (serveConfig, error) {
 		return c, errors.New("--smtp-addr and --smtp-from go together")
 	}
 	return c, nil
+}
+
+// validNodeID reports whether id is 1 to maxNodeID bytes of [A-Za-z0-9_-].
+func validNodeID(id string) bool {
+	if id == "" || len(id) > maxNodeID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// maxNodeID bounds a node id, in bytes (natsbus.Config.NodeID).
+const maxNodeID = 64
+
+// defaultNodeID names a node by its host name and listen port ("web1-8080"):
+// other bytes become "_", and the host name is cut so that the port stays.
+func defaultNodeID(addr string) string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "chatd"
+	}
+	port := "0"
+	if _, p, err := net.SplitHostPort(addr); err == nil && p != "" {
+		port = p
+	}
+	clean := func(s string) string {
+		b := []byte(s)
+		for i, c := range b {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				b[i] = '_'
+			}
+		}
+		return string(b)
+	}
+	port = clean(port)
+	if len(port) > maxNodeID/2 {
+		port = port[:maxNodeID/2]
+	}
+	host = clean(host)
+	if max := maxNodeID - 1 - len(port); len(host) > max {
+		host = host[:max]
+	}
+	return host + "-" + port
 }
 
 // limitFlags registers the flags of the HTTP port's limits (server.Limits).
@@ -242,7 +302,8 @@ func serve(c serveConfig, logger *slog.Logger) error {
 	}
 
 	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
-		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp, NodeQueueBytes: c.nodeQueueBytes}}
+		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp, NodeQueueBytes: c.nodeQueueBytes},
+		NodeID: c.nodeID, BusMetrics: server.NewBusMetrics()}
 	if c.fakeClock != "" {
 		start, _ := time.Parse(time.RFC3339, c.fakeClock)
 		cfg.Manual = clock.NewManual(start)
@@ -253,8 +314,19 @@ func serve(c serveConfig, logger *slog.Logger) error {
 		st.Close()
 		return err
 	}
+	nb, err := openBus(c, st, logger, cfg.BusMetrics)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	if nb != nil {
+		cfg.Bus = nb // the server closes it, after the writer and before the store
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
+		if nb != nil {
+			nb.Close()
+		}
 		st.Close()
 		return err
 	}

@@ -25,6 +25,10 @@ type Service struct {
 	Store store.Store
 	Clock clock.Clock
 	Log   *slog.Logger
+	// OnAppChanged, when set, is called after a committed change of an app's
+	// status, edition, plan or add-ons (AppTx), once per app; the server wires
+	// it to the gateway and the bus (bus.InvApp). It must not block long.
+	OnAppChanged func(app int64)
 }
 
 // Grace is how long an app keeps working after its plan or trial expired, and an
@@ -54,9 +58,10 @@ func notFound(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", errs.ErrNotFound, fmt.Sprintf(format, a...))
 }
 
-// tx runs fn in one commerce transaction.
+// tx runs fn in one commerce transaction; the apps it changed are announced
+// after the commit (OnAppChanged).
 func (s *Service) tx(ctx context.Context, fn func(tx store.CommerceTx) error) error {
-	return s.Store.InCommerceTx(ctx, fn)
+	return AppTx(ctx, s.Store, s.OnAppChanged, fn)
 }
 
 // lockAccount locks an account, mapping a missing one to errs.ErrNotFound.

@@ -142,6 +142,10 @@ type Gateway struct {
 	status statusHub
 	apps   appCache
 	queued atomic.Int64 // bytes queued for all devices of this node
+
+	appChecks    pending[int64]   // apps another node changed: end their sessions if they no longer serve
+	remoteStatus pending[userKey] // users whose devices on other nodes changed (status.go)
+	notifyLocks  [64]sync.Mutex   // one status notice of a user at a time (status.go)
 }
 
 // New returns a gateway attached to cfg.Bus. It panics when a required
@@ -157,8 +161,59 @@ func New(cfg Config) *Gateway {
 		g.hub.shards[i].users = map[userKey][]*session{}
 	}
 	g.hub.apps = map[int64]int{}
+	cfg.Bus.OnInvalidate(g.onInvalidate)
 	cfg.Bus.Attach(g)
 	return g
+}
+
+// onInvalidate handles another node's invalidations (the bus calls it; it
+// must not block): a changed app is read again, and its sessions here end at
+// once when it no longer serves; after InvAll every app is read again.
+func (g *Gateway) onInvalidate(inv bus.Invalidation) {
+	switch inv.Kind {
+	case bus.InvApp:
+		g.apps.forget(inv.App)
+		g.appChecks.add(inv.App, g.checkApp)
+	case bus.InvAll:
+		g.apps.clear()
+		g.hub.appsMu.Lock()
+		ids := make([]int64, 0, len(g.hub.apps))
+		for id := range g.hub.apps {
+			ids = append(ids, id)
+		}
+		g.hub.appsMu.Unlock()
+		for _, id := range ids {
+			g.appChecks.add(id, g.checkApp)
+		}
+	}
+}
+
+func (g *Gateway) checkApp(id int64) { g.endIfInactive(context.Background(), id, g.sessionsOf(id)) }
+
+// AppChanged tells the gateway that the app's status, edition or add-ons
+// changed on this node (committed): its cached copy is read again and, when
+// the app no longer serves (suspended, deleted, repossessed), its sessions
+// here end at once with a "kicked" frame. The other nodes learn of it by the
+// bus (bus.InvApp), which the caller publishes.
+func (g *Gateway) AppChanged(ctx context.Context, id int64) {
+	g.apps.forget(id)
+	g.endIfInactive(ctx, id, g.sessionsOf(id))
+}
+
+// sessionsOf returns the sessions of the app on this node.
+func (g *Gateway) sessionsOf(id int64) []*session {
+	var out []*session
+	for i := range g.hub.shards {
+		sh := &g.hub.shards[i]
+		sh.mu.RLock()
+		for k, ss := range sh.users {
+			if k.app == id {
+				out = append(out, ss...)
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return out
 }
 
 // ServeHTTP upgrades the request to a WebSocket session.
@@ -250,26 +305,35 @@ func (g *Gateway) EndInactiveApps(ctx context.Context) {
 		sh.mu.RUnlock()
 	}
 	for id, sessions := range byApp {
-		app, err := g.apps.get(ctx, g.tenants, id)
-		if errors.Is(err, errs.ErrNotFound) {
-			app = store.App{SDKAppID: id, Status: store.StatusDeleted}
-		} else if err != nil {
-			continue // the store is unreachable: try again on the next round
-		}
-		gateErr := g.im.AppActive(app)
-		if gateErr == nil {
-			continue
-		}
-		frame, _ := json.Marshal(Frame{Op: OpKicked, Code: errs.CodeOf(gateErr), Reason: errMessage(gateErr)})
-		for _, s := range sessions {
-			s.enqueue(frame)
-			s.closeAfterFlush(websocket.ClosePolicyViolation, "app inactive")
-		}
+		g.endIfInactive(ctx, id, sessions)
+	}
+}
+
+// endIfInactive ends sessions, the app's, when the app no longer serves.
+func (g *Gateway) endIfInactive(ctx context.Context, id int64, sessions []*session) {
+	if len(sessions) == 0 {
+		return
+	}
+	app, err := g.apps.get(ctx, g.tenants, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		app = store.App{SDKAppID: id, Status: store.StatusDeleted}
+	} else if err != nil {
+		return // the store is unreachable: WatchApps tries again on its next round
+	}
+	gateErr := g.im.AppActive(app)
+	if gateErr == nil {
+		return
+	}
+	frame, _ := json.Marshal(Frame{Op: OpKicked, Code: errs.CodeOf(gateErr), Reason: errMessage(gateErr)})
+	for _, s := range sessions {
+		s.enqueue(frame)
+		s.closeAfterFlush(websocket.ClosePolicyViolation, "app inactive")
 	}
 }
 
 // WatchApps runs EndInactiveApps every appRefresh until ctx ends, so a suspended
-// or deleted app loses its connected devices within about twice that time.
+// or deleted app loses its connected devices within about twice that time even
+// when the change was not announced (AppChanged, bus.InvApp): a safety net.
 func (g *Gateway) WatchApps(ctx context.Context) {
 	t := time.NewTicker(appRefresh)
 	defer t.Stop()
@@ -291,11 +355,8 @@ func (g *Gateway) Devices(app int64, user string) []bus.Device {
 	for _, s := range sessions {
 		out = append(out, bus.Device{Platform: s.platform, ConnID: s.connID})
 	}
-	_, states := g.UserState(app, user)
-	for _, d := range states {
-		if d.Status == bus.StatusPushOnline {
-			out = append(out, bus.Device{Platform: d.Platform, Status: d.Status})
-		}
+	for _, d := range g.localPushOnline(userKey{app, user}) {
+		out = append(out, bus.Device{Platform: d.Platform, Status: d.Status})
 	}
 	return out
 }
@@ -497,6 +558,8 @@ func (s *session) run(ctx context.Context) {
 		clean := cleanClose(readErr) || s.closeCode != 0
 		s.mu.Unlock()
 		s.gw.status.loggedOut(s, last, clean)
+		// Gone, or dropped to PushOnline; a replaced session's end says it again.
+		s.gw.bus.DevicesChanged(key.app, key.user)
 		if s.gw.metrics.Connections != nil {
 			s.gw.metrics.Connections(-1)
 		}
@@ -575,6 +638,7 @@ func (s *session) login(ctx context.Context) bool {
 		s.gw.bus.Subscribe(key.app, key.user)
 	}
 	s.gw.status.loggedIn(s, first)
+	s.gw.bus.DevicesChanged(key.app, key.user) // the other nodes' status answers (status.go)
 	if s.gw.metrics.Connections != nil {
 		s.gw.metrics.Connections(1)
 	}

@@ -58,6 +58,12 @@ func newEnvWith(t *testing.T, edition string, lim gateway.Limits, m gateway.Metr
 // newEnvListening is newEnvWith whose server accepts through wrap (nil: as is).
 func newEnvListening(t testing.TB, edition string, lim gateway.Limits, m gateway.Metrics, wrap func(net.Listener) net.Listener) *env {
 	t.Helper()
+	return newEnvOn(t, edition, lim, m, wrap, bus.NewLocal())
+}
+
+// newEnvOn is newEnvListening over the bus inner (wrapped by the lossy bus).
+func newEnvOn(t testing.TB, edition string, lim gateway.Limits, m gateway.Metrics, wrap func(net.Listener) net.Listener, inner bus.Bus) *env {
+	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gw.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +80,7 @@ func newEnvListening(t testing.TB, edition string, lim gateway.Limits, m gateway
 		t.Fatal(err)
 	}
 	app.Edition = edition // the gate reads the edition from the app the gateway loads
-	lossy := &lossyBus{Bus: bus.NewLocal()}
+	lossy := &lossyBus{Bus: inner}
 	held := &heldStore{Messages: st}
 	w := im.NewWriter(held, lossy, 64, nil)
 	faults := &faultyStore{Store: st}

@@ -4,21 +4,29 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/maphash"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/im"
+	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/protocol"
 )
 
-// User status on this node (docs/protocol.md "User status"): which users are
-// online, which mobile devices dropped their connection without logging out
-// (PushOnline, the reference's "disconnected"), who is subscribed to whom, and
-// the live status notices. Status is node-local like every presence answer of
-// the gateway (README "Several nodes").
+// User status (docs/protocol.md "User status"): which users are online, which
+// mobile devices dropped their connection without logging out (PushOnline,
+// the reference's "disconnected"), who is subscribed to whom, and the live
+// status notices. Subscriptions and this node's devices are kept here; a
+// status answer adds the user's devices on the other nodes
+// (bus.RemoteDevices), and a change of those (RemoteDevicesChanged) reaches
+// this node's subscribers, so that status is cluster-wide on a cluster bus.
+// Lock order: a user's notifyLocks stripe, then the bus's own locks
+// (RemoteDevices, called without statusHub.mu), then statusHub.mu. The bus
+// is never called with statusHub.mu held: its DevicesChanged asks Devices.
 
 // Bounds of user status on one node.
 const (
@@ -44,7 +52,14 @@ type statusHub struct {
 	watchers map[userKey]map[string]struct{} // target -> subscribers (same app)
 	total    int
 	gone     map[userKey][]goneDevice
+	// told is the last notice sent to a watched user's subscribers: a change
+	// that leaves it the same (a device of a user online on another node
+	// logging in here) sends none. Kept while the user is watched; a new
+	// subscription forgets it (its reply may say otherwise).
+	told map[userKey]toldStatus
 }
+
+type toldStatus struct{ status, custom string }
 
 type goneDevice struct {
 	platform string
@@ -63,16 +78,34 @@ func (h *statusHub) init() {
 		h.subs = map[userKey][]string{}
 		h.watchers = map[userKey]map[string]struct{}{}
 		h.gone = map[userKey][]goneDevice{}
+		h.told = map[userKey]toldStatus{}
 	}
 }
 
-// UserState reports the status of user on this node and the state of each of
-// its devices: Online when a device is connected, PushOnline when only
-// disconnected mobile devices of the last PushOnlineFor remain, else Offline.
+// UserState reports the status of user and the state of each of its devices,
+// on this node and (bus.RemoteDevices) the other nodes: Online when a device
+// is connected, PushOnline when only disconnected mobile devices (of the last
+// PushOnlineFor, here) remain, else Offline.
 func (g *Gateway) UserState(app int64, user string) (string, []DeviceState) {
+	remote := g.bus.RemoteDevices(app, user)
 	g.status.mu.Lock()
 	defer g.status.mu.Unlock()
-	return g.userStateLocked(userKey{app, user})
+	return g.userStateLocked(userKey{app, user}, remote)
+}
+
+// localPushOnline returns k's mobile devices on this node that dropped their
+// connection without logging out in the last PushOnlineFor.
+func (g *Gateway) localPushOnline(k userKey) []DeviceState {
+	now := g.tenants.Clock.Now()
+	g.status.mu.Lock()
+	defer g.status.mu.Unlock()
+	var out []DeviceState
+	for _, d := range g.status.gone[k] {
+		if now.Sub(d.at) < PushOnlineFor {
+			out = append(out, DeviceState{Platform: d.platform, Status: protocol.StatusPushOnline})
+		}
+	}
+	return out
 }
 
 func summarize(devices []DeviceState) string {
@@ -111,7 +144,7 @@ func (st *statusHub) loggedIn(s *session, first bool) {
 	}
 	st.mu.Unlock()
 	if first {
-		s.gw.notifyStatus(context.Background(), s, k, false)
+		s.gw.notifyStatus(context.Background(), s.app, k, false)
 	}
 }
 
@@ -135,7 +168,7 @@ func (st *statusHub) loggedOut(s *session, last, clean bool) {
 	}
 	st.mu.Unlock()
 	if last {
-		s.gw.notifyStatus(context.Background(), s, k, false)
+		s.gw.notifyStatus(context.Background(), s.app, k, false)
 	}
 }
 
@@ -153,6 +186,7 @@ func (st *statusHub) unwatch(target userKey, subscriber string) {
 	delete(w, subscriber)
 	if len(w) == 0 {
 		delete(st.watchers, target)
+		delete(st.told, target)
 	}
 }
 
@@ -189,6 +223,7 @@ func (st *statusHub) subscribe(k userKey, targets []string, limit int) error {
 	for _, t := range add {
 		if !containsStr(dropped, t) {
 			tk := userKey{k.app, t}
+			delete(st.told, tk)
 			if st.watchers[tk] == nil {
 				st.watchers[tk] = map[string]struct{}{}
 			}
@@ -249,21 +284,35 @@ func containsStr(xs []string, x string) bool {
 
 // notifyStatus sends k's current status to its subscribers on this node (and,
 // with self, to k's own devices: a custom status change), one encoding for all.
-func (g *Gateway) notifyStatus(ctx context.Context, s *session, k userKey, self bool) {
+// app is k's app (for the custom status).
+func (g *Gateway) notifyStatus(ctx context.Context, app store.App, k userKey, self bool) {
 	if !self && !g.watched(k) {
 		return
 	}
 	custom := ""
-	if cs, err := g.im.CustomStatuses(ctx, s.app, []string{k.user}); err == nil {
+	if cs, err := g.im.CustomStatuses(ctx, app, []string{k.user}); err == nil {
 		custom = cs[k.user]
 	} else {
 		g.log.Error("reading a custom status failed", "app", k.app, "user", k.user, "err", err)
 	}
-	// Under the lock, so that notices of one user leave in the order of its
-	// state changes and the last one says the state that holds.
+	// One notice of k at a time, its state read inside, so that notices of one
+	// user leave in the order of its state changes and the last one says the
+	// state that holds.
+	nl := &g.notifyLocks[maphash.String(hubSeed, k.user)%uint64(len(g.notifyLocks))]
+	nl.Lock()
+	defer nl.Unlock()
+	remote := g.bus.RemoteDevices(k.app, k.user)
 	g.status.mu.Lock()
 	defer g.status.mu.Unlock()
-	status, _ := g.userStateLocked(k)
+	status, _ := g.userStateLocked(k, remote)
+	g.status.init()
+	told := toldStatus{status, custom}
+	if !self && g.status.told[k] == told {
+		return // the subscribers know it already
+	}
+	if len(g.status.watchers[k]) > 0 {
+		g.status.told[k] = told
+	}
 	frame, _ := json.Marshal(Frame{Op: protocol.OpStatus, User: k.user, Status: status, CustomStatus: custom})
 	for sub := range g.status.watchers[k] {
 		for _, o := range g.hub.get(userKey{k.app, sub}) {
@@ -277,8 +326,9 @@ func (g *Gateway) notifyStatus(ctx context.Context, s *session, k userKey, self 
 	}
 }
 
-// userStateLocked is UserState with g.status.mu held.
-func (g *Gateway) userStateLocked(k userKey) (string, []DeviceState) {
+// userStateLocked is UserState with g.status.mu held; remote are k's devices
+// on the other nodes, read before taking it.
+func (g *Gateway) userStateLocked(k userKey, remote []bus.Device) (string, []DeviceState) {
 	now := g.tenants.Clock.Now()
 	var out []DeviceState
 	for _, s := range g.hub.get(k) {
@@ -289,6 +339,13 @@ func (g *Gateway) userStateLocked(k userKey) (string, []DeviceState) {
 			out = append(out, DeviceState{Platform: d.platform, Status: protocol.StatusPushOnline})
 		}
 	}
+	for _, d := range remote {
+		st := protocol.StatusOnline
+		if d.Status == bus.StatusPushOnline {
+			st = protocol.StatusPushOnline
+		}
+		out = append(out, DeviceState{Platform: d.Platform, Status: st})
+	}
 	return summarize(out), out
 }
 
@@ -298,7 +355,7 @@ func (s *session) setStatus(ctx context.Context, f Frame) error {
 	if err := s.gw.im.SetCustomStatus(ctx, s.app, s.user, f.CustomStatus); err != nil {
 		return err
 	}
-	s.gw.notifyStatus(ctx, s, userKey{s.appID, s.user}, true)
+	s.gw.notifyStatus(ctx, s.app, userKey{s.appID, s.user}, true)
 	return nil
 }
 
@@ -372,5 +429,23 @@ func (g *Gateway) SubscriptionCount() int {
 }
 
 // RemoteDevicesChanged is called by a cluster bus when user's devices on
-// other nodes changed. Single-node buses never call it.
-func (g *Gateway) RemoteDevicesChanged(app int64, user string) {}
+// other nodes changed (single-node buses never call it): when someone here
+// subscribes to the user, its new status goes to them. It never blocks: the
+// notice (a read of the app and of the custom status) is sent by a
+// background worker, once for changes that come faster than it.
+func (g *Gateway) RemoteDevicesChanged(app int64, user string) {
+	k := userKey{app, user}
+	if g.watched(k) {
+		g.remoteStatus.add(k, g.notifyRemote)
+	}
+}
+
+// notifyRemote sends k's status to its subscribers here (RemoteDevicesChanged).
+func (g *Gateway) notifyRemote(k userKey) {
+	ctx := context.Background()
+	app, err := g.apps.get(ctx, g.tenants, k.app)
+	if err != nil {
+		return // a deleted app's sessions end; an unreachable store loses the notice
+	}
+	g.notifyStatus(ctx, app, k, false)
+}

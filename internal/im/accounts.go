@@ -40,7 +40,15 @@ func (s *Service) ImportAccounts(ctx context.Context, app store.App, users []sto
 		}
 		users[i].CreatedAt = s.clock.Now()
 	}
-	return storageErrOrNil(s.store.ImportUsers(ctx, app.SDKAppID, users))
+	if err := s.store.ImportUsers(ctx, app.SDKAppID, users); err != nil {
+		return storageErr(err)
+	}
+	invs := make([]bus.Invalidation, len(users))
+	for i := range users { // an account deleted on a node and imported again here
+		invs[i] = userInvalidation(bus.InvUser, app.SDKAppID, users[i].UserID)
+	}
+	s.invalidate(invs...)
+	return nil
 }
 
 // DeleteAccounts deletes users; the result says, per user, whether it existed.
@@ -63,13 +71,17 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 		s.groupMembersChanged(app.SDKAppID, g)
 	}
 	var kicks []bus.Delivery
+	invs := make([]bus.Invalidation, 0, len(ids))
 	for _, id := range ids {
 		s.users.forget(cacheKey{app.SDKAppID, id})
 		s.mutes.changed(cacheKey{app.SDKAppID, id}, nil, s.clock.Now())
+		s.blockList.changed(cacheKey{app.SDKAppID, id}, nil, s.clock.Now())
+		invs = append(invs, userInvalidation(bus.InvUser, app.SDKAppID, id))
 		if found[id] {
 			kicks = append(kicks, bus.Delivery{App: app.SDKAppID, User: id, Kind: bus.KindKick, Reason: "account deleted"})
 		}
 	}
+	s.invalidate(invs...)
 	// A deleted account's devices are logged out.
 	s.bus.Publish(kicks)
 	return found, nil

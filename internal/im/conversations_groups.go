@@ -161,8 +161,9 @@ func (s *Service) hideGroupConv(ctx context.Context, app store.App, owner, group
 
 // groupTypes caches group types for the conversation list: a group's type
 // never changes, so an entry is only wrong when a GroupId is disbanded and
-// created again with another type, for at most groupTypeTTL. The zero value
-// is ready.
+// created again with another type: a create or disband forgets it here and,
+// by the bus (bus.InvGroup), on the other nodes; a lost invalidation is
+// bounded by groupTypeTTL. The zero value is ready.
 type groupTypes struct {
 	once sync.Once
 	c    *ttlCache[groupKey, string]
@@ -176,7 +177,7 @@ const (
 // of returns the types of the groups among ids that exist, by GroupId,
 // reading the profiles of the ones not cached (one batched read).
 func (t *groupTypes) of(ctx context.Context, s *Service, app int64, ids []string) (map[string]string, error) {
-	t.once.Do(func() { t.c = newTTLCache[groupKey, string](groupTypeTTL, maxCachedGroupType) })
+	t.init()
 	now := s.clock.Now()
 	out := make(map[string]string, len(ids))
 	var miss []string
@@ -201,4 +202,20 @@ func (t *groupTypes) of(ctx context.Context, s *Service, app int64, ids []string
 		t.c.store(groupKey{app, id}, g.Type, now, gen)
 	}
 	return out, nil
+}
+
+func (t *groupTypes) init() {
+	t.once.Do(func() { t.c = newTTLCache[groupKey, string](groupTypeTTL, maxCachedGroupType) })
+}
+
+// forget drops k's type (the group was created or disbanded).
+func (t *groupTypes) forget(k groupKey, now time.Time) {
+	t.init()
+	t.c.changed(k, nil, now)
+}
+
+// clear drops every type.
+func (t *groupTypes) clear() {
+	t.init()
+	t.c.clear()
 }

@@ -236,7 +236,7 @@ func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID, t
 	now := s.clock.Now()
 	for i, seq := range seqs {
 		op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: log, From: app.AdminUser, MsgSeq: seq, MsgTime: now.Unix(), At: now}
-		s.writer.SubmitGroup(op, members, bus.Origin{}, func(res store.OpResult, err error) {
+		s.writer.SubmitGroup(op, members, g.GroupID, bus.Origin{}, func(res store.OpResult, err error) {
 			switch {
 			case err == nil && res.Err == nil:
 			case err == nil && errors.Is(res.Err, errs.ErrNotFound):
@@ -362,18 +362,19 @@ func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, gr
 		done := make(chan error, 1)
 		now := s.clock.Now()
 		s.writer.SubmitGroup(store.Op{Kind: store.OpGroupTips, App: app.SDKAppID, Group: log, Body: body, MsgTime: now.Unix(), At: now},
-			members, bus.Origin{}, func(res store.OpResult, err error) { done <- errors.Join(err, res.Err) })
+			members, g.GroupID, bus.Origin{}, func(res store.OpResult, err error) { done <- errors.Join(err, res.Err) })
 		if err := <-done; err != nil {
 			return storageErr(err)
 		}
 		return nil
 	}
+	whole := "" // the group's id when to is its whole member list (bus.GroupDelivery.Group)
 	if len(to) == 0 {
 		ids, err := s.store.GroupMemberIDs(ctx, app.SDKAppID, g.GroupID)
 		if err != nil {
 			return storageErr(err)
 		}
-		to = ids
+		to, whole = ids, g.GroupID
 	}
 	if len(to) > 500 {
 		return errs.New(errs.GroupTooManyAccounts, "ToMembers_Account has %d accounts; at most 500", len(to))
@@ -381,7 +382,7 @@ func (s *Service) GroupSystemNotification(ctx context.Context, app store.App, gr
 	now := s.clock.Now()
 	e := &store.Entry{App: app.SDKAppID, Group: log, Kind: store.KindGroupTips, Body: body, MsgTime: now.Unix(), CreatedAt: now}
 	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e,
-		Group: &bus.GroupDelivery{Members: to, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
+		Group: &bus.GroupDelivery{Members: to, Group: whole, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
 	return nil
 }
 

@@ -191,16 +191,18 @@ func (c *memberCache) release(ch *memberChange) (doubt bool) {
 }
 
 // end applies a committed change: added are now members, removed are not
-// (each must be among the users announced by begin).
-func (c *memberCache) end(ch *memberChange, added, removed []string) {
+// (each must be among the users announced by begin). It reports false when
+// the change overlapped another of the same user (in doubt: the group was
+// forgotten instead).
+func (c *memberCache) end(ch *memberChange, added, removed []string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.release(ch) {
 		c.forgetLocked(ch.k)
-		return
+		return false
 	}
 	if len(added)+len(removed) == 0 {
-		return
+		return true
 	}
 	ops := make([]memberOp, 0, len(added)+len(removed))
 	for _, u := range added {
@@ -221,6 +223,7 @@ func (c *memberCache) end(ch *memberChange, added, removed []string) {
 		c.members += len(next) - len(ms)
 		c.m[ch.k] = next
 	}
+	return true
 }
 
 // abort closes a change whose outcome is unknown or that failed: the group
@@ -237,6 +240,19 @@ func (c *memberCache) forget(k groupKey) {
 	c.mu.Lock()
 	c.forgetLocked(k)
 	c.mu.Unlock()
+}
+
+// clear drops every snapshot; loads in flight are not kept (another node's
+// changes may have been missed). Changes in flight stay announced.
+func (c *memberCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m, c.members = nil, 0
+	for _, ls := range c.loads {
+		for _, l := range ls {
+			l.spoiled = true
+		}
+	}
 }
 
 func (c *memberCache) forgetLocked(k groupKey) {

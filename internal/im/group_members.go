@@ -93,7 +93,7 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, names)
 	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, groupID, add, s.groupQuota(app))
 	if err != nil {
-		s.groupMembers.abort(ch)
+		s.abortMembers(ch)
 		if errors.Is(err, errs.ErrNotFound) {
 			return nil, groupNotFound(groupID)
 		}
@@ -119,7 +119,7 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 			out[i].Result = AddFailed
 		}
 	}
-	s.groupMembers.end(ch, members, nil) // the member list in place (group_membercache.go)
+	s.endMembersTold(ch, members, nil, added) // the member list in place (group_membercache.go)
 	if len(added) == 0 && full != nil {
 		return nil, full
 	}
@@ -166,9 +166,12 @@ func (s *Service) DeleteGroupMembers(ctx context.Context, app store.App, a Actor
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, users)
 	r, err := s.store.RemoveGroupMembers(ctx, app.SDKAppID, groupID, users, s.groupQuota(app))
 	if err != nil || r.Disbanded {
-		s.groupMembers.abort(ch)
+		s.abortMembers(ch)
+		if err == nil {
+			s.groupChanged(app.SDKAppID, groupID) // the last member left: disbanded
+		}
 	} else {
-		s.groupMembers.end(ch, nil, r.Removed) // the member list in place (group_membercache.go)
+		s.endMembers(ch, nil, r.Removed) // the member list in place (group_membercache.go)
 	}
 	if errors.Is(err, errs.ErrNotFound) {
 		return groupNotFound(groupID)
@@ -669,7 +672,13 @@ func (s *Service) ImportGroupMembers(ctx context.Context, app store.App, groupID
 		return nil, full
 	}
 	if n > 0 {
-		s.groupMembersChanged(app.SDKAppID, groupID)
+		added := make([]string, 0, n)
+		for i := range out {
+			if out[i].Result == AddAdded {
+				added = append(added, out[i].UserID)
+			}
+		}
+		s.membersAdded(app.SDKAppID, groupID, added)
 	}
 	return out, nil
 }

@@ -47,7 +47,7 @@ func (s *Service) RecallGroupMsg(ctx context.Context, app store.App, user, group
 	now := s.clock.Now()
 	op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: log, From: user, MsgSeq: seq, MsgTime: now.Unix(), At: now}
 	done := make(chan error, 1)
-	s.writer.SubmitGroup(op, members, bus.Origin{}, func(res store.OpResult, err error) {
+	s.writer.SubmitGroup(op, members, g.GroupID, bus.Origin{}, func(res store.OpResult, err error) {
 		switch {
 		case err != nil:
 			done <- err

@@ -228,7 +228,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 		}
 		e.MsgSeq = e.Seq
 		s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e, Origin: origin,
-			Group: &bus.GroupDelivery{Members: members, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
+			Group: &bus.GroupDelivery{Members: members, Group: g.GroupID, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
 		s.keepLiveHistory(app, g, e) // for members who join later (liveroom_history.go)
 		done(GroupSendResult{Seq: e.Seq, MsgTime: e.MsgTime, Random: e.MsgRandom}, nil)
 		return
@@ -236,7 +236,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 	op := store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: req.log, From: req.From, ClientID: req.ClientID,
 		MsgRandom: req.Random, MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData,
 		Targets: req.Targets, NeedReceipt: req.NeedReceipt, RandomWindow: window, At: now}
-	s.writer.SubmitGroup(op, members, origin, func(res store.OpResult, err error) {
+	s.writer.SubmitGroup(op, members, g.GroupID, origin, func(res store.OpResult, err error) {
 		done(groupSendResult(res, err))
 	})
 }

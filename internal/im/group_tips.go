@@ -48,6 +48,9 @@ type GroupTip struct {
 	// Live marks a live room's tip when the caller knows it (a disbanding,
 	// whose group is gone when the tip goes); not sent.
 	Live bool `json:"-"`
+	// all: To is the group's whole member list (tipMembers without extra
+	// users), so its delivery names the group (bus.GroupDelivery.Group).
+	all bool
 }
 
 // liveTips delivers a live room's tip as one live bus.KindGroup delivery
@@ -74,7 +77,7 @@ func (s *Service) liveTips(app int64, groupID string, tip GroupTip) {
 	e := &store.Entry{App: app, Group: groupID, Kind: store.KindGroupTips, From: tip.Operator, Body: body,
 		MsgTime: now.Unix(), CreatedAt: now}
 	s.bus.Publish([]bus.Delivery{{App: app, Kind: bus.KindGroup, Entry: e,
-		Group: &bus.GroupDelivery{Members: tip.To, LiveRoom: true}}})
+		Group: &bus.GroupDelivery{Members: tip.To, Group: tip.group(), LiveRoom: true}}})
 }
 
 // LiveTipsMaxMembers: a live room (AVChatRoom) with more members than this
@@ -118,7 +121,7 @@ func (s *Service) groupTips(ctx context.Context, app int64, groupID string, tip 
 		done := make(chan struct{})
 		now := s.clock.Now()
 		op := store.Op{Kind: store.OpGroupTips, App: app, Group: groupID, From: tip.Operator, Body: body, MsgTime: now.Unix(), At: now}
-		s.writer.SubmitGroup(op, tip.To, bus.Origin{}, func(store.OpResult, error) { close(done) })
+		s.writer.SubmitGroup(op, tip.To, tip.group(), bus.Origin{}, func(store.OpResult, error) { close(done) })
 		<-done
 		return
 	}
@@ -133,11 +136,15 @@ func (s *Service) groupTips(ctx context.Context, app int64, groupID string, tip 
 	s.bus.Publish(ds)
 }
 
-// groupMembersChanged is called after every committed change of a group's
-// membership (add, delete, quit, join, import, destroy, owner change): the
-// cache of member lists of the group message path forgets the group here.
+// groupMembersChanged is called after a committed change of a group's
+// membership that is not described user by user (destroy, owner change,
+// account deletion, live-room bans): the cache of member lists of the group
+// message path forgets the group here, and the other nodes are told to read
+// it again (invalidation.go). Described changes go through endMembers and
+// membersAdded.
 func (s *Service) groupMembersChanged(app int64, groupID string) {
 	s.groupMembers.forget(groupKey{app, groupID})
+	s.invalidate(bus.GroupMembersChanged(app, groupID, nil, nil, true))
 }
 
 // groupNextMsgSeq is the seq the group's next message will get (get_group_info's
@@ -172,7 +179,16 @@ func (s *Service) deleteGroupLog(ctx context.Context, app int64, groupID string)
 	done := make(chan struct{})
 	now := s.clock.Now()
 	op := store.Op{Kind: store.OpGroupTips, App: app, Group: groupID, Body: []byte(`{"type":"disband"}`), MsgTime: now.Unix(), At: now}
-	s.writer.SubmitGroup(op, nil, bus.Origin{}, func(store.OpResult, error) { close(done) })
+	s.writer.SubmitGroup(op, nil, "", bus.Origin{}, func(store.OpResult, error) { close(done) })
 	<-done
 	_ = s.store.DeleteGroupLog(ctx, app, groupID)
+}
+
+// group is the GroupId a delivery of tip names: the group's when tip.To is
+// its whole member list, else "" (a chosen audience).
+func (tip *GroupTip) group() string {
+	if tip.all {
+		return tip.GroupID
+	}
+	return ""
 }

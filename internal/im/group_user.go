@@ -64,7 +64,7 @@ func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user
 	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, g.GroupID,
 		[]store.GroupMember{{UserID: user, Role: store.RoleMember, JoinTime: s.clock.Now(), JoinSeq: joinSeq}}, s.groupQuota(app))
 	if err != nil {
-		s.groupMembers.abort(ch)
+		s.abortMembers(ch)
 		if errors.Is(err, errs.ErrNotFound) {
 			return groupNotFound(g.GroupID)
 		}
@@ -72,19 +72,19 @@ func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user
 	}
 	switch e := res[0]; {
 	case errors.Is(e, errs.ErrExists):
-		s.groupMembers.end(ch, []string{user}, nil)
+		s.groupMembers.end(ch, []string{user}, nil) // no change
 		return errs.New(errs.GroupAlreadyMember, "%q is already a member of group %q", user, g.GroupID)
 	case errors.Is(e, errs.ErrNotFound):
-		s.groupMembers.end(ch, nil, nil)
+		s.groupMembers.end(ch, nil, nil) // no change
 		return notImported(user)
 	case e != nil:
-		s.groupMembers.abort(ch)
+		s.abortMembers(ch)
 		if le, ok := s.groupLimitErr(app, e); ok {
 			return le
 		}
 		return storageErr(e)
 	}
-	s.groupMembers.end(ch, []string{user}, nil) // the member list in place (group_membercache.go)
+	s.endMembers(ch, []string{user}, nil) // the member list in place (group_membercache.go)
 	s.tipMembers(ctx, app.SDKAppID, g.GroupID, GroupTip{Type: TipJoin, Operator: operator, Users: []string{user}}, nil)
 	return nil
 }
@@ -166,9 +166,12 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, []string{user})
 	r, err := s.store.RemoveGroupMembers(ctx, app.SDKAppID, groupID, []string{user}, s.groupQuota(app))
 	if err != nil || r.Disbanded {
-		s.groupMembers.abort(ch)
+		s.abortMembers(ch)
+		if err == nil {
+			s.groupChanged(app.SDKAppID, groupID) // the last member left: disbanded
+		}
 	} else {
-		s.groupMembers.end(ch, nil, r.Removed) // the member list in place (group_membercache.go)
+		s.endMembers(ch, nil, r.Removed) // the member list in place (group_membercache.go)
 	}
 	if errors.Is(err, errs.ErrNotFound) {
 		return groupNotFound(groupID)

@@ -47,7 +47,7 @@ func TestWriterGroupSendsGapless(t *testing.T) {
 			wg.Add(1)
 			op := store.Op{Kind: store.OpGroupSend, App: 1, Group: "G", From: fmt.Sprintf("u%d", i%3),
 				ClientID: fmt.Sprintf("c%d-%d", i, j), MsgTime: 1, Body: hello, At: time.Now()}
-			go w.SubmitGroup(op, members, bus.Origin{}, func(res store.OpResult, err error) {
+			go w.SubmitGroup(op, members, "", bus.Origin{}, func(res store.OpResult, err error) {
 				defer wg.Done()
 				if err != nil || res.Err != nil || len(res.Entries) != 1 {
 					t.Errorf("send: %v %+v", err, res)

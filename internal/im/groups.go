@@ -213,7 +213,8 @@ func (s *Service) CreateGroup(ctx context.Context, app store.App, a Actor, spec 
 		created, err := s.store.CreateGroup(ctx, g, members, s.groupQuota(app))
 		switch {
 		case err == nil:
-			s.groupMembersChanged(app.SDKAppID, created.GroupID)
+			s.groupChanged(app.SDKAppID, created.GroupID)
+			s.membersAdded(app.SDKAppID, created.GroupID, ids)
 			return created, nil
 		case errors.Is(err, errs.ErrExists):
 			if custom || try >= 3 {
@@ -547,6 +548,7 @@ func (s *Service) ModifyGroup(ctx context.Context, app store.App, a Actor, group
 		}
 		return storageErr(err)
 	}
+	s.groupChanged(app.SDKAppID, groupID)
 	s.tipMembers(ctx, app.SDKAppID, groupID, GroupTip{Type: TipInfo, Operator: a.User, Changed: changed}, nil)
 	return nil
 }
@@ -578,8 +580,9 @@ func (s *Service) tipMembers(ctx context.Context, app int64, groupID string, tip
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return // the change is committed; tips are notices, a failed read loses them
 	}
-	tip.To = ids // shared: never modified
+	tip.To, tip.all = ids, true // shared: never modified
 	if len(extra) > 0 {
+		tip.all = false
 		to := make([]string, 0, len(ids)+len(extra))
 		to = append(append(to, ids...), extra...)
 		slices.Sort(to)
@@ -602,6 +605,7 @@ func (s *Service) DestroyGroup(ctx context.Context, app store.App, a Actor, grou
 		return storageErr(err)
 	}
 	s.groupMembersChanged(app.SDKAppID, groupID)
+	s.groupChanged(app.SDKAppID, groupID)
 	s.groupTips(ctx, app.SDKAppID, groupID, GroupTip{Type: TipDisband, Operator: a.User, To: members, Live: g.Type == gate.GroupAVChatRoom})
 	return nil
 }

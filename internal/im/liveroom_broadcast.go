@@ -150,7 +150,7 @@ func (s *Service) SendBroadcast(ctx context.Context, app store.App, req Broadcas
 			e.Seq = s.liveSeqs.next(k, e.MsgTime)
 			e.MsgSeq = e.Seq
 			ds = append(ds, bus.Delivery{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e,
-				Group: &bus.GroupDelivery{Members: members, LiveRoom: true}})
+				Group: &bus.GroupDelivery{Members: members, Group: g.GroupID, LiveRoom: true}})
 			s.keepLiveHistory(app, g, e)
 		}
 		s.bus.Publish(ds)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -14,7 +15,7 @@ const MuteForeverSeconds = 4294967295
 
 // muteCacheTTL bounds how long a node trusts what it read of a user's mute: a
 // mute set through this node applies at once; one set through another node
-// within this time.
+// at once by its invalidation (bus.InvMute), within this time if that is lost.
 const muteCacheTTL = 5 * time.Second
 
 // SetNoSpeaking sets the user's global mute (openconfigsvr/setnospeaking): c2c
@@ -60,6 +61,7 @@ func (s *Service) SetNoSpeaking(ctx context.Context, app store.App, user string,
 		return accountGone(err, errs.AccountNotFound, user)
 	}
 	s.mutes.changed(cacheKey{app.SDKAppID, user}, &m.C2CUntil, now)
+	s.invalidate(userInvalidation(bus.InvMute, app.SDKAppID, user))
 	return nil
 }
 

@@ -29,6 +29,11 @@ const (
 	PushPage = 500
 	// pushInFlight is how many pages of a task may wait in the writer at once.
 	pushInFlight = 2
+	// PushLease is how long a node's claim of a task lasts (store.Cluster): the
+	// node running the task renews it every third of it, and the other nodes
+	// take over a task whose claim ran out (its node died) at their next
+	// WatchPushes scan. Leases run on the real clock, never a manual one.
+	PushLease = 30 * time.Second
 )
 
 // pushClientPrefix starts the idempotency key of a pushed copy, "rp:<TaskId>:<user>":
@@ -206,9 +211,16 @@ func (s *Service) PushTask(ctx context.Context, app store.App, id string) (store
 	return t, nil
 }
 
-// ResumePushes restarts the tasks left running by a previous process (each from
-// its stored cursor; copies already written are not written twice). Server start
-// calls it once.
+// SetNode names this node in the claims of push tasks (store.Cluster): a task
+// runs on the node that claims it, and moves to another only when that node
+// released it or stopped renewing its claim. Call it before the first Push;
+// nodes sharing a store need distinct names. Default "node".
+func (s *Service) SetNode(id string) { s.pushes.node = id }
+
+// ResumePushes starts the running tasks no node holds (each from its stored
+// cursor; copies already written are not written twice): those left by a
+// previous process of this node, and those of a node that died or stopped.
+// Server start calls it, then WatchPushes calls it again and again.
 func (s *Service) ResumePushes(ctx context.Context) error {
 	tasks, err := s.store.RunningPushTasks(ctx)
 	if err != nil {
@@ -218,6 +230,24 @@ func (s *Service) ResumePushes(ctx context.Context) error {
 		s.pushes.start(s, t)
 	}
 	return nil
+}
+
+// WatchPushes calls ResumePushes every `every` (default PushLease) until ctx
+// ends, so that the tasks of a node that died resume on another.
+func (s *Service) WatchPushes(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = PushLease
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_ = s.ResumePushes(ctx) // a storage failure: the next tick tries again
+	}
 }
 
 // StopPushes stops the running tasks after the page each is writing and waits for
@@ -230,6 +260,9 @@ func (s *Service) WaitPushes() { s.pushes.wg.Wait() }
 
 // pushRunner runs push tasks: one goroutine per task, never per target.
 type pushRunner struct {
+	node  string        // this node's name in the claims (SetNode)
+	lease time.Duration // PushLease unless a test lowers it
+
 	mu      sync.Mutex
 	stopped bool
 	quit    chan struct{}
@@ -251,7 +284,7 @@ func (r *pushRunner) start(s *Service, t store.PushTask) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		s.runPush(t, r.quit)
+		s.runClaimed(t, r.quit)
 		r.mu.Lock()
 		delete(r.running, t.ID)
 		r.mu.Unlock()
@@ -270,12 +303,80 @@ func (r *pushRunner) stop() {
 	r.wg.Wait()
 }
 
+// runClaimed runs task t if this node claims it, renewing the claim while it
+// runs and releasing it after. The task is read again once claimed: another
+// node may have advanced or finished it meanwhile.
+func (s *Service) runClaimed(t store.PushTask, quit <-chan struct{}) {
+	ctx := context.Background()
+	node, lease := s.pushes.node, s.pushes.lease
+	if node == "" {
+		node = "node"
+	}
+	if lease <= 0 {
+		lease = PushLease
+	}
+	if ok, err := s.store.ClaimPushTask(ctx, t.App, t.ID, node, time.Now(), lease); err != nil || !ok {
+		return // another node runs it (or the store failed: the next scan tries again)
+	}
+	lost := make(chan struct{})
+	var lostOnce sync.Once
+	markLost := func() { lostOnce.Do(func() { close(lost) }) }
+	stopRenew, renewed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewed)
+		tick := time.NewTicker(lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopRenew:
+				return
+			case <-tick.C:
+			}
+			ok, err := s.store.ClaimPushTask(ctx, t.App, t.ID, node, time.Now(), lease)
+			if err == nil && !ok { // the lease ran out and another node took the task
+				markLost()
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stopRenew)
+		<-renewed
+		select {
+		case <-lost:
+		default:
+			_ = s.store.ReleasePushTask(ctx, t.App, t.ID, node) // a lost release: the lease runs out
+		}
+	}()
+	cur, err := s.store.PushTask(ctx, t.App, t.ID)
+	if err != nil || cur.State != store.PushRunning {
+		return
+	}
+	// holds renews the claim now: false once another node took the task (a
+	// storage error is not a loss: the background renewal tries again).
+	holds := func() bool {
+		select {
+		case <-lost:
+			return false
+		default:
+		}
+		if ok, err := s.store.ClaimPushTask(ctx, t.App, t.ID, node, time.Now(), lease); err == nil && !ok {
+			markLost()
+			return false
+		}
+		return true
+	}
+	s.runPush(cur, quit, holds)
+}
+
 // runPush walks the task's targets page by page from its cursor and writes each
 // page, until no target is left or quit. Stored pushes keep pushInFlight pages in
 // the writer's queue (the next page is selected while one commits); the cursor and
 // counts are recorded after each page is durable, in order, so the stored
 // progress never runs ahead of what was written.
-func (s *Service) runPush(t store.PushTask, quit <-chan struct{}) {
+// Before it writes a page or ends the task it asks holds, and stops, like on
+// quit, when another node took the task over.
+func (s *Service) runPush(t store.PushTask, quit <-chan struct{}, holds func() bool) {
 	ctx := context.Background()
 	app, err := s.store.GetApp(ctx, t.App)
 	if err != nil {
@@ -303,6 +404,9 @@ func (s *Service) runPush(t store.PushTask, quit <-chan struct{}) {
 				s.finishPush(ctx, t, store.PushFailed, "checking blocklists failed: "+errs.Message(err))
 				return
 			}
+			if !holds() {
+				return // another node runs it now; pages in flight still commit
+			}
 			if t.Lifetime == 0 {
 				pending = append(pending, s.pushOnline(t, ids, to))
 			} else {
@@ -326,7 +430,9 @@ func (s *Service) runPush(t store.PushTask, quit <-chan struct{}) {
 			}
 		}
 		if last {
-			s.finishPush(ctx, t, store.PushDone, "")
+			if holds() {
+				s.finishPush(ctx, t, store.PushDone, "")
+			}
 			return
 		}
 	}

@@ -38,17 +38,20 @@ type Service struct {
 }
 
 // New returns the messaging service over st. Writes of the message log go
-// through w; deliveries are published to b, which also reports who is online.
+// through w; deliveries are published to b, which also reports who is online
+// and carries the invalidations of cached state between nodes.
 // Every dependency is required: New panics on a nil one (a wiring error).
 func New(st store.Store, clk clock.Clock, g *gate.Gate, w *Writer, b bus.Bus) *Service {
 	if st == nil || clk == nil || g == nil || w == nil || b == nil {
 		panic("im.New: store, clock, gate, writer and bus are required")
 	}
-	return &Service{store: st, clock: clk, gate: g, writer: w, bus: b,
+	s := &Service{store: st, clock: clk, gate: g, writer: w, bus: b,
 		mutes:     newTTLCache[cacheKey, int64](muteCacheTTL, maxMuteCache),
 		settings:  newTTLCache[int64, map[string]string](settingsTTL, maxCachedApps),
 		blockList: newTTLCache[cacheKey, map[string]bool](blockCacheTTL, maxCachedBlocklists),
 	}
+	b.OnInvalidate(s.onInvalidate) // other nodes' changes drop cached copies (invalidation.go)
+	return s
 }
 
 // AppActive reports why the app refuses service now (the gate's 60020), or nil.

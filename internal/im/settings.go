@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -52,6 +53,7 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 	}
 	err := s.store.SetAppSettings(ctx, app.SDKAppID, kv)
 	s.settings.changed(app.SDKAppID, nil, time.Now())
+	s.invalidate(bus.Invalidation{Kind: bus.InvApp, App: app.SDKAppID})
 	if errors.Is(err, errs.ErrNotFound) { // deleted meanwhile
 		return errs.Kind(errs.ErrNotFound, fmt.Sprintf("app %d does not exist", app.SDKAppID))
 	}
@@ -60,7 +62,8 @@ func (s *Service) SetAppSettings(ctx context.Context, app store.App, kv map[stri
 
 // AppSettings returns every known setting of app, defaults included. The send
 // path reads them through a cache of settingsTTL: a change made on this node
-// applies at once, one made on another node within settingsTTL.
+// applies at once, one made on another node at once by its invalidation
+// (bus.InvApp), within settingsTTL if that is lost.
 func (s *Service) AppSettings(ctx context.Context, app store.App) (map[string]string, error) {
 	kv, ok, gen := s.settings.get(app.SDKAppID, time.Now())
 	if ok {

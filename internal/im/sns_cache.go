@@ -3,11 +3,14 @@ package im
 import (
 	"context"
 	"time"
+
+	"github.com/chatd/chatd/internal/bus"
 )
 
 // blockCacheTTL is how long a node keeps a user's blocklist for the send path
 // without reading it again. A change made on this node applies at once (the
-// cache entry is dropped), one made on another node within blockCacheTTL.
+// cache entry is dropped), one made on another node at once by its
+// invalidation (bus.InvBlocklist), within blockCacheTTL if that is lost.
 const blockCacheTTL = time.Second
 
 // The blocklist cache holds at most maxCachedBlocklists users' lists of at most
@@ -39,7 +42,9 @@ func (s *Service) blocks(ctx context.Context, app int64, owner, peer string) (bo
 	return peers[peer], nil
 }
 
-// forgetBlocks drops owner's cached blocklist after a change.
+// forgetBlocks drops owner's cached blocklist after a change, here and on
+// the other nodes (bus.InvBlocklist).
 func (s *Service) forgetBlocks(app int64, owner string) {
 	s.blockList.changed(cacheKey{app, owner}, nil, time.Now())
+	s.invalidate(userInvalidation(bus.InvBlocklist, app, owner))
 }

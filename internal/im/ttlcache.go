@@ -11,7 +11,8 @@ import (
 // (bounded memory). A value loaded before a change made through this node is
 // never kept: every change moves the generation, and store refuses a value
 // whose load began in an older one. Changes made through another node apply
-// within ttl.
+// when its invalidation arrives (changed, clear: invalidation.go), and within
+// ttl when that is lost.
 type ttlCache[K comparable, V any] struct {
 	ttl time.Duration
 	max int
@@ -63,6 +64,14 @@ func (c *ttlCache[K, V]) changed(k K, v *V, now time.Time) {
 	if v != nil {
 		c.put(k, *v, now)
 	}
+}
+
+// clear forgets every entry; loads in flight are not kept.
+func (c *ttlCache[K, V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.m = nil
 }
 
 func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {

@@ -4,16 +4,20 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // userCache remembers which users exist, so that a send does not read the store to
 // check its sender and receiver every time. Only existence is cached, never profile
-// data. Deletions through this service forget the user at once; an entry also
-// expires after userCacheTTL, which bounds how long another node that deleted the
-// user can go unnoticed.
+// data. Deletions through this service forget the user at once, and so does
+// another node's deletion when the bus tells (bus.InvUser, invalidation.go);
+// an entry also expires after userCacheTTL, which bounds how long a deletion
+// can go unnoticed when that news is lost. A read of the store that began
+// before a forget is not kept (gen).
 type userCache struct {
 	shards [64]userCacheShard
+	gen    atomic.Uint64 // moves on every forget and clear, inside the shard lock
 }
 
 type userCacheShard struct {
@@ -46,10 +50,15 @@ func (c *userCache) has(k cacheKey, now time.Time) bool {
 	return ok && now.Before(exp)
 }
 
-func (c *userCache) add(k cacheKey, now time.Time) {
+// add keeps k unless a forget came since gen was read (before the store
+// read that found k).
+func (c *userCache) add(k cacheKey, now time.Time, gen uint64) {
 	sh := c.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
 	if sh.m == nil || len(sh.m) >= userCacheShardSize {
 		sh.m = make(map[cacheKey]time.Time)
 	}
@@ -59,8 +68,20 @@ func (c *userCache) add(k cacheKey, now time.Time) {
 func (c *userCache) forget(k cacheKey) {
 	sh := c.shard(k)
 	sh.mu.Lock()
+	c.gen.Add(1)
 	delete(sh.m, k)
 	sh.mu.Unlock()
+}
+
+// clear forgets every user.
+func (c *userCache) clear() {
+	c.gen.Add(1)
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		sh.m = nil
+		sh.mu.Unlock()
+	}
 }
 
 // imported reports, for each id, whether it is an imported user of the app, reading
@@ -79,6 +100,7 @@ func (s *Service) imported(ctx context.Context, app int64, ids ...string) (map[s
 	if len(unknown) == 0 {
 		return out, nil
 	}
+	gen := s.users.gen.Load()
 	found, err := s.store.GetUsers(ctx, app, unknown)
 	if err != nil {
 		return nil, storageErr(err)
@@ -86,7 +108,7 @@ func (s *Service) imported(ctx context.Context, app int64, ids ...string) (map[s
 	for _, id := range unknown {
 		if _, ok := found[id]; ok {
 			out[id] = true
-			s.users.add(cacheKey{app, id}, now)
+			s.users.add(cacheKey{app, id}, now, gen)
 		} else {
 			out[id] = false
 		}

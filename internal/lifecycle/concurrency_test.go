@@ -24,30 +24,32 @@ type readClock struct{ m *clock.Manual }
 
 func (c readClock) Now() time.Time { return c.m.Now() }
 
-// Two nodes over one database run the scheduler at the same moments, each twice
-// at once: every bill, reminder, renewal and suspension happens exactly once.
-// Node 1 runs on the manual clock, node 2 on a plain clock reading it.
-func TestTwoNodesRunEachJobOnce(t *testing.T) {
+// Three nodes over one database run the scheduler at the same moments, each
+// twice at once: every bill, reminder, renewal and suspension happens exactly
+// once. Node 1 runs on the manual clock, nodes 2 and 3 on plain clocks reading it.
+func TestNodesRunEachJobOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		stores func(t *testing.T) (store.Store, store.Store)
+		stores func(t *testing.T) (store.Store, store.Store, store.Store)
 	}{
-		{"sqlite, one store", func(t *testing.T) (store.Store, store.Store) {
+		{"sqlite, one store", func(t *testing.T) (store.Store, store.Store, store.Store) {
 			st := testdb.SQLite(t)
-			return st, st
+			return st, st, st
 		}},
-		{"postgres, two stores on one schema", func(t *testing.T) (store.Store, store.Store) {
+		{"postgres, three stores on one schema", func(t *testing.T) (store.Store, store.Store, store.Store) {
 			u := postgresURL(t)
-			return openPostgres(t, u), openPostgres(t, u)
+			return openPostgres(t, u), openPostgres(t, u), openPostgres(t, u)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st1, st2 := tc.stores(t)
+			st1, st2, st3 := tc.stores(t)
 			w := newWorldOn(t, st1, false)
 			rec2 := &recorder{}
 			node2 := lifecycle.New(lifecycle.Config{Store: st2, Clock: readClock{w.clk}, Sender: rec2})
-			if node2.Fake() {
-				t.Fatal("node 2 runs on a manual clock")
+			rec3 := &recorder{}
+			node3 := lifecycle.New(lifecycle.Config{Store: st3, Clock: readClock{w.clk}, Sender: rec3})
+			if node2.Fake() || node3.Fake() {
+				t.Fatal("node 2 or 3 runs on a manual clock")
 			}
 
 			// A renews automatically once; its account has a phone.
@@ -79,8 +81,8 @@ func TestTwoNodesRunEachJobOnce(t *testing.T) {
 			for tt := t0.Add(2 * time.Hour); !tt.After(end); tt = tt.Add(2 * time.Hour) {
 				w.clk.Set(tt)
 				var wg sync.WaitGroup
-				errs := make(chan error, 4)
-				for _, s := range []*lifecycle.Scheduler{w.sch, node2, w.sch, node2} {
+				errs := make(chan error, 6)
+				for _, s := range []*lifecycle.Scheduler{w.sch, node2, node3, w.sch, node2, node3} {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
@@ -179,7 +181,7 @@ func TestTwoNodesRunEachJobOnce(t *testing.T) {
 					note{App: appC.SDKAppID, Kind: "suspended", Due: ts(at(3, 1, 10))})...),
 			}
 			delivered := map[string]int{}
-			for _, m := range append(w.rec.all(), rec2.all()...) {
+			for _, m := range append(append(w.rec.all(), rec2.all()...), rec3.all()...) {
 				delivered[m.ID]++
 			}
 			total := 0
@@ -197,8 +199,8 @@ func TestTwoNodesRunEachJobOnce(t *testing.T) {
 			if len(delivered) != total {
 				t.Errorf("the senders got %d distinct messages for %d notifications", len(delivered), total)
 			}
-			if len(w.rec.all())+len(rec2.all()) != total {
-				t.Errorf("the senders got %d messages for %d notifications", len(w.rec.all())+len(rec2.all()), total)
+			if sent := len(w.rec.all()) + len(rec2.all()) + len(rec3.all()); sent != total {
+				t.Errorf("the senders got %d messages for %d notifications", sent, total)
 			}
 		})
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	TrialAutoExtend bool
 	// Metrics are observability hooks; nil fields are skipped.
 	Metrics Metrics
+	// OnAppChanged, when set, is called after a job's committed change of an
+	// app (expiry, renewal, suspension, repossession: commerce.AppTx), once
+	// per app; the server wires it to the gateway and the bus.
+	OnAppChanged func(app int64)
 }
 
 // Metrics count what the scheduler does.
@@ -378,7 +382,7 @@ func (s *Scheduler) run(ctx context.Context, j job) (bool, error) {
 	now := s.Now()
 	var notes []store.Notification
 	ran := false
-	err := s.cfg.Store.InCommerceTx(ctx, func(tx store.CommerceTx) error {
+	err := commerce.AppTx(ctx, s.cfg.Store, s.cfg.OnAppChanged, func(tx store.CommerceTx) error {
 		notes, ran = nil, false
 		acc, err := tx.LockAccount(ctx, j.account)
 		if errors.Is(err, errs.ErrNotFound) {

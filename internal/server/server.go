@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +23,6 @@ import (
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
-	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
@@ -57,6 +58,15 @@ type Config struct {
 	// Limits bound the HTTP port's connections and requests; zero fields take
 	// their defaults.
 	Limits Limits
+	// Bus links this node to the others (a *natsbus.Bus, built with
+	// BusMetrics.Hooks); nil: bus.NewLocal(), one node. The server closes it.
+	Bus bus.Bus
+	// BusMetrics are the metrics the Bus's hooks feed (NewBusMetrics); nil:
+	// new ones, which stay zero.
+	BusMetrics *BusMetrics
+	// NodeID names this node among the others (metrics, the claims of push
+	// tasks); default "node-" and the process id.
+	NodeID string
 }
 
 // Server is one chatd node: New builds it, Start or Serve runs it, Close ends it.
@@ -75,10 +85,12 @@ type Server struct {
 	startOnce sync.Once
 	stopJobs  context.CancelFunc // nil until Start
 	// jobsDone, lifecycleDone and watchDone close when the retention purge, the
-	// lifecycle loop and the gateway's watch of app status returned.
+	// lifecycle loop and the gateway's watch of app status returned; pushesDone
+	// when the scan for push tasks to take over did.
 	jobsDone      chan struct{}
 	lifecycleDone chan struct{}
 	watchDone     chan struct{}
+	pushesDone    chan struct{}
 }
 
 // New builds a server over an open store. It starts nothing: Start (or
@@ -91,21 +103,31 @@ func New(cfg Config) (*Server, error) {
 		cfg.PurgeEvery = 10 * time.Minute
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Bus == nil {
+		cfg.Bus = bus.NewLocal()
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = "node-" + strconv.Itoa(os.Getpid())
+	}
+	if cfg.BusMetrics == nil {
+		cfg.BusMetrics = NewBusMetrics()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := newMetrics(reg)
+	m := newMetrics(reg, cfg)
 
 	s := &Server{cfg: cfg}
 	s.Tenants = &tenant.Service{Store: cfg.Store, Clock: cfg.Clock}
 	g := &gate.Gate{MAU: cfg.Store, Clock: cfg.Clock}
 	// The bus is the seam between im and delivery: im publishes to it and asks
 	// it who is online; the gateway attaches to it as this node's delivery end.
-	s.Bus = bus.NewLocal()
+	s.Bus = cfg.Bus
 	s.Writer = im.NewWriter(cfg.Store, s.Bus, im.DefaultMaxBatch, func(n int, took time.Duration) {
 		m.batchSize.Observe(float64(n))
 		m.commitSeconds.Observe(took.Seconds())
 	})
 	s.IM = im.New(cfg.Store, cfg.Clock, g, s.Writer, s.Bus)
+	s.IM.SetNode(cfg.NodeID)
 	s.Gateway = gateway.New(gateway.Config{Tenants: s.Tenants, IM: s.IM, Bus: s.Bus, Logger: cfg.Logger,
 		Limits: cfg.Sessions, Metrics: gateway.Metrics{
 			Connections:     func(d int) { m.connections.Add(float64(d)) },
@@ -114,8 +136,9 @@ func New(cfg Config) (*Server, error) {
 			LiveRoomDropped: m.liveDropped.Inc,
 		}})
 	s.Commerce = &commerce.Service{Store: cfg.Store, Clock: cfg.Clock, Log: cfg.Logger}
+	s.Tenants.OnAppChanged, s.Commerce.OnAppChanged = s.appChanged, s.appChanged
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Store: cfg.Store, Clock: cfg.Clock, Manual: cfg.Manual,
-		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend,
+		Sender: cfg.Notifier, Log: cfg.Logger, TrialAutoExtend: cfg.TrialAutoExtend, OnAppChanged: s.appChanged,
 		Metrics: lifecycle.Metrics{
 			Job:    func(kind string) { m.lifecycleJobs.WithLabelValues(kind).Inc() },
 			Notice: func(status string) { m.notices.WithLabelValues(status).Inc() },
@@ -142,6 +165,14 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// appChanged is called after an app's status, edition or add-ons changed
+// here (tenant, commerce, lifecycle): its sessions on this node end at once
+// when it no longer serves, and the other nodes are told (bus.InvApp).
+func (s *Server) appChanged(app int64) {
+	s.Gateway.AppChanged(context.Background(), app)
+	s.Bus.Invalidate(bus.Invalidation{Kind: bus.InvApp, App: app})
+}
+
 // Start starts the background work: the retention purge, the lifecycle
 // scheduler and the gateway's watch of app status; /readyz answers ready from
 // then on. Serve calls it; tests that need the jobs without Serve call it
@@ -162,24 +193,13 @@ func (s *Server) Start() {
 		if err := s.IM.ResumePushes(ctx); err != nil { // im_push tasks a stop interrupted
 			s.cfg.Logger.Error("resuming push tasks", "err", err)
 		}
+		s.pushesDone = make(chan struct{})
+		go func() { // and those of nodes that died
+			defer close(s.pushesDone)
+			s.IM.WatchPushes(ctx, 0)
+		}()
 		s.ready.Store(true)
 	})
-}
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if !s.ready.Load() {
-		http.Error(w, "not serving: starting or shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if _, err := s.cfg.Store.GetAccount(ctx, "readyz-probe"); err != nil && !errors.Is(err, errs.ErrNotFound) {
-		// The error may name the database's host and user: logged, not answered.
-		s.cfg.Logger.Warn("readyz: store unavailable", "err", err)
-		http.Error(w, "store unavailable (see the server log)", http.StatusServiceUnavailable)
-		return
-	}
-	fmt.Fprintln(w, "ready")
 }
 
 // runJobs runs the periodic retention purge.
@@ -201,7 +221,14 @@ func (s *Server) runJobs(ctx context.Context) {
 	}
 }
 
+// purge runs the retention purge unless another node runs it now (a purge
+// lock in the store: the work is safe twice at once, only wasted).
 func (s *Server) purge(ctx context.Context) (int64, error) {
+	release, ok, err := s.cfg.Store.TryLock(ctx, purgeLock)
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer release()
 	apps, err := s.cfg.Store.AllApps(ctx)
 	if err != nil {
 		return 0, err
@@ -256,9 +283,13 @@ func (s *Server) Close() {
 		<-s.jobsDone
 		<-s.lifecycleDone
 		<-s.watchDone
+		<-s.pushesDone
 	}
 	s.IM.StopPushes() // before the writer: a task finishes the page it is writing
-	s.Writer.Close()
+	s.Writer.Close()  // publishes to the bus while it flushes: the bus closes after it
+	if err := s.Bus.Close(); err != nil {
+		s.cfg.Logger.Error("closing bus", "err", err)
+	}
 	if err := s.cfg.Store.Close(); err != nil {
 		s.cfg.Logger.Error("closing store", "err", err)
 	}
@@ -288,7 +319,7 @@ type metrics struct {
 	liveDropped   prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, cfg Config) *metrics {
 	m := &metrics{
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chatd_ws_connections", Help: "Open device connections on this node."}),
 		queuedBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chatd_ws_queued_bytes", Help: "Bytes queued for devices on this node and not yet written."}),
@@ -308,6 +339,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Connections closed at once because the connection limit was reached."})
 	m.liveDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "chatd_live_room_frames_dropped_total",
 		Help: "Live-room frames dropped for devices that did not keep up (live rooms drop instead of queueing)."})
+	registerClusterMetrics(reg, cfg) // node info and the bus's hooks (cluster.go)
 	reg.MustRegister(m.liveDropped, m.httpConns, m.httpRefused, m.connections, m.queuedBytes, m.frames, m.batchSize, m.commitSeconds, m.lifecycleJobs, m.notices)
 	return m
 }

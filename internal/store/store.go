@@ -33,6 +33,7 @@ type Store interface {
 	GroupExtras // group_extras.go
 	Close() error
 	GroupReceipts // group_receipts.go
+	Cluster       // cluster.go
 }
 
 // Statuses of accounts and apps.

@@ -45,6 +45,10 @@ var (
 type Service struct {
 	Store store.Tenants
 	Clock clock.Clock
+	// OnAppChanged, when set, is called after an app was deleted (DeleteApp),
+	// so that its devices end at once on every node; the server wires it to
+	// the gateway and the bus (bus.InvApp).
+	OnAppChanged func(app int64)
 }
 
 // CreateAccount opens a customer account.
@@ -139,7 +143,13 @@ func (s *Service) DeleteApp(ctx context.Context, sdkappid, confirm int64) error 
 	if _, err := s.GetApp(ctx, sdkappid); err != nil {
 		return err
 	}
-	return s.Store.DeleteApp(ctx, sdkappid, s.Clock.Now())
+	if err := s.Store.DeleteApp(ctx, sdkappid, s.Clock.Now()); err != nil {
+		return err
+	}
+	if s.OnAppChanged != nil {
+		s.OnAppChanged(sdkappid)
+	}
+	return nil
 }
 
 // Limits of account and app fields, in bytes unless said otherwise.

@@ -23,7 +23,7 @@ import (
 // own app ids and node ids, so tests sharing the server do not see each
 // other's users.
 
-func natsURL(t *testing.T) string {
+func natsURL(*testing.T) string {
 	if u := os.Getenv("CHATD_TEST_NATS_URL"); u != "" {
 		return u
 	}
@@ -141,6 +141,8 @@ func (g *groups) set(app int64, group string, ms ...string) {
 	g.mu.Unlock()
 }
 
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 type cluster struct {
 	t      *testing.T
 	app    int64
@@ -157,7 +159,7 @@ func newCluster(t *testing.T) *cluster {
 func (c *cluster) start(id string) (*Bus, *node) {
 	c.t.Helper()
 	b, err := New(Config{URL: natsURL(c.t), NodeID: c.prefix + "-" + id, Groups: c.groups,
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:         discard(),
 		HeartbeatEvery: 50 * time.Millisecond, NodeTimeout: 300 * time.Millisecond})
 	if err != nil {
 		c.t.Fatal(err)

@@ -82,6 +82,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProfileFields", testProfileFields},
 		{"ProfileFieldsConcurrent", testProfileFieldsConcurrent},
 		{"Mutes", testMutes},
+		{"PushClaims", testPushClaims}, // cluster.go
+		{"TryLock", testTryLock},
 	}
 	tests = append(tests, snsTests...)
 	tests = append(tests, userDelTests...)  // userdel.go
