@@ -10,16 +10,19 @@ import (
 
 // groupLoad sets up a group (or live room) of members, runs the fan-out load
 // and prints the report as text, then as one JSON line.
-func groupLoad(ctx context.Context, server, token, name string, liveRoom bool, members int, cfg loadgen.GroupConfig, pid int) {
+// With several servers the members connect round-robin to them (the sender
+// to the first).
+func groupLoad(ctx context.Context, servers []string, token, name string, liveRoom bool, members int, cfg loadgen.GroupConfig, pid int) {
 	if pid != 0 {
-		cfg.Usage = loadgen.ProcUsage(func() int { return pid })
+		cfg.Usage = usageOf(servers, func() int { return pid })
 	} else {
-		cfg.Usage = loadgen.MetricsUsage(nil, server)
+		cfg.Usage = usageOf(servers, nil)
 	}
-	users, err := loadgen.SetupGroup(ctx, server, token, name, members, liveRoom, nil, nil)
+	users, err := loadgen.SetupGroup(ctx, servers[0], token, name, members, liveRoom, nil, nil)
 	if err != nil {
 		fail("setup: %v", err)
 	}
+	users.Devices = servers
 	start := time.Now()
 	run, err := loadgen.ConnectGroup(ctx, users, cfg)
 	if err != nil {

@@ -16,6 +16,14 @@
 //
 //	chatd-load --mode group --members 2000 --rate 20 --duration 20s
 //
+// Against several nodes of a cluster, --server takes several base URLs
+// (comma-separated or repeated): the operator API and REST go to the first,
+// devices connect round-robin to all of them (a pair's sender and receiver on
+// two different nodes), and the server CPU and memory reported are the sums
+// of the nodes' /metrics:
+//
+//	chatd-load --server http://10.0.0.1:8080,http://10.0.0.2:8080,http://10.0.0.3:8080 --data ./node1-data --rate 2000
+//
 // --kill9-after kills the server (--server-pid) with SIGKILL during the run, starts it
 // again with the same command line, and checks afterwards that every acknowledged
 // message is in the logs once. --mode closed is the older closed loop (each sender
@@ -44,7 +52,8 @@ import (
 )
 
 func main() {
-	server := flag.String("server", "http://127.0.0.1:8080", "chatd base URL")
+	var servers urlList
+	flag.Var(&servers, "server", "chatd base `URL`; several nodes: comma-separated or repeated (default http://127.0.0.1:8080)")
 	data := flag.String("data", "./chatd-data", "chatd data dir (for the operator token)")
 	token := flag.String("token", os.Getenv("CHATD_TOKEN"), "operator token (default: read from --data)")
 	mode := flag.String("mode", "open", "open (fixed offered rate), closed (next send after the ack), group (one sender to a group of --members) or liveroom (the same in a live room)")
@@ -64,6 +73,16 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write the generator's own CPU profile to this file")
 	idle := flag.Bool("idle", false, "measure server memory per idle connection instead of sending: connect 2*pairs devices and hold them")
 	flag.Parse()
+	if len(servers) == 0 {
+		servers = urlList{"http://127.0.0.1:8080"}
+	}
+	server := &servers[0]
+	if len(servers) > 1 && (*kill9 > 0 || *idle || *mode == "closed") {
+		fail("several --server URLs work with --mode open, group and liveroom, without --kill9-after and --idle")
+	}
+	if len(servers) > 1 && *pid != 0 {
+		fail("--server-pid names one process: with several --server URLs the nodes' /metrics are read")
+	}
 	if *token == "" {
 		b, err := os.ReadFile(filepath.Join(*data, "operator.token"))
 		if err != nil {
@@ -92,7 +111,7 @@ func main() {
 		if !rateSet {
 			*rate = 20
 		}
-		groupLoad(ctx, *server, *token, name, *mode == "liveroom", *members,
+		groupLoad(ctx, servers, *token, name, *mode == "liveroom", *members,
 			loadgen.GroupConfig{Rate: *rate, Warmup: *warmup, Duration: *duration, Drain: *drain}, *pid)
 		return
 	}
@@ -115,8 +134,9 @@ func main() {
 		if err != nil {
 			fail("setup: %v", err)
 		}
+		users.Devices = servers
 		openLoop(ctx, users, loadgen.Config{Rate: *rate, Warmup: *warmup, Duration: *duration, Drain: *drain, Senders: *senders},
-			*server, *pid, *kill9, *restartLog, *verify || *kill9 > 0)
+			servers, *pid, *kill9, *restartLog, *verify || *kill9 > 0)
 		return
 	}
 	if *mode != "closed" && !*idle {
@@ -266,6 +286,35 @@ func serverMemory(server, token string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// urlList is a flag of base URLs, comma-separated or repeated.
+type urlList []string
+
+func (l *urlList) String() string { return strings.Join(*l, ",") }
+
+func (l *urlList) Set(v string) error {
+	for _, u := range strings.Split(v, ",") {
+		u = strings.TrimRight(strings.TrimSpace(u), "/")
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("%q is not an http:// or https:// URL", u)
+		}
+		*l = append(*l, u)
+	}
+	return nil
+}
+
+// usageOf samples the server's CPU and memory: from /proc with a pid, else
+// from the /metrics of every node, summed.
+func usageOf(servers []string, pid func() int) func() (loadgen.Usage, error) {
+	if pid != nil {
+		return loadgen.ProcUsage(pid)
+	}
+	var fs []func() (loadgen.Usage, error)
+	for _, s := range servers {
+		fs = append(fs, loadgen.MetricsUsage(nil, s))
+	}
+	return loadgen.SumUsage(fs...)
 }
 
 func report(name string, d []time.Duration) {

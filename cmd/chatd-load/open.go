@@ -17,13 +17,14 @@ import (
 
 // openLoop runs the open-loop load and prints the report as text, then as one JSON
 // line (with the log check when verify is set).
-func openLoop(ctx context.Context, users *loadgen.Users, cfg loadgen.Config, server string, pid int, kill9 time.Duration, restartLog string, verify bool) {
+func openLoop(ctx context.Context, users *loadgen.Users, cfg loadgen.Config, servers []string, pid int, kill9 time.Duration, restartLog string, verify bool) {
+	server := servers[0]
 	var serverPID atomic.Int64
 	serverPID.Store(int64(pid))
 	if pid != 0 {
-		cfg.Usage = loadgen.ProcUsage(func() int { return int(serverPID.Load()) })
+		cfg.Usage = usageOf(servers, func() int { return int(serverPID.Load()) })
 	} else {
-		cfg.Usage = loadgen.MetricsUsage(nil, server)
+		cfg.Usage = usageOf(servers, nil)
 	}
 	if kill9 > 0 {
 		cfg.CrashAfter = kill9
@@ -41,6 +42,9 @@ func openLoop(ctx context.Context, users *loadgen.Users, cfg loadgen.Config, ser
 	run, err := loadgen.Connect(ctx, users, cfg)
 	if err != nil {
 		fail("connect: %v", err)
+	}
+	if len(servers) > 1 {
+		fmt.Printf("devices spread round-robin over %d nodes: %s\n", len(servers), strings.Join(servers, " "))
 	}
 	fmt.Printf("%d connections up; %.0f msg/s for %s + %s measured\n", len(users.Names), cfg.Rate, cfg.Warmup, cfg.Duration)
 	rep, err := run.Run(ctx)

@@ -258,7 +258,7 @@ func dialUser(ctx context.Context, u *Users, i int) (*websocket.Conn, int64, err
 	d := websocket.Dialer{TLSClientConfig: u.TLS, HandshakeTimeout: 10 * time.Second}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	ws, resp, err := d.DialContext(ctx, u.WebSocketURL(), nil)
+	ws, resp, err := d.DialContext(ctx, u.DeviceURL(i), nil)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -32,11 +32,14 @@ type App struct {
 
 // Users are the load's users: user 2p sends to user 2p+1.
 type Users struct {
-	Server string // base URL, http:// or https://
-	Names  []string
-	Apps   []App // Apps[i] holds users [2·PairsPerApp·i, 2·PairsPerApp·(i+1))
-	TLS    *tls.Config
-	HTTP   *http.Client
+	Server string // base URL, http:// or https://: the operator API and REST
+	// Devices are the base URLs devices connect to, user i to
+	// Devices[i%len(Devices)] (several nodes of a cluster); empty: Server.
+	Devices []string
+	Names   []string
+	Apps    []App // Apps[i] holds users [2·PairsPerApp·i, 2·PairsPerApp·(i+1))
+	TLS     *tls.Config
+	HTTP    *http.Client
 }
 
 // App returns the app of user i (the only app when there is one).
@@ -57,6 +60,16 @@ func (u *Users) Sig(i int) string {
 // WebSocketURL is the device endpoint of the server.
 func (u *Users) WebSocketURL() string {
 	return strings.Replace(u.Server, "http", "ws", 1) + "/v1/ws"
+}
+
+// DeviceURL is the device endpoint user i connects to: round-robin over
+// Devices, so that with several nodes user 2p and its peer 2p+1 are on two
+// different nodes.
+func (u *Users) DeviceURL(i int) string {
+	if len(u.Devices) == 0 {
+		return u.WebSocketURL()
+	}
+	return strings.Replace(u.Devices[i%len(u.Devices)], "http", "ws", 1) + "/v1/ws"
 }
 
 // Setup creates an account named name, one Free Trial app per PairsPerApp pairs and

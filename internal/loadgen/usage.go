@@ -92,6 +92,23 @@ func MetricsUsage(client *http.Client, server string) func() (Usage, error) {
 	}
 }
 
+// SumUsage adds the samples of several processes (the nodes of a cluster):
+// CPU time and resident memory summed. One failing sample fails the sum.
+func SumUsage(fs ...func() (Usage, error)) func() (Usage, error) {
+	return func() (Usage, error) {
+		var sum Usage
+		for _, f := range fs {
+			u, err := f()
+			if err != nil {
+				return Usage{}, err
+			}
+			sum.CPU += u.CPU
+			sum.RSS += u.RSS
+		}
+		return sum, nil
+	}
+}
+
 // usageSamples holds the samples at the start and end of the measured phase and
 // the highest resident memory seen in between (sampled every 500 ms). Sampling
 // follows the caller's context, not the run's: the end sample is taken even when
