@@ -95,6 +95,7 @@ type Bus struct {
 
 	routes routes
 	pres   presence
+	sameID sync.Once // another process with this node id was reported
 }
 
 // New connects to NATS and starts the node's heartbeat and dispatcher. It
