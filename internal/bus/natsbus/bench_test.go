@@ -1,7 +1,9 @@
 package natsbus
 
 import (
+	"encoding/json"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/chatd/chatd/internal/bus"
@@ -65,3 +67,27 @@ type nopHandler struct{}
 func (nopHandler) Deliver([]bus.Delivery)             {}
 func (nopHandler) Devices(int64, string) []bus.Device { return nil }
 func (nopHandler) RemoteDevicesChanged(int64, string) {}
+
+// BenchmarkPresenceMemory reports the heap one remote online user costs a
+// node (a web device, as the directory keeps it after a change arrives).
+func BenchmarkPresenceMemory(b *testing.B) {
+	const users = 200_000
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		pr := &peer{devices: map[userKey][]bus.Device{}}
+		for i := range users {
+			var d delta
+			data := fmt.Appendf(nil, `{"n":"node2","i":"x","s":%d,"a":1400000001,"u":"user%07d","d":[{"Platform":"Web","ConnID":"%016x","Status":""}]}`, i+1, i, i)
+			if err := json.Unmarshal(data, &d); err != nil {
+				b.Fatal(err)
+			}
+			pr.apply(d)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/users, "B/user")
+		runtime.KeepAlive(pr)
+	}
+}

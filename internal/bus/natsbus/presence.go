@@ -226,7 +226,14 @@ func (b *Bus) onPresence(m *nats.Msg) {
 
 func (b *Bus) onHeartbeat(m *nats.Msg) {
 	var hb heartbeatMsg
-	if err := json.Unmarshal(m.Data, &hb); err != nil || hb.Node == "" || hb.Node == b.cfg.NodeID {
+	if err := json.Unmarshal(m.Data, &hb); err != nil || hb.Node == "" {
+		return
+	}
+	if hb.Node == b.cfg.NodeID { // NoEcho: never this process's own
+		b.sameIDSeen.Store(time.Now().UnixNano())
+		b.sameID.Do(func() {
+			b.cfg.Logger.Error("another node runs with this node id: presence between the two is wrong until one is restarted with its own --node-id", "node", hb.Node)
+		})
 		return
 	}
 	p := &b.pres
