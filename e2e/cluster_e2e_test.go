@@ -253,6 +253,13 @@ func TestCluster(t *testing.T) {
 		if v["TotalCount"] != float64(100) {
 			t.Errorf("groups stored: %v", v["TotalCount"])
 		}
+		// The counters themselves (on the Free Trial both limits are 100, so the
+		// one that refuses is groups at once, 10960): each counted 100, not more.
+		day := cl.count(t, pg, fmt.Sprintf(`SELECT COALESCE(SUM(net), 0) FROM im_group_daily WHERE app = %d`, a.id))
+		quota := cl.count(t, pg, fmt.Sprintf(`SELECT group_count FROM im_group_quota WHERE app = %d`, a.id))
+		if day != 100 || quota != 100 {
+			t.Errorf("stored counters: the day's net increase %d, groups at once %d; want 100 and 100", day, quota)
+		}
 	})
 
 	cl.run(t, "lifecycle", func(t *testing.T) {
