@@ -19,6 +19,19 @@
 //
 // The connection uses NoEcho: a node hands its own deliveries to its own
 // gateway in process and never receives them back.
+//
+// At scale (1M online users, 100k groups, N nodes): NATS holds one interest
+// per online user (1M subscriptions over the nodes, about 1 KiB each in
+// nats-server) and one per (group, node with a member online), at most
+// 100k per node; a message crosses only to the nodes that asked for it, and
+// a group entry crosses once per such node whatever the group's size (no
+// member list on the wire: each node keeps its members online per group).
+// Presence costs every node about 160 bytes per online user of the others
+// (160 MB per million) and one message per login or logout. The alternative,
+// one subject per node with the sender choosing the nodes from the presence
+// directory, needs no interest churn but makes every sender trust a directory
+// that lags logins; interest on the NATS server is exact once Subscribe has
+// flushed, before the device's first sync.
 package natsbus
 
 import (
