@@ -10,8 +10,9 @@ import (
 
 // invalMsg carries one node's invalidations (chatd.inval).
 type invalMsg struct {
-	Node string             `json:"n"`
-	Invs []bus.Invalidation `json:"v"`
+	Node     string             `json:"n"`
+	Instance string             `json:"i"`
+	Invs     []bus.Invalidation `json:"v"`
 }
 
 // Invalidate keeps this node's group routes by the membership changes among
@@ -25,7 +26,7 @@ func (b *Bus) Invalidate(invs ...bus.Invalidation) {
 			b.applyMembership(inv)
 		}
 	}
-	data, err := json.Marshal(invalMsg{Node: b.cfg.NodeID, Invs: invs})
+	data, err := json.Marshal(invalMsg{Node: b.cfg.NodeID, Instance: b.instance, Invs: invs})
 	if err != nil {
 		return
 	}
@@ -39,7 +40,7 @@ func (b *Bus) onInvalidation(m *nats.Msg) {
 		b.cfg.Metrics.Received(1)
 	}
 	var msg invalMsg
-	if err := json.Unmarshal(m.Data, &msg); err != nil || msg.Node == b.cfg.NodeID {
+	if err := json.Unmarshal(m.Data, &msg); err != nil || msg.Instance == b.instance {
 		b.dropped()
 		return
 	}

@@ -55,7 +55,7 @@ const (
 	// inboxCap is the messages of user and group subjects waiting for this
 	// node's dispatcher; past it NATS drops them (Metrics.Dropped) and the
 	// devices concerned resync.
-	inboxCap = 65536
+	inboxCap = 16384
 	// MaxMessageBytes bounds one published message; NATS's own default
 	// max_payload is 1 MiB. A delivery larger than this is not sent (the
 	// device resyncs); a batch is split below it.
@@ -68,6 +68,14 @@ const (
 	readTimeout = 5 * time.Second
 	// flushTimeout bounds the wait for the server to confirm subscriptions.
 	flushTimeout = 2 * time.Second
+	// idProbeTimeout bounds the start-up check that no live node has this
+	// node's id.
+	idProbeTimeout = 300 * time.Millisecond
+	// MaxNodes bounds the nodes one node keeps presence for (itself
+	// included); heartbeats of more are ignored.
+	MaxNodes = 256
+	// snapConcurrency bounds the presence snapshots fetched at once.
+	snapConcurrency = 4
 )
 
 const (
@@ -101,15 +109,19 @@ type Bus struct {
 	in       chan *nats.Msg // user and group subjects, for the dispatcher
 	events   chan string    // "connected", "reconnected": handled by the heartbeat loop
 	stop     chan struct{}
-	done     sync.WaitGroup
+	done     sync.WaitGroup // the dispatcher and the heartbeat loop
+	sending  sync.WaitGroup // the outbox's sender
 
 	invalMu sync.RWMutex
 	onInval []func(bus.Invalidation)
 
-	routes routes
-	pres   presence
-	sameID     sync.Once    // another process with this node id was reported
-	sameIDSeen atomic.Int64 // Unix ns of that process's last heartbeat
+	routes     routes
+	pres       presence
+	out        outbox
+	up         atomic.Bool   // connected to NATS, as the connection's handlers last said
+	snapSlots  chan struct{} // snapshots in flight
+	sameID     sync.Once     // another process with this node id was reported
+	sameIDSeen atomic.Int64  // Unix ns of that process's last heartbeat
 	closing    atomic.Bool
 	firstConn  sync.Once // "connected" is reported once, however nats.go calls back
 }
@@ -134,6 +146,7 @@ func New(cfg Config) (*Bus, error) {
 		cfg.NodeTimeout = 2 * cfg.HeartbeatEvery
 	}
 	b := &Bus{cfg: cfg, in: make(chan *nats.Msg, inboxCap), stop: make(chan struct{}), events: make(chan string, 8),
+		out: outbox{wake: make(chan struct{}, 1)}, snapSlots: make(chan struct{}, snapConcurrency),
 		instance: cfg.NodeID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	b.routes.init()
 	b.pres.init()
@@ -146,9 +159,14 @@ func New(cfg Config) (*Bus, error) {
 		nats.ReconnectBufSize(8<<20),
 		nats.PingInterval(5*time.Second),
 		nats.MaxPingsOutstanding(2),
-		nats.ConnectHandler(func(*nats.Conn) { b.event("connected") }),
-		nats.ReconnectHandler(func(*nats.Conn) { b.event("reconnected") }),
+		nats.ConnectHandler(func(*nats.Conn) { b.up.Store(true); b.event("connected") }),
+		nats.ReconnectHandler(func(*nats.Conn) { b.up.Store(true); b.event("reconnected") }),
+		nats.ClosedHandler(func(*nats.Conn) { b.up.Store(false) }),
+		// A write that NATS does not take within a second means a stalled
+		// server: the connection is dropped and made again.
+		nats.FlusherTimeout(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.up.Store(false)
 			if b.closing.Load() {
 				return
 			}
@@ -178,14 +196,27 @@ func New(cfg Config) (*Bus, error) {
 			return nil, fmt.Errorf("natsbus: subscribing %s: %w", subj, err)
 		}
 	}
-	b.done.Add(2)
-	go b.dispatch()
-	go b.heartbeats()
 	if nc.IsConnected() {
+		b.up.Store(true)
 		// The node's own subscriptions are in place before it serves.
 		if err := nc.FlushTimeout(flushTimeout); err != nil {
 			cfg.Logger.Warn("nats: flush after subscribing", "err", err)
 		}
+		// A live node with this id answers its snapshot subject: two nodes
+		// with one id would take each other's presence and invalidations
+		// for their own. Asked before this node says a word.
+		if _, err := nc.Request(prefixSnap+cfg.NodeID, nil, idProbeTimeout); err == nil {
+			b.closing.Store(true)
+			nc.Close()
+			return nil, fmt.Errorf("natsbus: node id %q is in use by a live node; give each node its own --node-id", cfg.NodeID)
+		}
+	}
+	b.done.Add(2)
+	go b.dispatch()
+	go b.heartbeats()
+	b.sending.Add(1)
+	go b.send()
+	if b.up.Load() {
 		b.event("connected")
 	} else {
 		cfg.Logger.Warn("nats: not reachable yet; retrying", "url", redact(cfg.URL))
@@ -233,7 +264,7 @@ func (b *Bus) connected(how string) {
 // seen within NodeTimeout): presence between the two is wrong until one of
 // them gets its own id.
 func (b *Bus) Ready() error {
-	if b.nc == nil || !b.nc.IsConnected() {
+	if !b.up.Load() {
 		return errors.New("not connected")
 	}
 	if at := b.sameIDSeen.Load(); at != 0 && time.Since(time.Unix(0, at)) < b.cfg.NodeTimeout {
@@ -281,6 +312,7 @@ func (b *Bus) Close() error {
 	}
 	close(b.stop)
 	b.closing.Store(true)
+	b.sending.Wait() // what was queued goes out first
 	b.nc.Close()
 	b.done.Wait()
 	return nil
@@ -296,23 +328,6 @@ func (b *Bus) published(n int) {
 	if b.cfg.Metrics.Published != nil && n > 0 {
 		b.cfg.Metrics.Published(n)
 	}
-}
-
-// publish sends one message; a failure (too large, the reconnect buffer
-// full, the connection closed) is counted and logged, never blocking: the
-// store has the state and devices resync.
-func (b *Bus) publish(subj string, data []byte) {
-	if len(data) > MaxMessageBytes {
-		b.dropped()
-		b.cfg.Logger.Warn("nats: message too large, not sent", "subject", subj, "bytes", len(data))
-		return
-	}
-	if err := b.nc.Publish(subj, data); err != nil {
-		b.dropped()
-		b.cfg.Logger.Debug("nats: publish failed", "subject", subj, "err", err)
-		return
-	}
-	b.published(1)
 }
 
 func userSubject(app int64, user string) string {

@@ -10,9 +10,12 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/errs"
@@ -142,7 +145,12 @@ func (g *groups) set(app int64, group string, ms ...string) {
 	g.mu.Unlock()
 }
 
-func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discard() *slog.Logger {
+	if os.Getenv("NB_DEBUG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
 
 type cluster struct {
 	t      *testing.T
@@ -475,12 +483,28 @@ func TestEntryWireRoundTrip(t *testing.T) {
 	}
 }
 
-// A second node with the same id makes both unready while it lives.
-func TestSameNodeIDUnready(t *testing.T) {
+// A node does not start with the id of a live node; and one that hears
+// another process with its id (two started at once) is not ready while that
+// process lives.
+func TestSameNodeID(t *testing.T) {
 	c := newCluster(t)
-	a, _ := c.start("same")
-	b, nb := c.start("same")
-	waitFor(t, "the clash seen", nb, func() bool { return a.Ready() != nil && b.Ready() != nil })
-	b.Close()
-	waitFor(t, "a ready again", nb, func() bool { return a.Ready() == nil })
+	a, na := c.start("same")
+	_, err := New(Config{URL: natsURL(t), NodeID: a.cfg.NodeID, Groups: c.groups, Logger: discard()})
+	if err == nil || !strings.Contains(err.Error(), "in use by a live node") {
+		t.Fatalf("second node with the id: %v", err)
+	}
+	if a.Ready() != nil {
+		t.Fatalf("the first node is unready: %v", a.Ready())
+	}
+	nc, err := nats.Connect(natsURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	hb, _ := json.Marshal(heartbeatMsg{Node: a.cfg.NodeID, Instance: "twin", Seq: 1})
+	if err := nc.Publish(subjHB, hb); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a unready", na, func() bool { return a.Ready() != nil })
+	waitFor(t, "a ready again", na, func() bool { return a.Ready() == nil })
 }

@@ -203,6 +203,9 @@ func (b *Bus) peerLocked(node, instance string, now time.Time) (pr *peer, fresh 
 		pr.seen = now
 		return pr, false, nil
 	}
+	if pr == nil && len(p.peers) >= MaxNodes-1 {
+		return nil, false, nil // not a node of ours: a cluster this large is refused
+	}
 	if pr != nil { // the node restarted: its old devices are gone
 		for k := range pr.devices {
 			dropped = append(dropped, k)
@@ -239,6 +242,10 @@ func (b *Bus) onHeartbeat(m *nats.Msg) {
 	p := &b.pres
 	p.mu.Lock()
 	pr, fresh, dropped := b.peerLocked(hb.Node, hb.Instance, time.Now())
+	if pr == nil {
+		p.mu.Unlock()
+		return
+	}
 	resync := !pr.syncing && (fresh || hb.Seq > pr.seq)
 	if resync {
 		pr.syncing = true
@@ -258,6 +265,10 @@ func (b *Bus) onDelta(m *nats.Msg) {
 	p := &b.pres
 	p.mu.Lock()
 	pr, fresh, dropped := b.peerLocked(d.Node, d.Instance, time.Now())
+	if pr == nil {
+		p.mu.Unlock()
+		return
+	}
 	var changed []userKey
 	resync := false
 	switch {
@@ -291,11 +302,20 @@ func (pr *peer) apply(d delta) {
 // fetchSnapshot asks node for all its devices and replaces pr's with them,
 // then applies the changes that came meanwhile.
 func (b *Bus) fetchSnapshot(node string, pr *peer) {
+	p := &b.pres
+	select {
+	case b.snapSlots <- struct{}{}:
+		defer func() { <-b.snapSlots }()
+	default: // enough snapshots in flight: asked again on the node's next heartbeat
+		p.mu.Lock()
+		pr.syncing, pr.pending = false, nil
+		p.mu.Unlock()
+		return
+	}
 	if b.cfg.Metrics.Resyncs != nil {
 		b.cfg.Metrics.Resyncs()
 	}
 	devices, seq, instance, err := b.requestSnapshot(node)
-	p := &b.pres
 	p.mu.Lock()
 	if p.peers[node] != pr { // the node expired or restarted meanwhile
 		p.mu.Unlock()
@@ -354,31 +374,36 @@ func sameDevices(a, b []bus.Device) bool {
 // requestSnapshot gathers a node's snapshot parts.
 func (b *Bus) requestSnapshot(node string) (map[userKey][]bus.Device, uint64, string, error) {
 	inbox := b.nc.NewRespInbox()
-	sub, err := b.nc.SubscribeSync(inbox)
+	parts := make(chan *nats.Msg, 256)
+	sub, err := b.nc.ChanSubscribe(inbox, parts)
 	if err != nil {
 		return nil, 0, "", err
 	}
 	defer sub.Unsubscribe()
-	if err := b.nc.PublishRequest(prefixSnap+node, inbox, nil); err != nil {
-		return nil, 0, "", err
-	}
+	b.publishReply(prefixSnap+node, inbox, nil)
 	deadline := time.Now().Add(snapTimeout)
 	out := map[userKey][]bus.Device{}
-	got, parts := 0, -1
+	got, total := 0, -1
 	var seq uint64
 	var instance string
-	for parts < 0 || got < parts {
-		m, err := sub.NextMsg(time.Until(deadline))
-		if err != nil {
-			return nil, 0, "", err
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for total < 0 || got < total {
+		var m *nats.Msg
+		select {
+		case m = <-parts:
+		case <-timer.C:
+			return nil, 0, "", errSnapshotTimeout
+		case <-b.stop:
+			return nil, 0, "", errSnapshotTimeout
 		}
 		var sp snapshotPart
 		if err := json.Unmarshal(m.Data, &sp); err != nil || sp.Parts < 1 {
 			return nil, 0, "", errSnapshot
 		}
-		if parts < 0 {
-			parts, seq, instance = sp.Parts, sp.Seq, sp.Instance
-		} else if sp.Seq != seq || sp.Parts != parts || sp.Instance != instance {
+		if total < 0 {
+			total, seq, instance = sp.Parts, sp.Seq, sp.Instance
+		} else if sp.Seq != seq || sp.Parts != total || sp.Instance != instance {
 			return nil, 0, "", errSnapshot
 		}
 		for _, u := range sp.Users {
@@ -389,7 +414,10 @@ func (b *Bus) requestSnapshot(node string) (map[userKey][]bus.Device, uint64, st
 	return out, seq, instance, nil
 }
 
-var errSnapshot = errorString("malformed presence snapshot")
+var (
+	errSnapshot        = errorString("malformed presence snapshot")
+	errSnapshotTimeout = errorString("presence snapshot timed out")
+)
 
 type errorString string
 

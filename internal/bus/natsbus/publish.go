@@ -270,13 +270,16 @@ func (b *Bus) decode(m *nats.Msg, ds []bus.Delivery) []bus.Delivery {
 	}
 	if app, user, ok := parseSubject(m.Subject, prefixUser); ok {
 		for i := range ws {
-			if d, ok := toDelivery(&ws[i], app); ok {
-				d.User = user
-				if d.Kind == bus.KindGroup {
-					d.Group.Only = user
-				}
-				ds = append(ds, d)
+			d, ok := toDelivery(&ws[i], app)
+			if !ok {
+				b.dropped()
+				continue
 			}
+			d.User = user
+			if d.Kind == bus.KindGroup {
+				d.Group.Only = user
+			}
+			ds = append(ds, d)
 		}
 		return ds
 	}
@@ -286,14 +289,13 @@ func (b *Bus) decode(m *nats.Msg, ds []bus.Delivery) []bus.Delivery {
 			return ds
 		}
 		for i := range ws {
-			if ws[i].Kind != bus.KindGroup {
+			d, ok := toDelivery(&ws[i], app)
+			if !ok || d.Kind != bus.KindGroup {
+				b.dropped()
 				continue
 			}
-			if d, ok := toDelivery(&ws[i], app); ok {
-				d.Group.Members = members
-				d.Group.Group = group
-				ds = append(ds, d)
-			}
+			d.Group.Members, d.Group.Group = members, group
+			ds = append(ds, d)
 		}
 		return ds
 	}

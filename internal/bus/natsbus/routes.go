@@ -98,7 +98,7 @@ func (b *Bus) Subscribe(app int64, user string) {
 	}
 	b.routeMetrics()
 	r.mu.Unlock()
-	if !b.nc.IsConnected() {
+	if !b.up.Load() {
 		return // NATS is away: the routes are sent when it is back, and devices resync
 	}
 	if err := b.nc.FlushTimeout(flushTimeout); err != nil {
