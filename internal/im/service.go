@@ -119,7 +119,7 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 	if err := s.store.SetKickTime(ctx, app.SDKAppID, user, s.clock.Now()); err != nil {
 		return storageErr(err)
 	}
-	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
+	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: KickedByBackend}})
 	return nil
 }
 
