@@ -504,6 +504,7 @@ type session struct {
 	platform string
 	connID   string
 	loginAt  time.Time // the clock just before the login was checked (resync.go)
+	sigTime  int64     // when its UserSig was made (TLS.time, Unix seconds)
 
 	// sends holds a token per send in flight (MaxSendsInFlight): taken by the
 	// read goroutine, given back when the writer answers. sendNo numbers the
@@ -621,7 +622,7 @@ func (s *session) login(ctx context.Context) bool {
 		return fail(errs.Hidden(err))
 	}
 	s.loginAt = s.gw.tenants.Clock.Now()
-	if err := s.gw.im.Login(ctx, app, f.User, f.UserSig); err != nil {
+	if s.sigTime, err = s.gw.im.LoginSig(ctx, app, f.User, f.UserSig); err != nil {
 		return fail(err)
 	}
 	s.app, s.appID, s.user, s.platform, s.connID = app, app.SDKAppID, f.User, f.Platform, newConnID()

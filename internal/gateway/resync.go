@@ -18,14 +18,12 @@ import (
 // queues the app):
 //   - the app is read again (endIfInactive);
 //   - each session whose account no longer exists, or whose user was kicked
-//     after the session logged in, ends with the "kicked" frame a live kick
-//     sends (im.KickedDeleted, im.KickedByBackend);
+//     after the session logged in (im.LoginCheck.Ends), ends with the
+//     "kicked" frame a live kick sends;
 //   - every other session is sent {"op":"log_head","seq":N}, N the newest
 //     seq of its user's log, read after the reconnect: a device that has
 //     delivered less syncs. Group logs are not covered: a device fills a
 //     group's gap by group_sync on the group's next entry (docs/protocol.md).
-// A kick in the very millisecond of a login (the kick time is stored in
-// milliseconds) is not seen as later than the login.
 
 // Bounds of the catch-up of one app.
 const (
@@ -79,12 +77,9 @@ func (g *Gateway) resyncUsers(ctx context.Context, app store.App, users []string
 		c := checks[u]
 		var keep []*session
 		for _, s := range byUser[u] {
-			switch {
-			case !c.Exists:
-				kick([]*session{s}, im.KickedDeleted)
-			case c.KickedAt.After(s.loginAt):
-				kick([]*session{s}, im.KickedByBackend)
-			default:
+			if why := c.Ends(s.sigTime, s.loginAt); why != "" {
+				kick([]*session{s}, why)
+			} else {
 				keep = append(keep, s)
 			}
 		}

@@ -21,6 +21,24 @@ type LoginCheck struct {
 	KickedAt time.Time // the user's last kick (millisecond precision); zero: never
 }
 
+// Ends says why a session of the user must end ("" when it stays): the
+// account no longer exists (KickedDeleted), or the user was kicked after the
+// session logged in (KickedByBackend). The session logged in at loginAt (this
+// node's clock, read before the login was checked) with a UserSig made at
+// sigTime (Unix seconds, LoginSig). It ends when its UserSig would be refused
+// now (70052), or when the kick came after loginAt, which also catches a kick
+// in the second its UserSig was made; the kick's time is another node's
+// clock, so a skew between the nodes' clocks moves that bound by as much.
+func (c LoginCheck) Ends(sigTime int64, loginAt time.Time) string {
+	switch {
+	case !c.Exists:
+		return KickedDeleted
+	case sigKicked(sigTime, c.KickedAt) || c.KickedAt.After(loginAt):
+		return KickedByBackend
+	}
+	return ""
+}
+
 // LoginChecks reads, from the store and not from this node's caches, whether
 // each of users exists and when it was last kicked: a node that may have
 // missed other nodes' kicks and deletions (a bus reconnect) checks its
@@ -47,4 +65,12 @@ func (s *Service) LoginChecks(ctx context.Context, app store.App, users []string
 		out[u] = LoginCheck{Exists: true, KickedAt: at}
 	}
 	return out, nil
+}
+
+// sigKicked reports whether a UserSig made at sigTime (Unix seconds) is
+// refused by the kick at kicked (zero: none). TLS.time has whole seconds: a
+// sig made in the second of the kick is accepted, so that a backend can kick
+// and issue a new sig at once.
+func sigKicked(sigTime int64, kicked time.Time) bool {
+	return !kicked.IsZero() && sigTime < kicked.Unix()
 }
