@@ -154,3 +154,45 @@ func TestSubscribeReplyCountsAsTold(t *testing.T) {
 		t.Fatal("no Offline notice")
 	}
 }
+
+// The catch-up reads an app's users in batches, several at once: kicks lost
+// in different batches all apply, and the other sessions stay (run with -race).
+func TestInvAllChecksEveryBatch(t *testing.T) {
+	cb := newClusterBus()
+	e := newEnvOn(t, catalog.Premium, gateway.Limits{}, gateway.Metrics{}, nil, cb) // Trial admits 100 users a month
+	ctx := context.Background()
+	const n = 2*im.MaxBatchAccounts + 10
+	users := make([]store.User, n)
+	for i := range users {
+		users[i].UserID = "u" + jsonInt(int64(i))
+	}
+	for i := 0; i < n; i += im.MaxBatchAccounts {
+		if err := e.svc.ImportAccounts(ctx, e.app, users[i:min(i+im.MaxBatchAccounts, n)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clients := make([]*client.Client, n)
+	for i, u := range users {
+		c, err := e.dial(u.UserID, "Web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients[i] = c
+	}
+	e.clock.Advance(2 * time.Second)
+	kicked := map[int]bool{3: true, n/2 + 1: true, n - 2: true}
+	for i := range kicked {
+		e.lossy.dropNext(users[i].UserID, 1)
+		if err := e.svc.Kick(ctx, e.app, users[i].UserID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cb.feed(bus.Invalidation{Kind: bus.InvAll})
+	for i := range kicked {
+		waitKicked(t, clients[i], im.KickedByBackend, users[i].UserID)
+	}
+	for _, i := range []int{0, n / 2, n - 1} {
+		alive(t, clients[i], users[i].UserID+", not kicked")
+	}
+}
