@@ -253,6 +253,13 @@ func TestCluster(t *testing.T) {
 		if v["TotalCount"] != float64(100) {
 			t.Errorf("groups stored: %v", v["TotalCount"])
 		}
+		// The counters themselves (on the Free Trial both limits are 100, so the
+		// one that refuses is groups at once, 10960): each counted 100, not more.
+		day := cl.count(t, pg, fmt.Sprintf(`SELECT COALESCE(SUM(net), 0) FROM im_group_daily WHERE app = %d`, a.id))
+		quota := cl.count(t, pg, fmt.Sprintf(`SELECT group_count FROM im_group_quota WHERE app = %d`, a.id))
+		if day != 100 || quota != 100 {
+			t.Errorf("stored counters: the day's net increase %d, groups at once %d; want 100 and 100", day, quota)
+		}
 	})
 
 	cl.run(t, "lifecycle", func(t *testing.T) {
@@ -519,7 +526,7 @@ func TestClusterPostgresRestart(t *testing.T) {
 	pg := startPrivatePostgres(t)
 	ns := startNATSServer(t)
 	cl := startCluster(t, 3, pg.url(), ns.url())
-	_, senders, receivers := loadSetup(t, cl)
+	a, senders, receivers := loadSetup(t, cl)
 	l := startLoad(t, senders, receivers, 50*time.Millisecond)
 	l.waitAcked(100, 20*time.Second)
 
@@ -534,6 +541,19 @@ func TestClusterPostgresRestart(t *testing.T) {
 	eventually(t, 15*time.Second, "more sends refused", func() bool { return len(l.failed()) >= failedDown+12 })
 	if n := l.acked.Load() - ackedDown; n > 0 {
 		t.Errorf("%d sends acknowledged while PostgreSQL was down", n)
+	}
+	// REST and logins need the store too: refused with the server's error.
+	v := cl.nodes[2].rest(a, "im_open_login_svc/account_check", map[string]any{"CheckItem": []any{map[string]any{"UserID": "s0"}}})
+	if v["ErrorCode"] == float64(0) || storageText(fmt.Sprint(v["ErrorInfo"])) != "" {
+		t.Errorf("REST while PostgreSQL is down: %v", v)
+	}
+	if c, err := cl.nodes[0].login(a, "s1", "Web", -1); err == nil {
+		c.Close()
+		t.Errorf("a login succeeded while PostgreSQL was down")
+	} else if storageText(err.Error()) != "" || !strings.HasPrefix(err.Error(), "chatd: ") {
+		t.Errorf("a login while PostgreSQL is down: %v", err)
+	} else {
+		t.Logf("while PostgreSQL is down: REST %v %q, login %v", v["ErrorCode"], v["ErrorInfo"], err)
 	}
 	pg.start()
 	t.Logf("PostgreSQL down for %s", time.Since(stopped).Round(time.Millisecond))

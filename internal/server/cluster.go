@@ -22,7 +22,8 @@ const purgeLock = "retention-purge"
 type readyBus interface{ Ready() error }
 
 // readyz answers one line per dependency, "store: ok" and, on a cluster,
-// "nats: ok" or "nats: not connected", then "ready" with 200 when all are ok,
+// "nats: ok", "nats: not connected" or "nats: another node runs with node
+// id …", then "ready" with 200 when all are ok,
 // else "not ready" with 503. Storage errors are logged, never answered.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !s.ready.Load() {
@@ -43,7 +44,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if rb, isCluster := s.Bus.(readyBus); isCluster {
 		if err := rb.Ready(); err != nil {
-			b.WriteString("nats: not connected\n")
+			b.WriteString("nats: " + err.Error() + "\n") // the bus's own words, no address
 			ok = false
 		} else {
 			b.WriteString("nats: ok\n")

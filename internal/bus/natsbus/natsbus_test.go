@@ -474,3 +474,13 @@ func TestEntryWireRoundTrip(t *testing.T) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, e)
 	}
 }
+
+// A second node with the same id makes both unready while it lives.
+func TestSameNodeIDUnready(t *testing.T) {
+	c := newCluster(t)
+	a, _ := c.start("same")
+	b, nb := c.start("same")
+	waitFor(t, "the clash seen", nb, func() bool { return a.Ready() != nil && b.Ready() != nil })
+	b.Close()
+	waitFor(t, "a ready again", nb, func() bool { return a.Ready() == nil })
+}

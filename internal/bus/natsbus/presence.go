@@ -230,6 +230,7 @@ func (b *Bus) onHeartbeat(m *nats.Msg) {
 		return
 	}
 	if hb.Node == b.cfg.NodeID { // NoEcho: never this process's own
+		b.sameIDSeen.Store(time.Now().UnixNano())
 		b.sameID.Do(func() {
 			b.cfg.Logger.Error("another node runs with this node id: presence between the two is wrong until one is restarted with its own --node-id", "node", hb.Node)
 		})
