@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"io"
 	"net"
 	"os"
@@ -149,3 +150,41 @@ func (p *tcpProxy) restore() {
 	p.mu.Unlock()
 }
 
+
+// TestClusterNoSecondOnline: gina on node 2 subscribes to hank, online on
+// node 1 (the reply says Online); hank's device logging in on node 2 sends
+// gina no second Online: her next notice is hank's Offline, once both his
+// devices are gone.
+func TestClusterNoSecondOnline(t *testing.T) {
+	pg := sharedPostgres(t)
+	ns := startNATSServer(t)
+	cl := startCluster(t, 2, pg, ns.url())
+	n1, n2 := cl.nodes[0], cl.nodes[1]
+	a := n1.createApp()
+	n1.restOK(a, "im_open_login_svc/multiaccount_import", map[string]any{"Accounts": []string{"hank", "gina"}})
+	hank1 := n1.mustLogin(a, "hank", "Web", 0)
+	gina := n2.mustLogin(a, "gina", "Web", 0)
+	online := func(n *node) bool {
+		v := n.restOK(a, "openim/query_online_status", map[string]any{"To_Account": []string{"hank"}})
+		return v["QueryResult"].([]any)[0].(map[string]any)["Status"] == "Online"
+	}
+	eventually(t, 10*time.Second, "hank (node 1) online through node 2", func() bool { return online(n2) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, _, err := gina.SubscribeStatus(ctx, "hank")
+	if err != nil || len(st) != 1 || st[0].Status != "Online" {
+		t.Fatalf("subscribe: %+v, %v; want hank Online", st, err)
+	}
+	hank2 := n2.mustLogin(a, "hank", "Mac", 0)
+	hank2.Close()
+	<-hank2.Done()
+	hank1.Close()
+	select {
+	case n := <-gina.StatusNotices():
+		if n.User != "hank" || n.Status != "Offline" {
+			t.Fatalf("gina's first notice %+v, want hank Offline (no second Online)", n)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no Offline notice")
+	}
+}
