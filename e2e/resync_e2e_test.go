@@ -150,7 +150,6 @@ func (p *tcpProxy) restore() {
 	p.mu.Unlock()
 }
 
-
 // TestClusterNoSecondOnline: gina on node 2 subscribes to hank, online on
 // node 1 (the reply says Online); hank's device logging in on node 2 sends
 // gina no second Online: her next notice is hank's Offline, once both his
