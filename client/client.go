@@ -78,6 +78,7 @@ type Client struct {
 	applyMu  sync.Mutex
 	applied  int64 // highest seq delivered on Entries
 	syncing  bool
+	again    bool    // a log_head beyond applied came during a sync: sync once more
 	buffered []Entry // live entries that arrived during a sync
 	closed   bool    // Entries is closed
 	ConnID   string
@@ -331,6 +332,8 @@ func (c *Client) readLoop() {
 			if f.Entry != nil {
 				c.live(*f.Entry)
 			}
+		case protocol.OpLogHead:
+			c.logHead(f.Seq)
 		case "status":
 			c.statusNotice(f)
 		case protocol.OpConvChanged:
@@ -390,6 +393,23 @@ func (c *Client) live(e Entry) {
 	}
 }
 
+// logHead handles a log_head push: the user's log reaches seq. Beyond the
+// last delivered entry, pushes were lost and a sync delivers the missing
+// entries (once each); a sync already running syncs once more before it ends,
+// since its last page may have been read before seq was written.
+func (c *Client) logHead(seq int64) {
+	c.applyMu.Lock()
+	defer c.applyMu.Unlock()
+	switch {
+	case seq <= c.applied:
+	case c.syncing:
+		c.again = true
+	default:
+		c.syncing = true
+		go c.resync()
+	}
+}
+
 // emit delivers e; the caller holds applyMu.
 func (c *Client) emit(e Entry) {
 	if c.closed {
@@ -436,7 +456,9 @@ func (c *Client) catchUp(ctx context.Context) error {
 					gap = true
 				}
 			}
-			if !gap {
+			if !gap && c.again {
+				c.again = false // a log_head came meanwhile: one more round
+			} else if !gap {
 				c.syncing = false
 				c.applyMu.Unlock()
 				return nil

@@ -105,6 +105,10 @@ const (
 	OpEntry  = "entry"  // server push: a new entry of the user's log
 	OpKicked = "kicked" // server push: the session ends
 	OpError  = "error"  // server push: a frame could not be understood
+	// OpLogHead is a server push: the user's log reaches seq (Frame.Seq); a
+	// device that has delivered less syncs (sent after the node's link to the
+	// other nodes came back, when pushes may have been lost).
+	OpLogHead = "log_head"
 
 	// Friends (docs/protocol.md "Friends").
 	OpFriendRequests = "friend_requests" // list the pending requests sent to the user

@@ -145,7 +145,8 @@ type Gateway struct {
 
 	appChecks    pending[int64]   // apps another node changed: end their sessions if they no longer serve
 	remoteStatus pending[userKey] // users whose devices on other nodes changed (status.go)
-	notifyLocks  [64]sync.Mutex   // one status notice of a user at a time (status.go)
+	resyncs      pending[int64]   // apps whose sessions are checked after a bus reconnect (resync.go)
+	notifyLocks  notifyLocks      // one status notice of a user at a time (status.go)
 }
 
 // New returns a gateway attached to cfg.Bus. It panics when a required
@@ -168,7 +169,8 @@ func New(cfg Config) *Gateway {
 
 // onInvalidate handles another node's invalidations (the bus calls it; it
 // must not block): a changed app is read again, and its sessions here end at
-// once when it no longer serves; after InvAll every app is read again.
+// once when it no longer serves; after InvAll every app is read again and
+// every session here is checked and told its log head (resync.go).
 func (g *Gateway) onInvalidate(inv bus.Invalidation) {
 	switch inv.Kind {
 	case bus.InvApp:
@@ -183,7 +185,7 @@ func (g *Gateway) onInvalidate(inv bus.Invalidation) {
 		}
 		g.hub.appsMu.Unlock()
 		for _, id := range ids {
-			g.appChecks.add(id, g.checkApp)
+			g.resyncs.add(id, g.resyncApp) // the app, then its sessions (resync.go)
 		}
 	}
 }
@@ -263,11 +265,7 @@ func (g *Gateway) Deliver(ds []bus.Delivery) {
 		case bus.KindConv:
 			deliverConv(d, sessions) // conversations.go
 		case bus.KindKick:
-			frame, _ := json.Marshal(Frame{Op: OpKicked, Reason: d.Reason})
-			for _, s := range sessions {
-				s.enqueue(frame)
-				s.closeAfterFlush(websocket.ClosePolicyViolation, "kicked")
-			}
+			kick(sessions, d.Reason)
 		}
 	}
 }
@@ -505,6 +503,8 @@ type session struct {
 	user     string
 	platform string
 	connID   string
+	loginAt  time.Time // the clock just before the login was checked (resync.go)
+	sigTime  int64     // when its UserSig was made (TLS.time, Unix seconds)
 
 	// sends holds a token per send in flight (MaxSendsInFlight): taken by the
 	// read goroutine, given back when the writer answers. sendNo numbers the
@@ -621,7 +621,8 @@ func (s *session) login(ctx context.Context) bool {
 		}
 		return fail(errs.Hidden(err))
 	}
-	if err := s.gw.im.Login(ctx, app, f.User, f.UserSig); err != nil {
+	s.loginAt = s.gw.tenants.Clock.Now()
+	if s.sigTime, err = s.gw.im.LoginSig(ctx, app, f.User, f.UserSig); err != nil {
 		return fail(err)
 	}
 	s.app, s.appID, s.user, s.platform, s.connID = app, app.SDKAppID, f.User, f.Platform, newConnID()
@@ -688,9 +689,8 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	case OpSetStatus:
 		err = s.setStatus(ctx, f)
 	case OpSubscribe:
-		if r, err = s.subscribeStatus(ctx, f); err == nil {
-			s.reply(r)
-			return
+		if err = s.subscribeStatus(ctx, f); err == nil {
+			return // replied
 		}
 	case OpUnsubscribe:
 		err = s.unsubscribeStatus(f)

@@ -28,6 +28,8 @@ const (
 	OpKicked = protocol.OpKicked
 	OpError  = protocol.OpError
 
+	OpLogHead = protocol.OpLogHead
+
 	OpSetStatus   = protocol.OpSetStatus
 	OpSubscribe   = protocol.OpSubscribe
 	OpUnsubscribe = protocol.OpUnsubscribe

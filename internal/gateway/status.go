@@ -54,8 +54,9 @@ type statusHub struct {
 	gone     map[userKey][]goneDevice
 	// told is the last notice sent to a watched user's subscribers: a change
 	// that leaves it the same (a device of a user online on another node
-	// logging in here) sends none. Kept while the user is watched; a new
-	// subscription forgets it (its reply may say otherwise).
+	// logging in here) sends none. Kept while the user is watched; a
+	// subscribe reply that says the same keeps it, one that says otherwise
+	// forgets it (subscribeStatus), so the next notice goes to all.
 	told map[userKey]toldStatus
 }
 
@@ -223,7 +224,6 @@ func (st *statusHub) subscribe(k userKey, targets []string, limit int) error {
 	for _, t := range add {
 		if !containsStr(dropped, t) {
 			tk := userKey{k.app, t}
-			delete(st.told, tk)
 			if st.watchers[tk] == nil {
 				st.watchers[tk] = map[string]struct{}{}
 			}
@@ -298,7 +298,7 @@ func (g *Gateway) notifyStatus(ctx context.Context, app store.App, k userKey, se
 	// One notice of k at a time, its state read inside, so that notices of one
 	// user leave in the order of its state changes and the last one says the
 	// state that holds.
-	nl := &g.notifyLocks[maphash.String(hubSeed, k.user)%uint64(len(g.notifyLocks))]
+	nl := &g.notifyLocks[notifyStripe(k.user)]
 	nl.Lock()
 	defer nl.Unlock()
 	remote := g.bus.RemoteDevices(k.app, k.user)
@@ -359,12 +359,13 @@ func (s *session) setStatus(ctx context.Context, f Frame) error {
 	return nil
 }
 
-// subscribeStatus handles subscribe_status: the reply lists the current status
-// of each user subscribed to and, in failed, the users refused (70402, 70107).
-func (s *session) subscribeStatus(ctx context.Context, f Frame) (Frame, error) {
+// subscribeStatus handles subscribe_status and queues its reply (nil error):
+// the reply lists the current status of each user subscribed to and, in
+// failed, the users refused (70402, 70107).
+func (s *session) subscribeStatus(ctx context.Context, f Frame) error {
 	checked, err := s.gw.im.CheckSubscription(ctx, s.app, s.user, f.Users)
 	if err != nil {
-		return Frame{}, err
+		return err
 	}
 	r := Frame{Op: f.Op, ID: f.ID}
 	var ok []string
@@ -380,21 +381,56 @@ func (s *session) subscribeStatus(ctx context.Context, f Frame) (Frame, error) {
 		}
 		ok = append(ok, u)
 	}
-	if len(ok) > 0 {
-		if err := s.gw.status.subscribe(userKey{s.appID, s.user}, ok, s.gw.limits.NodeSubscriptions); err != nil {
-			return Frame{}, err
-		}
-		custom, err := s.gw.im.CustomStatuses(ctx, s.app, ok)
-		if err != nil {
-			return Frame{}, err
-		}
-		for _, u := range ok {
-			st, _ := s.gw.UserState(s.appID, u)
-			r.Statuses = append(r.Statuses, protocol.UserStatus{User: u, Status: st, CustomStatus: custom[u]})
+	if len(ok) == 0 {
+		s.reply(r)
+		return nil
+	}
+	if err := s.gw.status.subscribe(userKey{s.appID, s.user}, ok, s.gw.limits.NodeSubscriptions); err != nil {
+		return err
+	}
+	custom, err := s.gw.im.CustomStatuses(ctx, s.app, ok)
+	if err != nil {
+		return err
+	}
+	// The statuses are read, noted as told and the reply queued with the
+	// notice locks of the users held (taken in stripe order), so that no
+	// notice of theirs passes the reply and the next notice compares with
+	// what the reply said: a device of a user online elsewhere logging in
+	// here sends no second Online.
+	stripes := map[int]bool{}
+	for _, u := range ok {
+		stripes[notifyStripe(u)] = true
+	}
+	for i := range s.gw.notifyLocks {
+		if stripes[i] {
+			s.gw.notifyLocks[i].Lock()
+			defer s.gw.notifyLocks[i].Unlock()
 		}
 	}
-	return r, nil
+	for _, u := range ok {
+		k := userKey{s.appID, u}
+		remote := s.gw.bus.RemoteDevices(k.app, k.user)
+		s.gw.status.mu.Lock()
+		st, _ := s.gw.userStateLocked(k, remote)
+		told := toldStatus{st, custom[u]}
+		if prev, had := s.gw.status.told[k]; had && prev != told {
+			delete(s.gw.status.told, k) // the other subscribers were told otherwise
+		} else if _, me := s.gw.status.watchers[k][s.user]; had || (me && len(s.gw.status.watchers[k]) == 1) {
+			s.gw.status.told[k] = told
+		}
+		s.gw.status.mu.Unlock()
+		r.Statuses = append(r.Statuses, protocol.UserStatus{User: u, Status: st, CustomStatus: custom[u]})
+	}
+	s.reply(r)
+	return nil
 }
+
+// notifyStripe is the index of user's lock in Gateway.notifyLocks.
+func notifyStripe(user string) int {
+	return int(maphash.String(hubSeed, user) % uint64(len(notifyLocks{})))
+}
+
+type notifyLocks = [64]sync.Mutex
 
 // unsubscribeStatus handles unsubscribe_status: users not subscribed to are
 // ignored; no users ends every subscription.

@@ -78,7 +78,7 @@ func (s *Service) DeleteAccounts(ctx context.Context, app store.App, ids []strin
 		s.blockList.changed(cacheKey{app.SDKAppID, id}, nil, s.clock.Now())
 		invs = append(invs, userInvalidation(bus.InvUser, app.SDKAppID, id))
 		if found[id] {
-			kicks = append(kicks, bus.Delivery{App: app.SDKAppID, User: id, Kind: bus.KindKick, Reason: "account deleted"})
+			kicks = append(kicks, bus.Delivery{App: app.SDKAppID, User: id, Kind: bus.KindKick, Reason: KickedDeleted})
 		}
 	}
 	s.invalidate(invs...)

@@ -119,7 +119,7 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 	if err := s.store.SetKickTime(ctx, app.SDKAppID, user, s.clock.Now()); err != nil {
 		return storageErr(err)
 	}
-	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: "kicked by the app backend"}})
+	s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, User: user, Kind: bus.KindKick, Reason: KickedByBackend}})
 	return nil
 }
 
@@ -129,30 +129,35 @@ func (s *Service) Kick(ctx context.Context, app store.App, user string) error {
 // imported, and the gate's (60020, 70398). A successful login counts the user
 // for the month's MAU.
 func (s *Service) Login(ctx context.Context, app store.App, user, userSig string) error {
+	_, err := s.LoginSig(ctx, app, user, userSig)
+	return err
+}
+
+// LoginSig is Login that also returns when userSig was made (TLS.time, Unix
+// seconds), which LoginCheck.Ends compares with later kicks.
+func (s *Service) LoginSig(ctx context.Context, app store.App, user, userSig string) (int64, error) {
 	if err := ValidUserID(user); err != nil {
-		return err
+		return 0, err
 	}
 	claims, err := usersig.VerifyClaims(app.SDKAppID, app.SecretKey, user, userSig, s.clock.Now())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	users, err := s.loadUsers(ctx, app.SDKAppID, user)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if _, ok := users[user]; !ok {
-		return errs.New(errs.AccountNotFound, "account %q is not imported into app %d", user, app.SDKAppID)
+		return 0, errs.New(errs.AccountNotFound, "account %q is not imported into app %d", user, app.SDKAppID)
 	}
 	kicked, err := s.store.KickTime(ctx, app.SDKAppID, user)
 	if err != nil {
-		return storageErr(err)
+		return 0, storageErr(err)
 	}
-	// TLS.time has whole seconds: a sig made in the second of the kick is accepted,
-	// so that a backend can kick and issue a new sig at once.
-	if !kicked.IsZero() && claims.Time < kicked.Unix() {
-		return errs.New(errs.SigKicked, "usersig: made before the account was kicked at %d; generate a new one", kicked.Unix())
+	if sigKicked(claims.Time, kicked) {
+		return 0, errs.New(errs.SigKicked, "usersig: made before the account was kicked at %d; generate a new one", kicked.Unix())
 	}
-	return storageErrOrNil(s.gate.AdmitLogin(ctx, app, user))
+	return claims.Time, storageErrOrNil(s.gate.AdmitLogin(ctx, app, user))
 }
 
 // MaxOnlineQuery bounds the users of one online-status query.
