@@ -115,6 +115,9 @@ func (n *node) deliveries() []bus.Delivery {
 type groups struct {
 	mu      sync.Mutex
 	members map[groupKey][]string
+	// hold, when set, makes the next GroupMemberIDs read what is stored
+	// now and answer only when hold is closed (a slow read).
+	hold chan struct{}
 }
 
 func (g *groups) UserGroupIDs(_ context.Context, app int64, user string) ([]string, error) {
@@ -131,12 +134,18 @@ func (g *groups) UserGroupIDs(_ context.Context, app int64, user string) ([]stri
 
 func (g *groups) GroupMemberIDs(_ context.Context, app int64, group string) ([]string, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	ms, ok := g.members[groupKey{app, group}]
+	ms = slices.Clone(ms)
+	hold := g.hold
+	g.hold = nil
+	g.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	if !ok {
 		return nil, errs.ErrNotFound
 	}
-	return slices.Clone(ms), nil
+	return ms, nil
 }
 
 func (g *groups) set(app int64, group string, ms ...string) {
@@ -507,4 +516,35 @@ func TestSameNodeID(t *testing.T) {
 	}
 	waitFor(t, "a unready", na, func() bool { return a.Ready() != nil })
 	waitFor(t, "a ready again", na, func() bool { return a.Ready() == nil })
+}
+
+// A removal told while a reload's read is in flight is not undone by that
+// read (older than the removal): the read is made again.
+func TestReloadDoesNotUndoRemoval(t *testing.T) {
+	c := newCluster(t)
+	c.groups.set(c.app, "g", "u1", "u2")
+	b, nb := c.start("b")
+	b.Subscribe(c.app, "u1")
+	b.Subscribe(c.app, "u2")
+	hold := make(chan struct{})
+	c.groups.mu.Lock()
+	c.groups.hold = hold
+	c.groups.mu.Unlock()
+	b.Invalidate(bus.GroupMembersChanged(c.app, "g", nil, nil, true)) // its read sees u1, u2 and waits
+	waitFor(t, "the read in flight", nb, func() bool {
+		c.groups.mu.Lock()
+		defer c.groups.mu.Unlock()
+		return c.groups.hold == nil
+	})
+	c.groups.set(c.app, "g", "u1")
+	b.Invalidate(bus.GroupMembersChanged(c.app, "g", nil, []string{"u2"}, false))
+	close(hold)
+	waitFor(t, "the reload done", nb, func() bool {
+		b.routes.mu.Lock()
+		defer b.routes.mu.Unlock()
+		return len(b.routes.reloads) == 0
+	})
+	if got := b.groupMembers(c.app, "g"); !slices.Equal(got, []string{"u1"}) {
+		t.Fatalf("route after the reload: %v, want [u1]", got)
+	}
 }

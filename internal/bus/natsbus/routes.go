@@ -25,7 +25,13 @@ type routes struct {
 	users   map[userKey]*userRoute
 	groups  map[groupKey]*groupRoute
 	loading map[userKey]*journal
+	// reloads are the groups whose members are being read: dirty when a
+	// change came meanwhile, so that the read, maybe older than the change,
+	// is made again rather than undo it.
+	reloads map[groupKey]*reload
 }
+
+type reload struct{ dirty bool }
 
 type userRoute struct {
 	sub    *nats.Subscription
@@ -55,6 +61,7 @@ func (r *routes) init() {
 	r.users = map[userKey]*userRoute{}
 	r.groups = map[groupKey]*groupRoute{}
 	r.loading = map[userKey]*journal{}
+	r.reloads = map[groupKey]*reload{}
 }
 
 // Subscribe routes the user's deliveries and those of its groups to this
@@ -165,7 +172,9 @@ func (b *Bus) joinLocked(k userKey, ur *userRoute, group string) {
 // leaveLocked removes a local user from a group's route, and the route when
 // it has no member here left (r.mu held).
 func (b *Bus) leaveLocked(k userKey, ur *userRoute, group string) {
-	delete(ur.groups, group)
+	if ur != nil {
+		delete(ur.groups, group)
+	}
 	gk := groupKey{k.app, group}
 	gr := b.routes.groups[gk]
 	if gr == nil {
@@ -196,12 +205,15 @@ func (b *Bus) groupMembers(app int64, group string) []string {
 // node. A Reload is read from the store in the background.
 func (b *Bus) applyMembership(inv bus.Invalidation) {
 	if inv.Reload {
-		go b.reloadGroup(inv.App, inv.Key)
+		b.startReload(groupKey{inv.App, inv.Key})
 		return
 	}
 	r := &b.routes
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if rl := r.reloads[groupKey{inv.App, inv.Key}]; rl != nil {
+		rl.dirty = true
+	}
 	for _, list := range [2]struct {
 		users []string
 		in    bool
@@ -225,41 +237,80 @@ func (b *Bus) applyMembership(inv bus.Invalidation) {
 	b.routeMetrics()
 }
 
-// reloadGroup reads a group's members and sets its route to those online
-// here (none when the group is gone).
-func (b *Bus) reloadGroup(app int64, group string) {
-	ctx, cancel := ctxTimeout(readTimeout)
-	ids, err := b.cfg.Groups.GroupMemberIDs(ctx, app, group)
-	cancel()
-	if err != nil && !errors.Is(err, errs.ErrNotFound) {
-		b.cfg.Logger.Warn("reading a group's members for its route failed", "app", app, "err", err)
+// maxRereads bounds the reads of one reload that changes keep spoiling;
+// the last read is applied.
+const maxRereads = 5
+
+// startReload reads a group's members in the background, unless a read is
+// in flight already: that one is made again.
+func (b *Bus) startReload(gk groupKey) {
+	r := &b.routes
+	r.mu.Lock()
+	if rl := r.reloads[gk]; rl != nil {
+		rl.dirty = true
+		r.mu.Unlock()
 		return
 	}
+	rl := &reload{}
+	r.reloads[gk] = rl
+	r.mu.Unlock()
+	go b.reloadGroup(gk, rl)
+}
+
+// reloadGroup reads a group's members and sets its route to those online
+// here (none when the group is gone). A change that arrives during the read
+// makes it read again.
+func (b *Bus) reloadGroup(gk groupKey, rl *reload) {
+	r := &b.routes
+	for try := 1; ; try++ {
+		ctx, cancel := ctxTimeout(readTimeout)
+		ids, err := b.cfg.Groups.GroupMemberIDs(ctx, gk.app, gk.group)
+		cancel()
+		r.mu.Lock()
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
+			delete(r.reloads, gk)
+			r.mu.Unlock()
+			b.cfg.Logger.Warn("reading a group's members for its route failed", "app", gk.app, "err", err)
+			return
+		}
+		if rl.dirty && try < maxRereads {
+			rl.dirty = false
+			r.mu.Unlock()
+			continue
+		}
+		delete(r.reloads, gk)
+		b.setGroupLocked(gk, ids)
+		r.mu.Unlock()
+		return
+	}
+}
+
+// setGroupLocked sets a group's route to the users of ids online here
+// (r.mu held).
+func (b *Bus) setGroupLocked(gk groupKey, ids []string) {
+	r := &b.routes
 	in := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
 		in[id] = struct{}{}
 	}
-	r := &b.routes
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for k, j := range r.loading {
-		if k.app == app {
+		if k.app == gk.app {
 			_, ok := in[k.user]
-			j.ops = append(j.ops, memberOp{group, ok})
+			j.ops = append(j.ops, memberOp{gk.group, ok})
 		}
 	}
-	if gr := r.groups[groupKey{app, group}]; gr != nil {
+	if gr := r.groups[gk]; gr != nil {
 		for _, u := range gr.members {
 			if _, ok := in[u]; !ok {
-				k := userKey{app, u}
-				b.leaveLocked(k, r.users[k], group)
+				k := userKey{gk.app, u}
+				b.leaveLocked(k, r.users[k], gk.group)
 			}
 		}
 	}
 	for _, id := range ids {
-		k := userKey{app, id}
+		k := userKey{gk.app, id}
 		if ur := r.users[k]; ur != nil {
-			b.joinLocked(k, ur, group)
+			b.joinLocked(k, ur, gk.group)
 		}
 	}
 	b.routeMetrics()
