@@ -127,7 +127,9 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	if after < 0 {
 		after = f.Seq
 	}
+	c.applyMu.Lock() // the read loop may be handling a push already
 	c.applied = after
+	c.applyMu.Unlock()
 	// The resync runs in the background: the caller reads Entries while it runs.
 	go c.resync()
 	return c, nil
