@@ -123,7 +123,7 @@ type Bus struct {
 	sameID     sync.Once     // another process with this node id was reported
 	sameIDSeen atomic.Int64  // Unix ns of that process's last heartbeat
 	closing    atomic.Bool
-	firstConn  sync.Once // "connected" is reported once, however nats.go calls back
+	announced  atomic.Bool // "connected" was reported: once, however nats.go calls back
 }
 
 // New connects to NATS and starts the node's heartbeat and dispatcher. It
@@ -241,12 +241,8 @@ func (b *Bus) event(how string) {
 // connected runs on every (re)connection: the node's caches and routes may
 // have missed invalidations, and the others learn of it at once.
 func (b *Bus) connected(how string) {
-	if how == "connected" {
-		first := false
-		b.firstConn.Do(func() { first = true })
-		if !first {
-			return
-		}
+	if how == "connected" && !b.announced.CompareAndSwap(false, true) {
+		return
 	}
 	b.cfg.Logger.Info("nats: "+how, "url", redact(b.nc.ConnectedUrlRedacted()), "node", b.cfg.NodeID)
 	if b.cfg.Metrics.Connected != nil {
@@ -272,9 +268,6 @@ func (b *Bus) Ready() error {
 	}
 	return nil
 }
-
-// NodeID is this node's id.
-func (b *Bus) NodeID() string { return b.cfg.NodeID }
 
 // Attach makes h this node's delivery end.
 func (b *Bus) Attach(h bus.Handler) { b.h.Store(&h) }

@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -415,13 +416,9 @@ func (b *Bus) requestSnapshot(node string) (map[userKey][]bus.Device, uint64, st
 }
 
 var (
-	errSnapshot        = errorString("malformed presence snapshot")
-	errSnapshotTimeout = errorString("presence snapshot timed out")
+	errSnapshot        = errors.New("malformed presence snapshot")
+	errSnapshotTimeout = errors.New("presence snapshot timed out")
 )
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 // onSnapshotRequest answers with this node's devices at its current change
 // number, in parts below snapChunkBytes.

@@ -112,7 +112,7 @@ func (b *Bus) Publish(ds []bus.Delivery) {
 	if h := b.handler(); h != nil {
 		h.Deliver(ds)
 	}
-	p := publisher{b: b, shared: map[any][]byte{}}
+	p := publisher{b: b, msgs: map[string][]byte{}, shared: map[any][]byte{}}
 	for i := range ds {
 		p.add(&ds[i])
 	}
@@ -146,9 +146,6 @@ func (p *publisher) add(d *bus.Delivery) {
 // append adds enc to subj's message, sending the message first when enc
 // would make it larger than MaxMessageBytes.
 func (p *publisher) append(subj string, enc []byte) {
-	if p.msgs == nil {
-		p.msgs = map[string][]byte{}
-	}
 	m, ok := p.msgs[subj]
 	if ok && len(m)+1+len(enc)+1 > MaxMessageBytes {
 		p.b.publish(subj, append(m, ']'))

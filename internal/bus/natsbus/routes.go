@@ -65,8 +65,9 @@ func (r *routes) init() {
 }
 
 // Subscribe routes the user's deliveries and those of its groups to this
-// node, and returns once the NATS server has the subscriptions (or after
-// flushTimeout when it is unreachable: the device then resyncs).
+// node, and returns once the NATS server has the subscriptions (at most
+// flushTimeout). While NATS is away it returns at once: the subscriptions
+// are sent on reconnect, and the device resyncs then (log_head).
 func (b *Bus) Subscribe(app int64, user string) {
 	k := userKey{app, user}
 	r := &b.routes
