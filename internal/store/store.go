@@ -237,6 +237,14 @@ type Op struct {
 	RandomWindow time.Duration
 
 	At time.Time // when the operation happens (CreatedAt of new entries)
+
+	// Callback, when set, makes Apply append the after-event it returns to the
+	// callback outbox (callbacks.go) in the same batch as the op's entries, so
+	// both are durable or neither: called once for an op that succeeds, is not
+	// a Duplicate and makes entries, with its first new entry (the sender's
+	// copy of a message, the group log's entry). It runs inside the write and
+	// must be quick; ok false appends nothing.
+	Callback func(first Entry) (ev CallbackEvent, ok bool)
 }
 
 // OpResult is what one Op produced. Err is a per-op failure (the rest of the batch
