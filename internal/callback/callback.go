@@ -184,8 +184,10 @@ func (h *Head) head() *Head { return h }
 // Body is any of the body types of this package.
 type Body interface{ head() *Head }
 
-// Event makes the after-event of command with body for app at now: body's
-// Head is filled in and body encoded once; the caller comes from ctx.
+// Event makes the after-event of command with body for app at now (the
+// domain's clock): body's Head is filled in and body encoded once; the caller
+// comes from ctx. NextAt is zero (due at once): delivery schedules retries by
+// its own real-time clock, so a server on a manual clock still delivers.
 func Event(ctx context.Context, app int64, command string, body Body, now time.Time) store.CallbackEvent {
 	h := body.head()
 	h.CallbackCommand, h.EventTime = command, now.UnixMilli()
@@ -194,5 +196,5 @@ func Event(ctx context.Context, app int64, command string, body Body, now time.T
 		panic("callback: encoding " + command + ": " + err.Error())
 	}
 	c := CallerOf(ctx)
-	return store.CallbackEvent{App: app, Command: command, Body: b, ClientIP: c.IP, Platform: c.Platform, CreatedAt: now, NextAt: now}
+	return store.CallbackEvent{App: app, Command: command, Body: b, ClientIP: c.IP, Platform: c.Platform, CreatedAt: now}
 }
