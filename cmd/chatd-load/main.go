@@ -71,6 +71,7 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to send (open: the measured phase)")
 	inflight := flag.Int("inflight", 1, "closed: sends in flight per sender connection")
 	cpuProfile := flag.String("cpuprofile", "", "write the generator's own CPU profile to this file")
+	callbacks := flag.String("callbacks", "", "open: point the load's apps at a callback receiver on loopback that allows everything, with these comma-separated `commands` (e.g. C2C.CallbackBeforeSendMsg); the server needs --callback-allow-hosts 127.0.0.1")
 	idle := flag.Bool("idle", false, "measure server memory per idle connection instead of sending: connect 2*pairs devices and hold them")
 	flag.Parse()
 	if len(servers) == 0 {
@@ -135,6 +136,19 @@ func main() {
 			fail("setup: %v", err)
 		}
 		users.Devices = servers
+		if *callbacks != "" {
+			r, err := loadgen.StartReceiver()
+			if err != nil {
+				fail("callback receiver: %v", err)
+			}
+			defer func() {
+				fmt.Printf("callback receiver: %d requests (%d before-send, %d after-send)\n", r.Requests.Load(), r.Before.Load(), r.After.Load())
+				r.Close()
+			}()
+			if err := users.SetCallbacks(ctx, *token, r.URL, strings.Split(*callbacks, ",")); err != nil {
+				fail("callbacks: %v", err)
+			}
+		}
 		openLoop(ctx, users, loadgen.Config{Rate: *rate, Warmup: *warmup, Duration: *duration, Drain: *drain, Senders: *senders},
 			servers, *pid, *kill9, *restartLog, *verify || *kill9 > 0)
 		return

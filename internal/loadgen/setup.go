@@ -109,8 +109,12 @@ func Setup(ctx context.Context, server, token, name string, pairs int, client *h
 }
 
 func (u *Users) operator(ctx context.Context, token, path string, body, out any) error {
+	return u.operatorDo(ctx, "POST", token, path, body, out)
+}
+
+func (u *Users) operatorDo(ctx context.Context, method, token, path string, body, out any) error {
 	b, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, "POST", u.Server+path, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, method, u.Server+path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
