@@ -205,7 +205,7 @@ func cbText(b map[string]any) string {
 
 func (n *node) setCallback(a app, r *receiver, events string) {
 	n.t.Helper()
-	v := n.cli("app", "callback", "set", "--sdkappid", strconv.FormatInt(a.id, 10), "--url", r.url(), "--token", r.token, "--events", events)
+	v := n.cli("app", "callback", "set", "--sdkappid", strconv.FormatInt(a.id, 10), "--url", r.url(), "--callback-token", r.token, "--events", events)
 	if v["url"] != r.url() || v["token_set"] != true {
 		n.t.Fatalf("callback set: %v", v)
 	}
