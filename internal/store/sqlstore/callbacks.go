@@ -182,7 +182,7 @@ func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) (
 	if limit <= 0 {
 		return nil, nil
 	}
-	rs, err := s.w.QueryContext(ctx, s.q(`
+	rs, err := s.r.QueryContext(ctx, s.q(`
 		WITH RECURSIVE a (app) AS (
 			SELECT MIN(app) FROM callback_outbox
 			UNION ALL
@@ -384,7 +384,7 @@ func (s *Store) CallbackLog(ctx context.Context, app int64, limit int) ([]store.
 // CallbackBacklog implements store.Callbacks.
 func (s *Store) CallbackBacklog(ctx context.Context, app int64) (int64, error) {
 	var n int64
-	err := s.w.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM callback_outbox WHERE app = ?`), app).Scan(&n)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM callback_outbox WHERE app = ?`), app).Scan(&n)
 	return n, wrap("callback backlog", err)
 }
 
