@@ -42,10 +42,12 @@ func cbDueKey(app, nextAt, id int64) []byte {
 	return appKey(app, famCbDue).i64(nextAt).u64(uint64(id))
 }
 
-func encodeCallback(e *store.CallbackEvent) []byte {
-	b := enc(nil).str(e.Command).bytes(e.Body).str(e.ClientIP).str(e.Platform).varint(toMs(e.CreatedAt)).
+func encodeCallback(e *store.CallbackEvent) []byte { return encodeCallbackTo(nil, e) }
+
+// encodeCallbackTo appends the record of e to b.
+func encodeCallbackTo(b []byte, e *store.CallbackEvent) []byte {
+	return enc(b).str(e.Command).bytes(e.Body).str(e.ClientIP).str(e.Platform).varint(toMs(e.CreatedAt)).
 		uvarint(uint64(e.Attempts)).varint(toMs(e.NextAt)).str(e.LastError)
-	return b
 }
 
 func decodeCallback(app, id int64, v []byte) (store.CallbackEvent, error) {
@@ -70,10 +72,14 @@ func (a *applier) appendCallbacks(evs []store.CallbackEvent) error {
 		}
 		a.lastID++
 		e.ID = CallbackIDBit | int64(a.lastID)
-		if err := a.b.Set(cbEventKey(e.App, e.ID), encodeCallback(&e), nil); err != nil {
+		// Keys and values in the scratch buffers: Set copies them.
+		a.vb = encodeCallbackTo(a.vb[:0], &e)
+		a.kb = a.key(e.App, famCbEvent).u64(uint64(e.ID))
+		if err := a.b.Set(a.kb, a.vb, nil); err != nil {
 			return err
 		}
-		if err := a.b.Set(cbDueKey(e.App, toMs(e.NextAt), e.ID), nil, nil); err != nil {
+		a.kb = a.key(e.App, famCbDue).i64(toMs(e.NextAt)).u64(uint64(e.ID))
+		if err := a.b.Set(a.kb, nil, nil); err != nil {
 			return err
 		}
 	}
