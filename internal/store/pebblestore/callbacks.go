@@ -86,6 +86,29 @@ func (a *applier) appendCallbacks(evs []store.CallbackEvent) error {
 	return nil
 }
 
+// withCallbacks adds to b, a write of a method other than Apply (under mu),
+// the after-events ctx carries (store.WithCallbacks) and the id counter they
+// move; once b is committed, call the returned function.
+func (s *Store) withCallbacks(ctx context.Context, b *pebble.Batch) (committed func(), err error) {
+	evs, written := store.CallbacksOf(ctx)
+	if len(evs) == 0 {
+		return func() {}, nil
+	}
+	a := &applier{s: s, b: b, lastID: s.lastID}
+	if err := a.appendCallbacks(evs); err != nil {
+		return nil, err
+	}
+	if a.lastID != s.lastID {
+		if err := b.Set(appKey(0, metaID), binary.BigEndian.AppendUint64(nil, a.lastID), nil); err != nil {
+			return nil, err
+		}
+	}
+	return func() {
+		s.lastID = a.lastID
+		written()
+	}, nil
+}
+
 // opCallbacks returns the after-events of a batch's ops (store.Op.Callback)
 // that succeeded, are not duplicates and made entries, in op order.
 func opCallbacks(ops []store.Op, results []store.OpResult) []store.CallbackEvent {

@@ -378,6 +378,18 @@ func testCallbackWithCallbacks(t *testing.T, s store.Store) {
 	if n := backlog(t, s, app1); n != 2 {
 		t.Fatalf("backlog after Apply under WithCallbacks = %d, want 2", n)
 	}
+	// So is the deletion of a group's log (the message engine's, embedded).
+	applyOK(t, s, gsend("G", "alice", 1, ""))
+	if err := s.DeleteGroupLog(store.WithCallbacks(ctx, cbEvent(app1, "disband", 2)), app1, "G"); err != nil {
+		t.Fatal(err)
+	}
+	if n := backlog(t, s, app1); n != 3 {
+		t.Fatalf("backlog after DeleteGroupLog under WithCallbacks = %d, want 3", n)
+	}
+	got = claimCB(t, s, app1, "n1", t0.Add(time.Hour), time.Minute, 10)
+	if !reflect.DeepEqual(names(got), []string{"batch", "disband"}) {
+		t.Fatalf("claimed %v, want [batch disband]", names(got))
+	}
 }
 
 // onSend makes op append an event naming its first entry.
