@@ -128,3 +128,83 @@ func TestCallbacksSurviveReopen(t *testing.T) {
 		t.Fatalf("claim when every lease ended = %+v, %v; want SQLite's event (the oldest)", rel, err)
 	}
 }
+
+// The embedded store's outbox methods merge SQLite's and the engine's: due
+// apps are the union (the engine's found by a skip scan over apps, passing
+// over held events), claims are the oldest by CreatedAt then ID across both,
+// and what a claim does not hand out is free again at once.
+func TestCallbacksMergeSources(t *testing.T) {
+	dir := t.TempDir()
+	s, err := embedded.Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := t0.Add(time.Hour)
+	send := func(app int64, clientID string, sec int) {
+		t.Helper()
+		at := t0.Add(time.Duration(sec) * time.Second)
+		op := store.Op{Kind: store.OpSend, App: app, From: "a", To: "b", ClientID: clientID, MsgRandom: 1, MsgTime: at.Unix(),
+			Body: []byte(`[]`), At: at,
+			Callback: func(first store.Entry) (store.CallbackEvent, bool) {
+				return store.CallbackEvent{App: app, Command: "C2C.CallbackAfterSendMsg", Body: []byte(clientID), CreatedAt: at}, true
+			}}
+		if res, err := s.Apply(ctx, []store.Op{op}); err != nil || res[0].Err != nil {
+			t.Fatalf("Apply: %v %+v", err, res)
+		}
+	}
+	const a, b, c, d = 1400000001, 1400000002, 1400000003, 1400000004
+	send(a, "a1", 1)
+	send(b, "b1", 1)
+	send(c, "c1", 1)
+	if err := s.AppendCallbacks(ctx, []store.CallbackEvent{{App: d, Command: "x", Body: []byte("d1"), CreatedAt: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	due := func(limit int) []int64 {
+		t.Helper()
+		apps, err := s.DueCallbackApps(ctx, now, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return apps
+	}
+	if got := due(10); len(got) != 4 || got[0] != a || got[3] != d {
+		t.Fatalf("due apps = %v, want [a b c d]", got)
+	}
+	if evs, err := s.ClaimCallbacks(ctx, b, "n1", now, time.Minute, 10); err != nil || len(evs) != 1 {
+		t.Fatalf("claim of b = %+v, %v", evs, err)
+	}
+	if got := due(10); len(got) != 3 || got[0] != a || got[1] != c || got[2] != d {
+		t.Fatalf("due apps while b's event is held = %v, want [a c d]", got)
+	}
+	if got := due(1); len(got) != 1 || got[0] != a {
+		t.Fatalf("due apps, limit 1 = %v", got)
+	}
+
+	// App a: engine events at t0+2s and t0+4s, a SQLite one at t0+3s.
+	send(a, "a2", 2)
+	send(a, "a4", 4)
+	if err := s.AppendCallbacks(ctx, []store.CallbackEvent{{App: a, Command: "x", Body: []byte("a3"), CreatedAt: t0.Add(3 * time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	bodies := func(evs []store.CallbackEvent) string {
+		var out string
+		for _, e := range evs {
+			out += string(e.Body) + " "
+		}
+		return out
+	}
+	evs, err := s.ClaimCallbacks(ctx, a, "n1", now, time.Minute, 3)
+	if err != nil || bodies(evs) != "a1 a2 a3 " {
+		t.Fatalf("claim of a, limit 3 = %q, %v; want a1 a2 a3", bodies(evs), err)
+	}
+	evs, err = s.ClaimCallbacks(ctx, a, "n2", now, time.Minute, 10)
+	if err != nil || bodies(evs) != "a4 " {
+		t.Fatalf("second claim of a = %q, %v; want a4 (given back by the first)", bodies(evs), err)
+	}
+	if n, err := s.CallbackBacklog(ctx, a); err != nil || n != 4 {
+		t.Fatalf("backlog of a = %d, %v; want 4", n, err)
+	}
+}
