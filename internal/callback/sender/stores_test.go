@@ -4,18 +4,12 @@ import (
 	"testing"
 
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/testdb"
 )
 
-// forStores runs f on every store available to the tests: the in-memory
-// fake, and the real stores when built in.
+// forStores runs f on the in-memory fake and on the real stores: the
+// embedded one and PostgreSQL (when CHATD_TEST_POSTGRES_URL is set).
 func forStores(t *testing.T, f func(t *testing.T, st store.Callbacks)) {
 	t.Run("mem", func(t *testing.T) { f(t, newMemStore()) })
-	for _, s := range realStores {
-		t.Run(s.name, func(t *testing.T) { f(t, s.open(t)) })
-	}
-}
-
-var realStores []struct {
-	name string
-	open func(t *testing.T) store.Callbacks
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) { f(t, open(t)) })
 }
