@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
@@ -133,7 +134,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if len(outs) == 0 && len(logs) == 0 {
 			return
 		}
-		if err := d.st.FinishCallbacks(ctx, d.node, outs, logs); err != nil {
+		// Not cancelled with Run's context: a write cut off by the stop may
+		// commit yet report an error, and be written again.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := d.st.FinishCallbacks(fctx, d.node, outs, logs)
+		cancel()
+		if err != nil {
 			d.log.Error("callbacks: recording outcomes", "err", err, "outcomes", len(outs))
 			if len(outs) > 16*d.o.FlushBatch { // the leases end; the events are sent again
 				outs = outs[:0]
@@ -182,6 +188,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			return
 		}
+		// Forget the failing state of apps with nothing left to send.
+		for app := range failing {
+			if _, p := paused[app]; !p && inflight[app] == 0 && !slices.Contains(apps, app) {
+				delete(failing, app)
+			}
+		}
 		for _, app := range apps {
 			if _, p := paused[app]; p {
 				continue
@@ -223,9 +235,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			for total > 0 {
 				take(<-d.outs)
 			}
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			flush(fctx)
-			cancel()
+			flush(ctx)
 			return nil
 		case r := <-d.outs:
 			take(r)
