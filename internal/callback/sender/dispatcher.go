@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
@@ -29,6 +30,7 @@ type DispatcherOptions struct {
 	MaxDueApps int           // apps looked at per poll (256)
 	// Apps, when set, tells the status of an app: events of a deleted app
 	// (Status "deleted" or errs.ErrNotFound) are dropped. Wire store.Tenants.
+	// Answers are cached for 10 s per app; a failed read retries the event.
 	Apps interface {
 		GetApp(ctx context.Context, sdkappid int64) (store.App, error)
 	}
@@ -84,6 +86,50 @@ type Dispatcher struct {
 	wake chan struct{}
 
 	afterRound func() // tests: called after each claim round
+
+	appsMu sync.Mutex
+	apps   map[int64]appState // Options.Apps answers, cached for appTTL
+}
+
+type appState struct {
+	deleted bool
+	at      time.Time
+}
+
+// appTTL is how long an app's status is cached by the Dispatcher; the cache
+// holds at most maxAppStates apps (emptied when full).
+const (
+	appTTL       = 10 * time.Second
+	maxAppStates = 10000
+)
+
+// appDeleted reports whether app is deleted (false without Options.Apps).
+func (d *Dispatcher) appDeleted(ctx context.Context, app int64, now time.Time) (bool, error) {
+	if d.o.Apps == nil {
+		return false, nil
+	}
+	d.appsMu.Lock()
+	st, ok := d.apps[app]
+	d.appsMu.Unlock()
+	if ok && now.Sub(st.at) < appTTL && !now.Before(st.at) {
+		return st.deleted, nil
+	}
+	a, err := d.o.Apps.GetApp(ctx, app)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		st = appState{deleted: true, at: now}
+	case err != nil:
+		return false, err
+	default:
+		st = appState{deleted: a.Status == store.StatusDeleted, at: now}
+	}
+	d.appsMu.Lock()
+	if len(d.apps) >= maxAppStates {
+		clear(d.apps)
+	}
+	d.apps[app] = st
+	d.appsMu.Unlock()
+	return st.deleted, nil
 }
 
 // result is one delivery's outcome and log entry.
@@ -100,7 +146,7 @@ type result struct {
 func NewDispatcher(st store.Callbacks, h *Hooks, node string, clk clock.Clock, o DispatcherOptions) *Dispatcher {
 	o.defaults()
 	return &Dispatcher{st: st, h: h, node: node, clk: clk, o: o, log: o.Logger,
-		outs: make(chan result, o.Global), wake: make(chan struct{}, 1)}
+		outs: make(chan result, o.Global), wake: make(chan struct{}, 1), apps: map[int64]appState{}}
 }
 
 // Notify wakes the Dispatcher at once (events were appended, or the clock moved).
@@ -279,14 +325,10 @@ func (d *Dispatcher) deliver(ctx context.Context, ev store.CallbackEvent) result
 	if age := start.Sub(ev.CreatedAt); !ev.CreatedAt.IsZero() && age > d.o.MaxAge {
 		return drop("expired", fmt.Sprintf("older than %s (not delivered in time)", d.o.MaxAge))
 	}
-	if d.o.Apps != nil {
-		a, err := d.o.Apps.GetApp(ctx, ev.App)
-		switch {
-		case errors.Is(err, errs.ErrNotFound) || err == nil && a.Status == store.StatusDeleted:
-			return drop("deleted", "the app is deleted")
-		case err != nil:
-			return d.fail(ctx, ev, le, start, 0, fmt.Errorf("reading the app: %v", err))
-		}
+	if deleted, err := d.appDeleted(ctx, ev.App, start); err != nil {
+		return d.fail(ctx, ev, le, start, 0, fmt.Errorf("reading the app: %v", err))
+	} else if deleted {
+		return drop("deleted", "the app is deleted")
 	}
 	c, err := d.h.config(ctx, ev.App)
 	if err != nil && c == nil {
