@@ -2,6 +2,7 @@ package sender
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -281,13 +282,14 @@ func TestDispatcherDrops(t *testing.T) {
 	st := newMemStore()
 	w := watch(st)
 	rc, srv := newCounting(t, 200)
-	const on, off, cmdOff, deleted, old = 1400000001, 1400000002, 1400000003, 1400000004, 1400000005
+	const on, off, cmdOff, deleted, old, gone = 1400000001, 1400000002, 1400000003, 1400000004, 1400000005, 1400000006
 	now := clock.Real{}.Now()
 	configure(t, st, on, srv.URL)
 	configure(t, st, cmdOff, srv.URL, callback.StateChange)
 	configure(t, st, deleted, srv.URL)
 	configure(t, st, old, srv.URL)
-	for _, a := range []int64{on, off, cmdOff, deleted} {
+	configure(t, st, gone, srv.URL)
+	for _, a := range []int64{on, off, cmdOff, deleted, gone} {
 		st.AppendCallbacks(context.Background(), afterEvents(a, 1, now))
 	}
 	st.AppendCallbacks(context.Background(), afterEvents(old, 1, now.Add(-7*24*time.Hour-time.Minute)))
@@ -296,7 +298,7 @@ func TestDispatcherDrops(t *testing.T) {
 	stop := runDispatcher(t, d)
 	w.until(t, "all done", func() bool {
 		var n int64
-		for _, a := range []int64{on, off, cmdOff, deleted, old} {
+		for _, a := range []int64{on, off, cmdOff, deleted, old, gone} {
 			n += backlog(st, a)
 		}
 		return n == 0
@@ -305,7 +307,7 @@ func TestDispatcherDrops(t *testing.T) {
 	if rc.n.Load() != 1 {
 		t.Fatalf("%d requests, want 1", rc.n.Load())
 	}
-	want := map[int64]string{on: "", off: "callbacks are off", cmdOff: "turned C2C.CallbackAfterMsgReport off", deleted: "deleted", old: "older than"}
+	want := map[int64]string{on: "", off: "callbacks are off", cmdOff: "turned C2C.CallbackAfterMsgReport off", deleted: "deleted", old: "older than", gone: "deleted"}
 	for a, text := range want {
 		l := logOf(t, st, a)
 		if len(l) != 1 {
@@ -396,5 +398,63 @@ func testTwoDispatchers(t *testing.T, raw store.Callbacks) {
 	}
 	if len(seen) != n {
 		t.Fatalf("%d events logged", len(seen))
+	}
+}
+
+// flaky fails its first FinishCallbacks calls.
+type flaky struct {
+	*watched
+	fails atomic.Int32
+}
+
+func (f *flaky) FinishCallbacks(ctx context.Context, node string, outs []store.CallbackOutcome, log []store.CallbackLogEntry) error {
+	if f.fails.Add(-1) >= 0 {
+		select {
+		case f.changed <- struct{}{}:
+		default:
+		}
+		return errors.New("disk full")
+	}
+	return f.watched.FinishCallbacks(ctx, node, outs, log)
+}
+
+// Outcomes a failed write could not record are written by a later flush.
+func TestDispatcherRetriesFinish(t *testing.T) {
+	st := newMemStore()
+	w := &flaky{watched: watch(st)}
+	w.fails.Store(3)
+	rc, srv := newCounting(t, 200)
+	configure(t, st, testApp, srv.URL)
+	st.AppendCallbacks(context.Background(), afterEvents(testApp, 4, clock.Real{}.Now()))
+	stop := runDispatcher(t, NewDispatcher(w, testHooks(w), "n1", clock.Real{}, DispatcherOptions{}))
+	w.until(t, "backlog empty", func() bool { return backlog(st, testApp) == 0 })
+	stop()
+	if rc.n.Load() != 4 || len(logOf(t, st, testApp)) != 4 || w.fails.Load() >= 0 {
+		t.Fatalf("%d requests, log %d, fails left %d", rc.n.Load(), len(logOf(t, st, testApp)), w.fails.Load())
+	}
+}
+
+// An after-event without an answer in time is a timeout, retried later.
+func TestDispatcherTimeout(t *testing.T) {
+	st := newMemStore()
+	w := watch(st)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	configure(t, st, testApp, srv.URL)
+	st.AppendCallbacks(context.Background(), afterEvents(testApp, 1, clock.Real{}.Now()))
+	clk := clock.NewManual(clock.Real{}.Now())
+	h := testHooks(w)
+	stop := runDispatcher(t, NewDispatcher(w, h, "n1", clk, DispatcherOptions{Timeout: 50 * time.Millisecond}))
+	w.until(t, "the timeout", func() bool { return len(logOf(t, st, testApp)) == 1 })
+	stop()
+	l := logOf(t, st, testApp)[0]
+	ev := st.event(1)
+	if l.Result != "timeout" || !strings.Contains(l.Error, "no answer") || ev.Attempts != 1 || !ev.NextAt.Equal(clk.Now().Add(time.Second)) {
+		t.Fatalf("log %+v, event %+v", l, ev)
+	}
+	if got := counter(t, h.m.requests.WithLabelValues("1400000001", "after", "timeout")); got != 1 {
+		t.Fatalf("timeouts counted %v", got)
 	}
 }

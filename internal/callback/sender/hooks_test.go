@@ -321,3 +321,42 @@ func counter(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// A full log queue drops the entry and counts it; the decision stands.
+func TestBeforeLogQueueFull(t *testing.T) {
+	srv, _ := receiver(t, 200, `{"ErrorCode":1}`)
+	h := newHooks(t, newMemStore(), srv.URL, "", nil)
+	for i := 0; i < LogQueue; i++ {
+		h.logs <- store.CallbackLogEntry{}
+	}
+	if d := h.Before(context.Background(), testApp, callback.C2CBeforeSendMsg, c2cBody()); d.Code != 1 {
+		t.Fatalf("%+v", d)
+	}
+	if got := counter(t, h.m.dropped.WithLabelValues("log_full")); got != 1 {
+		t.Fatalf("dropped %v", got)
+	}
+}
+
+type failingStore struct{ *memStore }
+
+func (failingStore) CallbackConfig(context.Context, int64) (store.CallbackConfig, error) {
+	return store.CallbackConfig{}, errors.New("db down")
+}
+func (failingStore) AppendCallbacks(context.Context, []store.CallbackEvent) error {
+	return errors.New("db down")
+}
+
+// A store that fails: Before allows without a request, Emit reports it.
+func TestHooksStoreFailure(t *testing.T) {
+	p, _ := ParsePolicy("")
+	h := New(failingStore{newMemStore()}, p, clock.Real{}, HooksOptions{})
+	if h.On(context.Background(), testApp, callback.C2CBeforeSendMsg) {
+		t.Fatal("on")
+	}
+	if d := h.Before(context.Background(), testApp, callback.C2CBeforeSendMsg, c2cBody()); !d.Allowed() {
+		t.Fatalf("%+v", d)
+	}
+	if err := h.Emit(context.Background(), []store.CallbackEvent{{App: testApp}}); err == nil {
+		t.Fatal("Emit hid the store's error")
+	}
+}
