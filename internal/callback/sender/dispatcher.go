@@ -227,7 +227,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if total >= d.o.Global {
 			return
 		}
-		apps, err := d.st.DueCallbackApps(ctx, now, d.o.MaxDueApps)
+		// Apps paused or full here are listed too: ask for that many more,
+		// so they cannot crowd the others out.
+		apps, err := d.st.DueCallbackApps(ctx, now, d.o.MaxDueApps+len(paused)+len(inflight))
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("callbacks: listing due apps", "err", err)

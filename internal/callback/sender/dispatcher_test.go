@@ -458,3 +458,31 @@ func TestDispatcherTimeout(t *testing.T) {
 		t.Fatalf("timeouts counted %v", got)
 	}
 }
+
+// An app paused after a failure does not crowd the other due apps out of
+// the poll's list.
+func TestDispatcherPausedAppDoesNotStarveOthers(t *testing.T) {
+	st := newMemStore()
+	w := watch(st)
+	_, down := newCounting(t, 503)
+	up, upSrv := newCounting(t, 200)
+	const a, b = 1400000001, 1400000002
+	configure(t, st, a, down.URL)
+	configure(t, st, b, upSrv.URL)
+	now := clock.Real{}.Now()
+	st.AppendCallbacks(context.Background(), afterEvents(a, 3, now))
+	clk := clock.NewManual(now)
+	d := NewDispatcher(w, testHooks(w), "n1", clk, DispatcherOptions{PerApp: 1, MaxDueApps: 1})
+	stop := runDispatcher(t, d)
+	defer stop()
+	w.until(t, "a's first failure", func() bool { return len(logOf(t, st, a)) == 1 })
+	st.AppendCallbacks(context.Background(), afterEvents(b, 2, now))
+	d.Notify()
+	w.until(t, "b delivered", func() bool { return backlog(st, b) == 0 })
+	if up.n.Load() != 2 {
+		t.Fatalf("%d requests to b", up.n.Load())
+	}
+	if n := len(logOf(t, st, a)); n != 1 {
+		t.Fatalf("a, paused, got %d requests", n)
+	}
+}
