@@ -41,7 +41,8 @@ var ErrTimeout = errors.New("callback: no answer within the timeout")
 
 // HooksOptions tune New; the zero value is the default.
 type HooksOptions struct {
-	// Registerer registers the callback metrics (nil: not registered).
+	// Registerer registers the callback metrics (nil: not registered). One
+	// Hooks per Registerer: a second registration panics.
 	Registerer prometheus.Registerer
 	// CacheSize bounds the configuration cache (apps; 0: DefaultCacheSize).
 	CacheSize int

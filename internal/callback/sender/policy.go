@@ -41,7 +41,9 @@ const MaxURLBytes = 1024
 // literal in a loopback, private, link-local, unspecified, multicast or CGNAT
 // range, and every address the name resolves to at dial time must be public
 // too. With a non-empty AllowHosts, only matching hosts are accepted (private
-// ones too: the operator vouched for them).
+// ones too: the operator vouched for them). Make one with ParsePolicy (a
+// literal with AllowHosts set matches nothing); the zero value is the empty
+// allow-list.
 type Policy struct {
 	// AllowHosts are the patterns of ParsePolicy: a host name ("hooks.example.com"),
 	// a suffix ("*.example.com": any name below example.com, not example.com
@@ -228,7 +230,7 @@ func (p Policy) Check(raw string) error {
 		return bad("host %q is the local machine; callbacks go to public addresses only", host)
 	}
 	if !validHostName(h) {
-		return bad("host %q is not a valid host name", host)
+		return bad("host %q is not a valid host name (letters, digits, '-' and dots; international names in their xn-- form)", host)
 	}
 	return nil
 }
