@@ -41,7 +41,7 @@ type GroupSendRequest struct {
 	CloudCustomData string
 	Targets         []string // a targeted message (≤ store.MaxGroupTargets members)
 	NeedReceipt     bool
-	OnlineOnly      bool // OnlineOnlyFlag: delivered to the devices online, not stored (no seq)
+	OnlineOnly      bool   // OnlineOnlyFlag: delivered to the devices online, not stored (no seq)
 	Forbid          Forbid // callbacks this send skips (REST ForbidCallbackControl)
 
 	log string // the log written: Group, or the topic's id (set by checkGroupSend)

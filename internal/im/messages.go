@@ -7,8 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -151,10 +151,10 @@ type SendRequest struct {
 	// it is sent (at most MaxMsgLifetime): sync, history and unread skip it then,
 	// and the purge deletes it. 0: it lives for the retention window.
 	Lifetime     time.Duration
-	NoUnread     bool  // the receiver's copy does not count as unread (SendMsgControl NoUnread)
-	Import       bool  // importmsg: a message from another system, with its own Time
-	ImportUnread bool  // an imported message counts as unread (real-time import)
-	Time         int64 // Unix seconds; 0 = now (only imports may set it)
+	NoUnread     bool   // the receiver's copy does not count as unread (SendMsgControl NoUnread)
+	Import       bool   // importmsg: a message from another system, with its own Time
+	ImportUnread bool   // an imported message counts as unread (real-time import)
+	Time         int64  // Unix seconds; 0 = now (only imports may set it)
 	Forbid       Forbid // callbacks this send skips (REST ForbidCallbackControl)
 }
 

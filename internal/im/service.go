@@ -31,11 +31,11 @@ type Service struct {
 	settings  *ttlCache[int64, map[string]string]  // per-app settings (settings.go)
 	blockList *ttlCache[cacheKey, map[string]bool] // blocklists for the send path (sns_cache.go)
 
-	groupMembers memberCache // member lists of the group send path (group_membercache.go)
-	liveSeqs     liveSeqs    // seqs of live-room messages (group_send.go)
-	groupTypes   groupTypes  // group types of the conversation list (conversations_groups.go)
-	receipts     rcptPusher  // read-receipt pushes (group_receipts_push.go)
-	liveTipsMax  int         // LiveTipsMaxMembers when 0 (tests lower it)
+	groupMembers memberCache    // member lists of the group send path (group_membercache.go)
+	liveSeqs     liveSeqs       // seqs of live-room messages (group_send.go)
+	groupTypes   groupTypes     // group types of the conversation list (conversations_groups.go)
+	receipts     rcptPusher     // read-receipt pushes (group_receipts_push.go)
+	liveTipsMax  int            // LiveTipsMaxMembers when 0 (tests lower it)
 	hooks        callback.Hooks // app callbacks (callbacks.go); callback.Off by default
 }
 
