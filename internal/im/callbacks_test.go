@@ -211,7 +211,9 @@ func TestC2CBeforeSend(t *testing.T) {
 	want(t, ev, "CloudCustomData", cloud)
 	want(t, ev, "MsgKey", res.MsgKey)
 	// An invalid rewrite keeps the original.
-	h.set(func(string, any) callback.Decision { return callback.Decision{MsgBody: json.RawMessage(`{"not":"array"}`)} },
+	h.set(func(string, any) callback.Decision {
+		return callback.Decision{MsgBody: json.RawMessage(`{"not":"array"}`)}
+	},
 		callback.C2CBeforeSendMsg, callback.C2CAfterSendMsg)
 	_, err = send(SendRequest{})
 	wantCode(t, "invalid rewrite", err, 0)
