@@ -92,3 +92,20 @@ func TestStateChangeCallbacks(t *testing.T) {
 		t.Fatalf("Linux device's OptPlatform %q", ev.Platform)
 	}
 }
+
+func TestStateChangeDisconnect(t *testing.T) {
+	e := newEnv(t, catalog.Trial)
+	h := &stateHooks{got: make(chan store.CallbackEvent, 16)}
+	e.svc.UseCallbacks(h)
+	c := e.raw()
+	if f := roundTrip(t, c, `{"op":"login","id":"1","sdkappid":`+jsonInt(e.app.SDKAppID)+`,"user":"bob","usersig":"`+e.sig("bob")+`","platform":"Web"}`); f.Code != 0 {
+		t.Fatalf("login: %+v", f)
+	}
+	if ev, b := h.next(t); b.Info.Action != "Login" || ev.Platform != "Web" {
+		t.Fatalf("login: %+v", b)
+	}
+	c.UnderlyingConn().Close() // no close frame: the link broke
+	if _, b := h.next(t); b.Info.Action != "Disconnect" || b.Info.Reason != "LinkClose" || b.Info.To_Account != "bob" {
+		t.Fatalf("disconnect: %+v", b)
+	}
+}

@@ -68,7 +68,7 @@ func refusal(d callback.Decision, def int, msg string) error {
 	}
 	if d.CustomCode() {
 		info := d.Info
-		if !utf8.ValidString(info) {
+		if info == "" || !utf8.ValidString(info) {
 			info = msg
 		}
 		return errs.New(d.Code, "%s", info)
