@@ -11,9 +11,3 @@ const (
 	GroupCallbackRefused = 10016
 )
 
-// MinCallbackCode and MaxCallbackCode bound the codes an app's before-event
-// answer may pass to its client as they are (with its ErrorInfo).
-const (
-	MinCallbackCode = 120001
-	MaxCallbackCode = 130000
-)
