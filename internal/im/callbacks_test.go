@@ -495,6 +495,9 @@ func testGroupLifecycleCallbacks(t *testing.T, open testdb.Opener) {
 	if _, ok := m["Introduction"]; ok {
 		t.Fatal("an unchanged field is in the body")
 	}
+	on := "On"
+	wantCode(t, "mute all", f.svc.ModifyGroup(ctx, f.app, AdminActor, g.GroupID, GroupChange{MuteAllMember: &on}), 0)
+	f.empty(t, "a change the callback has no field for")
 	wantCode(t, "owner", f.svc.ChangeGroupOwner(ctx, f.app, AdminActor, g.GroupID, "m"), 0)
 	m = f.only(t, callback.GroupAfterChangeGroupOwner)
 	want(t, m, "OldOwner_Account", "o")

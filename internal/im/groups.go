@@ -556,10 +556,13 @@ func (s *Service) ModifyGroup(ctx context.Context, app store.App, a Actor, group
 	if len(changed) == 0 {
 		return nil
 	}
-	uctx := s.withEvent(ctx, app.SDKAppID, callback.GroupAfterGroupInfoChanged, func() callback.Body {
-		return &callback.GroupInfoChangedBody{GroupId: g.GroupID, Type: g.Type, Operator: operatorOf(app, a),
-			Name: c.Name, Introduction: c.Introduction, Notification: c.Notification, FaceUrl: c.FaceURL}
-	})
+	uctx := ctx // the callback tells of the four fields it has; other changes make none
+	if c.Name != nil || c.Introduction != nil || c.Notification != nil || c.FaceURL != nil {
+		uctx = s.withEvent(ctx, app.SDKAppID, callback.GroupAfterGroupInfoChanged, func() callback.Body {
+			return &callback.GroupInfoChangedBody{GroupId: g.GroupID, Type: g.Type, Operator: operatorOf(app, a),
+				Name: c.Name, Introduction: c.Introduction, Notification: c.Notification, FaceUrl: c.FaceURL}
+		})
+	}
 	if _, err := s.store.UpdateGroup(uctx, app.SDKAppID, groupID, u); err != nil {
 		if errors.Is(err, errs.ErrNotFound) {
 			return groupNotFound(groupID)
