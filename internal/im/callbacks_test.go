@@ -516,6 +516,16 @@ func testGroupLifecycleCallbacks(t *testing.T, open testdb.Opener) {
 	err = f.svc.DestroyGroup(ctx, f.app, AdminActor, g.GroupID)
 	wantCode(t, "destroy again", err, errs.GroupNotFound)
 	f.empty(t, "failed destroy")
+
+	// The last member of a Work group quits: it exits, and the group is destroyed.
+	w := f.group(t, GroupSpec{Owner: "o", Type: "Work", Name: "w"})
+	f.outbox(t)
+	wantCode(t, "last quits", f.svc.QuitGroup(ctx, f.app, "o", w), 0)
+	evs := f.outbox(t)
+	if cs := commandsOf(evs); len(cs) != 2 || cs[0] != callback.GroupAfterMemberExit || cs[1] != callback.GroupAfterGroupDestroyed {
+		t.Fatalf("last quit: %v", cs)
+	}
+	want(t, decodeEvent(t, evs[1]), "MemberList", []map[string]string{{"Member_Account": "o"}})
 }
 
 func testSNSCallbacks(t *testing.T, open testdb.Opener) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -189,6 +190,11 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 		return nil
 	}
 	if r.Disbanded {
+		// The last member left: the group is gone (appended after the commit,
+		// since only the store knows whether the quit disbands it).
+		s.emit(ctx, app.SDKAppID, callback.GroupAfterGroupDestroyed, func() callback.Body {
+			return &callback.GroupDestroyedBody{GroupId: g.GroupID, Type: g.Type, Owner: g.Owner, Name: g.Name, MemberList: callback.Members([]string{user})}
+		})
 		s.groupTips(ctx, app.SDKAppID, groupID, GroupTip{Type: TipDisband, Operator: user, To: []string{user}})
 		return nil
 	}
