@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -16,7 +15,7 @@ import (
 // (package callback/sender's Configs does).
 type CallbackConfigs interface {
 	// Set replaces the app's settings: url "" turns callbacks off; commands are
-	// CallbackCommand names. A bad URL, a host the server's policy refuses or an
+	// CallbackCommand names or "all" (every one). A bad URL, a host the server's policy refuses or an
 	// unknown command is an error of kind errs.ErrInvalid (or an *errs.Error of
 	// code errs.InvalidParameters) and changes nothing; a suspended app is refused.
 	Set(ctx context.Context, app store.App, url, token string, commands []string) (store.CallbackConfig, error)
@@ -39,7 +38,8 @@ type CallbackLog interface {
 //
 // In a PUT, url "" turns callbacks off; a token left out keeps the current one
 // ("" removes it: requests are then unsigned); commands left out keep the
-// current ones, ["all"] means every command chatd sends (callback.Commands).
+// current ones, ["all"] means every command chatd sends (callback.Commands)
+// and is stored as their list.
 // A bad URL, a host the server refuses, or an unknown command: 400 and nothing
 // changes. A suspended app: 409.
 type Callback struct {
@@ -74,9 +74,6 @@ type CallbackLogList struct {
 
 // DefaultCallbackLogLimit is the number of log entries returned without ?limit.
 const DefaultCallbackLogLimit = 50
-
-// AllCommands is the commands value that means every command.
-const AllCommands = "all"
 
 type putCallbackRequest struct {
 	URL      *string   `json:"url"`
@@ -157,16 +154,7 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	cmds := cur.Commands
 	if req.Commands != nil {
-		cmds = *req.Commands
-		for _, c := range cmds {
-			if c == AllCommands {
-				if len(cmds) != 1 {
-					writeError(w, http.StatusBadRequest, `commands: "all" stands alone, not with other commands`)
-					return
-				}
-				cmds = callback.Commands
-			}
-		}
+		cmds = *req.Commands // "all" is every command (CallbackConfigs.Set)
 	}
 	c, err := h.cfg.Callbacks.Set(r.Context(), app, *req.URL, token, cmds)
 	if err != nil {
