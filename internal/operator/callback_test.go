@@ -18,6 +18,7 @@ import (
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/sqlite"
+	"github.com/chatd/chatd/internal/store/sqlstore"
 	"github.com/chatd/chatd/internal/tenant"
 )
 
@@ -25,7 +26,7 @@ import (
 // hosts only) and the commercial layer (to suspend accounts).
 type callbackEnv struct {
 	*env
-	st *sqlite.Store
+	st *sqlstore.Store
 }
 
 func newCallbackEnv(t *testing.T) *callbackEnv {
