@@ -23,7 +23,15 @@ func (s *Store) InCommerceTx(ctx context.Context, fn func(tx store.CommerceTx) e
 	if err := fn(&commerceTx{d: s.d, tx: tx}); err != nil {
 		return err
 	}
-	return wrap("commerce tx", tx.Commit())
+	evs, written := store.CallbacksOf(ctx) // as inTx
+	if err := insertCallbacks(ctx, s.d, tx, evs); err != nil {
+		return wrap("commerce tx", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap("commerce tx", err)
+	}
+	written()
+	return nil
 }
 
 // commerceTx implements store.CommerceTx over one write transaction. It holds

@@ -84,8 +84,11 @@ func (s *Store) Close() error {
 // q rebinds a shared query for the dialect.
 func (s *Store) q(query string) string { return s.d.rebind(query) }
 
-// inTx runs fn in a write transaction and commits it if fn returns nil.
+// inTx runs fn in a write transaction and commits it if fn returns nil. The
+// after-events ctx carries (store.WithCallbacks) are appended to the outbox in
+// the same transaction, and marked written only once it committed.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	evs, written := store.CallbacksOf(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -94,7 +97,17 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if len(evs) > 0 {
+		if err := insertCallbacks(ctx, s.d, tx, evs); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	written()
+	return nil
 }
 
 // toMs stores a time as Unix milliseconds; the zero time is 0.
