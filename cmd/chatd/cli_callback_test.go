@@ -106,9 +106,9 @@ func TestCLIAppCallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = s.cli(t, "app", "callback", "log", "--sdkappid", id)
-	want := "TIME                      COMMAND                   RESULT   STATUS  MS    ATTEMPT  ERROR\n" +
-		"2026-11-20T10:00:01.000Z  C2C.CallbackAfterSendMsg  ok       200     15    2        \n" +
-		"2026-11-20T10:00:00.000Z  C2C.CallbackBeforeSendMsg timeout  -       2000  1        no answer within 2s\n" +
+	want := "TIME                      COMMAND                    RESULT   STATUS  MS    ATTEMPT  ERROR\n" +
+		"2026-11-20T10:00:01.000Z  C2C.CallbackAfterSendMsg   ok       200     15    2\n" +
+		"2026-11-20T10:00:00.000Z  C2C.CallbackBeforeSendMsg  timeout  -       2000  1        no answer within 2s\n" +
 		"Backlog: 1 after-events waiting for delivery.\n"
 	if r.code != 0 || !equalTrimmed(r.stdout, want) {
 		t.Fatalf("log:\n%s\nwant:\n%s", r.stdout, want)
