@@ -517,3 +517,45 @@ func (s *Service) withBlockDelete(ctx context.Context, app store.App, from strin
 	}
 	return store.WithCallbacks(ctx, s.event(ctx, app.SDKAppID, callback.SnsBlackListDelete, &callback.PairsBody{PairList: pairs})), nil
 }
+
+// ---- state
+
+// State.StateChange actions and reasons.
+const (
+	StateLogin      = "Login"
+	StateLogout     = "Logout"
+	StateDisconnect = "Disconnect"
+
+	ReasonRegister   = "Register"   // a login
+	ReasonUnregister = "Unregister" // a logout: the device or the server ended the session
+	ReasonLinkClose  = "LinkClose"  // the connection broke
+	ReasonTimeOut    = "TimeOut"    // the device went silent past the idle timeout
+)
+
+// StateChanged appends the app's State.StateChange of user (action, reason;
+// kicked lists the OptPlatform of the devices a login ended) through
+// Hooks.Emit: nothing is stored with it. The caller (device IP and platform)
+// comes from ctx; iOS is spelt "IOS" for this command (reference §6 quirk).
+func (s *Service) StateChanged(ctx context.Context, app int64, user, action, reason string, kicked []string) {
+	if !s.on(ctx, app, callback.StateChange) {
+		return
+	}
+	b := &callback.StateChangeBody{}
+	b.Info.Action, b.Info.Account, b.Info.Reason = action, user, reason
+	for _, p := range kicked {
+		b.KickedDevice = append(b.KickedDevice, callback.KickedDevice{Platform: statePlatform(p)})
+	}
+	ev := s.event(ctx, app, callback.StateChange, b)
+	ev.Platform = statePlatform(ev.Platform)
+	if err := s.hooks.Emit(ctx, []store.CallbackEvent{ev}); err != nil {
+		slog.Error("callback: appending a state change", "app", app, "err", err)
+	}
+}
+
+// statePlatform is p as State.StateChange spells it.
+func statePlatform(p string) string {
+	if p == callback.PlatformIOS {
+		return "IOS"
+	}
+	return p
+}
