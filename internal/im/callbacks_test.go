@@ -13,8 +13,10 @@ import (
 
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/callback"
+	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/testdb"
 )
 
 // fakeHooks is callback.Hooks over the fixture's real store: commands listed
@@ -68,8 +70,11 @@ func (h *fakeHooks) askedOf() []string {
 
 // cbFixture is a group fixture (users alice, bob, o, adm, m, x) whose service
 // uses fakeHooks with every command on and every before-event allowed.
-func cbFixture(t *testing.T) (*fixture, *fakeHooks, context.Context) {
-	f, _ := groupFixture(t)
+func cbFixture(t *testing.T, open testdb.Opener) (*fixture, *fakeHooks, context.Context) {
+	f := newFixtureOn(t, open(t), catalog.Trial)
+	if err := f.svc.ImportAccounts(context.Background(), f.app, []store.User{{UserID: "o"}, {UserID: "adm"}, {UserID: "m"}, {UserID: "x"}}); err != nil {
+		t.Fatal(err)
+	}
 	h := &fakeHooks{st: f.svc.store}
 	h.set(nil, callback.Commands...)
 	f.svc.UseCallbacks(h)
@@ -167,8 +172,8 @@ func TestCallbacksOffWriteNothing(t *testing.T) {
 	}
 }
 
-func TestC2CBeforeSend(t *testing.T) {
-	f, h, ctx := cbFixture(t)
+func testC2CBeforeSend(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
 	send := func(req SendRequest) (SendResult, error) {
 		req.From, req.To, req.Body = "alice", "bob", hello
 		return f.svc.Send(ctx, f.app, req)
@@ -240,8 +245,8 @@ func TestC2CBeforeSend(t *testing.T) {
 	wantCode(t, "online-only refused", err, errs.C2CCallbackRefused)
 }
 
-func TestC2CAfterSend(t *testing.T) {
-	f, h, ctx := cbFixture(t)
+func testC2CAfterSend(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
 	res, err := f.svc.Send(ctx, f.app, SendRequest{From: "alice", To: "bob", Body: hello, CloudCustomData: "cc", Random: 77})
 	wantCode(t, "send", err, 0)
 	evs := f.outbox(t)
@@ -294,8 +299,8 @@ func TestC2CAfterSend(t *testing.T) {
 	f.only(t, callback.C2CAfterSendMsg)
 }
 
-func TestC2CBatchSendCallbacks(t *testing.T) {
-	f, h, ctx := cbFixture(t)
+func testC2CBatchSendCallbacks(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
 	h.set(func(_ string, body any) callback.Decision {
 		switch body.(*callback.C2CMsgBody).To {
 		case "m":
@@ -330,8 +335,8 @@ func TestC2CBatchSendCallbacks(t *testing.T) {
 	}
 }
 
-func TestC2CReadAndRecallEvents(t *testing.T) {
-	f, _, ctx := cbFixture(t)
+func testC2CReadAndRecallEvents(t *testing.T, open testdb.Opener) {
+	f, _, ctx := cbFixture(t, open)
 	res, err := f.svc.Send(ctx, f.app, SendRequest{From: "alice", To: "bob", Body: hello})
 	wantCode(t, "send", err, 0)
 	f.outbox(t)
@@ -352,8 +357,8 @@ func TestC2CReadAndRecallEvents(t *testing.T) {
 	f.empty(t, "failed recall")
 }
 
-func TestGroupSendCallbacks(t *testing.T) {
-	f, h, ctx := cbFixture(t)
+func testGroupSendCallbacks(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
 	g := f.group(t, GroupSpec{Owner: "o", Type: "Public", Name: "g", Members: []MemberSpec{{UserID: "m"}}})
 	f.outbox(t)
 	send := func(req GroupSendRequest) (GroupSendResult, error) {
@@ -413,8 +418,8 @@ func TestGroupSendCallbacks(t *testing.T) {
 	want(t, f.only(t, callback.GroupAfterSendMsg), "Type", "AVChatRoom")
 }
 
-func TestGroupLifecycleCallbacks(t *testing.T) {
-	f, h, ctx := cbFixture(t)
+func testGroupLifecycleCallbacks(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
 	// Before create: refused, custom, allowed.
 	h.set(func(string, any) callback.Decision { return callback.Decision{Code: 1} }, callback.GroupBeforeCreateGroup, callback.GroupAfterCreateGroup)
 	_, err := f.svc.CreateGroup(ctx, f.app, AdminActor, GroupSpec{Owner: "o", Type: "Public", Name: "g"}, false)
@@ -510,8 +515,8 @@ func TestGroupLifecycleCallbacks(t *testing.T) {
 	f.empty(t, "failed destroy")
 }
 
-func TestSNSCallbacks(t *testing.T) {
-	f, h, ctx := cbFixture(t)
+func testSNSCallbacks(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
 	// Per-item answers: a code of the app's range, another code, allowed.
 	h.set(func(string, any) callback.Decision {
 		return callback.Decision{Results: []callback.ItemResult{{To: "m", Code: 38005, Info: "m no"}, {To: "x", Code: 1}}}
@@ -574,8 +579,8 @@ func TestSNSCallbacks(t *testing.T) {
 	_ = out
 }
 
-func TestFriendAddAtLimitAppendsNothing(t *testing.T) {
-	f, h, ctx := cbFixture(t)
+func testFriendAddAtLimitAppendsNothing(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
 	h.set(nil) // fill alice's list (the Trial edition: 20 friends) with callbacks off
 	var users []store.User
 	var items []FriendItem
@@ -597,8 +602,8 @@ func TestFriendAddAtLimitAppendsNothing(t *testing.T) {
 	f.empty(t, "friend add at the limit")
 }
 
-func TestProfileAndStateCallbacks(t *testing.T) {
-	f, _, ctx := cbFixture(t)
+func testProfileAndStateCallbacks(t *testing.T, open testdb.Opener) {
+	f, _, ctx := cbFixture(t, open)
 	wantCode(t, "profile", f.svc.SetProfile(ctx, f.app, "alice", []ProfileItem{{Tag: "Tag_Profile_IM_Nick", Value: json.RawMessage(`"Al"`)}}), 0)
 	m := f.only(t, callback.ProfilePortraitSet)
 	want(t, m, "From_Account", "alice")
@@ -627,4 +632,27 @@ func TestParseForbid(t *testing.T) {
 	if _, err := ParseForbid([]string{"ForbidSomething"}); !errs.Is(err, errs.InvalidParameters) || !strings.Contains(errs.Message(err), "ForbidSomething") {
 		t.Fatalf("unknown value: %v", err)
 	}
+}
+
+// TestCallbacks runs the callback tests on each store (the embedded store,
+// and PostgreSQL when CHATD_TEST_POSTGRES_URL is set).
+func TestCallbacks(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		for _, tc := range []struct {
+			name string
+			fn   func(*testing.T, testdb.Opener)
+		}{
+			{"C2CBeforeSend", testC2CBeforeSend},
+			{"C2CAfterSend", testC2CAfterSend},
+			{"C2CBatchSendCallbacks", testC2CBatchSendCallbacks},
+			{"GroupSendCallbacks", testGroupSendCallbacks},
+			{"GroupLifecycleCallbacks", testGroupLifecycleCallbacks},
+			{"SNSCallbacks", testSNSCallbacks},
+			{"FriendAddAtLimitAppendsNothing", testFriendAddAtLimitAppendsNothing},
+			{"C2CReadAndRecallEvents", testC2CReadAndRecallEvents},
+			{"ProfileAndStateCallbacks", testProfileAndStateCallbacks},
+		} {
+			t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+		}
+	})
 }

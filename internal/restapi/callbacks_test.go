@@ -114,7 +114,7 @@ func TestForbidCallbackControl(t *testing.T) {
 	h.take()
 	e.call("group_open_http_svc/create_group", M{"Owner_Account": "o", "Type": "Public", "Name": "g"}).wantErr(10016)
 	e.svc.UseCallbacks(callback.Off{})
-	e.call("group_open_http_svc/create_group", M{"Owner_Account": "o", "Type": "Public", "Name": "g"}).wantOK("GroupId").into(&g)
+	e.call("group_open_http_svc/create_group", M{"Owner_Account": "o", "Type": "Public", "Name": "g"}).wantOK("GroupId", "Type").into(&g)
 	e.svc.UseCallbacks(h)
 	gm := M{"GroupId": g.GroupId, "From_Account": "o", "MsgBody": hello}
 	e.call("group_open_http_svc/send_group_msg", gm).wantErr(10016)

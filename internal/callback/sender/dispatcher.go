@@ -81,6 +81,8 @@ type Dispatcher struct {
 
 	outs chan result
 	wake chan struct{}
+
+	afterRound func() // tests: called after each claim round
 }
 
 // result is one delivery's outcome and log entry.
@@ -161,6 +163,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		logs = append(logs, r.log)
 	}
 	round := func() {
+		if d.afterRound != nil {
+			defer d.afterRound()
+		}
 		now := d.clk.Now()
 		for app, until := range paused {
 			if !until.After(now) {

@@ -17,6 +17,10 @@ type memStore struct {
 	nextID int64
 	log    []store.CallbackLogEntry
 	reads  int // CallbackConfig calls
+
+	changed    chan struct{} // signalled after each FinishCallbacks
+	claimed    int           // events claimed and not finished (by any node)
+	maxClaimed int
 }
 
 type memEvent struct {
@@ -26,7 +30,7 @@ type memEvent struct {
 }
 
 func newMemStore() *memStore {
-	return &memStore{cfg: map[int64]store.CallbackConfig{}, evs: map[int64]*memEvent{}}
+	return &memStore{cfg: map[int64]store.CallbackConfig{}, evs: map[int64]*memEvent{}, changed: make(chan struct{}, 1)}
 }
 
 func (m *memStore) SetCallbackConfig(_ context.Context, app int64, c store.CallbackConfig) error {
@@ -88,9 +92,13 @@ func (m *memStore) ClaimCallbacks(_ context.Context, app int64, node string, now
 	if len(ids) > limit {
 		ids = ids[:limit]
 	}
+	defer func() { m.maxClaimed = max(m.maxClaimed, m.claimed) }()
 	out := make([]store.CallbackEvent, 0, len(ids))
 	for _, id := range ids {
 		e := m.evs[id]
+		if e.node == "" {
+			m.claimed++
+		}
 		e.node, e.until = node, now.Add(lease)
 		out = append(out, e.ev)
 	}
@@ -105,6 +113,7 @@ func (m *memStore) FinishCallbacks(_ context.Context, node string, outs []store.
 		if e == nil || e.node != node {
 			continue
 		}
+		m.claimed--
 		if o.Done {
 			delete(m.evs, o.ID)
 			continue
@@ -114,6 +123,10 @@ func (m *memStore) FinishCallbacks(_ context.Context, node string, outs []store.
 		e.node, e.until = "", time.Time{}
 	}
 	m.log = append(m.log, log...)
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
@@ -145,4 +158,13 @@ func (m *memStore) logCopy() []store.CallbackLogEntry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]store.CallbackLogEntry(nil), m.log...)
+}
+
+func (m *memStore) event(id int64) store.CallbackEvent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.evs[id]; e != nil {
+		return e.ev
+	}
+	return store.CallbackEvent{}
 }

@@ -208,12 +208,16 @@ func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) (
 }
 
 // ClaimCallbacks implements store.Callbacks in one statement. The candidates
-// are the app's oldest fresh rows (due_at 0, in index order) and its oldest
-// retried or expired ones that are due, limit of each; of those, the oldest
-// limit that no other transaction holds are locked (PostgreSQL: FOR UPDATE
-// SKIP LOCKED, which also re-checks due_at against a claim committed
-// meanwhile) and given to node. A row claimed by another node has due_at in
-// the future, so it is never a candidate until its lease expires.
+// are the app's oldest fresh rows (due_at 0, read in the order of the index
+// callback_outbox_due: "due_at <= 0 ORDER BY due_at, id" is an order only that
+// index gives) and its oldest retried or expired rows that are due (a range of
+// that index, then sorted: "+id" keeps both engines from walking the primary
+// key instead, past every other app's rows), limit*2 of each. Of those, found
+// by id ("+app" and "+due_at" keep SQLite from reading the app's whole due
+// range instead), the oldest limit that no other transaction holds are locked
+// (PostgreSQL: FOR UPDATE SKIP LOCKED, which also re-checks due_at against a
+// claim committed meanwhile) and given to node. A row another node holds has
+// due_at in the future: it is no candidate until the lease expires.
 func (s *Store) ClaimCallbacks(ctx context.Context, app int64, node string, now time.Time, lease time.Duration, limit int) ([]store.CallbackEvent, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -232,10 +236,10 @@ func (s *Store) ClaimCallbacks(ctx context.Context, app int64, node string, now 
 			UPDATE callback_outbox SET node = ?, lease_until = ?, due_at = ?
 			WHERE id IN (
 				SELECT id FROM callback_outbox
-				WHERE app = ? AND due_at <= ? AND id IN (
-					SELECT id FROM (SELECT id FROM callback_outbox WHERE app = ? AND due_at = 0 ORDER BY id LIMIT ?) f
+				WHERE +app = ? AND +due_at <= ? AND id IN (
+					SELECT id FROM (SELECT id FROM callback_outbox WHERE app = ? AND due_at <= 0 ORDER BY due_at, id LIMIT ?) f
 					UNION ALL
-					SELECT id FROM (SELECT id FROM callback_outbox WHERE app = ? AND due_at > 0 AND due_at <= ? ORDER BY id LIMIT ?) r
+					SELECT id FROM (SELECT id FROM callback_outbox WHERE app = ? AND due_at > 0 AND due_at <= ? ORDER BY +id LIMIT ?) r
 				)
 				ORDER BY id LIMIT ?`+s.d.skipLocked()+`
 			)

@@ -440,7 +440,7 @@ func (s *Store) ListNotifications(ctx context.Context, accountID string) ([]stor
 
 // SetNotificationStatus implements store.Commerce.
 func (s *Store) SetNotificationStatus(ctx context.Context, id, status, errMsg string, sentAt time.Time) error {
-	res, err := s.w.ExecContext(ctx, s.q(`UPDATE notifications SET status = ?, error = ?, sent_at = ? WHERE id = ?`),
+	res, err := s.wexec(ctx, s.q(`UPDATE notifications SET status = ?, error = ?, sent_at = ? WHERE id = ?`),
 		status, errMsg, toMs(sentAt), id)
 	return oneRow("set notification status", res, err)
 }
@@ -450,7 +450,7 @@ const deliverable = `attempts < ? AND (status IN ('pending', 'failed') OR (statu
 
 // ClaimNotification implements store.Commerce.
 func (s *Store) ClaimNotification(ctx context.Context, id string, at, staleBefore time.Time, maxAttempts int) (bool, error) {
-	res, err := s.w.ExecContext(ctx, s.q(`
+	res, err := s.wexec(ctx, s.q(`
 		UPDATE notifications SET status = 'sending', attempts = attempts + 1, sent_at = ?
 		WHERE id = ? AND `+deliverable), toMs(at), id, maxAttempts, toMs(staleBefore))
 	err = oneRow("claim notification", res, err)
@@ -543,7 +543,7 @@ func (s *Store) Promotions(ctx context.Context) ([]store.Promotion, error) {
 
 // AddUsage implements store.Commerce.
 func (s *Store) AddUsage(ctx context.Context, u store.Usage) error {
-	_, err := s.w.ExecContext(ctx, s.q(`
+	_, err := s.wexec(ctx, s.q(`
 		INSERT INTO usage (sdkappid, metric, day, quantity) VALUES (?, ?, ?, ?)
 		ON CONFLICT (sdkappid, metric, day) DO UPDATE SET quantity = usage.quantity + excluded.quantity`),
 		u.SDKAppID, u.Metric, u.Day, u.Quantity)

@@ -110,6 +110,22 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// wexec runs a write of one statement outside a transaction; when ctx
+// carries after-events (store.WithCallbacks) it runs in inTx, which appends
+// them with it.
+func (s *Store) wexec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if evs, _ := store.CallbacksOf(ctx); len(evs) == 0 {
+		return s.w.ExecContext(ctx, query, args...)
+	}
+	var res sql.Result
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
 // toMs stores a time as Unix milliseconds; the zero time is 0.
 func toMs(t time.Time) int64 {
 	if t.IsZero() {
