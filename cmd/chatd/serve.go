@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chatd/chatd/internal/callback/sender"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/notify"
@@ -40,6 +41,9 @@ type serveConfig struct {
 	notifyFile, smtpAddr, smtpFrom, smtpUser, webhookURL, webhookSecret string
 
 	limits server.Limits // HTTP timeouts, body and connection bounds
+
+	callbackAllowHosts string        // --callback-allow-hosts
+	callbackPolicy     sender.Policy // parsed from it
 }
 
 // serveFlags registers serve's flags on a new set, with defaults from CHATD_*
@@ -67,6 +71,8 @@ func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	fs.StringVar(&c.smtpUser, "smtp-user", env("CHATD_SMTP_USER", ""), "SMTP AUTH PLAIN user name (with --smtp-addr)")
 	fs.Var(secretFlag{&c.webhookURL}, "notify-webhook", "POST every notice (email and SMS) as JSON to this `URL`, e.g. an SMS gateway")
 	fs.Var(secretFlag{&c.webhookSecret}, "notify-webhook-secret", "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature) with this `key`")
+	fs.StringVar(&c.callbackAllowHosts, "callback-allow-hosts", env("CHATD_CALLBACK_ALLOW_HOSTS", ""), "the only `hosts` apps' callback URLs may name: comma-separated host names, *.domain, IP addresses, CIDRs\n"+
+		"(private ones allowed when listed); empty: any public host, private and loopback addresses refused")
 	limitFlags(fs, &c.limits)
 	fs.IntVar(&c.sessionsPerUser, "max-sessions-per-user", gateway.DefaultSessionsPerUser, "device sessions one user may hold on this node; more logins are refused (60018)")
 	fs.Int64Var(&c.nodeQueueBytes, "max-queued-bytes", gateway.DefaultNodeQueueBytes, "bytes queued for all devices of this node together; a device whose frame would pass it is disconnected (1013) and resyncs")
@@ -125,6 +131,9 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	}
 	if (c.smtpAddr == "") != (c.smtpFrom == "") {
 		return c, errors.New("--smtp-addr and --smtp-from go together")
+	}
+	if c.callbackPolicy, err = sender.ParsePolicy(c.callbackAllowHosts); err != nil {
+		return c, fmt.Errorf("--callback-allow-hosts: %v", err)
 	}
 	return c, nil
 }
@@ -303,7 +312,7 @@ func serve(c serveConfig, logger *slog.Logger) error {
 
 	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
 		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp, NodeQueueBytes: c.nodeQueueBytes},
-		NodeID: c.nodeID, BusMetrics: server.NewBusMetrics()}
+		NodeID: c.nodeID, BusMetrics: server.NewBusMetrics(), CallbackPolicy: c.callbackPolicy}
 	if c.fakeClock != "" {
 		start, _ := time.Parse(time.RFC3339, c.fakeClock)
 		cfg.Manual = clock.NewManual(start)

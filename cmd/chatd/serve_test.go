@@ -75,3 +75,29 @@ func TestServeHelpHidesSecrets(t *testing.T) {
 		t.Errorf("the environment's secrets are not taken: %v %+v", err, c)
 	}
 }
+
+// --callback-allow-hosts (or CHATD_CALLBACK_ALLOW_HOSTS) is parsed into the
+// callback policy; a bad item stops the start with its name; empty: public
+// hosts only.
+func TestServeCallbackAllowHosts(t *testing.T) {
+	c, err := parseServeFlags(nil)
+	if err != nil || len(c.callbackPolicy.AllowHosts) != 0 || c.callbackPolicy.Check("http://127.0.0.1/cb") == nil {
+		t.Fatalf("default: %v %+v", err, c.callbackPolicy)
+	}
+	t.Setenv("CHATD_CALLBACK_ALLOW_HOSTS", "hooks.example.com, 10.0.0.0/8")
+	if c, err = parseServeFlags(nil); err != nil || c.callbackPolicy.Check("http://10.1.2.3/cb") != nil || c.callbackPolicy.Check("https://other.example.com/") == nil {
+		t.Fatalf("from the environment: %v %+v", err, c.callbackPolicy)
+	}
+	if c, err = parseServeFlags([]string{"--callback-allow-hosts", "*.example.org"}); err != nil || c.callbackPolicy.Check("https://a.example.org/cb") != nil ||
+		c.callbackPolicy.Check("http://10.1.2.3/cb") == nil {
+		t.Fatalf("the flag over the environment: %v %+v", err, c.callbackPolicy)
+	}
+	if _, err := parseServeFlags([]string{"--callback-allow-hosts", "bad host!"}); err == nil || !strings.Contains(err.Error(), "--callback-allow-hosts") {
+		t.Fatalf("a bad item: %v", err)
+	}
+	var help bytes.Buffer
+	serveUsage(&help)
+	if !strings.Contains(help.String(), "-callback-allow-hosts hosts") {
+		t.Errorf("help:\n%s", help.String())
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/input"
@@ -233,14 +235,34 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.push(outFrame{b: []byte(data), pong: true})
 		return nil
 	})
-	if !s.login(r.Context()) {
+	s.caller = callback.Caller{IP: remoteIP(r.RemoteAddr)}
+	if !s.login(callback.WithCaller(r.Context(), s.caller)) {
 		c.Close()
 		return
 	}
 	// The connection is hijacked: net/http is done with it. The session's reads go on
 	// in a fresh goroutine, and this one, whose stack grew through the HTTP request
 	// and the login, ends; an idle device then costs one small goroutine.
-	go s.run(context.Background())
+	go s.run(callback.WithCaller(context.Background(), s.caller))
+}
+
+// remoteIP is the address of a request's peer without its port.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// optPlatform is the OptPlatform of a device's login platform (Linux, which
+// the reference does not name, is Unknown).
+func optPlatform(p string) string {
+	switch p {
+	case callback.PlatformWeb, callback.PlatformAndroid, callback.PlatformIOS, callback.PlatformWindows,
+		callback.PlatformMac, callback.PlatformIPad:
+		return p
+	}
+	return callback.PlatformUnknown
 }
 
 // Deliver hands deliveries from the bus to the devices connected here. It never blocks.
@@ -503,8 +525,9 @@ type session struct {
 	user     string
 	platform string
 	connID   string
-	loginAt  time.Time // the clock just before the login was checked (resync.go)
-	sigTime  int64     // when its UserSig was made (TLS.time, Unix seconds)
+	loginAt  time.Time       // the clock just before the login was checked (resync.go)
+	sigTime  int64           // when its UserSig was made (TLS.time, Unix seconds)
+	caller   callback.Caller // the device's address and OptPlatform, for app callbacks
 
 	// sends holds a token per send in flight (MaxSendsInFlight): taken by the
 	// read goroutine, given back when the writer answers. sendNo numbers the
@@ -558,6 +581,14 @@ func (s *session) run(ctx context.Context) {
 		clean := cleanClose(readErr) || s.closeCode != 0
 		s.mu.Unlock()
 		s.gw.status.loggedOut(s, last, clean)
+		action, reason := im.StateLogout, im.ReasonUnregister
+		if !clean {
+			action, reason = im.StateDisconnect, im.ReasonLinkClose
+			if ne, ok := readErr.(net.Error); ok && ne.Timeout() {
+				reason = im.ReasonTimeOut
+			}
+		}
+		s.gw.im.StateChanged(ctx, key.app, key.user, action, reason, nil)
 		// Gone, or dropped to PushOnline; a replaced session's end says it again.
 		s.gw.bus.DevicesChanged(key.app, key.user)
 		if s.gw.metrics.Connections != nil {
@@ -626,6 +657,8 @@ func (s *session) login(ctx context.Context) bool {
 		return fail(err)
 	}
 	s.app, s.appID, s.user, s.platform, s.connID = app, app.SDKAppID, f.User, f.Platform, newConnID()
+	s.caller.Platform = optPlatform(f.Platform)
+	ctx = callback.WithCaller(ctx, s.caller)
 	key := userKey{app.SDKAppID, f.User}
 	// Register before reading the newest seq so no entry falls between the two.
 	// An edition without concurrent logins on one platform keeps only the newest
@@ -635,6 +668,11 @@ func (s *session) login(ctx context.Context) bool {
 		return fail(err)
 	}
 	endReplaced(replaced, f.Platform)
+	var kicked []string
+	for range replaced {
+		kicked = append(kicked, s.caller.Platform)
+	}
+	s.gw.im.StateChanged(ctx, app.SDKAppID, f.User, im.StateLogin, im.ReasonRegister, kicked)
 	if first {
 		s.gw.bus.Subscribe(key.app, key.user)
 	}

@@ -236,6 +236,7 @@ func (s *Service) RecallGroupMsgs(ctx context.Context, app store.App, groupID, t
 	now := s.clock.Now()
 	for i, seq := range seqs {
 		op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: log, From: app.AdminUser, MsgSeq: seq, MsgTime: now.Unix(), At: now}
+		s.afterGroupRecall(ctx, app.SDKAppID, g, log, app.AdminUser, &op)
 		s.writer.SubmitGroup(op, members, g.GroupID, bus.Origin{}, func(res store.OpResult, err error) {
 			switch {
 			case err == nil && res.Err == nil:

@@ -51,6 +51,10 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 	if err != nil {
 		return nil, err
 	}
+	refused, err := s.beforeInvite(ctx, app, a, g, users, have, existing)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]MemberResult, len(users))
 	var add []store.GroupMember
 	var invited []string
@@ -63,6 +67,8 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 			out[i].Result = AddFailed
 		case member:
 			out[i].Result = AddAlready
+		case refused[u]: // by the app's Group.CallbackBeforeInviteJoinGroup
+			out[i].Result = AddFailed
 		case inviteNeedsConsent(g):
 			err := s.store.PutGroupRequest(ctx, app.SDKAppID, store.GroupRequest{GroupID: groupID, UserID: u,
 				Kind: store.GroupInvite, Operator: a.User, At: now})
@@ -124,6 +130,7 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 		return nil, full
 	}
 	if len(added) > 0 {
+		s.afterJoin(ctx, app, g, operator, joinInvited, added)
 		if !silence {
 			s.tipMembers(ctx, app.SDKAppID, groupID, GroupTip{Type: TipJoin, Operator: a.User, Users: added}, nil)
 		}
@@ -164,7 +171,8 @@ func (s *Service) DeleteGroupMembers(ctx context.Context, app store.App, a Actor
 		}
 	}
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, users)
-	r, err := s.store.RemoveGroupMembers(ctx, app.SDKAppID, groupID, users, s.groupQuota(app))
+	rctx := s.withExit(ctx, app, g, operatorOf(app, a), exitKicked, users)
+	r, err := s.store.RemoveGroupMembers(rctx, app.SDKAppID, groupID, users, s.groupQuota(app))
 	if err != nil || r.Disbanded {
 		s.abortMembers(ch)
 		if err == nil {

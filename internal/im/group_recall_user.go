@@ -46,6 +46,7 @@ func (s *Service) RecallGroupMsg(ctx context.Context, app store.App, user, group
 	}
 	now := s.clock.Now()
 	op := store.Op{Kind: store.OpGroupRecall, App: app.SDKAppID, Group: log, From: user, MsgSeq: seq, MsgTime: now.Unix(), At: now}
+	s.afterGroupRecall(ctx, app.SDKAppID, g, log, user, &op)
 	done := make(chan error, 1)
 	s.writer.SubmitGroup(op, members, g.GroupID, bus.Origin{}, func(res store.OpResult, err error) {
 		switch {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
@@ -40,7 +41,8 @@ type GroupSendRequest struct {
 	CloudCustomData string
 	Targets         []string // a targeted message (≤ store.MaxGroupTargets members)
 	NeedReceipt     bool
-	OnlineOnly      bool // OnlineOnlyFlag: delivered to the devices online, not stored (no seq)
+	OnlineOnly      bool   // OnlineOnlyFlag: delivered to the devices online, not stored (no seq)
+	Forbid          Forbid // callbacks this send skips (REST ForbidCallbackControl)
 
 	log string // the log written: Group, or the topic's id (set by checkGroupSend)
 }
@@ -214,6 +216,10 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 	} else {
 		req.Random = randomUint32()
 	}
+	if err := s.beforeGroupSend(ctx, app, g, &req); err != nil {
+		done(GroupSendResult{}, err)
+		return
+	}
 	now := s.clock.Now()
 	if g.Type == gate.GroupAVChatRoom || req.OnlineOnly {
 		if err := s.admitLiveMessage(ctx, app, g); err != nil { // the broadcasting limit (liveroom_broadcasting.go)
@@ -230,12 +236,20 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 		s.bus.Publish([]bus.Delivery{{App: app.SDKAppID, Kind: bus.KindGroup, Entry: e, Origin: origin,
 			Group: &bus.GroupDelivery{Members: members, Group: g.GroupID, LiveRoom: g.Type == gate.GroupAVChatRoom}}})
 		s.keepLiveHistory(app, g, e) // for members who join later (liveroom_history.go)
+		if !req.Forbid.After {
+			s.emit(ctx, app.SDKAppID, callback.GroupAfterSendMsg, func() callback.Body { return afterGroupBody(g, req, *e, true) })
+		}
 		done(GroupSendResult{Seq: e.Seq, MsgTime: e.MsgTime, Random: e.MsgRandom}, nil)
 		return
 	}
 	op := store.Op{Kind: store.OpGroupSend, App: app.SDKAppID, Group: req.log, From: req.From, ClientID: req.ClientID,
 		MsgRandom: req.Random, MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData,
 		Targets: req.Targets, NeedReceipt: req.NeedReceipt, RandomWindow: window, At: now}
+	if !req.Forbid.After && s.on(ctx, app.SDKAppID, callback.GroupAfterSendMsg) {
+		op.Callback = func(first store.Entry) (store.CallbackEvent, bool) {
+			return s.event(ctx, app.SDKAppID, callback.GroupAfterSendMsg, afterGroupBody(g, req, first, false)), true
+		}
+	}
 	s.writer.SubmitGroup(op, members, g.GroupID, origin, func(res store.OpResult, err error) {
 		done(groupSendResult(res, err))
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -32,6 +33,9 @@ func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, w
 	if me != nil {
 		return false, errs.New(errs.GroupAlreadyMember, "%q is already a member of group %q", user, groupID)
 	}
+	if err := s.beforeApplyJoin(ctx, app, g, user); err != nil {
+		return false, err
+	}
 	if !freeJoin(g) {
 		if g.Type != "Public" || g.ApplyJoinOption != ApplyNeedPermission {
 			return false, noPermission("group %q (%s, %s) takes no applications", groupID, g.Type, g.ApplyJoinOption)
@@ -50,15 +54,16 @@ func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, w
 	if err := s.checkNotBanned(ctx, app.SDKAppID, g, user); err != nil {
 		return false, err
 	}
-	if err := s.addOne(ctx, app, g, user, user); err != nil {
+	if err := s.addOne(ctx, app, g, user, user, joinApply); err != nil {
 		return true, err
 	}
 	s.sendLiveHistory(app, g, user) // a live room's recent messages (liveroom_history.go)
 	return true, nil
 }
 
-// addOne adds user to g (operator for the tip) and sends the join tip.
-func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user, operator string) error {
+// addOne adds user to g (operator for the tip) and sends the join tip and
+// the Group.CallbackAfterNewMemberJoin of joinType.
+func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user, operator, joinType string) error {
 	joinSeq := s.joinSeq(ctx, app.SDKAppID, g)
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, g.GroupID}, []string{user})
 	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, g.GroupID,
@@ -85,6 +90,7 @@ func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user
 		return storageErr(e)
 	}
 	s.endMembers(ch, []string{user}, nil) // the member list in place (group_membercache.go)
+	s.afterJoin(ctx, app, g, operator, joinType, []string{user})
 	s.tipMembers(ctx, app.SDKAppID, g.GroupID, GroupTip{Type: TipJoin, Operator: operator, Users: []string{user}}, nil)
 	return nil
 }
@@ -121,7 +127,7 @@ func (s *Service) DecideApplication(ctx context.Context, app store.App, a Actor,
 	if !approve {
 		return nil
 	}
-	return s.addOne(ctx, app, g, applicant, a.User)
+	return s.addOne(ctx, app, g, applicant, operatorOf(app, a), joinApply)
 }
 
 // DecideInvitation accepts (user joins) or declines a pending invitation of
@@ -143,7 +149,7 @@ func (s *Service) DecideInvitation(ctx context.Context, app store.App, user, gro
 	if !accept {
 		return nil
 	}
-	return s.addOne(ctx, app, g, user, r.Operator)
+	return s.addOne(ctx, app, g, user, r.Operator, joinInvited)
 }
 
 // QuitGroup lets user leave the group. The owner may quit a Work group only
@@ -164,7 +170,8 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 		return errs.New(errs.GroupOwnerCannotQuit, "the owner may not quit a %s group; transfer the ownership or disband it", g.Type)
 	}
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, []string{user})
-	r, err := s.store.RemoveGroupMembers(ctx, app.SDKAppID, groupID, []string{user}, s.groupQuota(app))
+	rctx := s.withExit(ctx, app, g, user, exitQuit, []string{user})
+	r, err := s.store.RemoveGroupMembers(rctx, app.SDKAppID, groupID, []string{user}, s.groupQuota(app))
 	if err != nil || r.Disbanded {
 		s.abortMembers(ch)
 		if err == nil {
@@ -183,6 +190,11 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 		return nil
 	}
 	if r.Disbanded {
+		// The last member left: the group is gone (appended after the commit,
+		// since only the store knows whether the quit disbands it).
+		s.emit(ctx, app.SDKAppID, callback.GroupAfterGroupDestroyed, func() callback.Body {
+			return &callback.GroupDestroyedBody{GroupId: g.GroupID, Type: g.Type, Owner: g.Owner, Name: g.Name, MemberList: callback.Members([]string{user})}
+		})
 		s.groupTips(ctx, app.SDKAppID, groupID, GroupTip{Type: TipDisband, Operator: user, To: []string{user}})
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
@@ -205,12 +206,25 @@ func (s *Service) CreateGroup(ctx context.Context, app store.App, a Actor, spec 
 		}
 		members[i].JoinSeq = s.joinSeq(ctx, app.SDKAppID, g)
 	}
+	if !imported {
+		if err := s.beforeCreateGroup(ctx, app, a, g, members); err != nil {
+			return store.Group{}, err
+		}
+	}
 	custom := g.GroupID != ""
 	for try := 0; ; try++ {
 		if !custom {
 			g.GroupID = newGroupID(g.SupportTopic)
 		}
-		created, err := s.store.CreateGroup(ctx, g, members, s.groupQuota(app))
+		cctx := ctx
+		if !imported {
+			cctx = s.withEvent(ctx, app.SDKAppID, callback.GroupAfterCreateGroup, func() callback.Body {
+				b := createGroupBody(app, a, g, members)
+				b.GroupId = g.GroupID
+				return b
+			})
+		}
+		created, err := s.store.CreateGroup(cctx, g, members, s.groupQuota(app))
 		switch {
 		case err == nil:
 			s.groupChanged(app.SDKAppID, created.GroupID)
@@ -542,7 +556,14 @@ func (s *Service) ModifyGroup(ctx context.Context, app store.App, a Actor, group
 	if len(changed) == 0 {
 		return nil
 	}
-	if _, err := s.store.UpdateGroup(ctx, app.SDKAppID, groupID, u); err != nil {
+	uctx := ctx // the callback tells of the four fields it has; other changes make none
+	if c.Name != nil || c.Introduction != nil || c.Notification != nil || c.FaceURL != nil {
+		uctx = s.withEvent(ctx, app.SDKAppID, callback.GroupAfterGroupInfoChanged, func() callback.Body {
+			return &callback.GroupInfoChangedBody{GroupId: g.GroupID, Type: g.Type, Operator: operatorOf(app, a),
+				Name: c.Name, Introduction: c.Introduction, Notification: c.Notification, FaceUrl: c.FaceURL}
+		})
+	}
+	if _, err := s.store.UpdateGroup(uctx, app.SDKAppID, groupID, u); err != nil {
 		if errors.Is(err, errs.ErrNotFound) {
 			return groupNotFound(groupID)
 		}
@@ -597,7 +618,18 @@ func (s *Service) DestroyGroup(ctx context.Context, app store.App, a Actor, grou
 	if err != nil {
 		return err
 	}
-	members, err := s.store.DeleteGroup(ctx, app.SDKAppID, groupID, s.groupQuota(app))
+	dctx := ctx
+	if s.on(ctx, app.SDKAppID, callback.GroupAfterGroupDestroyed) {
+		// The members as read before the deletion (one who joins in between is
+		// not listed).
+		ids, err := s.store.GroupMemberIDs(ctx, app.SDKAppID, groupID)
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
+			return storageErr(err)
+		}
+		dctx = store.WithCallbacks(ctx, s.event(ctx, app.SDKAppID, callback.GroupAfterGroupDestroyed,
+			&callback.GroupDestroyedBody{GroupId: g.GroupID, Type: g.Type, Owner: g.Owner, Name: g.Name, MemberList: callback.Members(ids)}))
+	}
+	members, err := s.store.DeleteGroup(dctx, app.SDKAppID, groupID, s.groupQuota(app))
 	if errors.Is(err, errs.ErrNotFound) {
 		return groupNotFound(groupID)
 	}
@@ -624,7 +656,10 @@ func (s *Service) ChangeGroupOwner(ctx context.Context, app store.App, a Actor, 
 	if g.Owner == newOwner {
 		return nil
 	}
-	err = s.store.ChangeGroupOwner(ctx, app.SDKAppID, groupID, newOwner, s.clock.Now())
+	octx := s.withEvent(ctx, app.SDKAppID, callback.GroupAfterChangeGroupOwner, func() callback.Body {
+		return &callback.ChangeOwnerBody{GroupId: g.GroupID, Type: g.Type, Operator: operatorOf(app, a), OldOwner: g.Owner, NewOwner: newOwner}
+	})
+	err = s.store.ChangeGroupOwner(octx, app.SDKAppID, groupID, newOwner, s.clock.Now())
 	if errors.Is(err, errs.ErrNotFound) {
 		if _, gerr := s.store.GetGroup(ctx, app.SDKAppID, groupID); errors.Is(gerr, errs.ErrNotFound) {
 			return groupNotFound(groupID)

@@ -49,6 +49,13 @@ func newFixture(t testing.TB, edition string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
+	return newFixtureOn(t, st, edition)
+}
+
+// newFixtureOn is newFixture over st (closed by the caller).
+func newFixtureOn(t testing.TB, st store.Store, edition string) *fixture {
+	t.Helper()
 	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	if err := st.CreateAccount(ctx, store.Account{ID: "acc", Name: "A", Email: "a@example.com", Status: "active", CreatedAt: c.Now()}); err != nil {
@@ -62,7 +69,7 @@ func newFixture(t testing.TB, edition string) *fixture {
 	rec := &recorder{got: make(chan bus.Delivery, 1000)}
 	b := attached(rec)
 	w := NewWriter(st, b, 64, nil)
-	t.Cleanup(func() { w.Close(); st.Close() })
+	t.Cleanup(func() { w.Close() })
 	svc := New(st, c, &gate.Gate{MAU: st, Clock: c}, w, b)
 	if err := svc.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}}); err != nil {
 		t.Fatal(err)

@@ -7,11 +7,14 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
@@ -148,10 +151,11 @@ type SendRequest struct {
 	// it is sent (at most MaxMsgLifetime): sync, history and unread skip it then,
 	// and the purge deletes it. 0: it lives for the retention window.
 	Lifetime     time.Duration
-	NoUnread     bool  // the receiver's copy does not count as unread (SendMsgControl NoUnread)
-	Import       bool  // importmsg: a message from another system, with its own Time
-	ImportUnread bool  // an imported message counts as unread (real-time import)
-	Time         int64 // Unix seconds; 0 = now (only imports may set it)
+	NoUnread     bool   // the receiver's copy does not count as unread (SendMsgControl NoUnread)
+	Import       bool   // importmsg: a message from another system, with its own Time
+	ImportUnread bool   // an imported message counts as unread (real-time import)
+	Time         int64  // Unix seconds; 0 = now (only imports may set it)
+	Forbid       Forbid // callbacks this send skips (REST ForbidCallbackControl)
 }
 
 // SendResult is what a send produced.
@@ -174,14 +178,19 @@ func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (Sen
 	if err := s.checkSend(ctx, app, &req); err != nil {
 		return SendResult{}, err
 	}
+	if req.Random == 0 {
+		req.Random = randomUint32()
+	}
+	if req.OnlineOnly && req.MsgSeq == 0 {
+		req.MsgSeq = RandomMsgSeq()
+	}
+	if !req.Import {
+		if err := s.beforeC2C(ctx, app, &req, req.To, req.MsgSeq); err != nil {
+			return SendResult{}, err
+		}
+	}
 	if req.OnlineOnly {
-		if req.Random == 0 {
-			req.Random = randomUint32()
-		}
-		if req.MsgSeq == 0 {
-			req.MsgSeq = RandomMsgSeq()
-		}
-		return s.sendOnline(app, req, req.MsgSeq, req.To), nil
+		return s.sendOnline(ctx, app, req, req.MsgSeq, req.To), nil
 	}
 	return s.write(ctx, app, req)
 }
@@ -189,7 +198,10 @@ func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (Sen
 // sendOnline hands the message to the connected devices of the receivers (and of
 // the sender, unless NoSenderCopy) through the bus, storing nothing. The entries
 // carry Seq 0: a device shows them but does not count them in its log position.
-func (s *Service) sendOnline(app store.App, req SendRequest, msgSeq int64, to ...string) SendResult {
+//
+// Its C2C.CallbackAfterSendMsg events are appended through Hooks.Emit (nothing
+// else is stored), after the hand-off.
+func (s *Service) sendOnline(ctx context.Context, app store.App, req SendRequest, msgSeq int64, to ...string) SendResult {
 	t := s.clock.Now().Unix()
 	base := store.Entry{
 		App: app.SDKAppID, Kind: store.KindMsg, From: req.From, MsgSeq: msgSeq, MsgRandom: req.Random,
@@ -211,6 +223,17 @@ func (s *Service) sendOnline(app store.App, req SendRequest, msgSeq int64, to ..
 		}
 	}
 	s.bus.Publish(ds)
+	if !req.Forbid.After && s.on(ctx, app.SDKAppID, callback.C2CAfterSendMsg) {
+		evs := make([]store.CallbackEvent, 0, len(to))
+		for _, u := range to {
+			e := base
+			e.To = u
+			evs = append(evs, s.event(ctx, app.SDKAppID, callback.C2CAfterSendMsg, afterC2CBody(e, true)))
+		}
+		if err := s.hooks.Emit(ctx, evs); err != nil {
+			slog.Error("callback: appending after-events of an online-only message", "app", app.SDKAppID, "err", err)
+		}
+	}
 	return SendResult{MsgKey: base.MsgKey, MsgSeq: msgSeq, MsgTime: t, MsgRandom: req.Random}
 }
 
@@ -321,7 +344,11 @@ func checkContent(req SendRequest) error {
 }
 
 func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (SendResult, error) {
-	res, err := s.writer.Do(ctx, s.sendOp(app, req))
+	op := s.sendOp(app, req)
+	if !req.Import {
+		s.afterC2C(ctx, app.SDKAppID, req.Forbid.After, &op)
+	}
+	res, err := s.writer.Do(ctx, op)
 	return sendResult(req, res, err)
 }
 
@@ -335,7 +362,9 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 // (the result's Seq > 0), that copy's delivery carries origin, and the gateway
 // answers the device with it (bus.Delivery.Origin) before done runs.
 // Online-only requests are refused (errs.InvalidParameters): they have no log
-// entry to answer with.
+// entry to answer with. When the app has C2C.CallbackBeforeSendMsg on, the
+// caller's goroutine waits for its answer (at most callback.Timeout) before
+// the message is submitted, so the order of sends is kept.
 func (s *Service) SendAsync(ctx context.Context, app store.App, req SendRequest, origin bus.Origin, done func(SendResult, error)) {
 	if err := s.gate.Active(app); err != nil {
 		done(SendResult{}, err)
@@ -349,7 +378,16 @@ func (s *Service) SendAsync(ctx context.Context, app store.App, req SendRequest,
 		done(SendResult{}, err)
 		return
 	}
-	s.writer.Submit(s.sendOp(app, req), origin, func(res store.OpResult, err error) {
+	if req.Random == 0 {
+		req.Random = randomUint32()
+	}
+	if err := s.beforeC2C(ctx, app, &req, req.To, req.MsgSeq); err != nil {
+		done(SendResult{}, err)
+		return
+	}
+	op := s.sendOp(app, req)
+	s.afterC2C(ctx, app.SDKAppID, req.Forbid.After, &op)
+	s.writer.Submit(op, origin, func(res store.OpResult, err error) {
 		done(sendResult(req, res, err))
 	})
 }
@@ -428,7 +466,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 	if msgSeq == 0 {
 		msgSeq = RandomMsgSeq()
 	}
-	var online []string
+	var online, ok []string
 	seen := make(map[string]bool, len(to))
 	for _, u := range to {
 		if seen[u] { // a receiver listed twice gets the message once
@@ -447,6 +485,18 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 			failed[u] = err
 			continue
 		}
+		ok = append(ok, u)
+	}
+	// Each receiver's message as the app's C2C.CallbackBeforeSendMsg leaves it.
+	reqs, refused := s.beforeBatch(ctx, app, req, ok, msgSeq)
+	for u, err := range refused {
+		failed[u] = err
+	}
+	for i, u := range ok {
+		if refused[u] != nil {
+			continue
+		}
+		r := reqs[i]
 		if req.OnlineOnly {
 			online = append(online, u)
 			continue
@@ -455,17 +505,25 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		if clientID != "" {
 			clientID += ":" + u
 		}
-		ops = append(ops, store.Op{
+		op := store.Op{
 			Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: u, MsgSeq: msgSeq, ClientID: clientID,
-			MsgRandom: req.Random, MsgTime: now.Unix(), Body: req.Body, CloudCustomData: req.CloudCustomData,
+			MsgRandom: req.Random, MsgTime: now.Unix(), Body: r.Body, CloudCustomData: r.CloudCustomData,
 			OnlyReceiver: req.NoSenderCopy, Unread: !req.NoUnread, At: now, ExpiresAt: expiresAt(req, now),
-		})
+		}
+		s.afterC2C(ctx, app.SDKAppID, req.Forbid.After, &op)
+		ops = append(ops, op)
 	}
 	if req.OnlineOnly {
 		if len(online) == 0 {
 			return SendResult{}, failed, nil
 		}
-		return s.sendOnline(app, req, msgSeq, online...), failed, nil
+		var res SendResult
+		for i, u := range ok { // a rewrite may differ per receiver
+			if refused[u] == nil {
+				res = s.sendOnline(ctx, app, reqs[i], msgSeq, u)
+			}
+		}
+		return res, failed, nil
 	}
 	// One submission of all receivers: the writer commits them together.
 	results, errsOf := s.writer.DoAll(ctx, ops)
@@ -481,6 +539,41 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		}
 	}
 	return first, failed, nil
+}
+
+// maxBeforeInFlight bounds the before-send callbacks a batch send has in flight.
+const maxBeforeInFlight = 16
+
+// beforeBatch asks the app's C2C.CallbackBeforeSendMsg about req sent to each
+// of to (several at once, at most maxBeforeInFlight): reqs[i] is the message
+// to[i] gets (rewritten or not); refused holds the receivers refused, with why.
+func (s *Service) beforeBatch(ctx context.Context, app store.App, req SendRequest, to []string, msgSeq int64) (reqs []SendRequest, refused map[string]error) {
+	reqs = make([]SendRequest, len(to))
+	for i := range reqs {
+		reqs[i] = req
+	}
+	if len(to) == 0 || req.Forbid.Before || !s.on(ctx, app.SDKAppID, callback.C2CBeforeSendMsg) {
+		return reqs, nil
+	}
+	errsOf := make([]error, len(to))
+	sem := make(chan struct{}, maxBeforeInFlight)
+	var wg sync.WaitGroup
+	for i, u := range to {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errsOf[i] = s.beforeC2C(ctx, app, &reqs[i], u, msgSeq)
+		}()
+	}
+	wg.Wait()
+	refused = map[string]error{}
+	for i, err := range errsOf {
+		if err != nil {
+			refused[to[i]] = err
+		}
+	}
+	return reqs, refused
 }
 
 // Recall withdraws a message of the conversation From→To. A user may recall only
@@ -508,7 +601,14 @@ func (s *Service) Recall(ctx context.Context, app store.App, from, to, msgKey st
 	if !byAdmin && s.clock.Now().Sub(time.Unix(msg.MsgTime, 0)) > UserRecallWindow {
 		return errs.New(errs.MsgRecallTooLate, "a message can be recalled for %s after it was sent", UserRecallWindow)
 	}
-	res, err := s.writer.Do(ctx, store.Op{Kind: store.OpRecall, App: app.SDKAppID, From: from, To: to, MsgKey: msgKey, At: s.clock.Now()})
+	op := store.Op{Kind: store.OpRecall, App: app.SDKAppID, From: from, To: to, MsgKey: msgKey, At: s.clock.Now()}
+	if s.on(ctx, app.SDKAppID, callback.C2CAfterMsgWithDraw) {
+		// UnreadMsgNum is 0: the receiver's count is not known inside the write.
+		op.Callback = func(store.Entry) (store.CallbackEvent, bool) {
+			return s.event(ctx, app.SDKAppID, callback.C2CAfterMsgWithDraw, &callback.MsgWithDrawBody{From: from, To: to, MsgKey: msgKey}), true
+		}
+	}
+	res, err := s.writer.Do(ctx, op)
 	if err != nil {
 		return err
 	}
@@ -564,7 +664,14 @@ func (s *Service) MarkRead(ctx context.Context, app store.App, reader, peer stri
 			return errs.New(errs.AccountNotFound, "account %q does not exist", u)
 		}
 	}
-	res, err := s.writer.Do(ctx, store.Op{Kind: store.OpRead, App: app.SDKAppID, From: reader, To: peer, ReadTime: readTime, At: s.clock.Now()})
+	op := store.Op{Kind: store.OpRead, App: app.SDKAppID, From: reader, To: peer, ReadTime: readTime, At: s.clock.Now()}
+	if s.on(ctx, app.SDKAppID, callback.C2CAfterMsgReport) {
+		// UnreadMsgNum is 0: the reader's remaining count is not known inside the write.
+		op.Callback = func(store.Entry) (store.CallbackEvent, bool) {
+			return s.event(ctx, app.SDKAppID, callback.C2CAfterMsgReport, &callback.MsgReportBody{Report: reader, Peer: peer, LastReadTime: readTime}), true
+		}
+	}
+	res, err := s.writer.Do(ctx, op)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
@@ -194,7 +195,14 @@ func (s *Service) SetProfile(ctx context.Context, app store.App, user string, it
 		tags[it.Tag] = v
 		changed = append(changed, bus.ProfileTag{Tag: it.Tag, Value: json.RawMessage(v)})
 	}
-	err := s.store.SetProfile(ctx, app.SDKAppID, user, tags)
+	pctx := s.withEvent(ctx, app.SDKAppID, callback.ProfilePortraitSet, func() callback.Body {
+		b := &callback.PortraitSetBody{Operator: requesterOf(ctx, app, user), From: user, ProfileItem: make([]callback.ProfileItem, len(changed))}
+		for i, c := range changed {
+			b.ProfileItem[i] = callback.ProfileItem{Tag: c.Tag, Value: c.Value}
+		}
+		return b
+	})
+	err := s.store.SetProfile(pctx, app.SDKAppID, user, tags)
 	if errors.Is(err, errs.ErrNotFound) {
 		return errs.New(errs.ProfileNoAccount, "account %q does not exist", user)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
@@ -30,11 +31,12 @@ type Service struct {
 	settings  *ttlCache[int64, map[string]string]  // per-app settings (settings.go)
 	blockList *ttlCache[cacheKey, map[string]bool] // blocklists for the send path (sns_cache.go)
 
-	groupMembers memberCache // member lists of the group send path (group_membercache.go)
-	liveSeqs     liveSeqs    // seqs of live-room messages (group_send.go)
-	groupTypes   groupTypes  // group types of the conversation list (conversations_groups.go)
-	receipts     rcptPusher  // read-receipt pushes (group_receipts_push.go)
-	liveTipsMax  int         // LiveTipsMaxMembers when 0 (tests lower it)
+	groupMembers memberCache    // member lists of the group send path (group_membercache.go)
+	liveSeqs     liveSeqs       // seqs of live-room messages (group_send.go)
+	groupTypes   groupTypes     // group types of the conversation list (conversations_groups.go)
+	receipts     rcptPusher     // read-receipt pushes (group_receipts_push.go)
+	liveTipsMax  int            // LiveTipsMaxMembers when 0 (tests lower it)
+	hooks        callback.Hooks // app callbacks (callbacks.go); callback.Off by default
 }
 
 // New returns the messaging service over st. Writes of the message log go
@@ -49,6 +51,7 @@ func New(st store.Store, clk clock.Clock, g *gate.Gate, w *Writer, b bus.Bus) *S
 		mutes:     newTTLCache[cacheKey, int64](muteCacheTTL, maxMuteCache),
 		settings:  newTTLCache[int64, map[string]string](settingsTTL, maxCachedApps),
 		blockList: newTTLCache[cacheKey, map[string]bool](blockCacheTTL, maxCachedBlocklists),
+		hooks:     callback.Off{},
 	}
 	b.OnInvalidate(s.onInvalidate) // other nodes' changes drop cached copies (invalidation.go)
 	return s

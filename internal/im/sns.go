@@ -166,11 +166,19 @@ func (s *Service) AddFriends(ctx context.Context, app store.App, from string, it
 	if err != nil {
 		return nil, storageErr(err)
 	}
+	refused, err := s.beforeFriendAdd(ctx, app, from, items, addType, force)
+	if err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	out := make([]ItemResult, 0, len(items))
 	var made []string
 	for _, it := range items {
 		res := ItemResult{User: it.To}
+		if e := refused[it.To]; e != nil { // by the app's Sns.CallbackPrevFriendAdd
+			out = append(out, ItemResult{User: it.To, Err: e})
+			continue
+		}
 		target, ok := targets[it.To]
 		rel := rels[it.To]
 		if slices.Contains(made, it.To) { // listed again: an earlier item of this call made it
@@ -200,7 +208,8 @@ func (s *Service) AddFriends(ctx context.Context, app store.App, from string, it
 			if addType == AddTypeBoth {
 				rows = append(rows, store.Friend{Owner: it.To, Peer: from, AddSource: it.AddSource, AddTime: now})
 			}
-			if _, err := s.store.AddFriends(ctx, app.SDKAppID, rows, s.gate.MaxFriends(app)); err != nil {
+			actx := s.withFriendAdd(ctx, app, from, it.To, addType == AddTypeBoth, "friend_add", force)
+			if _, err := s.store.AddFriends(actx, app.SDKAppID, rows, s.gate.MaxFriends(app)); err != nil {
 				res.Err = s.friendErr(app, from, err)
 			} else {
 				made = append(made, it.To)
@@ -346,7 +355,11 @@ func (s *Service) DeleteFriends(ctx context.Context, app store.App, from string,
 	if err := checkAccounts(tos, MaxFriendAccounts); err != nil {
 		return nil, err
 	}
-	had, err := s.store.DeleteFriends(ctx, app.SDKAppID, from, tos, both)
+	dctx, err := s.withFriendDelete(ctx, app, from, tos, both)
+	if err != nil {
+		return nil, err
+	}
+	had, err := s.store.DeleteFriends(dctx, app.SDKAppID, from, tos, both)
 	if err != nil {
 		return nil, storageErr(err)
 	}
@@ -404,7 +417,11 @@ func (s *Service) DeleteAllFriends(ctx context.Context, app store.App, from, del
 			break
 		}
 	}
-	if _, err = s.store.DeleteAllFriends(ctx, app.SDKAppID, from, both); err != nil {
+	dctx, err := s.withFriendDelete(ctx, app, from, peers, both)
+	if err != nil {
+		return err
+	}
+	if _, err = s.store.DeleteAllFriends(dctx, app.SDKAppID, from, both); err != nil {
 		return storageErr(err)
 	}
 	s.noticeFriendsDeleted(app, from, peers)

@@ -63,6 +63,7 @@ func (s *Service) AddBlocks(ctx context.Context, app store.App, from string, tos
 		out = append(out, res)
 	}
 	s.noticeFriendsDeleted(app, from, ended)
+	s.afterBlocks(ctx, app, from, out)
 	return out, nil
 }
 
@@ -74,7 +75,11 @@ func (s *Service) DeleteBlocks(ctx context.Context, app store.App, from string, 
 	if err := checkAccounts(tos, MaxFriendAccounts); err != nil {
 		return nil, err
 	}
-	had, err := s.store.DeleteBlocks(ctx, app.SDKAppID, from, tos)
+	dctx, err := s.withBlockDelete(ctx, app, from, tos)
+	if err != nil {
+		return nil, err
+	}
+	had, err := s.store.DeleteBlocks(dctx, app.SDKAppID, from, tos)
 	s.forgetBlocks(app.SDKAppID, from)
 	if err != nil {
 		return nil, storageErr(err)

@@ -110,6 +110,9 @@ func (s *Service) AcceptFriendRequest(ctx context.Context, app store.App, user, 
 	if err != nil {
 		return storageErr(err)
 	}
+	if err := s.beforeFriendResponse(ctx, app, user, from); err != nil {
+		return err
+	}
 	now := s.clock.Now()
 	f := store.Friend{Owner: from, Peer: user, Remark: r.Remark, AddSource: r.AddSource, AddWording: r.AddWording, AddTime: now}
 	if r.GroupName != "" {
@@ -119,7 +122,8 @@ func (s *Service) AcceptFriendRequest(ctx context.Context, app store.App, user, 
 	if r.AddType != AddTypeSingle {
 		rows = append(rows, store.Friend{Owner: user, Peer: from, AddSource: r.AddSource, AddTime: now})
 	}
-	if _, err := s.store.AddFriends(ctx, app.SDKAppID, rows, s.gate.MaxFriends(app)); err != nil {
+	actx := s.withFriendAdd(ctx, app, from, user, r.AddType != AddTypeSingle, "friend_response", false)
+	if _, err := s.store.AddFriends(actx, app.SDKAppID, rows, s.gate.MaxFriends(app)); err != nil {
 		return s.friendErr(app, user, err)
 	}
 	s.noticeFriendsAdded(app, user, []string{from})

@@ -28,6 +28,9 @@
 //	POST   /operator/v1/renewals                  {sdkappids,months,voucher,request_id} -> 201 {"orders":[order...]}
 //	GET    /operator/v1/apps/{sdkappid}/settings  -> {"sdkappid":N,"settings":{key:value}}
 //	PUT    /operator/v1/apps/{sdkappid}/settings  {settings:{key:value}} -> the same (settings.go)
+//	GET    /operator/v1/apps/{sdkappid}/callback  -> {"sdkappid","url","token_set","commands","updated_at"} (callback.go)
+//	PUT    /operator/v1/apps/{sdkappid}/callback  {url,token,commands} -> the same (the token is never returned)
+//	GET    /operator/v1/apps/{sdkappid}/callback/log?limit=N -> {"entries":[...],"backlog":N} (N <= 200)
 //	GET    /operator/v1/catalog                   -> {"editions":[...],"addons":[...]}
 //	PUT    /operator/v1/addons/{addon}/promotion  {free_until} -> catalog ("" ends the promotion)
 //	POST   /operator/v1/vouchers                  {account,amount,expires,scope} -> 201 voucher
@@ -57,7 +60,8 @@
 //	404 unknown account, app, order, voucher, add-on or route (errs.ErrNotFound)
 //	405 wrong method for a route (with an Allow header)
 //	409 a limit is reached (errs.ErrLimit: tenant.MaxAppsPerAccount apps), the account is
-//	    suspended (tenant.ErrSuspended: no new apps), a rule refuses
+//	    suspended (tenant.ErrSuspended: no new apps), the app is suspended (no
+//	    callback changes: the message says what resumes it), a rule refuses
 //	    the request (commerce.ErrRefused: a downgrade, a non-refundable order, a
 //	    suspended account, a request id reused with other parameters, a balance
 //	    cap, ...), or moving the real clock (lifecycle.ErrRealClock): errs.ErrLimit
@@ -118,6 +122,10 @@ type Config struct {
 	Pushes PushTasks
 	// Settings serves per-app settings (settings.go); without it those routes answer 503.
 	Settings AppSettingsService
+	// Callbacks and CallbackLog serve the apps' callback settings and request
+	// log (callback.go); without both those routes answer 503.
+	Callbacks   CallbackConfigs
+	CallbackLog CallbackLog
 }
 
 // Account is the JSON form of a customer account.
@@ -219,6 +227,7 @@ func New(cfg Config) http.Handler {
 	h.registerProfileFields()
 	h.registerPush()
 	h.registerSettings()
+	h.registerCallbacks()
 	return h
 }
 

@@ -28,23 +28,28 @@ func registerGroupMsgs(add func(path string, fam *family, run func(*call) (any, 
 // log)} -> {MsgTime, MsgSeq}.
 func sendGroupMsg(c *call) (any, error) {
 	var req struct {
-		GroupId         string
-		Random          uint32
-		MsgBody         json.RawMessage
-		From_Account    string
-		OnlineOnlyFlag  int
-		To_Account      []string
-		CloudCustomData string
-		NeedReadReceipt flag
-		GroupAtInfo     json.RawMessage
-		TopicId         string
+		GroupId               string
+		Random                uint32
+		MsgBody               json.RawMessage
+		From_Account          string
+		OnlineOnlyFlag        int
+		To_Account            []string
+		CloudCustomData       string
+		NeedReadReceipt       flag
+		GroupAtInfo           json.RawMessage
+		TopicId               string
+		ForbidCallbackControl []string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	forbid, err := im.ParseForbid(req.ForbidCallbackControl)
+	if err != nil {
+		return nil, err
+	}
 	res, err := c.im().SendGroupMsg(c.ctx, c.app, im.GroupSendRequest{Group: req.GroupId, Topic: req.TopicId, From: req.From_Account, Admin: true,
 		Random: req.Random, Body: req.MsgBody, CloudCustomData: req.CloudCustomData, Targets: req.To_Account,
-		NeedReceipt: bool(req.NeedReadReceipt), OnlineOnly: req.OnlineOnlyFlag == 1})
+		NeedReceipt: bool(req.NeedReadReceipt), OnlineOnly: req.OnlineOnlyFlag == 1, Forbid: forbid})
 	if err != nil {
 		return nil, err
 	}

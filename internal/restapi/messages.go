@@ -102,17 +102,22 @@ func retryKey(prefix string, random uint32, content ...[]byte) string {
 // stores nothing.
 func sendMsg(c *call) (any, error) {
 	var req struct {
-		SyncOtherMachine int
-		From_Account     string
-		To_Account       string
-		MsgLifeTime      *int64
-		MsgSeq           uint32
-		MsgRandom        uint32
-		MsgBody          json.RawMessage
-		CloudCustomData  string
-		SendMsgControl   []string
+		SyncOtherMachine      int
+		From_Account          string
+		To_Account            string
+		MsgLifeTime           *int64
+		MsgSeq                uint32
+		MsgRandom             uint32
+		MsgBody               json.RawMessage
+		CloudCustomData       string
+		SendMsgControl        []string
+		ForbidCallbackControl []string
 	}
 	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	forbid, err := im.ParseForbid(req.ForbidCallbackControl)
+	if err != nil {
 		return nil, err
 	}
 	if req.To_Account == "" {
@@ -120,7 +125,7 @@ func sendMsg(c *call) (any, error) {
 	}
 	sr := im.SendRequest{
 		From: req.From_Account, To: req.To_Account, Random: req.MsgRandom,
-		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData, Forbid: forbid,
 	}
 	if err := (sendFields{req.SyncOtherMachine, req.MsgLifeTime, req.MsgSeq, req.SendMsgControl}).apply(&sr); err != nil {
 		return nil, err
@@ -142,22 +147,27 @@ func sendMsg(c *call) (any, error) {
 // openim/batchsendmsg: To_Account [...] -> MsgKey, MsgId, ErrorList [{To_Account, ErrorCode}].
 func batchSendMsg(c *call) (any, error) {
 	var req struct {
-		SyncOtherMachine int
-		From_Account     string
-		To_Account       []string
-		MsgLifeTime      *int64
-		MsgSeq           uint32
-		MsgRandom        uint32
-		MsgBody          json.RawMessage
-		CloudCustomData  string
-		SendMsgControl   []string
+		SyncOtherMachine      int
+		From_Account          string
+		To_Account            []string
+		MsgLifeTime           *int64
+		MsgSeq                uint32
+		MsgRandom             uint32
+		MsgBody               json.RawMessage
+		CloudCustomData       string
+		SendMsgControl        []string
+		ForbidCallbackControl []string
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	forbid, err := im.ParseForbid(req.ForbidCallbackControl)
+	if err != nil {
+		return nil, err
+	}
 	sr := im.SendRequest{
 		From: req.From_Account, Random: req.MsgRandom,
-		Body: req.MsgBody, CloudCustomData: req.CloudCustomData,
+		Body: req.MsgBody, CloudCustomData: req.CloudCustomData, Forbid: forbid,
 	}
 	if err := (sendFields{req.SyncOtherMachine, req.MsgLifeTime, req.MsgSeq, req.SendMsgControl}).apply(&sr); err != nil {
 		return nil, err

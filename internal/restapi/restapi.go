@@ -15,12 +15,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/im"
@@ -250,7 +252,9 @@ func (h *Handler) serve(r *http.Request, label *string) (any, error) {
 	if err := input.JSON(body); err != nil {
 		return nil, errs.New(cmd.fam.jsonCode, "request body: %v", err)
 	}
-	return cmd.run(&call{ctx: r.Context(), h: h, app: app, body: body, fam: cmd.fam})
+	// The app's callbacks of this request name the REST API and the backend's address.
+	ctx := callback.WithCaller(r.Context(), callback.Caller{IP: remoteIP(r.RemoteAddr), Platform: callback.PlatformREST})
+	return cmd.run(&call{ctx: ctx, h: h, app: app, body: body, fam: cmd.fam})
 }
 
 // commandPath returns "service/command" of /v4/service/command.
@@ -367,4 +371,12 @@ func (h *Handler) write(w http.ResponseWriter, label string, payload any, err er
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+}
+
+// remoteIP is the address of a request's peer without its port.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }

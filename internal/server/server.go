@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chatd/chatd/internal/bus"
+	"github.com/chatd/chatd/internal/callback/sender"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/gate"
@@ -67,6 +68,9 @@ type Config struct {
 	// NodeID names this node among the others (metrics, the claims of push
 	// tasks); default "node-" and the process id.
 	NodeID string
+	// CallbackPolicy is the operator's rule on apps' callback URLs (chatd serve
+	// --callback-allow-hosts); the zero value allows public hosts only.
+	CallbackPolicy sender.Policy
 }
 
 // Server is one chatd node: New builds it, Start or Serve runs it, Close ends it.
@@ -91,6 +95,8 @@ type Server struct {
 	lifecycleDone chan struct{}
 	watchDone     chan struct{}
 	pushesDone    chan struct{}
+	callbacks     *callbacks    // callbacks.go
+	callbacksDone chan struct{} // closes when the callback dispatcher returned
 }
 
 // New builds a server over an open store. It starts nothing: Start (or
@@ -128,6 +134,8 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.IM = im.New(cfg.Store, cfg.Clock, g, s.Writer, s.Bus)
 	s.IM.SetNode(cfg.NodeID)
+	s.callbacks = newCallbacks(s, reg)
+	s.IM.UseCallbacks(s.callbacks.hooks)
 	s.Gateway = gateway.New(gateway.Config{Tenants: s.Tenants, IM: s.IM, Bus: s.Bus, Logger: cfg.Logger,
 		Limits: cfg.Sessions, Metrics: gateway.Metrics{
 			Connections:     func(d int) { m.connections.Add(float64(d)) },
@@ -149,7 +157,8 @@ func New(cfg Config) (*Server, error) {
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes}))
 	mux.Handle("/v1/ws", clearDeadlines(s.Gateway))
 	mux.Handle("/operator/v1/", operatorUnbounded(cfg.OperatorToken, operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
-		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM, Settings: s.IM})))
+		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM, Settings: s.IM,
+		Callbacks: s.callbacks.configs, CallbackLog: cfg.Store})))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -174,7 +183,7 @@ func (s *Server) appChanged(app int64) {
 }
 
 // Start starts the background work: the retention purge, the lifecycle
-// scheduler and the gateway's watch of app status; /readyz answers ready from
+// scheduler, the gateway's watch of app status and the callback dispatcher; /readyz answers ready from
 // then on. Serve calls it; tests that need the jobs without Serve call it
 // themselves. Calls after the first do nothing; Close stops the work.
 func (s *Server) Start() {
@@ -193,6 +202,8 @@ func (s *Server) Start() {
 		if err := s.IM.ResumePushes(ctx); err != nil { // im_push tasks a stop interrupted
 			s.cfg.Logger.Error("resuming push tasks", "err", err)
 		}
+		s.callbacksDone = make(chan struct{})
+		go s.callbacks.run(ctx, s.callbacksDone)
 		s.pushesDone = make(chan struct{})
 		go func() { // and those of nodes that died
 			defer close(s.pushesDone)
@@ -284,6 +295,7 @@ func (s *Server) Close() {
 		<-s.lifecycleDone
 		<-s.watchDone
 		<-s.pushesDone
+		<-s.callbacksDone
 	}
 	s.IM.StopPushes() // before the writer: a task finishes the page it is writing
 	s.Writer.Close()  // publishes to the bus while it flushes: the bus closes after it

@@ -34,6 +34,7 @@ type Store interface {
 	Close() error
 	GroupReceipts // group_receipts.go
 	Cluster       // cluster.go
+	Callbacks     // callbacks.go
 }
 
 // Statuses of accounts and apps.

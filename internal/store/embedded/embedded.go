@@ -7,6 +7,9 @@
 //     keys in Pebble; on open the range delete is redone for every deleted app;
 //   - a send is checked against SQLite (users, app status) by the service above
 //     and then written to Pebble alone, idempotent on its ClientID;
+//   - an after-event of app callbacks is written where its cause is: a message
+//     batch's in Pebble (same batch), a relational change's in SQLite (same
+//     transaction); the outbox methods merge both (callbacks.go);
 //   - the upgrade moves SQLite's messages to Pebble, records that in Pebble
 //     (synced), and only then deletes them from SQLite; an interrupted upgrade
 //     starts over.

@@ -87,9 +87,17 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, er
 			return nil, wrap("apply", err)
 		}
 	}
+	// After-events, in the same batch: the ctx's (store.WithCallbacks) and
+	// the ops' (store.Op.Callback).
+	evs, written := store.CallbacksOf(ctx)
+	evs = append(evs[:len(evs):len(evs)], opCallbacks(ops, results)...)
+	if err := a.appendCallbacks(evs); err != nil {
+		return nil, wrap("apply", err)
+	}
 	if err := a.commit(pebble.Sync); err != nil {
 		return nil, wrap("apply: commit", err)
 	}
+	written()
 	return results, nil
 }
 

@@ -30,3 +30,14 @@ func BenchmarkApplyGroupSend(b *testing.B) {
 	defer s.Close()
 	storetest.BenchApplyGroupSend(b, s, 256)
 }
+
+// BenchmarkApplySendCallback: BenchmarkApplySend with an after-event per
+// message written to the callback outbox in the same batch.
+func BenchmarkApplySendCallback(b *testing.B) {
+	s, err := pebblestore.Open(filepath.Join(b.TempDir(), "messages"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchApplySendCallback(b, s, 256)
+}

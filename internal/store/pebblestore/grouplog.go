@@ -172,7 +172,15 @@ func (s *Store) DeleteGroupMsgsBySender(ctx context.Context, app int64, group, s
 	if n == 0 {
 		return 0, nil
 	}
-	return n, wrap("delete group msgs", b.Commit(pebble.Sync))
+	committed, err := s.withCallbacks(ctx, b)
+	if err != nil {
+		return 0, wrap("delete group msgs", err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return 0, wrap("delete group msgs", err)
+	}
+	committed()
+	return n, nil
 }
 
 // DeleteGroupLog implements store.GroupLog: range deletes of the group's
@@ -193,7 +201,15 @@ func (s *Store) DeleteGroupLog(ctx context.Context, app int64, group string) err
 			return wrap("delete group log", err)
 		}
 	}
-	return wrap("delete group log", b.Commit(pebble.Sync))
+	committed, err := s.withCallbacks(ctx, b)
+	if err != nil {
+		return wrap("delete group log", err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return wrap("delete group log", err)
+	}
+	committed()
+	return nil
 }
 
 // purgeGroups adds to b the deletion of the group entries created before cut

@@ -36,6 +36,12 @@ const (
 	famGHead   = 'p' // app p group                 -> last seq, last message time (never deleted but with the app)
 )
 
+// Key families of the callback outbox (callbacks.go).
+const (
+	famCbEvent = 'o' // app o id          -> after-event record (until delivered)
+	famCbDue   = 'b' // app b next_at id  -> (empty) the event is due at next_at (Unix ms, 0: at once)
+)
+
 var errCorrupt = errors.New("pebblestore: malformed record")
 
 type keyBuf []byte

@@ -42,6 +42,9 @@ type Store struct {
 
 	marksMu sync.RWMutex
 	marks   map[int64]purgeMarks // per app, filled from famPurge on first use
+
+	cbMu   sync.Mutex        // serialises claims of the callback outbox (callbacks.go)
+	leases map[int64]cbLease // live and expired claims by event id, in memory only
 }
 
 // purgeMarks record what PurgeBefore removed, so that index keys of removed

@@ -170,5 +170,6 @@ func (s *Store) DeleteApp(ctx context.Context, app int64) error {
 	s.marksMu.Lock()
 	delete(s.marks, app)
 	s.marksMu.Unlock()
+	s.dropLeases(app)
 	return nil
 }

@@ -140,6 +140,20 @@ func BenchmarkApplySend(b *testing.B) {
 	}
 }
 
+// BenchmarkApplySendCallback: BenchmarkApplySend with an after-event per
+// message appended to the callback outbox in the same pipeline.
+func BenchmarkApplySendCallback(b *testing.B) {
+	base := os.Getenv("CHATD_TEST_POSTGRES_URL")
+	if base == "" {
+		b.Skip("CHATD_TEST_POSTGRES_URL is not set")
+	}
+	for _, batch := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			storetest.BenchApplySendCallback(b, benchStore(b, base), batch)
+		})
+	}
+}
+
 // BenchmarkApplyGroupSend: storetest.BenchApplyGroupSend, batches of 1 and 256.
 func BenchmarkApplyGroupSend(b *testing.B) {
 	base := os.Getenv("CHATD_TEST_POSTGRES_URL")

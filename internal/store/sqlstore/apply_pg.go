@@ -118,6 +118,11 @@ func pipelined(ctx context.Context, c *pgx.Conn, a *applier) ([]store.OpResult, 
 	}
 	b = &pgx.Batch{}
 	queueSave(b, a)
+	// After-events: the ctx's (as inTx) and the ops' (store.Op.Callback), in
+	// one statement of the same pipeline.
+	evs, written := store.CallbacksOf(ctx)
+	evs = append(evs[:len(evs):len(evs)], opCallbacks(a.ops, results)...)
+	queueCallbacks(b, evs)
 	committed := false
 	b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
 		committed = ct.String() == "COMMIT"
@@ -129,7 +134,37 @@ func pipelined(ctx context.Context, c *pgx.Conn, a *applier) ([]store.OpResult, 
 	if !committed {
 		return nil, errors.New("save: the transaction was rolled back")
 	}
+	written()
 	return results, nil
+}
+
+// pgInsertCallbacks appends events to the outbox from column arrays: one
+// prepared statement whatever their number.
+const pgInsertCallbacks = `
+	INSERT INTO callback_outbox (app, command, body, client_ip, platform, created_at, attempts, next_at,
+		last_error, node, lease_until, due_at)
+	SELECT k.app, k.command, k.body, k.client_ip, k.platform, k.created_at, 0, k.next_at, '', '', 0, k.next_at
+	FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+		WITH ORDINALITY AS k (app, command, body, client_ip, platform, created_at, next_at, n)
+	ORDER BY k.n`
+
+// queueCallbacks queues the insert of evs (nothing when there are none).
+func queueCallbacks(b *pgx.Batch, evs []store.CallbackEvent) {
+	n := len(evs)
+	if n == 0 {
+		return
+	}
+	apps, created, next := make([]int64, n), make([]int64, n), make([]int64, n)
+	cmds, ips, platforms := make([]string, n), make([]string, n), make([]string, n)
+	bodies := make([][]byte, n)
+	for i, e := range evs {
+		apps[i], cmds[i], bodies[i], ips[i], platforms[i] = e.App, e.Command, e.Body, e.ClientIP, e.Platform
+		if bodies[i] == nil {
+			bodies[i] = []byte{}
+		}
+		created[i], next[i] = toMs(e.CreatedAt), toMs(e.NextAt)
+	}
+	b.Queue(pgInsertCallbacks, apps, cmds, bodies, ips, platforms, created, next)
 }
 
 // queueLoad queues load: per app, lock and reserve the counters, then the

@@ -49,9 +49,17 @@ func (s *Store) applySerial(ctx context.Context, a *applier) ([]store.OpResult, 
 		tx.Rollback()
 		return nil, err
 	}
+	// After-events: the ctx's (as inTx) and the ops' (store.Op.Callback).
+	evs, written := store.CallbacksOf(ctx)
+	evs = append(evs[:len(evs):len(evs)], opCallbacks(a.ops, results)...)
+	if err := insertCallbacks(ctx, s.d, tx, evs); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	written()
 	return results, nil
 }
 

@@ -63,7 +63,7 @@ func (s *Store) TryLock(ctx context.Context, name string) (func(), bool, error) 
 // ClaimPushTask implements store.Cluster.
 func (s *Store) ClaimPushTask(ctx context.Context, app int64, id, node string, now time.Time, lease time.Duration) (bool, error) {
 	at := toMs(now)
-	res, err := s.w.ExecContext(ctx, s.q(`
+	res, err := s.wexec(ctx, s.q(`
 		INSERT INTO push_claims (id, app, node, lease_until) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET node = excluded.node, lease_until = excluded.lease_until
 		WHERE push_claims.node = excluded.node OR push_claims.lease_until <= ?`),
@@ -77,6 +77,6 @@ func (s *Store) ClaimPushTask(ctx context.Context, app int64, id, node string, n
 
 // ReleasePushTask implements store.Cluster.
 func (s *Store) ReleasePushTask(ctx context.Context, app int64, id, node string) error {
-	_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM push_claims WHERE id = ? AND app = ? AND node = ?`), id, app, node)
+	_, err := s.wexec(ctx, s.q(`DELETE FROM push_claims WHERE id = ? AND app = ? AND node = ?`), id, app, node)
 	return wrap("release push task", err)
 }

@@ -23,7 +23,15 @@ func (s *Store) InCommerceTx(ctx context.Context, fn func(tx store.CommerceTx) e
 	if err := fn(&commerceTx{d: s.d, tx: tx}); err != nil {
 		return err
 	}
-	return wrap("commerce tx", tx.Commit())
+	evs, written := store.CallbacksOf(ctx) // as inTx
+	if err := insertCallbacks(ctx, s.d, tx, evs); err != nil {
+		return wrap("commerce tx", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap("commerce tx", err)
+	}
+	written()
+	return nil
 }
 
 // commerceTx implements store.CommerceTx over one write transaction. It holds
@@ -432,7 +440,7 @@ func (s *Store) ListNotifications(ctx context.Context, accountID string) ([]stor
 
 // SetNotificationStatus implements store.Commerce.
 func (s *Store) SetNotificationStatus(ctx context.Context, id, status, errMsg string, sentAt time.Time) error {
-	res, err := s.w.ExecContext(ctx, s.q(`UPDATE notifications SET status = ?, error = ?, sent_at = ? WHERE id = ?`),
+	res, err := s.wexec(ctx, s.q(`UPDATE notifications SET status = ?, error = ?, sent_at = ? WHERE id = ?`),
 		status, errMsg, toMs(sentAt), id)
 	return oneRow("set notification status", res, err)
 }
@@ -442,7 +450,7 @@ const deliverable = `attempts < ? AND (status IN ('pending', 'failed') OR (statu
 
 // ClaimNotification implements store.Commerce.
 func (s *Store) ClaimNotification(ctx context.Context, id string, at, staleBefore time.Time, maxAttempts int) (bool, error) {
-	res, err := s.w.ExecContext(ctx, s.q(`
+	res, err := s.wexec(ctx, s.q(`
 		UPDATE notifications SET status = 'sending', attempts = attempts + 1, sent_at = ?
 		WHERE id = ? AND `+deliverable), toMs(at), id, maxAttempts, toMs(staleBefore))
 	err = oneRow("claim notification", res, err)
@@ -535,7 +543,7 @@ func (s *Store) Promotions(ctx context.Context) ([]store.Promotion, error) {
 
 // AddUsage implements store.Commerce.
 func (s *Store) AddUsage(ctx context.Context, u store.Usage) error {
-	_, err := s.w.ExecContext(ctx, s.q(`
+	_, err := s.wexec(ctx, s.q(`
 		INSERT INTO usage (sdkappid, metric, day, quantity) VALUES (?, ?, ?, ?)
 		ON CONFLICT (sdkappid, metric, day) DO UPDATE SET quantity = usage.quantity + excluded.quantity`),
 		u.SDKAppID, u.Metric, u.Day, u.Quantity)

@@ -358,7 +358,7 @@ func (s *Store) UpdateGroupMember(ctx context.Context, app int64, groupID, userI
 
 // SetGroupReadSeq implements store.Groups.
 func (s *Store) SetGroupReadSeq(ctx context.Context, app int64, groupID, userID string, seq int64) error {
-	res, err := s.w.ExecContext(ctx, s.q(`
+	res, err := s.wexec(ctx, s.q(`
 		UPDATE im_group_members SET read_seq = CASE WHEN read_seq < ? THEN ? ELSE read_seq END
 		WHERE app = ? AND group_id = ? AND user_id = ?`), seq, seq, app, groupID, userID)
 	return affected("set group read seq", res, err, errs.ErrNotFound)

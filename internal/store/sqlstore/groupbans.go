@@ -64,7 +64,7 @@ func (s *Store) UnbanGroupMembers(ctx context.Context, app int64, groupID string
 		for _, u := range part {
 			args = append(args, u)
 		}
-		if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM im_group_bans WHERE app = ? AND group_id = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
+		if _, err := s.wexec(ctx, s.q(`DELETE FROM im_group_bans WHERE app = ? AND group_id = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
 			return wrap("unban group members", err)
 		}
 	}

@@ -172,7 +172,7 @@ func (s *Store) GroupUnread(ctx context.Context, app int64, group, member string
 
 // DeleteGroupMsgsBySender implements store.GroupLog.
 func (s *Store) DeleteGroupMsgsBySender(ctx context.Context, app int64, group, sender string) (int64, error) {
-	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM group_msgs WHERE app = ? AND grp = ? AND from_user = ? AND kind = 'msg'`),
+	res, err := s.wexec(ctx, s.q(`DELETE FROM group_msgs WHERE app = ? AND grp = ? AND from_user = ? AND kind = 'msg'`),
 		app, group, sender)
 	if err != nil {
 		return 0, wrap("delete group msgs", err)
@@ -183,14 +183,14 @@ func (s *Store) DeleteGroupMsgsBySender(ctx context.Context, app int64, group, s
 
 // DeleteGroupLog implements store.GroupLog; the counter row stays.
 func (s *Store) DeleteGroupLog(ctx context.Context, app int64, group string) error {
-	_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM group_msgs WHERE app = ? AND grp = ?`), app, group)
+	_, err := s.wexec(ctx, s.q(`DELETE FROM group_msgs WHERE app = ? AND grp = ?`), app, group)
 	return wrap("delete group log", err)
 }
 
 // purgeGroupLogs deletes the app's group entries created before t and its
 // group messages expired at now.
 func (s *Store) purgeGroupLogs(ctx context.Context, app int64, t, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, s.q(`
+	res, err := s.wexec(ctx, s.q(`
 		DELETE FROM group_msgs
 		WHERE app = ? AND (created_at < ? OR (expires_at <> 0 AND expires_at <= ?))`), app, toMs(t), toMs(now))
 	if err != nil {

@@ -230,7 +230,7 @@ func (s *Store) PeerReadTime(ctx context.Context, app int64, owner, peer string)
 
 // PurgeBefore implements store.Messages.
 func (s *Store) PurgeBefore(ctx context.Context, app int64, t, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, s.q(`
+	res, err := s.wexec(ctx, s.q(`
 		DELETE FROM entries
 		WHERE app = ? AND (created_at < ? OR (expires_at <> 0 AND expires_at <= ?))`), app, toMs(t), toMs(now))
 	if err != nil {

@@ -88,7 +88,7 @@ func (s *Store) ProfileFields(ctx context.Context, app int64) ([]store.ProfileFi
 // exist is errs.ErrNotFound.
 func (s *Store) SetMute(ctx context.Context, app int64, user string, m store.Mute) error {
 	if m.C2CUntil == 0 && m.GroupUntil == 0 {
-		_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM user_mutes WHERE app = ? AND user_id = ?`), app, user)
+		_, err := s.wexec(ctx, s.q(`DELETE FROM user_mutes WHERE app = ? AND user_id = ?`), app, user)
 		return wrap("set mute", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

@@ -146,7 +146,7 @@ func (s *Store) RemoveUserPushAttrs(ctx context.Context, app int64, user string,
 	for _, sl := range slots {
 		args = append(args, sl)
 	}
-	_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM push_user_attrs WHERE app = ? AND user_id = ? AND slot IN (`+placeholders(len(slots))+`)`), args...)
+	_, err := s.wexec(ctx, s.q(`DELETE FROM push_user_attrs WHERE app = ? AND user_id = ? AND slot IN (`+placeholders(len(slots))+`)`), args...)
 	return wrap("remove user push attributes", err)
 }
 
@@ -215,7 +215,7 @@ func (s *Store) RemoveUserPushTags(ctx context.Context, app int64, user string, 
 	for _, t := range tags {
 		args = append(args, t)
 	}
-	_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM push_user_tags WHERE app = ? AND user_id = ? AND tag IN (`+placeholders(len(tags))+`)`), args...)
+	_, err := s.wexec(ctx, s.q(`DELETE FROM push_user_tags WHERE app = ? AND user_id = ? AND tag IN (`+placeholders(len(tags))+`)`), args...)
 	return wrap("remove user push tags", err)
 }
 
@@ -455,7 +455,7 @@ func (s *Store) PushTask(ctx context.Context, app int64, id string) (store.PushT
 
 // UpdatePushProgress implements store.Push.
 func (s *Store) UpdatePushProgress(ctx context.Context, t store.PushTask) error {
-	_, err := s.w.ExecContext(ctx, s.q(`
+	_, err := s.wexec(ctx, s.q(`
 		UPDATE push_tasks SET state = ?, cursor_user = ?, targets = ?, delivered = ?, error = ?, updated_at = ?, done_at = ?
 		WHERE id = ? AND app = ?`),
 		t.State, t.Cursor, t.Targets, t.Delivered, t.Error, toMs(t.UpdatedAt), toMs(t.DoneAt), t.ID, t.App)

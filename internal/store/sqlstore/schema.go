@@ -316,6 +316,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		}
 	}
 	ddl := stripComments(strings.ReplaceAll(strings.Join(append([]string{schema}, extraSchemas...), ";\n"), "{{BLOB}}", d.Blob))
+	ddl = strings.ReplaceAll(ddl, "{{AUTOID}}", d.AutoID)
 	for _, stmt := range strings.Split(ddl, ";") {
 		if strings.TrimSpace(stmt) == "" {
 			continue

@@ -768,7 +768,7 @@ func (s *Store) GetFriendRequest(ctx context.Context, app int64, from, to string
 
 // DecideFriendRequest implements store.SNS.
 func (s *Store) DecideFriendRequest(ctx context.Context, app int64, from, to, status string, at time.Time) error {
-	res, err := s.w.ExecContext(ctx, s.q(`UPDATE sns_requests SET status = ?, at = ? WHERE app = ? AND from_user = ? AND to_user = ? AND status = ?`),
+	res, err := s.wexec(ctx, s.q(`UPDATE sns_requests SET status = ?, at = ? WHERE app = ? AND from_user = ? AND to_user = ? AND status = ?`),
 		status, toMs(at), app, from, to, store.RequestPending)
 	if err != nil {
 		return wrap("decide friend request", err)

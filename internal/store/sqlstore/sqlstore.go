@@ -84,8 +84,11 @@ func (s *Store) Close() error {
 // q rebinds a shared query for the dialect.
 func (s *Store) q(query string) string { return s.d.rebind(query) }
 
-// inTx runs fn in a write transaction and commits it if fn returns nil.
+// inTx runs fn in a write transaction and commits it if fn returns nil. The
+// after-events ctx carries (store.WithCallbacks) are appended to the outbox in
+// the same transaction, and marked written only once it committed.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	evs, written := store.CallbacksOf(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -94,7 +97,33 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if len(evs) > 0 {
+		if err := insertCallbacks(ctx, s.d, tx, evs); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	written()
+	return nil
+}
+
+// wexec runs a write of one statement outside a transaction; when ctx
+// carries after-events (store.WithCallbacks) it runs in inTx, which appends
+// them with it.
+func (s *Store) wexec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if evs, _ := store.CallbacksOf(ctx); len(evs) == 0 {
+		return s.w.ExecContext(ctx, query, args...)
+	}
+	var res sql.Result
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 // toMs stores a time as Unix milliseconds; the zero time is 0.

@@ -15,7 +15,7 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
 	if a.Status == "" {
 		a.Status = store.StatusActive
 	}
-	res, err := s.w.ExecContext(ctx, s.q(`
+	res, err := s.wexec(ctx, s.q(`
 		INSERT INTO accounts (`+accountCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`),

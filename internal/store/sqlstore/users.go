@@ -172,7 +172,7 @@ func (s *Store) SetProfile(ctx context.Context, app int64, userID string, tags m
 
 // SetKickTime implements store.Users.
 func (s *Store) SetKickTime(ctx context.Context, app int64, userID string, at time.Time) error {
-	_, err := s.w.ExecContext(ctx, s.q(`
+	_, err := s.wexec(ctx, s.q(`
 		INSERT INTO user_kicks (app, user_id, kicked_at) VALUES (?, ?, ?)
 		ON CONFLICT (app, user_id) DO UPDATE SET kicked_at =
 			CASE WHEN excluded.kicked_at > user_kicks.kicked_at THEN excluded.kicked_at ELSE user_kicks.kicked_at END`),

@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, groupTests...)    // groups.go
 	tests = append(tests, groupLogTests...) // grouplog.go
 	tests = append(tests, groupBanTests...) // groupbans.go
+	tests = append(tests, callbackTests...) // callbacks.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))

@@ -1,0 +1,222 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+)
+
+// CallbackConfigs validates and stores an app's callback settings
+// (package callback/sender's Configs does).
+type CallbackConfigs interface {
+	// Set replaces the app's settings: url "" turns callbacks off; commands are
+	// CallbackCommand names or "all" (every one). A bad URL, a host the server's policy refuses or an
+	// unknown command is an error of kind errs.ErrInvalid (or an *errs.Error of
+	// code errs.InvalidParameters) and changes nothing; a suspended app is refused.
+	Set(ctx context.Context, app store.App, url, token string, commands []string) (store.CallbackConfig, error)
+	// Get returns the app's settings; the zero value when none were set.
+	Get(ctx context.Context, app store.App) (store.CallbackConfig, error)
+}
+
+// CallbackLog reads the log of an app's callback requests and the size of its
+// outbox (store.Callbacks does).
+type CallbackLog interface {
+	CallbackLog(ctx context.Context, app int64, limit int) ([]store.CallbackLogEntry, error)
+	CallbackBacklog(ctx context.Context, app int64) (int64, error)
+}
+
+// Callback is the JSON form of an app's callback settings. The token is never
+// returned: TokenSet says whether one is set.
+//
+//	GET /operator/v1/apps/{sdkappid}/callback -> Callback
+//	PUT /operator/v1/apps/{sdkappid}/callback {"url","token","commands"} -> Callback, after the change
+//
+// In a PUT, url "" turns callbacks off; a token left out keeps the current one
+// ("" removes it: requests are then unsigned); commands left out keep the
+// current ones, ["all"] means every command chatd sends (callback.Commands)
+// and is stored as their list.
+// A bad URL, a host the server refuses, or an unknown command: 400 and nothing
+// changes. A suspended app: 409.
+type Callback struct {
+	SDKAppID  int64    `json:"sdkappid"`
+	URL       string   `json:"url"`
+	TokenSet  bool     `json:"token_set"`
+	Commands  []string `json:"commands"`
+	UpdatedAt string   `json:"updated_at"`
+}
+
+// CallbackLogEntry is the JSON form of one logged callback request.
+type CallbackLogEntry struct {
+	Command string `json:"command"`
+	At      string `json:"at"`     // RFC 3339 UTC, with milliseconds
+	Millis  int64  `json:"millis"` // how long the request took
+	Status  int    `json:"status"` // HTTP status, 0 when there was no answer
+	Result  string `json:"result"` // ok, rejected, failed or timeout
+	Error   string `json:"error"`
+	Attempt int    `json:"attempt"`
+}
+
+// CallbackLogList is the answer of
+//
+//	GET /operator/v1/apps/{sdkappid}/callback/log?limit=N -> {"entries":[...],"backlog":N}
+//
+// entries newest first, at most limit (default DefaultCallbackLogLimit, at most
+// store.MaxCallbackLog); backlog counts the app's after-events not yet delivered.
+type CallbackLogList struct {
+	Entries []CallbackLogEntry `json:"entries"`
+	Backlog int64              `json:"backlog"`
+}
+
+// DefaultCallbackLogLimit is the number of log entries returned without ?limit.
+const DefaultCallbackLogLimit = 50
+
+type putCallbackRequest struct {
+	URL      *string   `json:"url"`
+	Token    *string   `json:"token"`
+	Commands *[]string `json:"commands"`
+}
+
+func (h *handler) registerCallbacks() {
+	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/callback", h.getCallback)
+	h.mux.HandleFunc("PUT "+Prefix+"/apps/{sdkappid}/callback", h.putCallback)
+	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/callback/log", h.callbackLog)
+}
+
+// callbackApp resolves the app of a callback route; on failure it has answered.
+func (h *handler) callbackApp(w http.ResponseWriter, r *http.Request) (store.App, bool) {
+	if h.cfg.Callbacks == nil || h.cfg.CallbackLog == nil {
+		writeError(w, http.StatusServiceUnavailable, "app callbacks are not served by this server")
+		return store.App{}, false
+	}
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return store.App{}, false
+	}
+	app, err := h.cfg.Tenants.GetApp(r.Context(), id) // a deleted app is not found
+	if err != nil {
+		h.fail(w, r, err)
+		return store.App{}, false
+	}
+	return app, true
+}
+
+func callbackJSON(app int64, c store.CallbackConfig) Callback {
+	cmds := c.Commands
+	if cmds == nil {
+		cmds = []string{}
+	}
+	return Callback{SDKAppID: app, URL: c.URL, TokenSet: c.Token != "", Commands: cmds, UpdatedAt: rfc3339(c.UpdatedAt)}
+}
+
+func (h *handler) getCallback(w http.ResponseWriter, r *http.Request) {
+	app, ok := h.callbackApp(w, r)
+	if !ok {
+		return
+	}
+	c, err := h.cfg.Callbacks.Get(r.Context(), app)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
+}
+
+func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
+	app, ok := h.callbackApp(w, r)
+	if !ok {
+		return
+	}
+	var req putCallbackRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.URL == nil {
+		writeError(w, http.StatusBadRequest, `url is required ("" turns callbacks off)`)
+		return
+	}
+	if app.Status == store.StatusSuspended {
+		writeError(w, http.StatusConflict, suspendedCallbackMessage(app))
+		return
+	}
+	cur, err := h.cfg.Callbacks.Get(r.Context(), app)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	token := cur.Token
+	if req.Token != nil {
+		token = *req.Token
+	}
+	cmds := cur.Commands
+	if req.Commands != nil {
+		cmds = *req.Commands // "all" is every command (CallbackConfigs.Set)
+	}
+	c, err := h.cfg.Callbacks.Set(r.Context(), app, *req.URL, token, cmds)
+	if err != nil {
+		var e *errs.Error
+		switch {
+		case errors.As(err, &e) && e.Code == errs.InvalidParameters:
+			writeError(w, http.StatusBadRequest, e.Msg)
+		case errors.Is(err, errs.ErrConflict) && app.Status == store.StatusSuspended:
+			writeError(w, http.StatusConflict, suspendedCallbackMessage(app))
+		default:
+			h.fail(w, r, err)
+		}
+		return
+	}
+	// The URL may carry credentials in its query: logged without it.
+	h.log.Info("operator: app callback changed", "sdkappid", app.SDKAppID, "on", c.URL != "", "commands", len(c.Commands), "token_set", c.Token != "")
+	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
+}
+
+// suspendedCallbackMessage says why a suspended app's callbacks cannot change
+// and what resumes the app (product spec 5.4).
+func suspendedCallbackMessage(app store.App) string {
+	way := "resume the app first"
+	switch app.SuspendReason {
+	case "expired", "refund":
+		way = fmt.Sprintf("buy a plan to resume it (chatd plan buy --sdkappid %d ...)", app.SDKAppID)
+	case "arrears":
+		way = fmt.Sprintf("top up account %s until its balance is zero or more to resume it (chatd account topup --account %s ...)", app.AccountID, app.AccountID)
+	case "violation":
+		way = "the suspension is permanent (a content violation)"
+	}
+	return fmt.Sprintf("app %d is suspended (%s): its callbacks cannot be configured; %s", app.SDKAppID, app.SuspendReason, way)
+}
+
+func (h *handler) callbackLog(w http.ResponseWriter, r *http.Request) {
+	app, ok := h.callbackApp(w, r)
+	if !ok {
+		return
+	}
+	limit := DefaultCallbackLogLimit
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > store.MaxCallbackLog {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d, not %.40q", store.MaxCallbackLog, s))
+			return
+		}
+		limit = n
+	}
+	entries, err := h.cfg.CallbackLog.CallbackLog(r.Context(), app.SDKAppID, limit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	backlog, err := h.cfg.CallbackLog.CallbackBacklog(r.Context(), app.SDKAppID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := CallbackLogList{Entries: make([]CallbackLogEntry, 0, len(entries)), Backlog: backlog}
+	for _, e := range entries {
+		out.Entries = append(out.Entries, CallbackLogEntry{Command: e.Command, At: e.At.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+			Millis: e.Millis, Status: e.Status, Result: e.Result, Error: e.Error, Attempt: e.Attempt})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
