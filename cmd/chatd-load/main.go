@@ -142,7 +142,16 @@ func main() {
 				fail("callback receiver: %v", err)
 			}
 			defer func() {
-				fmt.Printf("callback receiver: %d requests (%d before-send, %d after-send)\n", r.Requests.Load(), r.Before.Load(), r.After.Load())
+				// After-events drain from the outbox after the run: wait until none
+				// arrived for 2 s (at most a minute) and say how long that took.
+				end, n := time.Now(), r.Requests.Load()
+				for quiet := time.Now(); time.Since(quiet) < 2*time.Second && time.Since(end) < time.Minute; time.Sleep(100 * time.Millisecond) {
+					if m := r.Requests.Load(); m != n {
+						n, quiet = m, time.Now()
+					}
+				}
+				fmt.Printf("callback receiver: %d requests (%d before-send, %d after-send); the last %.1f s after the run\n",
+					r.Requests.Load(), r.Before.Load(), r.After.Load(), max(0, time.Since(end).Seconds()-2))
 				r.Close()
 			}()
 			if err := users.SetCallbacks(ctx, *token, r.URL, strings.Split(*callbacks, ",")); err != nil {
