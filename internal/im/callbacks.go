@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"unicode/utf8"
 
 	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -65,7 +65,7 @@ func refusal(d callback.Decision, def int, msg string) error {
 	}
 	if d.CustomCode() {
 		info := d.Info
-		if info == "" || !utf8.ValidString(info) {
+		if info == "" || input.Text(info) != nil {
 			info = msg
 		}
 		return errs.New(d.Code, "%s", info)
@@ -85,7 +85,7 @@ func rewrite(app int64, command string, d callback.Decision, body *json.RawMessa
 	}
 	if d.CloudCustomData != nil {
 		c := *d.CloudCustomData
-		if len(c) > MaxMsgBodyBytes || !utf8.ValidString(c) {
+		if len(c) > MaxMsgBodyBytes || input.Text(c) != nil {
 			slog.Warn("callback: the app's CloudCustomData is invalid; the message is kept as sent", "app", app, "command", command)
 		} else {
 			*cloud = c

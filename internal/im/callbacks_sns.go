@@ -4,10 +4,10 @@ package im
 
 import (
 	"context"
-	"unicode/utf8"
 
 	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -26,7 +26,7 @@ func requesterOf(ctx context.Context, app store.App, user string) string {
 func itemRefusal(r callback.ItemResult) error {
 	if r.Code >= 38000 && r.Code <= 39000 {
 		info := r.Info
-		if info == "" || !utf8.ValidString(info) {
+		if info == "" || input.Text(info) != nil {
 			info = "refused by the app's callback"
 		}
 		return errs.New(r.Code, "%s", info)

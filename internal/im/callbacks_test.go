@@ -223,6 +223,14 @@ func testC2CBeforeSend(t *testing.T, open testdb.Opener) {
 	_, err = send(SendRequest{})
 	wantCode(t, "invalid rewrite", err, 0)
 	want(t, f.only(t, callback.C2CAfterSendMsg), "MsgBody", hello)
+	// CloudCustomData that no store can keep (a NUL, invalid UTF-8) keeps the original.
+	for _, bad := range []string{"a\x00b", "a\xffb"} {
+		h.set(func(string, any) callback.Decision { return callback.Decision{CloudCustomData: &bad} },
+			callback.C2CBeforeSendMsg, callback.C2CAfterSendMsg)
+		_, err = send(SendRequest{CloudCustomData: "orig"})
+		wantCode(t, "unstorable CloudCustomData", err, 0)
+		want(t, f.only(t, callback.C2CAfterSendMsg), "CloudCustomData", "orig")
+	}
 	// The default (a timeout or error): allowed.
 	h.set(func(string, any) callback.Decision { return callback.Decision{Err: errors.New("timeout")} }, callback.C2CBeforeSendMsg)
 	_, err = send(SendRequest{})
