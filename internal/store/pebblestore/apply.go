@@ -98,6 +98,7 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) ([]store.OpResult, er
 		return nil, wrap("apply: commit", err)
 	}
 	written()
+	s.noteCallbackApps(evs)
 	return results, nil
 }
 

@@ -3,7 +3,6 @@ package pebblestore
 import (
 	"context"
 	"encoding/binary"
-	"math"
 	"slices"
 	"sort"
 	"time"
@@ -42,6 +41,65 @@ func cbDueKey(app, nextAt, id int64) []byte {
 	return appKey(app, famCbDue).i64(nextAt).u64(uint64(id))
 }
 
+// dueMs is the due key's time of an event due at t: Unix ms, and 0 (at once)
+// for the zero time and any time before 1970, so that every due key sorts at
+// or after the fresh keys' start.
+func dueMs(t time.Time) int64 { return max(0, toMs(t)) }
+
+// noteCallbackApps records, once their batch is committed, that the apps of
+// evs may have outbox events.
+func (s *Store) noteCallbackApps(evs []store.CallbackEvent) {
+	if len(evs) == 0 {
+		return
+	}
+	s.cbMu.Lock()
+	defer s.cbMu.Unlock()
+	if s.cbApps == nil {
+		return // not loaded yet: the load finds them
+	}
+	for _, e := range evs {
+		if _, ok := s.cbApps[e.App]; !ok {
+			s.cbApps[e.App] = 0
+		}
+	}
+}
+
+// loadCallbackApps finds the apps with outbox events (under cbMu): a skip
+// scan, one seek per app with keys, done once per process.
+func (s *Store) loadCallbackApps() error {
+	if s.cbApps != nil {
+		return nil
+	}
+	it, err := s.iter(s.db, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	apps := map[int64]int64{}
+	for app := int64(1); app > 0; {
+		if !it.SeekGE(appKey(app, famCbDue)) {
+			break
+		}
+		k := it.Key()
+		if len(k) < 9 {
+			return errCorrupt
+		}
+		if got := int64(binary.BigEndian.Uint64(k)); got != app {
+			app = got // the next app with keys: look at its due keys
+			continue
+		}
+		if k[8] == famCbDue {
+			apps[app] = 0
+		}
+		app++
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	s.cbApps = apps
+	return nil
+}
+
 func encodeCallback(e *store.CallbackEvent) []byte { return encodeCallbackTo(nil, e) }
 
 // encodeCallbackTo appends the record of e to b.
@@ -78,7 +136,7 @@ func (a *applier) appendCallbacks(evs []store.CallbackEvent) error {
 		if err := a.b.Set(a.kb, a.vb, nil); err != nil {
 			return err
 		}
-		a.kb = a.key(e.App, famCbDue).i64(toMs(e.NextAt)).u64(uint64(e.ID))
+		a.kb = a.key(e.App, famCbDue).i64(dueMs(e.NextAt)).u64(uint64(e.ID))
 		if err := a.b.Set(a.kb, nil, nil); err != nil {
 			return err
 		}
@@ -106,6 +164,7 @@ func (s *Store) withCallbacks(ctx context.Context, b *pebble.Batch) (committed f
 	return func() {
 		s.lastID = a.lastID
 		written()
+		s.noteCallbackApps(evs)
 	}, nil
 }
 
@@ -132,8 +191,10 @@ func (s *Store) leased(id, now int64) bool {
 }
 
 // DueCallbackApps lists at most limit apps with an event due at now and not
-// claimed (store.Callbacks), by SDKAppID: a skip scan, two seeks per app with
-// events, and within an app the due keys up to the first free one.
+// claimed (store.Callbacks), by SDKAppID. Only apps that may have events are
+// looked at (cbApps), each from the start of its fresh keys: one seek per
+// app, then its due keys up to the first free one. An app found without any
+// due key leaves cbApps until its next event.
 func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) ([]int64, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -143,30 +204,37 @@ func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) (
 		return nil, nil
 	}
 	at := toMs(now)
+	s.cbMu.Lock()
+	defer s.cbMu.Unlock()
+	if err := s.loadCallbackApps(); err != nil {
+		return nil, wrap("due callback apps", err)
+	}
+	apps := make([]int64, 0, len(s.cbApps))
+	for app := range s.cbApps {
+		apps = append(apps, app)
+	}
+	slices.Sort(apps)
 	it, err := s.iter(s.db, nil, nil)
 	if err != nil {
 		return nil, wrap("due callback apps", err)
 	}
 	defer it.Close()
-	s.cbMu.Lock()
-	defer s.cbMu.Unlock()
 	var out []int64
-	for app := int64(1); len(out) < limit && app > 0; {
-		if !it.SeekGE(appKey(app, famCbDue)) {
+	for _, app := range apps {
+		if len(out) == limit {
 			break
 		}
-		k := it.Key()
-		if len(k) < 9 {
-			return nil, wrap("due callback apps", errCorrupt)
-		}
-		if got := int64(binary.BigEndian.Uint64(k)); got != app {
-			app = got // the next app with keys: look at its due keys
-			continue
-		}
 		p := appKey(app, famCbDue)
-		for ok := true; ok && len(it.Key()) == len(p)+16 && string(it.Key()[:9]) == string(p); ok = it.Next() {
+		first := true
+		for ok := it.SeekGE(cbDueKey(app, 0, s.cbApps[app])); ok && len(it.Key()) == len(p)+16 && string(it.Key()[:9]) == string(p); ok = it.Next() {
 			d := dec{b: it.Key()[9:]}
 			next, id := d.i64(), int64(d.u64())
+			if first {
+				first = false
+				if next == 0 {
+					s.cbApps[app] = id // the fresh keys start here now
+				}
+			}
 			if next > at {
 				break
 			}
@@ -178,9 +246,11 @@ func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) (
 		if err := it.Error(); err != nil {
 			return nil, wrap("due callback apps", err)
 		}
-		app++
+		if first {
+			delete(s.cbApps, app) // no events left
+		}
 	}
-	return out, wrap("due callback apps", it.Error())
+	return out, nil
 }
 
 // ClaimCallbacks gives node the app's oldest due events by id that no live
@@ -230,16 +300,16 @@ func (s *Store) ClaimCallbacks(ctx context.Context, app int64, node string, now 
 	}
 	// Each bound is a key of its own (keyBuf appends share a backing array).
 	due := func(next int64) []byte { return appKey(app, famCbDue).i64(next) }
-	if err := scan(due(0), due(1), limit); err != nil { // fresh, by id
+	if err := s.loadCallbackApps(); err != nil {
+		return nil, wrap("claim callbacks", err)
+	}
+	if err := scan(cbDueKey(app, 0, s.cbApps[app]), due(1), limit); err != nil { // fresh, by id, from where they start
 		return nil, wrap("claim callbacks", err)
 	}
 	if at >= 1 {
 		if err := scan(due(1), due(at+1), 0); err != nil { // retried, due by now
 			return nil, wrap("claim callbacks", err)
 		}
-	}
-	if err := scan(due(math.MinInt64), due(min(0, at+1)), 0); err != nil { // due before 1970
-		return nil, wrap("claim callbacks", err)
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].id < cands[j].id })
 	if len(cands) > limit {
@@ -303,7 +373,7 @@ func (s *Store) FinishCallbacks(ctx context.Context, node string, outs []store.C
 		if err != nil {
 			return wrap("finish callbacks", err)
 		}
-		if err := b.Delete(cbDueKey(o.App, toMs(e.NextAt), o.ID), nil); err != nil {
+		if err := b.Delete(cbDueKey(o.App, dueMs(e.NextAt), o.ID), nil); err != nil {
 			return wrap("finish callbacks", err)
 		}
 		if o.Done {
@@ -318,7 +388,7 @@ func (s *Store) FinishCallbacks(ctx context.Context, node string, outs []store.C
 		if err := b.Set(cbEventKey(o.App, o.ID), encodeCallback(&e), nil); err != nil {
 			return wrap("finish callbacks", err)
 		}
-		if err := b.Set(cbDueKey(o.App, toMs(e.NextAt), o.ID), nil, nil); err != nil {
+		if err := b.Set(cbDueKey(o.App, dueMs(e.NextAt), o.ID), nil, nil); err != nil {
 			return wrap("finish callbacks", err)
 		}
 	}
@@ -374,4 +444,5 @@ func (s *Store) dropLeases(app int64) {
 			delete(s.leases, id)
 		}
 	}
+	delete(s.cbApps, app)
 }

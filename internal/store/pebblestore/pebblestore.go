@@ -45,6 +45,11 @@ type Store struct {
 
 	cbMu   sync.Mutex        // serialises claims of the callback outbox (callbacks.go)
 	leases map[int64]cbLease // live and expired claims by event id, in memory only
+	// cbApps holds the apps that may have outbox events, each with the id at
+	// which its fresh (due at once) keys start: the keys of delivered events
+	// before it are deleted, and a scan that started at the app's first key
+	// would step over all their tombstones. Loaded on first use (under cbMu).
+	cbApps map[int64]int64
 }
 
 // purgeMarks record what PurgeBefore removed, so that index keys of removed
