@@ -14,7 +14,8 @@ import (
 // App callbacks (reference §6): before-events ask the app whether an action
 // happens; after-events are appended to the store's outbox with the change
 // that causes them (Op.Callback for writes of the Writer, store.WithCallbacks
-// for relational writes), or through Hooks.Emit when nothing is stored.
+// for relational writes, store.WithCallbacksFor where only the store knows
+// which items it applies), or through Hooks.Emit when nothing is stored.
 // Everything is skipped, with no encoding, when Hooks.On is false.
 
 // UseCallbacks sets the app callbacks the service asks and emits to (the

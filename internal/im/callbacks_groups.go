@@ -155,17 +155,35 @@ func (s *Service) beforeInvite(ctx context.Context, app store.App, a Actor, g st
 	return refused, nil
 }
 
-// afterJoin appends the Group.CallbackAfterNewMemberJoin of users, who joined
-// g. Not atomic with the join: which of the users a store call adds is known
-// only after it (a group full, another's group limit), so the event is
-// appended by Hooks.Emit after the commit.
-func (s *Service) afterJoin(ctx context.Context, app store.App, g store.Group, operator, joinType string, users []string) {
+// withJoin returns ctx carrying the Group.CallbackAfterNewMemberJoin of the
+// users that the store call adding members to g adds (when on): only the store
+// knows which it adds (a group full, another's group limit), so the event is
+// built of them inside its transaction (store.WithCallbacksFor) and appended
+// with them, or not at all when it adds none.
+func (s *Service) withJoin(ctx context.Context, app store.App, g store.Group, operator, joinType string) context.Context {
+	if !s.on(ctx, app.SDKAppID, callback.GroupAfterNewMemberJoin) {
+		return ctx
+	}
 	if operator == "" {
 		operator = app.AdminUser
 	}
-	s.emit(ctx, app.SDKAppID, callback.GroupAfterNewMemberJoin, func() callback.Body {
-		return &callback.NewMemberBody{GroupId: g.GroupID, Type: g.Type, JoinType: joinType, Operator: operator,
-			NewMemberList: callback.Members(users)}
+	return store.WithCallbacksFor(ctx, func(added []string) []store.CallbackEvent {
+		return []store.CallbackEvent{s.event(ctx, app.SDKAppID, callback.GroupAfterNewMemberJoin, &callback.NewMemberBody{
+			GroupId: g.GroupID, Type: g.Type, JoinType: joinType, Operator: operator, NewMemberList: callback.Members(added)})}
+	})
+}
+
+// withLastQuit returns ctx carrying the Group.CallbackAfterGroupDestroyed of
+// g for the store call removing user, appended in its transaction only when
+// that removal disbands the group (the owner left last; store.WithCallbacksFor
+// on RemoveGroupMembers), when on.
+func (s *Service) withLastQuit(ctx context.Context, app store.App, g store.Group, user string) context.Context {
+	if !s.on(ctx, app.SDKAppID, callback.GroupAfterGroupDestroyed) {
+		return ctx
+	}
+	return store.WithCallbacksFor(ctx, func([]string) []store.CallbackEvent {
+		return []store.CallbackEvent{s.event(ctx, app.SDKAppID, callback.GroupAfterGroupDestroyed, &callback.GroupDestroyedBody{
+			GroupId: g.GroupID, Type: g.Type, Owner: g.Owner, Name: g.Name, MemberList: callback.Members([]string{user})})}
 	})
 }
 

@@ -139,20 +139,22 @@ func (s *Service) withFriendDelete(ctx context.Context, app store.App, from stri
 	return store.WithCallbacks(ctx, s.event(ctx, app.SDKAppID, callback.SnsFriendDelete, &callback.PairsBody{PairList: pairs})), nil
 }
 
-// afterBlocks appends the Sns.CallbackBlackListAdd of the items of out that
-// succeeded. Not atomic with the blocks: which accounts a store call blocks
-// is known only after it (missing accounts, a full blocklist).
-func (s *Service) afterBlocks(ctx context.Context, app store.App, from string, out []ItemResult) {
-	var pairs []callback.Pair
-	for _, r := range out {
-		if r.Err == nil {
-			pairs = append(pairs, callback.Pair{From: from, To: r.User})
+// withBlocks returns ctx carrying the Sns.CallbackBlackListAdd of the peers
+// that the store call blocking them for from blocks (when on): only the store
+// knows which (missing accounts, ones already blocked, a full blocklist), so
+// the event is built of them inside its transaction (store.WithCallbacksFor)
+// and appended with them, or not at all when it blocks none.
+func (s *Service) withBlocks(ctx context.Context, app store.App, from string) context.Context {
+	if !s.on(ctx, app.SDKAppID, callback.SnsBlackListAdd) {
+		return ctx
+	}
+	return store.WithCallbacksFor(ctx, func(blocked []string) []store.CallbackEvent {
+		pairs := make([]callback.Pair, len(blocked))
+		for i, to := range blocked {
+			pairs[i] = callback.Pair{From: from, To: to}
 		}
-	}
-	if len(pairs) == 0 {
-		return
-	}
-	s.emit(ctx, app.SDKAppID, callback.SnsBlackListAdd, func() callback.Body { return &callback.PairsBody{PairList: pairs} })
+		return []store.CallbackEvent{s.event(ctx, app.SDKAppID, callback.SnsBlackListAdd, &callback.PairsBody{PairList: pairs})}
+	})
 }
 
 // withBlockDelete returns ctx carrying the Sns.CallbackBlackListDelete of the

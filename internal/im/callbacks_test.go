@@ -28,6 +28,7 @@ type fakeHooks struct {
 	decide func(command string, body any) callback.Decision
 	asked  []string // the before-events asked, in order
 	bodies []any
+	emits  []string // the commands appended through Emit, in order
 }
 
 func (h *fakeHooks) On(_ context.Context, _ int64, command string) bool {
@@ -49,7 +50,18 @@ func (h *fakeHooks) Before(_ context.Context, _ int64, command string, body any)
 }
 
 func (h *fakeHooks) Emit(ctx context.Context, evs []store.CallbackEvent) error {
+	h.mu.Lock()
+	for _, e := range evs {
+		h.emits = append(h.emits, e.Command)
+	}
+	h.mu.Unlock()
 	return h.st.AppendCallbacks(ctx, evs)
+}
+
+func (h *fakeHooks) emitted() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.emits)
 }
 
 func (h *fakeHooks) set(decide func(string, any) callback.Decision, commands ...string) {

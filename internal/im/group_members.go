@@ -97,7 +97,7 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 		names[j] = m.UserID
 	}
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, names)
-	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, groupID, add, s.groupQuota(app))
+	res, err := s.store.AddGroupMembers(s.withJoin(ctx, app, g, operator, joinInvited), app.SDKAppID, groupID, add, s.groupQuota(app))
 	if err != nil {
 		s.abortMembers(ch)
 		if errors.Is(err, errs.ErrNotFound) {
@@ -129,11 +129,8 @@ func (s *Service) AddGroupMembers(ctx context.Context, app store.App, a Actor, g
 	if len(added) == 0 && full != nil {
 		return nil, full
 	}
-	if len(added) > 0 {
-		s.afterJoin(ctx, app, g, operator, joinInvited, added)
-		if !silence {
-			s.tipMembers(ctx, app.SDKAppID, groupID, GroupTip{Type: TipJoin, Operator: a.User, Users: added}, nil)
-		}
+	if len(added) > 0 && !silence {
+		s.tipMembers(ctx, app.SDKAppID, groupID, GroupTip{Type: TipJoin, Operator: a.User, Users: added}, nil)
 	}
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -61,12 +60,12 @@ func (s *Service) JoinGroup(ctx context.Context, app store.App, user, groupID, w
 	return true, nil
 }
 
-// addOne adds user to g (operator for the tip) and sends the join tip and
-// the Group.CallbackAfterNewMemberJoin of joinType.
+// addOne adds user to g (operator for the tip) with the
+// Group.CallbackAfterNewMemberJoin of joinType, and sends the join tip.
 func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user, operator, joinType string) error {
 	joinSeq := s.joinSeq(ctx, app.SDKAppID, g)
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, g.GroupID}, []string{user})
-	res, err := s.store.AddGroupMembers(ctx, app.SDKAppID, g.GroupID,
+	res, err := s.store.AddGroupMembers(s.withJoin(ctx, app, g, operator, joinType), app.SDKAppID, g.GroupID,
 		[]store.GroupMember{{UserID: user, Role: store.RoleMember, JoinTime: s.clock.Now(), JoinSeq: joinSeq}}, s.groupQuota(app))
 	if err != nil {
 		s.abortMembers(ch)
@@ -90,7 +89,6 @@ func (s *Service) addOne(ctx context.Context, app store.App, g store.Group, user
 		return storageErr(e)
 	}
 	s.endMembers(ch, []string{user}, nil) // the member list in place (group_membercache.go)
-	s.afterJoin(ctx, app, g, operator, joinType, []string{user})
 	s.tipMembers(ctx, app.SDKAppID, g.GroupID, GroupTip{Type: TipJoin, Operator: operator, Users: []string{user}}, nil)
 	return nil
 }
@@ -170,7 +168,9 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 		return errs.New(errs.GroupOwnerCannotQuit, "the owner may not quit a %s group; transfer the ownership or disband it", g.Type)
 	}
 	ch := s.groupMembers.begin(groupKey{app.SDKAppID, groupID}, []string{user})
-	rctx := s.withExit(ctx, app, g, user, exitQuit, []string{user})
+	// The exit, and the group's end when this disbands it: both in the
+	// removal's transaction.
+	rctx := s.withLastQuit(s.withExit(ctx, app, g, user, exitQuit, []string{user}), app, g, user)
 	r, err := s.store.RemoveGroupMembers(rctx, app.SDKAppID, groupID, []string{user}, s.groupQuota(app))
 	if err != nil || r.Disbanded {
 		s.abortMembers(ch)
@@ -189,12 +189,7 @@ func (s *Service) QuitGroup(ctx context.Context, app store.App, user, groupID st
 	if len(r.Removed) == 0 {
 		return nil
 	}
-	if r.Disbanded {
-		// The last member left: the group is gone (appended after the commit,
-		// since only the store knows whether the quit disbands it).
-		s.emit(ctx, app.SDKAppID, callback.GroupAfterGroupDestroyed, func() callback.Body {
-			return &callback.GroupDestroyedBody{GroupId: g.GroupID, Type: g.Type, Owner: g.Owner, Name: g.Name, MemberList: callback.Members([]string{user})}
-		})
+	if r.Disbanded { // the last member left: the group is gone
 		s.groupTips(ctx, app.SDKAppID, groupID, GroupTip{Type: TipDisband, Operator: user, To: []string{user}})
 		return nil
 	}

@@ -35,7 +35,7 @@ func (s *Service) AddBlocks(ctx context.Context, app store.App, from string, tos
 	if err != nil {
 		return nil, storageErr(err)
 	}
-	got, err := s.store.AddBlocks(ctx, app.SDKAppID, from, peers, s.clock.Now(), MaxBlocks)
+	got, err := s.store.AddBlocks(s.withBlocks(ctx, app, from), app.SDKAppID, from, peers, s.clock.Now(), MaxBlocks)
 	s.forgetBlocks(app.SDKAppID, from)
 	if err != nil {
 		return nil, accountGone(err, errs.SNSNoAccount, from)
@@ -63,7 +63,6 @@ func (s *Service) AddBlocks(ctx context.Context, app store.App, from string, tos
 		out = append(out, res)
 	}
 	s.noticeFriendsDeleted(app, from, ended)
-	s.afterBlocks(ctx, app, from, out)
 	return out, nil
 }
 

@@ -63,8 +63,10 @@ const MaxCallbackLog = 200
 // of after-events and the log of recent requests.
 //
 // After-events are appended atomically with the change that causes them:
-// through WithCallbacks (the next write transaction of a store method) or
-// Op.Callback (a write batch of Messages.Apply). AppendCallbacks appends in a
+// through WithCallbacks (the next write transaction of a store method),
+// WithCallbacksFor (events made from the items a method applied) or
+// Op.Callback (a write batch of Messages.Apply). Events of a deleted app are
+// dropped, never appended (DeleteApp's own included). AppendCallbacks appends in a
 // transaction of its own, for events with no stored change (logins, live rooms).
 type Callbacks interface {
 	// SetCallbackConfig replaces the app's configuration (a zero URL turns
@@ -129,6 +131,63 @@ func CallbacksOf(ctx context.Context) (evs []CallbackEvent, commit func()) {
 		return nil, func() {}
 	}
 	return p.evs, func() {
+		p.mu.Lock()
+		p.written = true
+		p.mu.Unlock()
+	}
+}
+
+// AppliedCallbacks is a function carried by a context to the store method
+// that applies items (WithCallbacksFor).
+type AppliedCallbacks struct {
+	mu      sync.Mutex
+	build   func(applied []string) []CallbackEvent
+	written bool
+}
+
+type appliedKey struct{}
+
+// WithCallbacksFor returns ctx carrying build, which makes after-events of
+// the items a store method applied, for changes where only the store knows
+// which items it applies. A method that says so calls build inside its write
+// transaction with the items it applied, in the order given to it, and
+// appends the events build returns in that same transaction (after those of
+// WithCallbacks): nothing when it applied none or fails (rolls back). The
+// methods that say so:
+//   - Groups.AddGroupMembers: the UserIDs it added;
+//   - Groups.RemoveGroupMembers: the GroupID, when the removal disbanded the group;
+//   - SNS.AddBlocks: the peers it blocked.
+//
+// Other methods ignore it. Once a transaction that appended build's events
+// committed, no later one under ctx calls build again. build runs inside the
+// transaction: it must be quick and must not call the store. nil build: ctx.
+func WithCallbacksFor(ctx context.Context, build func(applied []string) []CallbackEvent) context.Context {
+	if build == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, appliedKey{}, &AppliedCallbacks{build: build})
+}
+
+// AppliedCallbacksOf returns the events that ctx's build (WithCallbacksFor)
+// makes of applied, and commit, which a store calls once the transaction that
+// wrote them has committed. Nil events when ctx carries no build, its events
+// were written already, or applied is empty. Stores call it inside the
+// transaction of a method that documents its applied items.
+func AppliedCallbacksOf(ctx context.Context, applied []string) (evs []CallbackEvent, commit func()) {
+	p, _ := ctx.Value(appliedKey{}).(*AppliedCallbacks)
+	if p == nil || len(applied) == 0 {
+		return nil, func() {}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.written {
+		return nil, func() {}
+	}
+	evs = p.build(applied)
+	if len(evs) == 0 {
+		return nil, func() {}
+	}
+	return evs, func() {
 		p.mu.Lock()
 		p.written = true
 		p.mu.Unlock()

@@ -205,10 +205,14 @@ type Groups interface {
 	// member, errs.ErrNotFound not an imported user, a *GroupLimitError
 	// (LimitJoined for that user; LimitMembers or LimitFull once the group is
 	// full — the rest are refused too). Pending requests of added users go.
+	// Under WithCallbacksFor, the events built of the UserIDs added (in ms
+	// order) are appended in the same transaction.
 	AddGroupMembers(ctx context.Context, app int64, groupID string, ms []GroupMember, q GroupQuota) ([]error, error)
 	// RemoveGroupMembers removes users. When the owner leaves, ownership passes
 	// to the earliest-joined remaining member (admins first); when no one
-	// remains, the group is disbanded as DeleteGroup does.
+	// remains, the group is disbanded as DeleteGroup does. Under
+	// WithCallbacksFor, the events built of []string{groupID} are appended in
+	// the same transaction when it disbands the group (none otherwise).
 	RemoveGroupMembers(ctx context.Context, app int64, groupID string, users []string, q GroupQuota) (GroupRemoval, error)
 	// GetGroupMember returns a member; errs.ErrNotFound when the group or the
 	// member does not exist.

@@ -97,7 +97,8 @@ type SNS interface {
 	// requests between them refused, in one transaction. It returns, per peer,
 	// nil, errs.ErrExists (already blocked, nothing changed) or errs.ErrNotFound (not
 	// an imported user). Beyond max entries (max <= 0: no limit) the remaining peers
-	// get errs.ErrLimit.
+	// get errs.ErrLimit. Under WithCallbacksFor, the events built of the peers
+	// blocked (in peers order, once each) are appended in the same transaction.
 	AddBlocks(ctx context.Context, app int64, owner string, peers []string, at time.Time, max int) (map[string]error, error)
 	// DeleteBlocks removes peers from owner's blocklist; per peer whether it was there.
 	DeleteBlocks(ctx context.Context, app int64, owner string, peers []string) (map[string]bool, error)

@@ -139,13 +139,15 @@ func pipelined(ctx context.Context, c *pgx.Conn, a *applier) ([]store.OpResult, 
 }
 
 // pgInsertCallbacks appends events to the outbox from column arrays: one
-// prepared statement whatever their number.
+// prepared statement whatever their number. Events of a deleted app are
+// dropped, as insertCallbacks does (the batch's apps are share-locked).
 const pgInsertCallbacks = `
 	INSERT INTO callback_outbox (app, command, body, client_ip, platform, created_at, attempts, next_at,
 		last_error, node, lease_until, due_at)
 	SELECT k.app, k.command, k.body, k.client_ip, k.platform, k.created_at, 0, k.next_at, '', '', 0, k.next_at
 	FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
 		WITH ORDINALITY AS k (app, command, body, client_ip, platform, created_at, next_at, n)
+	WHERE NOT EXISTS (SELECT 1 FROM apps WHERE sdkappid = k.app AND status = 'deleted')
 	ORDER BY k.n`
 
 // queueCallbacks queues the insert of evs (nothing when there are none).

@@ -79,12 +79,21 @@ const maxCallbackRows = 500
 
 // execer is a transaction or a pool.
 type execer interface {
+	queryer
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // insertCallbacks appends evs to the outbox through x, a multi-row INSERT per
-// maxCallbackRows events. The database assigns the ids, in order.
+// maxCallbackRows events. The database assigns the ids, in order. Events of a
+// deleted app are dropped (as the message engine does): DeleteApp's own, or a
+// batch's after its app was deleted, would otherwise outlive the app. A
+// method that share-locks the app's row first (liveApp, Apply) keeps that
+// answer true until it commits.
 func insertCallbacks(ctx context.Context, d Dialect, x execer, evs []store.CallbackEvent) error {
+	evs, err := liveAppEvents(ctx, d, x, evs)
+	if err != nil {
+		return err
+	}
 	for _, part := range chunksOf(evs, maxCallbackRows) {
 		args := make([]any, 0, 8*len(part))
 		for _, e := range part {
@@ -103,6 +112,44 @@ func insertCallbacks(ctx context.Context, d Dialect, x execer, evs []store.Callb
 		}
 	}
 	return nil
+}
+
+// liveAppEvents returns evs without the events of deleted apps (evs itself
+// when there are none), reading the apps' status through x.
+func liveAppEvents(ctx context.Context, d Dialect, x queryer, evs []store.CallbackEvent) ([]store.CallbackEvent, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	var apps []any
+	for _, e := range evs {
+		if !slices.Contains(apps, any(e.App)) {
+			apps = append(apps, e.App)
+		}
+	}
+	deleted := map[int64]bool{}
+	for _, part := range chunksOf(apps, maxInList) {
+		ids, err := queryAll(ctx, x, d.rebind(`SELECT sdkappid FROM apps WHERE status = 'deleted' AND sdkappid IN (`+placeholders(len(part))+`)`),
+			"append callbacks", func(r scanner) (int64, error) {
+				var id int64
+				return id, r.Scan(&id)
+			}, part...)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			deleted[id] = true
+		}
+	}
+	if len(deleted) == 0 {
+		return evs, nil
+	}
+	live := make([]store.CallbackEvent, 0, len(evs))
+	for _, e := range evs {
+		if !deleted[e.App] {
+			live = append(live, e)
+		}
+	}
+	return live, nil
 }
 
 // opCallbacks returns the after-events of a batch's ops (store.Op.Callback)

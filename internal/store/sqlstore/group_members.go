@@ -47,28 +47,29 @@ func (s *Store) insertMember(ctx context.Context, tx *sql.Tx, app int64, groupID
 }
 
 // AddGroupMembers implements store.Groups. The users' rows are locked first
-// (their group counts hold until commit), then the group's.
+// (their group counts hold until commit), then the group's. Its applied
+// items (store.WithCallbacksFor) are the UserIDs it added.
 func (s *Store) AddGroupMembers(ctx context.Context, app int64, groupID string, ms []store.GroupMember, q store.GroupQuota) ([]error, error) {
 	out := make([]error, len(ms))
 	ids := make([]string, len(ms))
 	for i, m := range ms {
 		ids[i] = m.UserID
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxApplied(ctx, func(tx *sql.Tx) ([]string, error) {
 		if err := s.liveApp(ctx, tx, app, s.d.forShare(), false); err != nil {
-			return err
+			return nil, err
 		}
 		missing, err := s.lockUserRows(ctx, tx, app, ids, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g, err := s.lockGroup(ctx, tx, app, groupID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		existing, err := s.groupMembersIn(ctx, tx, app, groupID, ids)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n := g.MemberNum
 		var added []string
@@ -90,7 +91,7 @@ func (s *Store) AddGroupMembers(ctx context.Context, app int64, groupID string, 
 			if q.GroupsPerUser > 0 && countedFlag(g.Type) == 1 {
 				c, err := s.joinedCount(ctx, tx, app, m.UserID)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if c >= q.GroupsPerUser {
 					out[i] = groupLimit(store.LimitJoined, m.UserID)
@@ -101,17 +102,17 @@ func (s *Store) AddGroupMembers(ctx context.Context, app int64, groupID string, 
 				m.Role = store.RoleMember
 			}
 			if err := s.insertMember(ctx, tx, app, groupID, g.Type, m); err != nil {
-				return err
+				return nil, err
 			}
 			existing[m.UserID] = true
 			added = append(added, m.UserID)
 			n++
 		}
 		if len(added) == 0 {
-			return nil
+			return nil, nil
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE im_groups SET member_num = ? WHERE app = ? AND group_id = ?`), n, app, groupID); err != nil {
-			return err
+			return nil, err
 		}
 		for _, part := range chunksOf(added, maxInList) {
 			args := []any{app, groupID}
@@ -120,10 +121,10 @@ func (s *Store) AddGroupMembers(ctx context.Context, app int64, groupID string, 
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`
 				DELETE FROM im_group_requests WHERE app = ? AND group_id = ? AND user_id IN (`+placeholders(len(part))+`)`), args...); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return nil
+		return added, nil
 	})
 	if err != nil {
 		return nil, groupWrap("add group members", err)
@@ -154,16 +155,19 @@ func (s *Store) groupMembersIn(ctx context.Context, db queryer, app int64, group
 	return out, nil
 }
 
-// RemoveGroupMembers implements store.Groups.
+// RemoveGroupMembers implements store.Groups. Its applied items
+// (store.WithCallbacksFor) are the GroupID when it disbanded the group.
 func (s *Store) RemoveGroupMembers(ctx context.Context, app int64, groupID string, users []string, q store.GroupQuota) (store.GroupRemoval, error) {
 	var r store.GroupRemoval
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxApplied(ctx, func(tx *sql.Tx) ([]string, error) {
 		g, err := s.lockGroup(ctx, tx, app, groupID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		r, err = s.removeMembers(ctx, tx, app, g, users, q.Day, q.At)
-		return err
+		if r, err = s.removeMembers(ctx, tx, app, g, users, q.Day, q.At); err != nil || !r.Disbanded {
+			return nil, err
+		}
+		return []string{groupID}, nil
 	})
 	if err != nil {
 		return store.GroupRemoval{}, groupWrap("remove group members", err)

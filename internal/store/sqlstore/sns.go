@@ -478,23 +478,25 @@ func (s *Store) BlockRelations(ctx context.Context, app int64, user string, othe
 	return out, wrap("block relations", err)
 }
 
-// AddBlocks implements store.SNS.
+// AddBlocks implements store.SNS. Its applied items (store.WithCallbacksFor)
+// are the peers it blocked.
 func (s *Store) AddBlocks(ctx context.Context, app int64, owner string, peers []string, at time.Time, max int) (map[string]error, error) {
 	var out map[string]error
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxApplied(ctx, func(tx *sql.Tx) ([]string, error) {
 		out = make(map[string]error, len(peers))
+		var blocked []string
 		// The owner for the count, the peers so that none is deleted before
 		// this commits (DeleteUsers then deletes the new rows with it).
 		missing, err := s.lockUserRows(ctx, tx, app, []string{owner}, peers)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if missing[owner] {
-			return errs.ErrNotFound
+			return nil, errs.ErrNotFound
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM sns_blocks WHERE app = ? AND owner = ?`), app, owner).Scan(&n); err != nil {
-			return err
+			return nil, err
 		}
 		for _, p := range peers {
 			if _, done := out[p]; done {
@@ -511,28 +513,29 @@ func (s *Store) AddBlocks(ctx context.Context, app int64, owner string, peers []
 				continue
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
-				return err
+				return nil, err
 			}
 			if max > 0 && n >= max {
 				out[p] = errs.ErrLimit
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO sns_blocks (app, owner, peer, at) VALUES (?, ?, ?, ?)`), app, owner, p, toMs(at)); err != nil {
-				return err
+				return nil, err
 			}
 			n++
 			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sns_friends WHERE app = ? AND ((owner = ? AND peer = ?) OR (owner = ? AND peer = ?))`),
 				app, owner, p, p, owner); err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE sns_requests SET status = ? WHERE app = ? AND status = ?
 				AND ((from_user = ? AND to_user = ?) OR (from_user = ? AND to_user = ?))`),
 				store.RequestRefused, app, store.RequestPending, owner, p, p, owner); err != nil {
-				return err
+				return nil, err
 			}
 			out[p] = nil
+			blocked = append(blocked, p)
 		}
-		return nil
+		return blocked, nil
 	})
 	if err != nil {
 		return nil, snsWrap("add blocks", err)

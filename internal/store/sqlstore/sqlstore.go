@@ -88,14 +88,26 @@ func (s *Store) q(query string) string { return s.d.rebind(query) }
 // after-events ctx carries (store.WithCallbacks) are appended to the outbox in
 // the same transaction, and marked written only once it committed.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inTxApplied(ctx, func(tx *sql.Tx) ([]string, error) { return nil, fn(tx) })
+}
+
+// inTxApplied is inTx for a method whose fn returns the items it applied
+// (store.WithCallbacksFor): the events ctx's build makes of them are
+// appended in the transaction too, after those of store.WithCallbacks.
+func (s *Store) inTxApplied(ctx context.Context, fn func(tx *sql.Tx) ([]string, error)) error {
 	evs, written := store.CallbacksOf(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	applied, err := fn(tx)
+	if err != nil {
 		tx.Rollback()
 		return err
+	}
+	more, writtenMore := store.AppliedCallbacksOf(ctx, applied)
+	if len(more) > 0 {
+		evs = append(evs[:len(evs):len(evs)], more...)
 	}
 	if len(evs) > 0 {
 		if err := insertCallbacks(ctx, s.d, tx, evs); err != nil {
@@ -107,6 +119,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	written()
+	writtenMore()
 	return nil
 }
 
