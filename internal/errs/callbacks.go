@@ -10,4 +10,3 @@ const (
 	// refused the group operation (send, create, apply, invite).
 	GroupCallbackRefused = 10016
 )
-
