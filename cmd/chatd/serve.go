@@ -281,6 +281,7 @@ func runServe(stdout, stderr io.Writer, args []string) int {
 		return 2
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger) // packages that log without a logger of their own (slog.Warn) write JSON too, at --log-level
 	if err := serve(c, logger); err != nil {
 		logger.Error("chatd stopped", "err", err)
 		return 1

@@ -184,13 +184,19 @@ func (h *Head) head() *Head { return h }
 // Body is any of the body types of this package.
 type Body interface{ head() *Head }
 
+// Stamp sets body's EventTime to t (the domain's clock), which Event keeps.
+func Stamp(body Body, t time.Time) { body.head().EventTime = t.UnixMilli() }
+
 // Event makes the after-event of command with body for app at now (the
-// domain's clock): body's Head is filled in and body encoded once; the caller
-// comes from ctx. NextAt is zero (due at once): delivery schedules retries by
+// domain's clock): body's Head is filled in (an EventTime already set by
+// Stamp is kept) and body encoded once; the caller comes from ctx. NextAt is zero (due at once): delivery schedules retries by
 // its own real-time clock, so a server on a manual clock still delivers.
 func Event(ctx context.Context, app int64, command string, body Body, now time.Time) store.CallbackEvent {
 	h := body.head()
-	h.CallbackCommand, h.EventTime = command, now.UnixMilli()
+	h.CallbackCommand = command
+	if h.EventTime == 0 {
+		h.EventTime = now.UnixMilli()
+	}
 	b, err := json.Marshal(body)
 	if err != nil { // the body types hold strings, numbers and raw JSON that was validated
 		panic("callback: encoding " + command + ": " + err.Error())

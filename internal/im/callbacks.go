@@ -46,6 +46,13 @@ func (s *Service) withEvent(ctx context.Context, app int64, command string, body
 	return store.WithCallbacks(ctx, s.event(ctx, app, command, body()))
 }
 
+// before asks the app's before-event command about body, stamped with the
+// service's clock (as after-events are), and returns its decision.
+func (s *Service) before(ctx context.Context, app int64, command string, body callback.Body) callback.Decision {
+	callback.Stamp(body, s.clock.Now())
+	return s.hooks.Before(ctx, app, command, body)
+}
+
 // emit appends an after-event that has no stored change of its own; a
 // failure is logged (the action already happened).
 func (s *Service) emit(ctx context.Context, app int64, command string, body func() callback.Body) {
@@ -138,13 +145,20 @@ func (s *Service) beforeC2C(ctx context.Context, app store.App, req *SendRequest
 	if req.Forbid.Before || !s.on(ctx, app.SDKAppID, callback.C2CBeforeSendMsg) {
 		return nil
 	}
-	t := s.clock.Now().Unix()
+	if req.Random == 0 {
+		req.Random = randomUint32() // chosen now: the app sees the MsgRandom (and MsgKey) stored
+	}
+	if req.at == 0 {
+		req.at = s.clock.Now().Unix()
+	}
+	t := req.at
 	body := &callback.C2CMsgBody{From: req.From, To: to, MsgSeq: msgSeq, MsgRandom: req.Random, MsgTime: t,
 		OnlineOnlyFlag: onlineFlag(req.OnlineOnly), MsgBody: req.Body, CloudCustomData: req.CloudCustomData}
 	if msgSeq != 0 {
 		body.MsgKey = store.FormatMsgKey(msgSeq, req.Random, t)
+		body.MsgId = body.MsgKey // sendmsg answers MsgId = MsgKey too
 	}
-	d := s.hooks.Before(ctx, app.SDKAppID, callback.C2CBeforeSendMsg, body)
+	d := s.before(ctx, app.SDKAppID, callback.C2CBeforeSendMsg, body)
 	if err := refusal(d, errs.C2CCallbackRefused, "the message was refused by the app's callback before sending"); err != nil {
 		return err
 	}
@@ -162,7 +176,7 @@ func afterC2CBody(e store.Entry, online bool) *callback.C2CMsgBody {
 		to = e.Peer
 	}
 	return &callback.C2CMsgBody{From: e.From, To: to, MsgSeq: e.MsgSeq, MsgRandom: e.MsgRandom, MsgTime: e.MsgTime,
-		MsgKey: e.MsgKey, OnlineOnlyFlag: onlineFlag(online), MsgBody: e.Body, CloudCustomData: e.CloudCustomData,
+		MsgKey: e.MsgKey, MsgId: e.MsgKey, OnlineOnlyFlag: onlineFlag(online), MsgBody: e.Body, CloudCustomData: e.CloudCustomData,
 		SendMsgResult: &zero, ErrorInfo: &ok}
 }
 

@@ -32,7 +32,7 @@ func (s *Service) beforeGroupSend(ctx context.Context, app store.App, g store.Gr
 	body := &callback.GroupMsgBody{GroupId: g.GroupID, Type: g.Type, From: req.From, Operator: req.From,
 		Random: req.Random, OnlineOnlyFlag: onlineFlag(req.OnlineOnly), MsgBody: req.Body,
 		CloudCustomData: req.CloudCustomData, TopicId: topicOf(g, req.log)}
-	d := s.hooks.Before(ctx, app.SDKAppID, callback.GroupBeforeSendMsg, body)
+	d := s.before(ctx, app.SDKAppID, callback.GroupBeforeSendMsg, body)
 	if err := refusal(d, errs.GroupCallbackRefused, "the message was refused by the app's callback before sending"); err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Service) beforeCreateGroup(ctx context.Context, app store.App, a Actor,
 	if !s.on(ctx, app.SDKAppID, callback.GroupBeforeCreateGroup) {
 		return nil
 	}
-	d := s.hooks.Before(ctx, app.SDKAppID, callback.GroupBeforeCreateGroup, createGroupBody(app, a, g, members))
+	d := s.before(ctx, app.SDKAppID, callback.GroupBeforeCreateGroup, createGroupBody(app, a, g, members))
 	return refusal(d, errs.GroupCallbackRefused, "the group was refused by the app's callback before creation")
 }
 
@@ -121,7 +121,7 @@ func (s *Service) beforeApplyJoin(ctx context.Context, app store.App, g store.Gr
 	if !s.on(ctx, app.SDKAppID, callback.GroupBeforeApplyJoinGroup) {
 		return nil
 	}
-	d := s.hooks.Before(ctx, app.SDKAppID, callback.GroupBeforeApplyJoinGroup,
+	d := s.before(ctx, app.SDKAppID, callback.GroupBeforeApplyJoinGroup,
 		&callback.ApplyJoinBody{GroupId: g.GroupID, Type: g.Type, Requestor: user})
 	return refusal(d, errs.GroupCallbackRefused, "joining was refused by the app's callback")
 }
@@ -143,7 +143,7 @@ func (s *Service) beforeInvite(ctx context.Context, app store.App, a Actor, g st
 	if len(dest) == 0 {
 		return nil, nil
 	}
-	d := s.hooks.Before(ctx, app.SDKAppID, callback.GroupBeforeInviteJoinGroup,
+	d := s.before(ctx, app.SDKAppID, callback.GroupBeforeInviteJoinGroup,
 		&callback.InviteJoinBody{GroupId: g.GroupID, Type: g.Type, Operator: operatorOf(app, a), DestinationMembers: callback.Members(dest)})
 	if err := refusal(d, errs.GroupCallbackRefused, "the invitation was refused by the app's callback"); err != nil {
 		return nil, err

@@ -50,7 +50,7 @@ func (s *Service) beforeFriendAdd(ctx context.Context, app store.App, from strin
 	for i, it := range items {
 		body.FriendItem[i] = callback.FriendItem{To: it.To, Remark: it.Remark, GroupName: first(it.Groups), AddSource: it.AddSource, AddWording: it.AddWording}
 	}
-	d := s.hooks.Before(ctx, app.SDKAppID, callback.SnsPrevFriendAdd, body)
+	d := s.before(ctx, app.SDKAppID, callback.SnsPrevFriendAdd, body)
 	refused := map[string]error{}
 	if !d.Allowed() {
 		for _, it := range items {
@@ -76,7 +76,7 @@ func (s *Service) beforeFriendResponse(ctx context.Context, app store.App, user,
 	if !s.on(ctx, app.SDKAppID, callback.SnsPrevFriendResponse) {
 		return nil
 	}
-	d := s.hooks.Before(ctx, app.SDKAppID, callback.SnsPrevFriendResponse, &callback.PrevFriendResponseBody{
+	d := s.before(ctx, app.SDKAppID, callback.SnsPrevFriendResponse, &callback.PrevFriendResponseBody{
 		Requester: requesterOf(ctx, app, user), From: user,
 		ResponseFriendItem: []callback.ResponseItem{{To: from, ResponseAction: "Response_Action_AgreeAndAdd"}}})
 	if !d.Allowed() {

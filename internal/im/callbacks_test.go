@@ -684,8 +684,43 @@ func TestCallbacks(t *testing.T) {
 			{"FriendAddAtLimitAppendsNothing", testFriendAddAtLimitAppendsNothing},
 			{"C2CReadAndRecallEvents", testC2CReadAndRecallEvents},
 			{"ProfileAndStateCallbacks", testProfileAndStateCallbacks},
+			{"SlowAnswerKeepsMsgKey", testSlowAnswerKeepsMsgKey},
 		} {
 			t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 		}
 	})
+}
+
+// An answer that takes seconds does not change the message the app was asked
+// about: the stored message, the sender's result and the after-event carry the
+// MsgRandom, MsgTime (and, with a MsgSeq, MsgKey) of the before-event, for a
+// single and a batch send; the EventTime of both events is the service's clock.
+func testSlowAnswerKeepsMsgKey(t *testing.T, open testdb.Opener) {
+	f, h, ctx := cbFixture(t, open)
+	slow := func(string, any) callback.Decision {
+		f.clock.Advance(3 * time.Second) // the app answers 3 s later
+		return callback.Decision{}
+	}
+	for _, batch := range []bool{false, true} {
+		h.set(slow, callback.C2CBeforeSendMsg, callback.C2CAfterSendMsg)
+		asked := f.clock.Now()
+		req := SendRequest{From: "alice", To: "bob", Body: hello, MsgSeq: 4242}
+		var res SendResult
+		var err error
+		if batch {
+			res, _, err = f.svc.BatchSend(ctx, f.app, req, []string{"bob"})
+		} else {
+			res, err = f.svc.Send(ctx, f.app, req)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := h.bodies[0].(*callback.C2CMsgBody)
+		if before.MsgKey == "" || before.MsgKey != res.MsgKey || before.MsgTime != res.MsgTime || before.MsgRandom != res.MsgRandom || before.EventTime != asked.UnixMilli() {
+			t.Fatalf("batch %v: asked about %+v, sent %+v", batch, before, res)
+		}
+		ev := f.only(t, callback.C2CAfterSendMsg)
+		want(t, ev, "MsgKey", res.MsgKey)
+		want(t, ev, "MsgTime", res.MsgTime)
+	}
 }

@@ -156,6 +156,21 @@ type SendRequest struct {
 	ImportUnread bool   // an imported message counts as unread (real-time import)
 	Time         int64  // Unix seconds; 0 = now (only imports may set it)
 	Forbid       Forbid // callbacks this send skips (REST ForbidCallbackControl)
+	// at is the message's time (Unix seconds) fixed when the app's
+	// before-send callback was asked, so that the MsgKey it saw is the one
+	// stored however long it took to answer; 0: the time of the write.
+	at int64
+}
+
+// msgTime is the time (Unix seconds) a message sent now carries.
+func (s *Service) msgTime(req SendRequest) int64 {
+	if req.Import && req.Time != 0 {
+		return req.Time
+	}
+	if req.at != 0 {
+		return req.at
+	}
+	return s.clock.Now().Unix()
 }
 
 // SendResult is what a send produced.
@@ -202,7 +217,7 @@ func (s *Service) Send(ctx context.Context, app store.App, req SendRequest) (Sen
 // Its C2C.CallbackAfterSendMsg events are appended through Hooks.Emit (nothing
 // else is stored), after the hand-off.
 func (s *Service) sendOnline(ctx context.Context, app store.App, req SendRequest, msgSeq int64, to ...string) SendResult {
-	t := s.clock.Now().Unix()
+	t := s.msgTime(req)
 	base := store.Entry{
 		App: app.SDKAppID, Kind: store.KindMsg, From: req.From, MsgSeq: msgSeq, MsgRandom: req.Random,
 		MsgTime: t, MsgKey: store.FormatMsgKey(msgSeq, req.Random, t), ClientID: req.ClientID,
@@ -397,10 +412,7 @@ func (s *Service) sendOp(app store.App, req SendRequest) store.Op {
 	if req.Random == 0 {
 		req.Random = randomUint32()
 	}
-	t := req.Time
-	if t == 0 || !req.Import {
-		t = s.clock.Now().Unix()
-	}
+	t := s.msgTime(req)
 	now := s.clock.Now()
 	return store.Op{
 		Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: req.To,
@@ -507,7 +519,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		}
 		op := store.Op{
 			Kind: store.OpSend, App: app.SDKAppID, From: req.From, To: u, MsgSeq: msgSeq, ClientID: clientID,
-			MsgRandom: req.Random, MsgTime: now.Unix(), Body: r.Body, CloudCustomData: r.CloudCustomData,
+			MsgRandom: r.Random, MsgTime: s.msgTime(r), Body: r.Body, CloudCustomData: r.CloudCustomData,
 			OnlyReceiver: req.NoSenderCopy, Unread: !req.NoUnread, At: now, ExpiresAt: expiresAt(req, now),
 		}
 		s.afterC2C(ctx, app.SDKAppID, req.Forbid.After, &op)
@@ -548,11 +560,18 @@ const maxBeforeInFlight = 16
 // of to (several at once, at most maxBeforeInFlight): reqs[i] is the message
 // to[i] gets (rewritten or not); refused holds the receivers refused, with why.
 func (s *Service) beforeBatch(ctx context.Context, app store.App, req SendRequest, to []string, msgSeq int64) (reqs []SendRequest, refused map[string]error) {
+	if len(to) > 0 && !req.Forbid.Before && s.on(ctx, app.SDKAppID, callback.C2CBeforeSendMsg) {
+		// One MsgRandom and one time for every copy, as without callbacks (one MsgKey).
+		if req.Random == 0 {
+			req.Random = randomUint32()
+		}
+		req.at = s.clock.Now().Unix()
+	}
 	reqs = make([]SendRequest, len(to))
 	for i := range reqs {
 		reqs[i] = req
 	}
-	if len(to) == 0 || req.Forbid.Before || !s.on(ctx, app.SDKAppID, callback.C2CBeforeSendMsg) {
+	if req.at == 0 {
 		return reqs, nil
 	}
 	errsOf := make([]error, len(to))

@@ -486,3 +486,28 @@ func TestDispatcherPausedAppDoesNotStarveOthers(t *testing.T) {
 		t.Fatalf("a, paused, got %d requests", n)
 	}
 }
+
+// A failure's log entry and the event's LastError say what failed without the
+// request's URL: it holds the Sign and the query of the configured URL.
+func TestDispatcherErrorHidesURL(t *testing.T) {
+	st := newMemStore()
+	w := watch(st)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL + "/cb?secret=hush"
+	srv.Close() // connections are refused
+	configure(t, st, testApp, url)
+	st.AppendCallbacks(context.Background(), afterEvents(testApp, 1, clock.Real{}.Now()))
+	clk := clock.NewManual(clock.Real{}.Now())
+	stop := runDispatcher(t, NewDispatcher(w, testHooks(w), "n1", clk, DispatcherOptions{}))
+	w.until(t, "the failure", func() bool { return len(logOf(t, st, testApp)) == 1 })
+	stop()
+	l, ev := logOf(t, st, testApp)[0], st.event(1)
+	if l.Result != "failed" || l.Error == "" {
+		t.Fatalf("log %+v", l)
+	}
+	for _, text := range []string{l.Error, ev.LastError} {
+		if strings.Contains(text, "hush") || strings.Contains(text, "Sign=") || strings.Contains(text, "/cb") {
+			t.Fatalf("the error shows the request URL: %q", text)
+		}
+	}
+}

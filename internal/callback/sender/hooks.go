@@ -245,6 +245,10 @@ func (h *Hooks) post(ctx context.Context, target string, body []byte, timeout ti
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
 			return 0, nil, fmt.Errorf("%w (%s)", ErrTimeout, timeout)
 		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL: it holds the Sign and the URL's own query
+		}
 		return 0, nil, err
 	}
 	defer resp.Body.Close()

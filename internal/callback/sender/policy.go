@@ -221,13 +221,13 @@ func (p Policy) Check(raw string) error {
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		if why := nonPublic(a); why != "" {
-			return bad("host %s is %s; callbacks go to public addresses only", host, why)
+			return bad("host %s is %s; callbacks go to public addresses only (the operator may allow it: chatd serve --callback-allow-hosts)", host, why)
 		}
 		return nil
 	}
 	h := strings.TrimSuffix(host, ".")
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return bad("host %q is the local machine; callbacks go to public addresses only", host)
+		return bad("host %q is the local machine; callbacks go to public addresses only (the operator may allow it: chatd serve --callback-allow-hosts)", host)
 	}
 	if !validHostName(h) {
 		return bad("host %q is not a valid host name (letters, digits, '-' and dots; international names in their xn-- form)", host)
