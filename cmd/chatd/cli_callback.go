@@ -19,30 +19,31 @@ const callbackTokenEnv = "CHATD_CALLBACK_TOKEN"
 func callbackPath(id int64) string { return "/apps/" + strconv.FormatInt(id, 10) + "/callback" }
 
 // appCallbackSet is `app callback set`: PUT /operator/v1/apps/{sdkappid}/callback.
-// --callback-token (else CHATD_CALLBACK_TOKEN) replaces the token; neither
-// keeps the current one. --events replaces the commands; without it they are kept.
+// --url, --callback-token (else CHATD_CALLBACK_TOKEN; "" removes it) and
+// --events replace what they name; what is not given is kept (the first
+// setting without --events turns every command on).
 func (c *cli) appCallbackSet(args []string) error {
 	fs := c.flagSet("app callback set")
 	id := c.sdkappidFlag(fs)
-	u := fs.String("url", "", "the app's callback URL, http:// or https:// (required)")
+	u := fs.String("url", "", "the app's callback URL, http:// or https:// (default: keep the current one)")
 	var token string
 	fs.Var(secretFlag{&token}, "callback-token", "callback authentication `token` that signs requests (Sign = sha256(token + RequestTime));\n"+
 		"better in env "+callbackTokenEnv+", which stays out of shell history; neither keeps the current token")
-	events := fs.String("events", "", "comma-separated CallbackCommand names, or all (default: keep the current ones)")
+	events := fs.String("events", "", "comma-separated CallbackCommand names, or all (default: keep the current ones; all on an app never configured)")
 	if err := parseSub(fs, args); err != nil {
 		return err
 	}
 	if err := requirePositive(fs, "sdkappid", *id); err != nil {
 		return err
 	}
-	if err := requireFlags(fs, "url"); err != nil {
-		return err
-	}
-	body := map[string]any{"url": *u}
+	body := map[string]any{}
 	given := false
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "callback-token" {
+		switch f.Name {
+		case "callback-token":
 			given = true
+		case "url":
+			body["url"] = *u
 		}
 	})
 	if given {

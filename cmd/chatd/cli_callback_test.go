@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -87,8 +88,12 @@ func TestCLIAppCallback(t *testing.T) {
 	if cfg, _ := st.CallbackConfig(ctx, n); cfg.URL != "https://b.example.com/cb" || len(cfg.Commands) != len(callback.Commands) {
 		t.Fatalf("refusals changed %+v", cfg)
 	}
-	if r := s.cli(t, "app", "callback", "set", "--sdkappid", id); r.code != 2 || !strings.Contains(r.stderr, "--url is required") {
+	// Without --url the URL is kept; --events alone changes the events.
+	if r := s.cli(t, "app", "callback", "set", "--sdkappid", id, "--events", "State.StateChange"); r.code != 0 {
 		t.Fatalf("set without --url: %d %q", r.code, r.stderr)
+	}
+	if cfg, _ := st.CallbackConfig(ctx, n); cfg.URL != "https://b.example.com/cb" || fmt.Sprint(cfg.Commands) != "[State.StateChange]" {
+		t.Fatalf("set --events alone: %+v", cfg)
 	}
 	if r := s.cli(t, "app", "callback", "log", "--sdkappid", id, "--limit", "500"); r.code != 2 {
 		t.Fatalf("log --limit 500: %d %q", r.code, r.stderr)

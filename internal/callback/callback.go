@@ -63,6 +63,10 @@ var Commands = []string{
 	GroupAfterGroupDestroyed, GroupAfterGroupInfoChanged, GroupAfterChangeGroupOwner, GroupAfterRecallMsg,
 }
 
+// AllCommands, given as a command in a configuration, turns every command of
+// Commands on.
+const AllCommands = "all"
+
 // IsBefore reports whether command is a before-event.
 func IsBefore(command string) bool {
 	for _, c := range Before {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -36,10 +37,11 @@ type CallbackLog interface {
 //	GET /operator/v1/apps/{sdkappid}/callback -> Callback
 //	PUT /operator/v1/apps/{sdkappid}/callback {"url","token","commands"} -> Callback, after the change
 //
-// In a PUT, url "" turns callbacks off; a token left out keeps the current one
-// ("" removes it: requests are then unsigned); commands left out keep the
-// current ones, ["all"] means every command chatd sends (callback.Commands)
-// and is stored as their list.
+// In a PUT, url "" turns callbacks off and a url left out keeps the current
+// one; a token left out keeps the current one ("" removes it: requests are
+// then unsigned); commands left out keep the current ones (every command, on
+// an app never configured before), ["all"] means every command chatd sends
+// (callback.Commands) and is stored as their list.
 // A bad URL, a host the server refuses, or an unknown command: 400 and nothing
 // changes. A suspended app: 409.
 type Callback struct {
@@ -135,10 +137,6 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if req.URL == nil {
-		writeError(w, http.StatusBadRequest, `url is required ("" turns callbacks off)`)
-		return
-	}
 	if app.Status == store.StatusSuspended {
 		writeError(w, http.StatusConflict, suspendedCallbackMessage(app))
 		return
@@ -152,11 +150,18 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 	if req.Token != nil {
 		token = *req.Token
 	}
-	cmds := cur.Commands
-	if req.Commands != nil {
-		cmds = *req.Commands // "all" is every command (CallbackConfigs.Set)
+	url := cur.URL
+	if req.URL != nil {
+		url = *req.URL
 	}
-	c, err := h.cfg.Callbacks.Set(r.Context(), app, *req.URL, token, cmds)
+	cmds := cur.Commands
+	switch {
+	case req.Commands != nil:
+		cmds = *req.Commands // "all" is every command (CallbackConfigs.Set)
+	case cur.UpdatedAt.IsZero():
+		cmds = []string{callback.AllCommands} // the first setting without commands: every one
+	}
+	c, err := h.cfg.Callbacks.Set(r.Context(), app, url, token, cmds)
 	if err != nil {
 		var e *errs.Error
 		switch {

@@ -100,6 +100,18 @@ func TestCallbackRoundTrip(t *testing.T) {
 	if c, _ := e.st.CallbackConfig(context.Background(), id); c.URL != "" || c.Token != "" {
 		t.Fatalf("stored after off: %+v", c)
 	}
+	// The url left out: kept (here "", off); commands alone change.
+	m = e.want("PUT", cbPath(id), `{"commands":["State.StateChange"]}`, 200)
+	if m["url"] != "" || fmt.Sprint(m["commands"]) != "[State.StateChange]" {
+		t.Fatalf("PUT of commands alone: %v", m)
+	}
+
+	// An app configured for the first time without commands gets every one.
+	other := e.app(e.account())
+	m = e.want("PUT", cbPath(other), `{"url":"https://hooks.example.com/im"}`, 200)
+	if got := m["commands"].([]any); len(got) != len(callback.Commands) {
+		t.Fatalf("first PUT without commands: %d commands, want all %d", len(got), len(callback.Commands))
+	}
 }
 
 // Bad URLs, hosts the policy refuses, unknown commands, bad tokens and
@@ -119,7 +131,6 @@ func TestCallbackBadInputChangesNothing(t *testing.T) {
 		{`{"url":"https://user:pw@hooks.example.com/a"}`, "user info"},
 		{`{"url":"https://hooks.example.com/a","commands":["C2C.NoSuchCommand"]}`, "unknown command"},
 		{`{"url":"https://hooks.example.com/a","token":"has space"}`, "token"},
-		{`{"token":"x"}`, "url is required"},
 		{`{"url":"https://hooks.example.com/a","extra":1}`, "unknown field"},
 		{`{"url":5}`, "must be a string"},
 		{`{"url":"https://hooks.example.com/` + strings.Repeat("a", 3000) + `"}`, "longer than"},

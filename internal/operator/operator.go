@@ -29,7 +29,7 @@
 //	GET    /operator/v1/apps/{sdkappid}/settings  -> {"sdkappid":N,"settings":{key:value}}
 //	PUT    /operator/v1/apps/{sdkappid}/settings  {settings:{key:value}} -> the same (settings.go)
 //	GET    /operator/v1/apps/{sdkappid}/callback  -> {"sdkappid","url","token_set","commands","updated_at"} (callback.go)
-//	PUT    /operator/v1/apps/{sdkappid}/callback  {url,token,commands} -> the same (the token is never returned)
+//	PUT    /operator/v1/apps/{sdkappid}/callback  {url,token,commands} (each left out: kept) -> the same (the token is never returned)
 //	GET    /operator/v1/apps/{sdkappid}/callback/log?limit=N -> {"entries":[...],"backlog":N} (N <= 200)
 //	GET    /operator/v1/catalog                   -> {"editions":[...],"addons":[...]}
 //	PUT    /operator/v1/addons/{addon}/promotion  {free_until} -> catalog ("" ends the promotion)

@@ -15,7 +15,7 @@ import (
 const MaxTokenBytes = 128
 
 // AllCommands, given as a command, turns every command of callback.Commands on.
-const AllCommands = "all"
+const AllCommands = callback.AllCommands
 
 // Configs keeps apps' callback settings (the console's callback
 // configuration): it validates them against the operator's Policy and the
