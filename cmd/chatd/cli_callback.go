@@ -125,8 +125,15 @@ func (c *cli) appCallbackLog(args []string) error {
 	})
 }
 
-// oneLine keeps a table cell on one line.
+// oneLine keeps a table cell on one line, with no control characters (a
+// receiver's answer quoted in an error must not drive the terminal).
 func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
 	return strings.Join(strings.Fields(s), " ")
 }
 

@@ -147,3 +147,10 @@ func equalTrimmed(a, b string) bool {
 	}
 	return true
 }
+
+// A log error quoting a receiver's answer cannot drive the terminal.
+func TestOneLineDropsControls(t *testing.T) {
+	if got := oneLine("a\x1b[2J\x1b]0;owned\x07 b\nc\u009bd"); got != "a [2J ]0;owned b c d" {
+		t.Fatalf("oneLine = %q", got)
+	}
+}

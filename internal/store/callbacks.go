@@ -78,9 +78,11 @@ type Callbacks interface {
 
 	// AppendCallbacks appends events to the outbox in one transaction.
 	AppendCallbacks(ctx context.Context, evs []CallbackEvent) error
-	// DueCallbackApps lists at most limit apps that have events due at now
-	// (NextAt <= now) and not claimed by a live lease, by SDKAppID.
-	DueCallbackApps(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	// DueCallbackApps lists at most limit apps with SDKAppID > after that have
+	// events due at now (NextAt <= now) and not claimed by a live lease, by
+	// SDKAppID (a caller serving apps in turn passes the last one it served,
+	// then 0 to wrap around).
+	DueCallbackApps(ctx context.Context, now time.Time, after int64, limit int) ([]int64, error)
 	// ClaimCallbacks gives node the app's oldest due events (by ID) that no
 	// other node holds, at most limit, until now+lease. Two nodes claiming at
 	// once never get the same event; an expired lease is taken over.

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
@@ -180,10 +182,35 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if len(outs) == 0 && len(logs) == 0 {
 			return
 		}
+		// Error texts quote what receivers answered: made storable on every store.
+		for i := range outs {
+			outs[i].Error = cleanText(outs[i].Error)
+		}
+		for i := range logs {
+			logs[i].Error = cleanText(logs[i].Error)
+		}
 		// Not cancelled with Run's context: a write cut off by the stop may
 		// commit yet report an error, and be written again.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		err := d.st.FinishCallbacks(fctx, d.node, outs, logs)
+		if err != nil && len(logs) > 0 {
+			// One log entry the store refuses must not hold every app's
+			// outcomes back: the outcomes alone, then the entries one by
+			// one, dropping those refused.
+			if len(outs) == 0 || d.st.FinishCallbacks(fctx, d.node, outs, nil) == nil {
+				refused := 0
+				for _, le := range logs {
+					if d.st.FinishCallbacks(fctx, d.node, nil, []store.CallbackLogEntry{le}) != nil {
+						refused++
+					}
+				}
+				if refused > 0 {
+					d.log.Error("callbacks: log entries refused by the store (dropped)", "err", err, "entries", refused)
+					d.h.m.dropped.WithLabelValues("log_unwritten").Add(float64(refused))
+				}
+				outs, logs, err = outs[:0], logs[:0], nil
+			}
+		}
 		cancel()
 		if err != nil {
 			d.log.Error("callbacks: recording outcomes", "err", err, "outcomes", len(outs))
@@ -197,6 +224,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		outs, logs = outs[:0], logs[:0]
 	}
+	var cursor int64 // the last app events were claimed for: the next round starts after it
 	take := func(r result) {
 		app := r.out.App
 		total--
@@ -228,8 +256,20 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return
 		}
 		// Apps paused or full here are listed too: ask for that many more,
-		// so they cannot crowd the others out.
-		apps, err := d.st.DueCallbackApps(ctx, now, d.o.MaxDueApps+len(paused)+len(inflight))
+		// so they cannot crowd the others out. Apps are served in turn: the
+		// list starts after the last app served and wraps around, so free
+		// slots go to each app with due events before any gets a second turn.
+		want := d.o.MaxDueApps + len(paused) + len(inflight)
+		apps, err := d.st.DueCallbackApps(ctx, now, cursor, want)
+		if err == nil && len(apps) < want && cursor > 0 {
+			var first []int64
+			first, err = d.st.DueCallbackApps(ctx, now, 0, want-len(apps))
+			for _, app := range first {
+				if app <= cursor {
+					apps = append(apps, app)
+				}
+			}
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("callbacks: listing due apps", "err", err)
@@ -260,6 +300,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					d.log.Error("callbacks: claiming", "app", app, "err", err)
 				}
 				continue
+			}
+			if len(evs) > 0 {
+				cursor = app
 			}
 			for _, ev := range evs {
 				inflight[app]++
@@ -373,4 +416,28 @@ func (d *Dispatcher) fail(ctx context.Context, ev store.CallbackEvent, le store.
 	le.Millis, le.Status, le.Result, le.Error = took.Milliseconds(), status, res, msg
 	next := now.Add(d.backoff(ev.Attempts))
 	return result{out: store.CallbackOutcome{ID: ev.ID, App: ev.App, NextAt: next, Error: msg}, log: le, failed: true}
+}
+
+// maxErrorText bounds an error text kept in the outbox and the log, in bytes.
+const maxErrorText = 512
+
+// cleanText makes an error text that may quote a receiver's answer storable
+// and printable: invalid UTF-8 and control characters (NUL, escapes, line
+// breaks) become spaces or U+FFFD, and it is cut to maxErrorText bytes.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxErrorText {
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }

@@ -2,15 +2,19 @@ package sender
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/clock"
@@ -509,5 +513,84 @@ func TestDispatcherErrorHidesURL(t *testing.T) {
 		if strings.Contains(text, "hush") || strings.Contains(text, "Sign=") || strings.Contains(text, "/cb") {
 			t.Fatalf("the error shows the request URL: %q", text)
 		}
+	}
+}
+
+// A receiver's answer quoted in the log (a NUL, escapes, invalid UTF-8, a huge
+// ErrorInfo) is stored cleaned on every store, and never holds back the
+// outcomes of other apps' events.
+func TestDispatcherDirtyAnswerText(t *testing.T) { forStores(t, testDirtyAnswerText) }
+
+func testDirtyAnswerText(t *testing.T, raw store.Callbacks) {
+	st := watch(raw)
+	dirty := "bad\x00x\x1b[2J\xff" + strings.Repeat("y", 70000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ActionStatus": "OK", "ErrorCode": 1, "ErrorInfo": dirty[:60000]})
+	}))
+	defer srv.Close()
+	configure(t, st, testApp, srv.URL)
+	other := int64(testApp + 1)
+	_, good := newCounting(t, 200)
+	configure(t, st, other, good.URL)
+	h := testHooks(st)
+	if d := h.Before(context.Background(), testApp, callback.C2CBeforeSendMsg, c2cBody()); d.Allowed() {
+		t.Fatalf("decision %+v, want a refusal", d)
+	}
+	if err := h.Emit(context.Background(), afterEvents(other, 3, clock.Real{}.Now())); err != nil {
+		t.Fatal(err)
+	}
+	stop := runDispatcher(t, NewDispatcher(st, h, "n1", clock.Real{}, DispatcherOptions{}))
+	defer stop()
+	st.until(t, "both logs and the other app's outbox drained", func() bool {
+		return len(logOf(t, raw, testApp)) == 1 && len(logOf(t, raw, other)) == 3 && backlog(st, other) == 0
+	})
+	e := logOf(t, raw, testApp)[0]
+	if !utf8.ValidString(e.Error) || strings.ContainsAny(e.Error, "\x00\x1b") || len(e.Error) > maxErrorText || !strings.Contains(e.Error, "bad x") {
+		t.Fatalf("log error %q", e.Error)
+	}
+}
+
+// Apps are served in turn: when apps with slow receivers and long backlogs
+// hold every slot, a freed slot goes to an app that has not had a turn yet,
+// not back to the app with the lowest SDKAppID.
+func TestDispatcherServesAppsInTurn(t *testing.T) {
+	st := newMemStore()
+	w := watch(st)
+	release := make(chan struct{})
+	arrived := make(chan string, 16) // the SdkAppid of each request, in order
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- r.URL.Query().Get("SdkAppid")
+		<-release
+		io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0}`)
+	}))
+	defer slow.Close()
+	const a, b, c = 1400000001, 1400000002, 1400000003
+	now := clock.Real{}.Now()
+	for _, app := range []int64{a, b, c} {
+		configure(t, st, app, slow.URL)
+		st.AppendCallbacks(context.Background(), afterEvents(app, 3, now))
+	}
+	d := NewDispatcher(w, testHooks(w), "n1", clock.NewManual(now), DispatcherOptions{PerApp: 1, Global: 2})
+	stop := runDispatcher(t, d)
+	defer stop()
+	defer close(release) // before stop: the deliveries still held end
+	next := func() string {
+		select {
+		case app := <-arrived:
+			return app
+		case <-time.After(20 * time.Second):
+			t.Fatal("no request")
+			return ""
+		}
+	}
+	first := []string{next(), next()}
+	slices.Sort(first)
+	if fmt.Sprint(first) != "[1400000001 1400000002]" {
+		t.Fatalf("first requests %v, want a's and b's", first)
+	}
+	release <- struct{}{} // one of them ends: one slot is free
+	if got := next(); got != "1400000003" {
+		t.Fatalf("the freed slot went to %s, want c (a and b had their turn)", got)
 	}
 }

@@ -59,12 +59,12 @@ func (m *memStore) AppendCallbacks(_ context.Context, evs []store.CallbackEvent)
 	return nil
 }
 
-func (m *memStore) DueCallbackApps(_ context.Context, now time.Time, limit int) ([]int64, error) {
+func (m *memStore) DueCallbackApps(_ context.Context, now time.Time, after int64, limit int) ([]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	set := map[int64]bool{}
 	for _, e := range m.evs {
-		if !e.ev.NextAt.After(now) && (e.node == "" || !e.until.After(now)) {
+		if e.ev.App > after && !e.ev.NextAt.After(now) && (e.node == "" || !e.until.After(now)) {
 			set[e.ev.App] = true
 		}
 	}

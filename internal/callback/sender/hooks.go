@@ -131,8 +131,9 @@ func (h *Hooks) Invalidate(app int64) {
 
 // config returns app's configuration: the cached one when younger than
 // ConfigTTL (no I/O, no allocation), else read from the store. While one
-// caller reads, others use the stale value. A failed read keeps the stale
-// value (none: off) and returns the error.
+// caller reads, others use the stale value; an entry never read yet is read
+// by every caller. A failed read keeps the stale value (none: off) and
+// returns the error.
 func (h *Hooks) config(ctx context.Context, app int64) (*conf, error) {
 	now := h.clk.Now().UnixNano()
 	h.mu.RLock()
@@ -143,10 +144,14 @@ func (h *Hooks) config(ctx context.Context, app int64) (*conf, error) {
 		if f != 0 && now-f < int64(ConfigTTL) && now >= f {
 			return e.v.Load(), nil
 		}
-		if !e.refreshing.CompareAndSwap(false, true) {
-			return e.v.Load(), nil
+		// Another caller refreshing: use the stale value, if there is one
+		// (an entry not read yet has none, and "off" would lose events).
+		if v := e.v.Load(); v != nil {
+			if !e.refreshing.CompareAndSwap(false, true) {
+				return v, nil
+			}
+			defer e.refreshing.Store(false)
 		}
-		defer e.refreshing.Store(false)
 	}
 	cfg, err := h.st.CallbackConfig(ctx, app)
 	if err != nil {

@@ -27,7 +27,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"sdkappid", "kind"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chatd_callback_dropped_total",
-			Help: "Callback events and log entries dropped, by reason (off: the app turned the command off; expired: older than the outbox's age bound; deleted: the app is deleted; log_full: a log entry found its queue full).",
+			Help: "Callback events and log entries dropped, by reason (off: the app turned the command off; expired: older than the outbox's age bound; deleted: the app is deleted; log_full: a log entry found its queue full; log_unwritten: log entries the store refused, the outcomes being recorded without them).",
 		}, []string{"reason"}),
 	}
 	if reg != nil {

@@ -108,6 +108,13 @@ func validHostName(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}
+	// A last label of digits, or starting with 0x, makes the name an IPv4
+	// address in a legacy form for some resolvers (2130706433, 0177.0.0.1,
+	// 127.1, 0x7f.1): no top-level domain looks like that.
+	last := s[strings.LastIndexByte(s, '.')+1:]
+	if strings.HasPrefix(strings.ToLower(last), "0x") || strings.Trim(last, "0123456789") == "" {
+		return false
+	}
 	for _, l := range strings.Split(s, ".") {
 		if l == "" || len(l) > 63 {
 			return false
@@ -150,8 +157,26 @@ func (p Policy) matches(host string) bool {
 	return false
 }
 
-// cgnat is the shared address space of RFC 6598.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// special are the special-purpose blocks of the IANA registries (RFC 6890 and
+// later) that the checks of package netip below do not name: shared (CGNAT),
+// reserved, benchmarking, documentation and protocol-assignment blocks, and
+// the IPv6 blocks that embed or translate an IPv4 address (NAT64, 6to4,
+// Teredo, IPv4-translated and IPv4-compatible), through which a private or
+// loopback IPv4 address could be reached.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10") // shared address space, RFC 6598
+
+var special = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range []string{
+		"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
+		"198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+		"::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+		"2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16",
+	} {
+		out = append(out, netip.MustParsePrefix(p))
+	}
+	return out
+}()
 
 // nonPublic reports why a is not a public address ("" when it is).
 func nonPublic(a netip.Addr) string {
@@ -169,6 +194,11 @@ func nonPublic(a netip.Addr) string {
 		return "the unspecified address"
 	case cgnat.Contains(a):
 		return "a shared (CGNAT) address"
+	}
+	for _, p := range special {
+		if p.Contains(a) {
+			return "a special-purpose address (" + p.String() + ")"
+		}
 	}
 	return ""
 }

@@ -69,6 +69,20 @@ func TestPolicyCheckEmptyAllowList(t *testing.T) {
 		"http://224.0.0.1/":                                      "multicast",
 		"http://100.64.0.1/":                                     "CGNAT",
 		"http://[::ffff:127.0.0.1]/":                             "loopback",
+		"http://[64:ff9b::a9fe:a9fe]/":                           "special-purpose", // NAT64 of 169.254.169.254
+		"http://[2002:7f00:1::]/":                                "special-purpose", // 6to4 of 127.0.0.1
+		"http://[::ffff:0:7f00:1]/":                              "special-purpose", // IPv4-translated 127.0.0.1
+		"http://[2001::1]/":                                      "special-purpose", // Teredo
+		"http://255.255.255.255/":                                "special-purpose",
+		"http://240.0.0.1/":                                      "special-purpose",
+		"http://198.18.0.1/":                                     "special-purpose",
+		"http://192.0.0.1/":                                      "special-purpose",
+		"http://0.1.2.3/":                                        "special-purpose",
+		"http://2130706433/":                                     "not a valid host name", // 127.0.0.1 in legacy forms
+		"http://0177.0.0.1/":                                     "not a valid host name",
+		"http://127.1/":                                          "not a valid host name",
+		"http://0x7f.1/":                                         "not a valid host name",
+		"http://0/":                                              "not a valid host name",
 		"http://hooks.example.com:0/":                            "port",
 		"http://hooks.example.com:99999/":                        "port",
 		"http://bad_host!.com/":                                  "",

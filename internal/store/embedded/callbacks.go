@@ -22,12 +22,12 @@ import (
 func isEngineEvent(id int64) bool { return id&pebblestore.CallbackIDBit != 0 }
 
 // DueCallbackApps implements store.Callbacks over both outboxes.
-func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	a, err := s.Store.DueCallbackApps(ctx, now, limit)
+func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, after int64, limit int) ([]int64, error) {
+	a, err := s.Store.DueCallbackApps(ctx, now, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.msgs.DueCallbackApps(ctx, now, limit)
+	b, err := s.msgs.DueCallbackApps(ctx, now, after, limit)
 	if err != nil {
 		return nil, err
 	}

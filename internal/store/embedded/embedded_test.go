@@ -164,7 +164,7 @@ func TestCallbacksMergeSources(t *testing.T) {
 	}
 	due := func(limit int) []int64 {
 		t.Helper()
-		apps, err := s.DueCallbackApps(ctx, now, limit)
+		apps, err := s.DueCallbackApps(ctx, now, 0, limit)
 		if err != nil {
 			t.Fatal(err)
 		}

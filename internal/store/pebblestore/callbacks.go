@@ -195,7 +195,7 @@ func (s *Store) leased(id, now int64) bool {
 // looked at (cbApps), each from the start of its fresh keys: one seek per
 // app, then its due keys up to the first free one. An app found without any
 // due key leaves cbApps until its next event.
-func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, after int64, limit int) ([]int64, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
@@ -211,7 +211,9 @@ func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) (
 	}
 	apps := make([]int64, 0, len(s.cbApps))
 	for app := range s.cbApps {
-		apps = append(apps, app)
+		if app > after {
+			apps = append(apps, app)
+		}
 	}
 	slices.Sort(apps)
 	it, err := s.iter(s.db, nil, nil)

@@ -58,20 +58,20 @@ func TestCallbackScansSkipDelivered(t *testing.T) {
 	now := time.Unix(1000, 0)
 	appendEvents(t, s, 7, 300)
 	appendEvents(t, s, 9, 1)
-	if apps, err := s.DueCallbackApps(ctx, now, 10); err != nil || fmt.Sprint(apps) != "[7 9]" {
+	if apps, err := s.DueCallbackApps(ctx, now, 0, 10); err != nil || fmt.Sprint(apps) != "[7 9]" {
 		t.Fatalf("due apps %v %v", apps, err)
 	}
 	if n := deliverAll(t, s, 7, now); n != 300 {
 		t.Fatalf("delivered %d of 300", n)
 	}
-	if apps, _ := s.DueCallbackApps(ctx, now, 10); fmt.Sprint(apps) != "[9]" {
+	if apps, _ := s.DueCallbackApps(ctx, now, 0, 10); fmt.Sprint(apps) != "[9]" {
 		t.Fatalf("due apps after delivering app 7: %v", apps)
 	}
 	if _, ok := s.cbApps[7]; ok {
 		t.Fatal("app 7 has no events but stays in the due list")
 	}
 	appendEvents(t, s, 7, 2)
-	if apps, _ := s.DueCallbackApps(ctx, now, 10); fmt.Sprint(apps) != "[7 9]" {
+	if apps, _ := s.DueCallbackApps(ctx, now, 0, 10); fmt.Sprint(apps) != "[7 9]" {
 		t.Fatalf("due apps after new events: %v", apps)
 	}
 	// A failed attempt: due again at its NextAt, not before.
@@ -88,7 +88,7 @@ func TestCallbackScansSkipDelivered(t *testing.T) {
 	if n := deliverAll(t, s, 7, now.Add(time.Hour)); n != 1 {
 		t.Fatalf("delivered %d at the retry's time, want 1", n)
 	}
-	if apps, _ := s.DueCallbackApps(ctx, now.Add(time.Hour), 10); fmt.Sprint(apps) != "[9]" {
+	if apps, _ := s.DueCallbackApps(ctx, now.Add(time.Hour), 0, 10); fmt.Sprint(apps) != "[9]" {
 		t.Fatalf("due apps at the end: %v", apps)
 	}
 }
@@ -110,7 +110,7 @@ func BenchmarkClaimAfterDelivered(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		appendEvents(b, s, 7, 1)
-		if _, err := s.DueCallbackApps(context.Background(), now, 10); err != nil {
+		if _, err := s.DueCallbackApps(context.Background(), now, 0, 10); err != nil {
 			b.Fatal(err)
 		}
 		if n := deliverAll(b, s, 7, now); n != 1 {

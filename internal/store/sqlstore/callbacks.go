@@ -225,20 +225,20 @@ func (s *Store) AppendCallbacks(ctx context.Context, evs []store.CallbackEvent) 
 // walked one index seek each (a skip scan of callback_outbox_due), each
 // checked for a row due at now with one more: the cost grows with the apps,
 // not the rows.
-func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+func (s *Store) DueCallbackApps(ctx context.Context, now time.Time, after int64, limit int) ([]int64, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	rs, err := s.r.QueryContext(ctx, s.q(`
 		WITH RECURSIVE a (app) AS (
-			SELECT MIN(app) FROM callback_outbox
+			SELECT MIN(app) FROM callback_outbox WHERE app > ?
 			UNION ALL
 			SELECT (SELECT MIN(o.app) FROM callback_outbox o WHERE o.app > a.app) FROM a WHERE a.app IS NOT NULL
 		)
 		SELECT a.app FROM a
 		WHERE a.app IS NOT NULL
 		  AND EXISTS (SELECT 1 FROM callback_outbox o WHERE o.app = a.app AND o.due_at <= ?)
-		LIMIT ?`), toMs(now), limit)
+		LIMIT ?`), after, toMs(now), limit)
 	if err != nil {
 		return nil, wrap("due callback apps", err)
 	}

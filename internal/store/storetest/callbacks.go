@@ -72,7 +72,7 @@ func backlog(t *testing.T, s store.Store, app int64) int64 {
 
 func dueApps(t *testing.T, s store.Store, now time.Time, limit int) []int64 {
 	t.Helper()
-	apps, err := s.DueCallbackApps(ctx, now, limit)
+	apps, err := s.DueCallbackApps(ctx, now, 0, limit)
 	if err != nil {
 		t.Fatalf("DueCallbackApps: %v", err)
 	}
@@ -139,6 +139,13 @@ func testCallbackClaimFinish(t *testing.T, s store.Store) {
 	}
 	if got := dueApps(t, s, now, 1); !reflect.DeepEqual(got, []int64{app1}) {
 		t.Fatalf("due apps, limit 1 = %v", got)
+	}
+	// after: only apps with a greater SDKAppID (a dispatcher serving apps in turn).
+	if got, err := s.DueCallbackApps(ctx, now, app1, 10); err != nil || !reflect.DeepEqual(got, []int64{app2}) {
+		t.Fatalf("due apps after %d = %v, %v; want [%d]", app1, got, err, app2)
+	}
+	if got, err := s.DueCallbackApps(ctx, now, app2, 10); err != nil || len(got) != 0 {
+		t.Fatalf("due apps after %d = %v, %v; want none", app2, got, err)
 	}
 	evs := claimCB(t, s, app1, "n1", now, time.Minute, 10)
 	if !reflect.DeepEqual(names(evs), []string{"a", "b"}) {
