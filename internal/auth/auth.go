@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
@@ -72,7 +73,9 @@ type Config struct {
 type Service struct {
 	cfg    Config
 	hashes hasher
-	dummy  string // a hash checked for unknown emails, so they take as long
+
+	dummyOnce sync.Once
+	dummy     string // a hash checked for unknown emails, so they take as long
 }
 
 // New returns a Service. It panics without a store or tenants (a wiring error).
@@ -92,8 +95,7 @@ func New(cfg Config) *Service {
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewLimiter(cfg.Clock)
 	}
-	return &Service{cfg: cfg, hashes: make(hasher, MaxConcurrentHashes),
-		dummy: HashPassword("chatd-unknown-email", cfg.Params)}
+	return &Service{cfg: cfg, hashes: make(hasher, MaxConcurrentHashes)}
 }
 
 // Session is a signed-in session as the console sees it: the id is the
@@ -168,6 +170,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (S
 	cred, err := s.cfg.Store.CredentialByEmail(ctx, email)
 	hash := cred.PasswordHash
 	if errors.Is(err, errs.ErrNotFound) {
+		s.dummyOnce.Do(func() { s.dummy = HashPassword("chatd-unknown-email", s.cfg.Params) })
 		hash = s.dummy
 	} else if err != nil {
 		s.cfg.Limiter.Release(keys...)

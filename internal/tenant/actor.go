@@ -145,4 +145,3 @@ func validUserID(id string) error {
 	}
 	return nil
 }
-
