@@ -62,8 +62,10 @@ type Config struct {
 	Auth    *auth.Service   // required
 	Tenants *tenant.Service // required
 	Gate    *gate.Gate      // required
-	Clock   clock.Clock     // nil: the real clock
-	Logger  *slog.Logger    // nil: no logs
+	// Accounts lists every account for the operator (the store); required.
+	Accounts tenant.AccountLister
+	Clock    clock.Clock  // nil: the real clock
+	Logger   *slog.Logger // nil: no logs
 }
 
 type handler struct {
@@ -75,8 +77,8 @@ type handler struct {
 // New returns the console API handler; mount it at Prefix+"/". It panics when
 // a required dependency is missing (a wiring error).
 func New(cfg Config) http.Handler {
-	if cfg.Auth == nil || cfg.Tenants == nil || cfg.Gate == nil {
-		panic("console.New: auth, tenants and gate are required")
+	if cfg.Auth == nil || cfg.Tenants == nil || cfg.Gate == nil || cfg.Accounts == nil {
+		panic("console.New: auth, tenants, gate and accounts are required")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -90,6 +92,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("POST "+Prefix+"/signin/operator", h.signInOperator)
 	h.mux.HandleFunc("POST "+Prefix+"/signout", h.session(h.signOut))
 	h.mux.HandleFunc("GET "+Prefix+"/me", h.session(h.me))
+	h.mux.HandleFunc("GET "+Prefix+"/accounts", h.session(h.listAccounts))
 	h.mux.HandleFunc("GET "+Prefix+"/accounts/{id}", h.session(h.getAccount))
 	h.mux.HandleFunc("GET "+Prefix+"/apps", h.session(h.listApps))
 	h.mux.HandleFunc("POST "+Prefix+"/apps", h.session(h.createApp))

@@ -55,7 +55,7 @@ func newEnvWith(t *testing.T, open testdb.Opener, wrap func(store.Console) store
 		Params: auth.Params{Memory: 64, Time: 1, Threads: 1}})
 	g := &gate.Gate{MAU: st, Clock: c}
 	return &env{t: t, st: st, clk: c, tenants: ten, gate: g,
-		h: console.New(console.Config{Auth: a, Tenants: ten, Gate: g, Clock: c})}
+		h: console.New(console.Config{Auth: a, Tenants: ten, Gate: g, Accounts: st, Clock: c})}
 }
 
 // client is a browser: its session cookie, CSRF token and address.
@@ -389,6 +389,16 @@ func TestForeignApp(t *testing.T) {
 			t.Fatalf("operator me = %s", me.raw)
 		}
 		e.want(e.do(op, "GET", "/console/v1/accounts/"+bobID, ""), 200, "operator reads an account")
+		accs := e.do(op, "GET", "/console/v1/accounts", "")
+		e.want(accs, 200, "operator lists accounts")
+		if l := accs.body["accounts"].([]any); len(l) != 2 {
+			t.Fatalf("operator's accounts = %s", accs.raw)
+		}
+		own := e.do(ann, "GET", "/console/v1/accounts", "")
+		e.want(own, 200, "customer lists accounts")
+		if l := own.body["accounts"].([]any); len(l) != 1 || l[0].(map[string]any)["email"] != "ann@example.com" {
+			t.Fatalf("ann's accounts = %s", own.raw)
+		}
 		e.want(e.do(op, "GET", p, ""), 200, "operator overview")
 		all := e.do(op, "GET", "/console/v1/apps", "")
 		if len(all.body["apps"].([]any)) != 1 {
@@ -436,7 +446,7 @@ func TestSignInRateLimited(t *testing.T) {
 func TestNotSignedIn(t *testing.T) {
 	e := newEnv(t, testdb.SQLite)
 	for _, rt := range [][2]string{
-		{"GET", "/console/v1/me"}, {"POST", "/console/v1/signout"}, {"GET", "/console/v1/accounts/acc_1"},
+		{"GET", "/console/v1/me"}, {"POST", "/console/v1/signout"}, {"GET", "/console/v1/accounts/acc_1"}, {"GET", "/console/v1/accounts"},
 		{"GET", "/console/v1/apps"}, {"POST", "/console/v1/apps"}, {"GET", "/console/v1/apps/1400000001"},
 		{"DELETE", "/console/v1/apps/1400000001"}, {"POST", "/console/v1/apps/1400000001/secret"},
 		{"POST", "/console/v1/apps/1400000001/usersig"},

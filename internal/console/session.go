@@ -154,3 +154,18 @@ func (h *handler) getAccount(w http.ResponseWriter, r *http.Request, sess auth.S
 	}
 	writeJSON(w, http.StatusOK, accountJSON(acc))
 }
+
+func (h *handler) listAccounts(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	accs, err := h.cfg.Tenants.AccountsAs(r.Context(), sess.Actor, h.cfg.Accounts)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Accounts []*Account `json:"accounts"`
+	}{Accounts: make([]*Account, 0, len(accs))}
+	for _, a := range accs {
+		out.Accounts = append(out.Accounts, accountJSON(a))
+	}
+	writeJSON(w, http.StatusOK, out)
+}

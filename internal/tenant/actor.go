@@ -145,3 +145,21 @@ func validUserID(id string) error {
 	}
 	return nil
 }
+
+// AccountLister lists every account, by ID (store.Commerce's AllAccounts).
+type AccountLister interface {
+	AllAccounts(ctx context.Context) ([]store.Account, error)
+}
+
+// AccountsAs lists the accounts the actor may see, by ID: the operator every
+// account (from all), a customer only their own.
+func (s *Service) AccountsAs(ctx context.Context, actor Actor, all AccountLister) ([]store.Account, error) {
+	if actor.Operator {
+		return all.AllAccounts(ctx)
+	}
+	a, err := s.AccountAs(ctx, actor, actor.Account)
+	if err != nil {
+		return nil, err
+	}
+	return []store.Account{a}, nil
+}

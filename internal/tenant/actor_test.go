@@ -93,6 +93,12 @@ func TestActorOwnership(t *testing.T) {
 		if got, err := s.AccountAs(ctx, op, a.ID); err != nil || got.ID != a.ID {
 			t.Fatalf("operator reads an account: %v", err)
 		}
+		if got, err := s.AccountsAs(ctx, op, st); err != nil || len(got) != 2 {
+			t.Fatalf("operator lists accounts: %v, %v", got, err)
+		}
+		if got, err := s.AccountsAs(ctx, ann, st); err != nil || len(got) != 1 || got[0].ID != a.ID {
+			t.Fatalf("customer lists accounts: %v, %v", got, err)
+		}
 		// Deletion needs the typed confirmation, also from the owner.
 		if err := s.DeleteAppAs(ctx, bob, id, id+1); !errors.Is(err, tenant.ErrConfirmation) {
 			t.Fatalf("wrong confirmation: %v", err)
