@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -201,5 +202,38 @@ func TestCSRF(t *testing.T) {
 	h := sha256.Sum256([]byte(a.ID))
 	if a.CSRF == hex.EncodeToString(h[:]) {
 		t.Fatal("CSRF token is a plain hash of the id")
+	}
+}
+
+// TestSignInConcurrentGuesses: of many concurrent wrong guesses for one
+// email, only DefaultMaxFailures get to check a password.
+func TestSignInConcurrentGuesses(t *testing.T) {
+	s, _, _ := newService(t, testdb.SQLite)
+	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	out := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", fmt.Sprintf("192.0.2.%d", i+1))
+			out <- err
+		}()
+	}
+	bad, limited := 0, 0
+	for range n {
+		err := <-out
+		var tm *TooManyAttempts
+		switch {
+		case errors.Is(err, ErrBadCredentials):
+			bad++
+		case errors.As(err, &tm):
+			limited++
+		default:
+			t.Fatalf("unexpected: %v", err)
+		}
+	}
+	if bad != DefaultMaxFailures || limited != n-DefaultMaxFailures {
+		t.Fatalf("%d checked, %d limited; want %d checked", bad, limited, DefaultMaxFailures)
 	}
 }
