@@ -36,6 +36,8 @@ var (
 	ErrNoSession = errs.Kind(errs.ErrNotFound, "not signed in")
 	// ErrEmailTaken: a sign-up with an email that already has an account (errs.ErrExists).
 	ErrEmailTaken = errs.Kind(errs.ErrExists, "email already registered")
+
+	errBadToken = errs.Kind(ErrBadCredentials, "wrong operator token")
 )
 
 // TooManyAttempts is the error of a sign-in refused by the rate limit; it
@@ -207,7 +209,7 @@ func (s *Service) SignInOperator(ctx context.Context, token, client string) (Ses
 	a := sha256.Sum256([]byte(token))
 	b := sha256.Sum256([]byte(s.cfg.OperatorToken))
 	if s.cfg.OperatorToken == "" || subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-		return Session{}, fmt.Errorf("%w: wrong operator token", ErrBadCredentials)
+		return Session{}, errBadToken
 	}
 	s.cfg.Limiter.Release(key)
 	return s.newSession(ctx, tenant.Actor{Operator: true})

@@ -437,7 +437,11 @@ func TestSignInRateLimited(t *testing.T) {
 	// Wrong operator tokens are limited per address as well.
 	o := &client{ip: "192.0.2.200"}
 	for range 5 {
-		e.want(e.do(o, "POST", "/console/v1/signin/operator", `{"token":"nope"}`), 401, "wrong operator token")
+		r := e.do(o, "POST", "/console/v1/signin/operator", `{"token":"nope"}`)
+		e.want(r, 401, "wrong operator token")
+		if r.str("error") != "wrong operator token" {
+			t.Fatalf("message %q", r.str("error"))
+		}
 	}
 	e.want(e.do(o, "POST", "/console/v1/signin/operator", `{"token":"`+opToken+`"}`), 429, "operator after 5 wrong tokens")
 }
