@@ -20,10 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/chatd/chatd/internal/auth"
 	"github.com/chatd/chatd/internal/bus"
 	"github.com/chatd/chatd/internal/callback/sender"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/console"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
@@ -77,6 +79,7 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	Tenants   *tenant.Service
+	Auth      *auth.Service // console sign-in and sessions
 	IM        *im.Service
 	Gateway   *gateway.Gateway
 	Writer    *im.Writer
@@ -159,6 +162,8 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/operator/v1/", operatorUnbounded(cfg.OperatorToken, operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
 		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM, Settings: s.IM,
 		Callbacks: s.callbacks.configs, CallbackLog: cfg.Store})))
+	s.Auth = auth.New(auth.Config{Store: cfg.Store, Tenants: s.Tenants, Clock: cfg.Clock, OperatorToken: cfg.OperatorToken})
+	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -35,6 +35,7 @@ type Store interface {
 	GroupReceipts // group_receipts.go
 	Cluster       // cluster.go
 	Callbacks     // callbacks.go
+	Console       // console.go
 }
 
 // Statuses of accounts and apps.

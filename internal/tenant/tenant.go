@@ -51,8 +51,23 @@ type Service struct {
 	OnAppChanged func(app int64)
 }
 
-// CreateAccount opens a customer account.
+// CreateAccount opens a customer account (NewAccount, then stored).
 func (s *Service) CreateAccount(ctx context.Context, name, email, phone string) (store.Account, error) {
+	a, err := s.NewAccount(name, email, phone)
+	if err != nil {
+		return store.Account{}, err
+	}
+	if err := s.Store.CreateAccount(ctx, a); err != nil {
+		return store.Account{}, err
+	}
+	return a, nil
+}
+
+// NewAccount checks the fields of a new customer account and returns it,
+// active, with a new ID, without storing it: CreateAccount stores it, the
+// console's sign-up stores it together with its credential. Errors wrap
+// errs.ErrInvalid.
+func (s *Service) NewAccount(name, email, phone string) (store.Account, error) {
 	name, err := validName(name)
 	if err != nil {
 		return store.Account{}, err
@@ -66,14 +81,10 @@ func (s *Service) CreateAccount(ctx context.Context, name, email, phone string) 
 	if phone != "" && !ValidPhone(phone) {
 		return store.Account{}, fmt.Errorf("%w: phone %q is not an international number: + and the country code, then 6 to 15 digits in all, optionally grouped by single spaces or hyphens (+65 6123 4567)", errs.ErrInvalid, phone)
 	}
-	a := store.Account{
+	return store.Account{
 		ID: "acc_" + randomHex(8), Name: name, Email: email, Phone: phone,
 		Status: store.StatusActive, CreatedAt: s.Clock.Now(),
-	}
-	if err := s.Store.CreateAccount(ctx, a); err != nil {
-		return store.Account{}, err
-	}
-	return a, nil
+	}, nil
 }
 
 // GetAccount returns an account.

@@ -1,0 +1,239 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/testdb"
+)
+
+var ctx = context.Background()
+
+func newService(t *testing.T, open testdb.Opener) (*Service, store.Store, *clock.Manual) {
+	st := open(t)
+	c := clock.NewManual(t0)
+	return New(Config{Store: st, Tenants: &tenant.Service{Store: st, Clock: c}, Clock: c,
+		OperatorToken: "op-token", Params: cheap}), st, c
+}
+
+func TestSignUpSignIn(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		s, st, c := newService(t, open)
+		acc, sess, err := s.SignUp(ctx, "Ann", "Ann@Example.com", "password1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc.Email != "ann@example.com" || acc.Name != "Ann" || sess.Actor != (tenant.Actor{Account: acc.ID}) {
+			t.Fatalf("account %+v, session %+v", acc, sess)
+		}
+		if got, err := st.GetAccount(ctx, acc.ID); err != nil || got.Email != "ann@example.com" {
+			t.Fatalf("stored account %+v, %v", got, err)
+		}
+		// The store keeps the hash of the id, not the id.
+		if _, err := st.GetSession(ctx, sess.ID, t0); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("session found by its raw id: %v", err)
+		}
+		if got, err := s.Session(ctx, sess.ID); err != nil || got.Actor.Account != acc.ID || got.CSRF != sess.CSRF {
+			t.Fatalf("Session = %+v, %v", got, err)
+		}
+		// The email is unique, whatever its case; nothing is stored for the refused one.
+		if _, _, err := s.SignUp(ctx, "Other", "ANN@example.com", "password2"); !errors.Is(err, ErrEmailTaken) {
+			t.Fatalf("taken email: %v, want ErrEmailTaken", err)
+		}
+		if apps, _ := st.AllApps(ctx); len(apps) != 0 {
+			t.Fatal("apps appeared")
+		}
+
+		in, err := s.SignIn(ctx, "ann@EXAMPLE.com", "password1", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.ID == sess.ID || in.CSRF == sess.CSRF || in.Actor.Account != acc.ID {
+			t.Fatalf("sign-in session %+v reuses the sign-up's", in)
+		}
+		for _, tc := range []struct{ email, pw string }{{"ann@example.com", "password2"}, {"nobody@example.com", "password1"}} {
+			if _, err := s.SignIn(ctx, tc.email, tc.pw, "192.0.2.2"); !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("SignIn(%s, %s) = %v, want ErrBadCredentials", tc.email, tc.pw, err)
+			}
+		}
+
+		// Sign-out ends that session only.
+		if err := s.SignOut(ctx, in.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Session(ctx, in.ID); !errors.Is(err, ErrNoSession) {
+			t.Fatalf("signed-out session: %v", err)
+		}
+		if _, err := s.Session(ctx, sess.ID); err != nil {
+			t.Fatalf("other session ended: %v", err)
+		}
+		// Expiry by the clock.
+		c.Advance(DefaultSessionTTL - time.Millisecond)
+		if _, err := s.Session(ctx, sess.ID); err != nil {
+			t.Fatalf("before expiry: %v", err)
+		}
+		c.Advance(time.Millisecond)
+		if _, err := s.Session(ctx, sess.ID); !errors.Is(err, ErrNoSession) {
+			t.Fatalf("expired session: %v", err)
+		}
+		for _, id := range []string{"", "x", sess.ID + "A", hex.EncodeToString(make([]byte, 32))} {
+			if _, err := s.Session(ctx, id); !errors.Is(err, ErrNoSession) {
+				t.Fatalf("Session(%q) = %v", id, err)
+			}
+		}
+	})
+}
+
+func TestSignUpBadInput(t *testing.T) {
+	s, st, _ := newService(t, testdb.SQLite)
+	for _, tc := range []struct{ name, email, pw string }{
+		{"", "a@example.com", "password1"},
+		{"A", "", "password1"},
+		{"A", "not an address", "password1"},
+		{"A", "a@example.com", "short"},
+		{"A", "a@example.com\xff", "password1"},
+		{"A\xff", "a@example.com", "password1"},
+		{"A", string(make([]byte, 300)) + "@example.com", "password1"},
+	} {
+		if _, _, err := s.SignUp(ctx, tc.name, tc.email, tc.pw); !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("SignUp(%q, %q, %q) = %v, want ErrInvalid", tc.name, tc.email, tc.pw, err)
+		}
+	}
+	if _, err := st.CredentialByEmail(ctx, "a@example.com"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("bad sign-up stored a credential: %v", err)
+	}
+}
+
+func TestSignInRateLimited(t *testing.T) {
+	s, _, c := newService(t, testdb.SQLite)
+	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1"); err != nil {
+		t.Fatal(err)
+	}
+	// Per email: five failures from five addresses, then even the right
+	// password is refused until the window ends.
+	for i := range 5 {
+		if _, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", "192.0.2."+string(rune('1'+i))); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	_, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.1")
+	var tm *TooManyAttempts
+	if !errors.As(err, &tm) || !errors.Is(err, errs.ErrLimit) || tm.RetryAfter != DefaultWindow {
+		t.Fatalf("6th attempt: %v, want TooManyAttempts for 15m", err)
+	}
+	c.Advance(DefaultWindow)
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.1"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+
+	// Per client: five failures on five emails from one IPv6 /64, then another
+	// address of the same /64 is refused; another network is not.
+	for i := range 5 {
+		email := string(rune('a'+i)) + "@example.com"
+		if _, err := s.SignIn(ctx, email, "wrong-pass", "2001:db8::"+string(rune('1'+i))); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "2001:db8::ffff"); !errors.As(err, &tm) {
+		t.Fatalf("same /64: %v, want TooManyAttempts", err)
+	}
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "2001:db8:1::1"); err != nil {
+		t.Fatalf("other network: %v", err)
+	}
+	// Successful sign-ins never add up to a refusal.
+	for i := range 10 {
+		if _, err := s.SignIn(ctx, "ann@example.com", "password1", "203.0.113.9"); err != nil {
+			t.Fatalf("sign-in %d: %v", i+1, err)
+		}
+	}
+}
+
+func TestSignInOperator(t *testing.T) {
+	s, _, _ := newService(t, testdb.SQLite)
+	sess, err := s.SignInOperator(ctx, "op-token", "192.0.2.1")
+	if err != nil || !sess.Actor.Operator || sess.Actor.Account != "" {
+		t.Fatalf("operator sign-in: %+v, %v", sess, err)
+	}
+	if got, err := s.Session(ctx, sess.ID); err != nil || !got.Actor.Operator {
+		t.Fatalf("operator session: %+v, %v", got, err)
+	}
+	for i := range 5 {
+		if _, err := s.SignInOperator(ctx, "op-tokem", "192.0.2.2"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("wrong token %d: %v", i, err)
+		}
+	}
+	var tm *TooManyAttempts
+	if _, err := s.SignInOperator(ctx, "op-token", "192.0.2.2"); !errors.As(err, &tm) {
+		t.Fatalf("after 5 wrong tokens: %v, want TooManyAttempts", err)
+	}
+	if _, err := s.SignInOperator(ctx, "", "192.0.2.3"); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("empty token: %v", err)
+	}
+	// Without a configured token nobody signs in as the operator.
+	st := testdb.SQLite(t)
+	none := New(Config{Store: st, Tenants: &tenant.Service{Store: st, Clock: clock.Real{}}, Params: cheap})
+	if _, err := none.SignInOperator(ctx, "anything", "192.0.2.4"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("no operator token configured: %v", err)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	s, _, _ := newService(t, testdb.SQLite)
+	_, a, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := s.SignUp(ctx, "Bob", "bob@example.com", "password1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !CheckCSRF(a, a.CSRF) || CheckCSRF(a, b.CSRF) || CheckCSRF(a, "") || CheckCSRF(a, a.CSRF[:63]) {
+		t.Fatal("CSRF tokens do not match their sessions only")
+	}
+	h := sha256.Sum256([]byte(a.ID))
+	if a.CSRF == hex.EncodeToString(h[:]) {
+		t.Fatal("CSRF token is a plain hash of the id")
+	}
+}
+
+// TestSignInConcurrentGuesses: of many concurrent wrong guesses for one
+// email, only DefaultMaxFailures get to check a password.
+func TestSignInConcurrentGuesses(t *testing.T) {
+	s, _, _ := newService(t, testdb.SQLite)
+	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	out := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", fmt.Sprintf("192.0.2.%d", i+1))
+			out <- err
+		}()
+	}
+	bad, limited := 0, 0
+	for range n {
+		err := <-out
+		var tm *TooManyAttempts
+		switch {
+		case errors.Is(err, ErrBadCredentials):
+			bad++
+		case errors.As(err, &tm):
+			limited++
+		default:
+			t.Fatalf("unexpected: %v", err)
+		}
+	}
+	if bad != DefaultMaxFailures || limited != n-DefaultMaxFailures {
+		t.Fatalf("%d checked, %d limited; want %d checked", bad, limited, DefaultMaxFailures)
+	}
+}

@@ -1,0 +1,311 @@
+// Package console serves the console JSON API under /console/v1: customers
+// sign up and sign in with an email and password (the operator with the
+// operator token), then see and manage their own account and apps. It
+// translates HTTP to the domain calls of packages auth (sign-in, sessions),
+// tenant (accounts and apps, with the acting account: tenant.Actor) and gate
+// (MAU against the edition's quota), the same code the CLI and the operator
+// API use. docs/console.md describes the routes.
+//
+// Security: the session id travels only in the cookie CookieName (HttpOnly,
+// SameSite=Lax, Secure when the request came over TLS, Path /console/); the
+// store keeps its hash. Every request with a method other than GET and HEAD
+// made in a session must carry the session's CSRF token (from sign-in or GET
+// /me) in the header CSRFHeader, or it is refused with 403 and changes
+// nothing. The requests that open a session (sign-up, sign-in) must be
+// application/json, which a cross-site form cannot send.
+//
+// Errors are JSON {"error":"message"}: 400 bad input, 401 not signed in or
+// wrong credentials, 403 missing or wrong CSRF token, 404 unknown or another
+// account's app or account, 405 wrong method, 409 a taken email, a limit or a
+// suspended account, 413 a body over MaxBodyBytes, 415 a sign-in that is not
+// JSON, 429 too many failed sign-ins (with Retry-After), 500 anything else
+// (details logged, never returned).
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/auth"
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/gate"
+	"github.com/chatd/chatd/internal/input"
+	"github.com/chatd/chatd/internal/tenant"
+)
+
+// Prefix is the path prefix of every console API route.
+const Prefix = "/console/v1"
+
+// CookieName is the session cookie.
+const CookieName = "chatd_console"
+
+// CSRFHeader carries the session's CSRF token on state-changing requests.
+const CSRFHeader = "X-CSRF-Token"
+
+// MaxBodyBytes bounds request bodies; larger ones get 413.
+const MaxBodyBytes = 16 << 10
+
+// Config is what the console API needs.
+type Config struct {
+	Auth    *auth.Service   // required
+	Tenants *tenant.Service // required
+	Gate    *gate.Gate      // required
+	// Accounts lists every account for the operator (the store); required.
+	Accounts tenant.AccountLister
+	Clock    clock.Clock  // nil: the real clock
+	Logger   *slog.Logger // nil: no logs
+}
+
+type handler struct {
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the console API handler; mount it at Prefix+"/". It panics when
+// a required dependency is missing (a wiring error).
+func New(cfg Config) http.Handler {
+	if cfg.Auth == nil || cfg.Tenants == nil || cfg.Gate == nil || cfg.Accounts == nil {
+		panic("console.New: auth, tenants, gate and accounts are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.mux.HandleFunc("POST "+Prefix+"/signup", h.signUp)
+	h.mux.HandleFunc("POST "+Prefix+"/signin", h.signIn)
+	h.mux.HandleFunc("POST "+Prefix+"/signin/operator", h.signInOperator)
+	h.mux.HandleFunc("POST "+Prefix+"/signout", h.session(h.signOut))
+	h.mux.HandleFunc("GET "+Prefix+"/me", h.session(h.me))
+	h.mux.HandleFunc("GET "+Prefix+"/accounts", h.session(h.listAccounts))
+	h.mux.HandleFunc("GET "+Prefix+"/accounts/{id}", h.session(h.getAccount))
+	h.mux.HandleFunc("GET "+Prefix+"/apps", h.session(h.listApps))
+	h.mux.HandleFunc("POST "+Prefix+"/apps", h.session(h.createApp))
+	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}", h.session(h.getApp))
+	h.mux.HandleFunc("DELETE "+Prefix+"/apps/{sdkappid}", h.session(h.deleteApp))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/secret", h.session(h.secret))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/usersig", h.session(h.userSig))
+	return h
+}
+
+// ServeHTTP checks the URL, then routes; unknown routes and wrong methods
+// answer in JSON like every other error.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := errors.Join(input.Text(r.URL.Path), input.Values(r.URL.Query())); err != nil {
+		writeError(w, http.StatusBadRequest, "bad request URL: "+err.Error())
+		return
+	}
+	next, pattern := h.mux.Handler(r)
+	if pattern == "" {
+		rec := &statusOnly{header: w.Header()}
+		next.ServeHTTP(rec, r)
+		switch rec.status {
+		case http.StatusNotFound:
+			writeError(w, http.StatusNotFound, "no console route "+r.URL.Path)
+		case http.StatusMethodNotAllowed:
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, w.Header().Get("Allow")))
+		default:
+			writeError(w, rec.status, http.StatusText(rec.status))
+		}
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// session wraps a handler that needs a signed-in session: 401 without one,
+// and 403 for a state-changing request without the session's CSRF token.
+func (h *handler) session(fn func(http.ResponseWriter, *http.Request, auth.Session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(CookieName)
+		if err != nil {
+			writeError(w, http.StatusUnauthorized, "not signed in: sign in with POST "+Prefix+"/signin")
+			return
+		}
+		sess, err := h.cfg.Auth.Session(r.Context(), c.Value)
+		if err != nil {
+			if errors.Is(err, auth.ErrNoSession) {
+				writeError(w, http.StatusUnauthorized, "not signed in (the session ended or expired): sign in with POST "+Prefix+"/signin")
+				return
+			}
+			h.fail(w, r, err)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !auth.CheckCSRF(sess, r.Header.Get(CSRFHeader)) {
+			writeError(w, http.StatusForbidden, "missing or wrong CSRF token: send the csrf_token of GET "+Prefix+"/me in the "+CSRFHeader+" header")
+			return
+		}
+		fn(w, r, sess)
+	}
+}
+
+// statusOnly records the status a fallback handler writes and drops its body.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header { return s.header }
+func (s *statusOnly) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+}
+func (s *statusOnly) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+// setCookie hands the session's id to the browser.
+func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	maxAge := int(sess.ExpiresAt.Sub(h.cfg.Clock.Now()) / time.Second)
+	if maxAge < 1 {
+		maxAge = 1
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: "/console/",
+		Expires: sess.ExpiresAt, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+}
+
+// clearCookie tells the browser to drop the session cookie.
+func clearCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/console/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+}
+
+// clientIP is the address the request came from (the connection's; headers
+// such as X-Forwarded-For are not trusted).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// isJSON reports whether the request says its body is JSON.
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// decode reads one JSON object of at most MaxBodyBytes with no unknown fields
+// and nothing after it. An empty body is allowed when emptyOK (v keeps its
+// zero value). On failure it has already answered.
+func decode(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) bool {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
+		return false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "could not read the request body")
+		return false
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		if emptyOK {
+			return true
+		}
+		writeError(w, http.StatusBadRequest, "request body is empty: send a JSON object")
+		return false
+	}
+	// Before decoding: encoding/json would turn invalid UTF-8 into U+FFFD silently.
+	if ierr := input.JSON(raw); ierr != nil {
+		writeError(w, http.StatusBadRequest, "bad request body: "+ierr.Error())
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = errors.New("unexpected data after the JSON object")
+		}
+	}
+	if err == nil {
+		return true
+	}
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		writeError(w, http.StatusBadRequest, "malformed JSON: unexpected end of body")
+	case errors.As(err, &se):
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se))
+	case errors.As(err, &te):
+		if te.Field != "" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("field %q must be a %s, not %s", te.Field, te.Type, te.Value))
+		} else {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("body must be a JSON object, not %s", te.Value))
+		}
+	default:
+		writeError(w, http.StatusBadRequest, "bad request body: "+strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return false
+}
+
+// fail maps domain errors to HTTP statuses; see the package comment.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var tm *auth.TooManyAttempts
+	switch {
+	case errors.As(err, &tm):
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((tm.RetryAfter+time.Second-1)/time.Second), 10))
+		writeError(w, http.StatusTooManyRequests, tm.Error())
+	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrNoSession):
+		writeError(w, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, errs.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, errs.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, errs.ErrExists), errors.Is(err, errs.ErrLimit), errors.Is(err, errs.ErrConflict):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, context.Canceled):
+		writeError(w, http.StatusServiceUnavailable, "request cancelled")
+	default:
+		h.log.Error("console: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error (see the server log)")
+	}
+}
+
+// Error is the JSON form of every error answer.
+type Error struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store") // answers carry secret keys and CSRF tokens
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, Error{Error: msg})
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
