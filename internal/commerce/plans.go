@@ -76,6 +76,24 @@ func mayBuy(app store.App, ed catalog.Edition, now time.Time) error {
 // (in the grace day too) or was refunded (which is also how a customer
 // downgrades: refund, then buy).
 func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
+	return s.buy(ctx, r, nil)
+}
+
+// PreviewBuy prices r exactly as Buy would (the same code, in a transaction
+// that is rolled back): the order with its validity period, voucher part and
+// how the balance would pay it. Nothing is charged or recorded; the request
+// id is ignored. Buy's errors, except that a short balance is reported in
+// the Preview (Sufficient false) instead.
+func (s *Service) PreviewBuy(ctx context.Context, r BuyRequest) (Preview, error) {
+	r.RequestID = ""
+	var p Preview
+	if _, err := s.buy(ctx, r, &p); err != nil {
+		return Preview{}, err
+	}
+	return p, nil
+}
+
+func (s *Service) buy(ctx context.Context, r BuyRequest, preview *Preview) (store.Order, error) {
 	ed, err := paidEdition(r.Edition)
 	if err != nil {
 		return store.Order{}, err
@@ -91,7 +109,7 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 		return store.Order{}, invalid("the discount must be between 0.00 and the list price %s USD", money.Cents(list))
 	}
 	now := s.Clock.Now()
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrderMode(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), preview, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if err := mayBuy(*app, ed, now); err != nil {
 			return store.Order{}, err
 		}
