@@ -9,6 +9,7 @@ package commerce
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -71,7 +72,7 @@ func (s *Service) voucherAs(ctx context.Context, actor tenant.Actor, account, id
 
 func (s *Service) operatorOnly(actor tenant.Actor, what string) error {
 	if !actor.Operator {
-		return errors.Join(ErrOperatorOnly, errors.New(what+" is done by the operator"))
+		return fmt.Errorf("%w: %s is done by the operator", ErrOperatorOnly, what)
 	}
 	return nil
 }
