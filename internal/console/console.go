@@ -70,8 +70,8 @@ type Config struct {
 	Commerce *commerce.Service
 	// Callbacks keeps apps' callback settings; nil: those routes answer 503.
 	Callbacks CallbackConfigs
-	Clock    clock.Clock  // nil: the real clock
-	Logger   *slog.Logger // nil: no logs
+	Clock     clock.Clock  // nil: the real clock
+	Logger    *slog.Logger // nil: no logs
 }
 
 type handler struct {
