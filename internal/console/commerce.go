@@ -19,6 +19,7 @@ import (
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/money"
+	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -200,10 +201,20 @@ type Callback struct {
 	UpdatedAt string   `json:"updated_at"`
 }
 
-// Usage is an app's usage for charts: this month's MAU against its quota.
+// Usage is an app's usage for charts: this month's MAU against its quota
+// (what the overview and the gate's login check compute) and the previous
+// month's MAU, so a 30-day window is covered. Daily counts (active users,
+// messages, logins) are not recorded by the server, so they are not here.
 type Usage struct {
-	SDKAppID int64 `json:"sdkappid"`
-	MAU      MAU   `json:"mau"`
+	SDKAppID int64    `json:"sdkappid"`
+	MAU      MAU      `json:"mau"`
+	Previous MonthMAU `json:"previous_month"`
+}
+
+// MonthMAU is the distinct users of one UTC month.
+type MonthMAU struct {
+	Month string `json:"month"`
+	Used  int    `json:"used"`
 }
 
 type previewRequest struct {
@@ -599,7 +610,14 @@ func (h *handler) usage(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Usage{SDKAppID: id, MAU: MAU{Month: u.Month, Used: u.Used, Free: u.Free, Cap: u.Cap}})
+	prev := period.Month(h.cfg.Clock.Now().UTC().AddDate(0, 0, -h.cfg.Clock.Now().UTC().Day()))
+	n, err := h.cfg.Gate.MonthlyActiveUsers(r.Context(), app.SDKAppID, prev)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Usage{SDKAppID: id, MAU: MAU{Month: u.Month, Used: u.Used, Free: u.Free, Cap: u.Cap},
+		Previous: MonthMAU{Month: prev, Used: n}})
 }
 
 // callbackApp resolves the app of a callback route through tenant.AppAs (a

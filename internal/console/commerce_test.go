@@ -210,9 +210,17 @@ func TestPurchaseGuide(t *testing.T) {
 		}
 
 		// Usage for charts.
+		a1app, _ = e.st.GetApp(ctx, a1)
+		if err := e.gate.AdmitLogin(ctx, a1app, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.st.AdmitMonthly(ctx, a1, "2026-10", "bob", 0, e.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
 		u := e.do(ann, "GET", app(a1, "/usage"), "")
 		e.want(u, 200, "usage")
-		if u.body["mau"].(map[string]any)["free"] != 10000.0 {
+		if m := u.body["mau"].(map[string]any); m["free"] != 10000.0 || m["used"] != 1.0 || m["month"] != "2026-11" ||
+			fmt.Sprint(u.body["previous_month"]) != "map[month:2026-10 used:1]" {
 			t.Fatalf("usage = %s", u.raw)
 		}
 	})
