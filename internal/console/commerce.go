@@ -55,6 +55,7 @@ func (h *handler) registerCommerce() {
 	h.mux.HandleFunc("GET "+Prefix+"/orders/{id}", c(h.order))
 	h.mux.HandleFunc("GET "+Prefix+"/refunds", c(h.refunds))
 	h.mux.HandleFunc("GET "+Prefix+"/bills", c(h.bills))
+	h.mux.HandleFunc("GET "+Prefix+"/bills/{id}", c(h.bill))
 	h.mux.HandleFunc("GET "+Prefix+"/vouchers", c(h.vouchers))
 	h.mux.HandleFunc("GET "+Prefix+"/notifications", c(h.notifications))
 	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/usage", h.session(h.usage))
@@ -561,6 +562,15 @@ func (h *handler) bills(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		out.Bills = append(out.Bills, billJSON(b))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) bill(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	b, err := h.cfg.Commerce.BillAs(r.Context(), sess.Actor, r.URL.Query().Get("account"), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, billJSON(b))
 }
 
 func (h *handler) vouchers(w http.ResponseWriter, r *http.Request, sess auth.Session) {

@@ -190,8 +190,13 @@ func TestPurchaseGuide(t *testing.T) {
 		e.issueBill(annID, "2026-11")
 		bl := e.do(ann, "GET", "/console/v1/bills", "")
 		e.want(bl, 200, "bills")
-		if l := bl.body["bills"].([]any); len(l) != 1 || l[0].(map[string]any)["month"] != "2026-11" {
+		l := bl.body["bills"].([]any)
+		if len(l) != 1 || l[0].(map[string]any)["month"] != "2026-11" {
 			t.Fatalf("bills = %s", bl.raw)
+		}
+		bid := l[0].(map[string]any)["id"].(string)
+		if b := e.do(ann, "GET", "/console/v1/bills/"+bid, ""); b.code != 200 || b.body["id"] != bid {
+			t.Fatalf("one bill = %s", b.raw)
 		}
 		e.want(e.do(ann, "GET", "/console/v1/notifications", ""), 200, "notifications")
 
@@ -263,6 +268,12 @@ func TestCommerceForeign(t *testing.T) {
 		buy := e.do(ann, "POST", app(a, "/plan"), `{"edition":"standard","months":1,"accept_agreement":true}`)
 		e.want(buy, 200, "ann buys")
 		oid := buy.body["id"].(string)
+		e.issueBill(annID, "2026-11")
+		bills, err := e.st.ListBills(ctx, annID)
+		if err != nil || len(bills) != 1 {
+			t.Fatalf("bills %v %v", bills, err)
+		}
+		bid := bills[0].ID
 		v := e.do(op, "POST", "/console/v1/vouchers", `{"account":"`+annID+`","amount":"50.00","expires":"2027-12-31"}`)
 		e.want(v, 201, "voucher for ann")
 		vid := v.body["id"].(string)
@@ -283,6 +294,8 @@ func TestCommerceForeign(t *testing.T) {
 			{"GET", app(a, "/callback"), app(missing, "/callback"), ``},
 			{"PUT", app(a, "/callback"), app(missing, "/callback"), `{"url":""}`},
 			{"GET", "/console/v1/orders/" + oid, "/console/v1/orders/ord_missing", ``},
+			{"GET", "/console/v1/bills/" + bid, "/console/v1/bills/bill_missing", ``},
+			{"GET", "/console/v1/bills/" + bid + "?account=" + annID, "/console/v1/bills/" + bid + "?account=acc_missing", ``},
 			{"GET", "/console/v1/balance?account=" + annID, "/console/v1/balance?account=acc_missing", ``},
 			{"GET", "/console/v1/topups?account=" + annID, "/console/v1/topups?account=acc_missing", ``},
 			{"GET", "/console/v1/orders?account=" + annID, "/console/v1/orders?account=acc_missing", ``},
@@ -304,7 +317,7 @@ func TestCommerceForeign(t *testing.T) {
 				m := e.do(bob, c.method, c.missing, strings.ReplaceAll(strings.ReplaceAll(c.body, fmt.Sprint(a), fmt.Sprint(missing)), vid, "vch_missing"))
 				e.want(m, 404, "bob: missing "+c.missing)
 				if strings.ReplaceAll(f.str("error"), fmt.Sprint(a), "X") != strings.ReplaceAll(m.str("error"), fmt.Sprint(missing), "X") &&
-					!strings.Contains(c.foreign, "account=") && !strings.Contains(c.foreign, "/orders/") && !strings.Contains(c.body, vid) {
+					!strings.Contains(c.foreign, "account=") && !strings.Contains(c.foreign, "/orders/") && !strings.Contains(c.foreign, "/bills/") && !strings.Contains(c.body, vid) {
 					t.Fatalf("foreign and missing differ: %q vs %q", f.str("error"), m.str("error"))
 				}
 			}
@@ -312,6 +325,7 @@ func TestCommerceForeign(t *testing.T) {
 		// The operator may act on any account.
 		e.want(e.do(op, "GET", "/console/v1/orders/"+oid, ""), 200, "operator reads ann's order")
 		e.want(e.do(op, "GET", "/console/v1/balance?account="+annID, ""), 200, "operator reads ann's balance")
+		e.want(e.do(op, "GET", "/console/v1/bills/"+bid+"?account="+annID, ""), 200, "operator reads ann's bill")
 		e.want(e.do(op, "GET", "/console/v1/balance", ""), 400, "operator without an account")
 	})
 }
