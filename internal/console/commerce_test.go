@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -517,3 +518,47 @@ func TestOperatorOnlyRoutes(t *testing.T) {
 }
 
 var _ = money.Zero
+
+// The same purchase sent twice at once with one request id: one order, one
+// charge, and both answers name it.
+func TestConcurrentPurchaseIdempotent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		e := newEnv(t, open)
+		op := e.operator()
+		ann, annID := e.signUp("Ann", "ann@example.com")
+		a := e.createApp(ann, "One")
+		e.topUp(op, annID, "1000.00")
+		body := `{"edition":"standard","months":1,"accept_agreement":true,"request_id":"twice"}`
+		ids := make(chan string, 2)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.do(ann, "POST", app(a, "/plan"), body)
+				id, _ := r.body["id"].(string)
+				if r.code != 200 {
+					id = r.raw
+				}
+				ids <- id
+			}()
+		}
+		wg.Wait()
+		close(ids)
+		first, second := <-ids, <-ids
+		if first != second || !strings.HasPrefix(first, "ord_") {
+			t.Fatalf("answers: %q and %q", first, second)
+		}
+		orders, err := e.st.ListOrders(ctx, annID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := e.st.GetAccount(ctx, annID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(orders) != 1 || acc.CashCents != 100000-39900 {
+			t.Fatalf("%d orders, cash %d", len(orders), acc.CashCents)
+		}
+	})
+}
