@@ -744,8 +744,9 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 	if !decode(w, r, &req, false) {
 		return
 	}
-	if !sess.Actor.Operator { // before any parsing: a customer learns nothing
-		h.fail(w, r, operatorOnly(h.cfg.Commerce.TopUpAs(r.Context(), sess.Actor, commerce.TopUpRequest{})))
+	if !sess.Actor.Operator { // refused by the domain before the amounts are read
+		_, err := h.cfg.Commerce.TopUpAs(r.Context(), sess.Actor, commerce.TopUpRequest{})
+		h.fail(w, r, err)
 		return
 	}
 	if req.Cash == nil && req.Credit == nil {
@@ -770,9 +771,6 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 	writeJSON(w, http.StatusOK, balanceJSON(acc))
 }
 
-// operatorOnly returns the error of an operator-only call made by a customer.
-func operatorOnly[T any](_ T, err error) error { return err }
-
 func (h *handler) suspend(w http.ResponseWriter, r *http.Request, sess auth.Session) {
 	var req suspendRequest
 	if !decode(w, r, &req, false) {
@@ -792,8 +790,9 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request, sess auth
 	if !decode(w, r, &req, false) {
 		return
 	}
-	if !sess.Actor.Operator {
-		h.fail(w, r, operatorOnly(h.cfg.Commerce.IssueVoucherAs(r.Context(), sess.Actor, commerce.VoucherRequest{})))
+	if !sess.Actor.Operator { // refused by the domain before the amount is read
+		_, err := h.cfg.Commerce.IssueVoucherAs(r.Context(), sess.Actor, commerce.VoucherRequest{})
+		h.fail(w, r, err)
 		return
 	}
 	amount, err := money.Parse(req.Amount)
