@@ -199,7 +199,20 @@ func TestPurchaseGuide(t *testing.T) {
 		if b := e.do(ann, "GET", "/console/v1/bills/"+bid, ""); b.code != 200 || b.body["id"] != bid {
 			t.Fatalf("one bill = %s", b.raw)
 		}
-		e.want(e.do(ann, "GET", "/console/v1/notifications", ""), 200, "notifications")
+		err := e.st.InCommerceTx(ctx, func(tx store.CommerceTx) error {
+			return tx.InsertNotification(ctx, store.Notification{ID: "ntf_1", AccountID: annID, SDKAppID: a1, Key: "k1",
+				Kind: "expiry_reminder", Channel: "email", Recipient: "ann@example.com", Subject: "Renew", Body: "b",
+				DueAt: e.clk.Now(), Status: "pending"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nt := e.do(ann, "GET", "/console/v1/notifications", "")
+		e.want(nt, 200, "notifications")
+		if l := nt.body["notifications"].([]any); len(l) != 1 || l[0].(map[string]any)["subject"] != "Renew" ||
+			l[0].(map[string]any)["sdkappid"] != float64(a1) {
+			t.Fatalf("notifications = %s", nt.raw)
+		}
 
 		// Renewal management: apps by expiry range.
 		all := e.do(ann, "GET", "/console/v1/renewals", "")
@@ -328,6 +341,12 @@ func TestCommerceForeign(t *testing.T) {
 		e.want(e.do(op, "GET", "/console/v1/balance?account="+annID, ""), 200, "operator reads ann's balance")
 		e.want(e.do(op, "GET", "/console/v1/bills/"+bid+"?account="+annID, ""), 200, "operator reads ann's bill")
 		e.want(e.do(op, "GET", "/console/v1/balance", ""), 400, "operator without an account")
+		e.want(e.do(op, "POST", app(a, "/plan/preview"), `{"edition":"premium","months":1}`), 409, "operator previews a buy the rules refuse")
+		ob := e.do(op, "POST", app(bApp, "/plan"), `{"edition":"premium","months":1,"accept_agreement":true}`)
+		e.want(ob, 200, "operator buys for bob")
+		if ob.body["account"] != bobID {
+			t.Fatalf("operator's order = %s", ob.raw)
+		}
 	})
 }
 
