@@ -247,7 +247,7 @@ func (s *Service) placeOrderMode(ctx context.Context, sdkappid int64, requestID,
 		if err := mayOrder(acc, &app); err != nil {
 			return err
 		}
-		real := acc
+		balance := acc // as it is, before a preview raises it
 		if preview != nil {
 			acc.CreditCents = max(acc.CreditCents, 0) + int64(money.MaxBalance) + int64(money.MaxAmount)
 		}
@@ -255,7 +255,7 @@ func (s *Service) placeOrderMode(ctx context.Context, sdkappid int64, requestID,
 		if err != nil || preview == nil {
 			return err
 		}
-		*preview = previewOf(order, real)
+		*preview = previewOf(order, balance)
 		return errPreview
 	})
 	if preview != nil && errors.Is(err, errPreview) {
