@@ -123,6 +123,18 @@ func (s *Service) UpgradeAs(ctx context.Context, actor tenant.Actor, r UpgradeRe
 	return s.Upgrade(ctx, r)
 }
 
+// PreviewUpgradeAs is PreviewUpgrade for an app the actor may act on.
+func (s *Service) PreviewUpgradeAs(ctx context.Context, actor tenant.Actor, r UpgradeRequest) (Preview, error) {
+	app, err := s.appAs(ctx, actor, r.SDKAppID)
+	if err != nil {
+		return Preview{}, err
+	}
+	if err := s.voucherAs(ctx, actor, app.AccountID, r.VoucherID); err != nil {
+		return Preview{}, err
+	}
+	return s.PreviewUpgrade(ctx, r)
+}
+
 // RenewAs is Renew for apps the actor may act on: one that is not is
 // ErrNotFound and nothing is renewed.
 func (s *Service) RenewAs(ctx context.Context, actor tenant.Actor, r RenewRequest) ([]store.Order, error) {

@@ -317,6 +317,23 @@ func AutoRenew(ctx context.Context, tx store.CommerceTx, acc *store.Account, app
 // charged at once. The Standard orders' unused value is carried into the upgrade
 // order (status "upgraded" on them), so a later refund can return it.
 func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, error) {
+	return s.upgrade(ctx, r, nil)
+}
+
+// PreviewUpgrade prices r exactly as Upgrade would (the same code, rolled
+// back): the charge, the Standard value carried over and the period. Nothing
+// is charged or recorded; the request id is ignored. Upgrade's errors, except
+// that a short balance is reported in the Preview instead.
+func (s *Service) PreviewUpgrade(ctx context.Context, r UpgradeRequest) (Preview, error) {
+	r.RequestID = ""
+	var p Preview
+	if _, err := s.upgrade(ctx, r, &p); err != nil {
+		return Preview{}, err
+	}
+	return p, nil
+}
+
+func (s *Service) upgrade(ctx context.Context, r UpgradeRequest, preview *Preview) (store.Order, error) {
 	if r.Edition != catalog.Premium {
 		if r.Edition == catalog.Standard || r.Edition == catalog.Trial {
 			return store.Order{}, refused("only Standard → Premium is an upgrade; downgrades are refused (refund, then buy)")
@@ -325,7 +342,7 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 	}
 	now := s.Clock.Now()
 	premium := catalog.MustLookup(catalog.Premium)
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrderMode(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), preview, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		switch {
 		case app.Edition == catalog.Premium:
 			return store.Order{}, refused("app %d is already on Premium", app.SDKAppID)

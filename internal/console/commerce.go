@@ -43,6 +43,7 @@ func (h *handler) registerCommerce() {
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/plan/preview", c(h.previewPlan))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/plan", c(h.buyPlan))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/upgrade", c(h.upgrade))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/upgrade/preview", c(h.previewUpgrade))
 	h.mux.HandleFunc("POST "+Prefix+"/renewals", c(h.renew))
 	h.mux.HandleFunc("GET "+Prefix+"/renewals", c(h.expiring))
 	h.mux.HandleFunc("PUT "+Prefix+"/apps/{sdkappid}/auto-renew", c(h.autoRenew))
@@ -116,6 +117,8 @@ type Preview struct {
 	Due           money.Cents `json:"due"` // from the balance
 	Cash          money.Cents `json:"cash"`
 	Credit        money.Cents `json:"credit"`
+	CarriedCash   money.Cents `json:"carried_cash"`   // an upgrade: Standard value carried over
+	CarriedCredit money.Cents `json:"carried_credit"` // (already deducted from list_price)
 	EffectiveFrom string      `json:"effective_from"`
 	EffectiveTo   string      `json:"effective_to"`
 	Balance       Balance     `json:"balance"`
@@ -309,12 +312,39 @@ func (h *handler) previewPlan(w http.ResponseWriter, r *http.Request, sess auth.
 		h.fail(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, previewJSON(id, p))
+}
+
+func previewJSON(id int64, p commerce.Preview) Preview {
 	o := p.Order
-	writeJSON(w, http.StatusOK, Preview{SDKAppID: id, Edition: o.Product, Months: o.Months, AutoRenew: o.AutoRenew,
+	return Preview{SDKAppID: id, Edition: o.Product, Months: o.Months, AutoRenew: o.AutoRenew,
 		ListPrice: money.Cents(o.ListCents), Voucher: money.Cents(o.VoucherCents), VoucherID: o.VoucherID, Due: p.Due,
 		Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents),
+		CarriedCash: money.Cents(o.CarriedCashCents), CarriedCredit: money.Cents(o.CarriedCreditCents),
 		EffectiveFrom: rfc3339(o.EffectiveFrom), EffectiveTo: rfc3339(o.EffectiveTo),
-		Balance: balanceJSON(p.Balance), Sufficient: p.Sufficient, Note: p.BalanceNote})
+		Balance: balanceJSON(p.Balance), Sufficient: p.Sufficient, Note: p.BalanceNote}
+}
+
+type previewUpgradeRequest struct {
+	Edition string `json:"edition"`
+	Voucher string `json:"voucher"`
+}
+
+func (h *handler) previewUpgrade(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := sdkappidParam(w, r)
+	if !ok {
+		return
+	}
+	var req previewUpgradeRequest
+	if !decode(w, r, &req, false) {
+		return
+	}
+	p, err := h.cfg.Commerce.PreviewUpgradeAs(r.Context(), sess.Actor, commerce.UpgradeRequest{SDKAppID: id, Edition: req.Edition, VoucherID: req.Voucher})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, previewJSON(id, p))
 }
 
 func (h *handler) buyPlan(w http.ResponseWriter, r *http.Request, sess auth.Session) {

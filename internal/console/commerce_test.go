@@ -131,8 +131,21 @@ func TestPurchaseGuide(t *testing.T) {
 
 		// Upgrade, then a batch renewal of two apps.
 		e.want(e.do(ann, "POST", app(a2, "/plan"), `{"edition":"standard","months":1,"accept_agreement":true}`), 200, "buy a2")
+		e.clk.Advance(3 * time.Hour) // part of the Standard month is used
+		before = e.snap(annID)
+		upv := e.do(ann, "POST", app(a2, "/upgrade/preview"), `{"edition":"premium"}`)
+		e.want(upv, 200, "upgrade preview")
+		e.same("an upgrade preview", before, annID)
 		up := e.do(ann, "POST", app(a2, "/upgrade"), `{"edition":"premium","accept_agreement":true,"request_id":"up-1"}`)
 		e.want(up, 200, "upgrade")
+		for _, k := range []string{"list_price", "cash", "credit", "carried_cash", "carried_credit", "effective_from", "effective_to"} {
+			if up.body[k] != upv.body[k] {
+				t.Fatalf("upgrade preview %s = %v, order %v", k, upv.body[k], up.body[k])
+			}
+		}
+		if upv.body["carried_cash"] == "0.00" || upv.body["list_price"] == "0.00" {
+			t.Fatalf("upgrade preview = %s", upv.raw)
+		}
 		if up.body["kind"] != "upgrade" || up.body["product"] != "premium" {
 			t.Fatalf("upgrade = %s", up.raw)
 		}
@@ -146,9 +159,9 @@ func TestPurchaseGuide(t *testing.T) {
 			t.Fatalf("a repeated batch renewal: %s", rn2.raw)
 		}
 
-		// Refund of a plan bought 11 hours before: the formula's parts.
+		// Refund of a plan bought 8 hours before: the formula's parts.
 		e.want(e.do(ann, "POST", app(a3, "/plan"), `{"edition":"standard","months":3,"accept_agreement":true}`), 200, "buy a3")
-		e.clk.Advance(11 * time.Hour) // within the session; the first day is used
+		e.clk.Advance(8 * time.Hour) // within the session; the first day is used
 		rf := e.do(ann, "POST", app(a3, "/refund"), `{"reason":"not needed","request_id":"rf-1"}`)
 		e.want(rf, 200, "refund")
 		if rf.body["effective"] != "399.00" || rf.body["not_effective"] != "798.00" || rf.body["used"] != "13.30" ||
@@ -298,6 +311,7 @@ func TestCommerceForeign(t *testing.T) {
 			{"POST", app(a, "/plan/preview"), app(missing, "/plan/preview"), `{"edition":"premium","months":1}`},
 			{"POST", app(a, "/plan"), app(missing, "/plan"), `{"edition":"premium","months":1,"accept_agreement":true}`},
 			{"POST", app(a, "/upgrade"), app(missing, "/upgrade"), `{"edition":"premium","accept_agreement":true}`},
+			{"POST", app(a, "/upgrade/preview"), app(missing, "/upgrade/preview"), `{"edition":"premium"}`},
 			{"POST", "/console/v1/renewals", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d],"months":1,"accept_agreement":true}`, a)},
 			{"POST", "/console/v1/renewals", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d,%d],"months":1,"accept_agreement":true}`, bApp, a)},
 			{"PUT", app(a, "/auto-renew"), app(missing, "/auto-renew"), `{"on":true}`},
@@ -371,6 +385,7 @@ func TestCommerceCSRF(t *testing.T) {
 			{noCSRF, "POST", app(a, "/plan/preview"), `{"edition":"premium","months":1}`},
 			{noCSRF, "POST", app(a, "/plan"), `{"edition":"premium","months":1,"accept_agreement":true}`},
 			{noCSRF, "POST", app(a, "/upgrade"), `{"edition":"premium","accept_agreement":true}`},
+			{noCSRF, "POST", app(a, "/upgrade/preview"), `{"edition":"premium"}`},
 			{noCSRF, "POST", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d],"months":1,"accept_agreement":true}`, a)},
 			{noCSRF, "PUT", app(a, "/auto-renew"), `{"on":true}`},
 			{noCSRF, "POST", app(a, "/refund"), `{}`},
@@ -417,6 +432,8 @@ func TestCommerceBadInput(t *testing.T) {
 			{ann, "POST", app(a, "/plan"), `{"edition":"trial","months":1,"accept_agreement":true}`, 409, "Free Trial cannot be bought"},
 			{ann, "POST", app(a, "/upgrade"), `{"edition":"premium"}`, 400, "accept_agreement"},
 			{ann, "POST", app(a, "/upgrade"), `{"edition":"premium","accept_agreement":true}`, 409, "Free Trial"},
+			{ann, "POST", app(a, "/upgrade/preview"), `{"edition":"premium"}`, 409, "Free Trial"},
+			{ann, "POST", app(a, "/upgrade/preview"), `{"edition":"gold"}`, 400, "unknown edition"},
 			{ann, "POST", "/console/v1/renewals", `{"sdkappids":[],"months":1,"accept_agreement":true}`, 400, "at least one"},
 			{ann, "POST", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d,%d],"months":1,"accept_agreement":true}`, a, a), 400, "listed twice"},
 			{ann, "POST", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d],"months":1}`, a), 400, "accept_agreement"},
