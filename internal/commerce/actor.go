@@ -138,21 +138,37 @@ func (s *Service) PreviewUpgradeAs(ctx context.Context, actor tenant.Actor, r Up
 // RenewAs is Renew for apps the actor may act on: one that is not is
 // ErrNotFound and nothing is renewed.
 func (s *Service) RenewAs(ctx context.Context, actor tenant.Actor, r RenewRequest) ([]store.Order, error) {
+	if err := s.renewableAs(ctx, actor, r); err != nil {
+		return nil, err
+	}
+	return s.Renew(ctx, r)
+}
+
+// renewableAs checks that the actor may act on every app of r and use its voucher.
+func (s *Service) renewableAs(ctx context.Context, actor tenant.Actor, r RenewRequest) error {
 	if len(r.SDKAppIDs) == 0 {
-		return nil, invalid("renew needs at least one SDKAppID")
+		return invalid("renew needs at least one SDKAppID")
+	}
+	if len(r.SDKAppIDs) > tenant.MaxAppsPerAccount {
+		return invalid("a batch renews at most %d apps", tenant.MaxAppsPerAccount)
 	}
 	var account string
 	for _, id := range r.SDKAppIDs {
 		app, err := s.appAs(ctx, actor, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		account = app.AccountID
 	}
-	if err := s.voucherAs(ctx, actor, account, r.VoucherID); err != nil {
-		return nil, err
+	return s.voucherAs(ctx, actor, account, r.VoucherID)
+}
+
+// PreviewRenewAs is PreviewRenew for apps the actor may act on.
+func (s *Service) PreviewRenewAs(ctx context.Context, actor tenant.Actor, r RenewRequest) (RenewPreview, error) {
+	if err := s.renewableAs(ctx, actor, r); err != nil {
+		return RenewPreview{}, err
 	}
-	return s.Renew(ctx, r)
+	return s.PreviewRenew(ctx, r)
 }
 
 // SetAutoRenewAs is SetAutoRenew for an app the actor may act on.

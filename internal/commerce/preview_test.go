@@ -100,6 +100,47 @@ func TestPreviewMatchesBuy(t *testing.T) {
 	})
 }
 
+// A renewal preview is Renew's own computation; a short balance is reported
+// and nothing changes.
+func TestPreviewRenew(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open, at("2027-01-10 10:00"))
+		acc := w.account("1000", "0")
+		a, b := w.app(acc), w.app(acc)
+		w.buy(a, "standard", 1)
+		w.buy(b, "standard", 1)
+		r := commerce.RenewRequest{SDKAppIDs: []int64{a.SDKAppID, b.SDKAppID}, Months: 1}
+		before := w.everything(acc.ID)
+		p, err := w.com.PreviewRenew(w.ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(before, w.everything(acc.ID)) {
+			t.Fatal("a renewal preview changed the store")
+		}
+		if p.Sufficient || p.Due != usd("798") || p.BalanceNote == "" || p.Orders[0].CashCents != 0 {
+			t.Fatalf("short balance: %+v", p)
+		}
+		if _, err := w.com.TopUp(w.ctx, commerce.TopUpRequest{AccountID: acc.ID, Cash: usd("1000")}); err != nil {
+			t.Fatal(err)
+		}
+		if p, err = w.com.PreviewRenew(w.ctx, r); err != nil || !p.Sufficient {
+			t.Fatalf("preview: %+v %v", p, err)
+		}
+		orders, err := w.com.Renew(w.ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range orders {
+			q := p.Orders[i]
+			if q.ListCents != o.ListCents || q.CashCents != o.CashCents || q.CreditCents != o.CreditCents ||
+				!q.EffectiveFrom.Equal(o.EffectiveFrom) || !q.EffectiveTo.Equal(o.EffectiveTo) || q.SDKAppID != o.SDKAppID {
+				t.Fatalf("preview %+v\norder   %+v", q, o)
+			}
+		}
+	})
+}
+
 // The Actor-taking calls: another account's app, voucher, order or account
 // is the same ErrNotFound as a missing one; the operator acts on all.
 func TestActorOwnership(t *testing.T) {

@@ -45,6 +45,7 @@ func (h *handler) registerCommerce() {
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/upgrade", c(h.upgrade))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/upgrade/preview", c(h.previewUpgrade))
 	h.mux.HandleFunc("POST "+Prefix+"/renewals", c(h.renew))
+	h.mux.HandleFunc("POST "+Prefix+"/renewals/preview", c(h.previewRenew))
 	h.mux.HandleFunc("GET "+Prefix+"/renewals", c(h.expiring))
 	h.mux.HandleFunc("PUT "+Prefix+"/apps/{sdkappid}/auto-renew", c(h.autoRenew))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/refund", c(h.refundPlan))
@@ -410,6 +411,40 @@ func (h *handler) renew(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 	}
 	h.log.Info("console: apps renewed", "apps", len(orders), "operator", sess.Actor.Operator)
 	writeJSON(w, http.StatusOK, orderList(orders))
+}
+
+type previewRenewRequest struct {
+	SDKAppIDs []int64 `json:"sdkappids"`
+	Months    int     `json:"months"`
+	Voucher   string  `json:"voucher"`
+}
+
+// RenewPreview is a renewal priced without being placed.
+type RenewPreview struct {
+	Orders     []Order     `json:"orders"`
+	Due        money.Cents `json:"due"`
+	Balance    Balance     `json:"balance"`
+	Sufficient bool        `json:"sufficient"`
+	Note       string      `json:"note"`
+}
+
+func (h *handler) previewRenew(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	var req previewRenewRequest
+	if !decode(w, r, &req, false) {
+		return
+	}
+	p, err := h.cfg.Commerce.PreviewRenewAs(r.Context(), sess.Actor, commerce.RenewRequest{SDKAppIDs: req.SDKAppIDs,
+		Months: req.Months, VoucherID: req.Voucher})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := RenewPreview{Orders: make([]Order, 0, len(p.Orders)), Due: p.Due, Balance: balanceJSON(p.Balance),
+		Sufficient: p.Sufficient, Note: p.BalanceNote}
+	for _, o := range p.Orders {
+		out.Orders = append(out.Orders, orderJSON(o))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (h *handler) buyAddon(w http.ResponseWriter, r *http.Request, sess auth.Session) {

@@ -149,8 +149,23 @@ func TestPurchaseGuide(t *testing.T) {
 		if up.body["kind"] != "upgrade" || up.body["product"] != "premium" {
 			t.Fatalf("upgrade = %s", up.raw)
 		}
+		before = e.snap(annID)
+		rnv := e.do(ann, "POST", "/console/v1/renewals/preview", fmt.Sprintf(`{"sdkappids":[%d,%d],"months":2}`, a1, a2))
+		e.want(rnv, 200, "renewal preview")
+		e.same("a renewal preview", before, annID)
 		rn := e.do(ann, "POST", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d,%d],"months":2,"accept_agreement":true,"request_id":"rn-1"}`, a1, a2))
 		e.want(rn, 200, "batch renewal")
+		if rnv.body["sufficient"] != true || rnv.body["due"] != "2196.00" {
+			t.Fatalf("renewal preview = %s", rnv.raw)
+		}
+		for i, o := range rn.body["orders"].([]any) {
+			pv := rnv.body["orders"].([]any)[i].(map[string]any)
+			for _, k := range []string{"sdkappid", "list_price", "cash", "credit", "effective_from", "effective_to"} {
+				if o.(map[string]any)[k] != pv[k] {
+					t.Fatalf("renewal preview %d %s = %v, order %v", i, k, pv[k], o.(map[string]any)[k])
+				}
+			}
+		}
 		if n := len(rn.body["orders"].([]any)); n != 2 {
 			t.Fatalf("batch renewal made %d orders: %s", n, rn.raw)
 		}
@@ -313,6 +328,7 @@ func TestCommerceForeign(t *testing.T) {
 			{"POST", app(a, "/upgrade"), app(missing, "/upgrade"), `{"edition":"premium","accept_agreement":true}`},
 			{"POST", app(a, "/upgrade/preview"), app(missing, "/upgrade/preview"), `{"edition":"premium"}`},
 			{"POST", "/console/v1/renewals", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d],"months":1,"accept_agreement":true}`, a)},
+			{"POST", "/console/v1/renewals/preview", "/console/v1/renewals/preview", fmt.Sprintf(`{"sdkappids":[%d],"months":1}`, a)},
 			{"POST", "/console/v1/renewals", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d,%d],"months":1,"accept_agreement":true}`, bApp, a)},
 			{"PUT", app(a, "/auto-renew"), app(missing, "/auto-renew"), `{"on":true}`},
 			{"POST", app(a, "/refund"), app(missing, "/refund"), `{}`},
@@ -387,6 +403,7 @@ func TestCommerceCSRF(t *testing.T) {
 			{noCSRF, "POST", app(a, "/upgrade"), `{"edition":"premium","accept_agreement":true}`},
 			{noCSRF, "POST", app(a, "/upgrade/preview"), `{"edition":"premium"}`},
 			{noCSRF, "POST", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d],"months":1,"accept_agreement":true}`, a)},
+			{noCSRF, "POST", "/console/v1/renewals/preview", fmt.Sprintf(`{"sdkappids":[%d],"months":1}`, a)},
 			{noCSRF, "PUT", app(a, "/auto-renew"), `{"on":true}`},
 			{noCSRF, "POST", app(a, "/refund"), `{}`},
 			{noCSRF, "POST", app(a, "/addons"), `{"addon":"` + refundableAddon + `","months":1,"accept_agreement":true}`},
@@ -437,6 +454,8 @@ func TestCommerceBadInput(t *testing.T) {
 			{ann, "POST", "/console/v1/renewals", `{"sdkappids":[],"months":1,"accept_agreement":true}`, 400, "at least one"},
 			{ann, "POST", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d,%d],"months":1,"accept_agreement":true}`, a, a), 400, "listed twice"},
 			{ann, "POST", "/console/v1/renewals", fmt.Sprintf(`{"sdkappids":[%d],"months":1}`, a), 400, "accept_agreement"},
+			{ann, "POST", "/console/v1/renewals/preview", fmt.Sprintf(`{"sdkappids":[%d],"months":30}`, a), 400, "months must be 1 to 24"},
+			{ann, "POST", "/console/v1/renewals/preview", fmt.Sprintf(`{"sdkappids":[%d],"months":1}`, a), 409, "Free Trial"},
 			{ann, "PUT", app(a, "/auto-renew"), `{}`, 400, `"on" is required`},
 			{ann, "PUT", app(a, "/auto-renew"), `{"on":true}`, 409, "Free Trial"},
 			{ann, "POST", app(a, "/refund"), `{}`, 409, ""},
