@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,6 +77,24 @@ func mayBuy(app store.App, ed catalog.Edition, now time.Time) error {
 // (in the grace day too) or was refunded (which is also how a customer
 // downgrades: refund, then buy).
 func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
+	return s.buy(ctx, r, nil)
+}
+
+// PreviewBuy prices r exactly as Buy would (the same code, in a transaction
+// that is rolled back): the order with its validity period, voucher part and
+// how the balance would pay it. Nothing is charged or recorded; the request
+// id is ignored. Buy's errors, except that a short balance is reported in
+// the Preview (Sufficient false) instead.
+func (s *Service) PreviewBuy(ctx context.Context, r BuyRequest) (Preview, error) {
+	r.RequestID = ""
+	var p Preview
+	if _, err := s.buy(ctx, r, &p); err != nil {
+		return Preview{}, err
+	}
+	return p, nil
+}
+
+func (s *Service) buy(ctx context.Context, r BuyRequest, preview *Preview) (store.Order, error) {
 	ed, err := paidEdition(r.Edition)
 	if err != nil {
 		return store.Order{}, err
@@ -91,7 +110,7 @@ func (s *Service) Buy(ctx context.Context, r BuyRequest) (store.Order, error) {
 		return store.Order{}, invalid("the discount must be between 0.00 and the list price %s USD", money.Cents(list))
 	}
 	now := s.Clock.Now()
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrderMode(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), preview, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		if err := mayBuy(*app, ed, now); err != nil {
 			return store.Order{}, err
 		}
@@ -140,6 +159,34 @@ func pay(ctx context.Context, tx store.CommerceTx, acc *store.Account, o *store.
 // its expiry on its anchor; an expired, suspended or refunded plan starts again
 // now, and the app resumes.
 func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, error) {
+	return s.renew(ctx, r, nil)
+}
+
+// RenewPreview is a renewal priced without being placed: the orders as they
+// would be recorded (Cash and Credit as the balance would pay them, 0 when it
+// cannot), what the balance pays in total, the balance and whether it suffices.
+type RenewPreview struct {
+	Orders      []store.Order
+	Due         money.Cents
+	Balance     store.Account
+	Sufficient  bool
+	BalanceNote string
+}
+
+// PreviewRenew prices r exactly as Renew would (the same code, in a
+// transaction that is rolled back). Nothing is charged or recorded; the
+// request id is ignored. Renew's errors, except that a short balance is
+// reported in the preview instead.
+func (s *Service) PreviewRenew(ctx context.Context, r RenewRequest) (RenewPreview, error) {
+	r.RequestID = ""
+	var p RenewPreview
+	if _, err := s.renew(ctx, r, &p); err != nil {
+		return RenewPreview{}, err
+	}
+	return p, nil
+}
+
+func (s *Service) renew(ctx context.Context, r RenewRequest, preview *RenewPreview) ([]store.Order, error) {
 	if len(r.SDKAppIDs) == 0 {
 		return nil, invalid("renew needs at least one SDKAppID")
 	}
@@ -176,6 +223,10 @@ func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, err
 		}
 		if err := mayOrder(acc, nil); err != nil {
 			return err
+		}
+		balance := acc // as it is, before a preview raises it
+		if preview != nil {
+			acc.CreditCents = max(acc.CreditCents, 0) + int64(money.MaxBalance) + int64(money.MaxAmount)
 		}
 		apps := []store.App{first}
 		for _, id := range r.SDKAppIDs[1:] {
@@ -219,12 +270,45 @@ func (s *Service) Renew(ctx context.Context, r RenewRequest) ([]store.Order, err
 			}
 			orders = append(orders, o)
 		}
+		if preview != nil {
+			*preview = renewPreviewOf(orders, balance)
+			return errPreview
+		}
 		return tx.UpdateAccount(ctx, acc)
 	})
+	if preview != nil && errors.Is(err, errPreview) {
+		return preview.Orders, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	return orders, nil
+}
+
+// renewPreviewOf prices a batch's orders against the real balance of acc,
+// order by order as Renew pays them.
+func renewPreviewOf(orders []store.Order, acc store.Account) RenewPreview {
+	p := RenewPreview{Orders: orders, Balance: acc, Sufficient: true}
+	for i := range orders {
+		orders[i].ID = "" // not placed
+		due := orders[i].CashCents + orders[i].CreditCents
+		p.Due += money.Cents(due)
+		if !p.Sufficient {
+			continue
+		}
+		cash, credit, err := payFromBalance(&acc, due)
+		if err != nil {
+			p.Sufficient, p.BalanceNote = false, fmt.Sprintf("renewing %d apps: %v", len(orders), err)
+			continue
+		}
+		orders[i].CashCents, orders[i].CreditCents = cash, credit
+	}
+	if !p.Sufficient {
+		for i := range orders {
+			orders[i].CashCents, orders[i].CreditCents = 0, 0
+		}
+	}
+	return p
 }
 
 // batchRequestID derives each order's request id from the batch's.
@@ -299,6 +383,23 @@ func AutoRenew(ctx context.Context, tx store.CommerceTx, acc *store.Account, app
 // charged at once. The Standard orders' unused value is carried into the upgrade
 // order (status "upgraded" on them), so a later refund can return it.
 func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, error) {
+	return s.upgrade(ctx, r, nil)
+}
+
+// PreviewUpgrade prices r exactly as Upgrade would (the same code, rolled
+// back): the charge, the Standard value carried over and the period. Nothing
+// is charged or recorded; the request id is ignored. Upgrade's errors, except
+// that a short balance is reported in the Preview instead.
+func (s *Service) PreviewUpgrade(ctx context.Context, r UpgradeRequest) (Preview, error) {
+	r.RequestID = ""
+	var p Preview
+	if _, err := s.upgrade(ctx, r, &p); err != nil {
+		return Preview{}, err
+	}
+	return p, nil
+}
+
+func (s *Service) upgrade(ctx context.Context, r UpgradeRequest, preview *Preview) (store.Order, error) {
 	if r.Edition != catalog.Premium {
 		if r.Edition == catalog.Standard || r.Edition == catalog.Trial {
 			return store.Order{}, refused("only Standard → Premium is an upgrade; downgrades are refused (refund, then buy)")
@@ -307,7 +408,7 @@ func (s *Service) Upgrade(ctx context.Context, r UpgradeRequest) (store.Order, e
 	}
 	now := s.Clock.Now()
 	premium := catalog.MustLookup(catalog.Premium)
-	return s.placeOrder(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
+	return s.placeOrderMode(ctx, r.SDKAppID, r.RequestID, r.fingerprint(), preview, func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error) {
 		switch {
 		case app.Edition == catalog.Premium:
 			return store.Order{}, refused("app %d is already on Premium", app.SDKAppID)

@@ -213,6 +213,19 @@ func record(ctx context.Context, tx store.CommerceTx, o store.Order, p payment) 
 // writes what it changed.
 func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID, fp string,
 	fn func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error)) (store.Order, error) {
+	return s.placeOrderMode(ctx, sdkappid, requestID, fp, nil, fn)
+}
+
+// errPreview rolls back the transaction of a preview.
+var errPreview = errors.New("preview: rolled back")
+
+// placeOrderMode is placeOrder; with preview set, it runs the very same fn
+// on a balance raised in memory (so that a short balance does not hide the
+// price), reports the order fn built and how the real balance would pay it
+// into *preview, and rolls everything back: nothing is charged or recorded,
+// and the request id is not claimed.
+func (s *Service) placeOrderMode(ctx context.Context, sdkappid int64, requestID, fp string, preview *Preview,
+	fn func(tx store.CommerceTx, acc *store.Account, app *store.App) (store.Order, error)) (store.Order, error) {
 	if err := checkRequestID(requestID); err != nil {
 		return store.Order{}, err
 	}
@@ -223,22 +236,62 @@ func (s *Service) placeOrder(ctx context.Context, sdkappid int64, requestID, fp 
 		if err != nil {
 			return err
 		}
-		if fresh, err := claimRequest(ctx, tx, acc.ID, requestID, fp, now); err != nil || !fresh {
-			if err == nil {
-				order, err = orderOf(ctx, tx, acc.ID, requestID)
+		if preview == nil {
+			if fresh, err := claimRequest(ctx, tx, acc.ID, requestID, fp, now); err != nil || !fresh {
+				if err == nil {
+					order, err = orderOf(ctx, tx, acc.ID, requestID)
+				}
+				return err
 			}
-			return err
 		}
 		if err := mayOrder(acc, &app); err != nil {
 			return err
 		}
+		balance := acc // as it is, before a preview raises it
+		if preview != nil {
+			acc.CreditCents = max(acc.CreditCents, 0) + int64(money.MaxBalance) + int64(money.MaxAmount)
+		}
 		order, err = fn(tx, &acc, &app)
-		return err
+		if err != nil || preview == nil {
+			return err
+		}
+		*preview = previewOf(order, balance)
+		return errPreview
 	})
+	if preview != nil && errors.Is(err, errPreview) {
+		return preview.Order, nil
+	}
 	if err != nil {
 		return store.Order{}, err
 	}
 	return order, nil
+}
+
+// Preview is the outcome of an order priced without being placed: the order
+// as it would be recorded (its price, voucher part and validity period, with
+// Cash and Credit as the balance would pay them), the balance, and whether
+// the balance suffices.
+type Preview struct {
+	Order       store.Order
+	Due         money.Cents // to be paid from the balance (after discount and voucher)
+	Balance     store.Account
+	Sufficient  bool
+	BalanceNote string // why the balance does not suffice; "" when it does
+}
+
+// previewOf prices order o against the real balance of acc, as payFromBalance
+// would take it.
+func previewOf(o store.Order, acc store.Account) Preview {
+	due := o.CashCents + o.CreditCents
+	p := Preview{Order: o, Due: money.Cents(due), Balance: acc}
+	cash, credit, err := payFromBalance(&acc, due)
+	if err != nil {
+		p.Order.CashCents, p.Order.CreditCents = 0, 0
+		p.BalanceNote = err.Error()
+		return p
+	}
+	p.Order.CashCents, p.Order.CreditCents, p.Sufficient = cash, credit, true
+	return p
 }
 
 // claimRequest ties the account's request id to fp, the fingerprint of the

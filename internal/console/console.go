@@ -39,6 +39,7 @@ import (
 
 	"github.com/chatd/chatd/internal/auth"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/input"
@@ -64,8 +65,13 @@ type Config struct {
 	Gate    *gate.Gate      // required
 	// Accounts lists every account for the operator (the store); required.
 	Accounts tenant.AccountLister
-	Clock    clock.Clock  // nil: the real clock
-	Logger   *slog.Logger // nil: no logs
+	// Commerce serves orders, refunds and the billing center; nil: those
+	// routes answer 503.
+	Commerce *commerce.Service
+	// Callbacks keeps apps' callback settings; nil: those routes answer 503.
+	Callbacks CallbackConfigs
+	Clock     clock.Clock  // nil: the real clock
+	Logger    *slog.Logger // nil: no logs
 }
 
 type handler struct {
@@ -100,6 +106,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("DELETE "+Prefix+"/apps/{sdkappid}", h.session(h.deleteApp))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/secret", h.session(h.secret))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/usersig", h.session(h.userSig))
+	h.registerCommerce()
 	return h
 }
 
@@ -272,6 +279,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusTooManyRequests, tm.Error())
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrNoSession):
 		writeError(w, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, commerce.ErrOperatorOnly):
+		writeError(w, http.StatusForbidden, err.Error())
+	case errors.Is(err, commerce.ErrInsufficientBalance):
+		writeError(w, http.StatusPaymentRequired, err.Error())
 	case errors.Is(err, errs.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, errs.ErrNotFound):

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/auth"
+	"github.com/chatd/chatd/internal/callback/sender"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/console"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/store"
@@ -35,6 +37,7 @@ type env struct {
 	clk     *clock.Manual
 	tenants *tenant.Service
 	gate    *gate.Gate
+	com     *commerce.Service
 }
 
 func newEnv(t *testing.T, open testdb.Opener) *env {
@@ -54,8 +57,14 @@ func newEnvWith(t *testing.T, open testdb.Opener, wrap func(store.Console) store
 	a := auth.New(auth.Config{Store: cs, Tenants: ten, Clock: c, OperatorToken: opToken,
 		Params: auth.Params{Memory: 64, Time: 1, Threads: 1}})
 	g := &gate.Gate{MAU: st, Clock: c}
-	return &env{t: t, st: st, clk: c, tenants: ten, gate: g,
-		h: console.New(console.Config{Auth: a, Tenants: ten, Gate: g, Accounts: st, Clock: c})}
+	com := &commerce.Service{Store: st, Clock: c}
+	pol, err := sender.ParsePolicy("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, st: st, clk: c, tenants: ten, gate: g, com: com,
+		h: console.New(console.Config{Auth: a, Tenants: ten, Gate: g, Accounts: st, Clock: c,
+			Commerce: com, Callbacks: sender.NewConfigs(st, pol, c)})}
 }
 
 // client is a browser: its session cookie, CSRF token and address.

@@ -163,7 +163,8 @@ func New(cfg Config) (*Server, error) {
 		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM, Settings: s.IM,
 		Callbacks: s.callbacks.configs, CallbackLog: cfg.Store})))
 	s.Auth = auth.New(auth.Config{Store: cfg.Store, Tenants: s.Tenants, Clock: cfg.Clock, OperatorToken: cfg.OperatorToken})
-	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger}))
+	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger,
+		Commerce: s.Commerce, Callbacks: s.callbacks.configs}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
