@@ -33,6 +33,7 @@ import (
 	"github.com/chatd/chatd/internal/restapi"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
+	jssdk "github.com/chatd/chatd/sdk/js"
 )
 
 // Config is everything a server needs; cmd/chatd fills it from flags.
@@ -160,6 +161,7 @@ func New(cfg Config) (*Server, error) {
 		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM, Settings: s.IM,
 		Callbacks: s.callbacks.configs, CallbackLog: cfg.Store})))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET "+jssdk.Path, jssdk.Handler()) // the JavaScript client SDK (sdk/js)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// pprof is for the operator only.
