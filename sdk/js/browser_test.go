@@ -265,6 +265,25 @@ func TestBrowserGapAndLogHead(t *testing.T) {
 	if got := eval[int](bob, "t.synced"); got != syncs+1 {
 		t.Fatalf("%d syncs for two log_heads, want 1", got-syncs)
 	}
+
+	// A push of an entry the client has (a late push after a sync) is not
+	// delivered again; an online-only message (seq 0) is delivered and moves
+	// no position.
+	syncs = eval[int](bob, "t.synced")
+	bob.do(`t.filter = null; t.inject({op: 'entry', code: 0, entry: t.entries[1]})`)
+	bob.do(`t.inject({op: 'entry', code: 0, entry: {seq: 0, kind: 'msg', from: 'admin', peer: 'admin', to: 'bob', body: [{MsgType: 'TIMTextElem', MsgContent: {Text: 'online only'}}]}})`)
+	eval[ack](alice, `t.c.sendText('bob', 'last')`)
+	bob.wait("the last message", "t.texts().includes('last')")
+	es = bob.entries()
+	if fmt.Sprint(texts(es)) != "[lost 1 after the gap lost 2 online only last]" || es[3].Seq != 0 || es[4].Seq != 4 {
+		t.Fatalf("bob's log %+v", es)
+	}
+	if applied := eval[int64](bob, "t.c.applied"); applied != 4 {
+		t.Fatalf("applied %d, want 4", applied)
+	}
+	if got := eval[int](bob, "t.synced"); got != syncs {
+		t.Fatalf("an entry the client had started %d syncs", got-syncs)
+	}
 }
 
 // A server restart: both clients reconnect and resync; a send made while the
