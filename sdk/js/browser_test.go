@@ -1,10 +1,15 @@
 package js_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
 )
 
@@ -53,6 +58,75 @@ func TestBrowserLoginAndMessage(t *testing.T) {
 	}
 	if applied := eval[int64](alice, "t.c.applied"); applied != 2 {
 		t.Fatalf("alice's applied %d", applied)
+	}
+
+	// Any other op goes through request; pushes the SDK does not handle come as "push".
+	convs := eval[[]struct{ Peer string }](alice, `t.c.request({op: 'conv_list'}).then((r) => r.convs)`)
+	if len(convs) != 1 || convs[0].Peer != "bob" {
+		t.Fatalf("conv_list: %+v", convs)
+	}
+	alice.do(`t.c.request({op: 'set_status', custom_status: 'busy'})`)
+	alice.wait("the status push", "t.pushes.some((f) => f.op === 'status' && f.custom_status === 'busy' && f.user === 'alice')")
+	if code := eval[int](alice, `t.c.request({op: 'set_status', custom_status: 'x'.repeat(101)}).then(() => 0, (e) => e.code)`); code != 70402 {
+		t.Fatalf("a custom status of 101 bytes: %d, want 70402", code)
+	}
+}
+
+// A refused first login rejects connect with the server's code and closes the
+// client; a reconnect refused for the session limit (60018) is retried; one
+// refused otherwise ends the client with an "error" event and no reconnect.
+func TestBrowserLoginRefusals(t *testing.T) {
+	n := startNodeWith(t, gateway.Limits{SessionsPerUser: 1})
+	b := newBrowser(t, n)
+	carol := b.open("carol")
+	if code := eval[int](carol, fmt.Sprintf(`t.start({url: %q, sdkAppID: %d, user: 'carol', userSig: %q}).then(() => 0, (e) => e.code)`,
+		n.wsURL(), n.app.SDKAppID, n.sig("bob"))); code != 70013 {
+		t.Fatalf("carol's login with bob's sig: %d, want 70013", code)
+	}
+	if st := eval[string](carol, "t.c.state"); st != "closed" {
+		t.Fatalf("carol's state %q", st)
+	}
+
+	// bob's sig comes from a function, called at each login; t.gate holds it.
+	bob := b.open("bob")
+	bob.do(fmt.Sprintf(`t.sig = %q; t.sigCalls = 0; t.gate = Promise.resolve();
+		t.start({url: %q, sdkAppID: %d, user: 'bob', userSig: async () => { t.sigCalls++; await t.gate; return t.sig; }})`,
+		n.sig("bob"), n.wsURL(), n.app.SDKAppID))
+	bob.do("t.gate = new Promise((r) => { t.open = r; }); t.drop()")
+	bob.wait("the reconnect to ask for a sig", "t.sigCalls === 2")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(n.s.Gateway.Devices(n.app.SDKAppID, "bob")) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("bob's first session did not end")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	other, err := client.Dial(ctx, n.wsURL(), client.Options{SDKAppID: n.app.SDKAppID, User: "bob", UserSig: n.sig("bob"), Platform: "Web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.do("t.open()")
+	bob.wait("two refused logins", "t.sigCalls >= 4")
+	if st := eval[string](bob, "t.c.state"); st == "online" || st == "closed" {
+		t.Fatalf("bob's state %q while the other session holds the limit", st)
+	}
+	other.Close()
+	bob.wait("the login once the other session ended", "t.c.state === 'online' && t.onlines.length === 2")
+	if errs := eval[[]string](bob, "t.errors"); len(errs) != 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+
+	bob.do("t.sig = 'not a sig'; t.drop()")
+	bob.wait("the refused login to end the client", "t.c.state === 'closed'")
+	if errs := eval[[]string](bob, "t.errors"); len(errs) != 1 || !strings.HasPrefix(errs[0], "70003 ") {
+		t.Fatalf("errors %v, want one 70003", errs)
+	}
+	sockets := eval[int](bob, "t.sockets")
+	bob.do("new Promise((r) => setTimeout(r, 1500))")
+	if s := eval[int](bob, "t.sockets"); s != sockets || eval[string](bob, "t.c.state") != "closed" {
+		t.Fatalf("a closed client opened %d more connections", s-sockets)
 	}
 }
 

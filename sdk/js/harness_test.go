@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/server"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/embedded"
@@ -58,6 +59,7 @@ type node struct {
 	dir    string
 	addr   string
 	app    store.App
+	lim    gateway.Limits
 	s      *server.Server
 	cancel context.CancelFunc
 	done   chan error
@@ -65,8 +67,11 @@ type node struct {
 
 // startNode starts a chatd with an app (Free Trial) and the users alice, bob
 // and carol.
-func startNode(t *testing.T) *node {
-	n := &node{t: t, dir: t.TempDir(), addr: "127.0.0.1:0"}
+func startNode(t *testing.T) *node { return startNodeWith(t, gateway.Limits{}) }
+
+// startNodeWith is startNode with session limits.
+func startNodeWith(t *testing.T, lim gateway.Limits) *node {
+	n := &node{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", lim: lim}
 	n.start()
 	t.Cleanup(n.stop)
 	ctx := context.Background()
@@ -92,7 +97,7 @@ func (n *node) start() {
 		t.Fatal(err)
 	}
 	s, err := server.New(server.Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler),
-		OperatorToken: "secret", PurgeEvery: time.Hour})
+		OperatorToken: "secret", PurgeEvery: time.Hour, Sessions: n.lim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +178,7 @@ class TestSocket extends WebSocket {
 }
 const t = window.t = {
   sockets: 0, dropped: 0, filter: null,
-  entries: [], states: [], kicks: [], errors: [], onlines: [], synced: 0, acks: {},
+  entries: [], states: [], kicks: [], errors: [], onlines: [], pushes: [], synced: 0, acks: {},
   start(opts) {
     const c = new Client(Object.assign({ WebSocket: TestSocket, minDelay: 50, maxDelay: 400 }, opts));
     t.c = c;
@@ -183,6 +188,7 @@ const t = window.t = {
     c.on('error', (e) => t.errors.push(e.code + ' ' + e.message));
     c.on('online', (o) => t.onlines.push(o));
     c.on('synced', () => t.synced++);
+    c.on('push', (f) => t.pushes.push(f));
     return c.connect();
   },
   // send starts a send and records its outcome in t.acks[name] (null while it waits).
