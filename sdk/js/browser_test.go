@@ -31,14 +31,17 @@ func TestBrowserLoginAndMessage(t *testing.T) {
 		t.Fatalf("alice's state %q", st)
 	}
 
-	a := eval[ack](alice, `t.c.sendText('bob', 'hello bob', {clientMsgId: 'm-1'})`)
+	if caps := eval[loginInfo](alice, "t.c.capabilities"); caps.Edition != "trial" || !slices.Equal(caps.Features, info.Features) {
+		t.Fatalf("capabilities %+v, login %+v", caps, info)
+	}
+	a := eval[ack](alice, `t.c.sendText('bob', 'hello bob', {clientMsgId: 'm-1', cloudCustomData: 'cd-1'})`)
 	if a.Seq != 1 || a.Duplicate || a.MsgKey == "" || a.ClientMsgID != "m-1" {
 		t.Fatalf("ack %+v", a)
 	}
 	bob.wait("alice's message", "t.entries.length === 1")
 	got := bob.entries()[0]
 	if got.Seq != 1 || got.Kind != "msg" || got.From != "alice" || got.Peer != "alice" || got.text() != "hello bob" ||
-		got.MsgKey != a.MsgKey || got.ClientMsgID != "m-1" {
+		got.MsgKey != a.MsgKey || got.ClientMsgID != "m-1" || got.CustomData != "cd-1" {
 		t.Fatalf("bob got %+v", got)
 	}
 	alice.wait("alice's copy", "t.entries.length === 1")
@@ -145,6 +148,9 @@ func TestBrowserOfflineReceiverSyncs(t *testing.T) {
 		t.Fatalf("bob's state after close: %q", st)
 	}
 	after := eval[int64](bob, "t.c.applied")
+	if code := eval[int](bob, `t.c.sendText('alice', 'x').then(() => 0, (e) => e.code)`); code != -1 {
+		t.Fatalf("a send of a closed client: %d, want -1", code)
+	}
 	eval[ack](alice, `t.c.sendText('bob', 'away 1')`)
 	eval[ack](alice, `t.c.sendText('bob', 'away 2')`)
 
@@ -376,6 +382,13 @@ func TestBrowserServerRestart(t *testing.T) {
 	for _, p := range []*page{alice, bob} {
 		p.wait("the disconnect", "t.c.state !== 'online' && t.states.includes('reconnecting')")
 	}
+	// Each failed attempt doubles the delay (50 ms first, 400 ms at most), with jitter.
+	alice.wait("failed reconnects", "t.disconnects.length >= 5")
+	for i, d := range eval[[]struct{ RetryIn int }](alice, "t.disconnects") {
+		if max := min(400, 50<<i); d.RetryIn < max/2 || d.RetryIn > max {
+			t.Fatalf("reconnect %d after %d ms, want %d..%d", i, d.RetryIn, max/2, max)
+		}
+	}
 	alice.do(`t.send('m3', 'bob', 'm3')`)
 	if v := eval[*ack](alice, "t.acks.m3"); v != nil {
 		t.Fatalf("a send while the server is down was answered: %+v", v)
@@ -401,4 +414,20 @@ func TestBrowserServerRestart(t *testing.T) {
 			t.Fatalf("%s did not log in again", p.name)
 		}
 	}
+}
+
+// A connection whose pings go unanswered is taken as dead: the client opens a
+// new one and logs in again.
+func TestBrowserPingTimeout(t *testing.T) {
+	n := startNode(t)
+	b := newBrowser(t, n)
+	bob := b.open("bob")
+	bob.loginWith(n, "bob", map[string]any{"pingInterval": 100, "pingTimeout": 300})
+	bob.do(`t.filter = (f) => { if (f.op === 'pong') t.pongs = (t.pongs || 0) + 1; return false; }`)
+	bob.wait("pongs", "t.pongs >= 3")
+	if s := eval[int](bob, "t.sockets"); s != 1 {
+		t.Fatalf("%d connections while pongs come", s)
+	}
+	bob.do(`t.filter = (f) => f.op === 'pong'`)
+	bob.wait("the dead connection to be replaced", "t.sockets === 2 && t.c.state === 'online' && t.onlines.length === 2")
 }

@@ -178,7 +178,7 @@ class TestSocket extends WebSocket {
 }
 const t = window.t = {
   sockets: 0, dropped: 0, filter: null,
-  entries: [], states: [], kicks: [], errors: [], onlines: [], pushes: [], synced: 0, acks: {},
+  entries: [], states: [], kicks: [], errors: [], onlines: [], pushes: [], disconnects: [], synced: 0, acks: {},
   start(opts) {
     const c = new Client(Object.assign({ WebSocket: TestSocket, minDelay: 50, maxDelay: 400 }, opts));
     t.c = c;
@@ -189,6 +189,7 @@ const t = window.t = {
     c.on('online', (o) => t.onlines.push(o));
     c.on('synced', () => t.synced++);
     c.on('push', (f) => t.pushes.push(f));
+    c.on('disconnected', (d) => t.disconnects.push(d));
     return c.connect();
   },
   // send starts a send and records its outcome in t.acks[name] (null while it waits).
@@ -295,8 +296,17 @@ func (b *browser) open(name string) *page {
 // login starts a client of user on the page (resuming after seq after).
 func (p *page) login(n *node, user string, after int64) loginInfo {
 	p.t.Helper()
-	opts, _ := json.Marshal(map[string]any{"url": n.wsURL(), "sdkAppID": n.app.SDKAppID, "user": user,
-		"userSig": n.sig(user), "after": after})
+	return p.loginWith(n, user, map[string]any{"after": after})
+}
+
+// loginWith starts a client of user on the page with more options.
+func (p *page) loginWith(n *node, user string, extra map[string]any) loginInfo {
+	p.t.Helper()
+	o := map[string]any{"url": n.wsURL(), "sdkAppID": n.app.SDKAppID, "user": user, "userSig": n.sig(user)}
+	for k, v := range extra {
+		o[k] = v
+	}
+	opts, _ := json.Marshal(o)
 	return eval[loginInfo](p, fmt.Sprintf("t.start(%s)", opts))
 }
 
@@ -317,6 +327,7 @@ type entry struct {
 	To          string `json:"to"`
 	MsgKey      string `json:"msg_key"`
 	ClientMsgID string `json:"client_msg_id"`
+	CustomData  string `json:"cloud_custom_data"`
 	Body        []struct {
 		MsgContent struct{ Text string }
 	} `json:"body"`
