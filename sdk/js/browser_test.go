@@ -414,6 +414,12 @@ func TestBrowserServerRestart(t *testing.T) {
 			t.Fatalf("%s did not log in again", p.name)
 		}
 	}
+	// A login starts the backoff again from the first delay.
+	alice.do("t.disconnects = []; t.drop()")
+	alice.wait("the disconnect", "t.disconnects.length === 1")
+	if d := eval[int](alice, "t.disconnects[0].retryIn"); d < 25 || d > 50 {
+		t.Fatalf("first reconnect after a login: %d ms, want 25..50", d)
+	}
 }
 
 // A connection whose pings go unanswered is taken as dead: the client opens a
