@@ -73,6 +73,15 @@ func TestBrowserLoginAndMessage(t *testing.T) {
 	if code := eval[int](alice, `t.c.request({op: 'set_status', custom_status: 'x'.repeat(101)}).then(() => 0, (e) => e.code)`); code != 70402 {
 		t.Fatalf("a custom status of 101 bytes: %d, want 70402", code)
 	}
+
+	// A read report without a time reads up to now.
+	bob.do("t.c.markRead('alice')")
+	alice.wait("bob's read report", "t.entries.some((e) => e.kind === 'read')")
+	for _, e := range alice.entries() {
+		if e.Kind == "read" && (e.From != "bob" || e.ReadTime < r.MsgTime) {
+			t.Fatalf("read report %+v (bob's message at %d)", e, r.MsgTime)
+		}
+	}
 }
 
 // A refused first login rejects connect with the server's code and closes the
@@ -165,12 +174,24 @@ func TestBrowserOfflineReceiverSyncs(t *testing.T) {
 		t.Fatalf("bob's log %+v", es)
 	}
 	// A new client with after -1 skips the history.
-	bob.do("t.c.close(); t.entries = []")
+	bob.do("t.c.close(); t.entries = []; t.synced = 0")
 	bob.do(fmt.Sprintf("t.start({url: %q, sdkAppID: %d, user: 'bob', userSig: %q, after: -1})", n.wsURL(), n.app.SDKAppID, n.sig("bob")))
 	eval[ack](alice, `t.c.sendText('bob', 'new')`)
 	bob.wait("the new message", "t.entries.length === 1")
 	if es := bob.entries(); es[0].Seq != 4 || es[0].text() != "new" {
 		t.Fatalf("bob after -1: %+v", es)
+	}
+
+	// A listener that closes the client stops the delivery of the sync's page.
+	bob.do("t.c.close(); t.entries = []; t.synced = 0")
+	bob.do(fmt.Sprintf("const p = t.start({url: %q, sdkAppID: %d, user: 'bob', userSig: %q}); t.c.on('entry', () => t.c.close()); p",
+		n.wsURL(), n.app.SDKAppID, n.sig("bob")))
+	bob.wait("the close", "t.c.state === 'closed'")
+	if es, applied := bob.entries(), eval[int64](bob, "t.c.applied"); len(es) != 1 || applied != 1 {
+		t.Fatalf("after a close in a listener: %d entries, applied %d", len(es), applied)
+	}
+	if code := eval[int](bob, "t.c.connect().then(() => 0, (e) => e.code)"); code != -1 {
+		t.Fatalf("connect of a closed client: %d", code)
 	}
 }
 
@@ -241,7 +262,7 @@ func TestBrowserReadAndRecall(t *testing.T) {
 	a := eval[ack](alice, `t.c.sendText('bob', 'oops')`)
 	bob.wait("the message", "t.entries.length === 1")
 
-	bob.do("t.c.markRead('alice')")
+	bob.do(fmt.Sprintf("t.c.markRead('alice', %d)", a.MsgTime))
 	alice.wait("bob's read report", "t.entries.some((e) => e.kind === 'read')")
 	var read entry
 	for _, e := range alice.entries() {
@@ -249,7 +270,7 @@ func TestBrowserReadAndRecall(t *testing.T) {
 			read = e
 		}
 	}
-	if read.From != "bob" || read.Peer != "bob" || read.ReadTime < a.MsgTime {
+	if read.From != "bob" || read.Peer != "bob" || read.ReadTime != a.MsgTime {
 		t.Fatalf("read report %+v (message at %d)", read, a.MsgTime)
 	}
 
@@ -266,7 +287,7 @@ func TestBrowserReadAndRecall(t *testing.T) {
 	}
 
 	// Synced again from the start, the message is recalled and has no body.
-	bob.do("t.c.close(); t.entries = []")
+	bob.do("t.c.close(); t.entries = []; t.synced = 0")
 	bob.login(n, "bob", 0)
 	bob.wait("the sync", "t.synced >= 1")
 	es = bob.entries()

@@ -145,7 +145,7 @@ export class Client extends EventTarget {
    * @returns {Promise<{connId: string, seq: number, edition: string, features: string[]}>}
    */
   connect() {
-    if (this._state !== 'idle') return Promise.reject(new ChatdError(-1, 'connect called twice'));
+    if (this._state !== 'idle') return Promise.reject(new ChatdError(-1, `connect: the client is ${this._state}`));
     return new Promise((resolve, reject) => {
       this._first = { resolve, reject };
       this._open();
@@ -406,6 +406,7 @@ export class Client extends EventTarget {
   // ---- the log ----
 
   _deliver(e) {
+    if (this._state === 'kicked' || this._state === 'closed') return; // a listener ended the client
     if (e.seq > 0) this._applied = e.seq;
     this._emitEvent('entry', e);
   }
