@@ -392,7 +392,7 @@ func TestBrowserGapAndLogHead(t *testing.T) {
 func TestBrowserServerRestart(t *testing.T) {
 	n := startNode(t)
 	b := newBrowser(t, n)
-	alice, bob := b.open("alice"), b.open("bob")
+	alice, bob, carol := b.open("alice"), b.open("bob"), b.open("carol")
 	alice.login(n, "alice", 0)
 	bob.login(n, "bob", 0)
 	eval[ack](alice, `t.c.sendText('bob', 'm1')`)
@@ -410,6 +410,10 @@ func TestBrowserServerRestart(t *testing.T) {
 			t.Fatalf("reconnect %d after %d ms, want %d..%d", i, d.RetryIn, max/2, max)
 		}
 	}
+	// A first connect while the server is down waits and retries.
+	carol.do(fmt.Sprintf("t.start({url: %q, sdkAppID: %d, user: 'carol', userSig: %q}).then((i) => { t.first = i; }); true",
+		n.wsURL(), n.app.SDKAppID, n.sig("carol")))
+	carol.wait("a failed first attempt", "t.disconnects.length >= 2")
 	alice.do(`t.send('m3', 'bob', 'm3')`)
 	if v := eval[*ack](alice, "t.acks.m3"); v != nil {
 		t.Fatalf("a send while the server is down was answered: %+v", v)
@@ -418,6 +422,10 @@ func TestBrowserServerRestart(t *testing.T) {
 	n.rest("openim/sendmsg", map[string]any{"SyncOtherMachine": 1, "From_Account": "alice", "To_Account": "bob",
 		"MsgRandom": 7, "MsgBody": []map[string]any{{"MsgType": "TIMTextElem", "MsgContent": map[string]string{"Text": "m4"}}}})
 
+	carol.wait("carol's first login", "t.first !== undefined && t.c.state === 'online'")
+	if re := eval[bool](carol, "t.first.reconnect"); re {
+		t.Fatal("carol's first login is marked a reconnect")
+	}
 	alice.wait("m3's answer", "t.acks.m3 !== null")
 	if a := eval[ack](alice, "t.acks.m3"); a.Error != 0 || a.MsgKey == "" {
 		t.Fatalf("m3: %+v", a)
@@ -449,7 +457,7 @@ func TestBrowserPingTimeout(t *testing.T) {
 	n := startNode(t)
 	b := newBrowser(t, n)
 	bob := b.open("bob")
-	bob.loginWith(n, "bob", map[string]any{"pingInterval": 100, "pingTimeout": 300})
+	bob.loginWith(n, "bob", map[string]any{"pingInterval": 100, "pingTimeout": 1000})
 	bob.do(`t.filter = (f) => { if (f.op === 'pong') t.pongs = (t.pongs || 0) + 1; return false; }`)
 	bob.wait("pongs", "t.pongs >= 3")
 	if s := eval[int](bob, "t.sockets"); s != 1 {
