@@ -35,6 +35,7 @@ import (
 	"github.com/chatd/chatd/internal/restapi"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
+	jssdk "github.com/chatd/chatd/sdk/js"
 )
 
 // Config is everything a server needs; cmd/chatd fills it from flags.
@@ -166,6 +167,7 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger,
 		Commerce: s.Commerce, Callbacks: s.callbacks.configs}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET "+jssdk.Path, jssdk.Handler()) // the JavaScript client SDK (sdk/js)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// pprof is for the operator only.
