@@ -36,6 +36,7 @@ type Store interface {
 	Cluster       // cluster.go
 	Callbacks     // callbacks.go
 	Console       // console.go
+	Daily         // daily.go
 }
 
 // Statuses of accounts and apps.

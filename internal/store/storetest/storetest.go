@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, groupBanTests...) // groupbans.go
 	tests = append(tests, callbackTests...) // callbacks.go
 	tests = append(tests, consoleTests...)  // console.go
+	tests = append(tests, dailyTests...)    // daily.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
