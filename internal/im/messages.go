@@ -238,6 +238,9 @@ func (s *Service) sendOnline(ctx context.Context, app store.App, req SendRequest
 		}
 	}
 	s.bus.Publish(ds)
+	for range to {
+		s.usage.C2C(app.SDKAppID, req.From)
+	}
 	if !req.Forbid.After && s.on(ctx, app.SDKAppID, callback.C2CAfterSendMsg) {
 		evs := make([]store.CallbackEvent, 0, len(to))
 		for _, u := range to {
@@ -364,7 +367,11 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 		s.afterC2C(ctx, app.SDKAppID, req.Forbid.After, &op)
 	}
 	res, err := s.writer.Do(ctx, op)
-	return sendResult(req, res, err)
+	out, err := sendResult(req, res, err)
+	if err == nil && !out.Duplicate && !req.Import {
+		s.usage.C2C(app.SDKAppID, req.From)
+	}
+	return out, err
 }
 
 // SendAsync is Send without waiting for the message to be durable, for a device
@@ -403,7 +410,11 @@ func (s *Service) SendAsync(ctx context.Context, app store.App, req SendRequest,
 	op := s.sendOp(app, req)
 	s.afterC2C(ctx, app.SDKAppID, req.Forbid.After, &op)
 	s.writer.Submit(op, origin, func(res store.OpResult, err error) {
-		done(sendResult(req, res, err))
+		out, err := sendResult(req, res, err)
+		if err == nil && !out.Duplicate {
+			s.usage.C2C(app.SDKAppID, req.From)
+		}
+		done(out, err)
 	})
 }
 
@@ -544,6 +555,9 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 		if errsOf[i] != nil {
 			failed[ops[i].To] = errsOf[i]
 			continue
+		}
+		if !res.Duplicate {
+			s.usage.C2C(app.SDKAppID, req.From)
 		}
 		if first.MsgKey == "" && len(res.Entries) > 0 {
 			e := res.Entries[0]

@@ -13,6 +13,7 @@ import (
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/usage"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -37,6 +38,8 @@ type Service struct {
 	receipts     rcptPusher     // read-receipt pushes (group_receipts_push.go)
 	liveTipsMax  int            // LiveTipsMaxMembers when 0 (tests lower it)
 	hooks        callback.Hooks // app callbacks (callbacks.go); callback.Off by default
+
+	usage *usage.Recorder // daily usage (logins, sent messages); nil counts nothing
 }
 
 // New returns the messaging service over st. Writes of the message log go
@@ -160,8 +163,16 @@ func (s *Service) LoginSig(ctx context.Context, app store.App, user, userSig str
 	if sigKicked(claims.Time, kicked) {
 		return 0, errs.New(errs.SigKicked, "usersig: made before the account was kicked at %d; generate a new one", kicked.Unix())
 	}
-	return claims.Time, storageErrOrNil(s.gate.AdmitLogin(ctx, app, user))
+	if err := s.gate.AdmitLogin(ctx, app, user); err != nil {
+		return 0, storageErr(err)
+	}
+	s.usage.Login(app.SDKAppID, user)
+	return claims.Time, nil
 }
+
+// SetUsage makes the service count logins and sent messages in r (daily
+// usage); before it, nothing is counted.
+func (s *Service) SetUsage(r *usage.Recorder) { s.usage = r }
 
 // MaxOnlineQuery bounds the users of one online-status query.
 const MaxOnlineQuery = 500

@@ -341,3 +341,48 @@ func BenchmarkCount(b *testing.B) {
 		}
 	})
 }
+
+// TestLastDays: one item per day, oldest first, zeros where nothing was
+// recorded; Purge keeps exactly the last RetentionDays.
+func TestLastDays(t *testing.T) {
+	st := testdb.SQLite(t)
+	clk := clock.NewManual(noon)
+	r := New(st, clk, nil)
+	r.Login(appA, "u1")
+	clk.Set(noon.AddDate(0, 0, -2))
+	r.C2C(appA, "u1")
+	r.C2C(appA, "u2")
+	clk.Set(noon.AddDate(0, 0, -RetentionDays)) // one day past the retention
+	r.Group(appA, "u1")
+	flush(t, r)
+	clk.Set(noon)
+	got, err := r.LastDays(ctx, appA, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DailyUsage{
+		{Day: "2026-03-08", ActiveUsers: 2, C2CMsgs: 2},
+		{Day: "2026-03-09"},
+		{Day: "2026-03-10", ActiveUsers: 1, Logins: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("LastDays = %+v\nwant %+v", got, want)
+	}
+	if _, err := r.LastDays(ctx, appA, 0); err == nil {
+		t.Fatal("0 days accepted")
+	}
+	if _, err := r.LastDays(ctx, appA, RetentionDays+1); err == nil {
+		t.Fatal("more days than kept accepted")
+	}
+	all := figures(t, st, appA)
+	if len(all) != 3 {
+		t.Fatalf("before purge: %+v", all)
+	}
+	n, err := r.Purge(ctx)
+	if err != nil || n != 2 { // the old day's figures and its user
+		t.Fatalf("Purge = %d, %v; want 2", n, err)
+	}
+	if got := figures(t, st, appA); !reflect.DeepEqual(got, all[1:]) {
+		t.Fatalf("after purge: %+v", got)
+	}
+}
