@@ -207,13 +207,27 @@ type Callback struct {
 }
 
 // Usage is an app's usage for charts: this month's MAU against its quota
-// (what the overview and the gate's login check compute) and the previous
-// month's MAU, so a 30-day window is covered. Daily counts (active users,
-// messages, logins) are not recorded by the server, so they are not here.
+// (what the overview and the gate's login check compute), the previous
+// month's MAU, and the figures of the last UsageDays UTC days.
 type Usage struct {
 	SDKAppID int64    `json:"sdkappid"`
 	MAU      MAU      `json:"mau"`
 	Previous MonthMAU `json:"previous_month"`
+	// Daily has UsageDays items, oldest first, the last one today (UTC); a
+	// day without activity is all zeros.
+	Daily []DayUsage `json:"daily,omitempty"`
+}
+
+// UsageDays is the number of days of Usage.Daily.
+const UsageDays = 30
+
+// DayUsage is an app's figures of one UTC day.
+type DayUsage struct {
+	Day         string `json:"day"`          // "2006-01-02"
+	ActiveUsers int64  `json:"active_users"` // distinct users who logged in or sent
+	Logins      int64  `json:"logins"`
+	C2CMsgs     int64  `json:"c2c_msgs"`   // one-to-one messages sent
+	GroupMsgs   int64  `json:"group_msgs"` // group messages sent
 }
 
 // MonthMAU is the distinct users of one UTC month.
@@ -691,8 +705,20 @@ func (h *handler) usage(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Usage{SDKAppID: id, MAU: MAU{Month: u.Month, Used: u.Used, Free: u.Free, Cap: u.Cap},
-		Previous: MonthMAU{Month: prev, Used: n}})
+	out := Usage{SDKAppID: id, MAU: MAU{Month: u.Month, Used: u.Used, Free: u.Free, Cap: u.Cap},
+		Previous: MonthMAU{Month: prev, Used: n}}
+	if h.cfg.Daily != nil {
+		days, err := h.cfg.Daily.LastDays(r.Context(), app.SDKAppID, UsageDays)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, d := range days {
+			out.Daily = append(out.Daily, DayUsage{Day: d.Day, ActiveUsers: d.ActiveUsers, Logins: d.Logins,
+				C2CMsgs: d.C2CMsgs, GroupMsgs: d.GroupMsgs})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // callbackApp resolves the app of a callback route through tenant.AppAs (a

@@ -270,6 +270,35 @@ func TestPurchaseGuide(t *testing.T) {
 			fmt.Sprint(u.body["previous_month"]) != "map[month:2026-10 used:1]" {
 			t.Fatalf("usage = %s", u.raw)
 		}
+		// The last 30 UTC days, oldest first, zeros where nothing happened.
+		e.clk.Set(e.clk.Now().AddDate(0, 0, -2))
+		e.usage.C2C(a1, "alice")
+		e.clk.Set(e.clk.Now().AddDate(0, 0, 2))
+		e.usage.Login(a1, "alice")
+		e.usage.Login(a1, "alice")
+		e.usage.C2C(a1, "bob")
+		e.usage.Group(a1, "carol")
+		e.usage.Group(a2, "dave") // another app's
+		if err := e.usage.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		u = e.do(ann, "GET", app(a1, "/usage"), "")
+		e.want(u, 200, "usage with days")
+		days := u.body["daily"].([]any)
+		today := e.clk.Now().UTC()
+		if len(days) != 30 || days[0].(map[string]any)["day"] != today.AddDate(0, 0, -29).Format(time.DateOnly) {
+			t.Fatalf("daily = %s", u.raw)
+		}
+		want := map[int]string{
+			27: "map[active_users:1 c2c_msgs:1 day:" + today.AddDate(0, 0, -2).Format(time.DateOnly) + " group_msgs:0 logins:0]",
+			28: "map[active_users:0 c2c_msgs:0 day:" + today.AddDate(0, 0, -1).Format(time.DateOnly) + " group_msgs:0 logins:0]",
+			29: "map[active_users:3 c2c_msgs:1 day:" + today.Format(time.DateOnly) + " group_msgs:1 logins:2]",
+		}
+		for i, w := range want {
+			if got := fmt.Sprint(days[i]); got != w {
+				t.Fatalf("daily[%d] = %s, want %s", i, got, w)
+			}
+		}
 	})
 }
 

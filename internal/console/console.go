@@ -43,6 +43,7 @@ import (
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/input"
+	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 )
 
@@ -72,6 +73,15 @@ type Config struct {
 	Callbacks CallbackConfigs
 	Clock     clock.Clock  // nil: the real clock
 	Logger    *slog.Logger // nil: no logs
+	// Daily gives apps' daily figures (a *usage.Recorder); nil: the usage
+	// route has no "daily".
+	Daily DailyUsage
+}
+
+// DailyUsage reads an app's figures of the last n UTC days, oldest first, one
+// item per day (usage.Recorder.LastDays).
+type DailyUsage interface {
+	LastDays(ctx context.Context, app int64, n int) ([]store.DailyUsage, error)
 }
 
 type handler struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 	"github.com/chatd/chatd/internal/testdb"
+	"github.com/chatd/chatd/internal/usage"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -38,6 +39,7 @@ type env struct {
 	tenants *tenant.Service
 	gate    *gate.Gate
 	com     *commerce.Service
+	usage   *usage.Recorder
 }
 
 func newEnv(t *testing.T, open testdb.Opener) *env {
@@ -62,9 +64,10 @@ func newEnvWith(t *testing.T, open testdb.Opener, wrap func(store.Console) store
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, st: st, clk: c, tenants: ten, gate: g, com: com,
+	rec := usage.New(st, c, nil)
+	return &env{t: t, st: st, clk: c, tenants: ten, gate: g, com: com, usage: rec,
 		h: console.New(console.Config{Auth: a, Tenants: ten, Gate: g, Accounts: st, Clock: c,
-			Commerce: com, Callbacks: sender.NewConfigs(st, pol, c)})}
+			Commerce: com, Callbacks: sender.NewConfigs(st, pol, c), Daily: rec})}
 }
 
 // client is a browser: its session cookie, CSRF token and address.

@@ -211,7 +211,8 @@ func (r *Recorder) admit(sh *shard, uk userKey) {
 		clear(sh.seen)
 	}
 	uk.user = strings.Clone(uk.user) // not a slice of a request body kept alive
-	if uk.day == sh.seenDay {        // a late event of an earlier day is queued, not remembered
+	// A late event of an earlier day is queued, not remembered.
+	if uk.day == sh.seenDay {
 		sh.seen[uk] = struct{}{}
 		r.seen.Add(1)
 	}
