@@ -35,6 +35,7 @@ import (
 	"github.com/chatd/chatd/internal/restapi"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/usage"
 	jssdk "github.com/chatd/chatd/sdk/js"
 )
 
@@ -74,6 +75,9 @@ type Config struct {
 	// CallbackPolicy is the operator's rule on apps' callback URLs (chatd serve
 	// --callback-allow-hosts); the zero value allows public hosts only.
 	CallbackPolicy sender.Policy
+	// UsageFlushEvery is how often this node adds its daily usage counts to
+	// the store; default usage.DefaultFlushEvery (10 seconds).
+	UsageFlushEvery time.Duration
 }
 
 // Server is one chatd node: New builds it, Start or Serve runs it, Close ends it.
@@ -87,6 +91,7 @@ type Server struct {
 	Bus       bus.Bus
 	Commerce  *commerce.Service
 	Lifecycle *lifecycle.Scheduler
+	Usage     *usage.Recorder // daily usage, flushed by Start's loop and by Close
 	Handler   http.Handler
 	metrics   *metrics
 	ready     atomic.Bool
@@ -101,6 +106,7 @@ type Server struct {
 	pushesDone    chan struct{}
 	callbacks     *callbacks    // callbacks.go
 	callbacksDone chan struct{} // closes when the callback dispatcher returned
+	usageDone     chan struct{} // closes when the daily usage loop returned (after its last flush)
 }
 
 // New builds a server over an open store. It starts nothing: Start (or
@@ -138,6 +144,8 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.IM = im.New(cfg.Store, cfg.Clock, g, s.Writer, s.Bus)
 	s.IM.SetNode(cfg.NodeID)
+	s.Usage = usage.New(cfg.Store, cfg.Clock, cfg.Logger)
+	s.IM.SetUsage(s.Usage)
 	s.callbacks = newCallbacks(s, reg)
 	s.IM.UseCallbacks(s.callbacks.hooks)
 	s.Gateway = gateway.New(gateway.Config{Tenants: s.Tenants, IM: s.IM, Bus: s.Bus, Logger: cfg.Logger,
@@ -165,7 +173,7 @@ func New(cfg Config) (*Server, error) {
 		Callbacks: s.callbacks.configs, CallbackLog: cfg.Store})))
 	s.Auth = auth.New(auth.Config{Store: cfg.Store, Tenants: s.Tenants, Clock: cfg.Clock, OperatorToken: cfg.OperatorToken})
 	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger,
-		Commerce: s.Commerce, Callbacks: s.callbacks.configs}))
+		Commerce: s.Commerce, Callbacks: s.callbacks.configs, Daily: s.Usage}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("GET "+jssdk.Path, jssdk.Handler()) // the JavaScript client SDK (sdk/js)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -199,6 +207,11 @@ func (s *Server) Start() {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopJobs, s.jobsDone, s.lifecycleDone, s.watchDone = cancel, make(chan struct{}), make(chan struct{}), make(chan struct{})
 		go s.runJobs(ctx)
+		s.usageDone = make(chan struct{})
+		go func() {
+			defer close(s.usageDone)
+			s.Usage.Run(ctx, s.cfg.UsageFlushEvery)
+		}()
 		go func() {
 			defer close(s.lifecycleDone)
 			s.Lifecycle.Loop(ctx, s.cfg.LifecycleEvery)
@@ -252,7 +265,12 @@ func (s *Server) purge(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.IM.PurgeExpired(ctx, apps)
+	n, err := s.IM.PurgeExpired(ctx, apps)
+	if err != nil {
+		return n, err
+	}
+	d, err := s.Usage.Purge(ctx) // daily figures older than usage.RetentionDays
+	return n + d, err
 }
 
 // Serve serves on ln, within Config.Limits, until ctx ends, then shuts down
@@ -304,9 +322,16 @@ func (s *Server) Close() {
 		<-s.watchDone
 		<-s.pushesDone
 		<-s.callbacksDone
+		<-s.usageDone
 	}
 	s.IM.StopPushes() // before the writer: a task finishes the page it is writing
 	s.Writer.Close()  // publishes to the bus while it flushes: the bus closes after it
+	// The writes the writer just committed were counted: flush them too.
+	fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := s.Usage.Flush(fctx); err != nil {
+		s.cfg.Logger.Error("daily usage: flush at close failed", "err", err)
+	}
+	cancel()
 	if err := s.Bus.Close(); err != nil {
 		s.cfg.Logger.Error("closing bus", "err", err)
 	}
