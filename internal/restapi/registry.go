@@ -58,6 +58,7 @@ func registry() map[string]*command {
 	// Global mute (§3.8).
 	add("openconfigsvr/setnospeaking", configFamily, setNoSpeaking)
 	add("openconfigsvr/getnospeaking", configFamily, getNoSpeaking)
+	add("openconfigsvr/getappinfo", configFamily, getAppInfo) // appinfo.go
 	// Relationship chain (§3.5; sns.go).
 	addSNS(add)
 	// Recent contacts and conversation groups (§3.6, conversations.go).

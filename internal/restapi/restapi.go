@@ -45,6 +45,9 @@ type Config struct {
 	// MaxBodyBytes bounds a request body (default 1 MiB); a larger body is refused
 	// with 93000 ("JSON packet too long") and nothing is read further.
 	MaxBodyBytes int64
+	// Daily gives apps' daily figures for openconfigsvr/getappinfo (a
+	// *usage.Recorder); nil: that command answers 60009 (not supported).
+	Daily DailyUsage
 }
 
 // Handler serves the REST API.

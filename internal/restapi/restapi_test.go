@@ -29,6 +29,7 @@ import (
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/embedded"
 	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/usage"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -87,6 +88,7 @@ type env struct {
 	srv     *httptest.Server
 	a, b    store.App // two apps of one customer
 	c       store.App // an app of another customer
+	usage   *usage.Recorder
 }
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -138,8 +140,10 @@ func newEnvOn(t *testing.T, st sqlStore) *env {
 	w := im.NewWriter(st, b, 256, nil)
 	e.faults = &faultyStore{Store: st}
 	e.svc = im.New(e.faults, c, g, w, b)
+	e.usage = usage.New(st, c, nil)
+	e.svc.SetUsage(e.usage)
 	e.srv = httptest.NewServer(restapi.New(restapi.Config{
-		Tenants: tenants, IM: e.svc, Clock: c, Registerer: e.reg, MaxBodyBytes: 64 << 10,
+		Tenants: tenants, IM: e.svc, Clock: c, Registerer: e.reg, MaxBodyBytes: 64 << 10, Daily: e.usage,
 	}))
 	t.Cleanup(func() { e.srv.Close(); w.Close() })
 	return e

@@ -166,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", restapi.New(restapi.Config{Tenants: s.Tenants, IM: s.IM, Clock: cfg.Clock, Registerer: reg, Logger: cfg.Logger,
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes}))
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes, Daily: s.Usage}))
 	mux.Handle("/v1/ws", clearDeadlines(s.Gateway))
 	mux.Handle("/operator/v1/", operatorUnbounded(cfg.OperatorToken, operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
 		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM, Settings: s.IM,
