@@ -272,13 +272,13 @@ func TestPurchaseGuide(t *testing.T) {
 		}
 		// The last 30 UTC days, oldest first, zeros where nothing happened.
 		e.clk.Set(e.clk.Now().AddDate(0, 0, -2))
-		e.usage.C2C(a1, "alice")
+		e.usage.C2C(a1, "alice", e.clk.Now())
 		e.clk.Set(e.clk.Now().AddDate(0, 0, 2))
-		e.usage.Login(a1, "alice")
-		e.usage.Login(a1, "alice")
-		e.usage.C2C(a1, "bob")
-		e.usage.Group(a1, "carol")
-		e.usage.Group(a2, "dave") // another app's
+		e.usage.Login(a1, "alice", e.clk.Now())
+		e.usage.Login(a1, "alice", e.clk.Now())
+		e.usage.C2C(a1, "bob", e.clk.Now())
+		e.usage.Group(a1, "carol", e.clk.Now())
+		e.usage.Group(a2, "dave", e.clk.Now()) // another app's
 		if err := e.usage.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -239,7 +239,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 		if !req.Forbid.After {
 			s.emit(ctx, app.SDKAppID, callback.GroupAfterSendMsg, func() callback.Body { return afterGroupBody(g, req, *e, true) })
 		}
-		s.usage.Group(app.SDKAppID, req.From)
+		s.usage.Group(app.SDKAppID, req.From, now)
 		done(GroupSendResult{Seq: e.Seq, MsgTime: e.MsgTime, Random: e.MsgRandom}, nil)
 		return
 	}
@@ -254,7 +254,7 @@ func (s *Service) SendGroupAsync(ctx context.Context, app store.App, req GroupSe
 	s.writer.SubmitGroup(op, members, g.GroupID, origin, func(res store.OpResult, err error) {
 		out, err := groupSendResult(res, err)
 		if err == nil && !res.Duplicate {
-			s.usage.Group(app.SDKAppID, req.From)
+			s.usage.Group(app.SDKAppID, req.From, now)
 		}
 		done(out, err)
 	})

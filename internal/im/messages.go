@@ -239,7 +239,7 @@ func (s *Service) sendOnline(ctx context.Context, app store.App, req SendRequest
 	}
 	s.bus.Publish(ds)
 	for range to {
-		s.usage.C2C(app.SDKAppID, req.From)
+		s.usage.C2C(app.SDKAppID, req.From, base.CreatedAt)
 	}
 	if !req.Forbid.After && s.on(ctx, app.SDKAppID, callback.C2CAfterSendMsg) {
 		evs := make([]store.CallbackEvent, 0, len(to))
@@ -369,7 +369,7 @@ func (s *Service) write(ctx context.Context, app store.App, req SendRequest) (Se
 	res, err := s.writer.Do(ctx, op)
 	out, err := sendResult(req, res, err)
 	if err == nil && !out.Duplicate && !req.Import {
-		s.usage.C2C(app.SDKAppID, req.From)
+		s.usage.C2C(app.SDKAppID, req.From, op.At)
 	}
 	return out, err
 }
@@ -412,7 +412,7 @@ func (s *Service) SendAsync(ctx context.Context, app store.App, req SendRequest,
 	s.writer.Submit(op, origin, func(res store.OpResult, err error) {
 		out, err := sendResult(req, res, err)
 		if err == nil && !out.Duplicate {
-			s.usage.C2C(app.SDKAppID, req.From)
+			s.usage.C2C(app.SDKAppID, req.From, op.At)
 		}
 		done(out, err)
 	})
@@ -557,7 +557,7 @@ func (s *Service) BatchSend(ctx context.Context, app store.App, req SendRequest,
 			continue
 		}
 		if !res.Duplicate {
-			s.usage.C2C(app.SDKAppID, req.From)
+			s.usage.C2C(app.SDKAppID, req.From, now)
 		}
 		if first.MsgKey == "" && len(res.Entries) > 0 {
 			e := res.Entries[0]

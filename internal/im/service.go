@@ -166,7 +166,7 @@ func (s *Service) LoginSig(ctx context.Context, app store.App, user, userSig str
 	if err := s.gate.AdmitLogin(ctx, app, user); err != nil {
 		return 0, storageErr(err)
 	}
-	s.usage.Login(app.SDKAppID, user)
+	s.usage.Login(app.SDKAppID, user, s.clock.Now())
 	return claims.Time, nil
 }
 

@@ -101,15 +101,16 @@ func New(st store.Daily, clk clock.Clock, log *slog.Logger) *Recorder {
 	return r
 }
 
-// Login counts a successful login of user into app: a login and, once a day,
-// an active user.
-func (r *Recorder) Login(app int64, user string) { r.count(app, user, kindLogin) }
+// Login counts a successful login of user into app at time at (its UTC day
+// is the day counted): a login and, once a day, an active user. Callers pass
+// the time they already took from the clock.
+func (r *Recorder) Login(app int64, user string, at time.Time) { r.count(app, user, at, kindLogin) }
 
-// C2C counts a one-to-one message sent by user in app.
-func (r *Recorder) C2C(app int64, user string) { r.count(app, user, kindC2C) }
+// C2C counts a one-to-one message sent by user in app at time at.
+func (r *Recorder) C2C(app int64, user string, at time.Time) { r.count(app, user, at, kindC2C) }
 
-// Group counts a group message sent by user in app.
-func (r *Recorder) Group(app int64, user string) { r.count(app, user, kindGroup) }
+// Group counts a group message sent by user in app at time at.
+func (r *Recorder) Group(app int64, user string, at time.Time) { r.count(app, user, at, kindGroup) }
 
 // Dropped returns how many events were not counted because a bound was
 // reached (since New).
@@ -154,11 +155,11 @@ func dayString(d int64) string { return time.Unix(d*86400, 0).UTC().Format(time.
 // an atomic add when the app's cell of the day exists and the user is already
 // known today; the write lock only otherwise. The add happens under the read
 // lock, so a flush (which swaps the cells under the write lock) never misses it.
-func (r *Recorder) count(app int64, user string, kind int) {
+func (r *Recorder) count(app int64, user string, at time.Time, kind int) {
 	if r == nil {
 		return
 	}
-	day := dayOf(r.clock.Now())
+	day := dayOf(at)
 	sh := &r.shards[uint64(app)%nShards]
 	k, uk := key{app, day}, userKey{app, day, user}
 	sh.mu.RLock()

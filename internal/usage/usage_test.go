@@ -31,6 +31,9 @@ func figures(t *testing.T, s store.Daily, app int64) []store.DailyUsage {
 	return d
 }
 
+// now is the time of r's clock.
+func now(r *Recorder) time.Time { return r.clock.Now() }
+
 func flush(t *testing.T, r *Recorder) {
 	t.Helper()
 	if err := r.Flush(ctx); err != nil {
@@ -71,11 +74,11 @@ func TestConcurrentExact(t *testing.T) {
 					user := fmt.Sprintf("u%d", (w*events+i)%10)
 					switch i % 3 {
 					case 0:
-						r.Login(app, user)
+						r.Login(app, user, now(r))
 					case 1:
-						r.C2C(app, user)
+						r.C2C(app, user, now(r))
 					default:
-						r.Group(app, user)
+						r.Group(app, user, now(r))
 					}
 				}
 			}()
@@ -127,9 +130,9 @@ func TestShutdownFlush(t *testing.T) {
 		r.Run(runCtx, time.Hour) // no periodic flush within the test
 	}()
 	for i := range 100 {
-		r.C2C(appA, fmt.Sprintf("u%d", i%7))
+		r.C2C(appA, fmt.Sprintf("u%d", i%7), now(r))
 	}
-	r.Login(appA, "u9")
+	r.Login(appA, "u9", now(r))
 	cancel()
 	<-done
 	want := []store.DailyUsage{{Day: "2026-03-10", ActiveUsers: 8, Logins: 1, C2CMsgs: 100}}
@@ -161,9 +164,9 @@ func TestTwoNodes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 300 {
-				r.Group(appA, fmt.Sprintf("shared%d", i%20)) // 20 users on both nodes
+				r.Group(appA, fmt.Sprintf("shared%d", i%20), now(r)) // 20 users on both nodes
 				if i%10 == 0 {
-					r.Login(appA, fmt.Sprintf("node%d-%d", n, i)) // 30 of each node's own
+					r.Login(appA, fmt.Sprintf("node%d-%d", n, i), now(r)) // 30 of each node's own
 					if err := r.Flush(ctx); err != nil {
 						errc <- err
 						return
@@ -193,14 +196,14 @@ func TestDayBoundary(t *testing.T) {
 	st := testdb.SQLite(t)
 	clk := clock.NewManual(time.Date(2026, 3, 10, 23, 59, 59, 999e6, time.UTC))
 	r := New(st, clk, nil)
-	r.Login(appA, "u1")
-	r.C2C(appA, "u1")
-	r.C2C(appA, "u2")
+	r.Login(appA, "u1", now(r))
+	r.C2C(appA, "u1", now(r))
+	r.C2C(appA, "u2", now(r))
 	clk.Set(time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC))
-	r.C2C(appA, "u1") // counted yesterday, new today
-	r.Group(appA, "u1")
+	r.C2C(appA, "u1", now(r)) // counted yesterday, new today
+	r.Group(appA, "u1", now(r))
 	clk.Set(time.Date(2026, 3, 11, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))) // 00:00 UTC still the 11th
-	r.Login(appA, "u3")
+	r.Login(appA, "u3", now(r))
 	flush(t, r)
 	want := []store.DailyUsage{
 		{Day: "2026-03-10", ActiveUsers: 2, Logins: 1, C2CMsgs: 2},
@@ -218,7 +221,7 @@ func TestBoundedCells(t *testing.T) {
 	r := New(st, clock.NewManual(noon), nil)
 	r.maxCells = 16
 	for app := range int64(40) {
-		r.C2C(appA+app, "u")
+		r.C2C(appA+app, "u", now(r))
 	}
 	if n := r.cells.Load(); n != 16 {
 		t.Fatalf("cells = %d, want the bound 16", n)
@@ -238,7 +241,7 @@ func TestBoundedCells(t *testing.T) {
 	if got := figures(t, st, appA+15); len(got) != 1 || got[0].C2CMsgs != 1 {
 		t.Fatalf("app within the bound: %+v", got)
 	}
-	r.C2C(appA+39, "u") // room again after the flush
+	r.C2C(appA+39, "u", now(r)) // room again after the flush
 	flush(t, r)
 	if got := figures(t, st, appA+39); len(got) != 1 || got[0].C2CMsgs != 1 {
 		t.Fatalf("app past the bound, after a flush: %+v", got)
@@ -253,7 +256,7 @@ func TestBoundedUsers(t *testing.T) {
 	r := New(st, clock.NewManual(noon), nil)
 	r.maxPending, r.maxSeen = 10, 15
 	for i := range 30 {
-		r.C2C(appA, fmt.Sprintf("u%d", i))
+		r.C2C(appA, fmt.Sprintf("u%d", i), now(r))
 	}
 	if p := r.pending.Load(); p != 10 {
 		t.Fatalf("pending = %d, want the bound 10", p)
@@ -263,7 +266,7 @@ func TestBoundedUsers(t *testing.T) {
 	}
 	flush(t, r)
 	for i := range 30 { // u10..u29 are queued again; u0..u9 are known
-		r.C2C(appA, fmt.Sprintf("u%d", i))
+		r.C2C(appA, fmt.Sprintf("u%d", i), now(r))
 		if i%8 == 7 {
 			flush(t, r)
 		}
@@ -298,11 +301,11 @@ func (f *failing) AddDaily(ctx context.Context, c []store.DailyCounts, u []store
 func TestFailedFlushRetried(t *testing.T) {
 	st := &failing{Daily: testdb.SQLite(t), fail: true}
 	r := New(st, clock.NewManual(noon), nil)
-	r.Login(appA, "u1")
+	r.Login(appA, "u1", now(r))
 	if err := r.Flush(ctx); err == nil {
 		t.Fatal("Flush succeeded on a failing store")
 	}
-	r.C2C(appA, "u2")
+	r.C2C(appA, "u2", now(r))
 	st.fail = false
 	flush(t, r)
 	want := []store.DailyUsage{{Day: "2026-03-10", ActiveUsers: 2, Logins: 1, C2CMsgs: 1}}
@@ -314,29 +317,32 @@ func TestFailedFlushRetried(t *testing.T) {
 // TestNilRecorder: a service without a recorder counts nothing and does not fail.
 func TestNilRecorder(t *testing.T) {
 	var r *Recorder
-	r.Login(appA, "u")
-	r.C2C(appA, "u")
-	r.Group(appA, "u")
+	r.Login(appA, "u", noon)
+	r.C2C(appA, "u", noon)
+	r.Group(appA, "u", noon)
 	if err := r.Flush(ctx); err != nil || r.Dropped() != 0 {
 		t.Fatal(err)
 	}
 }
 
 // BenchmarkCount is the per-message cost on the send path: an active user of
-// an app sending (the steady state between two flushes), from all cores.
+// an app sending (the steady state between two flushes), from all cores. The
+// time is the send's own (callers pass the time they took), so the clock's
+// cost is not in it.
 func BenchmarkCount(b *testing.B) {
 	r := New(nil, clock.Real{}, nil)
+	at := time.Now()
 	users := make([]string, 1000)
 	for i := range users {
 		users[i] = fmt.Sprintf("user%d", i)
-		r.C2C(appA, users[i])
+		r.C2C(appA, users[i], at)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			r.C2C(appA, users[i%len(users)])
+			r.C2C(appA, users[i%len(users)], at)
 			i++
 		}
 	})
@@ -348,12 +354,12 @@ func TestLastDays(t *testing.T) {
 	st := testdb.SQLite(t)
 	clk := clock.NewManual(noon)
 	r := New(st, clk, nil)
-	r.Login(appA, "u1")
+	r.Login(appA, "u1", now(r))
 	clk.Set(noon.AddDate(0, 0, -2))
-	r.C2C(appA, "u1")
-	r.C2C(appA, "u2")
+	r.C2C(appA, "u1", now(r))
+	r.C2C(appA, "u2", now(r))
 	clk.Set(noon.AddDate(0, 0, -RetentionDays)) // one day past the retention
-	r.Group(appA, "u1")
+	r.Group(appA, "u1", now(r))
 	flush(t, r)
 	clk.Set(noon)
 	got, err := r.LastDays(ctx, appA, 3)
@@ -384,5 +390,21 @@ func TestLastDays(t *testing.T) {
 	}
 	if got := figures(t, st, appA); !reflect.DeepEqual(got, all[1:]) {
 		t.Fatalf("after purge: %+v", got)
+	}
+}
+
+// BenchmarkCountSerial is BenchmarkCount from one goroutine (no contention).
+func BenchmarkCountSerial(b *testing.B) {
+	r := New(nil, clock.Real{}, nil)
+	at := time.Now()
+	users := make([]string, 1000)
+	for i := range users {
+		users[i] = fmt.Sprintf("user%d", i)
+		r.Group(appA, users[i], at)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		r.Group(appA, users[i%len(users)], at)
 	}
 }
