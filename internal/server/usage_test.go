@@ -13,8 +13,12 @@ import (
 	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/im"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/embedded"
+	"github.com/chatd/chatd/internal/store/postgres"
+	"github.com/chatd/chatd/internal/testdb"
+	"github.com/chatd/chatd/internal/usersig"
 )
 
 // TestDailyUsageThroughTheEdges: logins and sends through the WebSocket and
@@ -102,5 +106,72 @@ func TestRetentionPurgeDailyUsage(t *testing.T) {
 	got, err := s.cfg.Store.DailyUsage(ctx, 1400000001, "2000-01-01", "2100-01-01")
 	if err != nil || len(got) != 1 || got[0].Day != day(399) {
 		t.Fatalf("kept = %+v, %v", got, err)
+	}
+}
+
+// TestDailyUsageTwoNodes: two servers on one PostgreSQL database count the
+// same app; closing both writes the sum, and a user active on both nodes
+// counts once.
+func TestDailyUsageTwoNodes(t *testing.T) {
+	testdb.SkipWithoutPostgres(t)
+	u := testdb.PostgresURL(t)
+	ctx := context.Background()
+	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	var nodes []*Server
+	for range 2 {
+		st, err := postgres.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Store: st, Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret",
+			PurgeEvery: time.Hour, UsageFlushEvery: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		nodes = append(nodes, s)
+	}
+	acc, err := nodes[0].Tenants.CreateAccount(ctx, "Acme", "ops@acme.example", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := nodes[0].Tenants.CreateApp(ctx, acc.ID, "chat", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[0].IM.ImportAccounts(ctx, app, []store.User{{UserID: "alice"}, {UserID: "bob"}, {UserID: "carol"}}); err != nil {
+		t.Fatal(err)
+	}
+	body := json.RawMessage(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]`)
+	for n, s := range nodes {
+		sig, err := usersig.Gen(app.SDKAppID, app.SecretKey, "alice", 86400, c.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IM.Login(ctx, app, "alice", sig); err != nil { // alice on both nodes
+			t.Fatal(err)
+		}
+		from := []string{"bob", "carol"}[n] // one sender per node
+		for range 5 {
+			if _, err := s.IM.Send(ctx, app, im.SendRequest{From: from, To: "alice", Body: body}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, s := range nodes {
+		s.Close()
+	}
+	st, err := postgres.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.DailyUsage(ctx, app.SDKAppID, "2026-11-26", "2026-11-26")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DailyUsage{{Day: "2026-11-26", ActiveUsers: 3, Logins: 2, C2CMsgs: 10}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("two nodes = %+v, want %+v", got, want)
 	}
 }
