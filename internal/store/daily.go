@@ -39,7 +39,8 @@ type Daily interface {
 	// DailyUsage returns app's figures of the days from..to ("2006-01-02",
 	// inclusive), ascending, only days with a record.
 	DailyUsage(ctx context.Context, app int64, from, to string) ([]DailyUsage, error)
-	// PurgeDailyBefore deletes the figures and users of every app's days
-	// before day and returns how many rows.
-	PurgeDailyBefore(ctx context.Context, day string) (int64, error)
+	// PurgeDailyBefore deletes every app's figures of the days before
+	// figures and its recorded users of the days before users (only needed
+	// while a day may still be admitted to), and returns how many rows.
+	PurgeDailyBefore(ctx context.Context, figures, users string) (int64, error)
 }

@@ -11,6 +11,11 @@ import (
 // before the last RetentionDays (today included).
 const RetentionDays = 400
 
+// UserDays is how long the store keeps the users counted per day (today and
+// yesterday, for a late flush): the figures keep their number, and a day is
+// not admitted to once over.
+const UserDays = 2
+
 // LastDays returns app's figures of the last n UTC days (1..RetentionDays),
 // today included, oldest first: one item per day, zero for a day without
 // activity. The store's figures are those flushed so far, so up to one flush
@@ -39,8 +44,10 @@ func (r *Recorder) LastDays(ctx context.Context, app int64, n int) ([]store.Dail
 	return out, nil
 }
 
-// Purge deletes the figures of the days before the last RetentionDays (by
-// the recorder's clock) and returns how many rows went.
+// Purge deletes the figures of the days before the last RetentionDays and
+// the users of the days before the last UserDays (by the recorder's clock),
+// and returns how many rows went.
 func (r *Recorder) Purge(ctx context.Context) (int64, error) {
-	return r.store.PurgeDailyBefore(ctx, dayString(dayOf(r.clock.Now())-RetentionDays+1))
+	today := dayOf(r.clock.Now())
+	return r.store.PurgeDailyBefore(ctx, dayString(today-RetentionDays+1), dayString(today-UserDays+1))
 }

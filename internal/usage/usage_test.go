@@ -385,11 +385,19 @@ func TestLastDays(t *testing.T) {
 		t.Fatalf("before purge: %+v", all)
 	}
 	n, err := r.Purge(ctx)
-	if err != nil || n != 2 { // the old day's figures and its user
-		t.Fatalf("Purge = %d, %v; want 2", n, err)
+	if err != nil || n != 4 { // the old day's figures, its user and the two users of 2 days ago
+		t.Fatalf("Purge = %d, %v; want 4", n, err)
 	}
 	if got := figures(t, st, appA); !reflect.DeepEqual(got, all[1:]) {
 		t.Fatalf("after purge: %+v", got)
+	}
+	// Today's users are kept: today's user counts once still, also for a
+	// recorder that has not seen it (another node, a restart).
+	r2 := New(st, clk, nil)
+	r2.Login(appA, "u1", now(r2))
+	flush(t, r2)
+	if got := figures(t, st, appA); got[len(got)-1].ActiveUsers != 1 || got[len(got)-1].Logins != 2 {
+		t.Fatalf("today after purge: %+v", got)
 	}
 }
 

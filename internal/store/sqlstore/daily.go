@@ -124,11 +124,11 @@ func (s *Store) DailyUsage(ctx context.Context, app int64, from, to string) ([]s
 }
 
 // PurgeDailyBefore implements store.Daily.
-func (s *Store) PurgeDailyBefore(ctx context.Context, day string) (int64, error) {
+func (s *Store) PurgeDailyBefore(ctx context.Context, figures, users string) (int64, error) {
 	var total int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, t := range []string{"daily_users", "daily_usage"} {
-			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t+` WHERE day < ?`), day)
+		for _, t := range []struct{ table, day string }{{"daily_users", users}, {"daily_usage", figures}} {
+			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE day < ?`), t.day)
 			if err != nil {
 				return err
 			}

@@ -112,7 +112,7 @@ func testDailyPurge(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	n, err := s.PurgeDailyBefore(ctx, "2024-02-01")
+	n, err := s.PurgeDailyBefore(ctx, "2024-02-01", "2024-02-01")
 	if err != nil || n != 2 {
 		t.Fatalf("PurgeDailyBefore = %d, %v; want 2 (a figure and a user)", n, err)
 	}
@@ -126,6 +126,14 @@ func testDailyPurge(t *testing.T, s store.Store) {
 	}
 	if got := dailyOf(t, s, app1, "2024-01-31", "2024-01-31"); len(got) != 1 || got[0].ActiveUsers != 1 {
 		t.Fatalf("re-admitted after purge: %+v", got)
+	}
+	// Users go sooner than figures: the figures stay, the users' rows go.
+	n, err = s.PurgeDailyBefore(ctx, "2000-01-01", "2100-01-01")
+	if err != nil || n != 3 {
+		t.Fatalf("PurgeDailyBefore(users only) = %d, %v; want 3 users", n, err)
+	}
+	if got := dailyOf(t, s, app1, "2024-02-01", "2024-02-02"); len(got) != 2 || got[0].ActiveUsers != 1 || got[0].Logins != 1 {
+		t.Fatalf("figures after the users went: %+v", got)
 	}
 }
 
