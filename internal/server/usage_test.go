@@ -92,7 +92,13 @@ func TestDailyUsageThroughTheEdges(t *testing.T) {
 // TestRetentionPurgeDailyUsage: the retention purge deletes daily figures
 // older than usage.RetentionDays (400) and keeps the others.
 func TestRetentionPurgeDailyUsage(t *testing.T) {
-	s, c, _ := newServer(t)
+	// Not started: the started server's own first purge would hold the lock.
+	c := clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	s, err := New(Config{Store: testdb.SQLite(t), Clock: c, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
 	ctx := context.Background()
 	day := func(ago int) string { return c.Now().AddDate(0, 0, -ago).Format(time.DateOnly) }
 	for _, ago := range []int{400, 399} {
