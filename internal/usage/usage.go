@@ -148,7 +148,7 @@ func dayOf(t time.Time) int64 {
 	return d
 }
 
-// DayString is day number d as "2006-01-02".
+// dayString is day number d as "2006-01-02".
 func dayString(d int64) string { return time.Unix(d*86400, 0).UTC().Format(time.DateOnly) }
 
 // count is the hot path: a read lock of the app's shard, two map lookups and
