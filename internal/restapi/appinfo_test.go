@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/internal/errs"
 )
@@ -68,4 +69,28 @@ func TestGetAppInfo(t *testing.T) {
 		many[i] = "Date"
 	}
 	e.call("openconfigsvr/getappinfo", M{"RequestField": many}).wantErr(errs.InvalidParameters, "RequestField")
+}
+
+// TestGetAppInfoCounts: what counts as a sent message. Batch sends count once
+// per receiver, online-only and live-room messages count, imports do not.
+func TestGetAppInfoCounts(t *testing.T) {
+	e := newEnv(t)
+	e.importUsers(e.a, "alice", "bob", "carol")
+	e.call("openim/batchsendmsg", M{"From_Account": "alice", "To_Account": []string{"bob", "carol", "nobody"}, "MsgRandom": 1,
+		"MsgBody": hello}).wantOK("MsgKey", "MsgId", "ErrorList")
+	e.call("openim/sendmsg", M{"From_Account": "bob", "To_Account": "alice", "MsgLifeTime": 0, "MsgBody": hello}).wantOK("MsgKey", "MsgTime", "MsgId")
+	e.call("openim/importmsg", M{"SyncFromOldSystem": 2, "From_Account": "carol", "To_Account": "bob", "MsgRandom": 5,
+		"MsgTimeStamp": t0.Add(-time.Hour).Unix(), "MsgBody": hello}).wantOK()
+	live := e.createGroup(M{"Owner_Account": "alice", "Type": "AVChatRoom", "Name": "live"})
+	e.call(gsvc+"send_group_msg", M{"GroupId": live, "From_Account": "alice", "Random": 9, "MsgBody": hello}).wantOK("MsgSeq", "MsgTime")
+	if err := e.usage.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ Result []map[string]string }
+	e.call("openconfigsvr/getappinfo", M{"RequestField": []string{"ActiveUserNum", "C2CUpMsgNum", "GroupUpMsgNum", "UpMsgNum"}}).wantOK("Result").into(&out)
+	want := map[string]string{"ActiveUserNum": "2", "C2CUpMsgNum": "3", "GroupUpMsgNum": "1", "UpMsgNum": "4",
+		"Date": e.clock.Now().UTC().Format("20060102")}
+	if got := out.Result[29]; !reflect.DeepEqual(got, want) {
+		t.Fatalf("today = %v, want %v", got, want)
+	}
 }
