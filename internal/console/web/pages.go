@@ -1,0 +1,510 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/internal/auth"
+	"github.com/chatd/chatd/internal/callback"
+	"github.com/chatd/chatd/internal/catalog"
+	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/money"
+	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
+)
+
+// Regions are the data centers an app may be created in (tenant's list).
+var Regions = []string{"singapore", "seoul", "tokyo", "frankfurt", "mumbai", "silicon-valley", "jakarta", "china"}
+
+// appRow is an app with this month's MAU, as the overview shows it.
+type appRow struct {
+	App     store.App
+	Edition string // the edition's name
+	MAU     gateUsage
+}
+
+type gateUsage struct {
+	Month           string
+	Used, Free, Cap int
+}
+
+type appsData struct {
+	Apps    []appRow
+	Regions []string
+	Name    string
+	Region  string
+}
+
+func editionName(id string) string {
+	if e, err := catalog.Lookup(id); err == nil {
+		return e.Name
+	}
+	return id
+}
+
+func (h *handler) row(r *http.Request, app store.App) (appRow, error) {
+	u, err := h.cfg.Gate.MonthlyUsage(r.Context(), app)
+	if err != nil {
+		return appRow{}, err
+	}
+	return appRow{App: app, Edition: editionName(app.Edition), MAU: gateUsage{u.Month, u.Used, u.Free, u.Cap}}, nil
+}
+
+func (h *handler) appsView(w http.ResponseWriter, r *http.Request, sess auth.Session, status int, d appsData, errMsg string) {
+	apps, err := h.cfg.Tenants.ListAppsAs(r.Context(), sess.Actor, "")
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	for _, a := range apps {
+		row, err := h.row(r, a)
+		if err != nil {
+			h.fail(w, r, &sess, err)
+			return
+		}
+		d.Apps = append(d.Apps, row)
+	}
+	d.Regions = Regions
+	h.render(w, r, &sess, status, "apps", "Apps", d, errMsg)
+}
+
+func (h *handler) apps(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	h.appsView(w, r, sess, http.StatusOK, appsData{Region: "singapore"}, "")
+}
+
+func (h *handler) createApp(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	name, region := r.PostForm.Get("name"), r.PostForm.Get("region")
+	app, err := h.cfg.Tenants.CreateAppAs(r.Context(), sess.Actor, r.PostForm.Get("account"), name, region)
+	if err != nil {
+		status, msg := h.status(r, err)
+		h.appsView(w, r, sess, status, appsData{Name: name, Region: region}, msg)
+		return
+	}
+	h.log.Info("web: app created", "account", app.AccountID, "sdkappid", app.SDKAppID)
+	http.Redirect(w, r, fmt.Sprintf("%s/apps/%d", Prefix, app.SDKAppID), http.StatusSeeOther)
+}
+
+func (h *handler) deleteApp(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	confirm, err := strconv.ParseInt(strings.TrimSpace(r.PostForm.Get("confirm")), 10, 64)
+	if err != nil || confirm != id {
+		// Whether the app exists and is the actor's is the domain's to say first.
+		if _, aerr := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id); aerr != nil {
+			h.fail(w, r, &sess, aerr)
+			return
+		}
+		h.appView(w, r, sess, id, http.StatusBadRequest, detailExtra{},
+			fmt.Sprintf("deletion removes all data of app %d and cannot be undone: type the SDKAppID %d to confirm", id, id))
+		return
+	}
+	if err := h.cfg.Tenants.DeleteAppAs(r.Context(), sess.Actor, id, confirm); err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	h.log.Info("web: app deleted", "sdkappid", id, "account", sess.Actor.Account)
+	http.Redirect(w, r, Prefix+"/apps", http.StatusSeeOther)
+}
+
+// detailExtra is what a form on the detail page brought back.
+type detailExtra struct {
+	SecretKey    string
+	UserSig      string
+	SigUser      string
+	SigExpire    int64
+	SigIssuedAt  time.Time
+	CallbackDone bool
+}
+
+type limitRow struct{ Name, Value string }
+
+type detailData struct {
+	detailExtra
+	Row        appRow
+	Limits     []limitRow
+	Features   []limitRow
+	Callback   *store.CallbackConfig
+	Commands   string
+	Suspended  string // why callbacks cannot be changed, with the way out; "" when they can
+	CanBuy     bool
+	DefaultSig int64
+}
+
+func limit(n int) string {
+	if n == catalog.Unlimited {
+		return "unlimited"
+	}
+	return strconv.Itoa(n)
+}
+
+func (h *handler) appView(w http.ResponseWriter, r *http.Request, sess auth.Session, id int64, status int, x detailExtra, errMsg string) {
+	app, err := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id)
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	row, err := h.row(r, app)
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	d := detailData{detailExtra: x, Row: row, DefaultSig: tenant.DefaultUserSigExpire,
+		CanBuy: app.Edition == catalog.Trial}
+	if e, err := catalog.Lookup(app.Edition); err == nil {
+		cap := "none (extra users are billed)"
+		if e.MAUCap > 0 {
+			cap = strconv.Itoa(e.MAUCap)
+		}
+		d.Limits = []limitRow{
+			{"Monthly price", "$" + money.Cents(e.MonthlyPriceCents).String()},
+			{"Free MAU", strconv.Itoa(e.FreeMAU)}, {"MAU hard cap", cap},
+			{"Friends per user", limit(e.FriendsPerUser)}, {"Groups per user", limit(e.GroupsPerUser)},
+			{"Members per group", limit(e.MembersPerGroup)}, {"Groups per app", limit(e.GroupsPerApp)},
+			{"Live rooms", limit(e.LiveRooms)}, {"Message retention (days)", strconv.Itoa(e.RetentionDays)},
+		}
+		for _, f := range features {
+			v := "no"
+			if e.Has(f.f) {
+				v = "yes"
+			}
+			d.Features = append(d.Features, limitRow{f.name, v})
+		}
+	}
+	if h.cfg.Callbacks != nil {
+		c, err := h.cfg.Callbacks.Get(r.Context(), app)
+		if err != nil {
+			h.fail(w, r, &sess, err)
+			return
+		}
+		d.Callback = &c
+		d.Commands = strings.Join(c.Commands, " ")
+		if c.UpdatedAt.IsZero() {
+			d.Commands = callback.AllCommands
+		}
+	}
+	if app.Status == store.StatusSuspended {
+		d.Suspended = suspendedMessage(app)
+	}
+	h.render(w, r, &sess, status, "app", app.Name, d, errMsg)
+}
+
+// features are the catalog's edition-gated features, as the page names them.
+var features = []struct {
+	f    catalog.Feature
+	name string
+}{
+	{catalog.PushToAll, "Push to all users"},
+	{catalog.MultiDeviceSamePlat, "Several devices of one platform"},
+	{catalog.LocalSearch, "Local search"},
+	{catalog.Community, "Community groups"},
+	{catalog.GroupReadReceipts, "Group read receipts"},
+	{catalog.TargetedGroupMessages, "Targeted group messages"},
+	{catalog.LiveRoomHistory, "Live room history for new members"},
+	{catalog.LiveRoomOnlineMembers, "Live room online members"},
+	{catalog.BroadcastLiveRooms, "Broadcast to live rooms"},
+	{catalog.LiveRoomBan, "Live room ban"},
+	{catalog.UserStatus, "User status"},
+	{catalog.ConversationMarks, "Conversation marks"},
+	{catalog.ConversationGroups, "Conversation groups"},
+}
+
+// suspendedMessage says why a suspended app refuses a callback change and
+// the way out (product spec 5.4).
+func suspendedMessage(app store.App) string {
+	var way string
+	switch app.SuspendReason {
+	case commerce.ReasonArrears:
+		way = "top up the account until its balance is zero or more to resume it"
+	case commerce.ReasonViolation:
+		way = "the suspension is permanent (a content violation): contact the operator"
+	default:
+		way = commerce.HowToResume(app) + " to resume it"
+	}
+	reason := app.SuspendReason
+	if reason == "" {
+		reason = "suspended"
+	}
+	return fmt.Sprintf("app %d is suspended (%s): its callbacks cannot be configured; %s", app.SDKAppID, reason, way)
+}
+
+func (h *handler) app(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	h.appView(w, r, sess, id, http.StatusOK, detailExtra{}, "")
+}
+
+func (h *handler) secret(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	key, err := h.cfg.Tenants.SecretKeyAs(r.Context(), sess.Actor, id)
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	h.log.Info("web: secret key revealed", "sdkappid", id, "account", sess.Actor.Account, "operator", sess.Actor.Operator)
+	h.appView(w, r, sess, id, http.StatusOK, detailExtra{SecretKey: key}, "")
+}
+
+func (h *handler) userSig(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	user := r.PostForm.Get("user")
+	var expire int64
+	if s := strings.TrimSpace(r.PostForm.Get("expire")); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			if _, aerr := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id); aerr != nil {
+				h.fail(w, r, &sess, aerr)
+				return
+			}
+			h.appView(w, r, sess, id, http.StatusBadRequest, detailExtra{SigUser: user}, "the validity must be a whole number of seconds")
+			return
+		}
+		expire = n
+	}
+	sig, at, err := h.cfg.Tenants.UserSigAs(r.Context(), sess.Actor, id, user, expire)
+	if err != nil {
+		status, msg := h.status(r, err)
+		if status == http.StatusNotFound || status >= 500 {
+			h.errorPage(w, r, &sess, status, msg)
+			return
+		}
+		h.appView(w, r, sess, id, status, detailExtra{SigUser: user}, msg)
+		return
+	}
+	if expire == 0 {
+		expire = tenant.DefaultUserSigExpire
+	}
+	h.appView(w, r, sess, id, http.StatusOK, detailExtra{UserSig: sig, SigUser: user, SigExpire: expire, SigIssuedAt: at}, "")
+}
+
+// setCallback stores the callback settings of the form: the URL ("" turns
+// callbacks off), the commands (space-separated, "all" for every command) and
+// the token, which is kept when the field is left empty unless "remove the
+// token" is ticked.
+func (h *handler) setCallback(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	app, err := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id)
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	if h.cfg.Callbacks == nil {
+		h.errorPage(w, r, &sess, http.StatusServiceUnavailable, "callbacks are not enabled on this server")
+		return
+	}
+	if app.Status == store.StatusSuspended {
+		h.appView(w, r, sess, id, http.StatusConflict, detailExtra{}, suspendedMessage(app))
+		return
+	}
+	cur, err := h.cfg.Callbacks.Get(r.Context(), app)
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	token := cur.Token
+	if t := r.PostForm.Get("token"); t != "" {
+		token = t
+	} else if r.PostForm.Get("remove_token") != "" {
+		token = ""
+	}
+	cmds := strings.Fields(r.PostForm.Get("commands"))
+	if len(cmds) == 0 {
+		cmds = []string{callback.AllCommands}
+	}
+	if _, err := h.cfg.Callbacks.Set(r.Context(), app, strings.TrimSpace(r.PostForm.Get("url")), token, cmds); err != nil {
+		status, msg := h.status(r, err)
+		h.appView(w, r, sess, id, status, detailExtra{}, msg)
+		return
+	}
+	h.log.Info("web: app callback changed", "sdkappid", id, "operator", sess.Actor.Operator)
+	h.appView(w, r, sess, id, http.StatusOK, detailExtra{CallbackDone: true}, "")
+}
+
+// buyForm is the purchase form's fields.
+type buyForm struct {
+	Edition   string
+	Months    int
+	AutoRenew bool
+	Voucher   string
+	Agree     bool
+}
+
+type buyData struct {
+	Row      appRow
+	Form     buyForm
+	Preview  *commerce.Preview
+	PrevErr  string
+	MonthsUp []int
+	Vouchers []store.Voucher
+}
+
+func readBuyForm(r *http.Request) (buyForm, error) {
+	f := buyForm{Edition: r.PostForm.Get("edition"), Voucher: strings.TrimSpace(r.PostForm.Get("voucher")),
+		AutoRenew: r.PostForm.Get("auto_renew") != "", Agree: r.PostForm.Get("agree") != ""}
+	m, err := strconv.Atoi(r.PostForm.Get("months"))
+	if err != nil {
+		return f, errors.New("months must be a whole number from 1 to 24")
+	}
+	f.Months = m
+	return f, nil
+}
+
+func (f buyForm) request(id int64) commerce.BuyRequest {
+	return commerce.BuyRequest{SDKAppID: id, Edition: f.Edition, Months: f.Months, AutoRenew: f.AutoRenew,
+		VoucherID: f.Voucher, AgreementAccepted: f.Agree}
+}
+
+func (h *handler) buyView(w http.ResponseWriter, r *http.Request, sess auth.Session, id int64, status int, f buyForm, errMsg string) {
+	app, err := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id)
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	row, err := h.row(r, app)
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	d := buyData{Row: row, Form: f}
+	for m := 1; m <= 24; m++ {
+		d.MonthsUp = append(d.MonthsUp, m)
+	}
+	if vs, err := h.cfg.Commerce.VouchersAs(r.Context(), sess.Actor, app.AccountID); err == nil {
+		d.Vouchers = vs
+	}
+	h.preview(r, sess, id, &d)
+	h.render(w, r, &sess, status, "buy", "Buy a plan for "+app.Name, d, errMsg)
+}
+
+// preview prices d.Form as the purchase would (commerce.PreviewBuyAs).
+func (h *handler) preview(r *http.Request, sess auth.Session, id int64, d *buyData) {
+	req := d.Form.request(id)
+	req.AgreementAccepted = true // the preview prices; the order checks the box
+	p, err := h.cfg.Commerce.PreviewBuyAs(r.Context(), sess.Actor, req)
+	if err != nil {
+		_, d.PrevErr = h.status(r, err)
+		return
+	}
+	d.Preview = &p
+}
+
+func (h *handler) buyPage(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	h.buyView(w, r, sess, id, http.StatusOK, buyForm{Edition: catalog.Standard, Months: 1}, "")
+}
+
+// buyPreview answers the preview: the fragment for htmx, the whole page for a
+// plain form.
+func (h *handler) buyPreview(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	f, err := readBuyForm(r)
+	if r.Header.Get("HX-Request") != "true" {
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		h.buyView(w, r, sess, id, http.StatusOK, f, msg)
+		return
+	}
+	if _, aerr := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id); aerr != nil {
+		h.fail(w, r, &sess, aerr)
+		return
+	}
+	d := buyData{Form: f}
+	if err != nil {
+		d.PrevErr = err.Error()
+	} else {
+		h.preview(r, sess, id, &d)
+	}
+	var b strings.Builder
+	if err := h.pages["buy"].ExecuteTemplate(&b, "preview", d); err != nil {
+		h.log.Error("web: rendering the preview", "err", err)
+		http.Error(w, "internal error (see the server log)", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+func (h *handler) buy(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	f, err := readBuyForm(r)
+	if err != nil {
+		h.buyView(w, r, sess, id, http.StatusBadRequest, f, err.Error())
+		return
+	}
+	req := f.request(id)
+	req.RequestID = r.PostForm.Get("request_id")
+	o, err := h.cfg.Commerce.BuyAs(r.Context(), sess.Actor, req)
+	if err != nil {
+		status, msg := h.status(r, err)
+		if status == http.StatusNotFound && msg != "" && strings.HasPrefix(msg, fmt.Sprintf("app %d", id)) {
+			h.errorPage(w, r, &sess, status, msg)
+			return
+		}
+		h.buyView(w, r, sess, id, status, f, msg)
+		return
+	}
+	h.log.Info("web: plan bought", "sdkappid", id, "order", o.ID)
+	http.Redirect(w, r, Prefix+"/apps?bought="+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
+type billingData struct {
+	Account       store.Account
+	Orders        []store.Order
+	Refunds       []store.Order
+	TopUps        []store.LedgerEntry
+	Bills         []store.Bill
+	Vouchers      []store.Voucher
+	Notifications []store.Notification
+}
+
+func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	ctx, acc := r.Context(), r.URL.Query().Get("account")
+	var d billingData
+	var err error
+	if d.Account, err = h.cfg.Commerce.AccountAs(ctx, sess.Actor, acc); err == nil {
+		acc = d.Account.ID
+		if d.TopUps, err = h.cfg.Commerce.TopUpsAs(ctx, sess.Actor, acc); err == nil {
+			if d.Orders, err = h.cfg.Commerce.OrdersAs(ctx, sess.Actor, acc); err == nil {
+				if d.Refunds, err = h.cfg.Commerce.RefundsAs(ctx, sess.Actor, acc); err == nil {
+					if d.Bills, err = h.cfg.Commerce.BillsAs(ctx, sess.Actor, acc); err == nil {
+						if d.Vouchers, err = h.cfg.Commerce.VouchersAs(ctx, sess.Actor, acc); err == nil {
+							d.Notifications, err = h.cfg.Commerce.NotificationsAs(ctx, sess.Actor, acc)
+						}
+					}
+				}
+			}
+		}
+	}
+	if err != nil {
+		h.fail(w, r, &sess, err)
+		return
+	}
+	h.render(w, r, &sess, http.StatusOK, "billing", "Billing", d, "")
+}
