@@ -463,7 +463,7 @@ func (h *handler) buy(w http.ResponseWriter, r *http.Request, sess auth.Session)
 	o, err := h.cfg.Commerce.BuyAs(r.Context(), sess.Actor, req)
 	if err != nil {
 		status, msg := h.status(r, err)
-		if status == http.StatusNotFound && msg != "" && strings.HasPrefix(msg, fmt.Sprintf("app %d", id)) {
+		if status == http.StatusNotFound {
 			h.errorPage(w, r, &sess, status, msg)
 			return
 		}
