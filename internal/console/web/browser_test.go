@@ -1,0 +1,284 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/server"
+	"github.com/chatd/chatd/internal/store/embedded"
+)
+
+// The browser test drives the console's pages in headless Chromium against a
+// real chatd (the embedded store, a port of its own), as sdk/js's tests do.
+
+const skipEnv = "CHATD_SKIP_BROWSER_TESTS"
+
+func chromium(t *testing.T) string {
+	path := os.Getenv("CHATD_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv(skipEnv) != "" {
+			t.Skipf("Chromium is not installed at %s and %s is set: browser tests skipped", path, skipEnv)
+		}
+		t.Fatalf("Chromium is not installed at %s (%v): install it (apt-get install -y chromium), "+
+			"point CHATD_CHROMIUM at it, or set %s=1 to skip the browser tests", path, err, skipEnv)
+	}
+	return path
+}
+
+// imgDir is where the screenshots of the main pages go (the README shows them).
+const imgDir = "../../../docs/img"
+
+// operatorAPI calls the console JSON API in the operator's session.
+type operatorAPI struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func (o *operatorAPI) call(method, path string, body any, out any) {
+	o.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, o.base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if o.csrf != "" {
+		req.Header.Set("X-CSRF-Token", o.csrf)
+	}
+	res, err := o.c.Do(req)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		var e map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&e)
+		o.t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, e)
+	}
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			o.t.Fatal(err)
+		}
+	}
+}
+
+// TestConsoleInBrowser: sign up, create an app, buy Standard for it with a
+// voucher the operator issued (through the API), with the live price
+// preview, and see the new expiry on the overview.
+func TestConsoleInBrowser(t *testing.T) {
+	path := chromium(t)
+	dir := t.TempDir()
+	st, err := embedded.Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler),
+		OperatorToken: "op-secret", OperatorTokenFile: "/var/lib/chatd/operator.token", PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(sctx, ln, "", "") }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	base := "http://" + ln.Addr().String()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1100, 800),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.MkdirAll(imgDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(imgDir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(text)
+	}
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))
+	}
+	choose := func(sel, value string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q;
+			e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value)))
+		if err != nil {
+			t.Fatalf("choosing %s %s: %v", sel, value, err)
+		}
+	}
+
+	// / shows the sign-in with the operator's hint.
+	run("open /", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID(`#email`)))
+	if hint := textOf(".hint"); hint != "Operator: sign in with the token in /var/lib/chatd/operator.token." {
+		t.Fatalf("hint: %q", hint)
+	}
+	shot("console-signin.png")
+
+	// Sign up.
+	run("sign up",
+		chromedp.Click(chromedp.CSS(`a[href="/console/signup"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#password[autocomplete="new-password"]`)),
+		chromedp.SendKeys(chromedp.ID(`#name`), "Acme"),
+		chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"),
+		chromedp.SendKeys(chromedp.ID(`#password`), "password1"),
+		chromedp.Submit(chromedp.ID(`#password`)),
+		chromedp.WaitVisible(chromedp.ID(`#region`)))
+
+	// Create an app.
+	run("create an app",
+		chromedp.SendKeys(chromedp.ID(`#name`), "chat"),
+		chromedp.SetValue(chromedp.ID(`#region`), "tokyo"),
+		chromedp.Submit(chromedp.ID(`#name`)),
+		chromedp.WaitVisible(chromedp.ID(`#confirm`)))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	if h1 := textOf("h1"); h1 != "chat" {
+		t.Fatalf("app page h1: %q", h1)
+	}
+	run("show the secret key",
+		chromedp.Click(chromedp.CSS(`form[action$="/secret"] button`)),
+		chromedp.WaitVisible(chromedp.ID(`#secret-key`)))
+	shot("console-app.png")
+
+	// The operator tops the account up and issues a voucher through the API.
+	jar, _ := cookiejar.New(nil)
+	op := &operatorAPI{t: t, base: base, c: &http.Client{Jar: jar}}
+	var me struct {
+		CSRF string `json:"csrf_token"`
+	}
+	req, _ := http.NewRequest("POST", base+"/console/v1/signin/operator", strings.NewReader(`{"token":"op-secret"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := op.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(res.Body).Decode(&me)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("operator sign-in: %d", res.StatusCode)
+	}
+	op.csrf = me.CSRF
+	var accs struct {
+		Accounts []struct{ ID, Email string } `json:"accounts"`
+	}
+	op.call("GET", "/console/v1/accounts", nil, &accs)
+	acc := ""
+	for _, a := range accs.Accounts {
+		if a.Email == "ops@acme.example" {
+			acc = a.ID
+		}
+	}
+	op.call("POST", "/console/v1/accounts/"+acc+"/topup", map[string]any{"cash": "500.00"}, nil)
+	var v struct {
+		ID string `json:"id"`
+	}
+	op.call("POST", "/console/v1/vouchers", map[string]any{"account": acc, "amount": "50.00",
+		"expires": time.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")}, &v)
+
+	// Buy Standard with the voucher: the price preview follows the form (htmx).
+	run("open the purchase", chromedp.Navigate(base+"/console/apps/"+id+"/buy"), chromedp.WaitVisible(chromedp.CSS(`#preview .due`)))
+	if due := textOf("#preview .due"); due != "$399.00" {
+		t.Fatalf("first preview: %q", due)
+	}
+	choose("#months", "2")
+	run("the preview of 2 months", poll(`document.querySelector('#preview .due') && document.querySelector('#preview .due').textContent === '$798.00'`))
+	choose("#months", "1")
+	choose("#voucher", v.ID)
+	run("the preview of 1 month with the voucher", poll(`document.querySelector('#preview .due') && document.querySelector('#preview .due').textContent === '$349.00'`))
+	period := textOf("#preview .period")
+	to := period[strings.LastIndex(period, " to ")+4:]
+	expiry, err := time.Parse("2006-01-02 15:04 UTC", to)
+	if err != nil {
+		t.Fatalf("validity %q: %v", period, err)
+	}
+	if d := time.Until(expiry); d < 27*24*time.Hour || d > 32*24*time.Hour {
+		t.Fatalf("validity %q is not about a month from now", period)
+	}
+	run("accept the agreement", chromedp.Click(chromedp.ID(`#agree`)))
+	shot("console-buy.png")
+	run("pay", chromedp.Click(chromedp.CSS(`#pay`)))
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(`td.expires`))); err != nil {
+		main, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("after paying: %v\n%s", err, main)
+	}
+
+	// The overview shows the new edition and expiry.
+	if got := textOf("td.expires"); got != expiry.Format("2006-01-02") {
+		t.Fatalf("overview expiry %q, want %s", got, expiry.Format("2006-01-02"))
+	}
+	if row := textOf("tbody tr"); !strings.Contains(row, "Standard") || !strings.Contains(row, id) {
+		t.Fatalf("overview row: %q", row)
+	}
+	shot("console-apps.png")
+
+	run("billing", chromedp.Click(chromedp.CSS(`a[href="/console/billing"]`)), chromedp.WaitVisible(chromedp.ID(`#inbox`)))
+	if b := textOf("main"); !strings.Contains(b, "$151.00") || !strings.Contains(b, "$349.00") || !strings.Contains(b, v.ID) {
+		t.Fatalf("billing: %q", b)
+	}
+	shot("console-billing.png")
+
+	// Sign out ends the session.
+	run("sign out", chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.ID(`#token`)),
+		chromedp.Navigate(base+"/console/apps"), chromedp.WaitVisible(chromedp.ID(`#token`)))
+}
