@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -120,6 +119,7 @@ type detailExtra struct {
 	SigExpire    int64
 	SigIssuedAt  time.Time
 	CallbackDone bool
+	Refund       *commerce.Refund // a refund just made, with the formula's parts
 }
 
 type limitRow struct{ Name, Value string }
@@ -132,7 +132,9 @@ type detailData struct {
 	Callback   *store.CallbackConfig
 	Commands   string
 	Suspended  string // why callbacks cannot be changed, with the way out; "" when they can
-	CanBuy     bool
+	CanBuy     bool // a Free Trial or an expired plan: buy
+	CanUpgrade bool // Standard: upgrade to Premium
+	CanRenew   bool // a paid plan: renew, refund
 	DefaultSig int64
 }
 
@@ -155,7 +157,9 @@ func (h *handler) appView(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		return
 	}
 	d := detailData{detailExtra: x, Row: row, DefaultSig: tenant.DefaultUserSigExpire,
-		CanBuy: app.Edition == catalog.Trial}
+		CanBuy: app.Edition == catalog.Trial || app.SuspendReason == commerce.ReasonExpired || app.SuspendReason == commerce.ReasonRefund,
+		CanUpgrade: app.Edition == catalog.Standard && app.Status == store.StatusActive,
+		CanRenew:   app.Edition != catalog.Trial && app.SuspendReason != commerce.ReasonRefund}
 	if e, err := catalog.Lookup(app.Edition); err == nil {
 		cap := "none (extra users are billed)"
 		if e.MAUCap > 0 {
@@ -334,144 +338,6 @@ func (h *handler) setCallback(w http.ResponseWriter, r *http.Request, sess auth.
 	}
 	h.log.Info("web: app callback changed", "sdkappid", id, "operator", sess.Actor.Operator)
 	h.appView(w, r, sess, id, http.StatusOK, detailExtra{CallbackDone: true}, "")
-}
-
-// buyForm is the purchase form's fields.
-type buyForm struct {
-	Edition   string
-	Months    int
-	AutoRenew bool
-	Voucher   string
-	Agree     bool
-}
-
-type buyData struct {
-	Row      appRow
-	Form     buyForm
-	Preview  *commerce.Preview
-	PrevErr  string
-	MonthsUp []int
-	Vouchers []store.Voucher
-}
-
-func readBuyForm(r *http.Request) (buyForm, error) {
-	f := buyForm{Edition: r.PostForm.Get("edition"), Voucher: strings.TrimSpace(r.PostForm.Get("voucher")),
-		AutoRenew: r.PostForm.Get("auto_renew") != "", Agree: r.PostForm.Get("agree") != ""}
-	m, err := strconv.Atoi(r.PostForm.Get("months"))
-	if err != nil {
-		return f, errors.New("months must be a whole number from 1 to 24")
-	}
-	f.Months = m
-	return f, nil
-}
-
-func (f buyForm) request(id int64) commerce.BuyRequest {
-	return commerce.BuyRequest{SDKAppID: id, Edition: f.Edition, Months: f.Months, AutoRenew: f.AutoRenew,
-		VoucherID: f.Voucher, AgreementAccepted: f.Agree}
-}
-
-func (h *handler) buyView(w http.ResponseWriter, r *http.Request, sess auth.Session, id int64, status int, f buyForm, errMsg string) {
-	app, err := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id)
-	if err != nil {
-		h.fail(w, r, &sess, err)
-		return
-	}
-	row, err := h.row(r, app)
-	if err != nil {
-		h.fail(w, r, &sess, err)
-		return
-	}
-	d := buyData{Row: row, Form: f}
-	for m := 1; m <= 24; m++ {
-		d.MonthsUp = append(d.MonthsUp, m)
-	}
-	if vs, err := h.cfg.Commerce.VouchersAs(r.Context(), sess.Actor, app.AccountID); err == nil {
-		d.Vouchers = vs
-	}
-	h.preview(r, sess, id, &d)
-	h.render(w, r, &sess, status, "buy", "Buy a plan for "+app.Name, d, errMsg)
-}
-
-// preview prices d.Form as the purchase would (commerce.PreviewBuyAs).
-func (h *handler) preview(r *http.Request, sess auth.Session, id int64, d *buyData) {
-	req := d.Form.request(id)
-	req.AgreementAccepted = true // the preview prices; the order checks the box
-	p, err := h.cfg.Commerce.PreviewBuyAs(r.Context(), sess.Actor, req)
-	if err != nil {
-		_, d.PrevErr = h.status(r, err)
-		return
-	}
-	d.Preview = &p
-}
-
-func (h *handler) buyPage(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	id, ok := h.sdkappid(w, r, &sess)
-	if !ok {
-		return
-	}
-	h.buyView(w, r, sess, id, http.StatusOK, buyForm{Edition: catalog.Standard, Months: 1}, "")
-}
-
-// buyPreview answers the preview: the fragment for htmx, the whole page for a
-// plain form.
-func (h *handler) buyPreview(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	id, ok := h.sdkappid(w, r, &sess)
-	if !ok {
-		return
-	}
-	f, err := readBuyForm(r)
-	if r.Header.Get("HX-Request") != "true" {
-		msg := ""
-		if err != nil {
-			msg = err.Error()
-		}
-		h.buyView(w, r, sess, id, http.StatusOK, f, msg)
-		return
-	}
-	if _, aerr := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id); aerr != nil {
-		h.fail(w, r, &sess, aerr)
-		return
-	}
-	d := buyData{Form: f}
-	if err != nil {
-		d.PrevErr = err.Error()
-	} else {
-		h.preview(r, sess, id, &d)
-	}
-	var b strings.Builder
-	if err := h.pages["buy"].ExecuteTemplate(&b, "preview", d); err != nil {
-		h.log.Error("web: rendering the preview", "err", err)
-		http.Error(w, "internal error (see the server log)", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(b.String()))
-}
-
-func (h *handler) buy(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	id, ok := h.sdkappid(w, r, &sess)
-	if !ok {
-		return
-	}
-	f, err := readBuyForm(r)
-	if err != nil {
-		h.buyView(w, r, sess, id, http.StatusBadRequest, f, err.Error())
-		return
-	}
-	req := f.request(id)
-	req.RequestID = r.PostForm.Get("request_id")
-	o, err := h.cfg.Commerce.BuyAs(r.Context(), sess.Actor, req)
-	if err != nil {
-		status, msg := h.status(r, err)
-		if status == http.StatusNotFound {
-			h.errorPage(w, r, &sess, status, msg)
-			return
-		}
-		h.buyView(w, r, sess, id, status, f, msg)
-		return
-	}
-	h.log.Info("web: plan bought", "sdkappid", id, "order", o.ID)
-	http.Redirect(w, r, Prefix+"/apps?bought="+strconv.FormatInt(id, 10), http.StatusSeeOther)
 }
 
 type billingData struct {

@@ -129,9 +129,12 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/secret", h.session(h.secret))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/usersig", h.session(h.userSig))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/callback", h.session(h.setCallback))
-	h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/buy", h.session(h.buyPage))
-	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/buy/preview", h.session(h.buyPreview))
-	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/buy", h.session(h.buy))
+	for _, m := range []string{modeBuy, modeUpgrade, modeRenew} {
+		h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/"+m, h.session(h.planPage(m)))
+		h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/"+m+"/preview", h.session(h.planPreview(m)))
+		h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/"+m, h.session(h.planOrder(m)))
+	}
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/refund", h.session(h.refund))
 	h.mux.HandleFunc("GET "+Prefix+"/billing", h.session(h.billing))
 	return h
 }
