@@ -380,3 +380,130 @@ func TestBuyAndBilling(t *testing.T) {
 	code, body = bob.get("/console/billing?account=" + acc.ID)
 	want(t, "Bob asks for Ann's billing", code, body, 404)
 }
+
+// boughtApp is an app of Ann's on Standard for a month, bought through the
+// pages, with $1000.00 of cash left to spend.
+func boughtApp(t *testing.T) (*env, *browser, store.Account, string) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ann := e.signUp("Ann", "ann@example.com")
+	ann.post("/console/apps", url.Values{"name": {"chat"}, "region": {"singapore"}})
+	acc := e.account("ann@example.com")
+	apps, _ := e.s.Tenants.ListAppsAs(ctx, tenant.Actor{Account: acc.ID}, "")
+	id := fmt.Sprint(apps[0].SDKAppID)
+	if _, err := e.s.Commerce.TopUpAs(ctx, tenant.Actor{Operator: true}, commerce.TopUpRequest{AccountID: acc.ID, Cash: money.Cents(139900)}); err != nil {
+		t.Fatal(err)
+	}
+	ann.get("/console/apps/" + id + "/buy")
+	code, body := ann.post("/console/apps/"+id+"/buy", url.Values{"edition": {"standard"}, "months": {"1"}, "agree": {"1"}})
+	want(t, "buy", code, body, 200, "Standard", "2026-12-26")
+	return e, ann, acc, id
+}
+
+func TestUpgradeRenewRefund(t *testing.T) {
+	e, ann, acc, id := boughtApp(t)
+	code, body := ann.get("/console/apps/" + id)
+	want(t, "detail of a Standard app", code, body, 200, `href="/console/apps/`+id+`/upgrade"`, `href="/console/apps/`+id+`/renew"`, "Refund the plan")
+
+	// Renewal: the preview follows the months; the order moves the expiry.
+	code, body = ann.get("/console/apps/" + id + "/renew")
+	want(t, "renew page", code, body, 200, "<h1>Renew chat</h1>", "$399.00", "2026-12-26 12:00 UTC to 2027-01-26 12:00 UTC")
+	if strings.Contains(body, `name="edition"`) {
+		t.Fatal("the renewal form offers an edition")
+	}
+	form := url.Values{"csrf": {ann.csrf}, "months": {"3"}}
+	req, _ := http.NewRequest("POST", e.hs.URL+"/console/apps/"+id+"/renew/preview", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	code, body = ann.do(req)
+	want(t, "renewal preview", code, body, 200, "$1197.00", "2026-12-26 12:00 UTC to 2027-03-26 12:00 UTC")
+	ann.get("/console/apps/" + id + "/renew")
+	code, body = ann.post("/console/apps/"+id+"/renew", url.Values{"months": {"1"}})
+	want(t, "renewal without the agreement", code, body, 400, "service agreement")
+	code, body = ann.post("/console/apps/"+id+"/renew", url.Values{"months": {"1"}, "agree": {"1"}})
+	want(t, "renew", code, body, 200, "<h1>Apps</h1>", "2027-01-26")
+
+	// Upgrade: Premium for the rest of the paid time, Standard's value carried.
+	code, body = ann.get("/console/apps/" + id + "/upgrade")
+	want(t, "upgrade page", code, body, 200, "<h1>Upgrade chat to Premium</h1>", "Standard value carried over", "to 2027-01-26 12:00 UTC")
+	code, body = ann.post("/console/apps/"+id+"/upgrade", url.Values{"agree": {"1"}})
+	want(t, "upgrade", code, body, 200, "<h1>Apps</h1>", "Premium", "2027-01-26")
+
+	// Refund: needs the box; shows the formula's parts; the app is suspended.
+	ann.get("/console/apps/" + id)
+	code, body = ann.post("/console/apps/"+id+"/refund", url.Values{"reason": {"moving"}})
+	want(t, "refund without confirmation", code, body, 400, "tick the box")
+	code, body = ann.post("/console/apps/"+id+"/refund", url.Values{"reason": {"moving"}, "confirm": {"1"}})
+	want(t, "refund", code, body, 200, "Refunded $", "Effective (this period", "Not yet effective", "Used (days used", "suspended (refund)")
+	refunds, err := e.s.Commerce.RefundsAs(context.Background(), tenant.Actor{Account: acc.ID}, "")
+	if err != nil || len(refunds) != 1 {
+		t.Fatalf("refunds: %v %v", refunds, err)
+	}
+	r := refunds[0]
+	if !strings.Contains(body, "Refunded $"+money.Cents(r.CashCents+r.CreditCents).String()) {
+		t.Fatalf("the page's amount differs from the record %+v", r)
+	}
+	code, body = ann.get("/console/billing")
+	want(t, "billing after the refund", code, body, 200, r.ID, "moving")
+}
+
+// TestFormsRefuseWithoutCSRF: every form of a session refuses a POST without
+// the session's token (403) and changes nothing.
+func TestFormsRefuseWithoutCSRF(t *testing.T) {
+	e, ann, acc, id := boughtApp(t)
+	ctx := context.Background()
+	before, _ := e.s.Commerce.OrdersAs(ctx, tenant.Actor{Account: acc.ID}, "")
+	app0, _ := e.st.GetApp(ctx, mustInt(t, id))
+	forms := []struct {
+		path string
+		form url.Values
+	}{
+		{"/console/signout", nil},
+		{"/console/apps", url.Values{"name": {"x"}}},
+		{"/console/apps/" + id + "/secret", nil},
+		{"/console/apps/" + id + "/usersig", url.Values{"user": {"alice"}}},
+		{"/console/apps/" + id + "/callback", url.Values{"url": {""}, "commands": {"all"}}},
+		{"/console/apps/" + id + "/delete", url.Values{"confirm": {id}}},
+		{"/console/apps/" + id + "/refund", url.Values{"confirm": {"1"}}},
+	}
+	for _, m := range []string{"buy", "upgrade", "renew"} {
+		forms = append(forms,
+			struct {
+				path string
+				form url.Values
+			}{"/console/apps/" + id + "/" + m, url.Values{"edition": {"premium"}, "months": {"1"}, "agree": {"1"}}},
+			struct {
+				path string
+				form url.Values
+			}{"/console/apps/" + id + "/" + m + "/preview", url.Values{"months": {"1"}}})
+	}
+	for _, f := range forms {
+		for _, tok := range []string{"", "0" + ann.csrf[1:]} {
+			v := url.Values{"csrf": {tok}}
+			for k, vs := range f.form {
+				v[k] = vs
+			}
+			code, body := ann.post(f.path, v)
+			want(t, "POST "+f.path+" with token "+tok, code, body, 403, "CSRF")
+			if strings.Contains(body, app0.SecretKey) {
+				t.Fatal("the secret key was shown without the CSRF token")
+			}
+		}
+	}
+	after, _ := e.s.Commerce.OrdersAs(ctx, tenant.Actor{Account: acc.ID}, "")
+	apps, _ := e.s.Tenants.ListAppsAs(ctx, tenant.Actor{Account: acc.ID}, "")
+	app1, _ := e.st.GetApp(ctx, app0.SDKAppID)
+	if len(after) != len(before) || len(apps) != 1 || app1.Status != app0.Status || app1.Edition != app0.Edition || !app1.ExpiresAt.Equal(app0.ExpiresAt) {
+		t.Fatalf("forms without CSRF changed something: orders %d→%d, apps %d, app %+v", len(before), len(after), len(apps), app1)
+	}
+	code, body := ann.get("/console/apps")
+	want(t, "still signed in", code, body, 200, "Signed in as Ann")
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
