@@ -268,6 +268,14 @@ func TestAppPages(t *testing.T) {
 		{"POST", "/console/apps/" + id + "/callback", url.Values{"url": {""}}},
 		{"POST", "/console/apps/" + id + "/buy/preview", url.Values{"edition": {"standard"}, "months": {"1"}}},
 		{"POST", "/console/apps/" + id + "/buy", url.Values{"edition": {"standard"}, "months": {"1"}, "agree": {"1"}}},
+		{"GET", "/console/apps/" + id + "/upgrade", nil},
+		{"GET", "/console/apps/" + id + "/renew", nil},
+		{"POST", "/console/apps/" + id + "/upgrade/preview", nil},
+		{"POST", "/console/apps/" + id + "/renew/preview", url.Values{"months": {"1"}}},
+		{"POST", "/console/apps/" + id + "/upgrade", url.Values{"agree": {"1"}}},
+		{"POST", "/console/apps/" + id + "/renew", url.Values{"months": {"1"}, "agree": {"1"}}},
+		{"POST", "/console/apps/" + id + "/refund", url.Values{"confirm": {"1"}}},
+		{"POST", "/console/apps/" + id + "/refund", nil},
 		{"POST", "/console/apps/" + id + "/delete", url.Values{"confirm": {id}}},
 		{"POST", "/console/apps/" + id + "/delete", url.Values{"confirm": {"1"}}},
 	} {
@@ -443,8 +451,38 @@ func TestUpgradeRenewRefund(t *testing.T) {
 	if !strings.Contains(body, "Refunded $"+money.Cents(r.CashCents+r.CreditCents).String()) {
 		t.Fatalf("the page's amount differs from the record %+v", r)
 	}
+	ctx := context.Background()
+	err = e.st.InCommerceTx(ctx, func(tx store.CommerceTx) error {
+		if err := tx.InsertNotification(ctx, store.Notification{ID: "ntf_1", AccountID: acc.ID, SDKAppID: mustInt(t, id), Key: "k1",
+			Kind: "expiry_reminder", Channel: "email", Recipient: "ann@example.com", Subject: "Your plan <ends> soon", Body: "Renew it.",
+			DueAt: now, Status: "pending"}); err != nil {
+			return err
+		}
+		a, err := tx.LockAccount(ctx, acc.ID)
+		if err != nil {
+			return err
+		}
+		_, err = commerce.IssueBill(ctx, tx, &a, "2026-11", now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bills, err := e.s.Commerce.BillsAs(ctx, tenant.Actor{Account: acc.ID}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, body = ann.get("/console/billing")
-	want(t, "billing after the refund", code, body, 200, r.ID, "moving")
+	want(t, "billing after the refund", code, body, 200, r.ID, "moving", "Your plan <ends> soon", "Renew it.", "email to ann@example.com")
+	if !strings.Contains(body, "<h3>Your plan &lt;ends&gt; soon</h3>") {
+		t.Fatal("a notification's subject is not escaped")
+	}
+	if len(bills) != 1 {
+		t.Fatalf("bills: %+v", bills)
+	}
+	for _, b := range bills {
+		want(t, "billing's bills", code, body, 200, "Bill "+b.ID+" for 2026-11")
+	}
 }
 
 // TestFormsRefuseWithoutCSRF: every form of a session refuses a POST without
