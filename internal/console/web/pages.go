@@ -132,9 +132,9 @@ type detailData struct {
 	Callback   *store.CallbackConfig
 	Commands   string
 	Suspended  string // why callbacks cannot be changed, with the way out; "" when they can
-	CanBuy     bool // a Free Trial or an expired plan: buy
-	CanUpgrade bool // Standard: upgrade to Premium
-	CanRenew   bool // a paid plan: renew, refund
+	CanBuy     bool   // a Free Trial or an expired plan: buy
+	CanUpgrade bool   // Standard: upgrade to Premium
+	CanRenew   bool   // a paid plan: renew, refund
 	DefaultSig int64
 }
 
@@ -157,7 +157,7 @@ func (h *handler) appView(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		return
 	}
 	d := detailData{detailExtra: x, Row: row, DefaultSig: tenant.DefaultUserSigExpire,
-		CanBuy: app.Edition == catalog.Trial || app.SuspendReason == commerce.ReasonExpired || app.SuspendReason == commerce.ReasonRefund,
+		CanBuy:     app.Edition == catalog.Trial || app.SuspendReason == commerce.ReasonExpired || app.SuspendReason == commerce.ReasonRefund,
 		CanUpgrade: app.Edition == catalog.Standard && app.Status == store.StatusActive,
 		CanRenew:   app.Edition != catalog.Trial && app.SuspendReason != commerce.ReasonRefund}
 	if e, err := catalog.Lookup(app.Edition); err == nil {
@@ -369,6 +369,11 @@ func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		}
 	}
 	if err != nil {
+		if sess.Actor.Operator && acc == "" {
+			// The operator names the account with the form above the page.
+			h.render(w, r, &sess, http.StatusOK, "billing", "Billing", billingData{}, "name the account whose billing to show")
+			return
+		}
 		h.fail(w, r, &sess, err)
 		return
 	}

@@ -545,3 +545,67 @@ func mustInt(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// TestOperatorPages: the operator's session lists every account's apps and
+// shows an account's billing when named.
+func TestOperatorPages(t *testing.T) {
+	e, _, acc, id := boughtApp(t)
+	op := e.browser()
+	op.get("/")
+	code, body := op.post("/console/signin/operator", url.Values{"token": {"op-secret"}})
+	want(t, "operator's apps", code, body, 200, "Signed in as operator", `href="/console/apps/`+id+`"`)
+	code, body = op.get("/console/billing")
+	want(t, "operator's billing without an account", code, body, 200, "name the account", `<label for="account">Account ID</label>`)
+	if strings.Contains(body, "Top-ups") {
+		t.Fatal("billing without an account shows a balance")
+	}
+	code, body = op.get("/console/billing?account=" + acc.ID)
+	want(t, "operator's billing of Ann", code, body, 200, "<h2 id=\"topups\">Top-ups</h2>", "$1399.00", "standard")
+	code, body = op.get("/console/billing?account=acc_nope")
+	want(t, "operator's billing of no account", code, body, 404)
+}
+
+var (
+	inputRe = regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
+	idRe    = regexp.MustCompile(`\bid="([^"]+)"`)
+)
+
+// TestPagesAccessible: every page has a language, one h1, a main landmark,
+// and a label for each visible form control.
+func TestPagesAccessible(t *testing.T) {
+	e, ann, _, id := boughtApp(t)
+	anon := e.browser()
+	pages := map[string]func() (int, string){
+		"sign-in": func() (int, string) { return anon.get("/console/signin") },
+		"sign-up": func() (int, string) { return anon.get("/console/signup") },
+		"apps":    func() (int, string) { return ann.get("/console/apps") },
+		"app":     func() (int, string) { return ann.get("/console/apps/" + id) },
+		"secret": func() (int, string) {
+			ann.get("/console/apps/" + id)
+			return ann.post("/console/apps/"+id+"/secret", nil)
+		},
+		"usersig": func() (int, string) {
+			ann.get("/console/apps/" + id)
+			return ann.post("/console/apps/"+id+"/usersig", url.Values{"user": {"u1"}})
+		},
+		"renew":    func() (int, string) { return ann.get("/console/apps/" + id + "/renew") },
+		"upgrade":  func() (int, string) { return ann.get("/console/apps/" + id + "/upgrade") },
+		"billing":  func() (int, string) { return ann.get("/console/billing") },
+		"notfound": func() (int, string) { return ann.get("/console/apps/1") },
+	}
+	for name, get := range pages {
+		_, body := get()
+		if !strings.Contains(body, `<html lang="en">`) || strings.Count(body, "<h1>") != 1 || !strings.Contains(body, "<main") {
+			t.Fatalf("%s: no lang, one h1 or main landmark\n%s", name, body)
+		}
+		for _, in := range inputRe.FindAllString(body, -1) {
+			if strings.Contains(in, `type="hidden"`) {
+				continue
+			}
+			m := idRe.FindStringSubmatch(in)
+			if m == nil || !strings.Contains(body, `<label for="`+m[1]+`"`) {
+				t.Fatalf("%s: a control without a label: %s", name, in)
+			}
+		}
+	}
+}
