@@ -113,13 +113,14 @@ func (h *handler) deleteApp(w http.ResponseWriter, r *http.Request, sess auth.Se
 
 // detailExtra is what a form on the detail page brought back.
 type detailExtra struct {
-	SecretKey    string
-	UserSig      string
-	SigUser      string
-	SigExpire    int64
-	SigIssuedAt  time.Time
-	CallbackDone bool
-	Refund       *commerce.Refund // a refund just made, with the formula's parts
+	SecretKey     string
+	UserSig       string
+	SigUser       string
+	SigExpire     int64
+	SigIssuedAt   time.Time
+	CallbackDone  bool
+	AutoRenewDone bool
+	Refund        *commerce.Refund // a refund just made, with the formula's parts
 }
 
 type limitRow struct{ Name, Value string }
@@ -378,4 +379,22 @@ func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		return
 	}
 	h.render(w, r, &sess, http.StatusOK, "billing", "Billing", d, "")
+}
+
+// autoRenew turns the automatic renewal of a paid plan on or off.
+func (h *handler) autoRenew(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	id, ok := h.sdkappid(w, r, &sess)
+	if !ok {
+		return
+	}
+	if _, err := h.cfg.Commerce.SetAutoRenewAs(r.Context(), sess.Actor, id, r.PostForm.Get("on") != ""); err != nil {
+		status, msg := h.status(r, err)
+		if status == http.StatusNotFound {
+			h.errorPage(w, r, &sess, status, msg)
+			return
+		}
+		h.appView(w, r, sess, id, status, detailExtra{}, msg)
+		return
+	}
+	h.appView(w, r, sess, id, http.StatusOK, detailExtra{AutoRenewDone: true}, "")
 }

@@ -135,6 +135,7 @@ func New(cfg Config) http.Handler {
 		h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/"+m, h.session(h.planOrder(m)))
 	}
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/refund", h.session(h.refund))
+	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/auto-renew", h.session(h.autoRenew))
 	h.mux.HandleFunc("GET "+Prefix+"/billing", h.session(h.billing))
 	return h
 }

@@ -276,6 +276,7 @@ func TestAppPages(t *testing.T) {
 		{"POST", "/console/apps/" + id + "/renew", url.Values{"months": {"1"}, "agree": {"1"}}},
 		{"POST", "/console/apps/" + id + "/refund", url.Values{"confirm": {"1"}}},
 		{"POST", "/console/apps/" + id + "/refund", nil},
+		{"POST", "/console/apps/" + id + "/auto-renew", url.Values{"on": {"1"}}},
 		{"POST", "/console/apps/" + id + "/delete", url.Values{"confirm": {id}}},
 		{"POST", "/console/apps/" + id + "/delete", url.Values{"confirm": {"1"}}},
 	} {
@@ -413,6 +414,18 @@ func TestUpgradeRenewRefund(t *testing.T) {
 	code, body := ann.get("/console/apps/" + id)
 	want(t, "detail of a Standard app", code, body, 200, `href="/console/apps/`+id+`/upgrade"`, `href="/console/apps/`+id+`/renew"`, "Refund the plan")
 
+	// Automatic renewal: on, then off.
+	code, body = ann.post("/console/apps/"+id+"/auto-renew", url.Values{"on": {"1"}})
+	want(t, "auto-renew on", code, body, 200, "Automatic renewal is on.", `id="auto-renew" name="on" type="checkbox" value="1" checked`)
+	if a, _ := e.st.GetApp(context.Background(), mustInt(t, id)); !a.AutoRenew {
+		t.Fatal("auto-renew not on")
+	}
+	code, body = ann.post("/console/apps/"+id+"/auto-renew", nil)
+	want(t, "auto-renew off", code, body, 200, "Automatic renewal is off.")
+	if a, _ := e.st.GetApp(context.Background(), mustInt(t, id)); a.AutoRenew {
+		t.Fatal("auto-renew not off")
+	}
+
 	// Renewal: the preview follows the months; the order moves the expiry.
 	code, body = ann.get("/console/apps/" + id + "/renew")
 	want(t, "renew page", code, body, 200, "<h1>Renew chat</h1>", "$399.00", "2026-12-26 12:00 UTC to 2027-01-26 12:00 UTC")
@@ -503,6 +516,7 @@ func TestFormsRefuseWithoutCSRF(t *testing.T) {
 		{"/console/apps/" + id + "/callback", url.Values{"url": {""}, "commands": {"all"}}},
 		{"/console/apps/" + id + "/delete", url.Values{"confirm": {id}}},
 		{"/console/apps/" + id + "/refund", url.Values{"confirm": {"1"}}},
+		{"/console/apps/" + id + "/auto-renew", url.Values{"on": {"1"}}},
 	}
 	for _, m := range []string{"buy", "upgrade", "renew"} {
 		forms = append(forms,
@@ -531,7 +545,7 @@ func TestFormsRefuseWithoutCSRF(t *testing.T) {
 	after, _ := e.s.Commerce.OrdersAs(ctx, tenant.Actor{Account: acc.ID}, "")
 	apps, _ := e.s.Tenants.ListAppsAs(ctx, tenant.Actor{Account: acc.ID}, "")
 	app1, _ := e.st.GetApp(ctx, app0.SDKAppID)
-	if len(after) != len(before) || len(apps) != 1 || app1.Status != app0.Status || app1.Edition != app0.Edition || !app1.ExpiresAt.Equal(app0.ExpiresAt) {
+	if len(after) != len(before) || len(apps) != 1 || app1.Status != app0.Status || app1.AutoRenew != app0.AutoRenew || app1.Edition != app0.Edition || !app1.ExpiresAt.Equal(app0.ExpiresAt) {
 		t.Fatalf("forms without CSRF changed something: orders %d→%d, apps %d, app %+v", len(before), len(after), len(apps), app1)
 	}
 	code, body := ann.get("/console/apps")
