@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatd/chatd/internal/clock"
@@ -78,10 +79,17 @@ func (o *operatorAPI) call(method, path string, body any, out any) {
 	}
 }
 
-// TestConsoleInBrowser: sign up, create an app, buy Standard for it with a
-// voucher the operator issued (through the API), with the live price
-// preview, and see the new expiry on the overview.
-func TestConsoleInBrowser(t *testing.T) {
+// console is a chatd serving the console on a port of its own and a
+// headless Chromium to drive it.
+type console struct {
+	t    *testing.T
+	base string
+	ctx  context.Context
+}
+
+// startConsole starts chatd (the embedded store) and Chromium; both stop
+// when the test ends.
+func startConsole(t *testing.T) *console {
 	path := chromium(t)
 	dir := t.TempDir()
 	st, err := embedded.Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages"))
@@ -118,12 +126,52 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
+	t.Cleanup(cancelT)
 
+	return &console{t: t, base: base, ctx: ctx}
+}
+
+// voucher has the operator top up the account of email with $500.00 and
+// issue it a voucher of $50.00, through the console API; it returns the
+// voucher's id.
+func (c *console) voucher(email string) string {
+	t, base := c.t, c.base
+	jar, _ := cookiejar.New(nil)
+	op := &operatorAPI{t: t, base: base, c: &http.Client{Jar: jar}}
+	var me struct {
+		CSRF string `json:"csrf_token"`
+	}
+	op.call("POST", "/console/v1/signin/operator", map[string]any{"token": "op-secret"}, &me)
+	op.csrf = me.CSRF
+	var accs struct {
+		Accounts []struct{ ID, Email string } `json:"accounts"`
+	}
+	op.call("GET", "/console/v1/accounts", nil, &accs)
+	acc := ""
+	for _, a := range accs.Accounts {
+		if a.Email == email {
+			acc = a.ID
+		}
+	}
+	op.call("POST", "/console/v1/accounts/"+acc+"/topup", map[string]any{"cash": "500.00"}, nil)
+	var v struct {
+		ID string `json:"id"`
+	}
+	op.call("POST", "/console/v1/vouchers", map[string]any{"account": acc, "amount": "50.00",
+		"expires": time.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")}, &v)
+	return v.ID
+}
+
+// TestConsoleInBrowser: sign up, create an app, buy Standard for it with a
+// voucher the operator issued (through the API), with the live price
+// preview, and see the new expiry on the overview.
+func TestConsoleInBrowser(t *testing.T) {
+	c := startConsole(t)
+	ctx, base := c.ctx, c.base
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -200,39 +248,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot("console-app.png")
 
 	// The operator tops the account up and issues a voucher through the API.
-	jar, _ := cookiejar.New(nil)
-	op := &operatorAPI{t: t, base: base, c: &http.Client{Jar: jar}}
-	var me struct {
-		CSRF string `json:"csrf_token"`
-	}
-	req, _ := http.NewRequest("POST", base+"/console/v1/signin/operator", strings.NewReader(`{"token":"op-secret"}`))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := op.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = json.NewDecoder(res.Body).Decode(&me)
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("operator sign-in: %d", res.StatusCode)
-	}
-	op.csrf = me.CSRF
-	var accs struct {
-		Accounts []struct{ ID, Email string } `json:"accounts"`
-	}
-	op.call("GET", "/console/v1/accounts", nil, &accs)
-	acc := ""
-	for _, a := range accs.Accounts {
-		if a.Email == "ops@acme.example" {
-			acc = a.ID
-		}
-	}
-	op.call("POST", "/console/v1/accounts/"+acc+"/topup", map[string]any{"cash": "500.00"}, nil)
-	var v struct {
-		ID string `json:"id"`
-	}
-	op.call("POST", "/console/v1/vouchers", map[string]any{"account": acc, "amount": "50.00",
-		"expires": time.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")}, &v)
+	v := struct{ ID string }{c.voucher("ops@acme.example")}
 
 	// Buy Standard with the voucher: the price preview follows the form (htmx).
 	run("open the purchase", chromedp.Navigate(base+"/console/apps/"+id+"/buy"), chromedp.WaitVisible(chromedp.CSS(`#preview .due`)))
@@ -281,4 +297,83 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Sign out ends the session.
 	run("sign out", chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.ID(`#token`)),
 		chromedp.Navigate(base+"/console/apps"), chromedp.WaitVisible(chromedp.ID(`#token`)))
+}
+
+// TestConsoleWithoutJavaScript: with scripts disabled in the browser, the
+// same journey works through plain forms: the price is updated by the
+// form's own button, and the order is placed.
+func TestConsoleWithoutJavaScript(t *testing.T) {
+	c := startConsole(t)
+	ctx, base := c.ctx, c.base
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(text)
+	}
+	run("sign up",
+		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID(`#email`)),
+		chromedp.Click(chromedp.CSS(`a[href="/console/signup"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#password[autocomplete="new-password"]`)),
+		chromedp.SendKeys(chromedp.ID(`#name`), "Acme"),
+		chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"),
+		chromedp.SendKeys(chromedp.ID(`#password`), "password1"),
+		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID(`#region`)))
+	if on, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.htmx !== 'undefined'`)); err != nil || on {
+		t.Fatalf("scripts ran on the page (htmx loaded: %v, %v)", on, err)
+	}
+	run("create an app",
+		chromedp.SendKeys(chromedp.ID(`#name`), "chat"),
+		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID(`#confirm`)))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	v := c.voucher("ops@acme.example")
+
+	run("open the purchase", chromedp.Navigate(base+"/console/apps/"+id+"/buy"), chromedp.WaitVisible(chromedp.CSS(`#preview .due`)))
+	// Without htmx the price follows the form only when asked: the button shows.
+	run("choose the voucher", chromedp.SetValue(chromedp.ID(`#voucher`), v))
+	// navigate clicks sel and waits for the page the form answers with.
+	navigate := func(what, sel string) {
+		t.Helper()
+		res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+		if err != nil || res.Status != 200 {
+			t.Fatalf("%s: %v %v", what, res, err)
+		}
+	}
+	navigate("update the price", `button.nojs`)
+	if due := textOf("#preview .due"); due != "$349.00" {
+		t.Fatalf("the price after the form's button: %q", due)
+	}
+	period := textOf("#preview .period")
+	to, err := time.Parse("2006-01-02 15:04 UTC", period[strings.LastIndex(period, " to ")+4:])
+	if err != nil {
+		t.Fatalf("validity %q: %v", period, err)
+	}
+	run("accept the agreement", chromedp.Click(chromedp.ID(`#agree`)))
+	navigate("pay", `#pay`)
+	if got := textOf("td.expires"); got != to.Format("2006-01-02") {
+		t.Fatalf("overview expiry %q, want %s", got, to.Format("2006-01-02"))
+	}
+	if row := textOf("tbody tr"); !strings.Contains(row, "Standard") {
+		t.Fatalf("overview row: %q", row)
+	}
 }
