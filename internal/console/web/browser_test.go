@@ -245,6 +245,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("show the secret key",
 		chromedp.Click(chromedp.CSS(`form[action$="/secret"] button`)),
 		chromedp.WaitVisible(chromedp.ID(`#secret-key`)))
+	if key := textOf("#secret-key"); key != "" {
+		t.Fatalf("the key is an input's value, not its text: %q", key)
+	}
+	if key, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('secret-key').value`)); err != nil || len(key) < 32 {
+		t.Fatalf("secret key shown: %q %v", key, err)
+	}
+	run("copy the secret key", chromedp.Click(chromedp.CSS(`button.copy`)), poll(`document.querySelector('button.copy').textContent === 'Copied'`))
 	shot("console-app.png")
 
 	// The operator tops the account up and issues a voucher through the API.
