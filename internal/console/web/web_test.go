@@ -18,6 +18,7 @@ import (
 
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/console/web"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/server"
 	"github.com/chatd/chatd/internal/store"
@@ -621,5 +622,40 @@ func TestPagesAccessible(t *testing.T) {
 				t.Fatalf("%s: a control without a label: %s", name, in)
 			}
 		}
+	}
+}
+
+// TestFormsRefuseBadText: a form or URL with invalid UTF-8 or a NUL, or a
+// body over MaxFormBytes, is refused with 400 (413) and changes nothing.
+func TestFormsRefuseBadText(t *testing.T) {
+	e := newEnv(t)
+	ann := e.signUp("Ann", "ann@example.com")
+	post := func(path, raw string) (int, string) {
+		req, _ := http.NewRequest("POST", e.hs.URL+path, strings.NewReader(raw))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return ann.do(req)
+	}
+	csrf := url.QueryEscape(ann.csrf)
+	for _, name := range []string{"%FF%FE", "a%00b", "%ED%A0%80"} {
+		code, body := post("/console/apps", "csrf="+csrf+"&region=tokyo&name="+name)
+		want(t, "name "+name, code, body, 400, "bad form")
+	}
+	code, body := post("/console/apps", "csrf="+csrf+"&region=tokyo&name="+strings.Repeat("a", web.MaxFormBytes))
+	want(t, "a form too large", code, body, 413, "larger than")
+	code, body = ann.get("/console/apps?x=%FF")
+	want(t, "a bad query", code, body, 400, "bad request URL")
+	apps, _ := e.s.Tenants.ListAppsAs(context.Background(), tenant.Actor{Account: e.account("ann@example.com").ID}, "")
+	if len(apps) != 0 {
+		t.Fatalf("apps made from bad forms: %+v", apps)
+	}
+	// Sign-up refuses the same before it opens an account.
+	b := e.browser()
+	b.get("/console/signup")
+	req, _ := http.NewRequest("POST", e.hs.URL+"/console/signup", strings.NewReader("csrf="+b.csrf+"&name=%FF&email=x%40example.com&password=password1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	code, body = b.do(req)
+	want(t, "sign-up with invalid UTF-8", code, body, 400)
+	if a := e.account("x@example.com"); a.ID != "" {
+		t.Fatalf("account opened: %+v", a)
 	}
 }
