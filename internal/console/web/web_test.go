@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,8 +21,8 @@ import (
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/server"
 	"github.com/chatd/chatd/internal/store"
-	"github.com/chatd/chatd/internal/store/sqlite"
 	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/testdb"
 	"github.com/chatd/chatd/internal/usersig"
 )
 
@@ -36,11 +35,12 @@ type env struct {
 	hs *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// newEnv is newEnvOn the embedded store.
+func newEnv(t *testing.T) *env { return newEnvOn(t, testdb.SQLite) }
+
+// newEnvOn serves chatd over a fresh store of open, its clock stopped at now.
+func newEnvOn(t *testing.T, open testdb.Opener) *env {
+	st := open(t)
 	s, err := server.New(server.Config{Store: st, Clock: clock.NewManual(now), Logger: slog.New(slog.DiscardHandler),
 		OperatorToken: "op-secret", PurgeEvery: time.Hour})
 	if err != nil {
@@ -203,7 +203,11 @@ func TestSignUpSignInSignOut(t *testing.T) {
 }
 
 func TestAppPages(t *testing.T) {
-	e := newEnv(t)
+	testdb.Each(t, testAppPages)
+}
+
+func testAppPages(t *testing.T, open testdb.Opener) {
+	e := newEnvOn(t, open)
 	ann := e.signUp("Ann", "ann@example.com")
 	bob := e.signUp("Bob", "bob@example.com")
 
@@ -333,7 +337,11 @@ func TestCallbacksRefusedWhenSuspended(t *testing.T) {
 }
 
 func TestBuyAndBilling(t *testing.T) {
-	e := newEnv(t)
+	testdb.Each(t, testBuyAndBilling)
+}
+
+func testBuyAndBilling(t *testing.T, open testdb.Opener) {
+	e := newEnvOn(t, open)
 	ctx := context.Background()
 	ann := e.signUp("Ann", "ann@example.com")
 	ann.post("/console/apps", url.Values{"name": {"chat"}, "region": {"singapore"}})
@@ -394,7 +402,11 @@ func TestBuyAndBilling(t *testing.T) {
 // boughtApp is an app of Ann's on Standard for a month, bought through the
 // pages, with $1000.00 of cash left to spend.
 func boughtApp(t *testing.T) (*env, *browser, store.Account, string) {
-	e := newEnv(t)
+	return boughtAppOn(t, testdb.SQLite)
+}
+
+func boughtAppOn(t *testing.T, open testdb.Opener) (*env, *browser, store.Account, string) {
+	e := newEnvOn(t, open)
 	ctx := context.Background()
 	ann := e.signUp("Ann", "ann@example.com")
 	ann.post("/console/apps", url.Values{"name": {"chat"}, "region": {"singapore"}})
@@ -411,7 +423,11 @@ func boughtApp(t *testing.T) (*env, *browser, store.Account, string) {
 }
 
 func TestUpgradeRenewRefund(t *testing.T) {
-	e, ann, acc, id := boughtApp(t)
+	testdb.Each(t, testUpgradeRenewRefund)
+}
+
+func testUpgradeRenewRefund(t *testing.T, open testdb.Opener) {
+	e, ann, acc, id := boughtAppOn(t, open)
 	code, body := ann.get("/console/apps/" + id)
 	want(t, "detail of a Standard app", code, body, 200, `href="/console/apps/`+id+`/upgrade"`, `href="/console/apps/`+id+`/renew"`, "Refund the plan")
 
