@@ -385,9 +385,19 @@ func testBuyAndBilling(t *testing.T, open testdb.Opener) {
 	if os, _ := e.s.Commerce.OrdersAs(ctx, op, acc.ID); len(os) != 0 {
 		t.Fatalf("orders after refused forms: %+v", os)
 	}
-	ann.get("/console/apps/" + id + "/buy")
-	code, body = ann.post("/console/apps/"+id+"/buy", url.Values{"edition": {"standard"}, "months": {"1"}, "voucher": {v.ID}, "agree": {"1"}})
-	want(t, "buy", code, body, 200, "<h1>Apps</h1>", "Standard", "2026-12-26", "0 of 10000 free")
+	_, body = ann.get("/console/apps/" + id + "/buy")
+	rid := regexp.MustCompile(`name="request_id" value="([^"]+)"`).FindStringSubmatch(body)
+	if rid == nil {
+		t.Fatalf("the order form has no request id\n%s", body)
+	}
+	// The same form sent twice (a double click, a resent page) places one order.
+	for i := 0; i < 2; i++ {
+		code, body = ann.post("/console/apps/"+id+"/buy", url.Values{"edition": {"standard"}, "months": {"1"}, "voucher": {v.ID}, "agree": {"1"}, "request_id": {rid[1]}})
+		want(t, "buy", code, body, 200, "<h1>Apps</h1>", "Standard", "2026-12-26", "0 of 10000 free")
+	}
+	if os, _ := e.s.Commerce.OrdersAs(ctx, op, acc.ID); len(os) != 1 {
+		t.Fatalf("orders after one form sent twice: %+v", os)
+	}
 
 	code, body = ann.get("/console/billing")
 	want(t, "billing", code, body, 200, "<h1>Billing</h1>", "$151.00", "standard", "$399.00", "$50.00", "$349.00", v.ID, "No refunds.", "No bills.")
