@@ -16,9 +16,6 @@ import (
 	"github.com/chatd/chatd/internal/tenant"
 )
 
-// Regions are the data centers an app may be created in (tenant's list).
-var Regions = []string{"singapore", "seoul", "tokyo", "frankfurt", "mumbai", "silicon-valley", "jakarta", "china"}
-
 // appRow is an app with this month's MAU, as the overview shows it.
 type appRow struct {
 	App     store.App
@@ -67,7 +64,7 @@ func (h *handler) appsView(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		}
 		d.Apps = append(d.Apps, row)
 	}
-	d.Regions = Regions
+	d.Regions = tenant.Regions
 	h.render(w, r, &sess, status, "apps", "Apps", d, errMsg)
 }
 
