@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	stdpng "image/png"
 	"log/slog"
 	"net"
 	"net/http"
@@ -178,16 +179,26 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// The README's screenshots are rewritten with CHATD_UPDATE_SCREENSHOTS=1;
+	// otherwise they go to a temporary directory (the tree stays clean).
+	shots := t.TempDir()
+	if os.Getenv("CHATD_UPDATE_SCREENSHOTS") != "" {
+		shots = imgDir
+	}
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
-		if err := os.MkdirAll(imgDir, 0o755); err != nil {
+		if cfg, err := stdpng.DecodeConfig(bytes.NewReader(png)); err != nil || cfg.Width < 600 || cfg.Height < 400 {
+			t.Fatalf("screenshot %s is not a page-sized PNG: %+v %v", name, cfg, err)
+		}
+		dir := shots
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(imgDir, name), png, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
