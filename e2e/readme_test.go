@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +56,19 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := startNode(t, filepath.Join(dir, "chatd-data"), freeAddr(t))
+
+	// The quick start's browser step: / shows the console's sign-in with the
+	// operator's hint naming the token file.
+	res, err := http.Get(n.url("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	hint := "Operator: sign in with the token in <code>" + filepath.Join(dir, "chatd-data", "operator.token") + "</code>"
+	if res.StatusCode != 200 || !strings.Contains(string(page), "<h1>Sign in</h1>") || !strings.Contains(string(page), hint) {
+		t.Fatalf("GET / on the quick start's server: %d, want the sign-in with %q:\n%s", res.StatusCode, hint, page)
+	}
 
 	script := strings.ReplaceAll(blocks[1], "http://127.0.0.1:8080", n.url(""))
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)

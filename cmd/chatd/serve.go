@@ -311,7 +311,7 @@ func serve(c serveConfig, logger *slog.Logger) error {
 		return err
 	}
 
-	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, TrialAutoExtend: c.trialAutoExtend,
+	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, OperatorTokenFile: filepath.Join(c.data, "operator.token"), TrialAutoExtend: c.trialAutoExtend,
 		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp, NodeQueueBytes: c.nodeQueueBytes},
 		NodeID: c.nodeID, BusMetrics: server.NewBusMetrics(), CallbackPolicy: c.callbackPolicy}
 	if c.fakeClock != "" {

@@ -26,6 +26,7 @@ import (
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/console"
+	"github.com/chatd/chatd/internal/console/web"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/im"
@@ -45,7 +46,10 @@ type Config struct {
 	Clock         clock.Clock
 	Logger        *slog.Logger
 	OperatorToken string
-	PurgeEvery    time.Duration // retention purge interval; default 10 minutes
+	// OperatorTokenFile is where the operator token is kept (DIR/operator.token),
+	// named by the console's sign-in page; "" names it "DIR/operator.token".
+	OperatorTokenFile string
+	PurgeEvery        time.Duration // retention purge interval; default 10 minutes
 
 	// Manual, when set, is the server's clock (chatd serve --fake-clock): only the
 	// operator's clock commands move it, running the lifecycle jobs due on the way.
@@ -174,6 +178,10 @@ func New(cfg Config) (*Server, error) {
 	s.Auth = auth.New(auth.Config{Store: cfg.Store, Tenants: s.Tenants, Clock: cfg.Clock, OperatorToken: cfg.OperatorToken})
 	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger,
 		Commerce: s.Commerce, Callbacks: s.callbacks.configs, Daily: s.Usage}))
+	pages := web.New(web.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Commerce: s.Commerce, Callbacks: s.callbacks.configs,
+		OperatorTokenFile: cfg.OperatorTokenFile, Clock: cfg.Clock, Logger: cfg.Logger})
+	mux.Handle("GET /{$}", pages)     // the console's pages (internal/console/web)
+	mux.Handle(web.Prefix+"/", pages) // (the JSON API keeps /console/v1/)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("GET "+jssdk.Path, jssdk.Handler()) // the JavaScript client SDK (sdk/js)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })

@@ -1,0 +1,397 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	stdpng "image/png"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/server"
+	"github.com/chatd/chatd/internal/store/embedded"
+)
+
+// The browser test drives the console's pages in headless Chromium against a
+// real chatd (the embedded store, a port of its own), as sdk/js's tests do.
+
+const skipEnv = "CHATD_SKIP_BROWSER_TESTS"
+
+func chromium(t *testing.T) string {
+	path := os.Getenv("CHATD_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv(skipEnv) != "" {
+			t.Skipf("Chromium is not installed at %s and %s is set: browser tests skipped", path, skipEnv)
+		}
+		t.Fatalf("Chromium is not installed at %s (%v): install it (apt-get install -y chromium), "+
+			"point CHATD_CHROMIUM at it, or set %s=1 to skip the browser tests", path, err, skipEnv)
+	}
+	return path
+}
+
+// imgDir is where the screenshots of the main pages go (the README shows them).
+const imgDir = "../../../docs/img"
+
+// operatorAPI calls the console JSON API in the operator's session.
+type operatorAPI struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func (o *operatorAPI) call(method, path string, body any, out any) {
+	o.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, o.base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if o.csrf != "" {
+		req.Header.Set("X-CSRF-Token", o.csrf)
+	}
+	res, err := o.c.Do(req)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		var e map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&e)
+		o.t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, e)
+	}
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			o.t.Fatal(err)
+		}
+	}
+}
+
+// console is a chatd serving the console on a port of its own and a
+// headless Chromium to drive it.
+type console struct {
+	t    *testing.T
+	base string
+	ctx  context.Context
+}
+
+// startConsole starts chatd (the embedded store) and Chromium; both stop
+// when the test ends.
+func startConsole(t *testing.T) *console {
+	path := chromium(t)
+	dir := t.TempDir()
+	st, err := embedded.Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler),
+		OperatorToken: "op-secret", OperatorTokenFile: "/var/lib/chatd/operator.token", PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(sctx, ln, "", "") }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	base := "http://" + ln.Addr().String()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1100, 800),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelT)
+
+	return &console{t: t, base: base, ctx: ctx}
+}
+
+// voucher has the operator top up the account of email with $500.00 and
+// issue it a voucher of $50.00, through the console API; it returns the
+// voucher's id.
+func (c *console) voucher(email string) string {
+	t, base := c.t, c.base
+	jar, _ := cookiejar.New(nil)
+	op := &operatorAPI{t: t, base: base, c: &http.Client{Jar: jar}}
+	var me struct {
+		CSRF string `json:"csrf_token"`
+	}
+	op.call("POST", "/console/v1/signin/operator", map[string]any{"token": "op-secret"}, &me)
+	op.csrf = me.CSRF
+	var accs struct {
+		Accounts []struct{ ID, Email string } `json:"accounts"`
+	}
+	op.call("GET", "/console/v1/accounts", nil, &accs)
+	acc := ""
+	for _, a := range accs.Accounts {
+		if a.Email == email {
+			acc = a.ID
+		}
+	}
+	op.call("POST", "/console/v1/accounts/"+acc+"/topup", map[string]any{"cash": "500.00"}, nil)
+	var v struct {
+		ID string `json:"id"`
+	}
+	op.call("POST", "/console/v1/vouchers", map[string]any{"account": acc, "amount": "50.00",
+		"expires": time.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")}, &v)
+	return v.ID
+}
+
+// TestConsoleInBrowser: sign up, create an app, buy Standard for it with a
+// voucher the operator issued (through the API), with the live price
+// preview, and see the new expiry on the overview.
+func TestConsoleInBrowser(t *testing.T) {
+	c := startConsole(t)
+	ctx, base := c.ctx, c.base
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// The README's screenshots are rewritten with CHATD_UPDATE_SCREENSHOTS=1;
+	// otherwise they go to a temporary directory (the tree stays clean).
+	shots := t.TempDir()
+	if os.Getenv("CHATD_UPDATE_SCREENSHOTS") != "" {
+		shots = imgDir
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if cfg, err := stdpng.DecodeConfig(bytes.NewReader(png)); err != nil || cfg.Width < 600 || cfg.Height < 400 {
+			t.Fatalf("screenshot %s is not a page-sized PNG: %+v %v", name, cfg, err)
+		}
+		dir := shots
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(text)
+	}
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))
+	}
+	choose := func(sel, value string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q;
+			e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value)))
+		if err != nil {
+			t.Fatalf("choosing %s %s: %v", sel, value, err)
+		}
+	}
+
+	// / shows the sign-in with the operator's hint.
+	run("open /", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID(`#email`)))
+	if hint := textOf(".hint"); hint != "Operator: sign in with the token in /var/lib/chatd/operator.token." {
+		t.Fatalf("hint: %q", hint)
+	}
+	shot("console-signin.png")
+
+	// Sign up.
+	run("sign up",
+		chromedp.Click(chromedp.CSS(`a[href="/console/signup"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#password[autocomplete="new-password"]`)),
+		chromedp.SendKeys(chromedp.ID(`#name`), "Acme"),
+		chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"),
+		chromedp.SendKeys(chromedp.ID(`#password`), "password1"),
+		chromedp.Submit(chromedp.ID(`#password`)),
+		chromedp.WaitVisible(chromedp.ID(`#region`)))
+
+	// Create an app.
+	run("create an app",
+		chromedp.SendKeys(chromedp.ID(`#name`), "chat"),
+		chromedp.SetValue(chromedp.ID(`#region`), "tokyo"),
+		chromedp.Submit(chromedp.ID(`#name`)),
+		chromedp.WaitVisible(chromedp.ID(`#confirm`)))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	if h1 := textOf("h1"); h1 != "chat" {
+		t.Fatalf("app page h1: %q", h1)
+	}
+	run("show the secret key",
+		chromedp.Click(chromedp.CSS(`form[action$="/secret"] button`)),
+		chromedp.WaitVisible(chromedp.ID(`#secret-key`)))
+	if key := textOf("#secret-key"); key != "" {
+		t.Fatalf("the key is an input's value, not its text: %q", key)
+	}
+	if key, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('secret-key').value`)); err != nil || len(key) < 32 {
+		t.Fatalf("secret key shown: %q %v", key, err)
+	}
+	run("copy the secret key", chromedp.Click(chromedp.CSS(`button.copy`)), poll(`document.querySelector('button.copy').textContent === 'Copied'`))
+	shot("console-app.png")
+
+	// The operator tops the account up and issues a voucher through the API.
+	v := struct{ ID string }{c.voucher("ops@acme.example")}
+
+	// Buy Standard with the voucher: the price preview follows the form (htmx).
+	run("open the purchase", chromedp.Navigate(base+"/console/apps/"+id+"/buy"), chromedp.WaitVisible(chromedp.CSS(`#preview .due`)))
+	if due := textOf("#preview .due"); due != "$399.00" {
+		t.Fatalf("first preview: %q", due)
+	}
+	choose("#months", "2")
+	run("the preview of 2 months", poll(`document.querySelector('#preview .due') && document.querySelector('#preview .due').textContent === '$798.00'`))
+	choose("#months", "1")
+	choose("#voucher", v.ID)
+	run("the preview of 1 month with the voucher", poll(`document.querySelector('#preview .due') && document.querySelector('#preview .due').textContent === '$349.00'`))
+	period := textOf("#preview .period")
+	to := period[strings.LastIndex(period, " to ")+4:]
+	expiry, err := time.Parse("2006-01-02 15:04 UTC", to)
+	if err != nil {
+		t.Fatalf("validity %q: %v", period, err)
+	}
+	if d := time.Until(expiry); d < 27*24*time.Hour || d > 32*24*time.Hour {
+		t.Fatalf("validity %q is not about a month from now", period)
+	}
+	run("accept the agreement", chromedp.Click(chromedp.ID(`#agree`)))
+	shot("console-buy.png")
+	run("pay", chromedp.Click(chromedp.CSS(`#pay`)))
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(`td.expires`))); err != nil {
+		main, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("after paying: %v\n%s", err, main)
+	}
+
+	// The overview shows the new edition and expiry.
+	if got := textOf("td.expires"); got != expiry.Format("2006-01-02") {
+		t.Fatalf("overview expiry %q, want %s", got, expiry.Format("2006-01-02"))
+	}
+	if row := textOf("tbody tr"); !strings.Contains(row, "Standard") || !strings.Contains(row, id) {
+		t.Fatalf("overview row: %q", row)
+	}
+	shot("console-apps.png")
+
+	run("billing", chromedp.Click(chromedp.CSS(`a[href="/console/billing"]`)), chromedp.WaitVisible(chromedp.ID(`#inbox`)))
+	if b := textOf("main"); !strings.Contains(b, "$151.00") || !strings.Contains(b, "$349.00") || !strings.Contains(b, v.ID) {
+		t.Fatalf("billing: %q", b)
+	}
+	shot("console-billing.png")
+
+	// Sign out ends the session.
+	run("sign out", chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.ID(`#token`)),
+		chromedp.Navigate(base+"/console/apps"), chromedp.WaitVisible(chromedp.ID(`#token`)))
+}
+
+// TestConsoleWithoutJavaScript: with scripts disabled in the browser, the
+// same journey works through plain forms: the price is updated by the
+// form's own button, and the order is placed.
+func TestConsoleWithoutJavaScript(t *testing.T) {
+	c := startConsole(t)
+	ctx, base := c.ctx, c.base
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(text)
+	}
+	run("sign up",
+		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID(`#email`)),
+		chromedp.Click(chromedp.CSS(`a[href="/console/signup"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#password[autocomplete="new-password"]`)),
+		chromedp.SendKeys(chromedp.ID(`#name`), "Acme"),
+		chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"),
+		chromedp.SendKeys(chromedp.ID(`#password`), "password1"),
+		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID(`#region`)))
+	if on, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.htmx !== 'undefined'`)); err != nil || on {
+		t.Fatalf("scripts ran on the page (htmx loaded: %v, %v)", on, err)
+	}
+	run("create an app",
+		chromedp.SendKeys(chromedp.ID(`#name`), "chat"),
+		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID(`#confirm`)))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	v := c.voucher("ops@acme.example")
+
+	run("open the purchase", chromedp.Navigate(base+"/console/apps/"+id+"/buy"), chromedp.WaitVisible(chromedp.CSS(`#preview .due`)))
+	// Without htmx the price follows the form only when asked: the button shows.
+	run("choose the voucher", chromedp.SetValue(chromedp.ID(`#voucher`), v))
+	// navigate clicks sel and waits for the page the form answers with.
+	navigate := func(what, sel string) {
+		t.Helper()
+		res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+		if err != nil || res.Status != 200 {
+			t.Fatalf("%s: %v %v", what, res, err)
+		}
+	}
+	navigate("update the price", `button.nojs`)
+	if due := textOf("#preview .due"); due != "$349.00" {
+		t.Fatalf("the price after the form's button: %q", due)
+	}
+	period := textOf("#preview .period")
+	to, err := time.Parse("2006-01-02 15:04 UTC", period[strings.LastIndex(period, " to ")+4:])
+	if err != nil {
+		t.Fatalf("validity %q: %v", period, err)
+	}
+	run("accept the agreement", chromedp.Click(chromedp.ID(`#agree`)))
+	navigate("pay", `#pay`)
+	if got := textOf("td.expires"); got != to.Format("2006-01-02") {
+		t.Fatalf("overview expiry %q, want %s", got, to.Format("2006-01-02"))
+	}
+	if row := textOf("tbody tr"); !strings.Contains(row, "Standard") {
+		t.Fatalf("overview row: %q", row)
+	}
+}

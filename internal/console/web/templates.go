@@ -1,0 +1,59 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"html/template"
+	"time"
+
+	"github.com/chatd/chatd/internal/money"
+)
+
+// pageNames are the templates under templates/, each with layout.html.
+var pageNames = []string{"error", "signin", "signup", "apps", "app", "buy", "billing"}
+
+var funcs = template.FuncMap{
+	// cents writes an amount of US cents as dollars: $399.00.
+	"cents": func(c any) string {
+		switch v := c.(type) {
+		case int64:
+			return "$" + money.Cents(v).String()
+		case money.Cents:
+			return "$" + v.String()
+		}
+		return "?"
+	},
+	"total": func(a, b int64) string { return "$" + money.Cents(a+b).String() },
+	// date is a UTC day, "—" for the zero time.
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02")
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	// requestID names one rendering of an order form, so that sending it
+	// twice places one order.
+	"requestID": func() string {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		return "web-" + hex.EncodeToString(b[:])
+	},
+}
+
+// parsePages parses every page with the layout and the shared blocks; a bad
+// template is a build error the tests catch, so it panics.
+func parsePages() map[string]*template.Template {
+	out := make(map[string]*template.Template, len(pageNames))
+	for _, n := range pageNames {
+		files := []string{"templates/layout.html", "templates/" + n + ".html"}
+		t := template.Must(template.New(n).Funcs(funcs).ParseFS(templateFS, files...))
+		out[n] = t
+	}
+	return out
+}
