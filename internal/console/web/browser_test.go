@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,7 @@ func (o *operatorAPI) call(method, path string, body any, out any) {
 // headless Chromium to drive it.
 type console struct {
 	t    *testing.T
+	s    *server.Server
 	base string
 	ctx  context.Context
 }
@@ -133,7 +135,7 @@ func startConsole(t *testing.T) *console {
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancelT)
 
-	return &console{t: t, base: base, ctx: ctx}
+	return &console{t: t, s: s, base: base, ctx: ctx}
 }
 
 // voucher has the operator top up the account of email with $500.00 and
@@ -264,6 +266,40 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	run("copy the secret key", chromedp.Click(chromedp.CSS(`button.copy`)), poll(`document.querySelector('button.copy').textContent === 'Copied'`))
 	shot("console-app.png")
+
+	// Usage recorded today and three days ago shows as bars and in the table.
+	sdkappid, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC()
+	for i, user := range []string{"alice", "bob", "carol"} {
+		c.s.Usage.Login(sdkappid, user, today)
+		for range 3 * (i + 1) {
+			c.s.Usage.C2C(sdkappid, user, today)
+		}
+	}
+	c.s.Usage.Login(sdkappid, "alice", today.AddDate(0, 0, -3))
+	c.s.Usage.Group(sdkappid, "alice", today.AddDate(0, 0, -3))
+	if err := c.s.Usage.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run("the usage section", chromedp.Navigate(base+"/console/apps/"+id), chromedp.WaitVisible(chromedp.ID(`#chart-msgs`)))
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[...document.querySelectorAll('svg.chart')].map(s => s.querySelectorAll('rect.bar').length)`))
+	if err != nil || fmt.Sprint(bars) != "[2 2 2]" {
+		t.Fatalf("bars per chart: %v %v", bars, err)
+	}
+	h, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('#chart-msgs rect.bar:last-of-type').getBoundingClientRect().height`))
+	if err != nil || h < 100 {
+		t.Fatalf("the busiest day's bar is %v px tall (%v)", h, err)
+	}
+	if row := textOf(".usage tbody tr:last-child"); row != today.Format("2006-01-02")+"\t3\t3\t18\t0" {
+		t.Fatalf("today's row: %q", row)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById('usage-section').scrollIntoView(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	shot("console-usage.png")
 
 	// The operator tops the account up and issues a voucher through the API.
 	v := struct{ ID string }{c.voucher("ops@acme.example")}

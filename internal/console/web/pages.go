@@ -134,6 +134,7 @@ type detailData struct {
 	CanUpgrade bool   // Standard: upgrade to Premium
 	CanRenew   bool   // a paid plan: renew, refund
 	DefaultSig int64
+	Usage      *usageView // nil when the server keeps no daily figures
 }
 
 func limit(n int) string {
@@ -189,6 +190,14 @@ func (h *handler) appView(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		if c.UpdatedAt.IsZero() {
 			d.Commands = callback.AllCommands
 		}
+	}
+	if h.cfg.Daily != nil {
+		days, err := h.cfg.Daily.LastDays(r.Context(), app.SDKAppID, UsageDays)
+		if err != nil {
+			h.fail(w, r, &sess, err)
+			return
+		}
+		d.Usage = usageCharts(days)
 	}
 	if app.Status == store.StatusSuspended {
 		d.Suspended = suspendedMessage(app)

@@ -79,6 +79,9 @@ type Config struct {
 	Commerce *commerce.Service // required
 	// Callbacks keeps apps' callback settings; nil: the form is not offered.
 	Callbacks CallbackConfigs
+	// Daily gives apps' daily figures (a *usage.Recorder); nil: the detail
+	// page has no usage section.
+	Daily DailyUsage
 	// OperatorTokenFile is where the operator token is, for the sign-in page's
 	// hint; "" says DIR/operator.token.
 	OperatorTokenFile string
