@@ -135,6 +135,7 @@ type detailData struct {
 	CanRenew   bool   // a paid plan: renew, refund
 	DefaultSig int64
 	Usage      *usageView // nil when the server keeps no daily figures
+	CanTry     bool       // the "try it" chat is offered
 }
 
 func limit(n int) string {
@@ -191,6 +192,7 @@ func (h *handler) appView(w http.ResponseWriter, r *http.Request, sess auth.Sess
 			d.Commands = callback.AllCommands
 		}
 	}
+	d.CanTry = h.cfg.Accounts != nil
 	if h.cfg.Daily != nil {
 		days, err := h.cfg.Daily.LastDays(r.Context(), app.SDKAppID, UsageDays)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates under templates/, each with layout.html.
-var pageNames = []string{"error", "signin", "signup", "apps", "app", "buy", "billing"}
+var pageNames = []string{"error", "signin", "signup", "apps", "app", "buy", "billing", "try"}
 
 var funcs = template.FuncMap{
 	// cents writes an amount of US cents as dollars: $399.00.

@@ -82,6 +82,9 @@ type Config struct {
 	// Daily gives apps' daily figures (a *usage.Recorder); nil: the detail
 	// page has no usage section.
 	Daily DailyUsage
+	// Accounts checks and imports the "try it" page's users (an *im.Service);
+	// nil: the page is not offered.
+	Accounts TestAccounts
 	// OperatorTokenFile is where the operator token is, for the sign-in page's
 	// hint; "" says DIR/operator.token.
 	OperatorTokenFile string
@@ -132,6 +135,10 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/secret", h.session(h.secret))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/usersig", h.session(h.userSig))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/callback", h.session(h.setCallback))
+	if cfg.Accounts != nil {
+		h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/try", h.session(h.tryPage))
+		h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/try/session", h.session(h.trySession))
+	}
 	for _, m := range []string{modeBuy, modeUpgrade, modeRenew} {
 		h.mux.HandleFunc("GET "+Prefix+"/apps/{sdkappid}/"+m, h.session(h.planPage(m)))
 		h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/"+m+"/preview", h.session(h.planPreview(m)))
