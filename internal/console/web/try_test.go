@@ -60,6 +60,9 @@ func TestTryItInBrowser(t *testing.T) {
 	run(ctx, "send", chromedp.SendKeys(chromedp.ID(`#try-text`), text), chromedp.Click(chromedp.CSS(`#try-send button`)),
 		poll(seen))
 	run(tab2, "received", poll(seen))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#try-log li.msg').length`)); err != nil || n != 1 {
+		t.Fatalf("messages in the sender's tab: %d %v", n, err)
+	}
 	run(tab2, "reload the receiver", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID(`#try-state`)),
 		poll(`document.getElementById('try-state') && document.getElementById('try-state').textContent === 'online'`),
 		poll(seen))

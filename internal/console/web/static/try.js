@@ -52,8 +52,7 @@ async function start() {
     if (!t) return;
     button.disabled = true;
     try {
-      const ack = await c.sendText(peer, t);
-      if (ack.entry) show(ack.entry);
+      await c.sendText(peer, t); // the SDK delivers the sender's copy as an entry
       text.value = '';
     } catch (e) {
       state.textContent = 'send refused: ' + e.message;
