@@ -21,6 +21,16 @@ import (
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/views"
+)
+
+// The JSON forms of vouchers, orders and bills are those of package views,
+// shared with the operator API.
+type (
+	Voucher  = views.Voucher
+	Order    = views.Order
+	Bill     = views.Bill
+	BillLine = views.BillLine
 )
 
 // CallbackConfigs validates and stores an app's callback settings (package
@@ -77,35 +87,6 @@ type Balance struct {
 	Total   money.Cents `json:"total"`
 }
 
-// Order is an order (a purchase or a refund record).
-type Order struct {
-	ID                  string      `json:"id"`
-	Account             string      `json:"account"`
-	SDKAppID            int64       `json:"sdkappid"`
-	Kind                string      `json:"kind"`
-	Product             string      `json:"product"`
-	Months              int         `json:"months"`
-	Quantity            int         `json:"quantity"`
-	ListPrice           money.Cents `json:"list_price"`
-	Discount            money.Cents `json:"discount"`
-	Voucher             money.Cents `json:"voucher"`
-	VoucherID           string      `json:"voucher_id"`
-	Cash                money.Cents `json:"cash"`
-	Credit              money.Cents `json:"credit"`
-	CarriedCash         money.Cents `json:"carried_cash"`
-	CarriedCredit       money.Cents `json:"carried_credit"`
-	EffectiveFrom       string      `json:"effective_from"`
-	EffectiveTo         string      `json:"effective_to"`
-	AutoRenew           bool        `json:"auto_renew"`
-	AgreementAccepted   bool        `json:"agreement_accepted"`
-	Refundable          bool        `json:"refundable"`
-	NonRefundableReason string      `json:"non_refundable_reason"`
-	Status              string      `json:"status"`
-	Refunds             []string    `json:"refunds"`
-	Reason              string      `json:"reason"`
-	CreatedAt           string      `json:"created_at"`
-}
-
 // Preview is a priced order that was not placed.
 type Preview struct {
 	SDKAppID      int64       `json:"sdkappid"`
@@ -140,47 +121,12 @@ type Refund struct {
 	App          AppSummary  `json:"app"`
 }
 
-// Bill is a monthly pay-as-you-go bill with its lines per app and product.
-type Bill struct {
-	ID       string      `json:"id"`
-	Account  string      `json:"account"`
-	Month    string      `json:"month"`
-	IssuedAt string      `json:"issued_at"`
-	Total    money.Cents `json:"total"`
-	Cash     money.Cents `json:"cash"`
-	Credit   money.Cents `json:"credit"`
-	Lines    []BillLine  `json:"lines"`
-}
-
-// BillLine is the charge for one metric of one product of one app.
-type BillLine struct {
-	SDKAppID  int64       `json:"sdkappid"`
-	Product   string      `json:"product"`
-	Metric    string      `json:"metric"`
-	Usage     int64       `json:"usage"`
-	Free      int64       `json:"free"`
-	Billable  int64       `json:"billable"`
-	UnitPrice string      `json:"unit_price"`
-	Amount    money.Cents `json:"amount"`
-}
-
 // TopUp is one top-up of an account.
 type TopUp struct {
 	ID     string      `json:"id"`
 	Cash   money.Cents `json:"cash"`
 	Credit money.Cents `json:"credit"`
 	At     string      `json:"at"`
-}
-
-// Voucher is a voucher of an account.
-type Voucher struct {
-	ID        string      `json:"id"`
-	Account   string      `json:"account"`
-	Amount    money.Cents `json:"amount"`
-	Remaining money.Cents `json:"remaining"`
-	Scope     string      `json:"scope"`
-	ExpiresAt string      `json:"expires_at"`
-	CreatedAt string      `json:"created_at"`
 }
 
 // Notification is a reminder or notice sent to an account.
@@ -382,7 +328,7 @@ func (h *handler) buyPlan(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		return
 	}
 	h.log.Info("console: plan bought", "sdkappid", id, "order", o.ID, "operator", sess.Actor.Operator)
-	writeJSON(w, http.StatusOK, orderJSON(o))
+	writeJSON(w, http.StatusOK, views.OrderOf(o))
 }
 
 func (h *handler) upgrade(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -405,7 +351,7 @@ func (h *handler) upgrade(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		return
 	}
 	h.log.Info("console: plan upgraded", "sdkappid", id, "order", o.ID, "operator", sess.Actor.Operator)
-	writeJSON(w, http.StatusOK, orderJSON(o))
+	writeJSON(w, http.StatusOK, views.OrderOf(o))
 }
 
 func (h *handler) renew(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -456,7 +402,7 @@ func (h *handler) previewRenew(w http.ResponseWriter, r *http.Request, sess auth
 	out := RenewPreview{Orders: make([]Order, 0, len(p.Orders)), Due: p.Due, Balance: balanceJSON(p.Balance),
 		Sufficient: p.Sufficient, Note: p.BalanceNote}
 	for _, o := range p.Orders {
-		out.Orders = append(out.Orders, orderJSON(o))
+		out.Orders = append(out.Orders, views.OrderOf(o))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -485,7 +431,7 @@ func (h *handler) buyAddon(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		return
 	}
 	h.log.Info("console: add-on bought", "sdkappid", id, "order", o.ID, "addon", req.Addon, "operator", sess.Actor.Operator)
-	writeJSON(w, http.StatusOK, orderJSON(o))
+	writeJSON(w, http.StatusOK, views.OrderOf(o))
 }
 
 func (h *handler) autoRenew(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -536,7 +482,7 @@ func (h *handler) refund(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 		return
 	}
 	h.log.Info("console: refund", "sdkappid", id, "addon", addon, "order", ref.Order.ID, "amount", ref.Amount.String(), "operator", sess.Actor.Operator)
-	writeJSON(w, http.StatusOK, Refund{Refund: orderJSON(ref.Order), Amount: ref.Amount, Cash: ref.Cash, Credit: ref.Credit,
+	writeJSON(w, http.StatusOK, Refund{Refund: views.OrderOf(ref.Order), Amount: ref.Amount, Cash: ref.Cash, Credit: ref.Credit,
 		Effective: ref.Effective, NotEffective: ref.NotEffective, Used: ref.Used, App: summary(ref.App)})
 }
 
@@ -616,7 +562,7 @@ func (h *handler) order(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, orderJSON(o))
+	writeJSON(w, http.StatusOK, views.OrderOf(o))
 }
 
 func (h *handler) refunds(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -638,7 +584,7 @@ func (h *handler) bills(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		Bills []Bill `json:"bills"`
 	}{Bills: make([]Bill, 0, len(bs))}
 	for _, b := range bs {
-		out.Bills = append(out.Bills, billJSON(b))
+		out.Bills = append(out.Bills, views.BillOf(b))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -649,7 +595,7 @@ func (h *handler) bill(w http.ResponseWriter, r *http.Request, sess auth.Session
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, billJSON(b))
+	writeJSON(w, http.StatusOK, views.BillOf(b))
 }
 
 func (h *handler) vouchers(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -662,7 +608,7 @@ func (h *handler) vouchers(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		Vouchers []Voucher `json:"vouchers"`
 	}{Vouchers: make([]Voucher, 0, len(vs))}
 	for _, v := range vs {
-		out.Vouchers = append(out.Vouchers, voucherJSON(v))
+		out.Vouchers = append(out.Vouchers, views.VoucherOf(v))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -903,7 +849,7 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request, sess auth
 		return
 	}
 	h.log.Info("console: voucher issued", "account", v.AccountID, "voucher", v.ID, "amount", amount.String())
-	writeJSON(w, http.StatusCreated, voucherJSON(v))
+	writeJSON(w, http.StatusCreated, views.VoucherOf(v))
 }
 
 // timeParamValue reads a voucher's expiry: a date (valid through that UTC
@@ -934,42 +880,12 @@ func balanceJSON(a store.Account) Balance {
 	return Balance{Account: a.ID, Cash: money.Cents(a.CashCents), Credit: money.Cents(a.CreditCents), Total: money.Cents(a.CashCents + a.CreditCents)}
 }
 
-func voucherJSON(v store.Voucher) Voucher {
-	return Voucher{ID: v.ID, Account: v.AccountID, Amount: money.Cents(v.AmountCents), Remaining: money.Cents(v.RemainingCents),
-		Scope: v.Scope, ExpiresAt: rfc3339(v.ExpiresAt), CreatedAt: rfc3339(v.CreatedAt)}
-}
-
-func orderJSON(o store.Order) Order {
-	refunds := o.Refunds
-	if refunds == nil {
-		refunds = []string{}
-	}
-	return Order{ID: o.ID, Account: o.AccountID, SDKAppID: o.SDKAppID, Kind: o.Kind, Product: o.Product,
-		Months: o.Months, Quantity: o.Quantity, ListPrice: money.Cents(o.ListCents), Discount: money.Cents(o.DiscountCents),
-		Voucher: money.Cents(o.VoucherCents), VoucherID: o.VoucherID, Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents),
-		CarriedCash: money.Cents(o.CarriedCashCents), CarriedCredit: money.Cents(o.CarriedCreditCents),
-		EffectiveFrom: rfc3339(o.EffectiveFrom), EffectiveTo: rfc3339(o.EffectiveTo), AutoRenew: o.AutoRenew,
-		AgreementAccepted: o.AgreementAccepted, Refundable: commerce.Refundable(o), NonRefundableReason: o.NonRefundable,
-		Status: o.Status, Refunds: refunds, Reason: o.Reason, CreatedAt: rfc3339(o.CreatedAt)}
-}
-
 func orderList(orders []store.Order) any {
 	out := struct {
 		Orders []Order `json:"orders"`
 	}{Orders: make([]Order, 0, len(orders))}
 	for _, o := range orders {
-		out.Orders = append(out.Orders, orderJSON(o))
+		out.Orders = append(out.Orders, views.OrderOf(o))
 	}
 	return out
-}
-
-func billJSON(b store.Bill) Bill {
-	lines := make([]BillLine, 0, len(b.Lines))
-	for _, l := range b.Lines {
-		lines = append(lines, BillLine{SDKAppID: l.SDKAppID, Product: l.Product, Metric: l.Metric, Usage: l.Usage, Free: l.Free,
-			Billable: l.Billable, UnitPrice: fmt.Sprintf("%s per %d", money.Micro(l.BlockMicro), l.BlockSize),
-			Amount: money.Cents(l.AmountCents)})
-	}
-	return Bill{ID: b.ID, Account: b.AccountID, Month: b.Month, IssuedAt: rfc3339(b.IssuedAt),
-		Total: money.Cents(b.TotalCents), Cash: money.Cents(b.CashCents), Credit: money.Cents(b.CreditCents), Lines: lines}
 }

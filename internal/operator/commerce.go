@@ -23,6 +23,16 @@ import (
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/views"
+)
+
+// The JSON forms of vouchers, orders and bills are those of package views,
+// shared with the console API.
+type (
+	Voucher  = views.Voucher
+	Order    = views.Order
+	Bill     = views.Bill
+	BillLine = views.BillLine
 )
 
 // Balance is an account's balance: cash paid in by the customer and credit granted
@@ -84,49 +94,9 @@ type CatalogOverage struct {
 	BlockPrice string `json:"block_price"` // dollars per block: "4.00"
 }
 
-// Voucher is the JSON form of a voucher.
-type Voucher struct {
-	ID        string      `json:"id"`
-	Account   string      `json:"account"`
-	Amount    money.Cents `json:"amount"`
-	Remaining money.Cents `json:"remaining"`
-	Scope     string      `json:"scope"`
-	ExpiresAt string      `json:"expires_at"` // the voucher is usable before this instant
-	CreatedAt string      `json:"created_at"`
-}
-
 // VoucherList is the JSON form of an account's vouchers.
 type VoucherList struct {
 	Vouchers []Voucher `json:"vouchers"`
-}
-
-// Order is the JSON form of an order (a purchase or a refund).
-type Order struct {
-	ID                  string      `json:"id"`
-	Account             string      `json:"account"`
-	SDKAppID            int64       `json:"sdkappid"`
-	Kind                string      `json:"kind"`
-	Product             string      `json:"product"`
-	Months              int         `json:"months"`
-	Quantity            int         `json:"quantity"`
-	ListPrice           money.Cents `json:"list_price"`
-	Discount            money.Cents `json:"discount"`
-	Voucher             money.Cents `json:"voucher"` // the part paid by VoucherID
-	VoucherID           string      `json:"voucher_id"`
-	Cash                money.Cents `json:"cash"`
-	Credit              money.Cents `json:"credit"`
-	CarriedCash         money.Cents `json:"carried_cash"`
-	CarriedCredit       money.Cents `json:"carried_credit"`
-	EffectiveFrom       string      `json:"effective_from"`
-	EffectiveTo         string      `json:"effective_to"`
-	AutoRenew           bool        `json:"auto_renew"`
-	AgreementAccepted   bool        `json:"agreement_accepted"`
-	Refundable          bool        `json:"refundable"`
-	NonRefundableReason string      `json:"non_refundable_reason"`
-	Status              string      `json:"status"`
-	Refunds             []string    `json:"refunds"`
-	Reason              string      `json:"reason"`
-	CreatedAt           string      `json:"created_at"`
 }
 
 // OrderList is the JSON form of several orders.
@@ -145,30 +115,6 @@ type Refund struct {
 	NotEffective money.Cents `json:"not_effective"`
 	Used         money.Cents `json:"used"`
 	App          App         `json:"app"`
-}
-
-// Bill is the JSON form of a monthly pay-as-you-go bill.
-type Bill struct {
-	ID       string      `json:"id"`
-	Account  string      `json:"account"`
-	Month    string      `json:"month"`
-	IssuedAt string      `json:"issued_at"`
-	Total    money.Cents `json:"total"`
-	Cash     money.Cents `json:"cash"`
-	Credit   money.Cents `json:"credit"`
-	Lines    []BillLine  `json:"lines"`
-}
-
-// BillLine is the charge for one metric of one product of one app.
-type BillLine struct {
-	SDKAppID  int64       `json:"sdkappid"`
-	Product   string      `json:"product"`
-	Metric    string      `json:"metric"`
-	Usage     int64       `json:"usage"`
-	Free      int64       `json:"free"`
-	Billable  int64       `json:"billable"`
-	UnitPrice string      `json:"unit_price"` // "<dollars per block> per <block size>": "0.015 per 1"
-	Amount    money.Cents `json:"amount"`
 }
 
 // BillList is the JSON form of an account's bills.
@@ -473,7 +419,7 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("operator: voucher issued", "account", v.AccountID, "voucher", v.ID, "amount", amount.String())
-	writeJSON(w, http.StatusCreated, voucherJSON(v))
+	writeJSON(w, http.StatusCreated, views.VoucherOf(v))
 }
 
 // ParseExpires reads a voucher's expiry: a date "2027-01-31" (the voucher is valid
@@ -501,7 +447,7 @@ func (h *handler) listVouchers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := VoucherList{Vouchers: make([]Voucher, 0, len(vs))}
 	for _, v := range vs {
-		out.Vouchers = append(out.Vouchers, voucherJSON(v))
+		out.Vouchers = append(out.Vouchers, views.VoucherOf(v))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -538,7 +484,7 @@ func (h *handler) buyPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("operator: plan bought", "sdkappid", id, "order", o.ID, "edition", req.Edition, "months", req.Months)
-	writeJSON(w, http.StatusCreated, orderJSON(o))
+	writeJSON(w, http.StatusCreated, views.OrderOf(o))
 }
 
 func (h *handler) upgrade(w http.ResponseWriter, r *http.Request) {
@@ -562,7 +508,7 @@ func (h *handler) upgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("operator: plan upgraded", "sdkappid", id, "order", o.ID, "edition", req.Edition)
-	writeJSON(w, http.StatusCreated, orderJSON(o))
+	writeJSON(w, http.StatusCreated, views.OrderOf(o))
 }
 
 // maxRenewBatch bounds the apps of one renewal: those of one account at most.
@@ -651,7 +597,7 @@ func (h *handler) refund(w http.ResponseWriter, r *http.Request, addon string) {
 	}
 	h.log.Info("operator: refund", "sdkappid", id, "addon", addon, "order", ref.Order.ID, "amount", ref.Amount.String())
 	writeJSON(w, http.StatusOK, Refund{
-		Refund: orderJSON(ref.Order), Amount: ref.Amount, Cash: ref.Cash, Credit: ref.Credit,
+		Refund: views.OrderOf(ref.Order), Amount: ref.Amount, Cash: ref.Cash, Credit: ref.Credit,
 		Effective: ref.Effective, NotEffective: ref.NotEffective, Used: ref.Used, App: appJSON(ref.App),
 	})
 }
@@ -678,7 +624,7 @@ func (h *handler) buyAddon(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("operator: add-on bought", "sdkappid", id, "order", o.ID, "addon", req.Addon)
-	writeJSON(w, http.StatusCreated, orderJSON(o))
+	writeJSON(w, http.StatusCreated, views.OrderOf(o))
 }
 
 func (h *handler) extendTrial(w http.ResponseWriter, r *http.Request) {
@@ -728,7 +674,7 @@ func (h *handler) setNonRefundable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("operator: order refundability set", "order", id, "reason", *req.Reason)
-	writeJSON(w, http.StatusOK, orderJSON(o))
+	writeJSON(w, http.StatusOK, views.OrderOf(o))
 }
 
 func (h *handler) listBills(w http.ResponseWriter, r *http.Request) {
@@ -743,7 +689,7 @@ func (h *handler) listBills(w http.ResponseWriter, r *http.Request) {
 	}
 	out := BillList{Bills: make([]Bill, 0, len(bills))}
 	for _, b := range bills {
-		out.Bills = append(out.Bills, billJSON(b))
+		out.Bills = append(out.Bills, views.BillOf(b))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -908,52 +854,10 @@ func balanceJSON(a store.Account) Balance {
 	return Balance{Cash: money.Cents(a.CashCents), Credit: money.Cents(a.CreditCents), Total: money.Cents(a.CashCents + a.CreditCents)}
 }
 
-func voucherJSON(v store.Voucher) Voucher {
-	return Voucher{
-		ID: v.ID, Account: v.AccountID, Amount: money.Cents(v.AmountCents), Remaining: money.Cents(v.RemainingCents),
-		Scope: v.Scope, ExpiresAt: rfc3339(v.ExpiresAt), CreatedAt: rfc3339(v.CreatedAt),
-	}
-}
-
-func orderJSON(o store.Order) Order {
-	refunds := o.Refunds
-	if refunds == nil {
-		refunds = []string{}
-	}
-	return Order{
-		ID: o.ID, Account: o.AccountID, SDKAppID: o.SDKAppID, Kind: o.Kind, Product: o.Product,
-		Months: o.Months, Quantity: o.Quantity,
-		ListPrice: money.Cents(o.ListCents), Discount: money.Cents(o.DiscountCents),
-		Voucher: money.Cents(o.VoucherCents), VoucherID: o.VoucherID,
-		Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents),
-		CarriedCash: money.Cents(o.CarriedCashCents), CarriedCredit: money.Cents(o.CarriedCreditCents),
-		EffectiveFrom: rfc3339(o.EffectiveFrom), EffectiveTo: rfc3339(o.EffectiveTo),
-		AutoRenew: o.AutoRenew, AgreementAccepted: o.AgreementAccepted,
-		Refundable: commerce.Refundable(o), NonRefundableReason: o.NonRefundable,
-		Status: o.Status, Refunds: refunds, Reason: o.Reason, CreatedAt: rfc3339(o.CreatedAt),
-	}
-}
-
 func orderList(orders []store.Order) OrderList {
 	out := OrderList{Orders: make([]Order, 0, len(orders))}
 	for _, o := range orders {
-		out.Orders = append(out.Orders, orderJSON(o))
+		out.Orders = append(out.Orders, views.OrderOf(o))
 	}
 	return out
-}
-
-func billJSON(b store.Bill) Bill {
-	lines := make([]BillLine, 0, len(b.Lines))
-	for _, l := range b.Lines {
-		lines = append(lines, BillLine{
-			SDKAppID: l.SDKAppID, Product: l.Product, Metric: l.Metric, Usage: l.Usage, Free: l.Free,
-			Billable: l.Billable, UnitPrice: fmt.Sprintf("%s per %d", money.Micro(l.BlockMicro), l.BlockSize),
-			Amount: money.Cents(l.AmountCents),
-		})
-	}
-	return Bill{
-		ID: b.ID, Account: b.AccountID, Month: b.Month, IssuedAt: rfc3339(b.IssuedAt),
-		Total: money.Cents(b.TotalCents), Cash: money.Cents(b.CashCents), Credit: money.Cents(b.CreditCents),
-		Lines: lines,
-	}
 }
