@@ -67,6 +67,14 @@ var Commands = []string{
 // Commands on.
 const AllCommands = "all"
 
+// ConfigChange is a partial change of an app's callback settings (the
+// operator and console APIs' PUT): a nil field keeps the current value.
+type ConfigChange struct {
+	URL      *string
+	Token    *string
+	Commands *[]string // names of Commands, or AllCommands
+}
+
 // IsBefore reports whether command is a before-event.
 func IsBefore(command string) bool {
 	for _, c := range Before {

@@ -37,6 +37,7 @@ type (
 // callback/sender's Configs does; the same the operator API uses).
 type CallbackConfigs interface {
 	Set(ctx context.Context, app store.App, url, token string, commands []string) (store.CallbackConfig, error)
+	Update(ctx context.Context, app store.App, ch callback.ConfigChange) (store.CallbackConfig, error)
 	Get(ctx context.Context, app store.App) (store.CallbackConfig, error)
 }
 
@@ -724,25 +725,7 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request, sess auth.
 		writeError(w, http.StatusConflict, SuspendedMessage(app, "its callbacks cannot be configured"))
 		return
 	}
-	cur, err := h.cfg.Callbacks.Get(r.Context(), app)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	url, token, cmds := cur.URL, cur.Token, cur.Commands
-	if req.URL != nil {
-		url = *req.URL
-	}
-	if req.Token != nil {
-		token = *req.Token
-	}
-	switch {
-	case req.Commands != nil:
-		cmds = *req.Commands
-	case cur.UpdatedAt.IsZero():
-		cmds = []string{callback.AllCommands}
-	}
-	c, err := h.cfg.Callbacks.Set(r.Context(), app, url, token, cmds)
+	c, err := h.cfg.Callbacks.Update(r.Context(), app, callback.ConfigChange{URL: req.URL, Token: req.Token, Commands: req.Commands})
 	if err != nil {
 		var e *errs.Error
 		if errors.As(err, &e) && e.Code == errs.InvalidParameters {

@@ -20,6 +20,9 @@ type CallbackConfigs interface {
 	// unknown command is an error of kind errs.ErrInvalid (or an *errs.Error of
 	// code errs.InvalidParameters) and changes nothing; a suspended app is refused.
 	Set(ctx context.Context, app store.App, url, token string, commands []string) (store.CallbackConfig, error)
+	// Update applies a partial change with Set: what it leaves nil is kept
+	// (every command for an app never configured, when it names none).
+	Update(ctx context.Context, app store.App, ch callback.ConfigChange) (store.CallbackConfig, error)
 	// Get returns the app's settings; the zero value when none were set.
 	Get(ctx context.Context, app store.App) (store.CallbackConfig, error)
 }
@@ -141,27 +144,7 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, suspendedCallbackMessage(app))
 		return
 	}
-	cur, err := h.cfg.Callbacks.Get(r.Context(), app)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	token := cur.Token
-	if req.Token != nil {
-		token = *req.Token
-	}
-	url := cur.URL
-	if req.URL != nil {
-		url = *req.URL
-	}
-	cmds := cur.Commands
-	switch {
-	case req.Commands != nil:
-		cmds = *req.Commands // "all" is every command (CallbackConfigs.Set)
-	case cur.UpdatedAt.IsZero():
-		cmds = []string{callback.AllCommands} // the first setting without commands: every one
-	}
-	c, err := h.cfg.Callbacks.Set(r.Context(), app, url, token, cmds)
+	c, err := h.cfg.Callbacks.Update(r.Context(), app, callback.ConfigChange{URL: req.URL, Token: req.Token, Commands: req.Commands})
 	if err != nil {
 		var e *errs.Error
 		switch {

@@ -45,6 +45,30 @@ func (c *Configs) ValidateURL(raw string) error {
 	return c.p.Check(raw)
 }
 
+// Update applies ch to app's settings with Set: what ch leaves nil is kept,
+// except that an app never configured before gets every command when ch
+// names none. Errors as Set's, and a failed read of the current settings.
+func (c *Configs) Update(ctx context.Context, app store.App, ch callback.ConfigChange) (store.CallbackConfig, error) {
+	cur, err := c.Get(ctx, app)
+	if err != nil {
+		return store.CallbackConfig{}, err
+	}
+	url, token, cmds := cur.URL, cur.Token, cur.Commands
+	if ch.URL != nil {
+		url = *ch.URL
+	}
+	if ch.Token != nil {
+		token = *ch.Token
+	}
+	switch {
+	case ch.Commands != nil:
+		cmds = *ch.Commands
+	case cur.UpdatedAt.IsZero():
+		cmds = []string{AllCommands}
+	}
+	return c.Set(ctx, app, url, token, cmds)
+}
+
 // Set replaces app's callback settings: url ("" turns every callback off;
 // else it must pass the Policy), token (at most MaxTokenBytes of printable
 // ASCII; "" sends no Sign) and commands (names of callback.Commands, or

@@ -3,6 +3,7 @@ package sender
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -318,5 +319,35 @@ func TestConfigsSet(t *testing.T) {
 	}
 	if err := c.ValidateURL(""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Update keeps what a change leaves out, and gives an app never configured
+// every command when the change names none.
+func TestConfigsUpdate(t *testing.T) {
+	st := newMemStore()
+	p, _ := ParsePolicy("127.0.0.1")
+	c := NewConfigs(st, p, clock.NewManual(time.Unix(1000, 0)))
+	app := store.App{SDKAppID: testApp, Status: store.StatusActive}
+	ctx := context.Background()
+	u1, tok := "http://127.0.0.1/a", "t1"
+	got, err := c.Update(ctx, app, callback.ConfigChange{URL: &u1, Token: &tok})
+	if err != nil || got.URL != u1 || got.Token != tok || len(got.Commands) != len(callback.Commands) {
+		t.Fatalf("first update: %+v %v (want every command)", got, err)
+	}
+	cmds := []string{callback.StateChange}
+	if got, err = c.Update(ctx, app, callback.ConfigChange{Commands: &cmds}); err != nil || got.URL != u1 || got.Token != tok || fmt.Sprint(got.Commands) != "[State.StateChange]" {
+		t.Fatalf("commands alone: %+v %v", got, err)
+	}
+	u2 := "http://127.0.0.1/b"
+	if got, err = c.Update(ctx, app, callback.ConfigChange{URL: &u2}); err != nil || got.URL != u2 || got.Token != tok || fmt.Sprint(got.Commands) != "[State.StateChange]" {
+		t.Fatalf("url alone: %+v %v", got, err)
+	}
+	bad := "ftp://x"
+	if _, err = c.Update(ctx, app, callback.ConfigChange{URL: &bad}); err == nil {
+		t.Fatal("a bad URL was accepted")
+	}
+	if cur, _ := c.Get(ctx, app); cur.URL != u2 {
+		t.Fatalf("a refused update changed the URL: %+v", cur)
 	}
 }
