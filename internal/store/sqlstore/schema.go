@@ -305,6 +305,25 @@ var upgrades = map[int][]string{
 
 // migrate creates the schema if needed and checks its version, in one transaction.
 func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
+	// A node starting beside running ones may deadlock with their writes
+	// (CREATE INDEX IF NOT EXISTS locks its table even when the index exists):
+	// PostgreSQL then aborts one side, and the schema is simply applied again.
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = migrateOnce(ctx, db, d); !isDeadlock(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// isDeadlock reports whether err is PostgreSQL's deadlock_detected (40P01).
+func isDeadlock(err error) bool {
+	var e interface{ SQLState() string }
+	return errors.As(err, &e) && e.SQLState() == "40P01"
+}
+
+func migrateOnce(ctx context.Context, db *sql.DB, d Dialect) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
