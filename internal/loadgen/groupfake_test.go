@@ -84,8 +84,14 @@ func (s *fakeGroupServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			entry := `{"group":` + string(gj) + `,"seq":` + seq + `,"kind":"msg","from":"g000000","msg_random":1,"msg_time":1700000000,"client_msg_id":"` +
 				f.ClientMsgID + `","body":` + string(f.Body) + `,"cloud_custom_data":"` + f.CloudCustomData + `"}`
 			push := []byte(`{"op":"group_entry","code":0,"entry":` + entry + `}`)
+			// The member that misses pushes: the last connection that is not
+			// the sender's (connections register in any order).
+			victim := len(s.conns) - 1
+			if victim >= 0 && s.conns[victim] == c {
+				victim--
+			}
 			for i, o := range s.conns {
-				if o == c || (s.dropEvery > 0 && i == len(s.conns)-1 && s.seq%s.dropEvery == 0) {
+				if o == c || (s.dropEvery > 0 && i == victim && s.seq%s.dropEvery == 0) {
 					continue
 				}
 				o.write(push)
