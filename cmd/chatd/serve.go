@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/chatd/chatd/internal/forwarded"
 	"io"
 	"log/slog"
 	"net"
@@ -44,6 +45,9 @@ type serveConfig struct {
 
 	callbackAllowHosts string        // --callback-allow-hosts
 	callbackPolicy     sender.Policy // parsed from it
+
+	trustedProxies string            // --trusted-proxies
+	proxies        forwarded.Proxies // parsed from it
 }
 
 // serveFlags registers serve's flags on a new set, with defaults from CHATD_*
@@ -73,6 +77,8 @@ func serveFlags(c *serveConfig) (*flag.FlagSet, error) {
 	fs.Var(secretFlag{&c.webhookSecret}, "notify-webhook-secret", "sign webhook bodies with HMAC-SHA256 (header X-Chatd-Signature) with this `key`")
 	fs.StringVar(&c.callbackAllowHosts, "callback-allow-hosts", env("CHATD_CALLBACK_ALLOW_HOSTS", ""), "the only `hosts` apps' callback URLs may name: comma-separated host names, *.domain, IP addresses, CIDRs\n"+
 		"(private ones allowed when listed); empty: any public host, private and loopback addresses refused")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", env("CHATD_TRUSTED_PROXIES", ""), "reverse proxies in front of chatd (comma-separated `addresses` and CIDRs) whose X-Forwarded-For and\n"+
+		"X-Forwarded-Proto are believed: the client's address for sign-in limits and callbacks, Secure cookies under HTTPS")
 	limitFlags(fs, &c.limits)
 	fs.IntVar(&c.sessionsPerUser, "max-sessions-per-user", gateway.DefaultSessionsPerUser, "device sessions one user may hold on this node; more logins are refused (60018)")
 	fs.Int64Var(&c.nodeQueueBytes, "max-queued-bytes", gateway.DefaultNodeQueueBytes, "bytes queued for all devices of this node together; a device whose frame would pass it is disconnected (1013) and resyncs")
@@ -134,6 +140,9 @@ func parseServeFlags(args []string) (serveConfig, error) {
 	}
 	if c.callbackPolicy, err = sender.ParsePolicy(c.callbackAllowHosts); err != nil {
 		return c, fmt.Errorf("--callback-allow-hosts: %v", err)
+	}
+	if c.proxies, err = forwarded.Parse(c.trustedProxies); err != nil {
+		return c, fmt.Errorf("--trusted-proxies: %v", err)
 	}
 	return c, nil
 }
@@ -313,7 +322,7 @@ func serve(c serveConfig, logger *slog.Logger) error {
 
 	cfg := server.Config{Store: st, Clock: clock.Real{}, Logger: logger, OperatorToken: token, OperatorTokenFile: filepath.Join(c.data, "operator.token"), TrialAutoExtend: c.trialAutoExtend,
 		Limits: c.limits, Sessions: gateway.Limits{SessionsPerUser: c.sessionsPerUser, SessionsPerApp: c.sessionsPerApp, NodeQueueBytes: c.nodeQueueBytes},
-		NodeID: c.nodeID, BusMetrics: server.NewBusMetrics(), CallbackPolicy: c.callbackPolicy}
+		NodeID: c.nodeID, BusMetrics: server.NewBusMetrics(), CallbackPolicy: c.callbackPolicy, TrustedProxies: c.proxies}
 	if c.fakeClock != "" {
 		start, _ := time.Parse(time.RFC3339, c.fakeClock)
 		cfg.Manual = clock.NewManual(start)

@@ -44,10 +44,15 @@ var (
 // wraps errs.ErrLimit.
 type TooManyAttempts struct {
 	RetryAfter time.Duration // until the limiting window ends
+	SignUp     bool          // sign-ups, not sign-ins, were refused
 }
 
 func (e *TooManyAttempts) Error() string {
-	return fmt.Sprintf("too many failed sign-in attempts: try again in %d seconds", int64((e.RetryAfter+time.Second-1)/time.Second))
+	what := "failed sign-in attempts"
+	if e.SignUp {
+		what = "sign-ups from this address"
+	}
+	return fmt.Sprintf("too many %s: try again in %d seconds", what, int64((e.RetryAfter+time.Second-1)/time.Second))
 }
 
 // Unwrap makes the error errs.ErrLimit.
@@ -68,7 +73,8 @@ type Config struct {
 	OperatorToken string
 	SessionTTL    time.Duration // 0: DefaultSessionTTL
 	Params        Params        // zero: DefaultParams
-	Limiter       *Limiter      // nil: NewLimiter(Clock)
+	Limiter       *Limiter      // sign-in failures; nil: NewLimiter(Clock)
+	SignUps       *Limiter      // sign-ups per client; nil: NewSignUpLimiter(Clock)
 }
 
 // Service is the console's sign-in domain service.
@@ -97,6 +103,9 @@ func New(cfg Config) *Service {
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewLimiter(cfg.Clock)
 	}
+	if cfg.SignUps == nil {
+		cfg.SignUps = NewSignUpLimiter(cfg.Clock)
+	}
 	return &Service{cfg: cfg, hashes: make(hasher, MaxConcurrentHashes)}
 }
 
@@ -123,10 +132,37 @@ func NormalizeEmail(email string) string {
 	return string(b)
 }
 
+// The sign-in limits (SignIn, SignInOperator): failures per window of
+// DefaultWindow. The tightest is per email and address together, so that
+// nobody locks another person out of their account from elsewhere; the looser
+// per-email and per-address counts bound guessing spread over many addresses
+// or many accounts.
+const (
+	MaxPairFailures     = DefaultMaxFailures // one email from one address
+	MaxEmailFailures    = 50                 // one email from any address
+	MaxClientFailures   = 50                 // one address on any email
+	MaxOperatorFailures = DefaultMaxFailures // the operator token from one address
+)
+
+// The sign-up limit: MaxSignUps attempts per client address per SignUpWindow,
+// successful or not, which bounds account creation and the probing of which
+// emails have accounts (ErrEmailTaken).
+const (
+	MaxSignUps   = 10
+	SignUpWindow = time.Hour
+)
+
+// NewSignUpLimiter returns the sign-up limiter (MaxSignUps per SignUpWindow).
+func NewSignUpLimiter(c clock.Clock) *Limiter {
+	return &Limiter{Max: MaxSignUps, Window: SignUpWindow, MaxKeys: DefaultMaxKeys, Clock: c}
+}
+
 // SignUp opens a customer account (tenant's rules for name and email) with a
-// password (ValidPassword) and signs it in. An email that already has an
-// account is ErrEmailTaken; on any error nothing is stored.
-func (s *Service) SignUp(ctx context.Context, name, email, password string) (store.Account, Session, error) {
+// password (ValidPassword) and signs it in. client is the caller's address:
+// each counts MaxSignUps valid attempts per SignUpWindow, then gets
+// *TooManyAttempts. An email that already has an account is ErrEmailTaken; on
+// any error nothing is stored.
+func (s *Service) SignUp(ctx context.Context, name, email, password, client string) (store.Account, Session, error) {
 	if err := ValidPassword(password); err != nil {
 		return store.Account{}, Session{}, err
 	}
@@ -134,6 +170,9 @@ func (s *Service) SignUp(ctx context.Context, name, email, password string) (sto
 	acc, err := s.cfg.Tenants.NewAccount(name, email, "")
 	if err != nil {
 		return store.Account{}, Session{}, err
+	}
+	if ok, wait := s.cfg.SignUps.Take(Key{Name: "signup:" + clientKey(client)}); !ok {
+		return store.Account{}, Session{}, &TooManyAttempts{RetryAfter: wait, SignUp: true}
 	}
 	var hash string
 	if err := s.hashes.do(ctx, func() { hash = HashPassword(password, s.cfg.Params) }); err != nil {
@@ -153,10 +192,12 @@ func (s *Service) SignUp(ctx context.Context, name, email, password string) (sto
 
 // SignIn checks an email and password and opens a new session. client is the
 // caller's address (an IP; IPv6 addresses count by their /64). Every attempt
-// counts against the email and the client in the Limiter and only failures
-// stay counted: once either has DefaultMaxFailures in its window, attempts are
-// refused with *TooManyAttempts (without checking the password). A wrong
-// email or password is ErrBadCredentials, the same for both.
+// counts in the Limiter against the email and client together
+// (MaxPairFailures), the email (MaxEmailFailures) and the client
+// (MaxClientFailures), and only failures stay counted: once one is at its
+// maximum in its window, attempts are refused with *TooManyAttempts (without
+// checking the password). A wrong email or password is ErrBadCredentials, the
+// same for both.
 func (s *Service) SignIn(ctx context.Context, email, password, client string) (Session, error) {
 	email = NormalizeEmail(email)
 	if err := input.Identifier(email, tenant.MaxEmailBytes); err != nil {
@@ -165,7 +206,8 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (S
 	if err := ValidPassword(password); err != nil {
 		return Session{}, err
 	}
-	keys := []string{"email:" + email, "client:" + clientKey(client)}
+	ck := clientKey(client)
+	keys := []Key{{"pair:" + ck + " " + email, MaxPairFailures}, {"email:" + email, MaxEmailFailures}, {"client:" + ck, MaxClientFailures}}
 	if ok, wait := s.cfg.Limiter.Take(keys...); !ok {
 		return Session{}, &TooManyAttempts{RetryAfter: wait}
 	}
@@ -196,13 +238,15 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (S
 }
 
 // SignInOperator checks the operator token (in constant time, both sides
-// hashed first) and opens an operator session. Attempts count against the
-// client as in SignIn; a wrong token is ErrBadCredentials.
+// hashed first) and opens an operator session. Failures count against the
+// client (MaxOperatorFailures), apart from customers' sign-ins, so that their
+// failures from a shared address never keep the operator out; a wrong token
+// is ErrBadCredentials.
 func (s *Service) SignInOperator(ctx context.Context, token, client string) (Session, error) {
 	if token == "" || len(token) > 1024 {
 		return Session{}, fmt.Errorf("%w: token is required (at most 1024 bytes): the operator token of the server's DIR/operator.token", errs.ErrInvalid)
 	}
-	key := "client:" + clientKey(client)
+	key := Key{"operator:" + clientKey(client), MaxOperatorFailures}
 	if ok, wait := s.cfg.Limiter.Take(key); !ok {
 		return Session{}, &TooManyAttempts{RetryAfter: wait}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func newService(t *testing.T, open testdb.Opener) (*Service, store.Store, *clock
 func TestSignUpSignIn(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		s, st, c := newService(t, open)
-		acc, sess, err := s.SignUp(ctx, "Ann", "Ann@Example.com", "password1")
+		acc, sess, err := s.SignUp(ctx, "Ann", "Ann@Example.com", "password1", "192.0.2.200")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +47,7 @@ func TestSignUpSignIn(t *testing.T) {
 			t.Fatalf("Session = %+v, %v", got, err)
 		}
 		// The email is unique, whatever its case; nothing is stored for the refused one.
-		if _, _, err := s.SignUp(ctx, "Other", "ANN@example.com", "password2"); !errors.Is(err, ErrEmailTaken) {
+		if _, _, err := s.SignUp(ctx, "Other", "ANN@example.com", "password2", "192.0.2.200"); !errors.Is(err, ErrEmailTaken) {
 			t.Fatalf("taken email: %v, want ErrEmailTaken", err)
 		}
 		if apps, _ := st.AllApps(ctx); len(apps) != 0 {
@@ -104,7 +105,7 @@ func TestSignUpBadInput(t *testing.T) {
 		{"A\xff", "a@example.com", "password1"},
 		{"A", string(make([]byte, 300)) + "@example.com", "password1"},
 	} {
-		if _, _, err := s.SignUp(ctx, tc.name, tc.email, tc.pw); !errors.Is(err, errs.ErrInvalid) {
+		if _, _, err := s.SignUp(ctx, tc.name, tc.email, tc.pw, "192.0.2.200"); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("SignUp(%q, %q, %q) = %v, want ErrInvalid", tc.name, tc.email, tc.pw, err)
 		}
 	}
@@ -115,31 +116,46 @@ func TestSignUpBadInput(t *testing.T) {
 
 func TestSignInRateLimited(t *testing.T) {
 	s, _, c := newService(t, testdb.SQLite)
-	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1"); err != nil {
+	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1", "192.0.2.200"); err != nil {
 		t.Fatal(err)
 	}
-	// Per email: five failures from five addresses, then even the right
-	// password is refused until the window ends.
-	for i := range 5 {
-		if _, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", "192.0.2."+string(rune('1'+i))); !errors.Is(err, ErrBadCredentials) {
+	var tm *TooManyAttempts
+	// Per email and address: five failures from one address, then even the
+	// right password is refused there until the window ends...
+	for i := range MaxPairFailures {
+		if _, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
 	}
-	_, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.1")
-	var tm *TooManyAttempts
+	_, err := s.SignIn(ctx, "ann@example.com", "password1", "192.0.2.1")
 	if !errors.As(err, &tm) || !errors.Is(err, errs.ErrLimit) || tm.RetryAfter != DefaultWindow {
 		t.Fatalf("6th attempt: %v, want TooManyAttempts for 15m", err)
 	}
-	c.Advance(DefaultWindow)
+	// ...but not from Ann's own address: a stranger does not lock her out.
 	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.1"); err != nil {
+		t.Fatalf("Ann from elsewhere: %v", err)
+	}
+	c.Advance(DefaultWindow)
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "192.0.2.1"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
 
-	// Per client: five failures on five emails from one IPv6 /64, then another
+	// Per email: guesses spread over many addresses stop at MaxEmailFailures.
+	for i := range MaxEmailFailures {
+		if _, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", fmt.Sprintf("203.0.113.%d", i/MaxPairFailures)); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("spread failure %d: %v", i+1, err)
+		}
+	}
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.1"); !errors.As(err, &tm) {
+		t.Fatalf("after %d failures on the email: %v, want TooManyAttempts", MaxEmailFailures, err)
+	}
+	c.Advance(DefaultWindow)
+
+	// Per client: failures on many emails from one IPv6 /64, then another
 	// address of the same /64 is refused; another network is not.
-	for i := range 5 {
-		email := string(rune('a'+i)) + "@example.com"
-		if _, err := s.SignIn(ctx, email, "wrong-pass", "2001:db8::"+string(rune('1'+i))); !errors.Is(err, ErrBadCredentials) {
+	for i := range MaxClientFailures {
+		email := fmt.Sprintf("u%d@example.com", i)
+		if _, err := s.SignIn(ctx, email, "wrong-pass", fmt.Sprintf("2001:db8::%x", i+1)); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
 	}
@@ -149,11 +165,44 @@ func TestSignInRateLimited(t *testing.T) {
 	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "2001:db8:1::1"); err != nil {
 		t.Fatalf("other network: %v", err)
 	}
+	// The operator's sign-in from that address is counted apart.
+	if _, err := s.SignInOperator(ctx, "op-token", "2001:db8::ffff"); err != nil {
+		t.Fatalf("operator from a limited address: %v", err)
+	}
 	// Successful sign-ins never add up to a refusal.
 	for i := range 10 {
-		if _, err := s.SignIn(ctx, "ann@example.com", "password1", "203.0.113.9"); err != nil {
+		if _, err := s.SignIn(ctx, "ann@example.com", "password1", "203.0.113.250"); err != nil {
 			t.Fatalf("sign-in %d: %v", i+1, err)
 		}
+	}
+}
+
+func TestSignUpRateLimited(t *testing.T) {
+	s, st, c := newService(t, testdb.SQLite)
+	// Successes and taken emails count alike; bad input does not.
+	for i := range MaxSignUps {
+		email := fmt.Sprintf("u%d@example.com", i%5)
+		if _, _, err := s.SignUp(ctx, "U", email, "password1", "192.0.2.1"); err != nil && !errors.Is(err, ErrEmailTaken) {
+			t.Fatalf("sign-up %d: %v", i+1, err)
+		}
+		if _, _, err := s.SignUp(ctx, "U", email, "short", "192.0.2.1"); !errors.Is(err, errs.ErrInvalid) {
+			t.Fatalf("bad password %d: %v", i+1, err)
+		}
+	}
+	var tm *TooManyAttempts
+	_, _, err := s.SignUp(ctx, "New", "new@example.com", "password1", "192.0.2.1")
+	if !errors.As(err, &tm) || !errors.Is(err, errs.ErrLimit) || tm.RetryAfter != SignUpWindow || !strings.Contains(err.Error(), "sign-ups") {
+		t.Fatalf("sign-up %d: %v, want TooManyAttempts for 1h", MaxSignUps+1, err)
+	}
+	if _, err := st.CredentialByEmail(ctx, "new@example.com"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("a refused sign-up stored a credential: %v", err)
+	}
+	if _, _, err := s.SignUp(ctx, "New", "new@example.com", "password1", "192.0.2.2"); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	c.Advance(SignUpWindow)
+	if _, _, err := s.SignUp(ctx, "Late", "late@example.com", "password1", "192.0.2.1"); err != nil {
+		t.Fatalf("after the window: %v", err)
 	}
 }
 
@@ -188,11 +237,11 @@ func TestSignInOperator(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	s, _, _ := newService(t, testdb.SQLite)
-	_, a, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1")
+	_, a, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1", "192.0.2.200")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, b, err := s.SignUp(ctx, "Bob", "bob@example.com", "password1")
+	_, b, err := s.SignUp(ctx, "Bob", "bob@example.com", "password1", "192.0.2.200")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,17 +255,17 @@ func TestCSRF(t *testing.T) {
 }
 
 // TestSignInConcurrentGuesses: of many concurrent wrong guesses for one
-// email, only DefaultMaxFailures get to check a password.
+// email from one address, only MaxPairFailures get to check a password.
 func TestSignInConcurrentGuesses(t *testing.T) {
 	s, _, _ := newService(t, testdb.SQLite)
-	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1"); err != nil {
+	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1", "192.0.2.200"); err != nil {
 		t.Fatal(err)
 	}
 	const n = 20
 	out := make(chan error, n)
-	for i := range n {
+	for range n {
 		go func() {
-			_, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", fmt.Sprintf("192.0.2.%d", i+1))
+			_, err := s.SignIn(ctx, "ann@example.com", "wrong-pass", "192.0.2.1")
 			out <- err
 		}()
 	}
@@ -233,7 +282,7 @@ func TestSignInConcurrentGuesses(t *testing.T) {
 			t.Fatalf("unexpected: %v", err)
 		}
 	}
-	if bad != DefaultMaxFailures || limited != n-DefaultMaxFailures {
-		t.Fatalf("%d checked, %d limited; want %d checked", bad, limited, DefaultMaxFailures)
+	if bad != MaxPairFailures || limited != n-MaxPairFailures {
+		t.Fatalf("%d checked, %d limited; want %d checked", bad, limited, MaxPairFailures)
 	}
 }

@@ -7,14 +7,25 @@ import (
 	"github.com/chatd/chatd/internal/clock"
 )
 
-// Limiter counts sign-in attempts per key (an email, a client address) in
-// fixed windows: a key with Max attempts counted in its current window of
-// Window is refused until the window ends. Successful attempts are given
-// back (Release), so only failures stay counted. Memory is bounded: at most
-// MaxKeys keys are kept; when full, keys whose window ended are dropped, and
-// if none did, an arbitrary key is. Safe for concurrent use.
+// Key is one count a Limiter keeps: its name (an email, a client address, a
+// pair of both) and how many attempts it allows per window (0: Limiter.Max).
+type Key struct {
+	Name string
+	Max  int
+}
+
+// Limiter counts attempts per key in fixed windows: a key with its maximum of
+// attempts counted in its current window of Window is refused until the
+// window ends. Successful attempts may be given back (Release), so that only
+// failures stay counted.
+//
+// Memory is bounded by MaxKeys. When it is full, keys whose window ended are
+// dropped first, then keys that are not refusing; a key that is refusing is
+// never dropped, so nobody lifts a refusal by flooding the limiter with new
+// keys. When every kept key is refusing, a new key is refused too (until
+// windows end). Safe for concurrent use.
 type Limiter struct {
-	Max     int
+	Max     int // attempts per window of a Key without its own Max
 	Window  time.Duration
 	MaxKeys int
 	Clock   clock.Clock
@@ -26,9 +37,10 @@ type Limiter struct {
 type window struct {
 	start time.Time
 	n     int
+	max   int
 }
 
-// Defaults of NewLimiter: 5 failures per 15 minutes, 100,000 keys.
+// Defaults of NewLimiter: 5 attempts per 15 minutes, 100,000 keys.
 const (
 	DefaultMaxFailures = 5
 	DefaultWindow      = 15 * time.Minute
@@ -41,9 +53,10 @@ func NewLimiter(c clock.Clock) *Limiter {
 }
 
 // Take counts one attempt against every key, unless one of them is already at
-// Max in its window: then it counts nothing and returns false and how long
-// until the latest-ending of the full windows ends.
-func (l *Limiter) Take(keys ...string) (ok bool, retryAfter time.Duration) {
+// its maximum in its window (or there is no room for a new key): then it
+// counts nothing and returns false and how long until the latest-ending of
+// the full windows ends.
+func (l *Limiter) Take(keys ...Key) (ok bool, retryAfter time.Duration) {
 	now := l.Clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -51,7 +64,7 @@ func (l *Limiter) Take(keys ...string) (ok bool, retryAfter time.Duration) {
 		l.keys = make(map[string]*window)
 	}
 	for _, k := range keys {
-		if w := l.keys[k]; w != nil && now.Sub(w.start) < l.Window && w.n >= l.Max {
+		if w := l.keys[k.Name]; w != nil && l.refusing(w, now) {
 			if d := w.start.Add(l.Window).Sub(now); d > retryAfter {
 				retryAfter = d
 			}
@@ -60,15 +73,26 @@ func (l *Limiter) Take(keys ...string) (ok bool, retryAfter time.Duration) {
 	if retryAfter > 0 {
 		return false, retryAfter
 	}
+	missing := 0
 	for _, k := range keys {
-		w := l.keys[k]
-		if w == nil || now.Sub(w.start) >= l.Window {
-			if w == nil {
-				l.makeRoom(now)
-				w = &window{}
-				l.keys[k] = w
-			}
+		if l.keys[k.Name] == nil {
+			missing++
+		}
+	}
+	if wait := l.makeRoom(now, missing); wait > 0 {
+		return false, wait
+	}
+	for _, k := range keys {
+		w := l.keys[k.Name]
+		if w == nil {
+			w = &window{start: now}
+			l.keys[k.Name] = w
+		} else if now.Sub(w.start) >= l.Window {
 			w.start, w.n = now, 0
+		}
+		w.max = k.Max
+		if w.max <= 0 {
+			w.max = l.Max
 		}
 		w.n++
 	}
@@ -77,11 +101,11 @@ func (l *Limiter) Take(keys ...string) (ok bool, retryAfter time.Duration) {
 
 // Release gives back one attempt of each key taken in the current window (a
 // successful one).
-func (l *Limiter) Release(keys ...string) {
+func (l *Limiter) Release(keys ...Key) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
-		if w := l.keys[k]; w != nil && w.n > 0 {
+		if w := l.keys[k.Name]; w != nil && w.n > 0 {
 			w.n--
 		}
 	}
@@ -94,20 +118,38 @@ func (l *Limiter) Len() int {
 	return len(l.keys)
 }
 
-// makeRoom makes room for one more key when MaxKeys are kept.
-func (l *Limiter) makeRoom(now time.Time) {
-	if l.MaxKeys <= 0 || len(l.keys) < l.MaxKeys {
-		return
+func (l *Limiter) refusing(w *window, now time.Time) bool {
+	return now.Sub(w.start) < l.Window && w.n >= w.max
+}
+
+// makeRoom makes room for n more keys: it drops ended windows, then keys
+// that are not refusing. When only refusing keys are left and there is still
+// no room, it returns how long until the first of them ends.
+func (l *Limiter) makeRoom(now time.Time, n int) time.Duration {
+	if n == 0 || l.MaxKeys <= 0 || len(l.keys)+n <= l.MaxKeys {
+		return 0
 	}
 	for k, w := range l.keys {
 		if now.Sub(w.start) >= l.Window {
 			delete(l.keys, k)
 		}
 	}
-	for k := range l.keys {
-		if len(l.keys) < l.MaxKeys {
-			break
+	for k, w := range l.keys {
+		if len(l.keys)+n <= l.MaxKeys {
+			return 0
 		}
-		delete(l.keys, k)
+		if !l.refusing(w, now) {
+			delete(l.keys, k)
+		}
 	}
+	if len(l.keys)+n <= l.MaxKeys {
+		return 0
+	}
+	wait := l.Window
+	for _, w := range l.keys {
+		if d := w.start.Add(l.Window).Sub(now); d < wait {
+			wait = d
+		}
+	}
+	return wait
 }

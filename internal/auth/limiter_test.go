@@ -15,32 +15,32 @@ func TestLimiterWindow(t *testing.T) {
 	c := clock.NewManual(t0)
 	l := NewLimiter(c)
 	for i := range 5 {
-		if ok, _ := l.Take("email:a"); !ok {
+		if ok, _ := l.Take(Key{Name: "email:a"}); !ok {
 			t.Fatalf("attempt %d refused", i+1)
 		}
 	}
-	ok, wait := l.Take("email:a")
+	ok, wait := l.Take(Key{Name: "email:a"})
 	if ok || wait != 15*time.Minute {
 		t.Fatalf("6th attempt: ok=%v wait=%v, want refused for 15m", ok, wait)
 	}
 	// Other keys are not affected; a refused multi-key take counts nothing.
-	if ok, _ := l.Take("email:b"); !ok {
+	if ok, _ := l.Take(Key{Name: "email:b"}); !ok {
 		t.Fatal("other key refused")
 	}
-	if ok, _ := l.Take("email:a", "client:1.2.3.4"); ok {
+	if ok, _ := l.Take(Key{Name: "email:a"}, Key{Name: "client:1.2.3.4"}); ok {
 		t.Fatal("take with a full key allowed")
 	}
 	for range 4 {
-		if ok, _ := l.Take("client:1.2.3.4"); !ok {
+		if ok, _ := l.Take(Key{Name: "client:1.2.3.4"}); !ok {
 			t.Fatal("client key counted by a refused take")
 		}
 	}
 	c.Advance(10 * time.Minute)
-	if ok, wait := l.Take("email:a"); ok || wait != 5*time.Minute {
+	if ok, wait := l.Take(Key{Name: "email:a"}); ok || wait != 5*time.Minute {
 		t.Fatalf("after 10m: ok=%v wait=%v, want refused for 5m", ok, wait)
 	}
 	c.Advance(5 * time.Minute)
-	if ok, _ := l.Take("email:a"); !ok {
+	if ok, _ := l.Take(Key{Name: "email:a"}); !ok {
 		t.Fatal("refused after the window ended")
 	}
 }
@@ -49,10 +49,10 @@ func TestLimiterRelease(t *testing.T) {
 	l := NewLimiter(clock.NewManual(t0))
 	// Successful attempts (released) never add up to a refusal.
 	for i := range 20 {
-		if ok, _ := l.Take("k"); !ok {
+		if ok, _ := l.Take(Key{Name: "k"}); !ok {
 			t.Fatalf("attempt %d refused", i+1)
 		}
-		l.Release("k")
+		l.Release(Key{Name: "k"})
 	}
 }
 
@@ -60,21 +60,56 @@ func TestLimiterBoundedMemory(t *testing.T) {
 	c := clock.NewManual(t0)
 	l := &Limiter{Max: 5, Window: time.Minute, MaxKeys: 100, Clock: c}
 	for i := range 1000 {
-		l.Take(fmt.Sprint("k", i))
+		if ok, _ := l.Take(Key{Name: fmt.Sprint("k", i)}); !ok {
+			t.Fatalf("key %d refused while the others are not refusing", i)
+		}
 		if n := l.Len(); n > 100 {
 			t.Fatalf("%d keys kept, limit 100", n)
 		}
 	}
-	// Expired keys are dropped first: a full limiter keeps its live keys.
+	// A refusing key is never dropped for a new one, ended or not.
 	c.Advance(time.Minute)
 	for range 5 {
-		l.Take("live")
+		l.Take(Key{Name: "refusing"})
 	}
-	for i := range 99 {
-		l.Take(fmt.Sprint("new", i))
+	for range 3 {
+		l.Take(Key{Name: "counting"})
 	}
-	if ok, _ := l.Take("live"); ok {
-		t.Fatal("a live key was dropped while expired ones were kept")
+	for i := range 500 {
+		l.Take(Key{Name: fmt.Sprint("flood", i)})
+	}
+	if ok, _ := l.Take(Key{Name: "refusing"}); ok {
+		t.Fatal("a flood of new keys lifted a refusal")
+	}
+	// When every kept key is refusing, a new key waits for the first window to end.
+	full := &Limiter{Max: 1, Window: time.Minute, MaxKeys: 3, Clock: c}
+	for i := range 3 {
+		full.Take(Key{Name: fmt.Sprint("r", i)})
+		c.Advance(10 * time.Second)
+	}
+	if ok, wait := full.Take(Key{Name: "new"}); ok || wait != 30*time.Second {
+		t.Fatalf("new key in a limiter full of refusing keys: ok=%v wait=%v, want refused for 30s", ok, wait)
+	}
+	c.Advance(30 * time.Second)
+	if ok, _ := full.Take(Key{Name: "new"}); !ok || full.Len() != 3 {
+		t.Fatalf("after the first window ended: ok=%v len=%d", ok, full.Len())
+	}
+}
+
+func TestLimiterPerKeyMax(t *testing.T) {
+	l := NewLimiter(clock.NewManual(t0))
+	for i := range 8 {
+		if ok, _ := l.Take(Key{Name: "loose", Max: 8}, Key{Name: "default"}); ok != (i < 5) {
+			t.Fatalf("attempt %d: ok=%v", i+1, ok)
+		}
+	}
+	for i := range 3 {
+		if ok, _ := l.Take(Key{Name: "loose", Max: 8}); !ok {
+			t.Fatalf("loose key attempt %d refused below its own max", 6+i)
+		}
+	}
+	if ok, _ := l.Take(Key{Name: "loose", Max: 8}); ok {
+		t.Fatal("loose key allowed past its max")
 	}
 }
 
@@ -87,7 +122,7 @@ func TestLimiterConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if ok, _ := l.Take("email:x", "client:y"); ok {
+			if ok, _ := l.Take(Key{Name: "email:x"}, Key{Name: "client:y"}); ok {
 				mu.Lock()
 				allowed++
 				mu.Unlock()

@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chatd/chatd/internal/forwarded"
 	"io"
 	"log/slog"
 	"mime"
@@ -197,13 +198,13 @@ func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, sess auth.Se
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: "/console/",
 		Expires: sess.ExpiresAt, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: forwarded.HTTPS(r)})
 }
 
 // clearCookie tells the browser to drop the session cookie.
 func clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/console/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: forwarded.HTTPS(r)})
 }
 
 // clientIP is the address the request came from (the connection's; headers

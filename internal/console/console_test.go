@@ -443,10 +443,12 @@ func TestSignInRateLimited(t *testing.T) {
 	if r.hdr.Get("Retry-After") != "900" || c.cookie != "" {
 		t.Fatalf("429 with Retry-After %q, cookie %q", r.hdr.Get("Retry-After"), c.cookie)
 	}
-	// The email is limited from any address, the address for any email.
-	e.want(e.do(&client{ip: "203.0.113.1"}, "POST", "/console/v1/signin", `{"email":"ann@example.com","password":"password1"}`), 429, "same email, other address")
-	e.want(e.do(c, "POST", "/console/v1/signin", `{"email":"other@example.com","password":"password1"}`), 429, "same address, other email")
-	e.want(e.do(c, "POST", "/console/v1/signin/operator", `{"token":"`+opToken+`"}`), 429, "operator sign-in from a limited address")
+	// The email from that address is limited; Ann from her own address, other
+	// emails from that address and the operator are not (auth's tests cover
+	// the looser per-email and per-address limits).
+	e.want(e.do(&client{ip: "203.0.113.1"}, "POST", "/console/v1/signin", `{"email":"ann@example.com","password":"password1"}`), 200, "same email, other address")
+	e.want(e.do(c, "POST", "/console/v1/signin", `{"email":"other@example.com","password":"password1"}`), 401, "same address, other email")
+	e.want(e.do(c, "POST", "/console/v1/signin/operator", `{"token":"`+opToken+`"}`), 200, "operator sign-in from a limited address")
 	e.clk.Advance(15 * time.Minute)
 	e.want(e.do(c, "POST", "/console/v1/signin", `{"email":"ann@example.com","password":"password1"}`), 200, "after the window")
 

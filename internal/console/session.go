@@ -63,7 +63,7 @@ func (h *handler) signUp(w http.ResponseWriter, r *http.Request) {
 	if !jsonOnly(w, r) || !decode(w, r, &req, false) {
 		return
 	}
-	acc, sess, err := h.cfg.Auth.SignUp(r.Context(), req.Name, req.Email, req.Password)
+	acc, sess, err := h.cfg.Auth.SignUp(r.Context(), req.Name, req.Email, req.Password, clientIP(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return

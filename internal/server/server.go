@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chatd/chatd/internal/forwarded"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,6 +77,10 @@ type Config struct {
 	// NodeID names this node among the others (metrics, the claims of push
 	// tasks); default "node-" and the process id.
 	NodeID string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (chatd serve --trusted-proxies); none:
+	// the connection's address is the client's.
+	TrustedProxies forwarded.Proxies
 	// CallbackPolicy is the operator's rule on apps' callback URLs (chatd serve
 	// --callback-allow-hosts); the zero value allows public hosts only.
 	CallbackPolicy sender.Policy
@@ -192,7 +197,7 @@ func New(cfg Config) (*Server, error) {
 	debug.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	debug.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/debug/pprof/", requireToken(cfg.OperatorToken, debug))
-	s.Handler = limitBody(cfg.Limits.MaxBodyBytes, mux)
+	s.Handler = cfg.TrustedProxies.Handler(limitBody(cfg.Limits.MaxBodyBytes, mux))
 	s.metrics = m
 
 	return s, nil

@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/chatd/chatd/internal/forwarded"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -347,7 +348,7 @@ func (h *handler) preToken(w http.ResponseWriter, r *http.Request) string {
 	_, _ = rand.Read(b[:])
 	tok := hex.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: tok, Path: Prefix + "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteStrictMode, Secure: forwarded.HTTPS(r)})
 	return tok
 }
 
@@ -420,7 +421,7 @@ func (h *handler) signUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, email := r.PostForm.Get("name"), r.PostForm.Get("email")
-	acc, sess, err := h.cfg.Auth.SignUp(r.Context(), name, email, r.PostForm.Get("password"))
+	acc, sess, err := h.cfg.Auth.SignUp(r.Context(), name, email, r.PostForm.Get("password"), clientIP(r))
 	if err != nil {
 		status, msg := h.status(r, err)
 		h.render(w, r, nil, status, "signup", "Sign up", signInData{Pre: h.preToken(w, r), Email: email, Name: name}, msg)
@@ -443,7 +444,7 @@ func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		maxAge = 1
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: Prefix + "/", Expires: sess.ExpiresAt, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: forwarded.HTTPS(r)})
 	http.Redirect(w, r, Prefix+"/apps", http.StatusSeeOther)
 }
 
@@ -453,7 +454,7 @@ func (h *handler) signOut(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: Prefix + "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: forwarded.HTTPS(r)})
 	http.Redirect(w, r, Prefix+"/signin", http.StatusSeeOther)
 }
 
