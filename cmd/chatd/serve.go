@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/chatd/chatd/internal/forwarded"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/chatd/chatd/internal/callback/sender"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/forwarded"
 	"github.com/chatd/chatd/internal/gateway"
 	"github.com/chatd/chatd/internal/notify"
 	"github.com/chatd/chatd/internal/operator"

@@ -23,27 +23,22 @@
 package console
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"github.com/chatd/chatd/internal/forwarded"
-	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/chatd/chatd/internal/auth"
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/forwarded"
 	"github.com/chatd/chatd/internal/gate"
-	"github.com/chatd/chatd/internal/input"
+	"github.com/chatd/chatd/internal/jsonapi"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 )
@@ -124,22 +119,7 @@ func New(cfg Config) http.Handler {
 // ServeHTTP checks the URL, then routes; unknown routes and wrong methods
 // answer in JSON like every other error.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := errors.Join(input.Text(r.URL.Path), input.Values(r.URL.Query())); err != nil {
-		writeError(w, http.StatusBadRequest, "bad request URL: "+err.Error())
-		return
-	}
-	next, pattern := h.mux.Handler(r)
-	if pattern == "" {
-		rec := &statusOnly{header: w.Header()}
-		next.ServeHTTP(rec, r)
-		switch rec.status {
-		case http.StatusNotFound:
-			writeError(w, http.StatusNotFound, "no console route "+r.URL.Path)
-		case http.StatusMethodNotAllowed:
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, w.Header().Get("Allow")))
-		default:
-			writeError(w, rec.status, http.StatusText(rec.status))
-		}
+	if jsonapi.Unrouted(w, r, h.mux, "console") {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
@@ -169,25 +149,6 @@ func (h *handler) session(fn func(http.ResponseWriter, *http.Request, auth.Sessi
 		}
 		fn(w, r, sess)
 	}
-}
-
-// statusOnly records the status a fallback handler writes and drops its body.
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header { return s.header }
-func (s *statusOnly) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-}
-func (s *statusOnly) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(b), nil
 }
 
 // setCookie hands the session's id to the browser.
@@ -223,64 +184,6 @@ func isJSON(r *http.Request) bool {
 	return err == nil && mt == "application/json"
 }
 
-// decode reads one JSON object of at most MaxBodyBytes with no unknown fields
-// and nothing after it. An empty body is allowed when emptyOK (v keeps its
-// zero value). On failure it has already answered.
-func decode(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) bool {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
-		return false
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "could not read the request body")
-		return false
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		if emptyOK {
-			return true
-		}
-		writeError(w, http.StatusBadRequest, "request body is empty: send a JSON object")
-		return false
-	}
-	// Before decoding: encoding/json would turn invalid UTF-8 into U+FFFD silently.
-	if ierr := input.JSON(raw); ierr != nil {
-		writeError(w, http.StatusBadRequest, "bad request body: "+ierr.Error())
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
-			err = errors.New("unexpected data after the JSON object")
-		}
-	}
-	if err == nil {
-		return true
-	}
-	var (
-		se *json.SyntaxError
-		te *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		writeError(w, http.StatusBadRequest, "malformed JSON: unexpected end of body")
-	case errors.As(err, &se):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se))
-	case errors.As(err, &te):
-		if te.Field != "" {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("field %q must be a %s, not %s", te.Field, te.Type, te.Value))
-		} else {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("body must be a JSON object, not %s", te.Value))
-		}
-	default:
-		writeError(w, http.StatusBadRequest, "bad request body: "+strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return false
-}
-
 // fail maps domain errors to HTTP statuses; see the package comment.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var tm *auth.TooManyAttempts
@@ -309,21 +212,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // Error is the JSON form of every error answer.
-type Error struct {
-	Error string `json:"error"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store") // answers carry secret keys and CSRF tokens
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, Error{Error: msg})
-}
+type Error = jsonapi.Error
 
 func rfc3339(t time.Time) string {
 	if t.IsZero() {
@@ -331,3 +220,13 @@ func rfc3339(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// decode reads a request body (jsonapi.Decode, at most MaxBodyBytes); an
+// empty one is allowed when emptyOK.
+func decode(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) bool {
+	return jsonapi.Decode(w, r, v, MaxBodyBytes, emptyOK)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonapi.Write(w, status, v) }
+
+func writeError(w http.ResponseWriter, status int, msg string) { jsonapi.WriteError(w, status, msg) }

@@ -8,9 +8,7 @@ package operator
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/jsonapi"
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
@@ -832,22 +831,7 @@ func amountField(w http.ResponseWriter, name string, s *string) (money.Cents, bo
 
 // decodeOptional is decode for routes whose body may be empty.
 func decodeOptional(w http.ResponseWriter, r *http.Request, v any) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
-			return false
-		}
-		writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
-		return false
-	}
-	if strings.TrimSpace(string(raw)) == "" {
-		return true
-	}
-	r.Body = io.NopCloser(strings.NewReader(string(raw)))
-	return decode(w, r, v)
+	return jsonapi.Decode(w, r, v, MaxBodyBytes, true)
 }
 
 func balanceJSON(a store.Account) Balance {

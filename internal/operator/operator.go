@@ -72,14 +72,11 @@
 package operator
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -91,7 +88,7 @@ import (
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/im"
-	"github.com/chatd/chatd/internal/input"
+	"github.com/chatd/chatd/internal/jsonapi"
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
@@ -181,9 +178,7 @@ type MAU struct {
 }
 
 // Error is the JSON form of every error answer.
-type Error struct {
-	Error string `json:"error"`
-}
+type Error = jsonapi.Error
 
 type createAccountRequest struct {
 	Name  string `json:"name"`
@@ -240,25 +235,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "missing or wrong operator token: send Authorization: Bearer <token> (the token is in the server's DIR/operator.token)")
 		return
 	}
-	// Paths and query parameters are strings from outside: valid UTF-8 without NUL.
-	if err := errors.Join(input.Text(r.URL.Path), input.Values(r.URL.Query())); err != nil {
-		writeError(w, http.StatusBadRequest, "bad request URL: "+err.Error())
-		return
-	}
-	next, pattern := h.mux.Handler(r)
-	if pattern == "" {
-		// The mux's own 404, 405 or redirect: keep its status and headers (Allow,
-		// Location), replace its text body with JSON.
-		rec := &statusOnly{header: w.Header()}
-		next.ServeHTTP(rec, r)
-		switch rec.status {
-		case http.StatusNotFound:
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no operator route %s", r.URL.Path))
-		case http.StatusMethodNotAllowed:
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, w.Header().Get("Allow")))
-		default:
-			writeError(w, rec.status, http.StatusText(rec.status))
-		}
+	if jsonapi.Unrouted(w, r, h.mux, "operator") {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
@@ -278,25 +255,6 @@ func Authorized(r *http.Request, token string) bool {
 	a := sha256.Sum256([]byte(strings.TrimSpace(got)))
 	b := sha256.Sum256([]byte(token))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
-// statusOnly records the status a fallback handler writes and drops its body.
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header { return s.header }
-func (s *statusOnly) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-}
-func (s *statusOnly) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(b), nil
 }
 
 func (h *handler) createAccount(w http.ResponseWriter, r *http.Request) {
@@ -438,61 +396,6 @@ func sdkappidParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
-// decode reads one JSON object of at most MaxBodyBytes with no unknown fields and
-// nothing after it. On failure it has already answered.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err == nil {
-		// Before decoding: encoding/json would turn invalid UTF-8 into U+FFFD silently.
-		if ierr := input.JSON(raw); ierr != nil {
-			writeError(w, http.StatusBadRequest, "bad request body: "+ierr.Error())
-			return false
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		err = decode1(dec, v)
-	}
-	if err == nil {
-		return true
-	}
-	var (
-		mbe *http.MaxBytesError
-		se  *json.SyntaxError
-		te  *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
-	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "request body is empty: send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		writeError(w, http.StatusBadRequest, "malformed JSON: unexpected end of body")
-	case errors.As(err, &se):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se))
-	case errors.As(err, &te):
-		if te.Field != "" {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("field %q must be a %s, not %s", te.Field, te.Type, te.Value))
-		} else {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("body must be a JSON object, not %s", te.Value))
-		}
-	default:
-		// Unknown fields ("json: unknown field \"x\"") and trailing data.
-		writeError(w, http.StatusBadRequest, "bad request body: "+strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return false
-}
-
-// decode1 decodes exactly one value: anything but EOF after it is an error.
-func decode1(dec *json.Decoder, v any) error {
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("unexpected data after the JSON object")
-	}
-	return nil
-}
-
 // fail maps domain errors to HTTP statuses; see the package comment.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
@@ -511,18 +414,6 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.Error("operator: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal error (see the server log)")
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store") // answers carry secret keys
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, Error{Error: msg})
 }
 
 func rfc3339(t time.Time) string {
@@ -549,3 +440,12 @@ func appJSON(a store.App) App {
 		SuspendReason: a.SuspendReason, SuspendedAt: rfc3339(a.SuspendedAt),
 	}
 }
+
+// decode reads a request body (jsonapi.Decode, at most MaxBodyBytes).
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	return jsonapi.Decode(w, r, v, MaxBodyBytes, false)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonapi.Write(w, status, v) }
+
+func writeError(w http.ResponseWriter, status int, msg string) { jsonapi.WriteError(w, status, msg) }

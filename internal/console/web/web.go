@@ -22,12 +22,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/chatd/chatd/internal/forwarded"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +36,7 @@ import (
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/forwarded"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/input"
 	"github.com/chatd/chatd/internal/store"
@@ -86,8 +87,8 @@ type Config struct {
 	// Accounts checks and imports the "try it" page's users (an *im.Service);
 	// nil: the page is not offered.
 	Accounts TestAccounts
-	// OperatorTokenFile is where the operator token is, for the sign-in page's
-	// hint; "" says DIR/operator.token.
+	// OperatorTokenFile is where the operator token is; the sign-in page's
+	// hint names only the file, not the server's directories.
 	OperatorTokenFile string
 	Clock             clock.Clock  // nil: the real clock
 	Logger            *slog.Logger // nil: no logs
@@ -110,15 +111,16 @@ func New(cfg Config) http.Handler {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	if cfg.OperatorTokenFile == "" {
-		cfg.OperatorTokenFile = "DIR/operator.token"
+	cfg.OperatorTokenFile = filepath.Base(cfg.OperatorTokenFile)
+	if cfg.OperatorTokenFile == "." {
+		cfg.OperatorTokenFile = "operator.token"
 	}
 	h := &handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), pages: parsePages()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	static, _ := fs.Sub(staticFS, "static")
-	h.mux.Handle("GET "+Prefix+"/static/", http.StripPrefix(Prefix+"/static/", staticFiles(http.FileServerFS(static))))
+	h.mux.Handle("GET "+Prefix+"/static/", http.StripPrefix(Prefix+"/static/", h.staticFiles(http.FileServerFS(static))))
 	h.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)
 	})
@@ -173,9 +175,14 @@ func setHeaders(w http.ResponseWriter) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 }
 
-// staticFiles lets the vendored files be cached: their names carry their version.
-func staticFiles(next http.Handler) http.Handler {
+// staticFiles serves files only (a directory is a 404 page, not a listing)
+// and lets them be cached: their names carry their version.
+func (h *handler) staticFiles(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "" || strings.HasSuffix(p, "/") {
+			h.errorPage(w, r, nil, http.StatusNotFound, "no such page: "+Prefix+"/static/"+p)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		next.ServeHTTP(w, r)
 	})

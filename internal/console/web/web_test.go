@@ -142,7 +142,7 @@ func TestRootShowsSignIn(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	code, body := b.get("/")
-	want(t, "GET /", code, body, 200, "<h1>Sign in</h1>", "Operator: sign in with the token in <code>DIR/operator.token</code>",
+	want(t, "GET /", code, body, 200, "<h1>Sign in</h1>", "Operator: sign in with the token in <code>operator.token</code> in the server's data directory",
 		`<main id="main">`, `<label for="email">Email</label>`, `<label for="token">Operator token</label>`, `href="/console/signup"`)
 	if b.url != "/console/signin" {
 		t.Fatalf("/ led to %s", b.url)
@@ -152,6 +152,12 @@ func TestRootShowsSignIn(t *testing.T) {
 	want(t, "unknown page", code, body, 404, "no such page")
 	code, body = b.get("/console/static/htmx-2.0.11.min.js")
 	want(t, "htmx", code, body, 200, "htmx")
+	for _, dir := range []string{"/console/static/", "/console/static//", "/console/static/./"} {
+		code, body = b.get(dir)
+		if want(t, "static directory "+dir, code, body, 404, "no such page"); strings.Contains(body, `href="`+web.HTMX) {
+			t.Fatalf("%s lists the files", dir)
+		}
+	}
 	// The JSON API is still the API.
 	code, body = b.get("/console/v1/me")
 	want(t, "API", code, body, 401, `"error"`)
