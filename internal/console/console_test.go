@@ -530,7 +530,7 @@ func TestBadInput(t *testing.T) {
 		{ann, "POST", p + "/usersig", `{"user":"` + strings.Repeat("u", 33) + `"}`, 400, "user must be a UserID", nil},
 		{ann, "POST", p + "/usersig", `{"user":"alice","expire":-5}`, 400, "expire must be", nil},
 		{ann, "POST", p + "/usersig", `{"user":"alice","expire":99999999999}`, 400, "expire must be", nil},
-		{ann, "POST", p + "/usersig", `{"user":"alice","expire":"60"}`, 400, "must be a whole number", nil},
+		{ann, "POST", p + "/usersig", `{"user":"alice","expire":"60"}`, 400, "must be an integer in the range of int64", nil},
 		{ann, "POST", p + "/usersig", ``, 400, "empty", nil},
 	} {
 		r := e.do(tc.c, tc.method, tc.path, tc.body, tc.hdr...)

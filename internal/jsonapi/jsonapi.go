@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"github.com/chatd/chatd/internal/input"
@@ -87,7 +86,7 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, maxBytes int64, empty
 		WriteError(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se))
 	case errors.As(err, &te):
 		if te.Field != "" {
-			WriteError(w, http.StatusBadRequest, fmt.Sprintf("field %q must be %s, not %s", te.Field, TypeName(te.Type), te.Value))
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("field %q must be %s, not %s", te.Field, input.JSONKind(te.Type), te.Value))
 		} else {
 			WriteError(w, http.StatusBadRequest, fmt.Sprintf("body must be a JSON object, not %s", te.Value))
 		}
@@ -96,30 +95,6 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, maxBytes int64, empty
 		WriteError(w, http.StatusBadRequest, "bad request body: "+strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return false
-}
-
-// TypeName names a Go type as a JSON value, for error messages.
-func TypeName(t reflect.Type) string {
-	if t == nil {
-		return "a JSON value"
-	}
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "a whole number"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number of at least 0"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Pointer:
-		return TypeName(t.Elem())
-	}
-	return "a JSON object"
 }
 
 // Unrouted answers in JSON when mux has no route for r (404, or 405 with
