@@ -64,6 +64,29 @@ func Identifier(s string, max int) error {
 	return nil
 }
 
+// DisplayName checks a name that people read in lists beside others' (the
+// console's account and app names): an Identifier of at most max bytes that
+// also holds no invisible formatting character (Unicode's Cf category: bidi
+// controls such as U+202E, zero-width spaces, the BOM, soft hyphens) and no
+// line or paragraph separator, so that a name cannot reorder the text around
+// it or pass for another. The zero-width joiner U+200D is kept after a
+// non-ASCII character, where emoji sequences use it.
+func DisplayName(s string, max int) error {
+	if err := Identifier(s, max); err != nil {
+		return err
+	}
+	prev := rune(0)
+	for i, r := range s {
+		switch {
+		case r == '\u200d' && prev >= utf8.RuneSelf:
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
+			return invalid("invisible formatting character U+%04X at byte %d", r, i)
+		}
+		prev = r
+	}
+	return nil
+}
+
 // Values checks every key and value of a URL query as free text.
 func Values(v url.Values) error {
 	for k, vals := range v {

@@ -70,3 +70,17 @@ func TestValues(t *testing.T) {
 		t.Fatal("invalid UTF-8 in a name passed")
 	}
 }
+
+func TestDisplayName(t *testing.T) {
+	for _, ok := range []string{"Acme", "Café Ünïcode", "チャット", "👨\u200d👩\u200d👧 family", "a-b_c.d (e)"} {
+		if err := DisplayName(ok, 512); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"evil\u202egpj.exe", "Ac\u200bme", "Ac\u200dme", "\ufeffAcme", "a\u2066b", "soft\u00adhyphen",
+		"line\u2028sep", "para\u2029sep", "tab\tname", " lead", "", "\xff"} {
+		if err := DisplayName(bad, 512); !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
+	}
+}

@@ -161,3 +161,30 @@ func TestUserSigAsInput(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesReadable: account and app names and emails with invisible
+// formatting characters are refused on both stores and nothing is stored.
+func TestNamesReadable(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		s := &tenant.Service{Store: st, Clock: clock.NewManual(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))}
+		a, err := s.CreateAccount(ctx, "Ann 👩\u200d💻", "ann@example.com", "")
+		if err != nil {
+			t.Fatalf("an emoji sequence in a name: %v", err)
+		}
+		for _, name := range []string{"Acme\u202eemca", "Ac\u200bme", "\ufeffAcme", "a\u2028b"} {
+			if _, err := s.CreateAccount(ctx, name, "x@example.com", ""); !errors.Is(err, errs.ErrInvalid) {
+				t.Errorf("account name %q: %v", name, err)
+			}
+			if _, err := s.CreateAccount(ctx, "X", "x\u200b@example.com", ""); !errors.Is(err, errs.ErrInvalid) {
+				t.Errorf("email with a zero-width space: %v", err)
+			}
+			if _, err := s.CreateApp(ctx, a.ID, name, "tokyo"); !errors.Is(err, errs.ErrInvalid) {
+				t.Errorf("app name %q: %v", name, err)
+			}
+		}
+		if apps, err := s.ListApps(ctx, a.ID); err != nil || len(apps) != 0 {
+			t.Fatalf("apps stored: %v %v", apps, err)
+		}
+	})
+}

@@ -72,7 +72,7 @@ func (s *Service) NewAccount(name, email, phone string) (store.Account, error) {
 	if err != nil {
 		return store.Account{}, err
 	}
-	if input.Identifier(email, MaxEmailBytes) != nil {
+	if input.DisplayName(email, MaxEmailBytes) != nil {
 		return store.Account{}, fmt.Errorf("%w: email is required: at most %d bytes of printable text", errs.ErrInvalid, MaxEmailBytes)
 	}
 	if _, err := mail.ParseAddress(email); err != nil || strings.ContainsAny(email, "<> ") {
@@ -170,11 +170,12 @@ const (
 )
 
 // validName trims a name of an account or app and checks it: 1 to MaxNameRunes
-// characters of valid UTF-8 with no control character.
+// characters of valid UTF-8 with no control or invisible formatting character
+// (input.DisplayName).
 func validName(name string) (string, error) {
 	name = strings.TrimSpace(name)
-	if utf8.RuneCountInString(name) > MaxNameRunes || input.Identifier(name, 4*MaxNameRunes) != nil {
-		return "", fmt.Errorf("%w: name is required: at most %d characters of printable text", errs.ErrInvalid, MaxNameRunes)
+	if utf8.RuneCountInString(name) > MaxNameRunes || input.DisplayName(name, 4*MaxNameRunes) != nil {
+		return "", fmt.Errorf("%w: name is required: at most %d characters of printable text, without invisible formatting characters", errs.ErrInvalid, MaxNameRunes)
 	}
 	return name, nil
 }
