@@ -135,20 +135,35 @@ func applyVoucher(ctx context.Context, tx store.CommerceTx, acc store.Account, i
 			return err
 		}
 	}
-	switch {
-	case v.AccountID != acc.ID:
+	if v.AccountID != acc.ID {
 		return refused("voucher %s belongs to another account", id)
-	case !now.Before(v.ExpiresAt):
-		return refused("voucher %s expired on %s", id, v.ExpiresAt.Format(time.RFC3339))
-	case v.Scope != ScopeAll && v.Scope != scope:
-		return refused("voucher %s pays only for %s", id, v.Scope)
-	case v.RemainingCents <= 0:
-		return refused("voucher %s is used up", id)
+	}
+	if err := voucherRefusal(v, scope, now); err != nil {
+		return err
 	}
 	use := min(v.RemainingCents, due)
 	v.RemainingCents -= use
 	p.voucher = v
 	p.voucherCents = use
+	return nil
+}
+
+// VoucherUsable reports whether v can pay for something of scope
+// (ScopeEditions, ScopeAddons) at now: not expired, of that scope or
+// ScopeAll, not used up. The pages offer only usable vouchers.
+func VoucherUsable(v store.Voucher, scope string, now time.Time) bool {
+	return voucherRefusal(v, scope, now) == nil
+}
+
+func voucherRefusal(v store.Voucher, scope string, now time.Time) error {
+	switch {
+	case !now.Before(v.ExpiresAt):
+		return refused("voucher %s expired on %s", v.ID, v.ExpiresAt.Format(time.RFC3339))
+	case v.Scope != ScopeAll && v.Scope != scope:
+		return refused("voucher %s pays only for %s", v.ID, v.Scope)
+	case v.RemainingCents <= 0:
+		return refused("voucher %s is used up", v.ID)
+	}
 	return nil
 }
 

@@ -156,7 +156,12 @@ func (h *handler) planView(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		h.fail(w, r, &sess, err)
 		return
 	}
-	d.Vouchers = vs
+	now := h.cfg.Clock.Now()
+	for _, v := range vs {
+		if commerce.VoucherUsable(v, commerce.ScopeEditions, now) {
+			d.Vouchers = append(d.Vouchers, v)
+		}
+	}
 	h.fillPrice(r, sess, id, &d)
 	h.render(w, r, &sess, status, "buy", d.Title, d, errMsg)
 }

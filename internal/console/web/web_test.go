@@ -407,6 +407,26 @@ func testBuyAndBilling(t *testing.T, open testdb.Opener) {
 
 	code, body = ann.get("/console/billing")
 	want(t, "billing", code, body, 200, "<h1>Billing</h1>", "$151.00", "standard", "$399.00", "$50.00", "$349.00", v.ID, "No refunds.", "No bills.")
+	// The buy form offers only vouchers that can pay for a plan: not the used-up
+	// one, not one for add-ons only.
+	addonsOnly, err := e.s.Commerce.IssueVoucherAs(ctx, op, commerce.VoucherRequest{AccountID: acc.ID, Amount: money.Cents(5000),
+		Scope: commerce.ScopeAddons, ExpiresAt: now.AddDate(0, 1, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usable, err := e.s.Commerce.IssueVoucherAs(ctx, op, commerce.VoucherRequest{AccountID: acc.ID, Amount: money.Cents(1000), ExpiresAt: now.AddDate(0, 1, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.post("/console/apps", url.Values{"name": {"chat2"}, "region": {"singapore"}})
+	apps, _ = e.s.Tenants.ListAppsAs(ctx, tenant.Actor{Account: acc.ID}, "")
+	code, body = ann.get(fmt.Sprintf("/console/apps/%d/buy", apps[len(apps)-1].SDKAppID))
+	want(t, "second buy page", code, body, 200, `<option value="`+usable.ID+`"`)
+	for _, gone := range []string{v.ID, addonsOnly.ID} {
+		if strings.Contains(body, `<option value="`+gone+`"`) {
+			t.Fatalf("the buy form offers voucher %s, which cannot pay for a plan", gone)
+		}
+	}
 	// Another account's billing is its own, empty.
 	bob := e.signUp("Bob", "bob@example.com")
 	code, body = bob.get("/console/billing")
