@@ -101,3 +101,24 @@ func TestServeCallbackAllowHosts(t *testing.T) {
 		t.Errorf("help:\n%s", help.String())
 	}
 }
+
+// --trusted-proxies (or CHATD_TRUSTED_PROXIES) names the proxies whose
+// forwarding headers are believed; a bad item stops the start with its name.
+func TestServeTrustedProxies(t *testing.T) {
+	c, err := parseServeFlags(nil)
+	if err != nil || len(c.proxies) != 0 {
+		t.Fatalf("default: %v %+v", err, c.proxies)
+	}
+	t.Setenv("CHATD_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
+	if c, err = parseServeFlags(nil); err != nil || len(c.proxies) != 2 || c.proxies[1].String() != "127.0.0.1/32" {
+		t.Fatalf("from the environment: %v %+v", err, c.proxies)
+	}
+	if _, err := parseServeFlags([]string{"--trusted-proxies", "proxy.local"}); err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
+		t.Fatalf("a host name: %v", err)
+	}
+	var help bytes.Buffer
+	serveUsage(&help)
+	if !strings.Contains(help.String(), "-trusted-proxies addresses") {
+		t.Errorf("help:\n%s", help.String())
+	}
+}

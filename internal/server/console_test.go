@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/forwarded"
 	"github.com/chatd/chatd/internal/store/sqlite"
 	"github.com/chatd/chatd/internal/usersig"
 )
@@ -95,5 +96,60 @@ func TestConsoleWired(t *testing.T) {
 	}
 	if code, _, _ := call("GET", "/console/v1/me", "", ``); code != 401 {
 		t.Fatalf("me after sign-out: %d", code)
+	}
+}
+
+// TestBehindTrustedProxy: behind a proxy named in TrustedProxies, the
+// console's sign-in limits count the client of X-Forwarded-For and the cookie
+// is Secure when the proxy says the client spoke HTTPS; a client that is not
+// the proxy cannot choose its address with the header.
+func TestBehindTrustedProxy(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Store: st, Clock: clock.NewManual(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)), Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour}
+		if trusted {
+			if cfg.TrustedProxies, err = forwarded.Parse("127.0.0.1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		hs := httptest.NewServer(s.Handler)
+		t.Cleanup(func() { hs.Close(); s.Close() })
+		post := func(path, client, body string) *http.Response {
+			t.Helper()
+			req, _ := http.NewRequest("POST", hs.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", client)
+			req.Header.Set("X-Forwarded-Proto", "https")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res
+		}
+		res := post("/console/v1/signup", "198.51.100.1", `{"name":"Ann","email":"ann@example.com","password":"password1"}`)
+		if ck := res.Cookies(); res.StatusCode != 201 || len(ck) != 1 || ck[0].Secure != trusted {
+			t.Fatalf("trusted=%v: sign-up %d, cookies %+v", trusted, res.StatusCode, ck)
+		}
+		for range 5 {
+			post("/console/v1/signin", "203.0.113.1", `{"email":"ann@example.com","password":"wrong-pass"}`)
+		}
+		// From another client: served when the proxy is trusted; when it is not,
+		// everyone is the proxy's one address, and limited together.
+		want := map[bool]int{true: 200, false: 429}[trusted]
+		if res := post("/console/v1/signin", "198.51.100.1", `{"email":"ann@example.com","password":"password1"}`); res.StatusCode != want {
+			t.Fatalf("trusted=%v: Ann from her own address: %d, want %d", trusted, res.StatusCode, want)
+		}
+		if res := post("/console/v1/signin", "203.0.113.1", `{"email":"ann@example.com","password":"password1"}`); res.StatusCode != 429 {
+			t.Fatalf("trusted=%v: from the guessing address: %d, want 429", trusted, res.StatusCode)
+		}
 	}
 }
