@@ -127,6 +127,31 @@ func HowToResume(app store.App) string {
 	}
 }
 
+// WayOut names, as a clause, what resumes a suspended app for any reason
+// (product.md 5.4): a top-up for arrears, nothing but the operator for a
+// content violation, else HowToResume's purchases.
+func WayOut(app store.App) string {
+	switch app.SuspendReason {
+	case ReasonArrears:
+		return "top up the account until its balance is zero or more to resume it"
+	case ReasonViolation:
+		return "the suspension is permanent (a content violation): contact the operator"
+	}
+	return HowToResume(app) + " to resume it"
+}
+
+// SuspendedMessage says that app is suspended and why, what that stops (what,
+// a clause such as "its callbacks cannot be configured") and WayOut: the one
+// wording of the console pages, the console API, the operator API and the
+// callback settings.
+func SuspendedMessage(app store.App, what string) string {
+	reason := app.SuspendReason
+	if reason == "" {
+		reason = "suspended"
+	}
+	return fmt.Sprintf("app %d is suspended (%s): %s; %s", app.SDKAppID, reason, what, WayOut(app))
+}
+
 // SetPromotion makes an add-on free to buy until freeUntil (spec 4: the AI Chatbot
 // message pack "may be marked free for a limited time by the operator"; any add-on
 // may be). A zero freeUntil ends the promotion. Orders already paid are unchanged.

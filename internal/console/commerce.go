@@ -722,7 +722,7 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request, sess auth.
 		return
 	}
 	if app.Status == store.StatusSuspended {
-		writeError(w, http.StatusConflict, SuspendedMessage(app, "its callbacks cannot be configured"))
+		writeError(w, http.StatusConflict, commerce.SuspendedMessage(app, "its callbacks cannot be configured"))
 		return
 	}
 	c, err := h.cfg.Callbacks.Update(r.Context(), app, callback.ConfigChange{URL: req.URL, Token: req.Token, Commands: req.Commands})
@@ -737,26 +737,6 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request, sess auth.
 	}
 	h.log.Info("console: app callback changed", "sdkappid", app.SDKAppID, "on", c.URL != "", "commands", len(c.Commands), "token_set", c.Token != "", "operator", sess.Actor.Operator)
 	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
-}
-
-// SuspendedMessage says why a suspended app refuses a change (what) and the
-// way out (product spec 5.4): renew or buy a plan, top up the account, or
-// nothing for a violation.
-func SuspendedMessage(app store.App, what string) string {
-	var way string
-	switch app.SuspendReason {
-	case commerce.ReasonArrears:
-		way = "top up the account until its balance is zero or more to resume it (GET " + Prefix + "/balance shows it)"
-	case commerce.ReasonViolation:
-		way = "the suspension is permanent (a content violation): contact the operator"
-	default:
-		way = commerce.HowToResume(app) + " to resume it (POST " + Prefix + "/renewals or POST " + Prefix + fmt.Sprintf("/apps/%d/plan)", app.SDKAppID)
-	}
-	reason := app.SuspendReason
-	if reason == "" {
-		reason = "suspended"
-	}
-	return fmt.Sprintf("app %d is suspended (%s): %s; %s", app.SDKAppID, reason, what, way)
 }
 
 func (h *handler) topUp(w http.ResponseWriter, r *http.Request, sess auth.Session) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/chatd/chatd/internal/callback"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -141,7 +142,7 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if app.Status == store.StatusSuspended {
-		writeError(w, http.StatusConflict, suspendedCallbackMessage(app))
+		writeError(w, http.StatusConflict, commerce.SuspendedMessage(app, "its callbacks cannot be configured"))
 		return
 	}
 	c, err := h.cfg.Callbacks.Update(r.Context(), app, callback.ConfigChange{URL: req.URL, Token: req.Token, Commands: req.Commands})
@@ -151,7 +152,7 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &e) && e.Code == errs.InvalidParameters:
 			writeError(w, http.StatusBadRequest, e.Msg)
 		case errors.Is(err, errs.ErrConflict) && app.Status == store.StatusSuspended:
-			writeError(w, http.StatusConflict, suspendedCallbackMessage(app))
+			writeError(w, http.StatusConflict, commerce.SuspendedMessage(app, "its callbacks cannot be configured"))
 		default:
 			h.fail(w, r, err)
 		}
@@ -160,21 +161,6 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 	// The URL may carry credentials in its query: logged without it.
 	h.log.Info("operator: app callback changed", "sdkappid", app.SDKAppID, "on", c.URL != "", "commands", len(c.Commands), "token_set", c.Token != "")
 	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
-}
-
-// suspendedCallbackMessage says why a suspended app's callbacks cannot change
-// and what resumes the app (product spec 5.4).
-func suspendedCallbackMessage(app store.App) string {
-	way := "resume the app first"
-	switch app.SuspendReason {
-	case "expired", "refund":
-		way = fmt.Sprintf("buy a plan to resume it (chatd plan buy --sdkappid %d ...)", app.SDKAppID)
-	case "arrears":
-		way = fmt.Sprintf("top up account %s until its balance is zero or more to resume it (chatd account topup --account %s ...)", app.AccountID, app.AccountID)
-	case "violation":
-		way = "the suspension is permanent (a content violation)"
-	}
-	return fmt.Sprintf("app %d is suspended (%s): its callbacks cannot be configured; %s", app.SDKAppID, app.SuspendReason, way)
 }
 
 func (h *handler) callbackLog(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -81,8 +82,7 @@ func (c *Configs) Update(ctx context.Context, app store.App, ch callback.ConfigC
 func (c *Configs) Set(ctx context.Context, app store.App, url, token string, commands []string) (store.CallbackConfig, error) {
 	switch app.Status {
 	case store.StatusSuspended:
-		return store.CallbackConfig{}, errs.Kind(errs.ErrConflict, fmt.Sprintf(
-			"app %d is suspended: its callbacks cannot be changed until it is resumed (renew its plan, or top up the account if it is in arrears)", app.SDKAppID))
+		return store.CallbackConfig{}, errs.Kind(errs.ErrConflict, commerce.SuspendedMessage(app, "its callbacks cannot be configured"))
 	case store.StatusDeleted:
 		return store.CallbackConfig{}, errs.Kind(errs.ErrConflict, fmt.Sprintf("app %d is deleted: its callbacks cannot be changed", app.SDKAppID))
 	}

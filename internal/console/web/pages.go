@@ -230,20 +230,7 @@ var features = []struct {
 // suspendedMessage says why a suspended app refuses a callback change and
 // the way out (product spec 5.4).
 func suspendedMessage(app store.App) string {
-	var way string
-	switch app.SuspendReason {
-	case commerce.ReasonArrears:
-		way = "top up the account until its balance is zero or more to resume it"
-	case commerce.ReasonViolation:
-		way = "the suspension is permanent (a content violation): contact the operator"
-	default:
-		way = commerce.HowToResume(app) + " to resume it"
-	}
-	reason := app.SuspendReason
-	if reason == "" {
-		reason = "suspended"
-	}
-	return fmt.Sprintf("app %d is suspended (%s): its callbacks cannot be configured; %s", app.SDKAppID, reason, way)
+	return commerce.SuspendedMessage(app, "its callbacks cannot be configured")
 }
 
 func (h *handler) app(w http.ResponseWriter, r *http.Request, sess auth.Session) {
