@@ -135,10 +135,12 @@ func TestBrowserLoginRefusals(t *testing.T) {
 	if errs := eval[[]string](bob, "t.errors"); len(errs) != 1 || !strings.HasPrefix(errs[0], "70003 ") {
 		t.Fatalf("errors %v, want one 70003", errs)
 	}
-	sockets := eval[int](bob, "t.sockets")
-	bob.do("new Promise((r) => setTimeout(r, 1500))")
-	if s := eval[int](bob, "t.sockets"); s != sockets || eval[string](bob, "t.c.state") != "closed" {
-		t.Fatalf("a closed client opened %d more connections", s-sockets)
+	// Once its last connection's close event has been handled, a closed client
+	// has decided not to reconnect: no disconnected event, no new connection.
+	disconnects := eval[int](bob, "t.disconnects.length")
+	bob.wait("the last connection's close event", "t.closes === t.sockets")
+	if d := eval[int](bob, "t.disconnects.length"); d != disconnects || eval[string](bob, "t.c.state") != "closed" || eval[bool](bob, "t.c._timer !== null && t.c._timer !== undefined") {
+		t.Fatalf("a closed client planned a reconnect: %d disconnected events, state %q", d-disconnects, eval[string](bob, "t.c.state"))
 	}
 }
 
@@ -316,11 +318,12 @@ func TestBrowserKick(t *testing.T) {
 	if reason := eval[string](bob, "t.kicks[0].reason"); reason != im.KickedByBackend {
 		t.Fatalf("kick reason %q, want %q", reason, im.KickedByBackend)
 	}
-	// No reconnect: several times the longest backoff (400 ms) later, the
-	// client has opened no connection and stays kicked.
-	bob.do("new Promise((r) => setTimeout(r, 2000))")
-	if s, st := eval[int](bob, "t.sockets"), eval[string](bob, "t.c.state"); s != 2 || st != "kicked" {
-		t.Fatalf("after the kick: %d connections, state %q", s, st)
+	// No reconnect: once the connection's close event has been handled, the
+	// client has planned none (no disconnected event, no timer) and stays kicked.
+	bob.wait("the kicked connection's close event", "t.closes === t.sockets")
+	if s, st, d := eval[int](bob, "t.sockets"), eval[string](bob, "t.c.state"), eval[int](bob, "t.disconnects.length"); s != 2 || st != "kicked" || d != 1 ||
+		eval[bool](bob, "t.c._timer !== null && t.c._timer !== undefined") {
+		t.Fatalf("after the kick: %d connections, state %q, %d disconnected events", s, st, d)
 	}
 	if states := eval[[]string](bob, "t.states"); states[len(states)-1] != "kicked" || slices.Contains(states[len(states)-2:], "reconnecting") {
 		t.Fatalf("states %v", states)

@@ -314,6 +314,7 @@ export class Client extends EventTarget {
     if (this._state === 'kicked' || this._state === 'closed') return;
     this._setState(state);
     clearTimeout(this._timer);
+    this._timer = null;
     clearInterval(this._pinger);
     const ws = this._ws;
     this._ws = null;

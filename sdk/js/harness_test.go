@@ -159,14 +159,16 @@ func (n *node) rest(cmd string, body any) map[string]any {
 
 // harness is the test page's script: it imports the SDK from chatd and keeps
 // what a client reports in window.t for the tests to read. Its WebSocket
-// counts the connections the SDK opens, can drop incoming frames (t.filter),
+// counts the connections the SDK opens and their close events, can drop incoming frames (t.filter),
 // inject frames as if the server had sent them (t.inject) and close the
 // connection from the page (t.drop).
 const harness = `
 import { Client, ChatdError } from 'CHATD_BASE/sdk/chatd.js';
 let current = null;
 class TestSocket extends WebSocket {
-  constructor(url) { super(url); t.sockets++; current = this; this.listeners = []; }
+  // t.closes counts close events; this listener runs before the SDK's, which
+  // decides on a reconnect (and says so: state, disconnected) in that dispatch.
+  constructor(url) { super(url); t.sockets++; current = this; this.listeners = []; super.addEventListener('close', () => { t.closes++; }); }
   addEventListener(type, fn, opts) {
     if (type === 'message') {
       const inner = fn;
@@ -177,7 +179,7 @@ class TestSocket extends WebSocket {
   }
 }
 const t = window.t = {
-  sockets: 0, dropped: 0, filter: null,
+  sockets: 0, closes: 0, dropped: 0, filter: null,
   entries: [], states: [], kicks: [], errors: [], onlines: [], pushes: [], disconnects: [], synced: 0, acks: {},
   start(opts) {
     const c = new Client(Object.assign({ WebSocket: TestSocket, minDelay: 50, maxDelay: 400 }, opts));
