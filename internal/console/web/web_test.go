@@ -636,6 +636,7 @@ func TestPagesAccessible(t *testing.T) {
 		"renew":    func() (int, string) { return ann.get("/console/apps/" + id + "/renew") },
 		"upgrade":  func() (int, string) { return ann.get("/console/apps/" + id + "/upgrade") },
 		"billing":  func() (int, string) { return ann.get("/console/billing") },
+		"renewals": func() (int, string) { return ann.get("/console/renewals") },
 		"notfound": func() (int, string) { return ann.get("/console/apps/1") },
 	}
 	for name, get := range pages {
