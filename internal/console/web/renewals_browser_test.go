@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatd/chatd/internal/tenant"
@@ -106,6 +107,20 @@ func TestRenewalsInBrowser(t *testing.T) {
 		}
 	}
 
+	// Beta's automatic renewal, turned on from its row (a button of a form of its own).
+	if got := textOf("#app-" + a2 + " td.auto-renew"); got != "off Turn on" {
+		t.Fatalf("beta's automatic renewal before: %q", got)
+	}
+	if res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#app-"+a2+" td.auto-renew button"))); err != nil || res.Status != 200 {
+		t.Fatalf("turning on beta's automatic renewal: %v %v", res, err)
+	}
+	if n := textOf("main p.notice"); n != "Automatic renewal of beta ("+a2+") is on." {
+		t.Fatalf("after turning on beta's automatic renewal: %q", n)
+	}
+	if got := textOf("#app-" + a2 + " td.auto-renew"); got != "on Turn off" {
+		t.Fatalf("beta's automatic renewal after: %q", got)
+	}
+
 	// Refund alpha from its page: it is suspended at once.
 	run("refund alpha",
 		chromedp.Navigate(base+"/console/apps/"+a1), chromedp.WaitVisible(chromedp.ID(`#refund-confirm`)),
@@ -142,5 +157,62 @@ func TestRenewalsInBrowser(t *testing.T) {
 		if got := textOf(sel); got != want {
 			t.Fatalf("billing %s: %q, want %q", sel, got, want)
 		}
+	}
+}
+
+// TestRenewalsWithoutJavaScript: with scripts disabled, the renewal page's
+// price follows the form through its own button, and the batch is renewed.
+func TestRenewalsWithoutJavaScript(t *testing.T) {
+	c := startConsole(t)
+	ctx, base := c.ctx, c.base
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	navigate := func(what string, action chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		res, err := chromedp.RunResponse(ctx, action)
+		if err != nil || res.Status != 200 {
+			t.Fatalf("%s: %v %v", what, res, err)
+		}
+	}
+	c.run("sign up",
+		chromedp.Navigate(base+"/console/signup"), chromedp.WaitVisible(chromedp.CSS(`#password[autocomplete="new-password"]`)),
+		chromedp.SendKeys(chromedp.ID(`#name`), "Acme"),
+		chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"),
+		chromedp.SendKeys(chromedp.ID(`#password`), "password1"))
+	navigate("sign up", chromedp.Click(chromedp.CSS(`main button[type=submit]`)))
+	c.run("name the app", chromedp.SendKeys(chromedp.ID(`#name`), "chat"))
+	navigate("create the app", chromedp.Click(chromedp.CSS(`main button[type=submit]`)))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	c.topUp("ops@acme.example", "2000.00")
+	navigate("open the purchase", chromedp.Navigate(base+"/console/apps/"+id+"/buy"))
+	c.run("accept the agreement", chromedp.Click(chromedp.ID(`#agree`)))
+	navigate("pay", chromedp.Click(chromedp.ID(`#pay`)))
+
+	navigate("open the renewals", chromedp.Navigate(base+"/console/renewals"))
+	if p := c.textOf("#preview"); !strings.Contains(p, "Tick the apps to renew") {
+		t.Fatalf("the first preview: %q", p)
+	}
+	c.run("tick the app, 3 months", chromedp.Click(chromedp.ID(`#pick-`+id)), chromedp.SetValue(chromedp.ID(`#months`), "3"))
+	navigate("update the price", chromedp.Click(chromedp.CSS(`button.nojs`)))
+	if due := c.textOf("#preview .due"); due != "$1197.00" {
+		t.Fatalf("the price after the form's button: %q", due)
+	}
+	period := c.textOf(`#preview tr[data-app="` + id + `"] .period`)
+	to, err := time.Parse("2006-01-02 15:04 UTC", period[strings.LastIndex(period, " to ")+4:])
+	if err != nil {
+		t.Fatalf("period %q: %v", period, err)
+	}
+	c.run("accept the agreement", chromedp.Click(chromedp.ID(`#agree`)))
+	navigate("renew", chromedp.Click(chromedp.ID(`#renew-pay`)))
+	if got := c.textOf(`.renewed tr[data-app="` + id + `"] td.new-expiry`); got != to.Format("2006-01-02") {
+		t.Fatalf("new expiry %q, the preview said %s", got, to.Format("2006-01-02"))
 	}
 }
