@@ -217,6 +217,15 @@ func (s *Service) RefundsAs(ctx context.Context, actor tenant.Actor, account str
 	return slices.DeleteFunc(orders, func(o store.Order) bool { return o.Kind != store.OrderRefund }), nil
 }
 
+// RefundDetailsAs is RefundDetails for an account the actor may see.
+func (s *Service) RefundDetailsAs(ctx context.Context, actor tenant.Actor, account string) ([]Refund, error) {
+	acc, err := s.accountAs(ctx, actor, account)
+	if err != nil {
+		return nil, err
+	}
+	return s.RefundDetails(ctx, acc.ID)
+}
+
 // OrderAs returns one order of an account the actor may see; another
 // account's order is ErrNotFound like a missing one.
 func (s *Service) OrderAs(ctx context.Context, actor tenant.Actor, id string) (store.Order, error) {

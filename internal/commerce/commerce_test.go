@@ -233,6 +233,19 @@ func TestRefunds(t *testing.T) {
 				if r.Amount != r.Cash+r.Credit {
 					t.Errorf("amount %s ≠ cash %s + credit %s", r.Amount, r.Cash, r.Credit)
 				}
+				// The billing center works the parts out again from the stored orders.
+				ds, err := w.com.RefundDetailsAs(w.ctx, tenant.Actor{Account: acc.ID}, "")
+				if err != nil || len(ds) != 1 {
+					t.Fatalf("refund details: %+v %v", ds, err)
+				}
+				d := ds[0]
+				if d.Order.ID != r.Order.ID || d.Effective != r.Effective || d.NotEffective != r.NotEffective || d.Used != r.Used ||
+					d.Cash != r.Cash || d.Credit != r.Credit || d.Amount != r.Amount {
+					t.Errorf("refund details %+v differ from the refund %+v", d, r)
+				}
+				if _, err := w.com.RefundDetailsAs(w.ctx, tenant.Actor{Account: "acc_other"}, acc.ID); !errors.Is(err, errs.ErrNotFound) {
+					t.Errorf("another account's refund details: %v, want not found", err)
+				}
 				cash1, credit1 := w.balance(acc.ID)
 				if cash1-cash0 != r.Cash || credit1-credit0 != r.Credit {
 					t.Errorf("balance moved by %s/%s, refund says %s/%s", cash1-cash0, credit1-credit0, r.Cash, r.Credit)

@@ -166,3 +166,57 @@ func computeRefund(orders []store.Order, monthly func(store.Order) int64, now ti
 		Effective: effective.Round(), NotEffective: later.Round(), Used: used.Round(),
 	}, nil
 }
+
+// RefundDetails lists account's refunds, oldest first, each with the parts of
+// the formula of spec 5.5 worked out again from the orders it refunded, as they
+// stood at the refund's time: the refunded orders keep their periods and what
+// was paid, so the parts are those the refund used. Amount, Cash and Credit are
+// the recorded refund's; App is left empty. A refund whose orders are missing
+// (none should be) has zero parts.
+func (s *Service) RefundDetails(ctx context.Context, account string) ([]Refund, error) {
+	orders, err := s.Store.ListOrders(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]store.Order, len(orders))
+	for _, o := range orders {
+		byID[o.ID] = o
+	}
+	var out []Refund
+	for _, ro := range orders {
+		if ro.Kind != store.OrderRefund {
+			continue
+		}
+		r := Refund{Order: ro, Cash: money.Cents(ro.CashCents), Credit: money.Cents(ro.CreditCents), Amount: money.Cents(ro.CashCents + ro.CreditCents)}
+		var refunded []store.Order
+		for _, id := range ro.Refunds {
+			if o, ok := byID[id]; ok {
+				refunded = append(refunded, o)
+			}
+		}
+		if len(refunded) > 0 {
+			if parts, err := computeRefund(refunded, monthlyPrice, ro.CreatedAt); err == nil {
+				r.Effective, r.NotEffective, r.Used = parts.Effective, parts.NotEffective, parts.Used
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// monthlyPrice is the monthly list price of an order's product (an edition or
+// "addon:<id>" with its quantity); 0 for an unknown product.
+func monthlyPrice(o store.Order) int64 {
+	if id, ok := strings.CutPrefix(o.Product, "addon:"); ok {
+		ad, err := catalog.LookupAddon(id)
+		if err != nil {
+			return 0
+		}
+		return ad.MonthlyCents(o.Quantity)
+	}
+	e, err := catalog.Lookup(o.Product)
+	if err != nil {
+		return 0
+	}
+	return e.MonthlyPriceCents
+}

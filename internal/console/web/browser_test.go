@@ -84,10 +84,11 @@ func (o *operatorAPI) call(method, path string, body any, out any) {
 // console is a chatd serving the console on a port of its own and a
 // headless Chromium to drive it.
 type console struct {
-	t    *testing.T
-	s    *server.Server
-	base string
-	ctx  context.Context
+	t     *testing.T
+	s     *server.Server
+	base  string
+	ctx   context.Context
+	shots string // where screenshots go unless CHATD_UPDATE_SCREENSHOTS is set
 }
 
 // startConsole starts chatd (the embedded store) and Chromium; both stop
@@ -138,10 +139,83 @@ func startConsole(t *testing.T) *console {
 	return &console{t: t, s: s, base: base, ctx: ctx}
 }
 
+// run does steps in the browser; what names them in a failure.
+func (c *console) run(what string, steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, steps...); err != nil {
+		c.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// shot saves a screenshot of the page as name. The README's screenshots are
+// rewritten with CHATD_UPDATE_SCREENSHOTS=1; otherwise they go to a temporary
+// directory (the tree stays clean).
+func (c *console) shot(name string) {
+	c.t.Helper()
+	dir := imgDir
+	if os.Getenv("CHATD_UPDATE_SCREENSHOTS") == "" {
+		if c.shots == "" {
+			c.shots = c.t.TempDir()
+		}
+		dir = c.shots
+	}
+	png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		c.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if cfg, err := stdpng.DecodeConfig(bytes.NewReader(png)); err != nil || cfg.Width < 600 || cfg.Height < 400 {
+		c.t.Fatalf("screenshot %s is not a page-sized PNG: %+v %v", name, cfg, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// textOf is the text of the first element sel matches, trimmed.
+func (c *console) textOf(sel string) string {
+	c.t.Helper()
+	text, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		c.t.Fatalf("reading %s: %v", sel, err)
+	}
+	return strings.TrimSpace(text)
+}
+
+// poll waits (at most 10 s) until the JavaScript expr is true.
+func (c *console) poll(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))
+}
+
+// choose sets the value of the control sel and fires its change event.
+func (c *console) choose(sel, value string) {
+	c.t.Helper()
+	_, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q;
+		e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value)))
+	if err != nil {
+		c.t.Fatalf("choosing %s %s: %v", sel, value, err)
+	}
+}
+
 // voucher has the operator top up the account of email with $500.00 and
 // issue it a voucher of $50.00, through the console API; it returns the
 // voucher's id.
 func (c *console) voucher(email string) string {
+	op, acc := c.topUp(email, "500.00")
+	var v struct {
+		ID string `json:"id"`
+	}
+	op.call("POST", "/console/v1/vouchers", map[string]any{"account": acc, "amount": "50.00",
+		"expires": time.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")}, &v)
+	return v.ID
+}
+
+// topUp has the operator add cash (dollars, "500.00") to the account of
+// email through the console API; it returns the operator's API session and
+// the account's id.
+func (c *console) topUp(email, cash string) (*operatorAPI, string) {
 	t, base := c.t, c.base
 	jar, _ := cookiejar.New(nil)
 	op := &operatorAPI{t: t, base: base, c: &http.Client{Jar: jar}}
@@ -160,13 +234,8 @@ func (c *console) voucher(email string) string {
 			acc = a.ID
 		}
 	}
-	op.call("POST", "/console/v1/accounts/"+acc+"/topup", map[string]any{"cash": "500.00"}, nil)
-	var v struct {
-		ID string `json:"id"`
-	}
-	op.call("POST", "/console/v1/vouchers", map[string]any{"account": acc, "amount": "50.00",
-		"expires": time.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")}, &v)
-	return v.ID
+	op.call("POST", "/console/v1/accounts/"+acc+"/topup", map[string]any{"cash": cash}, nil)
+	return op, acc
 }
 
 // TestConsoleInBrowser: sign up, create an app, buy Standard for it with a
@@ -175,54 +244,7 @@ func (c *console) voucher(email string) string {
 func TestConsoleInBrowser(t *testing.T) {
 	c := startConsole(t)
 	ctx, base := c.ctx, c.base
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	// The README's screenshots are rewritten with CHATD_UPDATE_SCREENSHOTS=1;
-	// otherwise they go to a temporary directory (the tree stays clean).
-	shots := t.TempDir()
-	if os.Getenv("CHATD_UPDATE_SCREENSHOTS") != "" {
-		shots = imgDir
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if cfg, err := stdpng.DecodeConfig(bytes.NewReader(png)); err != nil || cfg.Width < 600 || cfg.Height < 400 {
-			t.Fatalf("screenshot %s is not a page-sized PNG: %+v %v", name, cfg, err)
-		}
-		dir := shots
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	textOf := func(sel string) string {
-		t.Helper()
-		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("reading %s: %v", sel, err)
-		}
-		return strings.TrimSpace(text)
-	}
-	poll := func(expr string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))
-	}
-	choose := func(sel, value string) {
-		t.Helper()
-		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q;
-			e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value)))
-		if err != nil {
-			t.Fatalf("choosing %s %s: %v", sel, value, err)
-		}
-	}
+	run, shot, textOf, poll, choose := c.run, c.shot, c.textOf, c.poll, c.choose
 
 	// / shows the sign-in with the operator's hint.
 	run("open /", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID(`#email`)))

@@ -339,7 +339,8 @@ func (h *handler) setCallback(w http.ResponseWriter, r *http.Request, sess auth.
 type billingData struct {
 	Account       store.Account
 	Orders        []store.Order
-	Refunds       []store.Order
+	Refunds       []commerce.Refund // with the formula's parts (product spec 5.5)
+	Apps          []store.App       // the account's apps, with their status
 	TopUps        []store.LedgerEntry
 	Bills         []store.Bill
 	Vouchers      []store.Voucher
@@ -354,10 +355,12 @@ func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		acc = d.Account.ID
 		if d.TopUps, err = h.cfg.Commerce.TopUpsAs(ctx, sess.Actor, acc); err == nil {
 			if d.Orders, err = h.cfg.Commerce.OrdersAs(ctx, sess.Actor, acc); err == nil {
-				if d.Refunds, err = h.cfg.Commerce.RefundsAs(ctx, sess.Actor, acc); err == nil {
+				if d.Refunds, err = h.cfg.Commerce.RefundDetailsAs(ctx, sess.Actor, acc); err == nil {
 					if d.Bills, err = h.cfg.Commerce.BillsAs(ctx, sess.Actor, acc); err == nil {
 						if d.Vouchers, err = h.cfg.Commerce.VouchersAs(ctx, sess.Actor, acc); err == nil {
-							d.Notifications, err = h.cfg.Commerce.NotificationsAs(ctx, sess.Actor, acc)
+							if d.Notifications, err = h.cfg.Commerce.NotificationsAs(ctx, sess.Actor, acc); err == nil {
+								d.Apps, err = h.cfg.Tenants.ListAppsAs(ctx, sess.Actor, acc)
+							}
 						}
 					}
 				}

@@ -150,6 +150,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/refund", h.session(h.refund))
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/auto-renew", h.session(h.autoRenew))
 	h.mux.HandleFunc("GET "+Prefix+"/billing", h.session(h.billing))
+	h.renewalRoutes()
 	return h
 }
 

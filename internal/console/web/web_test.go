@@ -517,6 +517,14 @@ func testUpgradeRenewRefund(t *testing.T, open testdb.Opener) {
 	if !strings.Contains(body, "Refunded $"+money.Cents(r.CashCents+r.CreditCents).String()) {
 		t.Fatalf("the page's amount differs from the record %+v", r)
 	}
+	// The billing center's parts, worked out again after a renewal and an
+	// upgrade, are those the refund used.
+	ds, err := e.s.Commerce.RefundDetailsAs(context.Background(), tenant.Actor{Account: acc.ID}, "")
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("refund details: %+v %v", ds, err)
+	}
+	want(t, "the refund's parts", code, body, 200, "<dd>$"+ds[0].Effective.String()+"</dd>", "<dd>+ $"+ds[0].NotEffective.String()+"</dd>",
+		"<dd>− $"+ds[0].Used.String()+"</dd>")
 	ctx := context.Background()
 	err = e.st.InCommerceTx(ctx, func(tx store.CommerceTx) error {
 		if err := tx.InsertNotification(ctx, store.Notification{ID: "ntf_1", AccountID: acc.ID, SDKAppID: mustInt(t, id), Key: "k1",
@@ -662,6 +670,7 @@ func TestPagesAccessible(t *testing.T) {
 		"renew":    func() (int, string) { return ann.get("/console/apps/" + id + "/renew") },
 		"upgrade":  func() (int, string) { return ann.get("/console/apps/" + id + "/upgrade") },
 		"billing":  func() (int, string) { return ann.get("/console/billing") },
+		"renewals": func() (int, string) { return ann.get("/console/renewals") },
 		"notfound": func() (int, string) { return ann.get("/console/apps/1") },
 	}
 	for name, get := range pages {
