@@ -6,9 +6,11 @@ package web
 // back) and places the order with commerce's ...As calls.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,16 +153,9 @@ func (h *handler) planView(w http.ResponseWriter, r *http.Request, sess auth.Ses
 	for m := 1; m <= 24; m++ {
 		d.MonthsUp = append(d.MonthsUp, m)
 	}
-	vs, err := h.cfg.Commerce.VouchersAs(r.Context(), sess.Actor, app.AccountID)
-	if err != nil {
+	if d.Vouchers, err = h.planVouchers(r.Context(), sess, app.AccountID); err != nil {
 		h.fail(w, r, &sess, err)
 		return
-	}
-	now := h.cfg.Clock.Now()
-	for _, v := range vs {
-		if commerce.VoucherUsable(v, commerce.ScopeEditions, now) {
-			d.Vouchers = append(d.Vouchers, v)
-		}
 	}
 	h.fillPrice(r, sess, id, &d)
 	h.render(w, r, &sess, status, "buy", d.Title, d, errMsg)
@@ -307,4 +302,15 @@ func (h *handler) refund(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 	}
 	h.log.Info("web: plan refunded", "sdkappid", id, "refund", ref.Order.ID)
 	h.appView(w, r, sess, id, http.StatusOK, detailExtra{Refund: &ref}, "")
+}
+
+// planVouchers is the account's vouchers that can pay for a plan now
+// (commerce.VoucherUsable): the plan forms offer only these.
+func (h *handler) planVouchers(ctx context.Context, sess auth.Session, account string) ([]store.Voucher, error) {
+	vs, err := h.cfg.Commerce.VouchersAs(ctx, sess.Actor, account)
+	if err != nil {
+		return nil, err
+	}
+	now := h.cfg.Clock.Now()
+	return slices.DeleteFunc(vs, func(v store.Voucher) bool { return !commerce.VoucherUsable(v, commerce.ScopeEditions, now) }), nil
 }

@@ -224,7 +224,7 @@ func (h *handler) renewalsView(w http.ResponseWriter, r *http.Request, sess auth
 		return
 	}
 	d.Apps = slices.DeleteFunc(apps, func(a store.App) bool { return a.Edition == catalog.Trial })
-	if d.Vouchers, err = h.cfg.Commerce.VouchersAs(ctx, sess.Actor, d.Filter.Account); err != nil {
+	if d.Vouchers, err = h.planVouchers(ctx, sess, d.Filter.Account); err != nil {
 		h.fail(w, r, &sess, err)
 		return
 	}
