@@ -340,3 +340,35 @@ func (s *Service) SuspendAccountAs(ctx context.Context, actor tenant.Actor, acco
 	}
 	return s.SuspendAccount(ctx, account, reason)
 }
+
+// MaxAccountsPage bounds one page of AccountsPageAs.
+const MaxAccountsPage = 200
+
+// AccountsPageAs lists, for the operator only, at most limit (1 to
+// MaxAccountsPage) accounts whose IDs sort after after ("" starts at the
+// first), by ID, and whether more follow. A bad limit is errs.ErrInvalid.
+func (s *Service) AccountsPageAs(ctx context.Context, actor tenant.Actor, after string, limit int) ([]store.Account, bool, error) {
+	if err := s.operatorOnly(actor, "listing every account"); err != nil {
+		return nil, false, err
+	}
+	if limit < 1 || limit > MaxAccountsPage {
+		return nil, false, invalid("a page lists 1 to %d accounts, not %d", MaxAccountsPage, limit)
+	}
+	accs, err := s.Store.AccountsAfter(ctx, after, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(accs) > limit {
+		return accs[:limit], true, nil
+	}
+	return accs, false, nil
+}
+
+// SetPromotionAs is SetPromotion (an add-on free to buy until freeUntil; zero
+// ends the promotion), for the operator only.
+func (s *Service) SetPromotionAs(ctx context.Context, actor tenant.Actor, addon string, freeUntil time.Time) (store.Promotion, error) {
+	if err := s.operatorOnly(actor, "setting an add-on's promotion"); err != nil {
+		return store.Promotion{}, err
+	}
+	return s.SetPromotion(ctx, addon, freeUntil)
+}

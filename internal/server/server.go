@@ -184,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger,
 		Commerce: s.Commerce, Callbacks: s.callbacks.configs, Daily: s.Usage}))
 	pages := web.New(web.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Commerce: s.Commerce, Callbacks: s.callbacks.configs,
-		OperatorTokenFile: cfg.OperatorTokenFile, Clock: cfg.Clock, Logger: cfg.Logger, Daily: s.Usage, Accounts: s.IM})
+		OperatorTokenFile: cfg.OperatorTokenFile, Clock: cfg.Clock, Logger: cfg.Logger, Daily: s.Usage, Accounts: s.IM, Scheduler: s.Lifecycle})
 	mux.Handle("GET /{$}", pages)     // the console's pages (internal/console/web)
 	mux.Handle(web.Prefix+"/", pages) // (the JSON API keeps /console/v1/)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

@@ -161,6 +161,9 @@ type Commerce interface {
 	ListNotifications(ctx context.Context, accountID string) ([]Notification, error) // by DueAt, then Key
 	// AllAccounts lists every account, by ID.
 	AllAccounts(ctx context.Context) ([]Account, error)
+	// AccountsAfter lists at most limit accounts whose IDs sort after after
+	// ("" starts at the first), by ID: one page of AllAccounts.
+	AccountsAfter(ctx context.Context, after string, limit int) ([]Account, error)
 	// AddUsage adds quantity to the app's metric of day.
 	AddUsage(ctx context.Context, u Usage) error
 	// SetNotificationStatus records the delivery of a notification.

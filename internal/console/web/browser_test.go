@@ -20,9 +20,13 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/clock"
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/server"
+	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/store/embedded"
+	"github.com/chatd/chatd/internal/tenant"
 )
 
 // The browser test drives the console's pages in headless Chromium against a
@@ -86,6 +90,7 @@ func (o *operatorAPI) call(method, path string, body any, out any) {
 type console struct {
 	t     *testing.T
 	s     *server.Server
+	st    store.Store
 	base  string
 	ctx   context.Context
 	shots string // where screenshots go unless CHATD_UPDATE_SCREENSHOTS is set
@@ -93,14 +98,22 @@ type console struct {
 
 // startConsole starts chatd (the embedded store) and Chromium; both stop
 // when the test ends.
-func startConsole(t *testing.T) *console {
+func startConsole(t *testing.T) *console { return startConsoleOn(t, nil) }
+
+// startConsoleOn is startConsole on the manual clock m (chatd serve
+// --fake-clock); nil is the real clock.
+func startConsoleOn(t *testing.T, m *clock.Manual) *console {
 	path := chromium(t)
 	dir := t.TempDir()
 	st, err := embedded.Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler),
+	var clk clock.Clock = clock.Real{}
+	if m != nil {
+		clk = m
+	}
+	s, err := server.New(server.Config{Store: st, Clock: clk, Manual: m, Logger: slog.New(slog.DiscardHandler),
 		OperatorToken: "op-secret", OperatorTokenFile: "/var/lib/chatd/operator.token", PurgeEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +149,7 @@ func startConsole(t *testing.T) *console {
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancelT)
 
-	return &console{t: t, s: s, base: base, ctx: ctx}
+	return &console{t: t, s: s, st: st, base: base, ctx: ctx}
 }
 
 // run does steps in the browser; what names them in a failure.
@@ -451,5 +464,123 @@ func TestConsoleWithoutJavaScript(t *testing.T) {
 	}
 	if row := textOf("tbody tr"); !strings.Contains(row, "Standard") {
 		t.Fatalf("overview row: %q", row)
+	}
+}
+
+// TestOperatorTopUpResumesOverdueAccount: a customer's account cannot pay its
+// November bill (push plugin overage) and is suspended for arrears 24 hours
+// later (the scheduler on a fake clock); the customer sees the app suspended;
+// the operator signs in in the browser, finds the account on the accounts
+// page, tops it up on its billing page, and the customer's app shows active
+// again.
+func TestOperatorTopUpResumesOverdueAccount(t *testing.T) {
+	m := clock.NewManual(time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC))
+	c := startConsoleOn(t, m)
+	ctx, base := c.ctx, c.base
+	bg := context.Background()
+	op := tenant.Actor{Operator: true}
+
+	// The customer: an app with the push plugin ($299.00 of $300.00 cash) and
+	// 105 all-users push calls on one day, 5 beyond the 100 free at $10.00 each.
+	acc, _, err := c.s.Auth.SignUp(bg, "Acme", "ops@acme.example", "password1", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := c.s.Tenants.CreateAppAs(bg, tenant.Actor{Account: acc.ID}, "", "chat", "singapore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s.Commerce.TopUpAs(bg, op, commerce.TopUpRequest{AccountID: acc.ID, Cash: 30000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s.Commerce.BuyAddonAs(bg, tenant.Actor{Account: acc.ID}, commerce.AddonRequest{SDKAppID: app.SDKAppID, Addon: catalog.Push, Months: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.st.AddUsage(bg, store.Usage{SDKAppID: app.SDKAppID, Metric: catalog.MetricPushCalls, Day: "2026-11-25", Quantity: 105}); err != nil {
+		t.Fatal(err)
+	}
+	// 1 December: the $50.00 bill leaves cash at −$49.00 (overdue); a day
+	// later the account and its app are suspended for arrears.
+	if _, err := c.s.Lifecycle.Set(bg, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := c.st.GetApp(bg, app.SDKAppID); err != nil || a.Status != store.StatusSuspended || a.SuspendReason != commerce.ReasonArrears {
+		t.Fatalf("the app before the top-up: %+v %v", a, err)
+	}
+	id := strconv.FormatInt(app.SDKAppID, 10)
+
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+			t.Fatalf("%s: %v\n%s", what, err, body)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(text)
+	}
+	signIn := func() {
+		t.Helper()
+		run("customer sign-in", chromedp.Navigate(base+"/console/signin"), chromedp.WaitVisible(chromedp.ID(`#email`)),
+			chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"), chromedp.SendKeys(chromedp.ID(`#password`), "password1"),
+			chromedp.Submit(chromedp.ID(`#password`)), chromedp.WaitVisible(chromedp.ID(`#region`)))
+	}
+	signOut := func() {
+		t.Helper()
+		run("sign out", chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.ID(`#token`)))
+	}
+
+	// The customer sees the app suspended for arrears.
+	signIn()
+	if row := textOf("tbody tr"); !strings.Contains(row, "suspended (arrears)") {
+		t.Fatalf("the customer's app before the top-up: %q", row)
+	}
+	signOut()
+
+	// The operator finds the account and tops it up by $49.00.
+	run("operator sign-in", chromedp.SendKeys(chromedp.ID(`#token`), "op-secret"), chromedp.Submit(chromedp.ID(`#token`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/console/accounts"]`)))
+	run("accounts", chromedp.Click(chromedp.CSS(`a[href="/console/accounts"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/console/billing?account=`+acc.ID+`"]`)))
+	if row := textOf(`tbody tr`); !strings.Contains(row, "ops@acme.example") || !strings.Contains(row, "suspended (arrears)") || !strings.Contains(row, "$-49.00") {
+		t.Fatalf("the account's row: %q", row)
+	}
+	run("the account's billing", chromedp.Click(chromedp.CSS(`a[href="/console/billing?account=`+acc.ID+`"]`)),
+		chromedp.WaitVisible(chromedp.ID(`#topup-cash`)))
+	if s := textOf(".account-status"); !strings.HasPrefix(s, "suspended (arrears)") {
+		t.Fatalf("account status before the top-up: %q", s)
+	}
+	if s := textOf("table.apps td.status"); s != "suspended (arrears)" {
+		t.Fatalf("app status before the top-up: %q", s)
+	}
+	run("top up", chromedp.SendKeys(chromedp.ID(`#topup-cash`), "49.00"), chromedp.Click(chromedp.ID(`#topup-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	if n := textOf("p.notice"); !strings.Contains(n, "Topped up cash $49.00") || !strings.Contains(n, "cash $0.00") {
+		t.Fatalf("notice after the top-up: %q", n)
+	}
+	if s := textOf(".account-status"); s != "active" {
+		t.Fatalf("account status after the top-up: %q", s)
+	}
+	if s := textOf("table.apps td.status"); s != "active" {
+		t.Fatalf("app status after the top-up: %q", s)
+	}
+	signOut()
+
+	// The customer's app is active again.
+	signIn()
+	if row := textOf("tbody tr"); !strings.Contains(row, "active") || strings.Contains(row, "suspended") || !strings.Contains(row, id) {
+		t.Fatalf("the customer's app after the top-up: %q", row)
+	}
+	run("the app's page", chromedp.Navigate(base+"/console/apps/"+id), chromedp.WaitVisible(chromedp.ID(`#overview`)))
+	if st := textOf("#overview + dl dd:nth-of-type(2)"); st != "active" {
+		t.Fatalf("the app's status on its page: %q", st)
+	}
+	if a, err := c.st.GetApp(bg, app.SDKAppID); err != nil || a.Status != store.StatusActive {
+		t.Fatalf("the app after the top-up: %+v %v", a, err)
 	}
 }

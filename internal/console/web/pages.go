@@ -51,7 +51,8 @@ func (h *handler) row(r *http.Request, app store.App) (appRow, error) {
 }
 
 func (h *handler) appsView(w http.ResponseWriter, r *http.Request, sess auth.Session, status int, d appsData, errMsg string) {
-	apps, err := h.cfg.Tenants.ListAppsAs(r.Context(), sess.Actor, "")
+	// The operator may name an account (?account=ID); a customer only their own.
+	apps, err := h.cfg.Tenants.ListAppsAs(r.Context(), sess.Actor, r.URL.Query().Get("account"))
 	if err != nil {
 		h.fail(w, r, &sess, err)
 		return
@@ -345,10 +346,17 @@ type billingData struct {
 	Bills         []store.Bill
 	Vouchers      []store.Voucher
 	Notifications []store.Notification
+	Op            *opForms    // the operator's view: the forms (operator.go)
 }
 
 func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	ctx, acc := r.Context(), r.URL.Query().Get("account")
+	h.billingView(w, r, sess, http.StatusOK, r.URL.Query().Get("account"), nil, "")
+}
+
+// billingView shows account acc's billing ("" is a customer's own); the
+// operator also gets the account's apps and forms op (nil: empty forms).
+func (h *handler) billingView(w http.ResponseWriter, r *http.Request, sess auth.Session, status int, acc string, op *opForms, errMsg string) {
+	ctx := r.Context()
 	var d billingData
 	var err error
 	if d.Account, err = h.cfg.Commerce.AccountAs(ctx, sess.Actor, acc); err == nil {
@@ -367,6 +375,17 @@ func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Sess
 			}
 		}
 	}
+	if err == nil && sess.Actor.Operator {
+		if op == nil {
+			op = &opForms{}
+		}
+		op.Scopes = []string{commerce.ScopeAll, commerce.ScopeEditions, commerce.ScopeAddons}
+		op.DefaultExpiry = h.cfg.Clock.Now().UTC().AddDate(0, 1, 0).Format("2006-01-02")
+		if op.Expires == "" {
+			op.Expires = op.DefaultExpiry
+		}
+		d.Op = op
+	}
 	if err != nil {
 		if sess.Actor.Operator && acc == "" {
 			// The operator names the account with the form above the page.
@@ -376,7 +395,7 @@ func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Sess
 		h.fail(w, r, &sess, err)
 		return
 	}
-	h.render(w, r, &sess, http.StatusOK, "billing", "Billing", d, "")
+	h.render(w, r, &sess, status, "billing", "Billing", d, errMsg)
 }
 
 // autoRenew turns the automatic renewal of a paid plan on or off.

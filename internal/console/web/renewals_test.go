@@ -40,9 +40,9 @@ func (b *browser) htmx(path string, form url.Values) (int, string) {
 	return b.do(req)
 }
 
-// snapshot is what a refused form must leave as it was: the account's
+// accountState is what a refused form must leave as it was: the account's
 // orders and its apps' expiry, status and automatic renewal.
-func (e *env) snapshot(account string) string {
+func (e *env) accountState(account string) string {
 	e.t.Helper()
 	ctx := context.Background()
 	orders, err := e.s.Commerce.OrdersAs(ctx, tenant.Actor{Operator: true}, account)
@@ -143,14 +143,14 @@ func testRenewalsPage(t *testing.T, open testdb.Opener) {
 	want(t, "plain preview", code, body, 200, "<h1>Renewals</h1>", "$1197.00", `value="`+a1+`" checked`, `<option value="3" selected>`,
 		`name="range" value="30d"`)
 
-	before := e.snapshot(acc.ID)
-	bbefore := e.snapshot(bacc.ID)
+	before := e.accountState(acc.ID)
+	bbefore := e.accountState(bacc.ID)
 	unchanged := func(what string) {
 		t.Helper()
-		if got := e.snapshot(acc.ID); got != before {
+		if got := e.accountState(acc.ID); got != before {
 			t.Fatalf("%s changed Ann's account:\n%s\n%s", what, before, got)
 		}
-		if got := e.snapshot(bacc.ID); got != bbefore {
+		if got := e.accountState(bacc.ID); got != bbefore {
 			t.Fatalf("%s changed Bob's account:\n%s\n%s", what, bbefore, got)
 		}
 	}
@@ -224,7 +224,7 @@ func testRenewalsPage(t *testing.T, open testdb.Opener) {
 	if a, _ := e.st.GetApp(ctx, mustInt(t, a1)); a.AutoRenew {
 		t.Fatal("auto-renewal not off")
 	}
-	before = e.snapshot(acc.ID)
+	before = e.accountState(acc.ID)
 
 	// The batch renewal: one order of both apps, the new expiries shown.
 	renew("batch renewal", url.Values{"app": {a1, a2}, "months": {"2"}, "agree": {"1"}},
@@ -238,7 +238,7 @@ func testRenewalsPage(t *testing.T, open testdb.Opener) {
 	if len(orders) != 4 {
 		t.Fatalf("orders after the batch: %+v", orders)
 	}
-	if got := e.snapshot(bacc.ID); got != bbefore {
+	if got := e.accountState(bacc.ID); got != bbefore {
 		t.Fatalf("Ann's renewal changed Bob's account: %s", got)
 	}
 

@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates under templates/, each with layout.html.
-var pageNames = []string{"error", "signin", "signup", "apps", "app", "buy", "billing", "try", "renewals"}
+var pageNames = []string{"error", "signin", "signup", "apps", "app", "buy", "billing", "try", "renewals", "accounts", "catalog", "clock"}
 
 var funcs = template.FuncMap{
 	// cents writes an amount of US cents as dollars: $399.00.
@@ -24,7 +24,9 @@ var funcs = template.FuncMap{
 		return "?"
 	},
 	"edition": editionName, // an edition's name: "Standard"
-	"total":   func(a, b int64) string { return "$" + money.Cents(a+b).String() },
+	// limit writes a catalog limit, "unlimited" for catalog.Unlimited.
+	"limit": limit,
+	"total": func(a, b int64) string { return "$" + money.Cents(a+b).String() },
 	// date is a UTC day, "—" for the zero time.
 	"date": func(t time.Time) string {
 		if t.IsZero() {

@@ -39,6 +39,7 @@ import (
 	"github.com/chatd/chatd/internal/forwarded"
 	"github.com/chatd/chatd/internal/gate"
 	"github.com/chatd/chatd/internal/input"
+	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 )
@@ -92,6 +93,11 @@ type Config struct {
 	OperatorTokenFile string
 	Clock             clock.Clock  // nil: the real clock
 	Logger            *slog.Logger // nil: no logs
+
+	// Scheduler is the lifecycle scheduler whose clock the operator's clock
+	// page shows and, on a manual clock, moves; nil: the page shows Clock
+	// and refuses moves.
+	Scheduler *lifecycle.Scheduler
 }
 
 type handler struct {
@@ -151,6 +157,7 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("POST "+Prefix+"/apps/{sdkappid}/auto-renew", h.session(h.autoRenew))
 	h.mux.HandleFunc("GET "+Prefix+"/billing", h.session(h.billing))
 	h.renewalRoutes()
+	h.operatorRoutes() // accounts, top-ups, vouchers, suspensions, catalog, clock (operator.go)
 	return h
 }
 

@@ -652,8 +652,9 @@ var (
 // TestPagesAccessible: every page has a language, one h1, a main landmark,
 // and a label for each visible form control.
 func TestPagesAccessible(t *testing.T) {
-	e, ann, _, id := boughtApp(t)
+	e, ann, acc, id := boughtApp(t)
 	anon := e.browser()
+	op, fake := e.operator(), newFakeClockEnvOn(t, testdb.SQLite).operator()
 	pages := map[string]func() (int, string){
 		"sign-in": func() (int, string) { return anon.get("/console/signin") },
 		"sign-up": func() (int, string) { return anon.get("/console/signup") },
@@ -673,6 +674,13 @@ func TestPagesAccessible(t *testing.T) {
 		"renewals": func() (int, string) { return ann.get("/console/renewals") },
 		"notfound": func() (int, string) { return ann.get("/console/apps/1") },
 	}
+	// The operator's pages.
+	pages["accounts"] = func() (int, string) { return op.get("/console/accounts") }
+	pages["operator billing"] = func() (int, string) { return op.get("/console/billing?account=" + acc.ID) }
+	pages["operator app"] = func() (int, string) { return op.get("/console/apps/" + id) }
+	pages["catalog"] = func() (int, string) { return op.get("/console/catalog") }
+	pages["clock"] = func() (int, string) { return op.get("/console/clock") }
+	pages["fake clock"] = func() (int, string) { return fake.get("/console/clock") }
 	for name, get := range pages {
 		_, body := get()
 		if !strings.Contains(body, `<html lang="en">`) || strings.Count(body, "<h1>") != 1 || !strings.Contains(body, "<main") {

@@ -585,6 +585,14 @@ func (s *Store) AllAccounts(ctx context.Context) ([]store.Account, error) {
 	return queryAll(ctx, s.r, s.q(`SELECT `+accountCols+` FROM accounts ORDER BY id`), "all accounts", scanAccount)
 }
 
+// AccountsAfter implements store.Commerce.
+func (s *Store) AccountsAfter(ctx context.Context, after string, limit int) ([]store.Account, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return queryAll(ctx, s.r, s.q(`SELECT `+accountCols+` FROM accounts WHERE id > ? ORDER BY id LIMIT ?`), "accounts page", scanAccount, after, limit)
+}
+
 // queryAll runs a query (already rebound) and scans every row.
 func queryAll[T any](ctx context.Context, db queryer, query, op string, scan func(scanner) (T, error), args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)

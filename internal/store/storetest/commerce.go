@@ -79,6 +79,20 @@ func testCommerceFields(t *testing.T, s store.Store) {
 	if err != nil || len(all) != 2 || all[0].ID != "acc0" || !reflect.DeepEqual(all[1], acc) {
 		t.Fatalf("AllAccounts = %+v, %v; want acc0 then %+v", all, err, acc)
 	}
+	for _, c := range []struct {
+		after string
+		limit int
+		want  []string
+	}{{"", 1, []string{"acc0"}}, {"acc0", 5, []string{"acc1"}}, {"", 5, []string{"acc0", "acc1"}}, {"acc1", 5, nil}, {"", 0, nil}} {
+		page, err := s.AccountsAfter(ctx, c.after, c.limit)
+		var ids []string
+		for _, a := range page {
+			ids = append(ids, a.ID)
+		}
+		if err != nil || !reflect.DeepEqual(ids, c.want) || (len(page) > 0 && page[len(page)-1].ID == "acc1" && !reflect.DeepEqual(page[len(page)-1], acc)) {
+			t.Fatalf("AccountsAfter(%q, %d) = %v, %v; want %v", c.after, c.limit, ids, err, c.want)
+		}
+	}
 
 	want := fullApp("acc1", "one")
 	a, err := s.CreateApp(ctx, want, 0)
