@@ -180,7 +180,13 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/operator/v1/", operatorUnbounded(cfg.OperatorToken, operator.New(operator.Config{Tenants: s.Tenants, Gate: g, Clock: cfg.Clock, Token: cfg.OperatorToken, Logger: cfg.Logger,
 		Commerce: s.Commerce, Scheduler: s.Lifecycle, IM: s.IM, Pushes: s.IM, Settings: s.IM,
 		Callbacks: s.callbacks.configs, CallbackLog: cfg.Store})))
-	s.Auth = auth.New(auth.Config{Store: cfg.Store, Tenants: s.Tenants, Clock: cfg.Clock, OperatorToken: cfg.OperatorToken})
+	// Console sessions and sign-in limits are about people's real time: a fake
+	// clock (the business calendar the operator moves) must not end them.
+	authClock := cfg.Clock
+	if cfg.Manual != nil {
+		authClock = clock.Real{}
+	}
+	s.Auth = auth.New(auth.Config{Store: cfg.Store, Tenants: s.Tenants, Clock: authClock, OperatorToken: cfg.OperatorToken})
 	mux.Handle(console.Prefix+"/", console.New(console.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Accounts: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger,
 		Commerce: s.Commerce, Callbacks: s.callbacks.configs, Daily: s.Usage}))
 	pages := web.New(web.Config{Auth: s.Auth, Tenants: s.Tenants, Gate: g, Commerce: s.Commerce, Callbacks: s.callbacks.configs,
