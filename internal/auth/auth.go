@@ -117,6 +117,10 @@ type Session struct {
 	CSRF      string
 	Actor     tenant.Actor
 	ExpiresAt time.Time
+	// Left is what was left of the session when it was opened or read, by
+	// the Service's clock: the cookie's Max-Age. (ExpiresAt is on that clock,
+	// which may be a test's, so a browser must not compare it to its own.)
+	Left time.Duration
 }
 
 // NormalizeEmail returns the form of an email the console stores and signs
@@ -274,7 +278,7 @@ func (s *Service) Session(ctx context.Context, id string) (Session, error) {
 		return Session{}, err
 	}
 	return Session{ID: id, CSRF: csrfToken(id), Actor: tenant.Actor{Account: cs.AccountID, Operator: cs.Operator},
-		ExpiresAt: cs.ExpiresAt}, nil
+		ExpiresAt: cs.ExpiresAt, Left: cs.ExpiresAt.Sub(s.cfg.Clock.Now())}, nil
 }
 
 // SignOut ends the session with id (a missing one is not an error).
@@ -284,6 +288,12 @@ func (s *Service) SignOut(ctx context.Context, id string) error {
 		return nil
 	}
 	return s.cfg.Store.DeleteSession(ctx, h)
+}
+
+// CookieMaxAge is the Max-Age, in whole seconds (at least 1), of the cookie
+// that carries sess.
+func CookieMaxAge(sess Session) int {
+	return max(1, int(sess.Left/time.Second))
 }
 
 // CheckCSRF reports, in constant time, whether token is the CSRF token of sess.
@@ -310,7 +320,7 @@ func (s *Service) newSession(ctx context.Context, actor tenant.Actor) (Session, 
 	if _, err := s.cfg.Store.DeleteExpiredSessions(ctx, now); err != nil {
 		return Session{}, err
 	}
-	return Session{ID: id, CSRF: csrfToken(id), Actor: actor, ExpiresAt: exp}, nil
+	return Session{ID: id, CSRF: csrfToken(id), Actor: actor, ExpiresAt: exp, Left: s.cfg.SessionTTL}, nil
 }
 
 // idHash is the stored form of a session id: hex SHA-256 of its 32 bytes.

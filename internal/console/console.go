@@ -153,12 +153,7 @@ func (h *handler) session(fn func(http.ResponseWriter, *http.Request, auth.Sessi
 
 // setCookie hands the session's id to the browser.
 func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	maxAge := int(sess.ExpiresAt.Sub(h.cfg.Clock.Now()) / time.Second)
-	if maxAge < 1 {
-		maxAge = 1
-	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: "/console/",
-		Expires: sess.ExpiresAt, MaxAge: maxAge,
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: "/console/", MaxAge: auth.CookieMaxAge(sess),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: forwarded.HTTPS(r)})
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -151,5 +152,45 @@ func TestBehindTrustedProxy(t *testing.T) {
 		if res := post("/console/v1/signin", "203.0.113.1", `{"email":"ann@example.com","password":"password1"}`); res.StatusCode != 429 {
 			t.Fatalf("trusted=%v: from the guessing address: %d, want 429", trusted, res.StatusCode)
 		}
+	}
+}
+
+// TestConsoleSessionOnFakeClock: on a --fake-clock server, console sessions
+// live by real time: the cookie lasts the whole session however far the
+// business clock is from now, and moving that clock ends no session.
+func TestConsoleSessionOnFakeClock(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := clock.NewManual(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	s, err := New(Config{Store: st, Clock: m, Manual: m, Logger: slog.New(slog.DiscardHandler), OperatorToken: "secret", PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	hs := httptest.NewServer(s.Handler)
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	res, err := http.Post(hs.URL+"/console/v1/signup", "application/json", strings.NewReader(`{"name":"Ann","email":"ann@example.com","password":"password1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	ck := res.Cookies()
+	if res.StatusCode != 201 || len(ck) != 1 || ck[0].MaxAge != 12*3600 || !ck[0].Expires.IsZero() {
+		t.Fatalf("sign-up %d, cookies %+v", res.StatusCode, ck)
+	}
+	if _, err := s.Lifecycle.Set(context.Background(), time.Date(2031, 2, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", hs.URL+"/console/v1/me", nil)
+	req.AddCookie(ck[0])
+	me, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me.Body.Close()
+	if me.StatusCode != 200 {
+		t.Fatalf("after a month of the fake clock: %d", me.StatusCode)
 	}
 }

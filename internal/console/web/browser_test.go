@@ -187,6 +187,19 @@ func (c *console) shot(name string) {
 	}
 }
 
+// follow does action (a click or submit that loads a page), waits for that
+// page's response, which must be 200, then for sel to show. Waiting for the
+// response first keeps the wait for sel off the page being left.
+func (c *console) follow(what string, action chromedp.Action[chromedp.Void], sel string) {
+	c.t.Helper()
+	res, err := chromedp.RunResponse(c.ctx, action)
+	if err != nil || res.Status != 200 {
+		body, _ := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS("body")))
+		c.t.Fatalf("%s: %v %v\n%s", what, res, err, body)
+	}
+	c.run(what, chromedp.WaitVisible(chromedp.CSS(sel)))
+}
+
 // textOf is the text of the first element sel matches, trimmed.
 func (c *console) textOf(sel string) string {
 	c.t.Helper()
@@ -526,13 +539,13 @@ func TestOperatorTopUpResumesOverdueAccount(t *testing.T) {
 	}
 	signIn := func() {
 		t.Helper()
-		run("customer sign-in", chromedp.Navigate(base+"/console/signin"), chromedp.WaitVisible(chromedp.ID(`#email`)),
-			chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"), chromedp.SendKeys(chromedp.ID(`#password`), "password1"),
-			chromedp.Submit(chromedp.ID(`#password`)), chromedp.WaitVisible(chromedp.ID(`#region`)))
+		run("customer sign-in page", chromedp.Navigate(base+"/console/signin"), chromedp.WaitVisible(chromedp.ID(`#email`)),
+			chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"), chromedp.SendKeys(chromedp.ID(`#password`), "password1"))
+		c.follow("customer sign-in", chromedp.Submit(chromedp.ID(`#password`)), `#region`)
 	}
 	signOut := func() {
 		t.Helper()
-		run("sign out", chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.ID(`#token`)))
+		c.follow("sign out", chromedp.Click(chromedp.CSS(`.signout button`)), `#token`)
 	}
 
 	// The customer sees the app suspended for arrears.
@@ -543,23 +556,22 @@ func TestOperatorTopUpResumesOverdueAccount(t *testing.T) {
 	signOut()
 
 	// The operator finds the account and tops it up by $49.00.
-	run("operator sign-in", chromedp.SendKeys(chromedp.ID(`#token`), "op-secret"), chromedp.Submit(chromedp.ID(`#token`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/console/accounts"]`)))
-	run("accounts", chromedp.Click(chromedp.CSS(`a[href="/console/accounts"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/console/billing?account=`+acc.ID+`"]`)))
-	if row := textOf(`tbody tr`); !strings.Contains(row, "ops@acme.example") || !strings.Contains(row, "suspended (arrears)") || !strings.Contains(row, "$-49.00") {
+	run("operator token", chromedp.SendKeys(chromedp.ID(`#token`), "op-secret"))
+	c.follow("operator sign-in", chromedp.Submit(chromedp.ID(`#token`)), `a[href="/console/accounts"]`)
+	c.follow("accounts", chromedp.Click(chromedp.CSS(`a[href="/console/accounts"]`)), `a[href="/console/billing?account=`+acc.ID+`"]`)
+	if row := textOf(`tbody tr`); !strings.Contains(row, "ops@acme.example") || !strings.Contains(row, "suspended (arrears)") || !strings.Contains(row, "−$49.00") {
 		t.Fatalf("the account's row: %q", row)
 	}
-	run("the account's billing", chromedp.Click(chromedp.CSS(`a[href="/console/billing?account=`+acc.ID+`"]`)),
-		chromedp.WaitVisible(chromedp.ID(`#topup-cash`)))
+	c.shot("console-operator-accounts.png")
+	c.follow("the account's billing", chromedp.Click(chromedp.CSS(`a[href="/console/billing?account=`+acc.ID+`"]`)), `#topup-cash`)
 	if s := textOf(".account-status"); !strings.HasPrefix(s, "suspended (arrears)") {
 		t.Fatalf("account status before the top-up: %q", s)
 	}
 	if s := textOf("table.apps td.status"); s != "suspended (arrears)" {
 		t.Fatalf("app status before the top-up: %q", s)
 	}
-	run("top up", chromedp.SendKeys(chromedp.ID(`#topup-cash`), "49.00"), chromedp.Click(chromedp.ID(`#topup-submit`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	run("the amount", chromedp.SendKeys(chromedp.ID(`#topup-cash`), "49.00"))
+	c.follow("top up", chromedp.Click(chromedp.ID(`#topup-submit`)), `p.notice`)
 	if n := textOf("p.notice"); !strings.Contains(n, "Topped up cash $49.00") || !strings.Contains(n, "cash $0.00") {
 		t.Fatalf("notice after the top-up: %q", n)
 	}
@@ -569,6 +581,7 @@ func TestOperatorTopUpResumesOverdueAccount(t *testing.T) {
 	if s := textOf("table.apps td.status"); s != "active" {
 		t.Fatalf("app status after the top-up: %q", s)
 	}
+	c.shot("console-operator-account.png")
 	signOut()
 
 	// The customer's app is active again.

@@ -177,8 +177,8 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		return
 	}
 	h.log.Info("web: operator top-up", "account", acc, "cash", cash.String(), "credit", credit.String())
-	h.billingView(w, r, sess, http.StatusOK, acc, &opForms{Notice: fmt.Sprintf("Topped up cash $%s and credit $%s: the balance is cash $%s, credit $%s (account %s).",
-		cash, credit, money.Cents(a.CashCents), money.Cents(a.CreditCents), a.Status)}, "")
+	h.billingView(w, r, sess, http.StatusOK, acc, &opForms{Notice: fmt.Sprintf("Topped up cash %s and credit %s: the balance is cash %s, credit %s (account %s).",
+		dollars(cash), dollars(credit), dollars(money.Cents(a.CashCents)), dollars(money.Cents(a.CreditCents)), a.Status)}, "")
 }
 
 // issueVoucher gives an account a voucher (commerce.IssueVoucherAs).

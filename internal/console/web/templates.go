@@ -13,20 +13,20 @@ import (
 var pageNames = []string{"error", "signin", "signup", "apps", "app", "buy", "billing", "try", "renewals", "accounts", "catalog", "clock"}
 
 var funcs = template.FuncMap{
-	// cents writes an amount of US cents as dollars: $399.00.
+	// cents writes an amount of US cents as dollars: $399.00, −$49.00.
 	"cents": func(c any) string {
 		switch v := c.(type) {
 		case int64:
-			return "$" + money.Cents(v).String()
+			return dollars(money.Cents(v))
 		case money.Cents:
-			return "$" + v.String()
+			return dollars(v)
 		}
 		return "?"
 	},
 	"edition": editionName, // an edition's name: "Standard"
 	// limit writes a catalog limit, "unlimited" for catalog.Unlimited.
 	"limit": limit,
-	"total": func(a, b int64) string { return "$" + money.Cents(a+b).String() },
+	"total": func(a, b int64) string { return dollars(money.Cents(a + b)) },
 	// date is a UTC day, "—" for the zero time.
 	"date": func(t time.Time) string {
 		if t.IsZero() {
@@ -59,4 +59,13 @@ func parsePages() map[string]*template.Template {
 		out[n] = t
 	}
 	return out
+}
+
+// dollars writes c as the pages show money: $399.00, −$49.00 (the sign
+// before the dollar sign).
+func dollars(c money.Cents) string {
+	if c < 0 {
+		return "−$" + (-c).String()
+	}
+	return "$" + c.String()
 }

@@ -30,7 +30,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/chatd/chatd/internal/auth"
 	"github.com/chatd/chatd/internal/clock"
@@ -454,11 +453,7 @@ func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, sess auth.Ses
 			h.log.Error("web: ending the previous session", "err", err)
 		}
 	}
-	maxAge := int(sess.ExpiresAt.Sub(h.cfg.Clock.Now()) / time.Second)
-	if maxAge < 1 {
-		maxAge = 1
-	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: Prefix + "/", Expires: sess.ExpiresAt, MaxAge: maxAge,
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.ID, Path: Prefix + "/", MaxAge: auth.CookieMaxAge(sess),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: forwarded.HTTPS(r)})
 	http.Redirect(w, r, Prefix+"/apps", http.StatusSeeOther)
 }
