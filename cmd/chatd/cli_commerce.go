@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/operator"
 )
@@ -618,7 +619,7 @@ func (c *cli) clockAdvance(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := operator.ParseAdvance(d); err != nil {
+	if _, err := lifecycle.ParseAdvance(d); err != nil {
 		return usagef("clock advance: %v", err)
 	}
 	return c.moveClock(map[string]string{"advance": d})

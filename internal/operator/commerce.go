@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -744,7 +743,7 @@ func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
 		}
 		rep, err = s.Set(ctx, t.UTC())
 	} else {
-		d, perr := ParseAdvance(req.Advance)
+		d, perr := lifecycle.ParseAdvance(req.Advance)
 		if perr != nil {
 			writeError(w, http.StatusBadRequest, perr.Error())
 			return
@@ -762,43 +761,6 @@ func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
 	jobs := rep.Jobs
 	h.log.Info("operator: clock moved", "from", rep.From, "to", now, "jobs", jobs)
 	writeJSON(w, http.StatusOK, Clock{Now: rfc3339(now), Fake: s.Fake(), From: rfc3339(rep.From), Jobs: &jobs})
-}
-
-// maxAdvanceDays is lifecycle.MaxMove in days (the unit of ParseAdvance).
-const maxAdvanceDays = int64(lifecycle.MaxMove / (24 * time.Hour))
-
-// ParseAdvance reads how far to move the clock: a Go duration ("720h", "90m"),
-// optionally preceded by whole days ("30d", "1d12h"). It must be positive.
-func ParseAdvance(s string) (time.Duration, error) {
-	bad := fmt.Errorf("advance must be a positive duration such as 24h, 30d or 1d12h, not %q", s)
-	var days int64
-	rest := s
-	if i := strings.IndexByte(s, 'd'); i >= 0 {
-		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil || n < 0 || s[0] == '+' || s[0] == '-' {
-			return 0, bad
-		}
-		if n > maxAdvanceDays {
-			return 0, fmt.Errorf("advance must be at most %d days, not %q", maxAdvanceDays, s)
-		}
-		days, rest = n, s[i+1:]
-	}
-	var d time.Duration
-	if rest != "" {
-		var err error
-		d, err = time.ParseDuration(rest)
-		if err != nil || (days > 0 && (rest[0] == '-' || rest[0] == '+')) {
-			return 0, bad
-		}
-		if d > time.Duration(maxAdvanceDays)*24*time.Hour {
-			return 0, fmt.Errorf("advance must be at most %d days, not %q", maxAdvanceDays, s)
-		}
-	}
-	d += time.Duration(days) * 24 * time.Hour
-	if d <= 0 {
-		return 0, bad
-	}
-	return d, nil
 }
 
 // accountParam reads the required ?account=ID of a list route and checks that the

@@ -353,7 +353,7 @@ func (h *handler) clockPage(w http.ResponseWriter, r *http.Request, sess auth.Se
 const datetimeLocal = "2006-01-02T15:04"
 
 // moveClock advances the scheduler's manual clock by a duration ("24h", "30d",
-// "1d12h": operator.ParseAdvance) or sets it to a later time, running the jobs
+// "1d12h": lifecycle.ParseAdvance) or sets it to a later time, running the jobs
 // due on the way (lifecycle.Scheduler's Advance and Set, as POST
 // /operator/v1/clock). On the real clock it is refused (409) and nothing moves.
 func (h *handler) moveClock(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -394,7 +394,7 @@ func (h *handler) moveClock(w http.ResponseWriter, r *http.Request, sess auth.Se
 		}
 		rep, err = s.Set(ctx, t.UTC())
 	} else {
-		dur, perr := operator.ParseAdvance(d.Advance)
+		dur, perr := lifecycle.ParseAdvance(d.Advance)
 		if perr != nil {
 			bad(perr.Error())
 			return
