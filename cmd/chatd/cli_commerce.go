@@ -198,7 +198,7 @@ func (c *cli) voucherIssue(args []string) error {
 	if amount == "0.00" {
 		return usagef("voucher issue: --amount must be positive")
 	}
-	if _, err := operator.ParseExpires("expires", *expires); err != nil {
+	if _, err := commerce.ParseThrough("expires", *expires); err != nil {
 		return usagef("voucher issue: --%v", err)
 	}
 	switch *scope {
@@ -461,7 +461,7 @@ func (c *cli) addonPromote(args []string) error {
 	var untilTime time.Time
 	if *until != "" {
 		var err error
-		if untilTime, err = operator.ParseExpires("the date", *until); err != nil {
+		if untilTime, err = commerce.ParseThrough("the date", *until); err != nil {
 			return usagef("addon promote: --free-until: %v", err)
 		}
 	}

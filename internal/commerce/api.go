@@ -169,3 +169,17 @@ func (r RefundRequest) fingerprint() string {
 	}
 	return fmt.Sprintf("%s app=%d reason=%q", kind, r.SDKAppID, r.Reason)
 }
+
+// ParseThrough reads the end of a voucher's or a promotion's validity: a date
+// "2027-01-31" (valid through that UTC day, so it ends at the next day's 00:00
+// UTC) or an RFC 3339 time (it ends at that instant). The error names field
+// and wraps errs.ErrInvalid.
+func ParseThrough(field, s string) (time.Time, error) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.AddDate(0, 0, 1), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%w: %s must be a date YYYY-MM-DD (valid through that UTC day) or an RFC 3339 time, not %.40q", errs.ErrInvalid, field, s)
+}

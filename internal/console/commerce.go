@@ -800,7 +800,7 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request, sess auth
 		writeError(w, http.StatusBadRequest, "amount: "+err.Error())
 		return
 	}
-	exp, err := timeParamValue("expires", req.Expires)
+	exp, err := commerce.ParseThrough("expires", req.Expires)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -813,18 +813,6 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request, sess auth
 	}
 	h.log.Info("console: voucher issued", "account", v.AccountID, "voucher", v.ID, "amount", amount.String())
 	writeJSON(w, http.StatusCreated, views.VoucherOf(v))
-}
-
-// timeParamValue reads a voucher's expiry: a date (valid through that UTC
-// day) or an RFC 3339 time, as the operator API does.
-func timeParamValue(field, s string) (time.Time, error) {
-	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		return d.AddDate(0, 0, 1), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("%w: %s must be a date YYYY-MM-DD (valid through that UTC day) or an RFC 3339 time, not %.40q", errs.ErrInvalid, field, s)
 }
 
 func amountField(w http.ResponseWriter, name string, s *string) (money.Cents, bool) {

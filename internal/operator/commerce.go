@@ -289,7 +289,7 @@ func (h *handler) setPromotion(w http.ResponseWriter, r *http.Request) {
 	var until time.Time
 	if req.FreeUntil != "" {
 		var err error
-		if until, err = ParseExpires("free_until", req.FreeUntil); err != nil {
+		if until, err = commerce.ParseThrough("free_until", req.FreeUntil); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
@@ -404,7 +404,7 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("amount must be positive, not %s", amount))
 		return
 	}
-	expires, err := ParseExpires("expires", req.Expires)
+	expires, err := commerce.ParseThrough("expires", req.Expires)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -418,19 +418,6 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("operator: voucher issued", "account", v.AccountID, "voucher", v.ID, "amount", amount.String())
 	writeJSON(w, http.StatusCreated, views.VoucherOf(v))
-}
-
-// ParseExpires reads a voucher's expiry: a date "2027-01-31" (the voucher is valid
-// through that UTC day, so it expires at the next day's 00:00 UTC) or an RFC 3339
-// time (it expires at that instant). The error names field.
-func ParseExpires(field, s string) (time.Time, error) {
-	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		return d.AddDate(0, 0, 1), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("%s must be a date YYYY-MM-DD (valid through that UTC day) or an RFC 3339 time, not %q", field, s)
 }
 
 func (h *handler) listVouchers(w http.ResponseWriter, r *http.Request) {

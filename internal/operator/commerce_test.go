@@ -837,25 +837,6 @@ func TestClockRoutesOnTheRealClock(t *testing.T) {
 	}
 }
 
-func TestParseExpires(t *testing.T) {
-	for in, want := range map[string]string{
-		"2027-01-31":                "2027-02-01T00:00:00Z",
-		"2026-12-31":                "2027-01-01T00:00:00Z",
-		"2027-01-31T10:00:00Z":      "2027-01-31T10:00:00Z",
-		"2027-01-31T10:00:00-05:00": "2027-01-31T15:00:00Z",
-	} {
-		got, err := ParseExpires("expires", in)
-		if err != nil || got.Format(time.RFC3339) != want {
-			t.Errorf("ParseExpires(%q) = %v, %v; want %s", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "2027-1-31", "2027-02-30", "31.01.2027", "2027-01-31 10:00"} {
-		if _, err := ParseExpires("expires", bad); err == nil {
-			t.Errorf("ParseExpires(%q) accepted", bad)
-		}
-	}
-}
-
 func TestPromotionRoute(t *testing.T) {
 	e := newCommerceEnv(t)
 	acc := e.account()

@@ -23,7 +23,6 @@ import (
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/lifecycle"
 	"github.com/chatd/chatd/internal/money"
-	"github.com/chatd/chatd/internal/operator"
 	"github.com/chatd/chatd/internal/store"
 )
 
@@ -197,7 +196,7 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request, sess auth
 		if len(f.Expires) > maxFieldBytes || f.Expires == "" {
 			err = errors.New("usable through: a date YYYY-MM-DD (the voucher is usable through that UTC day) or an RFC 3339 time")
 		} else {
-			expires, err = operator.ParseExpires("usable through", f.Expires)
+			expires, err = commerce.ParseThrough("usable through", f.Expires)
 		}
 	}
 	if err != nil {
@@ -303,7 +302,7 @@ func (h *handler) setPromotion(w http.ResponseWriter, r *http.Request, sess auth
 		if d.Until == "" || len(d.Until) > maxFieldBytes {
 			err = errors.New("free until: a date YYYY-MM-DD (free through that UTC day) or an RFC 3339 time")
 		} else {
-			until, err = operator.ParseExpires("free until", d.Until)
+			until, err = commerce.ParseThrough("free until", d.Until)
 		}
 		if err != nil {
 			h.catalogView(w, r, sess, http.StatusBadRequest, d, err.Error())
