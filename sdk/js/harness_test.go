@@ -10,12 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatd/chatd/internal/testbrowser"
 
 	"github.com/chromedp/chromedp"
 
@@ -31,26 +32,6 @@ import (
 // an in-process server over the embedded store, served on a port of its own,
 // and a test page from another localhost origin that imports /sdk/chatd.js
 // from it, as a web app hosted elsewhere would.
-
-// skipEnv, when set, lets the browser tests skip where Chromium is missing;
-// without it a missing browser fails them (CI installs it: .ci/run).
-const skipEnv = "CHATD_SKIP_BROWSER_TESTS"
-
-// chromium is the browser the tests drive: $CHATD_CHROMIUM, default Debian's.
-func chromium(t *testing.T) string {
-	path := os.Getenv("CHATD_CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv(skipEnv) != "" {
-			t.Skipf("Chromium is not installed at %s and %s is set: browser tests skipped", path, skipEnv)
-		}
-		t.Fatalf("Chromium is not installed at %s (%v): install it (apt-get install -y chromium), "+
-			"point CHATD_CHROMIUM at it, or set %s=1 to skip the browser tests", path, err, skipEnv)
-	}
-	return path
-}
 
 // node is a chatd server that can be stopped and started again on the same
 // address and data directory.
@@ -218,44 +199,15 @@ type browser struct {
 	page string // the test page's URL
 }
 
-// newBrowser starts Chromium (flags as the machines need them: no sandbox as
-// root, no GPU, no network of its own) and serves the test page for n.
+// newBrowser starts Chromium (testbrowser.Start) and serves the test page for n.
 func newBrowser(t *testing.T, n *node) *browser {
-	path := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		cancel()
-		cancelAlloc()
-		t.Fatalf("starting %s: %v", path, err)
-	}
+	ctx := testbrowser.Start(t)
 	script := strings.Replace(harness, "CHATD_BASE", n.base(), 1)
 	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, "<!doctype html><title>chatd.js test</title><script type=\"module\">%s</script>", script)
 	}))
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-		pages.Close()
-	})
+	t.Cleanup(pages.Close)
 	return &browser{t: t, ctx: ctx, page: pages.URL + "/"}
 }
 

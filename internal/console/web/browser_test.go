@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/testbrowser"
+
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
@@ -31,23 +33,6 @@ import (
 
 // The browser test drives the console's pages in headless Chromium against a
 // real chatd (the embedded store, a port of its own), as sdk/js's tests do.
-
-const skipEnv = "CHATD_SKIP_BROWSER_TESTS"
-
-func chromium(t *testing.T) string {
-	path := os.Getenv("CHATD_CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv(skipEnv) != "" {
-			t.Skipf("Chromium is not installed at %s and %s is set: browser tests skipped", path, skipEnv)
-		}
-		t.Fatalf("Chromium is not installed at %s (%v): install it (apt-get install -y chromium), "+
-			"point CHATD_CHROMIUM at it, or set %s=1 to skip the browser tests", path, err, skipEnv)
-	}
-	return path
-}
 
 // imgDir is where the screenshots of the main pages go (the README shows them).
 const imgDir = "../../../docs/img"
@@ -103,7 +88,6 @@ func startConsole(t *testing.T) *console { return startConsoleOn(t, nil) }
 // startConsoleOn is startConsole on the manual clock m (chatd serve
 // --fake-clock); nil is the real clock.
 func startConsoleOn(t *testing.T, m *clock.Manual) *console {
-	path := chromium(t)
 	dir := t.TempDir()
 	st, err := embedded.Open(filepath.Join(dir, "chatd.db"), filepath.Join(dir, "messages"))
 	if err != nil {
@@ -133,19 +117,7 @@ func startConsoleOn(t *testing.T, m *clock.Manual) *console {
 	})
 	base := "http://" + ln.Addr().String()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1100, 800),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
+	ctx := testbrowser.Start(t, chromedp.WindowSize(1100, 800))
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancelT)
 
