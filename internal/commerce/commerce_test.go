@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -476,8 +477,12 @@ func TestBatchRenewal(t *testing.T) {
 		w.buy(b, "premium", 1)
 		w.clk.Set(at("2026-03-20 00:00"))
 		req := commerce.RenewRequest{SDKAppIDs: []int64{a.SDKAppID, b.SDKAppID}, Months: 2}
-		if _, err := w.com.Renew(w.ctx, req); !errors.Is(err, commerce.ErrInsufficientBalance) {
+		_, err := w.com.Renew(w.ctx, req)
+		if !errors.Is(err, commerce.ErrInsufficientBalance) || !strings.Contains(err.Error(), "renewing 2 apps costs 2196.00 USD after vouchers and the balance of account "+acc.ID+" is 0.00 USD") {
 			t.Fatalf("batch without funds: %v", err)
+		}
+		if p, err := w.com.PreviewRenew(w.ctx, req); err != nil || p.Sufficient || !strings.Contains(p.BalanceNote, "renewing 2 apps costs 2196.00 USD") {
+			t.Fatalf("preview without funds: %+v %v", p, err)
 		}
 		if w.getApp(a.SDKAppID).ExpiresAt != at("2026-04-01 00:00") {
 			t.Fatal("a failed batch renewed an app")
@@ -505,6 +510,49 @@ func TestBatchRenewal(t *testing.T) {
 		}
 		if cash, _ := w.balance(acc.ID); cash != 0 {
 			t.Errorf("cash %s after the batch, want 0.00", cash)
+		}
+	})
+}
+
+// TestBatchRenewalSharesVoucher: a voucher smaller than the batch pays the
+// first orders as far as it goes and the balance pays the rest; a voucher used
+// up before the batch is refused.
+func TestBatchRenewalSharesVoucher(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open, at("2026-03-01 00:00"))
+		acc := w.account("798", "0")
+		a, b := w.app(acc), w.app(acc)
+		w.buy(a, "standard", 1)
+		w.buy(b, "standard", 1)
+		if _, err := w.com.TopUp(w.ctx, commerce.TopUpRequest{AccountID: acc.ID, Cash: usd("1000")}); err != nil {
+			t.Fatal(err)
+		}
+		v, err := w.com.IssueVoucher(w.ctx, commerce.VoucherRequest{AccountID: acc.ID, Amount: usd("200"), ExpiresAt: at("2026-12-01 00:00")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := commerce.RenewRequest{SDKAppIDs: []int64{a.SDKAppID, b.SDKAppID}, Months: 1, VoucherID: v.ID}
+		p, err := w.com.PreviewRenew(w.ctx, req)
+		if err != nil || !p.Sufficient || p.Due != usd("598") {
+			t.Fatalf("preview: %+v %v", p, err)
+		}
+		orders, err := w.com.Renew(w.ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(orders) != 2 || orders[0].VoucherCents != 20000 || orders[0].CashCents != 19900 || orders[0].VoucherID != v.ID ||
+			orders[1].VoucherCents != 0 || orders[1].CashCents != 39900 || orders[1].VoucherID != "" {
+			t.Fatalf("orders %+v", orders)
+		}
+		if cash, _ := w.balance(acc.ID); cash != usd("402") {
+			t.Errorf("cash %s, want 402.00", cash)
+		}
+		// Used up now: a new batch naming it is refused and renews nothing.
+		if _, err := w.com.Renew(w.ctx, req); !errors.Is(err, commerce.ErrRefused) || !strings.Contains(err.Error(), "used up") {
+			t.Fatalf("a used-up voucher: %v", err)
+		}
+		if got := w.getApp(a.SDKAppID).ExpiresAt; !got.Equal(at("2026-05-01 00:00")) {
+			t.Fatalf("app a expires %s", got)
 		}
 	})
 }

@@ -246,17 +246,28 @@ func (s *Service) renew(ctx context.Context, r RenewRequest, preview *RenewPrevi
 				return err
 			}
 		}
-		var p payment
+		var (
+			p     payment
+			need  int64 // the batch's due after the voucher
+			short bool
+		)
 		for i, o := range batch {
 			o.AccountID, o.RequestID = acc.ID, batchRequestID(r.RequestID, i, len(apps))
 			due := o.ListCents
-			p.voucherCents = 0
 			if err := applyVoucher(ctx, tx, acc, r.VoucherID, ScopeEditions, due, now, &p); err != nil {
 				return err
 			}
+			need += due - p.voucherCents
+			if short {
+				continue // summing up what the whole batch needs
+			}
 			cash, credit, err := payFromBalance(&acc, due-p.voucherCents)
+			if errors.Is(err, ErrInsufficientBalance) {
+				short = true
+				continue
+			}
 			if err != nil {
-				return fmt.Errorf("renewing %d apps: %w", len(apps), err)
+				return err
 			}
 			o.CashCents, o.CreditCents, o.VoucherCents = cash, credit, p.voucherCents
 			if p.voucherCents > 0 {
@@ -269,6 +280,9 @@ func (s *Service) renew(ctx context.Context, r RenewRequest, preview *RenewPrevi
 				return err
 			}
 			orders = append(orders, o)
+		}
+		if short {
+			return batchShort(len(apps), need, balance)
 		}
 		if preview != nil {
 			*preview = renewPreviewOf(orders, balance)
@@ -298,10 +312,13 @@ func renewPreviewOf(orders []store.Order, acc store.Account) RenewPreview {
 		}
 		cash, credit, err := payFromBalance(&acc, due)
 		if err != nil {
-			p.Sufficient, p.BalanceNote = false, fmt.Sprintf("renewing %d apps: %v", len(orders), err)
+			p.Sufficient = false
 			continue
 		}
 		orders[i].CashCents, orders[i].CreditCents = cash, credit
+	}
+	if !p.Sufficient {
+		p.BalanceNote = batchShort(len(orders), int64(p.Due), p.Balance).Error()
 	}
 	if !p.Sufficient {
 		for i := range orders {
@@ -309,6 +326,18 @@ func renewPreviewOf(orders []store.Order, acc store.Account) RenewPreview {
 		}
 	}
 	return p
+}
+
+// batchShort refuses a batch of n renewals that needs need cents from a
+// balance acc cannot pay: the whole batch's figures, not one order's.
+func batchShort(n int, need int64, acc store.Account) error {
+	if n == 1 {
+		_, _, err := payFromBalance(&acc, need)
+		return err
+	}
+	return fmt.Errorf("%w: renewing %d apps costs %s USD after vouchers and the balance of account %s is %s USD (cash %s, credit %s); top up first",
+		ErrInsufficientBalance, n, money.Cents(need), acc.ID, money.Cents(acc.CashCents+acc.CreditCents),
+		money.Cents(acc.CashCents), money.Cents(acc.CreditCents))
 }
 
 // batchRequestID derives each order's request id from the batch's.

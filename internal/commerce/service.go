@@ -119,12 +119,19 @@ type payment struct {
 }
 
 // applyVoucher uses voucher id (if any) for up to due cents of a product of kind
-// scope ("editions" or "addons"). It changes v's remainder only in memory.
+// scope ("editions" or "addons"). It changes v's remainder only in memory. In a
+// batch (p carried from order to order), a voucher that an earlier order of
+// the batch used up pays nothing more, and the balance pays the rest: only a
+// voucher used up before the batch is refused.
 func applyVoucher(ctx context.Context, tx store.CommerceTx, acc store.Account, id, scope string, due int64, now time.Time, p *payment) error {
+	p.voucherCents = 0
 	if id == "" || due <= 0 {
 		return nil
 	}
 	v := p.voucher
+	if v.ID == id && v.RemainingCents <= 0 {
+		return nil
+	}
 	if v.ID != id {
 		var err error
 		v, err = tx.GetVoucher(ctx, id)
