@@ -200,6 +200,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, context.Canceled):
 		writeError(w, http.StatusServiceUnavailable, "request cancelled")
+	case errs.CodeOf(err) != errs.Internal:
+		// A coded refusal of the chat domain (a suspended app's 60020, ...):
+		// its message is for the client.
+		writeError(w, http.StatusConflict, errs.Message(err))
 	default:
 		h.log.Error("console: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal error (see the server log)")

@@ -410,6 +410,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.
 		writeError(w, http.StatusServiceUnavailable, "request cancelled")
+	case errs.CodeOf(err) != errs.Internal:
+		// A coded refusal of the chat domain: its message is for the client.
+		writeError(w, http.StatusConflict, errs.Message(err))
 	default:
 		h.log.Error("operator: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal error (see the server log)")

@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/chatd/chatd/internal/auth"
+	"github.com/chatd/chatd/internal/commerce"
+	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 )
@@ -57,6 +59,10 @@ func (h *handler) trySession(w http.ResponseWriter, r *http.Request, sess auth.S
 	app, err := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id)
 	if err != nil {
 		fail(err)
+		return
+	}
+	if app.Status == store.StatusSuspended {
+		fail(errs.Kind(errs.ErrConflict, commerce.SuspendedMessage(app, "its users cannot sign in")))
 		return
 	}
 	user := r.PostForm.Get("user")

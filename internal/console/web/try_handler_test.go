@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/tenant"
 	"github.com/chatd/chatd/internal/testdb"
 	"github.com/chatd/chatd/internal/usersig"
@@ -63,6 +64,17 @@ func testTrySession(t *testing.T, open testdb.Opener) {
 	}
 	code, body = ann.post("/console/apps/"+id+"/try/session", url.Values{"user": {""}})
 	want(t, "empty user", code, body, 400, `"error"`)
+
+	// A suspended app's users cannot sign in: 409 with the reason and the way
+	// out, and nobody is imported.
+	if _, err := e.s.Commerce.SuspendAccountAs(context.Background(), tenant.Actor{Operator: true}, app.AccountID, commerce.ReasonViolation); err != nil {
+		t.Fatal(err)
+	}
+	code, body = ann.post("/console/apps/"+id+"/try/session", url.Values{"user": {"test-c"}})
+	want(t, "suspended app", code, body, 409, "suspended (violation): its users cannot sign in", "contact the operator")
+	if exists("test-c") {
+		t.Fatal("a suspended app imported a user")
+	}
 
 	bob := e.signUp("Bob", "bob@example.com")
 	code, body = bob.get("/console/apps/" + id + "/try?user=x&peer=y")

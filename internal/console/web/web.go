@@ -269,6 +269,10 @@ func (h *handler) status(r *http.Request, err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, errs.ErrExists), errors.Is(err, errs.ErrLimit), errors.Is(err, errs.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case errors.As(err, &e) && e.Code != errs.Internal:
+		// A coded refusal of the chat domain (a suspended app's 60020, ...):
+		// its message is for the client.
+		return http.StatusConflict, e.Msg
 	default:
 		h.log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		return http.StatusInternalServerError, "internal error (see the server log)"
