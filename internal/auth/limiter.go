@@ -100,13 +100,16 @@ func (l *Limiter) Take(keys ...Key) (ok bool, retryAfter time.Duration) {
 }
 
 // Release gives back one attempt of each key taken in the current window (a
-// successful one).
+// successful one). A key left with no attempt is dropped, so that its next
+// window begins with its next counted attempt.
 func (l *Limiter) Release(keys ...Key) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
 		if w := l.keys[k.Name]; w != nil && w.n > 0 {
-			w.n--
+			if w.n--; w.n == 0 {
+				delete(l.keys, k.Name)
+			}
 		}
 	}
 }

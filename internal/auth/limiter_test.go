@@ -46,13 +46,25 @@ func TestLimiterWindow(t *testing.T) {
 }
 
 func TestLimiterRelease(t *testing.T) {
-	l := NewLimiter(clock.NewManual(t0))
+	c := clock.NewManual(t0)
+	l := NewLimiter(c)
 	// Successful attempts (released) never add up to a refusal.
 	for i := range 20 {
 		if ok, _ := l.Take(Key{Name: "k"}); !ok {
 			t.Fatalf("attempt %d refused", i+1)
 		}
 		l.Release(Key{Name: "k"})
+	}
+	// A success does not start the window of later failures.
+	c.Advance(10 * time.Minute)
+	for range 5 {
+		l.Take(Key{Name: "k"})
+	}
+	if ok, wait := l.Take(Key{Name: "k"}); ok || wait != 15*time.Minute {
+		t.Fatalf("after a success and 5 failures 10 minutes later: ok=%v wait=%v, want refused for 15m", ok, wait)
+	}
+	if l.Len() != 1 {
+		t.Fatalf("%d keys kept", l.Len())
 	}
 }
 

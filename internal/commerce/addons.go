@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatd/chatd/internal/catalog"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
 )
@@ -140,6 +141,18 @@ func WayOut(app store.App) string {
 	return HowToResume(app) + " to resume it"
 }
 
+// AccountSuspendedMessage says why acc is suspended and the way out, or ""
+// when it is not suspended.
+func AccountSuspendedMessage(acc store.Account) string {
+	if acc.Status != store.StatusSuspended {
+		return ""
+	}
+	if acc.SuspendReason == ReasonViolation {
+		return fmt.Sprintf("account %s is suspended for a content violation: its apps stay suspended and new apps and orders are refused; the suspension is permanent: contact the operator", acc.ID)
+	}
+	return fmt.Sprintf("account %s is suspended for arrears (balance %s USD): its apps are suspended and new apps and orders are refused until a top-up brings the balance to zero or more", acc.ID, money.Cents(acc.CashCents+acc.CreditCents))
+}
+
 // SuspendedMessage says that app is suspended and why, what that stops (what,
 // a clause such as "its callbacks cannot be configured") and WayOut: the one
 // wording of the console pages, the console API, the operator API and the
@@ -161,7 +174,7 @@ func (s *Service) SetPromotion(ctx context.Context, addon string, freeUntil time
 	}
 	now := s.Clock.Now()
 	if !freeUntil.IsZero() && !freeUntil.After(now) {
-		return store.Promotion{}, invalid("the promotion's end %s is not in the future", freeUntil.Format(time.RFC3339))
+		return store.Promotion{}, invalid("the promotion would end at %s, which is not in the future (a date means free through that UTC day)", freeUntil.Format(time.RFC3339))
 	}
 	p := store.Promotion{Addon: addon, FreeUntil: freeUntil.UTC(), SetAt: now}
 	err := s.tx(ctx, func(tx store.CommerceTx) error { return tx.SetPromotion(ctx, p) })

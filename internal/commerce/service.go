@@ -536,7 +536,7 @@ func (s *Service) IssueVoucher(ctx context.Context, r VoucherRequest) (store.Vou
 	case r.Scope != ScopeAll && r.Scope != ScopeEditions && r.Scope != ScopeAddons:
 		return store.Voucher{}, invalid("voucher scope must be all, editions or addons, not %q", r.Scope)
 	case !r.ExpiresAt.After(now):
-		return store.Voucher{}, invalid("the voucher's expiry %s is not in the future", r.ExpiresAt.Format(time.RFC3339))
+		return store.Voucher{}, invalid("the voucher would expire at %s, which is not in the future (a date means usable through that UTC day)", r.ExpiresAt.Format(time.RFC3339))
 	}
 	if err := checkRequestID(r.RequestID); err != nil {
 		return store.Voucher{}, err

@@ -513,7 +513,7 @@ func TestOperatorTopUpResumesOverdueAccount(t *testing.T) {
 		t.Helper()
 		run("customer sign-in page", chromedp.Navigate(base+"/console/signin"), chromedp.WaitVisible(chromedp.ID(`#email`)),
 			chromedp.SendKeys(chromedp.ID(`#email`), "ops@acme.example"), chromedp.SendKeys(chromedp.ID(`#password`), "password1"))
-		c.follow("customer sign-in", chromedp.Submit(chromedp.ID(`#password`)), `#region`)
+		c.follow("customer sign-in", chromedp.Submit(chromedp.ID(`#password`)), `#list`)
 	}
 	signOut := func() {
 		t.Helper()
@@ -524,6 +524,9 @@ func TestOperatorTopUpResumesOverdueAccount(t *testing.T) {
 	signIn()
 	if row := textOf("tbody tr"); !strings.Contains(row, "suspended (arrears)") {
 		t.Fatalf("the customer's app before the top-up: %q", row)
+	}
+	if why := textOf("#account-suspended"); !strings.Contains(why, "suspended for arrears (balance -49.00 USD)") || !strings.Contains(why, "top-up") {
+		t.Fatalf("the customer's banner: %q", why)
 	}
 	signOut()
 

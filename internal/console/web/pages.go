@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,10 +30,21 @@ type gateUsage struct {
 }
 
 type appsData struct {
-	Apps    []appRow
-	Regions []string
-	Name    string
-	Region  string
+	Apps      []appRow
+	Regions   []string
+	Name      string
+	Region    string
+	Notice    string // what the last form did (?done=)
+	Suspended string // the customer's account is suspended: why, and the way out
+}
+
+// doneNotices are the overview's confirmations after a redirect
+// (?done=KEY&app=SDKAppID); only these texts are shown.
+var doneNotices = map[string]string{
+	modeBuy:     "App %d: the plan is bought.",
+	modeUpgrade: "App %d: upgraded to Premium.",
+	modeRenew:   "App %d: renewed.",
+	"deleted":   "App %d is deleted with all its data.",
 }
 
 func editionName(id string) string {
@@ -66,11 +78,26 @@ func (h *handler) appsView(w http.ResponseWriter, r *http.Request, sess auth.Ses
 		d.Apps = append(d.Apps, row)
 	}
 	d.Regions = tenant.Regions
+	if !sess.Actor.Operator {
+		acc, err := h.cfg.Commerce.AccountAs(r.Context(), sess.Actor, "")
+		if err != nil {
+			h.fail(w, r, &sess, err)
+			return
+		}
+		d.Suspended = commerce.AccountSuspendedMessage(acc)
+	}
 	h.render(w, r, &sess, status, "apps", "Apps", d, errMsg)
 }
 
 func (h *handler) apps(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	h.appsView(w, r, sess, http.StatusOK, appsData{Region: "singapore"}, "")
+	d := appsData{Region: "singapore"}
+	q := r.URL.Query()
+	if text, ok := doneNotices[q.Get("done")]; ok {
+		if id, err := strconv.ParseInt(q.Get("app"), 10, 64); err == nil && id > 0 {
+			d.Notice = fmt.Sprintf(text, id)
+		}
+	}
+	h.appsView(w, r, sess, http.StatusOK, d, "")
 }
 
 func (h *handler) createApp(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -106,7 +133,7 @@ func (h *handler) deleteApp(w http.ResponseWriter, r *http.Request, sess auth.Se
 		return
 	}
 	h.log.Info("web: app deleted", "sdkappid", id, "account", sess.Actor.Account)
-	http.Redirect(w, r, Prefix+"/apps", http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s/apps?done=deleted&app=%d", Prefix, id), http.StatusSeeOther)
 }
 
 // detailExtra is what a form on the detail page brought back.
@@ -346,7 +373,7 @@ type billingData struct {
 	Bills         []store.Bill
 	Vouchers      []store.Voucher
 	Notifications []store.Notification
-	Op            *opForms    // the operator's view: the forms (operator.go)
+	Op            *opForms // the operator's view: the forms (operator.go)
 }
 
 func (h *handler) billing(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -375,6 +402,7 @@ func (h *handler) billingView(w http.ResponseWriter, r *http.Request, sess auth.
 			}
 		}
 	}
+	slices.Reverse(d.Notifications) // the inbox shows the newest first
 	if err == nil && sess.Actor.Operator {
 		if op == nil {
 			op = &opForms{}

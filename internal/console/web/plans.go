@@ -271,7 +271,7 @@ func (h *handler) planOrder(mode string) func(http.ResponseWriter, *http.Request
 			return
 		}
 		h.log.Info("web: plan ordered", "mode", mode, "sdkappid", id, "order", order)
-		http.Redirect(w, r, fmt.Sprintf("%s/apps", Prefix), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("%s/apps?done=%s&app=%d", Prefix, mode, id), http.StatusSeeOther)
 	}
 }
 

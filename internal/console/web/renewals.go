@@ -285,7 +285,7 @@ func (h *handler) renewalsPreview(w http.ResponseWriter, r *http.Request, sess a
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// renewBatch renews the ticked apps in one order, all or nothing.
+// renewBatch renews the ticked apps together (one order each), all or nothing.
 func (h *handler) renewBatch(w http.ResponseWriter, r *http.Request, sess auth.Session) {
 	d := renewalsData{Filter: readFilter(r.PostForm)}
 	f, err := readRenewForm(r)

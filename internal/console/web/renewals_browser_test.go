@@ -95,7 +95,7 @@ func TestRenewalsInBrowser(t *testing.T) {
 	eval("scroll to the list", `(document.getElementById('list').scrollIntoView(), '')`)
 	c.shot("console-renewals.png")
 	run("renew", chromedp.Click(chromedp.ID(`#renew-pay`)), chromedp.WaitVisible(chromedp.CSS(`td.new-expiry`)))
-	if n := textOf(`#renewed ~ p.notice`); n != "Renewed 2 apps in one order." {
+	if n := textOf(`#renewed ~ p.notice`); n != "Renewed 2 apps together: one order each, all paid or none." {
 		t.Fatalf("after the renewal: %q", n)
 	}
 	for _, id := range ids {

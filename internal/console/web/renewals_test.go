@@ -66,7 +66,7 @@ func TestRenewalsPage(t *testing.T) {
 }
 
 // testRenewalsPage: the renewal page lists the customer's own paid apps by
-// expiry range, previews and renews a batch in one order, toggles automatic
+// expiry range, previews and renews a batch (one order each, all or nothing), toggles automatic
 // renewal, and refuses foreign apps, unrenewable apps, a short balance, bad
 // input and forms without the CSRF token with a clear message and no change.
 func testRenewalsPage(t *testing.T, open testdb.Opener) {
@@ -228,7 +228,7 @@ func testRenewalsPage(t *testing.T, open testdb.Opener) {
 
 	// The batch renewal: one order of both apps, the new expiries shown.
 	renew("batch renewal", url.Values{"app": {a1, a2}, "months": {"2"}, "agree": {"1"}},
-		200, "Renewed 2 apps in one order.", "2026-12-26 12:00 UTC to 2027-02-26 12:00 UTC", `<td class="new-expiry">2027-02-26</td>`)
+		200, "Renewed 2 apps together: one order each, all paid or none.", "2026-12-26 12:00 UTC to 2027-02-26 12:00 UTC", `<td class="new-expiry">2027-02-26</td>`)
 	for _, id := range []string{a1, a2} {
 		if a, _ := e.st.GetApp(ctx, mustInt(t, id)); a.ExpiresAt.Format("2006-01-02 15:04") != "2027-02-26 12:00" {
 			t.Fatalf("app %s expires %s after the renewal", id, a.ExpiresAt)

@@ -318,7 +318,7 @@ func testAppPages(t *testing.T, open testdb.Opener) {
 		t.Fatalf("deleted without confirmation: %+v", got)
 	}
 	code, body = ann.post("/console/apps/"+id+"/delete", url.Values{"confirm": {id}})
-	want(t, "delete", code, body, 200, "No apps yet")
+	want(t, "delete", code, body, 200, "No apps yet", "App "+id+" is deleted with all its data.")
 	code, body = ann.get("/console/apps/" + id)
 	want(t, "deleted app", code, body, 404)
 }
@@ -399,7 +399,7 @@ func testBuyAndBilling(t *testing.T, open testdb.Opener) {
 	// The same form sent twice (a double click, a resent page) places one order.
 	for i := 0; i < 2; i++ {
 		code, body = ann.post("/console/apps/"+id+"/buy", url.Values{"edition": {"standard"}, "months": {"1"}, "voucher": {v.ID}, "agree": {"1"}, "request_id": {rid[1]}})
-		want(t, "buy", code, body, 200, "<h1>Apps</h1>", "Standard", "2026-12-26", "0 of 10000 free")
+		want(t, "buy", code, body, 200, "<h1>Apps</h1>", "Standard", "2026-12-26", "0 of 10000 free", "App "+id+": the plan is bought.")
 	}
 	if os, _ := e.s.Commerce.OrdersAs(ctx, op, acc.ID); len(os) != 1 {
 		t.Fatalf("orders after one form sent twice: %+v", os)
@@ -632,7 +632,7 @@ func TestOperatorPages(t *testing.T) {
 	op := e.browser()
 	op.get("/")
 	code, body := op.post("/console/signin/operator", url.Values{"token": {"op-secret"}})
-	want(t, "operator's apps", code, body, 200, "Signed in as operator", `href="/console/apps/`+id+`"`)
+	want(t, "operator's apps", code, body, 200, "Signed in as operator", `href="/console/apps/`+id+`"`, "Every account's apps", `<th scope="col">Account</th>`, `href="/console/billing?account=`+acc.ID+`"`)
 	code, body = op.get("/console/billing")
 	want(t, "operator's billing without an account", code, body, 200, "name the account", `<label for="account">Account ID</label>`)
 	if strings.Contains(body, "Top-ups") {
