@@ -57,7 +57,7 @@ func (s *Service) BuyAddon(ctx context.Context, r AddonRequest) (store.Order, er
 			anchor = startOfDay(now)
 		}
 		for _, o := range orders {
-			if o.Product != product || o.Status == store.OrderRefunded {
+			if o.Kind == store.OrderRefund || o.Product != product || o.Status == store.OrderRefunded {
 				continue
 			}
 			if ad.Sold == catalog.SoldFixed {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -781,6 +782,41 @@ func TestPromotion(t *testing.T) {
 		}
 		if ps, _ := w.com.Promotions(w.ctx); len(ps) != 0 {
 			t.Errorf("an ended promotion is listed: %v", ps)
+		}
+	})
+}
+
+// TestRefundSkipsRefundRecords: a refund record is never refunded itself, even
+// one dated after the refund's now (a refund committed while another waited
+// for its lock; here the clock is set back to make it so).
+func TestRefundSkipsRefundRecords(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open, at("2026-03-01 00:00"))
+		acc := w.account("2000", "0")
+		app := w.app(acc)
+		w.buy(app, "standard", 1)
+		w.clk.Set(at("2026-03-10 00:00"))
+		first, err := w.com.Refund(w.ctx, commerce.RefundRequest{SDKAppID: app.SDKAppID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clk.Set(at("2026-03-05 00:00"))
+		w.buy(app, "standard", 1)
+		second, err := w.com.Refund(w.ctx, commerce.RefundRequest{SDKAppID: app.SDKAppID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(second.Order.Refunds, first.Order.ID) || len(second.Order.Refunds) != 1 {
+			t.Fatalf("the second refund refunded %v (the first refund record is %s)", second.Order.Refunds, first.Order.ID)
+		}
+		orders, err := w.com.Orders(w.ctx, acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range orders {
+			if o.ID == first.Order.ID && o.Status != store.OrderPaid {
+				t.Fatalf("the first refund record: %+v", o)
+			}
 		}
 	})
 }

@@ -455,7 +455,7 @@ func (s *Service) upgrade(ctx context.Context, r UpgradeRequest, preview *Previe
 		carriedCash, carriedCredit := money.Zero(), money.Zero()
 		var replaced []store.Order
 		for _, o := range orders {
-			if o.Product != catalog.Standard || o.Status != store.OrderPaid || !o.EffectiveTo.After(now) {
+			if o.Kind == store.OrderRefund || o.Product != catalog.Standard || o.Status != store.OrderPaid || !o.EffectiveTo.After(now) {
 				continue
 			}
 			c, cr := unusedValue(o, now)

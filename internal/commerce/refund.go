@@ -79,7 +79,7 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 		}
 		var refunded []store.Order
 		for _, o := range orders {
-			if o.Product == want && o.Status == store.OrderPaid && o.EffectiveTo.After(now) {
+			if o.Kind != store.OrderRefund && o.Product == want && o.Status == store.OrderPaid && o.EffectiveTo.After(now) {
 				if o.NonRefundable != "" {
 					return refused("order %s is not refundable: %s", o.ID, o.NonRefundable)
 				}
