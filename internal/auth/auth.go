@@ -73,7 +73,8 @@ type Config struct {
 	OperatorToken string
 	SessionTTL    time.Duration // 0: DefaultSessionTTL
 	Params        Params        // zero: DefaultParams
-	Limiter       *Limiter      // sign-in failures; nil: NewLimiter(Clock)
+	Limiter       *Limiter      // customers' sign-in failures; nil: NewLimiter(Clock) with MaxSignInKeys
+	Operators     *Limiter      // operator-token failures; nil: NewLimiter(Clock)
 	SignUps       *Limiter      // sign-ups per client; nil: NewSignUpLimiter(Clock)
 }
 
@@ -84,6 +85,9 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string // a hash checked for unknown emails, so they take as long
+
+	mu    sync.Mutex
+	known map[string]time.Time // email and address pairs that signed in, until when they count as known
 }
 
 // New returns a Service. It panics without a store or tenants (a wiring error).
@@ -102,11 +106,15 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewLimiter(cfg.Clock)
+		cfg.Limiter.MaxKeys = MaxSignInKeys
+	}
+	if cfg.Operators == nil {
+		cfg.Operators = NewLimiter(cfg.Clock)
 	}
 	if cfg.SignUps == nil {
 		cfg.SignUps = NewSignUpLimiter(cfg.Clock)
 	}
-	return &Service{cfg: cfg, hashes: make(hasher, MaxConcurrentHashes)}
+	return &Service{cfg: cfg, hashes: make(hasher, MaxConcurrentHashes), known: map[string]time.Time{}}
 }
 
 // Session is a signed-in session as the console sees it: the id is the
@@ -143,9 +151,24 @@ func NormalizeEmail(email string) string {
 // or many accounts.
 const (
 	MaxPairFailures     = DefaultMaxFailures // one email from one address
-	MaxEmailFailures    = 50                 // one email from any address
+	MaxEmailFailures    = 50                 // one email from addresses it never signed in from
 	MaxClientFailures   = 50                 // one address on any email
 	MaxOperatorFailures = DefaultMaxFailures // the operator token from one address
+)
+
+// MaxSignInKeys bounds the customers' sign-in limiter. Each counted failure
+// costs a password hash (MaxConcurrentHashes at a time), so filling it within
+// one window would take far more hashing than a node does: the bound is never
+// reached in practice, and a key still counting is never dropped.
+const MaxSignInKeys = 1_000_000
+
+// Known pairs: an email and address pair that signed in is known for
+// KnownPairTTL (at most MaxKnownPairs are kept per node); a known pair is not
+// held back by the per-email count, so strangers failing at an email from
+// elsewhere do not lock its owner out at an address she used before.
+const (
+	KnownPairTTL  = 30 * 24 * time.Hour
+	MaxKnownPairs = 100_000
 )
 
 // The sign-up limit: MaxSignUps attempts per client address per SignUpWindow,
@@ -211,7 +234,11 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (S
 		return Session{}, err
 	}
 	ck := clientKey(client)
-	keys := []Key{{"pair:" + ck + " " + email, MaxPairFailures}, {"email:" + email, MaxEmailFailures}, {"client:" + ck, MaxClientFailures}}
+	pair := ck + " " + email
+	keys := []Key{{"pair:" + pair, MaxPairFailures}, {"client:" + ck, MaxClientFailures}}
+	if !s.isKnown(pair) {
+		keys = append(keys, Key{"email:" + email, MaxEmailFailures})
+	}
 	if ok, wait := s.cfg.Limiter.Take(keys...); !ok {
 		return Session{}, &TooManyAttempts{RetryAfter: wait}
 	}
@@ -238,6 +265,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (S
 		return Session{}, ErrBadCredentials
 	}
 	s.cfg.Limiter.Release(keys...)
+	s.remember(pair)
 	return s.newSession(ctx, tenant.Actor{Account: cred.AccountID})
 }
 
@@ -251,7 +279,7 @@ func (s *Service) SignInOperator(ctx context.Context, token, client string) (Ses
 		return Session{}, fmt.Errorf("%w: token is required (at most 1024 bytes): the operator token of the server's DIR/operator.token", errs.ErrInvalid)
 	}
 	key := Key{"operator:" + clientKey(client), MaxOperatorFailures}
-	if ok, wait := s.cfg.Limiter.Take(key); !ok {
+	if ok, wait := s.cfg.Operators.Take(key); !ok {
 		return Session{}, &TooManyAttempts{RetryAfter: wait}
 	}
 	a := sha256.Sum256([]byte(token))
@@ -259,7 +287,7 @@ func (s *Service) SignInOperator(ctx context.Context, token, client string) (Ses
 	if s.cfg.OperatorToken == "" || subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
 		return Session{}, errBadToken
 	}
-	s.cfg.Limiter.Release(key)
+	s.cfg.Operators.Release(key)
 	return s.newSession(ctx, tenant.Actor{Operator: true})
 }
 
@@ -342,6 +370,38 @@ func idHash(id string) (string, bool) {
 func csrfToken(id string) string {
 	h := sha256.Sum256([]byte("chatd console csrf\x00" + id))
 	return hex.EncodeToString(h[:])
+}
+
+// isKnown reports whether the email and address pair signed in within
+// KnownPairTTL.
+func (s *Service) isKnown(pair string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.known[pair]
+	return ok && s.cfg.Clock.Now().Before(until)
+}
+
+// remember makes pair known for KnownPairTTL. When MaxKnownPairs are kept,
+// expired pairs are dropped, then arbitrary ones (a forgotten pair only meets
+// the per-email count again).
+func (s *Service) remember(pair string) {
+	now := s.cfg.Clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.known[pair]; !ok && len(s.known) >= MaxKnownPairs {
+		for k, until := range s.known {
+			if !now.Before(until) {
+				delete(s.known, k)
+			}
+		}
+		for k := range s.known {
+			if len(s.known) < MaxKnownPairs {
+				break
+			}
+			delete(s.known, k)
+		}
+	}
+	s.known[pair] = now.Add(KnownPairTTL)
 }
 
 // clientKey is the rate-limit key of a client address: the address itself,

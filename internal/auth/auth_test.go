@@ -146,8 +146,21 @@ func TestSignInRateLimited(t *testing.T) {
 			t.Fatalf("spread failure %d: %v", i+1, err)
 		}
 	}
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.77"); !errors.As(err, &tm) {
+		t.Fatalf("after %d failures on the email, from a new address: %v, want TooManyAttempts", MaxEmailFailures, err)
+	}
+	// ...but Ann at an address she signed in from before is not locked out.
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.1"); err != nil {
+		t.Fatalf("Ann at her known address after %d strangers' failures: %v", MaxEmailFailures, err)
+	}
+	// A known pair is forgotten after KnownPairTTL.
+	c.Advance(KnownPairTTL - DefaultWindow/2)
+	for i := range MaxEmailFailures {
+		s.SignIn(ctx, "ann@example.com", "wrong-pass", fmt.Sprintf("203.0.113.%d", 100+i/MaxPairFailures))
+	}
+	c.Advance(DefaultWindow / 2)
 	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "198.51.100.1"); !errors.As(err, &tm) {
-		t.Fatalf("after %d failures on the email: %v, want TooManyAttempts", MaxEmailFailures, err)
+		t.Fatalf("after the known pair expired: %v, want TooManyAttempts", err)
 	}
 	c.Advance(DefaultWindow)
 

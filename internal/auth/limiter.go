@@ -20,10 +20,10 @@ type Key struct {
 // failures stay counted.
 //
 // Memory is bounded by MaxKeys. When it is full, keys whose window ended are
-// dropped first, then keys that are not refusing; a key that is refusing is
-// never dropped, so nobody lifts a refusal by flooding the limiter with new
-// keys. When every kept key is refusing, a new key is refused too (until
-// windows end). Safe for concurrent use.
+// dropped; a key still counting is never dropped, so nobody resets a count,
+// his own or another's, by flooding the limiter with new keys. When no window
+// has ended, a new key is refused until the first one does (the limiter fails
+// closed). Safe for concurrent use.
 type Limiter struct {
 	Max     int // attempts per window of a Key without its own Max
 	Window  time.Duration
@@ -125,23 +125,14 @@ func (l *Limiter) refusing(w *window, now time.Time) bool {
 	return now.Sub(w.start) < l.Window && w.n >= w.max
 }
 
-// makeRoom makes room for n more keys: it drops ended windows, then keys
-// that are not refusing. When only refusing keys are left and there is still
-// no room, it returns how long until the first of them ends.
+// makeRoom makes room for n more keys by dropping ended windows. When there
+// is still no room, it returns how long until the first kept window ends.
 func (l *Limiter) makeRoom(now time.Time, n int) time.Duration {
 	if n == 0 || l.MaxKeys <= 0 || len(l.keys)+n <= l.MaxKeys {
 		return 0
 	}
 	for k, w := range l.keys {
 		if now.Sub(w.start) >= l.Window {
-			delete(l.keys, k)
-		}
-	}
-	for k, w := range l.keys {
-		if len(l.keys)+n <= l.MaxKeys {
-			return 0
-		}
-		if !l.refusing(w, now) {
 			delete(l.keys, k)
 		}
 	}

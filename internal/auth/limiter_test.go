@@ -71,40 +71,50 @@ func TestLimiterRelease(t *testing.T) {
 func TestLimiterBoundedMemory(t *testing.T) {
 	c := clock.NewManual(t0)
 	l := &Limiter{Max: 5, Window: time.Minute, MaxKeys: 100, Clock: c}
-	for i := range 1000 {
-		if ok, _ := l.Take(Key{Name: fmt.Sprint("k", i)}); !ok {
-			t.Fatalf("key %d refused while the others are not refusing", i)
-		}
-		if n := l.Len(); n > 100 {
-			t.Fatalf("%d keys kept, limit 100", n)
-		}
-	}
-	// A refusing key is never dropped for a new one, ended or not.
-	c.Advance(time.Minute)
+	// A key still counting is never dropped: neither one that refuses nor one
+	// part-way to it; a full limiter refuses new keys until a window ends.
 	for range 5 {
 		l.Take(Key{Name: "refusing"})
 	}
-	for range 3 {
+	for range 4 {
 		l.Take(Key{Name: "counting"})
 	}
-	for i := range 500 {
-		l.Take(Key{Name: fmt.Sprint("flood", i)})
+	c.Advance(10 * time.Second)
+	for i := range 98 {
+		if ok, _ := l.Take(Key{Name: fmt.Sprint("k", i)}); !ok {
+			t.Fatalf("key %d refused with room left", i)
+		}
+	}
+	if ok, wait := l.Take(Key{Name: "flood"}); ok || wait != 50*time.Second || l.Len() != 100 {
+		t.Fatalf("a new key in a full limiter: ok=%v wait=%v len=%d, want refused for 50s", ok, wait, l.Len())
+	}
+	if ok, _ := l.Take(Key{Name: "counting"}); !ok {
+		t.Fatal("the counting key lost its count")
+	}
+	if ok, _ := l.Take(Key{Name: "counting"}); ok {
+		t.Fatal("the counting key was reset by the flood")
 	}
 	if ok, _ := l.Take(Key{Name: "refusing"}); ok {
 		t.Fatal("a flood of new keys lifted a refusal")
 	}
-	// When every kept key is refusing, a new key waits for the first window to end.
-	full := &Limiter{Max: 1, Window: time.Minute, MaxKeys: 3, Clock: c}
-	for i := range 3 {
-		full.Take(Key{Name: fmt.Sprint("r", i)})
-		c.Advance(10 * time.Second)
+	// Once windows end, their keys make room: the two oldest first.
+	c.Advance(50 * time.Second)
+	for i := range 2 {
+		if ok, _ := l.Take(Key{Name: fmt.Sprint("later", i)}); !ok {
+			t.Fatalf("after the first two windows ended: key %d refused", i)
+		}
 	}
-	if ok, wait := full.Take(Key{Name: "new"}); ok || wait != 30*time.Second {
-		t.Fatalf("new key in a limiter full of refusing keys: ok=%v wait=%v, want refused for 30s", ok, wait)
+	if ok, _ := l.Take(Key{Name: "later2"}); ok {
+		t.Fatal("a third new key found room")
 	}
-	c.Advance(30 * time.Second)
-	if ok, _ := full.Take(Key{Name: "new"}); !ok || full.Len() != 3 {
-		t.Fatalf("after the first window ended: ok=%v len=%d", ok, full.Len())
+	c.Advance(time.Minute)
+	for i := range 1000 {
+		if ok, _ := l.Take(Key{Name: fmt.Sprint("again", i%50)}); !ok && i < 250 {
+			t.Fatalf("after every window ended: key %d refused", i)
+		}
+		if n := l.Len(); n > 100 {
+			t.Fatalf("%d keys kept, limit 100", n)
+		}
 	}
 }
 
