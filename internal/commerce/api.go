@@ -13,6 +13,7 @@ import (
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/tenant"
 )
 
 // Error kinds. Every error of this package wraps one of them, with a message that
@@ -46,7 +47,7 @@ const (
 	ReasonExpired   = "expired"
 	ReasonRefund    = "refund"
 	ReasonArrears   = "arrears"
-	ReasonViolation = "violation"
+	ReasonViolation = tenant.SuspendedForViolation
 )
 
 // MaxMonths is the longest order, in months (spec 5.1: 1 to 24).

@@ -83,8 +83,16 @@ func (s *Service) CreateAppAs(ctx context.Context, actor Actor, account, name, r
 // must repeat the SDKAppID). Another account's app is ErrNotFound whatever
 // the confirmation, and is left as it is.
 func (s *Service) DeleteAppAs(ctx context.Context, actor Actor, sdkappid, confirm int64) error {
-	if _, err := s.AppAs(ctx, actor, sdkappid); err != nil {
+	app, err := s.AppAs(ctx, actor, sdkappid)
+	if err != nil {
 		return err
+	}
+	// An account suspended for a content violation keeps its apps' data (the
+	// operator's evidence): only the operator deletes it.
+	if !actor.Operator {
+		if acc, err := s.Store.GetAccount(ctx, app.AccountID); err == nil && acc.Status == store.StatusSuspended && acc.SuspendReason == SuspendedForViolation {
+			return fmt.Errorf("%w: account %s is suspended for a content violation: its apps and their data are kept; only the operator can delete them", ErrSuspended, acc.ID)
+		}
 	}
 	return s.DeleteApp(ctx, sdkappid, confirm)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatd/chatd/internal/clock"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
 	"github.com/chatd/chatd/internal/testdb"
 	"github.com/chatd/chatd/internal/usersig"
@@ -185,6 +186,48 @@ func TestNamesReadable(t *testing.T) {
 		}
 		if apps, err := s.ListApps(ctx, a.ID); err != nil || len(apps) != 0 {
 			t.Fatalf("apps stored: %v %v", apps, err)
+		}
+	})
+}
+
+// TestViolationKeepsApps: a customer whose account is suspended for a content
+// violation cannot delete its apps (their data is kept); the operator can.
+func TestViolationKeepsApps(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		s := &tenant.Service{Store: st, Clock: clock.NewManual(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))}
+		a, err := s.CreateAccount(ctx, "Ann", "ann@example.com", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ann := tenant.Actor{Account: a.ID}
+		one, err := s.CreateAppAs(ctx, ann, "", "one", "tokyo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		two, err := s.CreateAppAs(ctx, ann, "", "two", "tokyo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Status, a.SuspendReason = store.StatusSuspended, "arrears"
+		if err := st.InCommerceTx(ctx, func(tx store.CommerceTx) error { return tx.UpdateAccount(ctx, a) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteAppAs(ctx, ann, one.SDKAppID, one.SDKAppID); err != nil {
+			t.Fatalf("deletion in arrears: %v", err)
+		}
+		a.SuspendReason = tenant.SuspendedForViolation
+		if err := st.InCommerceTx(ctx, func(tx store.CommerceTx) error { return tx.UpdateAccount(ctx, a) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteAppAs(ctx, ann, two.SDKAppID, two.SDKAppID); !errors.Is(err, tenant.ErrSuspended) {
+			t.Fatalf("deletion by a customer suspended for a violation: %v", err)
+		}
+		if _, err := s.AppAs(ctx, ann, two.SDKAppID); err != nil {
+			t.Fatalf("the app after a refused deletion: %v", err)
+		}
+		if err := s.DeleteAppAs(ctx, tenant.Actor{Operator: true}, two.SDKAppID, two.SDKAppID); err != nil {
+			t.Fatalf("the operator's deletion: %v", err)
 		}
 	})
 }

@@ -37,7 +37,8 @@ var Regions = []string{"singapore", "seoul", "tokyo", "frankfurt", "mumbai", "si
 var (
 	// ErrConfirmation: a deletion without the matching confirmation (ErrInvalid).
 	ErrConfirmation = errs.Kind(errs.ErrInvalid, "confirmation does not match")
-	// ErrSuspended: a suspended account cannot create apps (ErrConflict).
+	// ErrSuspended: a suspended account cannot create apps, nor, suspended for
+	// a violation, delete them (ErrConflict).
 	ErrSuspended = errs.Kind(errs.ErrConflict, "account suspended")
 )
 
@@ -162,6 +163,10 @@ func (s *Service) DeleteApp(ctx context.Context, sdkappid, confirm int64) error 
 	}
 	return nil
 }
+
+// SuspendedForViolation is the suspension reason of an account suspended for
+// a content violation (commerce.ReasonViolation, which is this).
+const SuspendedForViolation = "violation"
 
 // Limits of account and app fields, in bytes unless said otherwise.
 const (
