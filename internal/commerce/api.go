@@ -176,11 +176,18 @@ func (r RefundRequest) fingerprint() string {
 // UTC) or an RFC 3339 time (it ends at that instant). The error names field
 // and wraps errs.ErrInvalid.
 func ParseThrough(field, s string) (time.Time, error) {
-	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		return d.AddDate(0, 0, 1), nil
+	t, err := time.Parse(time.DateOnly, s)
+	if err == nil {
+		t = t.AddDate(0, 0, 1)
+	} else if t, err = time.Parse(time.RFC3339, s); err == nil {
+		t = t.UTC()
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+	switch {
+	case err != nil:
+		return time.Time{}, fmt.Errorf("%w: %s must be a date YYYY-MM-DD (valid through that UTC day) or an RFC 3339 time, not %.40q", errs.ErrInvalid, field, s)
+	case t.Year() > 9999 || t.Year() < 1:
+		// RFC 3339 has four-digit years: the answers must stay readable.
+		return time.Time{}, fmt.Errorf("%w: %s must end in the years 0001 to 9999, not %.40q", errs.ErrInvalid, field, s)
 	}
-	return time.Time{}, fmt.Errorf("%w: %s must be a date YYYY-MM-DD (valid through that UTC day) or an RFC 3339 time, not %.40q", errs.ErrInvalid, field, s)
+	return t, nil
 }

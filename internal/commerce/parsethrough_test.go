@@ -21,7 +21,7 @@ func TestParseThrough(t *testing.T) {
 			t.Errorf("commerce.ParseThrough(%q) = %v, %v; want %s", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "2027-1-31", "2027-02-30", "31.01.2027", "2027-01-31 10:00"} {
+	for _, bad := range []string{"", "2027-1-31", "2027-02-30", "31.01.2027", "2027-01-31 10:00", "9999-12-31", "9999-12-31T23:59:59-01:00"} {
 		if _, err := commerce.ParseThrough("expires", bad); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("commerce.ParseThrough(%q) accepted", bad)
 		}

@@ -183,13 +183,6 @@ type MonthMAU struct {
 	Used  int    `json:"used"`
 }
 
-type previewRequest struct {
-	Edition   string `json:"edition"`
-	Months    int    `json:"months"`
-	AutoRenew bool   `json:"auto_renew"`
-	Voucher   string `json:"voucher"`
-}
-
 type buyRequest struct {
 	Edition         string `json:"edition"`
 	Months          int    `json:"months"`
@@ -264,7 +257,7 @@ func (h *handler) previewPlan(w http.ResponseWriter, r *http.Request, sess auth.
 	if !ok {
 		return
 	}
-	var req previewRequest
+	var req buyRequest // the order's body: accept_agreement and request_id are not needed, and allowed
 	if !decode(w, r, &req, false) {
 		return
 	}
@@ -287,17 +280,12 @@ func previewJSON(id int64, p commerce.Preview) Preview {
 		Balance: balanceJSON(p.Balance), Sufficient: p.Sufficient, Note: p.BalanceNote}
 }
 
-type previewUpgradeRequest struct {
-	Edition string `json:"edition"`
-	Voucher string `json:"voucher"`
-}
-
 func (h *handler) previewUpgrade(w http.ResponseWriter, r *http.Request, sess auth.Session) {
 	id, ok := sdkappidParam(w, r)
 	if !ok {
 		return
 	}
-	var req previewUpgradeRequest
+	var req upgradeRequest // the order's body, as for the plan's preview
 	if !decode(w, r, &req, false) {
 		return
 	}
@@ -374,12 +362,6 @@ func (h *handler) renew(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 	writeJSON(w, http.StatusOK, orderList(orders))
 }
 
-type previewRenewRequest struct {
-	SDKAppIDs []int64 `json:"sdkappids"`
-	Months    int     `json:"months"`
-	Voucher   string  `json:"voucher"`
-}
-
 // RenewPreview is a renewal priced without being placed.
 type RenewPreview struct {
 	Orders     []Order     `json:"orders"`
@@ -390,7 +372,7 @@ type RenewPreview struct {
 }
 
 func (h *handler) previewRenew(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	var req previewRenewRequest
+	var req renewRequest // the order's body, as for the plan's preview
 	if !decode(w, r, &req, false) {
 		return
 	}

@@ -81,7 +81,8 @@ func TestPurchaseGuide(t *testing.T) {
 
 		// Preview: the price and period, nothing charged.
 		before := e.snap(annID)
-		pv := e.do(ann, "POST", app(a1, "/plan/preview"), `{"edition":"standard","months":3,"auto_renew":true}`)
+		// The order's own body previews (its agreement and request id are allowed).
+		pv := e.do(ann, "POST", app(a1, "/plan/preview"), `{"edition":"standard","months":3,"auto_renew":true,"accept_agreement":true,"request_id":"p-1"}`)
 		e.want(pv, 200, "preview")
 		if pv.body["list_price"] != "1197.00" || pv.body["due"] != "1197.00" || pv.body["sufficient"] != true ||
 			pv.body["cash"] != "1197.00" || pv.body["effective_from"] != "2026-11-30T12:00:00Z" || pv.body["auto_renew"] != true {

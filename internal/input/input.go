@@ -88,14 +88,19 @@ func DisplayName(s string, max int) error {
 }
 
 // Values checks every key and value of a URL query as free text.
-func Values(v url.Values) error {
+func Values(v url.Values) error { return values(v, "query parameter") }
+
+// Form checks every field name and value of a posted form as free text.
+func Form(v url.Values) error { return values(v, "form field") }
+
+func values(v url.Values, what string) error {
 	for k, vals := range v {
 		if err := Text(k); err != nil {
-			return fmt.Errorf("query parameter name: %w", err)
+			return fmt.Errorf("%s name: %w", what, err)
 		}
 		for _, s := range vals {
 			if err := Text(s); err != nil {
-				return fmt.Errorf("query parameter %s: %w", printable(k), err)
+				return fmt.Errorf("%s %s: %w", what, printable(k), err)
 			}
 		}
 	}

@@ -269,6 +269,9 @@ func (h *handler) status(r *http.Request, err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, errs.ErrExists), errors.Is(err, errs.ErrLimit), errors.Is(err, errs.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case errors.Is(err, context.Canceled):
+		// The browser went away; nobody reads the answer.
+		return http.StatusServiceUnavailable, "request cancelled"
 	case errors.As(err, &e) && e.Code != errs.Internal:
 		// A coded refusal of the chat domain (a suspended app's 60020, ...):
 		// its message is for the client.
@@ -335,7 +338,7 @@ func (h *handler) parseForm(w http.ResponseWriter, r *http.Request, sess *auth.S
 		h.errorPage(w, r, sess, http.StatusBadRequest, "bad form: "+err.Error())
 		return false
 	}
-	if err := input.Values(r.PostForm); err != nil {
+	if err := input.Form(r.PostForm); err != nil {
 		h.errorPage(w, r, sess, http.StatusBadRequest, "bad form: "+err.Error())
 		return false
 	}
