@@ -172,6 +172,15 @@ func (c *console) follow(what string, action chromedp.Action[chromedp.Void], sel
 	c.run(what, chromedp.WaitVisible(chromedp.CSS(sel)))
 }
 
+// noScripts turns JavaScript off in the browser: the pages must work
+// through plain forms.
+func (c *console) noScripts() {
+	c.t.Helper()
+	if _, err := chromedp.Call(c.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 // textOf is the text of the first element sel matches, trimmed.
 func (c *console) textOf(sel string) string {
 	c.t.Helper()
@@ -379,26 +388,8 @@ func TestConsoleInBrowser(t *testing.T) {
 func TestConsoleWithoutJavaScript(t *testing.T) {
 	c := startConsole(t)
 	ctx, base := c.ctx, c.base
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
-	}
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	textOf := func(sel string) string {
-		t.Helper()
-		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("reading %s: %v", sel, err)
-		}
-		return strings.TrimSpace(text)
-	}
+	c.noScripts()
+	run, textOf := c.run, c.textOf
 	run("sign up",
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID(`#email`)),
 		chromedp.Click(chromedp.CSS(`a[href="/console/signup"]`)),

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatd/chatd/internal/tenant"
@@ -165,12 +164,7 @@ func TestRenewalsInBrowser(t *testing.T) {
 func TestRenewalsWithoutJavaScript(t *testing.T) {
 	c := startConsole(t)
 	ctx, base := c.ctx, c.base
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
-	}
+	c.noScripts()
 	navigate := func(what string, action chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		res, err := chromedp.RunResponse(ctx, action)
