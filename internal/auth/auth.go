@@ -109,7 +109,10 @@ func New(cfg Config) *Service {
 		cfg.Limiter.MaxKeys = MaxSignInKeys
 	}
 	if cfg.Operators == nil {
+		// The token is 256 random bits: losing counts costs nothing, and a
+		// flood must not keep the operator out.
 		cfg.Operators = NewLimiter(cfg.Clock)
+		cfg.Operators.FailOpen = true
 	}
 	if cfg.SignUps == nil {
 		cfg.SignUps = NewSignUpLimiter(cfg.Clock)
@@ -179,9 +182,10 @@ const (
 	SignUpWindow = time.Hour
 )
 
-// NewSignUpLimiter returns the sign-up limiter (MaxSignUps per SignUpWindow).
+// NewSignUpLimiter returns the sign-up limiter (MaxSignUps per SignUpWindow),
+// failing open when full: a flood may lose counts, never refuse newcomers.
 func NewSignUpLimiter(c clock.Clock) *Limiter {
-	return &Limiter{Max: MaxSignUps, Window: SignUpWindow, MaxKeys: DefaultMaxKeys, Clock: c}
+	return &Limiter{Max: MaxSignUps, Window: SignUpWindow, MaxKeys: DefaultMaxKeys, Clock: c, FailOpen: true}
 }
 
 // SignUp opens a customer account (tenant's rules for name and email) with a
@@ -198,11 +202,14 @@ func (s *Service) SignUp(ctx context.Context, name, email, password, client stri
 	if err != nil {
 		return store.Account{}, Session{}, err
 	}
-	if ok, wait := s.cfg.SignUps.Take(Key{Name: "signup:" + clientKey(client)}); !ok {
+	ck := clientKey(client)
+	key := Key{Name: "signup:" + ck}
+	if ok, wait := s.cfg.SignUps.Take(key); !ok {
 		return store.Account{}, Session{}, &TooManyAttempts{RetryAfter: wait, SignUp: true}
 	}
 	var hash string
 	if err := s.hashes.do(ctx, func() { hash = HashPassword(password, s.cfg.Params) }); err != nil {
+		s.cfg.SignUps.Release(key) // given up before the hash: nothing was tried
 		return store.Account{}, Session{}, err
 	}
 	err = s.cfg.Store.CreateAccountWithCredential(ctx, acc,
@@ -214,6 +221,9 @@ func (s *Service) SignUp(ctx context.Context, name, email, password, client stri
 		return store.Account{}, Session{}, err
 	}
 	sess, err := s.newSession(ctx, tenant.Actor{Account: acc.ID})
+	if err == nil {
+		s.remember(ck + " " + email) // the owner's first address is known
+	}
 	return acc, sess, err
 }
 
@@ -382,8 +392,9 @@ func (s *Service) isKnown(pair string) bool {
 }
 
 // remember makes pair known for KnownPairTTL. When MaxKnownPairs are kept,
-// expired pairs are dropped, then arbitrary ones (a forgotten pair only meets
-// the per-email count again).
+// expired pairs are dropped, then arbitrary ones down to nine tenths of the
+// bound, so that the sweep is paid once per tenth (a forgotten pair only
+// meets the per-email count again).
 func (s *Service) remember(pair string) {
 	now := s.cfg.Clock.Now()
 	s.mu.Lock()
@@ -395,7 +406,7 @@ func (s *Service) remember(pair string) {
 			}
 		}
 		for k := range s.known {
-			if len(s.known) < MaxKnownPairs {
+			if len(s.known) < MaxKnownPairs*9/10 {
 				break
 			}
 			delete(s.known, k)

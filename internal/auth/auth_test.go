@@ -299,3 +299,41 @@ func TestSignInConcurrentGuesses(t *testing.T) {
 		t.Fatalf("%d checked, %d limited; want %d checked", bad, limited, MaxPairFailures)
 	}
 }
+
+// TestSignUpGivenUpIsNotCounted: a sign-up abandoned while it waits for a
+// hash slot costs the server nothing and is not counted, so abandoned
+// requests cannot use up an address's sign-ups (or fill the limiter).
+func TestSignUpGivenUpIsNotCounted(t *testing.T) {
+	s, _, _ := newService(t, testdb.SQLite)
+	for range MaxConcurrentHashes {
+		s.hashes <- struct{}{} // every hash slot busy
+	}
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	for i := range 3 * MaxSignUps {
+		if _, _, err := s.SignUp(gone, "U", fmt.Sprintf("u%d@example.com", i), "password1", "192.0.2.1"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("abandoned sign-up %d: %v", i, err)
+		}
+	}
+	for range MaxConcurrentHashes {
+		<-s.hashes
+	}
+	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1", "192.0.2.1"); err != nil {
+		t.Fatalf("after abandoned sign-ups: %v", err)
+	}
+}
+
+// TestSignUpAddressKnown: the address an account signed up from is known, so
+// strangers' failures at the email elsewhere do not lock the owner out there.
+func TestSignUpAddressKnown(t *testing.T) {
+	s, _, _ := newService(t, testdb.SQLite)
+	if _, _, err := s.SignUp(ctx, "Ann", "ann@example.com", "password1", "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range MaxEmailFailures {
+		s.SignIn(ctx, "ann@example.com", "wrong-pass", fmt.Sprintf("10.1.0.%d", 1+i/MaxPairFailures))
+	}
+	if _, err := s.SignIn(ctx, "ann@example.com", "password1", "10.0.0.1"); err != nil {
+		t.Fatalf("Ann at the address she signed up from: %v", err)
+	}
+}

@@ -20,15 +20,21 @@ type Key struct {
 // failures stay counted.
 //
 // Memory is bounded by MaxKeys. When it is full, keys whose window ended are
-// dropped; a key still counting is never dropped, so nobody resets a count,
-// his own or another's, by flooding the limiter with new keys. When no window
-// has ended, a new key is refused until the first one does (the limiter fails
-// closed). Safe for concurrent use.
+// dropped. Then, by default, a key still counting is never dropped, so nobody
+// resets a count, his own or another's, by flooding the limiter with new keys:
+// a new key is refused until a window ends (the limiter fails closed). With
+// FailOpen, keys that are not refusing are dropped to make room, then any
+// keys: a flood can then reset counts but never refuses a newcomer. Safe for
+// concurrent use.
 type Limiter struct {
 	Max     int // attempts per window of a Key without its own Max
 	Window  time.Duration
 	MaxKeys int
 	Clock   clock.Clock
+	// FailOpen makes a full limiter drop counting keys rather than refuse new
+	// ones: for counts whose loss costs little (sign-ups, the operator's
+	// random token), where refusing everybody would cost more.
+	FailOpen bool
 
 	mu   sync.Mutex
 	keys map[string]*window
@@ -137,6 +143,19 @@ func (l *Limiter) makeRoom(now time.Time, n int) time.Duration {
 		}
 	}
 	if len(l.keys)+n <= l.MaxKeys {
+		return 0
+	}
+	if l.FailOpen {
+		for pass := 0; pass < 2 && len(l.keys)+n > l.MaxKeys; pass++ {
+			for k, w := range l.keys {
+				if len(l.keys)+n <= l.MaxKeys {
+					break
+				}
+				if pass == 1 || !l.refusing(w, now) {
+					delete(l.keys, k)
+				}
+			}
+		}
 		return 0
 	}
 	wait := l.Window

@@ -156,3 +156,27 @@ func TestLimiterConcurrent(t *testing.T) {
 		t.Fatalf("%d concurrent attempts allowed, want 5", allowed)
 	}
 }
+
+// TestLimiterFailOpen: a full FailOpen limiter makes room for a newcomer,
+// dropping counting keys first and refusing ones only when it must.
+func TestLimiterFailOpen(t *testing.T) {
+	c := clock.NewManual(t0)
+	l := &Limiter{Max: 2, Window: time.Minute, MaxKeys: 3, Clock: c, FailOpen: true}
+	for range 2 {
+		l.Take(Key{Name: "refusing"})
+	}
+	l.Take(Key{Name: "counting"})
+	l.Take(Key{Name: "other"})
+	if ok, _ := l.Take(Key{Name: "new"}); !ok || l.Len() != 3 {
+		t.Fatalf("a newcomer in a full fail-open limiter: ok=%v len=%d", ok, l.Len())
+	}
+	if ok, _ := l.Take(Key{Name: "refusing"}); ok {
+		t.Fatal("a refusing key was dropped while counting ones were kept")
+	}
+	full := &Limiter{Max: 1, Window: time.Minute, MaxKeys: 2, Clock: c, FailOpen: true}
+	full.Take(Key{Name: "a"})
+	full.Take(Key{Name: "b"})
+	if ok, _ := full.Take(Key{Name: "c"}); !ok || full.Len() != 2 {
+		t.Fatalf("a newcomer in a limiter full of refusing keys: ok=%v len=%d", ok, full.Len())
+	}
+}
