@@ -90,7 +90,11 @@ func (s *Service) DeleteAppAs(ctx context.Context, actor Actor, sdkappid, confir
 	// An account suspended for a content violation keeps its apps' data (the
 	// operator's evidence): only the operator deletes it.
 	if !actor.Operator {
-		if acc, err := s.Store.GetAccount(ctx, app.AccountID); err == nil && acc.Status == store.StatusSuspended && acc.SuspendReason == SuspendedForViolation {
+		acc, err := s.Store.GetAccount(ctx, app.AccountID)
+		if err != nil {
+			return err
+		}
+		if acc.Status == store.StatusSuspended && acc.SuspendReason == SuspendedForViolation {
 			return fmt.Errorf("%w: account %s is suspended for a content violation: its apps and their data are kept; only the operator can delete them", ErrSuspended, acc.ID)
 		}
 	}
