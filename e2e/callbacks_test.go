@@ -68,6 +68,8 @@ func (r *receiver) serve(ln net.Listener) {
 		sdk.Register(ev, func(ack dcb.Ack, data any) {
 			r.mu.Lock()
 			r.parsed[ev] = data
+			close(r.changed) // a request is recorded before the SDK parses it
+			r.changed = make(chan struct{})
 			r.mu.Unlock()
 			_ = ack.AckSuccess(0)
 		})
@@ -153,6 +155,34 @@ func (r *receiver) start() {
 		r.t.Fatal(err)
 	}
 	r.serve(ln)
+}
+
+// waitParsed waits until the public SDK has parsed each of evs (a request is
+// recorded before the SDK parses it, so waitFor alone may see it first).
+func (r *receiver) waitParsed(within time.Duration, evs []dcb.Event) {
+	r.t.Helper()
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		missing := ""
+		for _, ev := range evs {
+			if r.parsed[ev] == nil {
+				missing = fmt.Sprint(ev)
+				break
+			}
+		}
+		ch := r.changed
+		r.mu.Unlock()
+		if missing == "" {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			r.t.Fatalf("callbacks: the SDK did not parse event %s within %s", missing, within)
+		}
+	}
 }
 
 // waitFor waits until ok holds for the requests received so far.
@@ -305,6 +335,11 @@ func TestCallbacksParsedByPublicSDK(t *testing.T) {
 	if p := r.problems(); len(p) > 0 {
 		t.Fatalf("wire format problems: %v", p)
 	}
+	evs := make([]dcb.Event, 0, len(want))
+	for ev := range want {
+		evs = append(evs, ev)
+	}
+	r.waitParsed(10*time.Second, evs)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
