@@ -10,6 +10,7 @@ import (
 	"github.com/chatd/chatd/internal/auth"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/views"
 )
 
 // AppSummary is an app in a list.
@@ -75,7 +76,7 @@ type UserSig struct {
 
 func summary(a store.App) AppSummary {
 	return AppSummary{SDKAppID: a.SDKAppID, Account: a.AccountID, Name: a.Name, Region: a.Region,
-		Edition: a.Edition, Status: a.Status, CreatedAt: rfc3339(a.CreatedAt), ExpiresAt: rfc3339(a.ExpiresAt)}
+		Edition: a.Edition, Status: a.Status, CreatedAt: views.Time(a.CreatedAt), ExpiresAt: views.Time(a.ExpiresAt)}
 }
 
 func (h *handler) listApps(w http.ResponseWriter, r *http.Request, sess auth.Session) {
@@ -209,7 +210,7 @@ func (h *handler) userSig(w http.ResponseWriter, r *http.Request, sess auth.Sess
 	if exp == 0 {
 		exp = tenant.DefaultUserSigExpire
 	}
-	writeJSON(w, http.StatusOK, UserSig{SDKAppID: id, User: req.User, UserSig: sig, Expire: exp, IssuedAt: rfc3339(at)})
+	writeJSON(w, http.StatusOK, UserSig{SDKAppID: id, User: req.User, UserSig: sig, Expire: exp, IssuedAt: views.Time(at)})
 }
 
 func sdkappidParam(w http.ResponseWriter, r *http.Request) (int64, bool) {

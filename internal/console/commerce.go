@@ -18,6 +18,7 @@ import (
 	"github.com/chatd/chatd/internal/callback"
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
+	"github.com/chatd/chatd/internal/jsonapi"
 	"github.com/chatd/chatd/internal/money"
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
@@ -145,13 +146,7 @@ type Notification struct {
 }
 
 // Callback is an app's callback settings; the token is never returned.
-type Callback struct {
-	SDKAppID  int64    `json:"sdkappid"`
-	URL       string   `json:"url"`
-	TokenSet  bool     `json:"token_set"`
-	Commands  []string `json:"commands"`
-	UpdatedAt string   `json:"updated_at"`
-}
+type Callback = views.Callback
 
 // Usage is an app's usage for charts: this month's MAU against its quota
 // (what the overview and the gate's login check compute), the previous
@@ -231,24 +226,6 @@ type putCallbackRequest struct {
 	Commands *[]string `json:"commands"`
 }
 
-type topUpRequest struct {
-	Cash      *string `json:"cash"`
-	Credit    *string `json:"credit"`
-	RequestID string  `json:"request_id"`
-}
-
-type suspendRequest struct {
-	Reason string `json:"reason"`
-}
-
-type voucherRequest struct {
-	Account   string `json:"account"`
-	Amount    string `json:"amount"`
-	Expires   string `json:"expires"`
-	Scope     string `json:"scope"`
-	RequestID string `json:"request_id"`
-}
-
 // agreementMessage is the answer to an order without the agreement checkbox.
 const agreementMessage = `orders require accepting the service agreement: send "accept_agreement": true`
 
@@ -276,7 +253,7 @@ func previewJSON(id int64, p commerce.Preview) Preview {
 		ListPrice: money.Cents(o.ListCents), Voucher: money.Cents(o.VoucherCents), VoucherID: o.VoucherID, Due: p.Due,
 		Cash: money.Cents(o.CashCents), Credit: money.Cents(o.CreditCents),
 		CarriedCash: money.Cents(o.CarriedCashCents), CarriedCredit: money.Cents(o.CarriedCreditCents),
-		EffectiveFrom: rfc3339(o.EffectiveFrom), EffectiveTo: rfc3339(o.EffectiveTo),
+		EffectiveFrom: views.Time(o.EffectiveFrom), EffectiveTo: views.Time(o.EffectiveTo),
 		Balance: balanceJSON(p.Balance), Sufficient: p.Sufficient, Note: p.BalanceNote}
 }
 
@@ -525,7 +502,7 @@ func (h *handler) topUps(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 		TopUps []TopUp `json:"topups"`
 	}{TopUps: make([]TopUp, 0, len(es))}
 	for _, e := range es {
-		out.TopUps = append(out.TopUps, TopUp{ID: e.ID, Cash: money.Cents(e.CashCents), Credit: money.Cents(e.CreditCents), At: rfc3339(e.At)})
+		out.TopUps = append(out.TopUps, TopUp{ID: e.ID, Cash: money.Cents(e.CashCents), Credit: money.Cents(e.CreditCents), At: views.Time(e.At)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -607,8 +584,8 @@ func (h *handler) notifications(w http.ResponseWriter, r *http.Request, sess aut
 	}{Notifications: make([]Notification, 0, len(ns))}
 	for _, n := range ns {
 		out.Notifications = append(out.Notifications, Notification{ID: n.ID, SDKAppID: n.SDKAppID, Kind: n.Kind,
-			Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: rfc3339(n.DueAt),
-			Status: n.Status, SentAt: rfc3339(n.SentAt)})
+			Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: views.Time(n.DueAt),
+			Status: n.Status, SentAt: views.Time(n.SentAt)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -669,14 +646,6 @@ func (h *handler) callbackApp(w http.ResponseWriter, r *http.Request, sess auth.
 	return app, true
 }
 
-func callbackJSON(app int64, c store.CallbackConfig) Callback {
-	cmds := c.Commands
-	if cmds == nil {
-		cmds = []string{}
-	}
-	return Callback{SDKAppID: app, URL: c.URL, TokenSet: c.Token != "", Commands: cmds, UpdatedAt: rfc3339(c.UpdatedAt)}
-}
-
 func (h *handler) getCallback(w http.ResponseWriter, r *http.Request, sess auth.Session) {
 	app, ok := h.callbackApp(w, r, sess)
 	if !ok {
@@ -687,7 +656,7 @@ func (h *handler) getCallback(w http.ResponseWriter, r *http.Request, sess auth.
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
+	writeJSON(w, http.StatusOK, views.CallbackOf(app.SDKAppID, c))
 }
 
 // putCallback changes an app's callback settings like the operator's PUT:
@@ -718,11 +687,11 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request, sess auth.
 		return
 	}
 	h.log.Info("console: app callback changed", "sdkappid", app.SDKAppID, "on", c.URL != "", "commands", len(c.Commands), "token_set", c.Token != "", "operator", sess.Actor.Operator)
-	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
+	writeJSON(w, http.StatusOK, views.CallbackOf(app.SDKAppID, c))
 }
 
 func (h *handler) topUp(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	var req topUpRequest
+	var req views.TopUpRequest
 	if !decode(w, r, &req, false) {
 		return
 	}
@@ -735,11 +704,11 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 		writeError(w, http.StatusBadRequest, `a top-up needs "cash" and/or "credit", e.g. {"cash":"100.00"}`)
 		return
 	}
-	cash, ok := amountField(w, "cash", req.Cash)
+	cash, ok := jsonapi.Amount(w, "cash", req.Cash)
 	if !ok {
 		return
 	}
-	credit, ok := amountField(w, "credit", req.Credit)
+	credit, ok := jsonapi.Amount(w, "credit", req.Credit)
 	if !ok {
 		return
 	}
@@ -754,7 +723,7 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request, sess auth.Sessio
 }
 
 func (h *handler) suspend(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	var req suspendRequest
+	var req views.SuspendRequest
 	if !decode(w, r, &req, false) {
 		return
 	}
@@ -768,7 +737,7 @@ func (h *handler) suspend(w http.ResponseWriter, r *http.Request, sess auth.Sess
 }
 
 func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	var req voucherRequest
+	var req views.VoucherRequest
 	if !decode(w, r, &req, false) {
 		return
 	}
@@ -795,18 +764,6 @@ func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request, sess auth
 	}
 	h.log.Info("console: voucher issued", "account", v.AccountID, "voucher", v.ID, "amount", amount.String())
 	writeJSON(w, http.StatusCreated, views.VoucherOf(v))
-}
-
-func amountField(w http.ResponseWriter, name string, s *string) (money.Cents, bool) {
-	if s == nil {
-		return 0, true
-	}
-	c, err := money.Parse(*s)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, name+": "+err.Error())
-		return 0, false
-	}
-	return c, true
 }
 
 func balanceJSON(a store.Account) Balance {

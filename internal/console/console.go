@@ -213,13 +213,6 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 // Error is the JSON form of every error answer.
 type Error = jsonapi.Error
 
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
 // decode reads a request body (jsonapi.Decode, at most MaxBodyBytes); an
 // empty one is allowed when emptyOK.
 func decode(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) bool {

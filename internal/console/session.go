@@ -5,6 +5,7 @@ import (
 
 	"github.com/chatd/chatd/internal/auth"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/views"
 )
 
 // Account is the JSON form of a customer account.
@@ -44,7 +45,7 @@ type operatorSignInRequest struct {
 
 func accountJSON(a store.Account) *Account {
 	return &Account{ID: a.ID, Name: a.Name, Email: a.Email, Phone: a.Phone, Status: a.Status,
-		SuspendReason: a.SuspendReason, CreatedAt: rfc3339(a.CreatedAt)}
+		SuspendReason: a.SuspendReason, CreatedAt: views.Time(a.CreatedAt)}
 }
 
 // jsonOnly refuses a request that opens a session unless it is JSON: a
@@ -71,7 +72,7 @@ func (h *handler) signUp(w http.ResponseWriter, r *http.Request) {
 	h.endOld(r)
 	h.log.Info("console: account signed up", "account", acc.ID)
 	h.setCookie(w, r, sess)
-	writeJSON(w, http.StatusCreated, Me{Account: accountJSON(acc), CSRFToken: sess.CSRF, ExpiresAt: rfc3339(sess.ExpiresAt)})
+	writeJSON(w, http.StatusCreated, Me{Account: accountJSON(acc), CSRFToken: sess.CSRF, ExpiresAt: views.Time(sess.ExpiresAt)})
 }
 
 func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +135,7 @@ func (h *handler) me(w http.ResponseWriter, r *http.Request, sess auth.Session) 
 }
 
 func (h *handler) writeMe(w http.ResponseWriter, r *http.Request, sess auth.Session) {
-	me := Me{Operator: sess.Actor.Operator, CSRFToken: sess.CSRF, ExpiresAt: rfc3339(sess.ExpiresAt)}
+	me := Me{Operator: sess.Actor.Operator, CSRFToken: sess.CSRF, ExpiresAt: views.Time(sess.ExpiresAt)}
 	if !sess.Actor.Operator {
 		acc, err := h.cfg.Tenants.AccountAs(r.Context(), sess.Actor, sess.Actor.Account)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/chatd/chatd/internal/input"
+	"github.com/chatd/chatd/internal/money"
 )
 
 // Error is the body of every error answer.
@@ -95,6 +96,21 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, maxBytes int64, empty
 		WriteError(w, http.StatusBadRequest, "bad request body: "+strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return false
+}
+
+// Amount reads an optional amount of dollars ("100.00", package money) from
+// a request field called name; nil is zero. A malformed one is answered 400
+// and Amount reports false.
+func Amount(w http.ResponseWriter, name string, s *string) (money.Cents, bool) {
+	if s == nil {
+		return 0, true
+	}
+	c, err := money.Parse(*s)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, name+": "+err.Error())
+		return 0, false
+	}
+	return c, true
 }
 
 // Unrouted answers in JSON when mux has no route for r (404, or 405 with

@@ -11,6 +11,7 @@ import (
 	"github.com/chatd/chatd/internal/commerce"
 	"github.com/chatd/chatd/internal/errs"
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/views"
 )
 
 // CallbackConfigs validates and stores an app's callback settings
@@ -48,13 +49,7 @@ type CallbackLog interface {
 // (callback.Commands) and is stored as their list.
 // A bad URL, a host the server refuses, or an unknown command: 400 and nothing
 // changes. A suspended app: 409.
-type Callback struct {
-	SDKAppID  int64    `json:"sdkappid"`
-	URL       string   `json:"url"`
-	TokenSet  bool     `json:"token_set"`
-	Commands  []string `json:"commands"`
-	UpdatedAt string   `json:"updated_at"`
-}
+type Callback = views.Callback
 
 // CallbackLogEntry is the JSON form of one logged callback request.
 type CallbackLogEntry struct {
@@ -111,14 +106,6 @@ func (h *handler) callbackApp(w http.ResponseWriter, r *http.Request) (store.App
 	return app, true
 }
 
-func callbackJSON(app int64, c store.CallbackConfig) Callback {
-	cmds := c.Commands
-	if cmds == nil {
-		cmds = []string{}
-	}
-	return Callback{SDKAppID: app, URL: c.URL, TokenSet: c.Token != "", Commands: cmds, UpdatedAt: rfc3339(c.UpdatedAt)}
-}
-
 func (h *handler) getCallback(w http.ResponseWriter, r *http.Request) {
 	app, ok := h.callbackApp(w, r)
 	if !ok {
@@ -129,7 +116,7 @@ func (h *handler) getCallback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
+	writeJSON(w, http.StatusOK, views.CallbackOf(app.SDKAppID, c))
 }
 
 func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +147,7 @@ func (h *handler) putCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// The URL may carry credentials in its query: logged without it.
 	h.log.Info("operator: app callback changed", "sdkappid", app.SDKAppID, "on", c.URL != "", "commands", len(c.Commands), "token_set", c.Token != "")
-	writeJSON(w, http.StatusOK, callbackJSON(app.SDKAppID, c))
+	writeJSON(w, http.StatusOK, views.CallbackOf(app.SDKAppID, c))
 }
 
 func (h *handler) callbackLog(w http.ResponseWriter, r *http.Request) {

@@ -149,24 +149,6 @@ type Clock struct {
 	Jobs *int   `json:"jobs,omitempty"`
 }
 
-type topUpRequest struct {
-	Cash      *string `json:"cash"`
-	Credit    *string `json:"credit"`
-	RequestID string  `json:"request_id"`
-}
-
-type suspendRequest struct {
-	Reason string `json:"reason"`
-}
-
-type voucherRequest struct {
-	Account   string `json:"account"`
-	Amount    string `json:"amount"`
-	Expires   string `json:"expires"`
-	Scope     string `json:"scope"`
-	RequestID string `json:"request_id"`
-}
-
 type buyRequest struct {
 	Edition         string `json:"edition"`
 	Months          int    `json:"months"`
@@ -299,7 +281,7 @@ func (h *handler) setPromotion(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.log.Info("operator: add-on promotion", "addon", addon, "free_until", rfc3339(until))
+	h.log.Info("operator: add-on promotion", "addon", addon, "free_until", views.Time(until))
 	h.catalog(w, r)
 }
 
@@ -334,14 +316,14 @@ func catalogJSON(promos map[string]time.Time) Catalog {
 			ID: a.ID, Name: a.Name, Kind: a.Kind, Sold: a.Sold, Price: money.Cents(a.PriceCents),
 			Unit: a.Unit, MinQuantity: a.MinQuantity, IncludedUnits: a.IncludedUnits,
 			ExtraUnitPrice: money.Cents(a.ExtraUnitCents), FixedDays: a.FixedDays,
-			Includes: a.Includes, Refundable: a.Refundable, Overage: over, FreeUntil: rfc3339(promos[a.ID]),
+			Includes: a.Includes, Refundable: a.Refundable, Overage: over, FreeUntil: views.Time(promos[a.ID]),
 		})
 	}
 	return out
 }
 
 func (h *handler) topUp(w http.ResponseWriter, r *http.Request) {
-	var req topUpRequest
+	var req views.TopUpRequest
 	if !decode(w, r, &req) {
 		return
 	}
@@ -349,11 +331,11 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `a top-up needs "cash" and/or "credit", e.g. {"cash":"100.00"}`)
 		return
 	}
-	cash, ok := amountField(w, "cash", req.Cash)
+	cash, ok := jsonapi.Amount(w, "cash", req.Cash)
 	if !ok {
 		return
 	}
-	credit, ok := amountField(w, "credit", req.Credit)
+	credit, ok := jsonapi.Amount(w, "credit", req.Credit)
 	if !ok {
 		return
 	}
@@ -368,7 +350,7 @@ func (h *handler) topUp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) suspendAccount(w http.ResponseWriter, r *http.Request) {
-	var req suspendRequest
+	var req views.SuspendRequest
 	if !decode(w, r, &req) {
 		return
 	}
@@ -387,7 +369,7 @@ func (h *handler) suspendAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) issueVoucher(w http.ResponseWriter, r *http.Request) {
-	var req voucherRequest
+	var req views.VoucherRequest
 	if !decode(w, r, &req) {
 		return
 	}
@@ -693,8 +675,8 @@ func (h *handler) listNotifications(w http.ResponseWriter, r *http.Request) {
 	for _, n := range ns {
 		out.Notifications = append(out.Notifications, Notification{
 			ID: n.ID, Account: n.AccountID, SDKAppID: n.SDKAppID, Kind: n.Kind, Channel: n.Channel,
-			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: rfc3339(n.DueAt),
-			Status: n.Status, SentAt: rfc3339(n.SentAt), Error: n.Error,
+			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DueAt: views.Time(n.DueAt),
+			Status: n.Status, SentAt: views.Time(n.SentAt), Error: n.Error,
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -702,7 +684,7 @@ func (h *handler) listNotifications(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) getClock(w http.ResponseWriter, r *http.Request) {
 	s := h.cfg.Scheduler
-	writeJSON(w, http.StatusOK, Clock{Now: rfc3339(s.Now()), Fake: s.Fake()})
+	writeJSON(w, http.StatusOK, Clock{Now: views.Time(s.Now()), Fake: s.Fake()})
 }
 
 func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
@@ -747,7 +729,7 @@ func (h *handler) moveClock(w http.ResponseWriter, r *http.Request) {
 	}
 	jobs := rep.Jobs
 	h.log.Info("operator: clock moved", "from", rep.From, "to", now, "jobs", jobs)
-	writeJSON(w, http.StatusOK, Clock{Now: rfc3339(now), Fake: s.Fake(), From: rfc3339(rep.From), Jobs: &jobs})
+	writeJSON(w, http.StatusOK, Clock{Now: views.Time(now), Fake: s.Fake(), From: views.Time(rep.From), Jobs: &jobs})
 }
 
 // accountParam reads the required ?account=ID of a list route and checks that the
@@ -763,19 +745,6 @@ func (h *handler) accountParam(w http.ResponseWriter, r *http.Request, route str
 		return "", false
 	}
 	return account, true
-}
-
-// amountField parses an optional amount of a request ("100.00"); nil is zero.
-func amountField(w http.ResponseWriter, name string, s *string) (money.Cents, bool) {
-	if s == nil {
-		return 0, true
-	}
-	c, err := money.Parse(*s)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, name+": "+err.Error())
-		return 0, false
-	}
-	return c, true
 }
 
 // decodeOptional is decode for routes whose body may be empty.

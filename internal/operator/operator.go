@@ -93,6 +93,7 @@ import (
 	"github.com/chatd/chatd/internal/period"
 	"github.com/chatd/chatd/internal/store"
 	"github.com/chatd/chatd/internal/tenant"
+	"github.com/chatd/chatd/internal/views"
 )
 
 // Prefix is the path prefix of every operator route.
@@ -419,18 +420,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
 func accountJSON(a store.Account) Account {
 	return Account{
-		ID: a.ID, Name: a.Name, Email: a.Email, Phone: a.Phone, Status: a.Status, CreatedAt: rfc3339(a.CreatedAt),
-		Balance: balanceJSON(a), OverdueSince: rfc3339(a.OverdueSince),
-		SuspendReason: a.SuspendReason, SuspendedAt: rfc3339(a.SuspendedAt),
+		ID: a.ID, Name: a.Name, Email: a.Email, Phone: a.Phone, Status: a.Status, CreatedAt: views.Time(a.CreatedAt),
+		Balance: balanceJSON(a), OverdueSince: views.Time(a.OverdueSince),
+		SuspendReason: a.SuspendReason, SuspendedAt: views.Time(a.SuspendedAt),
 	}
 }
 
@@ -438,9 +432,9 @@ func appJSON(a store.App) App {
 	return App{
 		SDKAppID: a.SDKAppID, Account: a.AccountID, SecretKey: a.SecretKey, Name: a.Name,
 		Region: a.Region, Edition: a.Edition, Status: a.Status,
-		CreatedAt: rfc3339(a.CreatedAt), ExpiresAt: rfc3339(a.ExpiresAt), AdminUser: a.AdminUser,
-		PlanAnchor: rfc3339(a.PlanAnchor), AutoRenew: a.AutoRenew, TrialExtended: a.TrialExtended,
-		SuspendReason: a.SuspendReason, SuspendedAt: rfc3339(a.SuspendedAt),
+		CreatedAt: views.Time(a.CreatedAt), ExpiresAt: views.Time(a.ExpiresAt), AdminUser: a.AdminUser,
+		PlanAnchor: views.Time(a.PlanAnchor), AutoRenew: a.AutoRenew, TrialExtended: a.TrialExtended,
+		SuspendReason: a.SuspendReason, SuspendedAt: views.Time(a.SuspendedAt),
 	}
 }
 

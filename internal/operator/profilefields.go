@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/chatd/chatd/internal/store"
+	"github.com/chatd/chatd/internal/views"
 )
 
 // Custom profile fields of an app (Tag_Profile_Custom_<name>; reference §3.4):
@@ -42,7 +43,7 @@ func (h *handler) registerProfileFields() {
 }
 
 func profileFieldJSON(f store.ProfileField) ProfileField {
-	return ProfileField{Name: f.Name, Tag: "Tag_Profile_Custom_" + f.Name, Type: f.Type, MaxBytes: f.MaxBytes, CreatedAt: rfc3339(f.CreatedAt)}
+	return ProfileField{Name: f.Name, Tag: "Tag_Profile_Custom_" + f.Name, Type: f.Type, MaxBytes: f.MaxBytes, CreatedAt: views.Time(f.CreatedAt)}
 }
 
 func (h *handler) addProfileField(w http.ResponseWriter, r *http.Request) {

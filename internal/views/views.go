@@ -130,3 +130,45 @@ func BillOf(b store.Bill) Bill {
 		Lines: lines,
 	}
 }
+
+// Callback is the JSON form of an app's callback settings; the token itself
+// is never shown, only whether one is set.
+type Callback struct {
+	SDKAppID  int64    `json:"sdkappid"`
+	URL       string   `json:"url"`
+	TokenSet  bool     `json:"token_set"`
+	Commands  []string `json:"commands"`
+	UpdatedAt string   `json:"updated_at"`
+}
+
+// CallbackOf is the JSON form of app's callback settings c (commands: [] when none).
+func CallbackOf(app int64, c store.CallbackConfig) Callback {
+	cmds := c.Commands
+	if cmds == nil {
+		cmds = []string{}
+	}
+	return Callback{SDKAppID: app, URL: c.URL, TokenSet: c.Token != "", Commands: cmds, UpdatedAt: Time(c.UpdatedAt)}
+}
+
+// TopUpRequest is the body of an operator's top-up (amounts in dollars,
+// "100.00"; nil is zero).
+type TopUpRequest struct {
+	Cash      *string `json:"cash"`
+	Credit    *string `json:"credit"`
+	RequestID string  `json:"request_id"`
+}
+
+// SuspendRequest is the body of an account's suspension for a violation.
+type SuspendRequest struct {
+	Reason string `json:"reason"`
+}
+
+// VoucherRequest is the body of a voucher's issue (amount in dollars;
+// expires: commerce.ParseThrough).
+type VoucherRequest struct {
+	Account   string `json:"account"`
+	Amount    string `json:"amount"`
+	Expires   string `json:"expires"`
+	Scope     string `json:"scope"`
+	RequestID string `json:"request_id"`
+}

@@ -173,13 +173,18 @@ func limit(n int) string {
 	return strconv.Itoa(n)
 }
 
-func (h *handler) appView(w http.ResponseWriter, r *http.Request, sess auth.Session, id int64, status int, x detailExtra, errMsg string) {
+// appRow is the app id that the actor may see, with its overview row.
+func (h *handler) appRow(r *http.Request, sess auth.Session, id int64) (store.App, appRow, error) {
 	app, err := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id)
 	if err != nil {
-		h.fail(w, r, &sess, err)
-		return
+		return store.App{}, appRow{}, err
 	}
 	row, err := h.row(r, app)
+	return app, row, err
+}
+
+func (h *handler) appView(w http.ResponseWriter, r *http.Request, sess auth.Session, id int64, status int, x detailExtra, errMsg string) {
+	app, row, err := h.appRow(r, sess, id)
 	if err != nil {
 		h.fail(w, r, &sess, err)
 		return

@@ -139,12 +139,7 @@ func previewPrice(p commerce.Preview) *price {
 }
 
 func (h *handler) planView(w http.ResponseWriter, r *http.Request, sess auth.Session, id int64, status int, f planForm, errMsg string) {
-	app, err := h.cfg.Tenants.AppAs(r.Context(), sess.Actor, id)
-	if err != nil {
-		h.fail(w, r, &sess, err)
-		return
-	}
-	row, err := h.row(r, app)
+	app, row, err := h.appRow(r, sess, id)
 	if err != nil {
 		h.fail(w, r, &sess, err)
 		return
