@@ -66,9 +66,18 @@ func TestClusterCallbacksOnce(t *testing.T) {
 	if p := r.problems(); len(p) > 0 {
 		t.Fatalf("wire format problems: %v", p)
 	}
-	// Both nodes delivered some (each claims what is due when it polls).
-	sent1 := cl.metric(`chatd_callback_requests_total{kind="after",result="ok",sdkappid="`+strconv.FormatInt(a.id, 10)+`"}`, n1)
-	sent2 := cl.metric(`chatd_callback_requests_total{kind="after",result="ok",sdkappid="`+strconv.FormatInt(a.id, 10)+`"}`, n2)
+	// Both nodes delivered some (each claims what is due when it polls). A
+	// node counts a delivery once the receiver has answered, after the
+	// receiver recorded it: wait for the counts to reach the events.
+	metric := `chatd_callback_requests_total{kind="after",result="ok",sdkappid="` + strconv.FormatInt(a.id, 10) + `"}`
+	var sent1, sent2 float64
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		sent1, sent2 = cl.metric(metric, n1), cl.metric(metric, n2)
+		if sent1+sent2 >= float64(len(keys)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	t.Logf("after-send events delivered by node 1: %.0f, node 2: %.0f", sent1, sent2)
 	if sent1+sent2 != float64(len(keys)) {
 		t.Fatalf("nodes count %.0f + %.0f deliveries for %d events", sent1, sent2, len(keys))
